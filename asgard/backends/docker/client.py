@@ -1,0 +1,185 @@
+"""The connection to one Docker Engine, with our own timeout on every call.
+
+aiodocker ignores the timeouts of the session it is given (aio-libs/aiodocker#632),
+so each call runs inside ``asyncio.timeout``. Engine failures become typed
+errors here, once, so the backends above never see an ``aiodocker`` exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import aiodocker
+import aiohttp
+
+from asgard.backends.base import ClusterClient
+from asgard.errors import (
+    ClusterFailure,
+    ClusterTimeout,
+    ClusterUnauthorized,
+    ClusterUnreachable,
+    Conflict,
+    InvalidValue,
+    NotFound,
+)
+
+T = TypeVar("T")
+Json = dict[str, Any]
+
+UNREACHABLE = 900
+"""aiodocker's status for 'could not connect to the engine'."""
+
+
+class DockerClient(ClusterClient):
+    def __init__(self, *, cluster: str, url: str | None, timeout_s: float) -> None:
+        self.cluster = cluster
+        self.url = url
+        self.timeout_s = timeout_s
+        self._docker: aiodocker.Docker | None = None
+
+    def _engine(self) -> aiodocker.Docker:
+        if self._docker is None:
+            try:
+                self._docker = aiodocker.Docker(url=self.url)
+            except ValueError as exc:
+                raise ClusterUnreachable(
+                    self.cluster, f"no Docker Engine to talk to: {exc}"
+                ) from None
+        return self._docker
+
+    async def close(self) -> None:
+        if self._docker is not None:
+            await self._docker.close()
+            self._docker = None
+
+    def translate(self, exc: BaseException, what: str) -> Exception:
+        """One place that turns an engine failure into the error Asgard reports."""
+        if isinstance(exc, aiodocker.DockerError):
+            status, message = exc.status, str(exc.message).strip()
+            if status == UNREACHABLE:
+                return ClusterUnreachable(
+                    self.cluster, f"Docker Engine of cluster {self.cluster} is unreachable"
+                )
+            if status == 404:
+                return NotFound(f"{what}: {message}", cluster=self.cluster)
+            if status == 409:
+                return Conflict(f"{what}: {message}", cluster=self.cluster)
+            if status == 400:
+                return InvalidValue(f"{what}: {message}", cluster=self.cluster)
+            if status in (401, 403):
+                return ClusterUnauthorized(self.cluster, f"{what}: {message}")
+            if status == 503 and "swarm" in message.lower():
+                return ClusterFailure(self.cluster, f"{what}: {message}")
+            return ClusterFailure(self.cluster, f"{what}: engine answered {status}: {message}")
+        if isinstance(exc, TimeoutError):
+            return ClusterTimeout(
+                self.cluster,
+                f"Docker Engine of cluster {self.cluster} did not answer in {self.timeout_s:g} s",
+            )
+        if isinstance(exc, aiohttp.ClientError | OSError):
+            return ClusterUnreachable(
+                self.cluster, f"Docker Engine of cluster {self.cluster} is unreachable: {exc}"
+            )
+        raise exc
+
+    async def call(self, what: str, fn: Callable[[aiodocker.Docker], Awaitable[T]]) -> T:
+        """Run one engine call under our timeout; ``what`` names it in error messages."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await fn(self._engine())
+        except (aiodocker.DockerError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise self.translate(exc, what) from None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """A raw Engine API call answering JSON, for what aiodocker does not wrap."""
+
+        async def send(docker: aiodocker.Docker) -> Any:
+            return await docker._query_json(path, method, params=dict(params or {}), data=body)
+
+        return await self.call(what, send)
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """A raw streaming call (logs, events); only opening it is under our timeout."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                cm = self._engine()._query(
+                    path, method, params=dict(params or {}), timeout=aiohttp.ClientTimeout()
+                )
+                response = await cm.__aenter__()
+        except (aiodocker.DockerError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise self.translate(exc, what) from None
+        try:
+            yield response
+        finally:
+            await cm.__aexit__(None, None, None)
+
+    async def version(self) -> str:
+        answer: Json = await self.call("version", lambda d: d.version())
+        return str(answer.get("Version", "unknown"))
+
+    async def info(self) -> Json:
+        result: Json = await self.call("engine info", lambda d: d.system.info())
+        return result
+
+    async def is_swarm_manager(self) -> bool:
+        """Swarm mode is what the engine says now, so a swarm init or leave is seen at once."""
+        swarm = (await self.info()).get("Swarm") or {}
+        return swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
+
+    async def nodes(self) -> list[Json]:
+        result: list[Json] = await self.call("list nodes", lambda d: d.nodes.list())
+        return result
+
+    async def node(self, node_id: str) -> Json:
+        result: Json = await self.call(
+            f"node {node_id}", lambda d: d.nodes.inspect(node_id=node_id)
+        )
+        return result
+
+    async def services(self, filters: Mapping[str, list[str]] | None = None) -> list[Json]:
+        params: dict[str, Any] = {"status": "true"}
+        if filters:
+            params["filters"] = json.dumps(filters)
+        result: list[Json] = await self.request(
+            "GET", "services", what="list services", params=params
+        )
+        return result
+
+    async def tasks(self, filters: Mapping[str, list[str]] | None = None) -> list[Json]:
+        params: dict[str, Any] = {}
+        if filters:
+            params["filters"] = json.dumps(filters)
+        result: list[Json] = await self.request("GET", "tasks", what="list tasks", params=params)
+        return result
+
+    async def containers(
+        self, filters: Mapping[str, list[str]] | None = None, *, all: bool = True
+    ) -> list[Json]:
+        params: dict[str, Any] = {"all": "1" if all else "0"}
+        if filters:
+            params["filters"] = json.dumps(filters)
+        result: list[Json] = await self.request(
+            "GET", "containers/json", what="list containers", params=params
+        )
+        return result
+
+    async def inspect_container(self, container_id: str) -> Json:
+        result: Json = await self.request(
+            "GET", f"containers/{container_id}/json", what=f"container {container_id}"
+        )
+        return result

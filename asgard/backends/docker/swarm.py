@@ -1,0 +1,134 @@
+"""Reading a Swarm: nodes are agents, services are apps, Swarm tasks are tasks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from asgard.backends.docker import labels as L
+from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.converters import (
+    node_to_agent,
+    service_to_app,
+    swarm_task_to_task,
+    task_reservation,
+)
+from asgard.errors import NotFound
+from asgard.models import Account, Agent, App, Resources, Task
+
+
+class SwarmReader:
+    def __init__(self, client: DockerClient) -> None:
+        self.client = client
+        self.cluster = client.cluster
+
+    async def _namespace_services(self, account: Account) -> list[Json]:
+        services = await self.client.services(L.namespace_filter(account.namespace, L.APP))
+        return [s for s in services if (s.get("Spec", {}).get("Labels") or {}).get(L.APP)]
+
+    async def agents(self, account: Account) -> list[Agent]:
+        nodes, running, services = await asyncio.gather(
+            self.client.nodes(),
+            self.client.tasks({"desired-state": ["running"]}),
+            self._namespace_services(account),
+        )
+        return self._agents(account, nodes, running, services)
+
+    def _agents(
+        self, account: Account, nodes: list[Json], running: list[Json], services: list[Json]
+    ) -> list[Agent]:
+        ours = {s["ID"] for s in services}
+        used: dict[str, Resources] = defaultdict(Resources)
+        apps: dict[str, set[str]] = defaultdict(set)
+        for task in running:
+            node_id = task.get("NodeID")
+            if not node_id:
+                continue
+            used[node_id] = used[node_id] + task_reservation(task)
+            if task.get("ServiceID") in ours:
+                apps[node_id].add(task["ServiceID"])
+        agents = [
+            node_to_agent(
+                node,
+                cluster=self.cluster,
+                used=used[node["ID"]],
+                total_apps=len(apps[node["ID"]]),
+            )
+            for node in nodes
+        ]
+        return [a for a in agents if a.owned_by(account.owner)]
+
+    async def agent(self, account: Account, agent_id: str) -> Agent:
+        try:
+            node = await self.client.node(agent_id)
+        except NotFound:
+            raise NotFound(f"agent '{agent_id}' not found", cluster=self.cluster) from None
+        running, services = await asyncio.gather(
+            self.client.tasks({"node": [node["ID"]], "desired-state": ["running"]}),
+            self._namespace_services(account),
+        )
+        found = self._agents(account, [node], running, services)
+        if not found:
+            raise NotFound(f"agent '{agent_id}' not found", cluster=self.cluster)
+        return found[0]
+
+    async def agent_apps(self, account: Account, agent_id: str) -> list[App]:
+        await self.agent(account, agent_id)
+        on_node = await self.client.tasks({"node": [agent_id], "desired-state": ["running"]})
+        service_ids = {t.get("ServiceID") for t in on_node}
+        return [
+            a for sid, a in (await self._apps_by_service(account)).items() if sid in service_ids
+        ]
+
+    async def _apps_by_service(self, account: Account) -> dict[str, App]:
+        services = await self._namespace_services(account)
+        if not services:
+            return {}
+        tasks = await self.client.tasks({"service": [s["ID"] for s in services]})
+        by_service: dict[str, list[Json]] = defaultdict(list)
+        for task in tasks:
+            by_service[task.get("ServiceID", "")].append(task)
+        return {
+            s["ID"]: service_to_app(s, cluster=self.cluster, tasks=by_service[s["ID"]])
+            for s in services
+        }
+
+    async def apps(self, account: Account) -> list[App]:
+        return list((await self._apps_by_service(account)).values())
+
+    async def _service(self, account: Account, app_id: str) -> Json:
+        services = await self.client.services(
+            L.namespace_filter(account.namespace, f"{L.APP}={app_id}")
+        )
+        if not services:
+            raise NotFound(f"app '{app_id}' not found", cluster=self.cluster)
+        return services[0]
+
+    async def app(self, account: Account, app_id: str) -> App:
+        service = await self._service(account, app_id)
+        tasks = await self.client.tasks({"service": [service["ID"]]})
+        return service_to_app(service, cluster=self.cluster, tasks=tasks)
+
+    async def tasks(self, account: Account, app_id: str) -> list[Task]:
+        service = await self._service(account, app_id)
+        tasks, nodes = await asyncio.gather(
+            self.client.tasks({"service": [service["ID"]], "desired-state": ["running"]}),
+            self.client.nodes(),
+        )
+        hostnames = {n["ID"]: n.get("Description", {}).get("Hostname", n["ID"]) for n in nodes}
+        ports = sorted(
+            {
+                p["PublishedPort"]
+                for p in service.get("Endpoint", {}).get("Ports") or []
+                if p.get("PublishedPort")
+            }
+        )
+        return sorted(
+            (
+                swarm_task_to_task(
+                    t, cluster=self.cluster, app_id=app_id, hostnames=hostnames, ports=ports
+                )
+                for t in tasks
+            ),
+            key=lambda t: t.id,
+        )

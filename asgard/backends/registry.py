@@ -1,0 +1,102 @@
+"""Cluster kinds, found through the ``asgard.backends`` entry point group.
+
+A package outside Asgard adds a kind by exposing a ``BackendPlugin`` instance
+under that group::
+
+    [project.entry-points."asgard.backends"]
+    nomad = "asgard_nomad:plugin"
+
+Each plugin names its kind, the model of its ``[[clusters]]`` entries in the
+TOML file, and how to build a ``ClusterOrchestrator`` from one entry.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from asgard.backends.base import ClusterOrchestrator
+
+ENTRY_POINT_GROUP = "asgard.backends"
+
+_CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+def _check_cluster_name(value: str) -> str:
+    if not _CLUSTER_NAME_RE.match(value):
+        raise ValueError("must be letters, digits, '-', '_' or '.', at most 63 characters")
+    return value
+
+
+ClusterName = Annotated[str, AfterValidator(_check_cluster_name)]
+
+
+class ClusterConfig(BaseModel):
+    """What every ``[[clusters]]`` entry has; kinds add their own fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ClusterName
+    kind: str
+    timeout_s: float = Field(10.0, gt=0, description="Budget for one call to this cluster")
+
+
+@dataclass(frozen=True)
+class BackendContext:
+    """What Asgard offers every backend it builds."""
+
+    data_dir: Path
+
+
+class BackendPlugin(ABC):
+    kind: ClassVar[str]
+    config_model: ClassVar[type[ClusterConfig]]
+
+    @abstractmethod
+    async def build(self, config: Any, context: BackendContext) -> ClusterOrchestrator:
+        """Make the orchestrator of one cluster. Connect lazily: the cluster may be down."""
+
+
+class UnknownKind(ValueError):
+    pass
+
+
+@cache
+def installed_plugins() -> dict[str, BackendPlugin]:
+    plugins: dict[str, BackendPlugin] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        plugin = entry.load()
+        if not isinstance(plugin, BackendPlugin):
+            raise TypeError(f"entry point {entry.name!r} is not a BackendPlugin: {plugin!r}")
+        plugins[plugin.kind] = plugin
+    return plugins
+
+
+def plugin_for(kind: str) -> BackendPlugin:
+    plugins = installed_plugins()
+    if kind not in plugins:
+        known = ", ".join(sorted(plugins)) or "none"
+        raise UnknownKind(f"unknown cluster kind '{kind}' (installed kinds: {known})")
+    return plugins[kind]
+
+
+def parse_cluster_config(entry: dict[str, Any]) -> ClusterConfig:
+    """One ``[[clusters]]`` entry, validated by the model of its kind."""
+    kind = entry.get("kind")
+    if not isinstance(kind, str):
+        raise ValueError(f"cluster {entry.get('name', '?')!r} has no 'kind'")
+    plugin = plugin_for(kind)
+    try:
+        return plugin.config_model.model_validate(entry)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'entry'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(f"cluster {entry.get('name', '?')!r}: {problems}") from None

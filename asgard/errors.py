@@ -1,0 +1,114 @@
+"""One error type per failure kind.
+
+Everything below ``asgard.http`` raises these; ``asgard.http.errors`` maps each
+type to exactly one HTTP status. Nothing outside that module knows about status
+codes, so a backend or a service never decides how a failure is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ClusterErrorKind = Literal["unreachable", "timeout", "unauthorized", "error"]
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One entry of the ``errors`` envelope; ``field`` and ``cluster`` only where they apply."""
+
+    msg: str
+    field: str | None = None
+    cluster: str | None = None
+
+
+class AsgardError(Exception):
+    """Base of every failure Asgard reports to a client."""
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        field: str | None = None,
+        cluster: str | None = None,
+        details: list[ErrorDetail] | None = None,
+    ) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.details = details or [ErrorDetail(msg=msg, field=field, cluster=cluster)]
+
+
+class MalformedRequest(AsgardError):
+    """The body or a parameter cannot even be parsed (bad JSON, bad multipart)."""
+
+
+class Unauthenticated(AsgardError):
+    """No credentials, or credentials that match nobody."""
+
+
+class Forbidden(AsgardError):
+    """A known user acting outside its accounts or above its role."""
+
+
+class NotFound(AsgardError):
+    """The thing asked for does not exist, or is not visible to this account."""
+
+
+class Conflict(AsgardError):
+    """The request clashes with what exists (a taken name, a stale version)."""
+
+
+class PayloadTooLarge(AsgardError):
+    """The body is over the configured limit."""
+
+
+class InvalidValue(AsgardError):
+    """The request parses but a value is wrong; ``details`` names the fields."""
+
+
+class NotSupported(AsgardError):
+    """This kind of cluster cannot do this operation."""
+
+    def __init__(self, kind: str, operation: str, *, cluster: str | None = None) -> None:
+        super().__init__(f"{operation} is not supported on {kind} clusters", cluster=cluster)
+        self.kind = kind
+        self.operation = operation
+
+
+class ClusterError(AsgardError):
+    """A cluster failed to answer properly. ``kind`` is what the fan-out reports."""
+
+    kind: ClusterErrorKind = "error"
+
+    def __init__(self, cluster: str, msg: str) -> None:
+        super().__init__(msg, cluster=cluster)
+        self.cluster = cluster
+
+
+class ClusterUnreachable(ClusterError):
+    kind: ClusterErrorKind = "unreachable"
+
+
+class ClusterTimeout(ClusterError):
+    kind: ClusterErrorKind = "timeout"
+
+
+class ClusterUnauthorized(ClusterError):
+    kind: ClusterErrorKind = "unauthorized"
+
+
+class ClusterFailure(ClusterError):
+    """The cluster answered, but with an error we cannot attribute to the request."""
+
+    kind: ClusterErrorKind = "error"
+
+
+class AllClustersFailed(AsgardError):
+    """A multi-cluster read where no cluster answered: nothing useful to return."""
+
+    def __init__(self, failures: list[ClusterError]) -> None:
+        super().__init__(
+            "no cluster answered",
+            details=[ErrorDetail(msg=f.msg, cluster=f.cluster) for f in failures],
+        )
+        self.failures = failures

@@ -1,0 +1,66 @@
+"""Request context (id, structured logs, metrics) and authentication."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+
+from asgard.http.routing import operation_of
+from asgard.http.state import METRICS, PRINCIPAL, REQUEST_ID, services
+
+log = structlog.get_logger("asgard.http")
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def route_name(request: web.Request) -> str:
+    """The route template, so metrics have one series per route and not one per app id."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(
+        request_id=request_id, method=request.method, path=request.path
+    )
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        elapsed = time.perf_counter() - started
+        route = route_name(request)
+        request.app[METRICS].observe(route, request.method, status, elapsed)
+        log.info("request", route=route, status=status, duration_ms=round(elapsed * 1000, 2))
+
+
+async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response, streams included: the id to quote when something went wrong."""
+    if REQUEST_ID in request:
+        response.headers["X-Request-Id"] = request[REQUEST_ID]
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    operation = operation_of(request)
+    if operation is None or operation.public:
+        return await handler(request)
+    auth = services(request).auth
+    credentials = await auth.authenticate(request.headers.get("Authorization"))
+    principal = await auth.principal(credentials, request.query.get("account_id"))
+    request[PRINCIPAL] = principal
+    structlog.contextvars.bind_contextvars(
+        user_id=principal.user.id, account_id=principal.account.id if principal.account else None
+    )
+    return await handler(request)

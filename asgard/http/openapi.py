@@ -1,0 +1,196 @@
+"""The OpenAPI 3 document, generated from the declared operations and pydantic models."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from asgard import __version__
+from asgard.http.errors import ErrorBody
+from asgard.http.routing import Operation
+
+OPENAPI = web.AppKey("openapi", dict[str, Any])
+REF = "#/components/schemas/{model}"
+
+_PATH_PARAM = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
+
+MEDIA = {
+    "text": ("text/plain", {"type": "string"}),
+    "zip": ("application/zip", {"type": "string", "format": "binary"}),
+    "event-stream": ("text/event-stream", {"type": "string"}),
+    "prometheus": ("text/plain", {"type": "string"}),
+}
+
+ERROR_TEXT = {
+    400: "Malformed body",
+    401: "No credentials, or credentials that match nobody",
+    403: "Outside the caller's accounts, or above its role",
+    404: "Unknown, or not visible to the account",
+    409: "Conflicts with what exists",
+    413: "Body over the size limit",
+    422: "Invalid values; each error names its field",
+    501: "Not supported by this kind of cluster",
+    502: "The cluster failed (or every cluster did)",
+    504: "The cluster did not answer in time",
+}
+
+
+def openapi_path(path: str) -> str:
+    """``/apps/{app_id:[a-z/]+}`` -> ``/apps/{app_id}``."""
+    return _PATH_PARAM.sub(lambda m: "{" + m.group(1) + "}", path)
+
+
+def path_params(path: str) -> list[str]:
+    return [m.group(1) for m in _PATH_PARAM.finditer(path)]
+
+
+def _models(operations: Iterable[Operation]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    seen: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {(ErrorBody, "serialization"): None}
+    for op in operations:
+        if op.body is not None:
+            seen[(op.body, "validation")] = None
+        for response in op.responses.values():
+            if isinstance(response, type) and issubclass(response, BaseModel):
+                seen[(response, "serialization")] = None
+    return list(seen)
+
+
+def _query_parameters(op: Operation) -> list[dict[str, Any]]:
+    if op.query is None:
+        return []
+    params = []
+    for name, info in op.query.model_fields.items():
+        schema = TypeAdapter(info.annotation).json_schema(ref_template=REF)
+        if info.default is not None and not info.is_required():
+            schema["default"] = info.default
+        param: dict[str, Any] = {
+            "name": info.alias or name,
+            "in": "query",
+            "required": info.is_required(),
+            "schema": schema,
+        }
+        if info.description:
+            param["description"] = info.description
+        params.append(param)
+    return params
+
+
+def _error_statuses(op: Operation) -> list[int]:
+    statuses: list[int] = []
+    if not op.public:
+        statuses += [401, 403]
+    if op.body is not None:
+        statuses += [400, 413, 422]
+    elif op.query is not None or path_params(op.path):
+        statuses.append(422)
+    if path_params(op.path):
+        statuses.append(404)
+    if op.method in ("POST", "PUT", "PATCH"):
+        statuses.append(409)
+    if "cluster" in path_params(op.path) or op.tags[0] in ("agents", "apps", "clusters", "jobs"):
+        statuses += [501, 502, 504]
+    return sorted(set(statuses))
+
+
+def _operation(
+    op: Operation, refs: dict[tuple[type[BaseModel], JsonSchemaMode], Any]
+) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in path_params(op.path)
+    ]
+    parameters += _query_parameters(op)
+    if not op.public:
+        parameters.append(
+            {
+                "name": "account_id",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer"},
+                "description": "Act in this account (default: the JWT's, else the first)",
+            }
+        )
+    responses: dict[str, Any] = {}
+    for status, spec in op.responses.items():
+        entry: dict[str, Any] = {"description": "No content" if status == 204 else "Success"}
+        if isinstance(spec, str):
+            media, schema = MEDIA[spec]
+            entry["content"] = {media: {"schema": schema}}
+        elif spec is not None:
+            entry["content"] = {"application/json": {"schema": refs[(spec, "serialization")]}}
+        elif status not in (204,):
+            entry["content"] = {"application/json": {"schema": {"type": "object"}}}
+        responses[str(status)] = entry
+    error_ref = refs[(ErrorBody, "serialization")]
+    for status in _error_statuses(op):
+        responses.setdefault(
+            str(status),
+            {
+                "description": ERROR_TEXT[status],
+                "content": {"application/json": {"schema": error_ref}},
+            },
+        )
+    document: dict[str, Any] = {
+        "operationId": op.handler.__name__,
+        "summary": op.summary,
+        "tags": list(op.tags),
+        "parameters": parameters,
+        "responses": responses,
+    }
+    description = op.description
+    if op.extra_query:
+        description = f"{description}\n\n{op.extra_query}".strip()
+    if description:
+        document["description"] = description
+    if op.body is not None:
+        content: dict[str, Any] = {"application/json": {"schema": refs[(op.body, "validation")]}}
+        if op.multipart:
+            content["multipart/form-data"] = {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "spec": refs[(op.body, "validation")],
+                        "input": {"type": "string", "format": "binary"},
+                    },
+                    "required": ["spec"],
+                }
+            }
+        document["requestBody"] = {"required": True, "content": content}
+    if op.public:
+        document["security"] = []
+    return document
+
+
+def build_openapi(operations: list[Operation]) -> dict[str, Any]:
+    refs, schemas = models_json_schema(_models(operations), ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(openapi_path(op.path), {})[op.method.lower()] = _operation(op, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Asgard",
+            "version": __version__,
+            "description": "One HTTP API for the agents, apps, jobs and scheduled jobs of every "
+            "Docker, Kubernetes and Mesos cluster an ops team runs.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {
+                "ApiKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "'Token <api-key>'",
+                },
+                "Bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            },
+        },
+        "security": [{"ApiKey": []}, {"Bearer": []}],
+    }

@@ -1,0 +1,86 @@
+"""Agents: the machines of every cluster, as one list."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from asgard.http.routing import RouteTable, json_response
+from asgard.http.schemas import AgentApps, AgentBody, AgentList, ClusterListQuery
+from asgard.http.state import principal, services
+
+routes = RouteTable("agents")
+
+NOT_ATTRIBUTES = frozenset({"account_id", "cluster", "limit", "cursor"})
+
+
+async def _agents(
+    request: web.Request, query: ClusterListQuery, attrs: dict[str, str]
+) -> web.Response:
+    found = await services(request).agents.list(
+        principal(request),
+        clusters=query.cluster,
+        attrs=attrs,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return json_response(
+        AgentList(
+            agents=found.page.items,
+            stats=found.stats,
+            errors=found.errors,
+            next_cursor=found.page.next_cursor,
+            total=found.page.total,
+        )
+    )
+
+
+@routes.get(
+    "/agents",
+    summary="Agents of every cluster the account may use",
+    query=ClusterListQuery,
+    responses={200: AgentList},
+)
+async def list_agents(request: web.Request, query: ClusterListQuery) -> web.Response:
+    """Agents whose ``owner`` attribute is the account's owner (all of them for an account
+    without owner), ordered by cluster then id. A cluster that fails is an entry in
+    ``errors``; only when every cluster fails is the answer 502."""
+    return await _agents(request, query, {})
+
+
+@routes.get(
+    "/agents/with-attrs",
+    summary="Agents whose attributes match every given pair",
+    query=ClusterListQuery,
+    responses={200: AgentList},
+    extra_query="Any other parameter is an attribute filter: ?zone=a&disk=ssd",
+)
+async def list_agents_with_attrs(request: web.Request, query: ClusterListQuery) -> web.Response:
+    """As ``/agents``, keeping the agents whose attributes equal every other query parameter."""
+    attrs = {k: v for k, v in request.query.items() if k not in NOT_ATTRIBUTES}
+    return await _agents(request, query, attrs)
+
+
+@routes.get(
+    "/clusters/{cluster}/agents/{agent_id}",
+    summary="One agent",
+    responses={200: AgentBody},
+)
+async def get_agent(request: web.Request) -> web.Response:
+    """404 when the agent does not exist or belongs to another owner."""
+    agent = await services(request).agents.get(
+        principal(request), request.match_info["cluster"], request.match_info["agent_id"]
+    )
+    return json_response(AgentBody(agent=agent))
+
+
+@routes.get(
+    "/clusters/{cluster}/agents/{agent_id}/apps",
+    summary="The account's apps with an instance on this agent",
+    responses={200: AgentApps},
+)
+async def get_agent_apps(request: web.Request) -> web.Response:
+    """Only the account's own apps: another account's apps on the same machine are not shown."""
+    apps = await services(request).agents.apps(
+        principal(request), request.match_info["cluster"], request.match_info["agent_id"]
+    )
+    return json_response(AgentApps(apps=apps))

@@ -1,0 +1,58 @@
+"""Health, metrics and the API's own description: no credentials needed."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from asgard.errors import ErrorDetail
+from asgard.http.errors import error_response
+from asgard.http.openapi import OPENAPI
+from asgard.http.routing import RouteTable, json_response
+from asgard.http.schemas import HealthBody
+from asgard.http.state import METRICS, services
+
+routes = RouteTable("system")
+log = structlog.get_logger(__name__)
+
+
+@routes.get(
+    "/health",
+    summary="Whether the service and its database answer",
+    responses={200: HealthBody, 503: None},
+    public=True,
+)
+async def health(request: web.Request) -> web.Response:
+    """200 while the service and its database answer; 503 with the reason otherwise."""
+    try:
+        await services(request).db.ping()
+    except Exception as exc:
+        log.warning("health check failed", error=type(exc).__name__)
+        return error_response(503, [ErrorDetail(msg="the database does not answer")])
+    return json_response(HealthBody(status="ok"))
+
+
+@routes.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    responses={200: "prometheus"},
+    public=True,
+)
+async def metrics(request: web.Request) -> web.Response:
+    """Requests by route, method and status, and their latency, in Prometheus text format."""
+    response = web.Response(body=request.app[METRICS].render())
+    response.content_type = "text/plain"
+    response.charset = "utf-8"
+    response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
+    return response
+
+
+@routes.get(
+    "/openapi.json",
+    summary="The OpenAPI 3 document of this API",
+    responses={200: None},
+    public=True,
+)
+async def openapi(request: web.Request) -> web.Response:
+    """Generated from the routes and models this service runs, so it cannot drift from them."""
+    return web.json_response(request.app[OPENAPI])

@@ -1,0 +1,197 @@
+"""Routes that declare their models, so one declaration both serves and documents them.
+
+A handler is declared with the models of its query, body and responses::
+
+    @routes.get("/apps", query=AppsQuery, responses={200: AppList})
+    async def list_apps(request: web.Request, query: AppsQuery) -> web.Response: ...
+
+The wrapper parses and validates ``query`` and ``body`` before the handler
+runs (400 for what does not parse, 422 naming the field for what is wrong), and
+``asgard.http.openapi`` builds the OpenAPI document from the same declarations.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from asgard.errors import ErrorDetail, InvalidValue, MalformedRequest, PayloadTooLarge
+
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[..., Awaitable[web.StreamResponse]]
+ResponseSpec = type[BaseModel] | Literal["text", "zip", "event-stream", "prometheus"] | None
+
+OPERATION_ATTR = "__asgard_operation__"
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tags: tuple[str, ...]
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    multipart: bool = False
+    """The body may also come as multipart: the model in a ``spec`` part, plus files."""
+    responses: Mapping[int, ResponseSpec] = field(default_factory=dict)
+    public: bool = False
+    extra_query: str | None = None
+    """Free-form query parameters (attribute filters), described in the docs."""
+
+    @property
+    def description(self) -> str:
+        return (self.handler.__doc__ or "").strip()
+
+
+def validation_details(exc: ValidationError, prefix: str = "") -> list[ErrorDetail]:
+    details = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in error["loc"] if p != "__root__")
+        name = f"{prefix}{where}" if where else (prefix.rstrip(".") or None)
+        details.append(ErrorDetail(msg=error["msg"], field=name))
+    return details
+
+
+def parse_model(model: type[M], data: Any, prefix: str = "") -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = validation_details(exc, prefix)
+        raise InvalidValue(details[0].msg, details=details) from None
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_list(a) for a in typing.get_args(annotation))
+    return origin is list
+
+
+def parse_query(model: type[M], request: web.Request) -> M:
+    data: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key not in request.query:
+            continue
+        data[name] = request.query.getall(key) if _is_list(info.annotation) else request.query[key]
+    return parse_model(model, data)
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The raw body, refusing (413) anything over ``limit`` without reading it all."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_json(raw: bytes) -> Any:
+    if not raw.strip():
+        raise MalformedRequest("a JSON body is required")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedRequest(f"malformed JSON body: {exc}") from None
+
+
+class RouteTable:
+    """The routes of one resource module, with their declarations."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.operations: list[Operation] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        query: type[BaseModel] | None = None,
+        body: type[BaseModel] | None = None,
+        multipart: bool = False,
+        responses: Mapping[int, ResponseSpec] | None = None,
+        public: bool = False,
+        extra_query: str | None = None,
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            operation = Operation(
+                method=method,
+                path=path,
+                handler=handler,
+                summary=summary,
+                tags=(self.tag,),
+                query=query,
+                body=body,
+                multipart=multipart,
+                responses=responses or {200: None},
+                public=public,
+                extra_query=extra_query,
+            )
+            self.operations.append(operation)
+            return handler
+
+        return register
+
+    def get(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kwargs)
+
+
+BodyLimit = Callable[[web.Request], int]
+
+
+def bind(operation: Operation, body_limit: BodyLimit) -> Handler:
+    """The aiohttp handler: parse what the operation declares, then call it."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        kwargs: dict[str, Any] = {}
+        if operation.query is not None:
+            kwargs["query"] = parse_query(operation.query, request)
+        if operation.body is not None and not operation.multipart:
+            raw = await read_body(request, body_limit(request))
+            kwargs["body"] = parse_model(operation.body, decode_json(raw))
+        return await operation.handler(request, **kwargs)
+
+    setattr(handle, OPERATION_ATTR, operation)
+    handle.__name__ = operation.handler.__name__
+    handle.__doc__ = operation.handler.__doc__
+    return handle
+
+
+def operation_of(request: web.Request) -> Operation | None:
+    handler = request.match_info.handler
+    found = getattr(handler, OPERATION_ATTR, None)
+    return found if isinstance(found, Operation) else None
+
+
+def json_response(model: BaseModel, status: int = 200) -> web.Response:
+    return web.Response(
+        body=model.model_dump_json(), status=status, content_type="application/json"
+    )

@@ -1,0 +1,86 @@
+"""Shared building blocks of the domain models."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import ROUND_UP, Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_LABEL_RE = re.compile(rf"^{DNS_LABEL}$")
+
+
+class AsgardModel(BaseModel):
+    """Base of every model Asgard returns: plain data, snake_case, no surprises."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class InputModel(AsgardModel):
+    """Base of every model a client sends: an unknown field is a mistake worth a 422."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _check_dns_label(value: str) -> str:
+    if len(value) > 63 or not _DNS_LABEL_RE.match(value):
+        raise ValueError(
+            "must be a DNS label: lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit, at most 63 characters"
+        )
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_check_dns_label)]
+"""A name usable everywhere: Kubernetes namespace, Marathon group, Chronos prefix, Docker label."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def round_up_pct(value: float) -> float:
+    """Percentages are rounded *up* to two decimals, as the original Asgard did."""
+    if value <= 0:
+        return 0.0
+    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_UP))
+
+
+def pct(part: float, whole: float) -> float:
+    """``part`` as a percentage of ``whole``; zero when there is no whole to speak of."""
+    if whole <= 0:
+        return 0.0
+    return round_up_pct(part / whole * 100)
+
+
+class Resources(AsgardModel):
+    """CPU in cores, memory and disk in MiB, GPUs as a count."""
+
+    cpus: float = 0.0
+    mem: float = 0.0
+    disk: float = 0.0
+    gpus: float = 0.0
+
+    def __add__(self, other: Resources) -> Resources:
+        return Resources(
+            cpus=self.cpus + other.cpus,
+            mem=self.mem + other.mem,
+            disk=self.disk + other.disk,
+            gpus=self.gpus + other.gpus,
+        )
+
+
+class UsageStats(AsgardModel):
+    """How much of what exists is in use, in percent."""
+
+    cpu_pct: float = Field(0.0, description="CPU in use as a percentage, rounded up to 2 decimals")
+    ram_pct: float = Field(
+        0.0, description="Memory in use as a percentage, rounded up to 2 decimals"
+    )
+
+    @classmethod
+    def of(cls, used: Resources, total: Resources) -> UsageStats:
+        return cls(cpu_pct=pct(used.cpus, total.cpus), ram_pct=pct(used.mem, total.mem))

@@ -1,0 +1,56 @@
+"""One-time jobs: seed 000's engine contract (active/succeeded/failed) with a clear state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from asgard.models.app import Command, ResourceLimits
+from asgard.models.base import AsgardModel, DnsLabel, InputModel
+
+JobState = Literal["pending", "running", "succeeded", "failed", "cancelled"]
+FINISHED_JOB_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+
+
+class JobFields(InputModel):
+    """What a job runs; the fields of ``POST /jobs`` and of every stage and schedule."""
+
+    cluster: str
+    name: DnsLabel
+    image: str = Field(min_length=1)
+    command: Command | None = Field(None, description="Replaces the image's entrypoint")
+    args: Command | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    resources: ResourceLimits = Field(default_factory=ResourceLimits)
+    timeout_s: float | None = Field(None, gt=0, description="Kill the job after this long")
+    retries: int = Field(0, ge=0, le=100, description="Restart a failed job up to this many times")
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class JobSpec(JobFields):
+    """The body of ``POST /jobs`` (or its ``spec`` part, with an ``input`` zip beside it)."""
+
+
+class JobStatus(AsgardModel):
+    state: JobState
+    active: int = Field(0, description="Instances running now")
+    succeeded: int = Field(0, description="Instances that ended with success")
+    failed: int = Field(0, description="Instances that failed (retries included)")
+    exit_code: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    message: str | None = Field(None, description="Why: exit code, OOM, timeout, cancelled")
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED_JOB_STATES
+
+
+class Job(JobFields):
+    model_config = JobFields.model_config | {"extra": "ignore"}
+
+    id: str
+    status: JobStatus
+    created_at: datetime | None = None

@@ -1,0 +1,56 @@
+"""Agents across clusters: attribute filters, totals, pages."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from asgard.backends.base import Orchestrator
+from asgard.models import Agent, App, ClusterErrorInfo, Resources, Role, UsageStats
+from asgard.services.pagination import Page, paginate
+from asgard.services.principal import Principal
+
+
+@dataclass(frozen=True)
+class AgentsPage:
+    page: Page[Agent]
+    stats: UsageStats
+    """Over every agent that matched, not only this page: the fleet's load, not a slice's."""
+    errors: list[ClusterErrorInfo]
+
+
+def matches(agent: Agent, attrs: Mapping[str, str]) -> bool:
+    return all(agent.attributes.get(k) == v for k, v in attrs.items())
+
+
+class AgentsService:
+    def __init__(self, orchestrator: Orchestrator) -> None:
+        self.orchestrator = orchestrator
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        clusters: Collection[str] | None,
+        attrs: Mapping[str, str],
+        limit: int,
+        cursor: str | None,
+    ) -> AgentsPage:
+        account = principal.require(Role.VIEWER)
+        listing = await self.orchestrator.list_agents(account, clusters)
+        found = [a for a in listing.items if matches(a, attrs)]
+        used = sum((a.used_resources for a in found), Resources())
+        total = sum((a.resources for a in found), Resources())
+        return AgentsPage(
+            page=paginate(found, lambda a: (a.cluster, a.id), limit, cursor),
+            stats=UsageStats.of(used, total),
+            errors=listing.errors,
+        )
+
+    async def get(self, principal: Principal, cluster: str, agent_id: str) -> Agent:
+        account = principal.require(Role.VIEWER)
+        return await self.orchestrator.get_agent(account, cluster, agent_id)
+
+    async def apps(self, principal: Principal, cluster: str, agent_id: str) -> list[App]:
+        account = principal.require(Role.VIEWER)
+        return await self.orchestrator.list_agent_apps(account, cluster, agent_id)

@@ -1,0 +1,95 @@
+"""Settings: ``ASGARD_*`` environment variables, and the TOML file that lists clusters."""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from asgard.backends.registry import ClusterConfig, parse_cluster_config
+
+MiB = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """The settings or the clusters file cannot be used; the message says why."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASGARD_", extra="ignore")
+
+    env: Literal["development", "production"] = Field(
+        "development", description="In production a secret key must be given"
+    )
+    db_url: str = Field(
+        "sqlite+aiosqlite:///asgard.db", description="SQLAlchemy URL; SQLite file by default"
+    )
+    config: Path | None = Field(None, description="The TOML file that lists the clusters")
+    secret_key: SecretStr | None = Field(None, description="Signs JWTs")
+    host: str = "127.0.0.1"
+    port: int = Field(4898, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] | None = Field(
+        None, description="console in a terminal, json elsewhere, unless set"
+    )
+    data_dir: Path = Field(Path("asgard-data"), description="Job artifacts and other files")
+    max_body_bytes: int = Field(1 * MiB, gt=0, description="Largest JSON body accepted")
+    max_upload_bytes: int = Field(64 * MiB, gt=0, description="Largest job input zip accepted")
+    jwt_ttl_s: int = Field(12 * 3600, gt=0, description="How long a JWT stays valid")
+    bootstrap_admin_email: str = Field(
+        "admin@asgard.local", description="E-mail of the admin created on first start"
+    )
+
+    @field_validator("db_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Accept the URLs people write and pick the async driver for them."""
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if value.startswith(plain):
+                return driver + value[len(plain) :]
+        return value
+
+    def signing_key(self) -> str:
+        """The JWT key. Development without one gets a key kept in the data directory."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        if self.env == "production":
+            raise ConfigError("ASGARD_SECRET_KEY is required when ASGARD_ENV=production")
+        path = self.data_dir / "dev-secret-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def read_clusters_file(path: Path) -> list[ClusterConfig]:
+    """Parse the ``[[clusters]]`` of a TOML file, each by the model of its kind."""
+    try:
+        document: dict[str, Any] = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"clusters file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"clusters file {path} is not valid TOML: {exc}") from None
+    entries = document.get("clusters", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: 'clusters' must be an array of tables ([[clusters]])")
+    configs: list[ClusterConfig] = []
+    for entry in entries:
+        try:
+            configs.append(parse_cluster_config(entry))
+        except ValueError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    names = [c.name for c in configs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"{path}: cluster names must be unique, repeated: {', '.join(repeated)}")
+    return configs

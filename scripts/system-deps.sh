@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests talk to (a real Docker Engine, busybox for the
+# test image, PostgreSQL), only when they are missing. Needs root or sudo, and apt.
+set -euo pipefail
+
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || missing+=(busybox-static)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing system packages for the tests: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

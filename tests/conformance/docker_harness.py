@@ -1,0 +1,101 @@
+"""Docker harnesses: the docker CLI against the test session's own daemons."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from asgard.backends.base import ClusterOrchestrator
+from tests.conformance.harness import Harness
+from tests.support.dockerd import TEST_IMAGE, DockerDaemon
+
+SETTLE_TIMEOUT_S = 60
+
+
+class DockerEngineHarness(Harness):
+    kind = "docker"
+    agent_type = "DOCKER"
+
+    def __init__(self, daemon: DockerDaemon, orchestrator: ClusterOrchestrator) -> None:
+        self.daemon = daemon
+        self.orchestrator = orchestrator
+
+    async def seed_app(
+        self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0
+    ) -> None:
+        limits = [
+            *(["--cpus", str(cpus)] if cpus else []),
+            *(["--memory", f"{int(mem)}m"] if mem else []),
+        ]
+        for _ in range(instances):
+            self.daemon.cli(
+                "run",
+                "-d",
+                "--label",
+                f"asgard.namespace={namespace}",
+                "--label",
+                f"asgard.app={app_id}",
+                *limits,
+                TEST_IMAGE,
+                "sleep",
+                "3600",
+            )
+
+    async def set_owner(self, owner: str | None) -> str:
+        self.daemon.set_labels({"owner": owner} if owner else {})
+        return self.daemon.cli("info", "--format", "{{.ID}}").strip()
+
+    async def close(self) -> None:
+        await self.orchestrator.close()
+
+
+class DockerSwarmHarness(DockerEngineHarness):
+    async def seed_app(
+        self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0
+    ) -> None:
+        limits = [
+            *(["--reserve-cpu", str(cpus)] if cpus else []),
+            *(["--reserve-memory", f"{int(mem)}m"] if mem else []),
+        ]
+        name = f"{namespace}-{app_id.replace('/', '-')}"
+        self.daemon.cli(
+            "service",
+            "create",
+            "--detach",
+            "--quiet",
+            "--name",
+            name,
+            "--label",
+            f"asgard.namespace={namespace}",
+            "--label",
+            f"asgard.app={app_id}",
+            "--replicas",
+            str(instances),
+            *limits,
+            TEST_IMAGE,
+            "sleep",
+            "3600",
+        )
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            states = self.daemon.cli(
+                "service",
+                "ps",
+                name,
+                "--filter",
+                "desired-state=running",
+                "--format",
+                "{{.CurrentState}}",
+            ).split("\n")
+            if sum(s.startswith("Running") for s in states) == instances:
+                return
+            await asyncio.sleep(0.25)
+        raise AssertionError(f"service {name} did not reach {instances} running tasks")
+
+    async def set_owner(self, owner: str | None) -> str:
+        node = self.daemon.cli("node", "ls", "-q").split()[0]
+        if owner:
+            self.daemon.cli("node", "update", "--label-add", f"owner={owner}", node)
+        else:
+            self.daemon.cli("node", "update", "--label-rm", "owner", node)
+        return node

@@ -1,0 +1,37 @@
+"""What a backend's conformance harness can do to its cluster, behind Asgard's back.
+
+A harness plays the cluster's operators (and, where a cluster has no
+controllers, its controllers): it seeds apps and labels agents with the
+cluster's own tools, never through Asgard, so the suite checks that Asgard
+reads what is really there. A new backend joins the suite by adding one
+harness to ``conftest.HARNESSES``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from asgard.backends.base import ClusterOrchestrator
+
+
+class Harness(ABC):
+    kind: str
+    agent_type: str
+    orchestrator: ClusterOrchestrator
+
+    @property
+    def cluster(self) -> str:
+        return self.orchestrator.name
+
+    @abstractmethod
+    async def seed_app(
+        self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0
+    ) -> None:
+        """Run an app of the namespace natively, and wait until its instances run."""
+
+    @abstractmethod
+    async def set_owner(self, owner: str | None) -> str:
+        """Give one agent this ``owner`` attribute (None removes it); its id."""
+
+    @abstractmethod
+    async def close(self) -> None: ...

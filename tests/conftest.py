@@ -1,0 +1,122 @@
+"""Shared fixtures: real Docker Engines, a real PostgreSQL, and Asgard itself.
+
+The daemons and the database server start once per test session, the first
+time a test needs them; each test then gets them cleaned, never shared dirty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from asgard.backends.base import ClusterOrchestrator, Orchestrator
+from asgard.backends.docker.plugin import DockerClusterConfig, plugin
+from asgard.backends.fleet import Fleet
+from asgard.backends.registry import BackendContext
+from asgard.http.app import create_app
+from asgard.settings import Settings
+from tests.support.asgard import AsgardUnderTest
+from tests.support.dockerd import DockerDaemon, start_daemon
+from tests.support.postgres import Postgres, start_postgres
+
+
+@pytest.fixture(scope="session")
+def engine_daemon() -> Iterator[DockerDaemon]:
+    """A single Docker Engine (not in a Swarm)."""
+    daemon = start_daemon("engine")
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def swarm_daemon() -> Iterator[DockerDaemon]:
+    """A Docker Engine that is a one-node Swarm manager."""
+    daemon = start_daemon("swarm", swarm=True)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
+def engine(engine_daemon: DockerDaemon) -> Iterator[DockerDaemon]:
+    engine_daemon.clean()
+    engine_daemon.set_labels({})
+    yield engine_daemon
+    engine_daemon.clean()
+
+
+@pytest.fixture
+def swarm(swarm_daemon: DockerDaemon) -> Iterator[DockerDaemon]:
+    swarm_daemon.clean()
+    node = swarm_daemon.cli("node", "ls", "-q").split()[0]
+    labels = swarm_daemon.cli(
+        "node", "inspect", node, "--format", "{{range $k, $v := .Spec.Labels}}{{$k}} {{end}}"
+    )
+    for label in labels.split():
+        swarm_daemon.cli("node", "update", "--label-rm", label, node)
+    yield swarm_daemon
+    swarm_daemon.clean()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes this runs on SQLite and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'asgard.db'}"
+    server: Postgres = request.getfixturevalue("postgres_server")
+    return server.new_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'asgard.db'}"
+
+
+def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        db_url=db_url,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret-key-of-a-decent-length",
+        log_format="console",
+        **overrides,
+    )
+
+
+async def docker_cluster(
+    name: str, daemon: DockerDaemon, timeout_s: float = 10.0
+) -> ClusterOrchestrator:
+    config = DockerClusterConfig(name=name, url=daemon.url, timeout_s=timeout_s)
+    return await plugin.build(config, BackendContext(data_dir=Path("/nonexistent")))
+
+
+StartAsgard = Callable[..., Awaitable[AsgardUnderTest]]
+
+
+@pytest.fixture
+async def start_asgard(tmp_path: Path, sqlite_url: str) -> AsyncIterator[StartAsgard]:
+    """Start Asgard on a real socket: ``await start_asgard(orchestrator, db_url=..., **settings)``."""
+    clients: list[TestClient] = []
+
+    async def start(
+        orchestrator: Orchestrator | None = None, *, db_url: str | None = None, **overrides: Any
+    ) -> AsgardUnderTest:
+        settings = make_settings(tmp_path, db_url or sqlite_url, **overrides)
+        app = create_app(settings, orchestrator=orchestrator or Fleet([]))
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        clients.append(client)
+        return AsgardUnderTest(client)
+
+    yield start
+    for client in clients:
+        await client.close()

@@ -1,0 +1,208 @@
+"""Real Docker Engines for the tests, started and stopped by the test session.
+
+Each daemon gets its own data and exec roots, its own socket and its own
+bridge (so it never collides with a dockerd already running on the machine),
+and an image made from busybox with ``docker import``: no registry needed.
+The engine daemon reads a config file, so tests can change its labels (the
+agent's attributes) and have it reload them with SIGHUP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TEST_IMAGE = "asgard-test/busybox:latest"
+BUSYBOX_PATHS = ("/bin/busybox", "/usr/bin/busybox")
+START_TIMEOUT_S = 60
+
+
+class DaemonError(RuntimeError):
+    pass
+
+
+def _run(*args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> str:
+    done = subprocess.run(args, capture_output=True, env=env, input=input, timeout=120, check=False)
+    if done.returncode != 0:
+        raise DaemonError(
+            f"{' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}"
+        )
+    return done.stdout.decode()
+
+
+def busybox_rootfs_tar() -> bytes:
+    """A root filesystem holding busybox and one link per applet, as a tar stream."""
+    busybox = next((Path(p) for p in BUSYBOX_PATHS if Path(p).is_file()), None)
+    if busybox is None:
+        raise DaemonError("busybox is not installed: apt-get install busybox-static")
+    applets = _run(str(busybox), "--list").split()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for folder in ("bin", "tmp", "etc"):
+            info = tarfile.TarInfo(folder)
+            info.type, info.mode = tarfile.DIRTYPE, 0o1777 if folder == "tmp" else 0o755
+            tar.addfile(info)
+        tar.add(str(busybox), arcname="bin/busybox")
+        for applet in applets:
+            if applet == "busybox":
+                continue
+            link = tarfile.TarInfo(f"bin/{applet}")
+            link.type, link.linkname = tarfile.SYMTYPE, "busybox"
+            tar.addfile(link)
+        passwd = b"root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n"
+        info = tarfile.TarInfo("etc/passwd")
+        info.size = len(passwd)
+        tar.addfile(info, io.BytesIO(passwd))
+    return buffer.getvalue()
+
+
+@dataclass
+class DockerDaemon:
+    name: str
+    root: Path
+    bridge: str
+    process: subprocess.Popen[bytes]
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "d.sock"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "daemon.json"
+
+    def cli(self, *args: str, input: bytes | None = None) -> str:
+        env = {**os.environ, "DOCKER_HOST": self.url}
+        return _run("docker", *args, env=env, input=input)
+
+    def set_labels(self, labels: dict[str, str]) -> None:
+        """Change the engine's labels (its agent attributes) and have it reload them."""
+        self.labels = dict(labels)
+        self.config_file.write_text(json.dumps({"labels": [f"{k}={v}" for k, v in labels.items()]}))
+        self.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        wanted = sorted(f"{k}={v}" for k, v in labels.items())
+        while time.monotonic() < deadline:
+            info = json.loads(self.cli("info", "--format", "{{json .Labels}}") or "null") or []
+            if sorted(info) == wanted:
+                return
+            time.sleep(0.1)
+        raise DaemonError(f"dockerd {self.name} did not reload its labels")
+
+    def clean(self) -> None:
+        """Remove every service and container, so each test starts from an empty engine."""
+        if self.is_swarm():
+            services = self.cli("service", "ls", "-q").split()
+            if services:
+                self.cli("service", "rm", *services)
+        containers = self.cli("ps", "-aq").split()
+        if containers:
+            self.cli("rm", "-f", "-v", *containers)
+
+    def is_swarm(self) -> bool:
+        return self.cli("info", "--format", "{{.Swarm.LocalNodeState}}").strip() == "active"
+
+    def stop(self) -> None:
+        with contextlib.suppress(DaemonError, subprocess.TimeoutExpired):
+            self.clean()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        _unmount_under(self.root)
+        for link in (self.bridge, *(["docker_gwbridge"] if self.name == "swarm" else [])):
+            subprocess.run(["ip", "link", "del", link], capture_output=True, check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _unmount_under(root: Path) -> None:
+    mounts = Path("/proc/mounts").read_text().splitlines()
+    points = sorted(
+        (m.split()[1] for m in mounts if m.split()[1].startswith(str(root))), reverse=True
+    )
+    for point in points:
+        subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+
+
+def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
+    """A dockerd of our own; ``swarm`` makes it a one-node Swarm manager."""
+    if shutil.which("dockerd") is None:
+        raise DaemonError("dockerd is not installed: apt-get install docker.io (or run make test)")
+    if os.geteuid() != 0:
+        raise DaemonError("the tests start dockerd themselves, which needs root")
+    root = Path(tempfile.mkdtemp(prefix=f"asg{name[0]}", dir="/tmp"))
+    bridge = f"asg{os.getpid() % 100000}{name[0]}"
+    subnet = f"172.31.{random.randint(10, 250)}"
+    _run("ip", "link", "add", bridge, "type", "bridge")
+    _run("ip", "addr", "add", f"{subnet}.1/24", "dev", bridge)
+    _run("ip", "link", "set", bridge, "up")
+    (root / "daemon.json").write_text("{}")
+    log = (root / "dockerd.log").open("wb")
+    process = subprocess.Popen(
+        [
+            "dockerd",
+            "--storage-driver=vfs",
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge",
+            bridge,
+            "--host",
+            f"unix://{root / 'd.sock'}",
+            "--data-root",
+            str(root / "data"),
+            "--exec-root",
+            str(root / "x"),
+            "--pidfile",
+            str(root / "pid"),
+            "--config-file",
+            str(root / "daemon.json"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    daemon = DockerDaemon(name=name, root=root, bridge=bridge, process=process)
+    try:
+        _wait_ready(daemon)
+        daemon.cli(
+            "import", "--change", "ENV PATH=/bin", "-", TEST_IMAGE, input=busybox_rootfs_tar()
+        )
+        if swarm:
+            daemon.cli("swarm", "init", "--advertise-addr", "127.0.0.1")
+    except Exception:
+        tail = (root / "dockerd.log").read_text(errors="replace")[-2000:]
+        daemon.stop()
+        raise DaemonError(f"dockerd {name} did not start:\n{tail}") from None
+    return daemon
+
+
+def _wait_ready(daemon: DockerDaemon) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if daemon.process.poll() is not None:
+            raise DaemonError(f"dockerd exited with {daemon.process.returncode}")
+        if daemon.socket.exists():
+            try:
+                daemon.cli("version", "--format", "{{.Server.Version}}")
+                return
+            except DaemonError:
+                pass
+        time.sleep(0.2)
+    raise DaemonError(f"dockerd {daemon.name} did not answer in {START_TIMEOUT_S} s")

@@ -1,0 +1,134 @@
+"""A real PostgreSQL server for the tests: a cluster of our own, on loopback, torn down after.
+
+PostgreSQL refuses to run as root, so as root the server runs as the
+``postgres`` user (created by Debian's package); otherwise as the caller.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class PostgresError(RuntimeError):
+    pass
+
+
+def _bin_dir() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        raise PostgresError("PostgreSQL is not installed: apt-get install postgresql")
+    return Path(found[-1]).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Postgres:
+    root: Path
+    port: int
+    bin_dir: Path
+
+    def _as_owner(self, *args: str) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
+
+    def psql(self, sql: str) -> None:
+        done = subprocess.run(
+            self._as_owner(
+                str(self.bin_dir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ),
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise PostgresError(done.stderr.decode(errors="replace"))
+
+    def new_database(self) -> str:
+        """A fresh, empty database; its SQLAlchemy URL."""
+        name = f"asgard_{uuid.uuid4().hex[:12]}"
+        self.psql(f"CREATE DATABASE {name}")
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        subprocess.run(
+            self._as_owner(
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.root / "data"),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ),
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_postgres() -> Postgres:
+    bin_dir = _bin_dir()
+    root = Path(tempfile.mkdtemp(prefix="asgpg"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    server = Postgres(root=root, port=_free_port(), bin_dir=bin_dir)
+    steps = [
+        [
+            str(bin_dir / "initdb"),
+            "-D",
+            str(root / "data"),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+        ],
+        [
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(root / "data"),
+            "-l",
+            str(root / "server.log"),
+            "-w",
+            "-o",
+            f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off",
+            "start",
+        ],
+    ]
+    for step in steps:
+        done = subprocess.run(
+            server._as_owner(*step), capture_output=True, check=False, timeout=120
+        )
+        if done.returncode != 0:
+            log = (
+                (root / "server.log").read_text(errors="replace")
+                if (root / "server.log").exists()
+                else ""
+            )
+            server.stop()
+            raise PostgresError(f"{step[0]} failed: {done.stderr.decode(errors='replace')}\n{log}")
+    return server
