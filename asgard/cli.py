@@ -48,6 +48,7 @@ def serve(settings: Settings) -> None:
     from asgard.http.app import create_app
 
     configure_logging(settings.log_level, settings.log_format)
+    settings.signing_key()  # fail now, with a clear message, rather than half-started
     app = create_app(settings, announce=announce_first_admin)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
 

@@ -6,6 +6,7 @@ time a test needs them; each test then gets them cleaned, never shared dirty.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,31 @@ from aiohttp.test_utils import TestClient, TestServer
 from asgard.backends.base import ClusterOrchestrator, Orchestrator
 from asgard.backends.docker.plugin import DockerClusterConfig, plugin
 from asgard.backends.fleet import Fleet
-from asgard.backends.registry import BackendContext
+from asgard.backends.registry import BackendContext, installed_plugins
 from asgard.http.app import create_app
 from asgard.settings import Settings
-from tests.support.asgard import AsgardUnderTest
+from tests.support.asgard import AsgardClient, AsgardUnderTest
 from tests.support.dockerd import DockerDaemon, start_daemon
 from tests.support.postgres import Postgres, start_postgres
+
+THIRD_PARTY_ENTRY_POINTS = """[asgard.backends]
+static = tests.support.static_backend:plugin
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def third_party_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Install the test-only ``static`` kind the way another package would: an entry point."""
+    site = tmp_path_factory.mktemp("site")
+    dist = site / "asgard_static-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: asgard-static\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(THIRD_PARTY_ENTRY_POINTS)
+    sys.path.insert(0, str(site))
+    installed_plugins.cache_clear()
+    yield site
+    sys.path.remove(str(site))
+    installed_plugins.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +124,8 @@ StartAsgard = Callable[..., Awaitable[AsgardUnderTest]]
 
 @pytest.fixture
 async def start_asgard(tmp_path: Path, sqlite_url: str) -> AsyncIterator[StartAsgard]:
-    """Start Asgard on a real socket: ``await start_asgard(orchestrator, db_url=..., **settings)``."""
-    clients: list[TestClient] = []
+    """Start Asgard on a real socket: ``await start_asgard(orchestrator, **settings)``."""
+    clients: list[AsgardClient] = []
 
     async def start(
         orchestrator: Orchestrator | None = None, *, db_url: str | None = None, **overrides: Any
@@ -115,7 +135,7 @@ async def start_asgard(tmp_path: Path, sqlite_url: str) -> AsyncIterator[StartAs
         client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)
-        return AsgardUnderTest(client)
+        return AsgardUnderTest(client, app)
 
     yield start
     for client in clients:

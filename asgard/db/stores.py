@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from asgard.db.tables import AccountRow, ApiKeyRow, MembershipRow, UserRow
 from asgard.errors import Conflict, NotFound
@@ -29,8 +30,6 @@ from asgard.models import (
     UserCreate,
     UserPatch,
 )
-
-RowT = TypeVar("RowT")
 
 
 def user_model(row: UserRow) -> User:
@@ -62,16 +61,16 @@ def api_key_model(row: ApiKeyRow) -> ApiKey:
 
 async def _page(
     session: AsyncSession,
-    query: Select[tuple[RowT]],
-    id_column: object,
+    query: Select[Any],
+    id_column: InstrumentedAttribute[int],
     after: int | None,
     limit: int,
-) -> tuple[list[RowT], int]:
+) -> tuple[list[Any], int]:
     """Up to ``limit + 1`` rows after ``after``: the extra row says whether a next page exists."""
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     if after is not None:
-        query = query.where(id_column > after)  # type: ignore[operator]
-    rows = (await session.scalars(query.order_by(id_column).limit(limit + 1))).all()  # type: ignore[arg-type]
+        query = query.where(id_column > after)
+    rows = (await session.scalars(query.order_by(id_column).limit(limit + 1))).all()
     return list(rows), int(total or 0)
 
 

@@ -12,9 +12,11 @@ import json
 
 import structlog
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
+from aiohttp.typedefs import Handler
+from pydantic import BaseModel
 
 from asgard import errors as e
+from asgard.http.state import REQUEST_ID
 
 log = structlog.get_logger(__name__)
 
@@ -43,8 +45,6 @@ def status_of(exc: e.AsgardError) -> int:
 
 
 class ErrorItem(BaseModel):
-    model_config = ConfigDict(title="Error")
-
     msg: str
     field: str | None = None
     cluster: str | None = None
@@ -52,8 +52,6 @@ class ErrorItem(BaseModel):
 
 class ErrorBody(BaseModel):
     """What every error answer looks like."""
-
-    model_config = ConfigDict(title="Errors")
 
     errors: list[ErrorItem]
 
@@ -99,7 +97,7 @@ def from_http_exception(exc: web.HTTPException) -> web.Response:
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except e.AsgardError as exc:
@@ -112,7 +110,7 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
         raise
     except Exception:
         log.exception("unhandled error")
-        request_id = request.get("request_id", "unknown")
+        request_id = request.get(REQUEST_ID, "unknown")
         return error_response(
             500,
             [e.ErrorDetail(msg=f"internal error; quote request id {request_id} when reporting it")],

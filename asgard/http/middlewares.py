@@ -8,6 +8,7 @@ import uuid
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from asgard.http.routing import operation_of
 from asgard.http.state import METRICS, PRINCIPAL, REQUEST_ID, services
@@ -24,7 +25,7 @@ def route_name(request: web.Request) -> str:
 
 
 @web.middleware
-async def request_context(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get("X-Request-Id", "")
     request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
     request[REQUEST_ID] = request_id
@@ -52,7 +53,7 @@ async def add_request_id(request: web.Request, response: web.StreamResponse) -> 
 
 
 @web.middleware
-async def authenticate(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     operation = operation_of(request)
     if operation is None or operation.public:
         return await handler(request)

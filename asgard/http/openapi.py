@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -65,7 +65,7 @@ def _query_parameters(op: Operation) -> list[dict[str, Any]]:
         return []
     params = []
     for name, info in op.query.model_fields.items():
-        schema = TypeAdapter(info.annotation).json_schema(ref_template=REF)
+        schema = TypeAdapter(info.annotation or Any).json_schema(ref_template=REF)
         if info.default is not None and not info.is_required():
             schema["default"] = info.default
         param: dict[str, Any] = {
@@ -97,9 +97,7 @@ def _error_statuses(op: Operation) -> list[int]:
     return sorted(set(statuses))
 
 
-def _operation(
-    op: Operation, refs: dict[tuple[type[BaseModel], JsonSchemaMode], Any]
-) -> dict[str, Any]:
+def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, Any]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in path_params(op.path)

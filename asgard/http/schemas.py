@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from asgard.models import (
@@ -10,6 +12,7 @@ from asgard.models import (
     Agent,
     ApiKey,
     App,
+    AppStats,
     ClusterErrorInfo,
     ClusterStatus,
     Member,
@@ -40,11 +43,17 @@ class ClusterListQuery(ListQuery):
     )
 
 
-class Paged(BaseModel):
-    next_cursor: str | None = Field(
-        description="Pass as cursor for the next page; null on the last"
+class LogsQuery(Query):
+    tail: int = Field(
+        100, ge=0, le=100_000, description="Lines to send from the end of each instance's log"
     )
-    total: int = Field(description="How many items all pages hold together")
+    follow: bool = Field(False, description="Keep streaming new lines until the client goes away")
+
+
+NextCursor = Annotated[
+    str | None, Field(description="Pass as cursor for the next page; null on the last")
+]
+Total = Annotated[int, Field(description="How many items all pages hold together")]
 
 
 class HealthBody(BaseModel):
@@ -55,19 +64,23 @@ class ClusterList(BaseModel):
     clusters: list[ClusterStatus]
 
 
-class AgentList(Paged):
+class AgentList(BaseModel):
     agents: list[Agent]
     stats: UsageStats = Field(description="Usage summed over every agent that matched")
     errors: list[ClusterErrorInfo] = Field(description="One entry per cluster that failed")
+    next_cursor: NextCursor
+    total: Total
 
 
 class AgentBody(BaseModel):
     agent: Agent
 
 
-class AppList(Paged):
+class AppList(BaseModel):
     apps: list[App]
     errors: list[ClusterErrorInfo]
+    next_cursor: NextCursor
+    total: Total
 
 
 class AgentApps(BaseModel):
@@ -78,6 +91,10 @@ class AppBody(BaseModel):
     app: App
 
 
+class StatsBody(BaseModel):
+    stats: AppStats
+
+
 class TaskList(BaseModel):
     tasks: list[Task]
 
@@ -86,16 +103,20 @@ class UserBody(BaseModel):
     user: User
 
 
-class UserList(Paged):
+class UserList(BaseModel):
     users: list[User]
+    next_cursor: NextCursor
+    total: Total
 
 
 class AccountBody(BaseModel):
     account: Account
 
 
-class AccountList(Paged):
+class AccountList(BaseModel):
     accounts: list[Account]
+    next_cursor: NextCursor
+    total: Total
 
 
 class UserAccounts(BaseModel):

@@ -32,7 +32,9 @@ class AccountsService:
         if not held.allows(role):
             raise Forbidden(f"role '{held.value}' cannot do this; '{role.value}' is needed")
 
-    async def list(self, principal: Principal, limit: int, cursor: str | None) -> Page[Account]:
+    async def list_accounts(
+        self, principal: Principal, limit: int, cursor: str | None
+    ) -> Page[Account]:
         member = None if principal.user.is_admin else principal.user.id
         async with self.db.session() as session:
             rows, total = await AccountStore(session).page(after_id(cursor), limit, member=member)

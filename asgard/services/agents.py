@@ -27,7 +27,7 @@ class AgentsService:
     def __init__(self, orchestrator: Orchestrator) -> None:
         self.orchestrator = orchestrator
 
-    async def list(
+    async def list_agents(
         self,
         principal: Principal,
         *,

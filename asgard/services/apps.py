@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from asgard.backends.base import Orchestrator
-from asgard.models import App, ClusterErrorInfo, Role, Task
+from asgard.backends.base import LogStream, Orchestrator
+from asgard.models import (
+    App,
+    AppPatch,
+    AppSpec,
+    AppStats,
+    ClusterErrorInfo,
+    Role,
+    StatsWindow,
+    Task,
+)
 from asgard.services.pagination import Page, paginate
 from asgard.services.principal import Principal
 
@@ -21,7 +30,7 @@ class AppsService:
     def __init__(self, orchestrator: Orchestrator) -> None:
         self.orchestrator = orchestrator
 
-    async def list(
+    async def list_apps(
         self,
         principal: Principal,
         *,
@@ -43,3 +52,31 @@ class AppsService:
     async def tasks(self, principal: Principal, cluster: str, app_id: str) -> list[Task]:
         account = principal.require(Role.VIEWER)
         return await self.orchestrator.list_tasks(account, cluster, app_id)
+
+    async def create(self, principal: Principal, spec: AppSpec) -> App:
+        account = principal.require(Role.OPERATOR)
+        return await self.orchestrator.create_app(account, spec)
+
+    async def update(self, principal: Principal, cluster: str, app_id: str, patch: AppPatch) -> App:
+        account = principal.require(Role.OPERATOR)
+        return await self.orchestrator.update_app(account, cluster, app_id, patch)
+
+    async def delete(self, principal: Principal, cluster: str, app_id: str) -> None:
+        account = principal.require(Role.OPERATOR)
+        await self.orchestrator.delete_app(account, cluster, app_id)
+
+    async def restart(self, principal: Principal, cluster: str, app_id: str) -> App:
+        account = principal.require(Role.OPERATOR)
+        return await self.orchestrator.restart_app(account, cluster, app_id)
+
+    async def stats(
+        self, principal: Principal, cluster: str, app_id: str, window: StatsWindow
+    ) -> AppStats:
+        account = principal.require(Role.VIEWER)
+        return await self.orchestrator.app_stats(account, cluster, app_id, window)
+
+    async def logs(
+        self, principal: Principal, cluster: str, app_id: str, *, tail: int, follow: bool
+    ) -> LogStream:
+        account = principal.require(Role.VIEWER)
+        return await self.orchestrator.app_logs(account, cluster, app_id, tail=tail, follow=follow)

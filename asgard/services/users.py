@@ -19,7 +19,7 @@ class UsersService:
         if principal.user.id != user_id and not principal.user.is_admin:
             raise Forbidden("a user can only see itself unless it is an administrator")
 
-    async def list(self, principal: Principal, limit: int, cursor: str | None) -> Page[User]:
+    async def list_users(self, principal: Principal, limit: int, cursor: str | None) -> Page[User]:
         principal.require_admin()
         async with self.db.session() as session:
             rows, total = await UserStore(session).page(after_id(cursor), limit)

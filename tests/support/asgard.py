@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
 from asgard.http.state import SERVICES, Services
@@ -18,7 +18,7 @@ from asgard.services.principal import SYSTEM
 class Caller:
     """A user of the HTTP API, with its own API key."""
 
-    client: TestClient
+    client: AsgardClient
     user: User
     key: str
 
@@ -56,13 +56,17 @@ class Caller:
         return await response.json() if text else None
 
 
+AsgardClient = TestClient[web.Request, web.Application]
+
+
 class AsgardUnderTest:
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: AsgardClient, app: web.Application) -> None:
         self.client = client
+        self.app = app
 
     @property
     def services(self) -> Services:
-        return self.client.server.app[SERVICES]
+        return self.app[SERVICES]
 
     async def account(
         self,

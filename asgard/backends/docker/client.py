@@ -129,11 +129,11 @@ class DockerClient(ClusterClient):
             await cm.__aexit__(None, None, None)
 
     async def version(self) -> str:
-        answer: Json = await self.call("version", lambda d: d.version())
+        answer: Json = await self.request("GET", "version", what="version")
         return str(answer.get("Version", "unknown"))
 
     async def info(self) -> Json:
-        result: Json = await self.call("engine info", lambda d: d.system.info())
+        result: Json = await self.request("GET", "info", what="engine info")
         return result
 
     async def is_swarm_manager(self) -> bool:
@@ -142,13 +142,11 @@ class DockerClient(ClusterClient):
         return swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
 
     async def nodes(self) -> list[Json]:
-        result: list[Json] = await self.call("list nodes", lambda d: d.nodes.list())
+        result: list[Json] = await self.request("GET", "nodes", what="list nodes")
         return result
 
     async def node(self, node_id: str) -> Json:
-        result: Json = await self.call(
-            f"node {node_id}", lambda d: d.nodes.inspect(node_id=node_id)
-        )
+        result: Json = await self.request("GET", f"nodes/{node_id}", what=f"node {node_id}")
         return result
 
     async def services(self, filters: Mapping[str, list[str]] | None = None) -> list[Json]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -180,7 +180,7 @@ def swarm_status(service: Json, tasks: Iterable[Json], desired: int, running: in
     return "deploying"
 
 
-def service_to_app(service: Json, *, cluster: str, tasks: list[Json]) -> App:
+def service_to_app(service: Json, *, cluster: str, tasks: Sequence[Json]) -> App:
     spec = service.get("Spec", {})
     container = spec.get("TaskTemplate", {}).get("ContainerSpec", {})
     resources = spec.get("TaskTemplate", {}).get("Resources", {})
@@ -293,7 +293,7 @@ def inspected_ports(inspected: Json) -> list[Port]:
 
 
 def containers_to_app(
-    *, cluster: str, app_id: str, model: Json, instances: list[Json], desired: int
+    *, cluster: str, app_id: str, model: Json, instances: Sequence[Json], desired: int
 ) -> App:
     """An app from its containers: ``model`` is an inspected container holding the spec."""
     config = model.get("Config", {})

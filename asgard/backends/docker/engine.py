@@ -148,7 +148,7 @@ class EngineReader:
                     cluster=self.cluster,
                     app_id=app_id,
                     agent_id=info["ID"],
-                    host=info.get("Name", info["ID"]),
+                    host=str(info.get("Name", info["ID"])),
                 )
                 for c in grouped[app_id]
                 if c["Labels"].get(L.ROLE) != L.ROLE_DEFINITION

@@ -20,7 +20,9 @@ routes = RouteTable("accounts")
     responses={200: AccountList},
 )
 async def list_accounts(request: web.Request, query: ListQuery) -> web.Response:
-    page = await services(request).accounts.list(principal(request), query.limit, query.cursor)
+    page = await services(request).accounts.list_accounts(
+        principal(request), query.limit, query.cursor
+    )
     return json_response(
         AccountList(accounts=page.items, next_cursor=page.next_cursor, total=page.total)
     )

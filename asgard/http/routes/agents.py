@@ -16,7 +16,7 @@ NOT_ATTRIBUTES = frozenset({"account_id", "cluster", "limit", "cursor"})
 async def _agents(
     request: web.Request, query: ClusterListQuery, attrs: dict[str, str]
 ) -> web.Response:
-    found = await services(request).agents.list(
+    found = await services(request).agents.list_agents(
         principal(request),
         clusters=query.cluster,
         attrs=attrs,

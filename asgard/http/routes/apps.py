@@ -5,8 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from asgard.http.routing import RouteTable, json_response
-from asgard.http.schemas import AppBody, AppList, ClusterListQuery, TaskList
+from asgard.http.schemas import AppBody, AppList, ClusterListQuery, LogsQuery, StatsBody, TaskList
 from asgard.http.state import principal, services
+from asgard.http.streaming import collect, pump
+from asgard.models import AppPatch, AppSpec, StatsWindow
 from asgard.models.app import APP_ID_PATTERN
 
 routes = RouteTable("apps")
@@ -22,7 +24,7 @@ APP = "{app_id:" + APP_ID_PATTERN.strip("^$").replace("{", "{{").replace("}", "}
 )
 async def list_apps(request: web.Request, query: ClusterListQuery) -> web.Response:
     """Apps of the account's namespace, ids without the namespace, ordered by cluster then id."""
-    found = await services(request).apps.list(
+    found = await services(request).apps.list_apps(
         principal(request), clusters=query.cluster, limit=query.limit, cursor=query.cursor
     )
     return json_response(
@@ -33,6 +35,75 @@ async def list_apps(request: web.Request, query: ClusterListQuery) -> web.Respon
             total=found.page.total,
         )
     )
+
+
+@routes.post(
+    "/apps",
+    summary="Deploy an app",
+    body=AppSpec,
+    responses={201: AppBody},
+)
+async def create_app(request: web.Request, body: AppSpec) -> web.Response:
+    """Deploys on ``cluster`` in the account's namespace. 409 when the id is taken there,
+    422 when the image does not exist; nothing is left behind when it fails."""
+    app = await services(request).apps.create(principal(request), body)
+    return json_response(AppBody(app=app), status=201)
+
+
+def _where(request: web.Request) -> tuple[str, str]:
+    return request.match_info["cluster"], request.match_info["app_id"]
+
+
+@routes.post(
+    f"/clusters/{{cluster}}/apps/{APP}/restart",
+    summary="Replace every instance of the app",
+    responses={200: AppBody},
+)
+async def restart_app(request: web.Request) -> web.Response:
+    app = await services(request).apps.restart(principal(request), *_where(request))
+    return json_response(AppBody(app=app))
+
+
+@routes.get(
+    f"/clusters/{{cluster}}/apps/{APP}/stats/avg-1min",
+    summary="CPU and memory use of the app, over the last minute where history is kept",
+    responses={200: StatsBody},
+)
+async def app_stats_1m(request: web.Request) -> web.Response:
+    """``source`` says whether the figures are an average or a sample taken now."""
+    stats = await services(request).apps.stats(
+        principal(request), *_where(request), StatsWindow.ONE_MINUTE
+    )
+    return json_response(StatsBody(stats=stats))
+
+
+@routes.get(
+    f"/clusters/{{cluster}}/apps/{APP}/stats",
+    summary="CPU and memory use of the app, over the last hour where history is kept",
+    responses={200: StatsBody},
+)
+async def app_stats(request: web.Request) -> web.Response:
+    """``source`` says whether the figures are an average or a sample taken now."""
+    stats = await services(request).apps.stats(
+        principal(request), *_where(request), StatsWindow.ONE_HOUR
+    )
+    return json_response(StatsBody(stats=stats))
+
+
+@routes.get(
+    f"/clusters/{{cluster}}/apps/{APP}/logs",
+    summary="The app's output: the last lines of every instance, then new ones with follow",
+    query=LogsQuery,
+    responses={200: "text"},
+)
+async def app_logs(request: web.Request, query: LogsQuery) -> web.StreamResponse:
+    """With ``follow=true`` the answer streams until the client goes away."""
+    stream = await services(request).apps.logs(
+        principal(request), *_where(request), tail=query.tail, follow=query.follow
+    )
+    if query.follow:
+        return await pump(request, stream, "text/plain; charset=utf-8")
+    return web.Response(body=await collect(stream), content_type="text/plain", charset="utf-8")
 
 
 @routes.get(
@@ -54,3 +125,26 @@ async def get_app(request: web.Request) -> web.Response:
         principal(request), request.match_info["cluster"], request.match_info["app_id"]
     )
     return json_response(AppBody(app=app))
+
+
+@routes.patch(
+    f"/clusters/{{cluster}}/apps/{APP}",
+    summary="Change an app and redeploy it",
+    body=AppPatch,
+    responses={200: AppBody},
+)
+async def patch_app(request: web.Request, body: AppPatch) -> web.Response:
+    """Any of instances, image, cmd, args, env, labels, resources. ``instances: 0`` suspends
+    the app and keeps its definition."""
+    app = await services(request).apps.update(principal(request), *_where(request), body)
+    return json_response(AppBody(app=app))
+
+
+@routes.delete(
+    f"/clusters/{{cluster}}/apps/{APP}",
+    summary="Remove an app and everything created for it",
+    responses={204: None},
+)
+async def delete_app(request: web.Request) -> web.Response:
+    await services(request).apps.delete(principal(request), *_where(request))
+    return web.Response(status=204)

@@ -16,7 +16,7 @@ from asgard.http.schemas import (
     UserList,
 )
 from asgard.http.state import principal, services
-from asgard.models import AccountWithRole, ApiKeyCreate, UserCreate, UserPatch
+from asgard.models import ApiKeyCreate, UserCreate, UserPatch
 
 routes = RouteTable("users")
 
@@ -79,7 +79,7 @@ async def delete_token(request: web.Request) -> web.Response:
     "/users", summary="All users (administrators only)", query=ListQuery, responses={200: UserList}
 )
 async def list_users(request: web.Request, query: ListQuery) -> web.Response:
-    page = await services(request).users.list(principal(request), query.limit, query.cursor)
+    page = await services(request).users.list_users(principal(request), query.limit, query.cursor)
     return json_response(UserList(users=page.items, next_cursor=page.next_cursor, total=page.total))
 
 
@@ -131,7 +131,7 @@ async def delete_user(request: web.Request) -> web.Response:
     responses={200: UserAccounts},
 )
 async def user_accounts(request: web.Request) -> web.Response:
-    found: list[AccountWithRole] = await services(request).users.accounts_of(
+    found = await services(request).users.accounts_of(
         principal(request), int_param(request, "user_id")
     )
     return json_response(UserAccounts(accounts=found))

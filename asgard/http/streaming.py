@@ -1,0 +1,72 @@
+"""Streaming text to a client (logs), and stopping when the client goes away.
+
+aiohttp does not cancel a handler when its client disconnects, and a quiet log
+stream gives no write to fail on, so the pump also watches the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+CHECK_CLIENT_EVERY_S = 1.0
+MAX_BUFFERED_BYTES = 64 * 1024 * 1024
+
+
+def client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+async def _close(stream: AsyncIterator[bytes]) -> None:
+    closer = getattr(stream, "aclose", None)
+    if closer is not None:
+        with contextlib.suppress(Exception):
+            await closer()
+
+
+async def collect(stream: AsyncIterator[bytes], limit: int = MAX_BUFFERED_BYTES) -> bytes:
+    """All of a finite stream (``follow=false``), bounded so one answer cannot eat the memory."""
+    chunks, size = [], 0
+    try:
+        async for chunk in stream:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+    finally:
+        await _close(stream)
+    return b"".join(chunks)
+
+
+async def pump(
+    request: web.Request, stream: AsyncIterator[bytes], content_type: str
+) -> web.StreamResponse:
+    """Send chunks as they come until the stream ends or the client leaves."""
+    response = web.StreamResponse(
+        headers={"Content-Type": content_type, "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    iterator = aiter(stream)
+    try:
+        while True:
+            next_chunk = asyncio.ensure_future(anext(iterator))
+            while not next_chunk.done():
+                await asyncio.wait([next_chunk], timeout=CHECK_CLIENT_EVERY_S)
+                if client_gone(request):
+                    next_chunk.cancel()
+                    return response
+            try:
+                chunk = next_chunk.result()
+            except StopAsyncIteration:
+                break
+            await response.write(chunk)
+        await response.write_eof()
+    except ConnectionResetError:
+        pass
+    finally:
+        await _close(stream)
+    return response

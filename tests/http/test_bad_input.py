@@ -1,0 +1,173 @@
+"""Bad input gets the documented status and a clear message, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from asgard.models import Role
+from tests.conftest import StartAsgard
+from tests.support.asgard import AsgardUnderTest, Caller
+
+
+@pytest.fixture
+async def asgard(start_asgard: StartAsgard) -> AsgardUnderTest:
+    return await start_asgard(max_body_bytes=4096)
+
+
+@pytest.fixture
+async def root(asgard: AsgardUnderTest) -> Caller:
+    account = await asgard.account("dev")
+    return await asgard.caller("root@example.com", admin=True, roles={account.id: Role.ADMIN})
+
+
+def no_traceback(text: str) -> None:
+    assert "Traceback" not in text
+    assert 'File "' not in text
+
+
+@pytest.mark.parametrize("body", [b"{", b"not json", b'{"name": "x",}', b"\xff\xfe"])
+async def test_malformed_json_is_400(root: Caller, body: bytes) -> None:
+    response = await root.post("/users", data=body, headers={"Content-Type": "application/json"})
+    text = await response.text()
+    assert response.status == 400, text
+    assert "JSON" in (await response.json())["errors"][0]["msg"]
+    no_traceback(text)
+
+
+async def test_an_empty_body_is_400(root: Caller) -> None:
+    response = await root.post("/users", data=b"")
+    assert response.status == 400
+
+
+async def test_wrong_types_are_422_naming_the_field(root: Caller) -> None:
+    response = await root.post("/users", json={"name": 42, "email": "x@example.com"})
+    assert response.status == 422
+    errors = (await response.json())["errors"]
+    assert [e["field"] for e in errors] == ["name"]
+
+    response = await root.post("/accounts", json={"name": "x", "namespace": "Not A Label!"})
+    assert response.status == 422
+    assert (await response.json())["errors"][0]["field"] == "namespace"
+
+    response = await root.post("/users", json={"email": "no-at-sign"})
+    fields = {e["field"] for e in (await response.json())["errors"]}
+    assert response.status == 422
+    assert fields == {"name", "email"}
+
+
+async def test_unknown_fields_are_422(root: Caller) -> None:
+    response = await root.post(
+        "/users", json={"name": "x", "email": "x@example.com", "admin": True}
+    )
+    assert response.status == 422
+    assert (await response.json())["errors"][0]["field"] == "admin"
+
+
+async def test_a_json_array_instead_of_an_object_is_422(root: Caller) -> None:
+    response = await root.post("/users", json=[1, 2])
+    assert response.status == 422
+
+
+async def test_app_specs_are_validated(root: Caller) -> None:
+    bad = {
+        "cluster": "local",
+        "id": "Web_App",
+        "image": "",
+        "instances": -1,
+        "ports": [{"container_port": 70000}],
+        "constraints": ["zone"],
+    }
+    response = await root.post("/apps", json=bad)
+    assert response.status == 422
+    fields = {e["field"] for e in (await response.json())["errors"]}
+    assert fields == {"id", "image", "instances", "ports.0.container_port", "constraints.0"}
+
+
+async def test_reserved_words_cannot_be_part_of_an_app_id(root: Caller) -> None:
+    response = await root.post("/apps", json={"cluster": "local", "id": "web/tasks", "image": "x"})
+    assert response.status == 422
+    assert "reserved" in (await response.json())["errors"][0]["msg"]
+
+
+async def test_unknown_ids_are_404(root: Caller) -> None:
+    for path in ("/users/9999", "/accounts/9999", "/accounts/9999/users", "/users/9999/accounts"):
+        response = await root.get(path)
+        assert response.status == 404, path
+        assert (await response.json())["errors"][0]["msg"]
+    assert (await root.delete("/users/me/tokens/9999")).status == 404
+    assert (await root.put("/accounts/1/users/9999", json={"role": "viewer"})).status == 404
+
+
+async def test_unknown_clusters_are_404_naming_them(root: Caller) -> None:
+    response = await root.get("/clusters/atlantis/agents/a1")
+    assert response.status == 404
+    error = (await response.json())["errors"][0]
+    assert error["cluster"] == "atlantis"
+    assert (await root.get("/clusters/atlantis/apps/web")).status == 404
+    assert (await root.get("/agents?cluster=atlantis")).status == 404
+
+
+async def test_non_integer_ids_are_422(root: Caller) -> None:
+    response = await root.get("/users/abc")
+    assert response.status == 422
+    assert (await response.json())["errors"][0]["field"] == "user_id"
+
+
+async def test_bad_query_values_are_422(root: Caller) -> None:
+    for query in ("limit=0", "limit=abc", "limit=999999"):
+        response = await root.get(f"/agents?{query}")
+        assert response.status == 422, query
+        assert (await response.json())["errors"][0]["field"] == "limit"
+
+
+async def test_an_oversized_body_is_413(root: Caller) -> None:
+    big = {"name": "x" * 10_000, "email": "x@example.com"}
+    response = await root.post("/users", json=big)
+    assert response.status == 413
+    assert "limit" in (await response.json())["errors"][0]["msg"]
+
+
+async def test_an_oversized_chunked_body_is_413(root: Caller) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b'{"name": "' + b"x" * 1000
+
+    response = await root.post(
+        "/users", data=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 413
+
+
+async def test_unknown_routes_and_methods_answer_in_the_envelope(asgard: AsgardUnderTest) -> None:
+    response = await asgard.client.get("/no/such/route")
+    assert response.status == 404
+    assert (await response.json())["errors"][0]["msg"] == "no such route"
+    response = await asgard.client.put("/health")
+    assert response.status == 405
+    assert (await response.json())["errors"]
+
+
+async def test_an_unsupported_operation_is_501(start_asgard: StartAsgard, engine: object) -> None:
+    from tests.conftest import docker_cluster
+    from tests.support.dockerd import DockerDaemon
+
+    assert isinstance(engine, DockerDaemon)
+    asgard = await start_asgard(await docker_cluster("local", engine))
+    account = await asgard.account("dev")
+    caller = await asgard.caller("op@example.com", roles={account.id: Role.OPERATOR})
+    response = await caller.get("/clusters/local/apps/web/stats")
+    # Stats are not supported yet only while the Docker write side is unfinished; once they
+    # are, an unknown app is a 404. Either way: an envelope, never a 500.
+    assert response.status in (404, 501)
+    assert (await response.json())["errors"][0]["msg"]
+
+
+async def test_every_answer_has_a_request_id(asgard: AsgardUnderTest) -> None:
+    response = await asgard.client.get("/health", headers={"X-Request-Id": "abc-123"})
+    assert response.headers["X-Request-Id"] == "abc-123"
+    response = await asgard.client.get("/agents")
+    assert len(response.headers["X-Request-Id"]) == 32
+    response = await asgard.client.get("/health", headers={"X-Request-Id": "bad id\twith spaces"})
+    assert response.headers["X-Request-Id"] != "bad id\twith spaces"

@@ -1,0 +1,157 @@
+"""Health, metrics, the OpenAPI document, and what the logs say (and never say)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from aiohttp.test_utils import make_mocked_request
+
+from asgard.http.app import operations
+from asgard.http.openapi import openapi_path
+from asgard.logsetup import configure_logging
+from asgard.models import Role
+from tests.conftest import StartAsgard
+from tests.support.asgard import AsgardUnderTest
+
+
+@pytest.fixture
+async def asgard(start_asgard: StartAsgard) -> AsgardUnderTest:
+    return await start_asgard()
+
+
+async def test_health_says_ok_while_the_database_answers(asgard: AsgardUnderTest) -> None:
+    response = await asgard.client.get("/health")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+    await asgard.services.db.engine.dispose()
+    asgard.services.db.engine.url = asgard.services.db.engine.url.set(
+        database="/nonexistent/dir/x.db"
+    )
+
+
+async def test_health_is_503_when_the_database_is_gone(
+    start_asgard: StartAsgard, tmp_path: object
+) -> None:
+    from asgard.db.engine import Database
+
+    asgard = await start_asgard()
+    asgard.services.db = Database("sqlite+aiosqlite:////nonexistent/folder/asgard.db")
+    response = await asgard.client.get("/health")
+    assert response.status == 503
+    assert (await response.json())["errors"][0]["msg"] == "the database does not answer"
+
+
+async def test_metrics_count_requests_by_route_and_status(asgard: AsgardUnderTest) -> None:
+    account = await asgard.account("dev")
+    caller = await asgard.caller("m@example.com", roles={account.id: Role.VIEWER})
+    await caller.get("/users/me")
+    await caller.get("/users/me")
+    await asgard.client.get("/users/999")
+    response = await asgard.client.get("/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    text = await response.text()
+    assert 'asgard_http_requests_total{method="GET",route="/users/me",status="200"} 2.0' in text
+    assert (
+        'asgard_http_requests_total{method="GET",route="/users/{user_id}",status="401"} 1.0' in text
+    )
+    assert (
+        'asgard_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/users/me"}'
+        in text
+    )
+
+
+async def test_openapi_covers_every_route(asgard: AsgardUnderTest) -> None:
+    document = await (await asgard.client.get("/openapi.json")).json()
+    assert document["openapi"].startswith("3.")
+    documented = {
+        (method.upper(), path) for path, ops in document["paths"].items() for method in ops
+    }
+    served = {
+        (route.method, openapi_path(route.resource.canonical))
+        for route in asgard.app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+    assert served == documented
+    assert len(served) == len(operations())
+
+
+async def test_openapi_describes_bodies_responses_and_errors(asgard: AsgardUnderTest) -> None:
+    document = await (await asgard.client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for model in (
+        "Agent",
+        "App",
+        "AppSpec",
+        "Task",
+        "User",
+        "Account",
+        "ErrorBody",
+        "AgentList",
+        "ClusterStatus",
+    ):
+        assert model in schemas, model
+    create_app = document["paths"]["/apps"]["post"]
+    assert create_app["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AppSpec"
+    }
+    assert create_app["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AppBody"
+    }
+    for status in ("400", "401", "403", "413", "422", "502", "504"):
+        assert status in create_app["responses"], status
+    agents = document["paths"]["/agents"]["get"]
+    names = [p["name"] for p in agents["parameters"]]
+    assert names == ["limit", "cursor", "cluster", "account_id"]
+    assert document["paths"]["/health"]["get"]["security"] == []
+    app_path = "/clusters/{cluster}/apps/{app_id}"
+    assert [p["name"] for p in document["paths"][app_path]["get"]["parameters"]][:2] == [
+        "cluster",
+        "app_id",
+    ]
+    assert set(schemas["Agent"]["properties"]) >= {
+        "id",
+        "cluster",
+        "type",
+        "hostname",
+        "active",
+        "stats",
+        "used_resources",
+    }
+
+
+async def test_app_ids_with_slashes_reach_the_right_route(asgard: AsgardUnderTest) -> None:
+    router = asgard.app.router
+    for path, handler in [
+        ("/clusters/c/apps/team/api", "get_app"),
+        ("/clusters/c/apps/team/api/tasks", "list_tasks"),
+        ("/clusters/c/apps/team/api/stats", "app_stats"),
+        ("/clusters/c/apps/team/api/stats/avg-1min", "app_stats_1m"),
+        ("/clusters/c/apps/team/api/logs", "app_logs"),
+    ]:
+        match = await router.resolve(make_mocked_request("GET", path))
+        assert match.handler.__name__ == handler, path
+        assert match["app_id"] == "team/api"
+
+
+async def test_logs_carry_the_request_and_never_the_credentials(
+    asgard: AsgardUnderTest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("INFO", "json")
+    try:
+        account = await asgard.account("dev")
+        caller = await asgard.caller("log@example.com", roles={account.id: Role.VIEWER})
+        capsys.readouterr()
+        await caller.get("/users/me", headers={"X-Request-Id": "trace-me"})
+        await asgard.client.get(
+            "/users/me", headers={"Authorization": "Token asg_wrong_secretvalue"}
+        )
+        lines = capsys.readouterr().err
+    finally:
+        logging.getLogger().handlers.clear()
+    assert '"request_id": "trace-me"' in lines
+    assert f'"account_id": {account.id}' in lines
+    assert f'"user_id": {caller.user.id}' in lines
+    assert caller.key not in lines
+    assert "secretvalue" not in lines

@@ -1,0 +1,124 @@
+"""A tiny third-party cluster kind, ``static``: agents read from its configuration.
+
+It lives outside the ``asgard`` package on purpose. The tests register it
+through the ``asgard.backends`` entry point group, exactly as a separate
+package would, and use it where a kind that can do little is what is needed
+(operations it cannot do must answer 501).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from asgard.backends.base import AgentsBackend, AppsBackend, ClusterClient, ClusterOrchestrator
+from asgard.backends.registry import BackendContext, BackendPlugin, ClusterConfig
+from asgard.errors import ClusterUnreachable, NotFound
+from asgard.models import Account, Agent, App, Resources, Task
+
+KIND = "static"
+
+
+class StaticClusterConfig(ClusterConfig):
+    kind: Literal["static"] = "static"
+    agents: list[dict[str, Any]] = Field(default_factory=list)
+    down: bool = False
+    delay_s: float = 0.0
+    """Answer this late: a slow cluster."""
+
+
+class StaticClient(ClusterClient):
+    def __init__(self, config: StaticClusterConfig) -> None:
+        self.config = config
+
+    async def version(self) -> str:
+        await asyncio.sleep(self.config.delay_s)
+        if self.config.down:
+            raise ClusterUnreachable(self.config.name, f"cluster {self.config.name} is down")
+        return "static-1"
+
+    async def close(self) -> None:
+        return None
+
+
+class StaticAgents(AgentsBackend):
+    def __init__(self, config: StaticClusterConfig) -> None:
+        super().__init__(config.name, KIND)
+        self.config = config
+
+    async def list_agents(self, account: Account) -> list[Agent]:
+        await asyncio.sleep(self.config.delay_s)
+        if self.config.down:
+            raise ClusterUnreachable(self.cluster, f"cluster {self.cluster} is down")
+        agents = [
+            Agent(
+                id=a["id"],
+                cluster=self.cluster,
+                type="STATIC",
+                hostname=a.get("hostname", a["id"]),
+                active=True,
+                attributes=a.get("attributes", {}),
+                resources=Resources(**a.get("resources", {"cpus": 1, "mem": 1024})),
+                used_resources=Resources(**a.get("used", {})),
+            )
+            for a in self.config.agents
+        ]
+        return [a for a in agents if a.owned_by(account.owner)]
+
+    async def get_agent(self, account: Account, agent_id: str) -> Agent:
+        for agent in await self.list_agents(account):
+            if agent.id == agent_id:
+                return agent
+        raise NotFound(f"agent '{agent_id}' not found", cluster=self.cluster)
+
+    async def list_agent_apps(self, account: Account, agent_id: str) -> list[App]:
+        await self.get_agent(account, agent_id)
+        return []
+
+
+class StaticApps(AppsBackend):
+    async def list_apps(self, account: Account) -> list[App]:
+        return []
+
+    async def get_app(self, account: Account, app_id: str) -> App:
+        raise NotFound(f"app '{app_id}' not found", cluster=self.cluster)
+
+    async def list_tasks(self, account: Account, app_id: str) -> list[Task]:
+        raise NotFound(f"app '{app_id}' not found", cluster=self.cluster)
+
+
+class StaticPlugin(BackendPlugin):
+    kind = KIND
+    config_model = StaticClusterConfig
+
+    async def build(
+        self, config: StaticClusterConfig, context: BackendContext
+    ) -> ClusterOrchestrator:
+        return ClusterOrchestrator(
+            name=config.name,
+            kind=KIND,
+            client=StaticClient(config),
+            agents=StaticAgents(config),
+            apps=StaticApps(config.name, KIND),
+            timeout_s=config.timeout_s,
+        )
+
+
+plugin = StaticPlugin()
+
+
+async def static_cluster(
+    name: str,
+    agents: list[dict[str, Any]],
+    *,
+    down: bool = False,
+    delay_s: float = 0.0,
+    timeout_s: float = 10.0,
+) -> ClusterOrchestrator:
+    config = StaticClusterConfig(
+        name=name, agents=agents, down=down, delay_s=delay_s, timeout_s=timeout_s
+    )
+    return await plugin.build(config, BackendContext(data_dir=Path("/nonexistent")))
