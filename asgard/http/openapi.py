@@ -36,6 +36,7 @@ ERROR_TEXT = {
     422: "Invalid values; each error names its field",
     501: "Not supported by this kind of cluster",
     502: "The cluster failed (or every cluster did)",
+    503: "The service or its database is not answering",
     504: "The cluster did not answer in time",
 }
 
@@ -114,7 +115,14 @@ def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
             }
         )
     responses: dict[str, Any] = {}
+    error_ref = refs[(ErrorBody, "serialization")]
     for status, spec in op.responses.items():
+        if status >= 400:
+            responses[str(status)] = {
+                "description": ERROR_TEXT.get(status, "Error"),
+                "content": {"application/json": {"schema": error_ref}},
+            }
+            continue
         entry: dict[str, Any] = {"description": "No content" if status == 204 else "Success"}
         if isinstance(spec, str):
             media, schema = MEDIA[spec]
@@ -124,7 +132,6 @@ def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
         elif status not in (204,):
             entry["content"] = {"application/json": {"schema": {"type": "object"}}}
         responses[str(status)] = entry
-    error_ref = refs[(ErrorBody, "serialization")]
     for status in _error_statuses(op):
         responses.setdefault(
             str(status),
