@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from asgard.backends.registry import BackendContext, UnknownKind
+from asgard.backends.registry import UnknownKind
 from asgard.clusters import build_fleet, cluster_configs
 from asgard.db.engine import Database, upgrade, upgrade_sync
 from asgard.errors import AsgardError
@@ -111,7 +111,7 @@ async def check_clusters(settings: Settings) -> tuple[str, bool]:
     configs = await cluster_configs(settings)
     if not configs:
         return "no clusters configured, and no local Docker Engine answers", False
-    fleet = await build_fleet(configs, BackendContext(data_dir=settings.data_dir))
+    fleet = await build_fleet(configs, settings.backend_context())
     try:
         statuses = await fleet.cluster_statuses(None)
     finally:

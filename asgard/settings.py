@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from asgard.backends.registry import ClusterConfig, parse_cluster_config
+from asgard.backends.registry import BackendContext, ClusterConfig, parse_cluster_config
 
 MiB = 1024 * 1024
 
@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 * MiB, gt=0, description="Largest JSON body accepted")
     max_upload_bytes: int = Field(64 * MiB, gt=0, description="Largest job input zip accepted")
     jwt_ttl_s: int = Field(12 * 3600, gt=0, description="How long a JWT stays valid")
+    public_url: str | None = Field(
+        None,
+        description="Asgard's URL as seen from the clusters, for jobs that fetch their input "
+        "and send their output over HTTP (Kubernetes, Mesos)",
+    )
     bootstrap_admin_email: str = Field(
         "admin@asgard.local", description="E-mail of the admin created on first start"
     )
@@ -56,6 +61,9 @@ class Settings(BaseSettings):
             if value.startswith(plain):
                 return driver + value[len(plain) :]
         return value
+
+    def backend_context(self) -> BackendContext:
+        return BackendContext.local(self.data_dir, self.signing_key(), self.public_url)
 
     def signing_key(self) -> str:
         """The JWT key. Development without one gets a key kept in the data directory."""

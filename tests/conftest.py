@@ -7,6 +7,7 @@ time a test needs them; each test then gets them cleaned, never shared dirty.
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -102,11 +103,21 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'asgard.db'}"
 
 
+TEST_SECRET_KEY = "test-secret-key-of-a-decent-length"
+
+
+def backend_context(data_dir: Path | None = None) -> BackendContext:
+    """What backends built by tests get; the key matches the one Asgard under test uses."""
+    return BackendContext.local(
+        data_dir or Path(tempfile.mkdtemp(prefix="asgard-data-")), TEST_SECRET_KEY
+    )
+
+
 def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Settings:
     return Settings(
         db_url=db_url,
         data_dir=tmp_path / "data",
-        secret_key="test-secret-key-of-a-decent-length",
+        secret_key=TEST_SECRET_KEY,
         log_format="console",
         **overrides,
     )
@@ -116,7 +127,7 @@ async def docker_cluster(
     name: str, daemon: DockerDaemon, timeout_s: float = 10.0
 ) -> ClusterOrchestrator:
     config = DockerClusterConfig(name=name, url=daemon.url, timeout_s=timeout_s)
-    return await plugin.build(config, BackendContext(data_dir=Path("/nonexistent")))
+    return await plugin.build(config, backend_context())
 
 
 StartAsgard = Callable[..., Awaitable[AsgardUnderTest]]

@@ -22,7 +22,9 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from asgard.artifacts import ArtifactStore
 from asgard.backends.base import ClusterOrchestrator
+from asgard.job_tokens import JobTokens
 
 ENTRY_POINT_GROUP = "asgard.backends"
 
@@ -53,6 +55,23 @@ class BackendContext:
     """What Asgard offers every backend it builds."""
 
     data_dir: Path
+    artifacts: ArtifactStore
+    """Where job input and output zips live (``asgard.artifacts``)."""
+    job_tokens: JobTokens
+    """Signs tokens that let one job reach its own input and output over HTTP."""
+    public_url: str | None = None
+    """Asgard's URL as the clusters can reach it (for jobs fetching their input); None if unset."""
+
+    @classmethod
+    def local(
+        cls, data_dir: Path, signing_key: str, public_url: str | None = None
+    ) -> BackendContext:
+        return cls(
+            data_dir=data_dir,
+            artifacts=ArtifactStore(data_dir / "artifacts"),
+            job_tokens=JobTokens(signing_key),
+            public_url=public_url,
+        )
 
 
 class BackendPlugin(ABC):

@@ -8,14 +8,13 @@ import structlog
 from aiohttp import web
 
 from asgard.backends.base import Orchestrator
-from asgard.backends.registry import BackendContext
 from asgard.clusters import build_fleet, cluster_configs
 from asgard.db.engine import Database, upgrade
 from asgard.http.errors import error_middleware
 from asgard.http.metrics import Metrics
 from asgard.http.middlewares import add_request_id, authenticate, request_context
 from asgard.http.openapi import OPENAPI, build_openapi
-from asgard.http.routes import accounts, agents, apps, clusters, system, users
+from asgard.http.routes import accounts, agents, apps, clusters, jobs, system, users
 from asgard.http.routing import Operation, bind
 from asgard.http.state import METRICS, SERVICES, Services
 from asgard.services.bootstrap import Bootstrapped, bootstrap
@@ -23,7 +22,7 @@ from asgard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-ROUTE_MODULES = (system, clusters, agents, apps, users, accounts)
+ROUTE_MODULES = (system, clusters, agents, apps, jobs, users, accounts)
 
 
 def operations() -> list[Operation]:
@@ -61,8 +60,7 @@ def create_app(
         await upgrade(settings.db_url)
         fleet = orchestrator
         if fleet is None:
-            context = BackendContext(data_dir=settings.data_dir)
-            fleet = await build_fleet(await cluster_configs(settings), context)
+            fleet = await build_fleet(await cluster_configs(settings), settings.backend_context())
         app[SERVICES] = Services.build(settings, db, fleet)
         created = await bootstrap(db, app[SERVICES].auth, settings.bootstrap_admin_email)
         if created is not None:

@@ -10,8 +10,9 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from asgard.errors import Unauthenticated
 from asgard.http.routing import operation_of
-from asgard.http.state import METRICS, PRINCIPAL, REQUEST_ID, services
+from asgard.http.state import JOB_GRANT, METRICS, PRINCIPAL, REQUEST_ID, services
 
 log = structlog.get_logger("asgard.http")
 
@@ -46,6 +47,17 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.info("request", route=route, status=status, duration_ms=round(elapsed * 1000, 2))
 
 
+async def _as_job(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A job's own token: valid only for the routes of that one job."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a job token is required: 'Authorization: Bearer <job token>'")
+    grant = services(request).job_tokens.verify(token.strip())
+    request[JOB_GRANT] = grant
+    structlog.contextvars.bind_contextvars(job=grant.job_id, cluster=grant.cluster)
+    return await handler(request)
+
+
 async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
     """On every response, streams included: the id to quote when something went wrong."""
     if REQUEST_ID in request:
@@ -55,8 +67,10 @@ async def add_request_id(request: web.Request, response: web.StreamResponse) -> 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     operation = operation_of(request)
-    if operation is None or operation.public:
+    if operation is None or operation.auth == "public":
         return await handler(request)
+    if operation.auth == "job":
+        return await _as_job(request, handler)
     auth = services(request).auth
     credentials = await auth.authenticate(request.headers.get("Authorization"))
     principal = await auth.principal(credentials, request.query.get("account_id"))

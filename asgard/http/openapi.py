@@ -166,8 +166,10 @@ def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
                 }
             }
         document["requestBody"] = {"required": True, "content": content}
-    if op.public:
+    if op.auth == "public":
         document["security"] = []
+    elif op.auth == "job":
+        document["security"] = [{"JobToken": []}]
     return document
 
 
@@ -195,6 +197,11 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
                     "description": "'Token <api-key>'",
                 },
                 "Bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "JobToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token Asgard gives one running job, for its own files",
+                },
             },
         },
         "security": [{"ApiKey": []}, {"Bearer": []}],

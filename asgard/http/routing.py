@@ -26,6 +26,7 @@ from asgard.errors import ErrorDetail, InvalidValue, MalformedRequest, PayloadTo
 
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[..., Awaitable[web.StreamResponse]]
+Auth = Literal["user", "public", "job"]
 ResponseSpec = type[BaseModel] | Literal["text", "zip", "event-stream", "prometheus"] | None
 
 OPERATION_ATTR = "__asgard_operation__"
@@ -43,9 +44,14 @@ class Operation:
     multipart: bool = False
     """The body may also come as multipart: the model in a ``spec`` part, plus files."""
     responses: Mapping[int, ResponseSpec] = field(default_factory=dict)
-    public: bool = False
+    auth: Auth = "user"
+    """``user``: a user's key or JWT; ``public``: nothing; ``job``: a job's own I/O token."""
     extra_query: str | None = None
     """Free-form query parameters (attribute filters), described in the docs."""
+
+    @property
+    def public(self) -> bool:
+        return self.auth != "user"
 
     @property
     def description(self) -> str:
@@ -126,7 +132,7 @@ class RouteTable:
         body: type[BaseModel] | None = None,
         multipart: bool = False,
         responses: Mapping[int, ResponseSpec] | None = None,
-        public: bool = False,
+        auth: Auth = "user",
         extra_query: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -140,7 +146,7 @@ class RouteTable:
                 body=body,
                 multipart=multipart,
                 responses=responses or {200: None},
-                public=public,
+                auth=auth,
                 extra_query=extra_query,
             )
             self.operations.append(operation)

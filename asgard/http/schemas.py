@@ -15,12 +15,14 @@ from asgard.models import (
     AppStats,
     ClusterErrorInfo,
     ClusterStatus,
+    Job,
     Member,
     NewApiKey,
     Task,
     UsageStats,
     User,
 )
+from asgard.models.job import JobState
 from asgard.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -54,6 +56,16 @@ NextCursor = Annotated[
     str | None, Field(description="Pass as cursor for the next page; null on the last")
 ]
 Total = Annotated[int, Field(description="How many items all pages hold together")]
+
+
+class JobsQuery(ClusterListQuery):
+    state: JobState | None = Field(None, description="Only jobs in this state")
+
+
+class JobLogsQuery(Query):
+    follow: bool = Field(
+        False, description="Keep streaming until the job ends or the client leaves"
+    )
 
 
 class HealthBody(BaseModel):
@@ -97,6 +109,17 @@ class StatsBody(BaseModel):
 
 class TaskList(BaseModel):
     tasks: list[Task]
+
+
+class JobBody(BaseModel):
+    job: Job
+
+
+class JobList(BaseModel):
+    jobs: list[Job]
+    errors: list[ClusterErrorInfo]
+    next_cursor: NextCursor
+    total: Total
 
 
 class UserBody(BaseModel):

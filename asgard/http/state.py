@@ -9,11 +9,13 @@ from aiohttp import web
 from asgard.backends.base import Orchestrator
 from asgard.db.engine import Database
 from asgard.http.metrics import Metrics
+from asgard.job_tokens import JobGrant, JobTokens
 from asgard.services.accounts import AccountsService
 from asgard.services.agents import AgentsService
 from asgard.services.apps import AppsService
 from asgard.services.auth import Authenticator
 from asgard.services.clusters import ClustersService
+from asgard.services.jobs import JobFilesService, JobsService
 from asgard.services.principal import Principal
 from asgard.services.users import UsersService
 from asgard.settings import Settings
@@ -30,10 +32,14 @@ class Services:
     clusters: ClustersService
     agents: AgentsService
     apps: AppsService
+    jobs: JobsService
+    job_files: JobFilesService
+    job_tokens: JobTokens
 
     @classmethod
     def build(cls, settings: Settings, db: Database, orchestrator: Orchestrator) -> Services:
         auth = Authenticator(db, signing_key=settings.signing_key(), jwt_ttl_s=settings.jwt_ttl_s)
+        context = settings.backend_context()
         return cls(
             settings=settings,
             db=db,
@@ -44,17 +50,28 @@ class Services:
             clusters=ClustersService(orchestrator),
             agents=AgentsService(orchestrator),
             apps=AppsService(orchestrator),
+            jobs=JobsService(orchestrator),
+            job_files=JobFilesService(context.artifacts),
+            job_tokens=context.job_tokens,
         )
 
 
 SERVICES = web.AppKey("services", Services)
 METRICS = web.AppKey("metrics", Metrics)
 PRINCIPAL = web.RequestKey("principal", Principal)
+JOB_GRANT = web.RequestKey("job_grant", JobGrant)
 REQUEST_ID = web.RequestKey("request_id", str)
 
 
 def services(request: web.Request) -> Services:
     return request.app[SERVICES]
+
+
+def job_grant(request: web.Request) -> JobGrant:
+    found = request.get(JOB_GRANT)
+    if not isinstance(found, JobGrant):
+        raise RuntimeError("job grant asked for on a route without a job token")
+    return found
 
 
 def principal(request: web.Request) -> Principal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Literal
 
@@ -9,6 +10,12 @@ from pydantic import Field
 
 from asgard.models.app import Command, ResourceLimits
 from asgard.models.base import AsgardModel, DnsLabel, InputModel
+
+
+def new_job_id(name: str) -> str:
+    """A job's id: its name and a random suffix, so the same name can run again."""
+    return f"{name[:56].rstrip('-')}-{secrets.token_hex(3)}"
+
 
 JobState = Literal["pending", "running", "succeeded", "failed", "cancelled"]
 FINISHED_JOB_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})

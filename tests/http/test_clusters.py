@@ -8,9 +8,10 @@ import time
 
 import pytest
 
+from asgard.backends.docker.plugin import DockerClusterConfig, plugin
 from asgard.backends.fleet import Fleet
 from asgard.models import Role
-from tests.conftest import StartAsgard, docker_cluster
+from tests.conftest import StartAsgard, backend_context, docker_cluster
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.static_backend import static_cluster
@@ -178,14 +179,10 @@ async def test_a_slow_cluster_is_cut_at_its_timeout(start_asgard: StartAsgard) -
 async def test_an_unreachable_engine_is_reported_not_raised(
     start_asgard: StartAsgard, engine: DockerDaemon
 ) -> None:
-    from pathlib import Path
-
-    from asgard.backends.docker.plugin import DockerClusterConfig, plugin
-    from asgard.backends.registry import BackendContext
 
     gone = await plugin.build(
         DockerClusterConfig(name="gone", url="unix:///tmp/no-such-docker.sock", timeout_s=2),
-        BackendContext(Path("/x")),
+        backend_context(),
     )
     caller = await member(await start_asgard(Fleet([await docker_cluster("local", engine), gone])))
     body = await caller.json("GET", "/agents")

@@ -9,6 +9,7 @@ package would, and use it where a kind that can do little is what is needed
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -121,4 +122,4 @@ async def static_cluster(
     config = StaticClusterConfig(
         name=name, agents=agents, down=down, delay_s=delay_s, timeout_s=timeout_s
     )
-    return await plugin.build(config, BackendContext(data_dir=Path("/nonexistent")))
+    return await plugin.build(config, BackendContext.local(Path(tempfile.mkdtemp()), "static"))

@@ -20,7 +20,7 @@ log = structlog.get_logger(__name__)
     "/health",
     summary="Whether the service and its database answer",
     responses={200: HealthBody, 503: None},
-    public=True,
+    auth="public",
 )
 async def health(request: web.Request) -> web.Response:
     """200 while the service and its database answer; 503 with the reason otherwise."""
@@ -36,7 +36,7 @@ async def health(request: web.Request) -> web.Response:
     "/metrics",
     summary="Prometheus metrics",
     responses={200: "prometheus"},
-    public=True,
+    auth="public",
 )
 async def metrics(request: web.Request) -> web.Response:
     """Requests by route, method and status, and their latency, in Prometheus text format."""
@@ -51,7 +51,7 @@ async def metrics(request: web.Request) -> web.Response:
     "/openapi.json",
     summary="The OpenAPI 3 document of this API",
     responses={200: None},
-    public=True,
+    auth="public",
 )
 async def openapi(request: web.Request) -> web.Response:
     """Generated from the routes and models this service runs, so it cannot drift from them."""

@@ -1,0 +1,79 @@
+"""Asgard's own store for job files: the input zip a job starts with, the output zip it leaves.
+
+Jobs run on clusters that share no storage with Asgard, so Asgard keeps the
+files itself, in a folder under its data directory, one folder per job:
+``<root>/<cluster>/<namespace>/<job_id>/{input,output}.zip``. Writes go to a
+temporary file first and are renamed into place, so a reader never sees half
+a zip and a crash never leaves one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
+
+INPUT = "input.zip"
+OUTPUT = "output.zip"
+
+
+def _part(value: str) -> str:
+    """Each path part comes from a name we validated, but the store checks again."""
+    if not _SAFE.match(value) or value in (".", ".."):
+        raise ValueError(f"not a safe name for a folder: {value!r}")
+    return value
+
+
+class ArtifactStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def job_dir(self, cluster: str, namespace: str, job_id: str) -> Path:
+        return self.root / _part(cluster) / _part(namespace) / _part(job_id)
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    async def save_input(self, cluster: str, namespace: str, job_id: str, data: bytes) -> None:
+        path = self.job_dir(cluster, namespace, job_id) / INPUT
+        await asyncio.to_thread(self._write, path, data)
+
+    async def read_input(self, cluster: str, namespace: str, job_id: str) -> bytes | None:
+        return await asyncio.to_thread(self._read, self.job_dir(cluster, namespace, job_id) / INPUT)
+
+    async def save_output(self, cluster: str, namespace: str, job_id: str, data: bytes) -> None:
+        path = self.job_dir(cluster, namespace, job_id) / OUTPUT
+        await asyncio.to_thread(self._write, path, data)
+
+    async def read_output(self, cluster: str, namespace: str, job_id: str) -> bytes | None:
+        return await asyncio.to_thread(
+            self._read, self.job_dir(cluster, namespace, job_id) / OUTPUT
+        )
+
+    async def has_output(self, cluster: str, namespace: str, job_id: str) -> bool:
+        return (self.job_dir(cluster, namespace, job_id) / OUTPUT).exists()
+
+    async def delete(self, cluster: str, namespace: str, job_id: str) -> None:
+        await asyncio.to_thread(
+            shutil.rmtree, self.job_dir(cluster, namespace, job_id), ignore_errors=True
+        )

@@ -1,0 +1,158 @@
+"""One-time jobs, their logs and output; and the two routes a running job uses itself."""
+
+from __future__ import annotations
+
+from aiohttp import BodyPartReader, web
+
+from asgard.errors import InvalidValue, MalformedRequest, PayloadTooLarge
+from asgard.http.routing import RouteTable, decode_json, json_response, parse_model, read_body
+from asgard.http.schemas import JobBody, JobList, JobLogsQuery, JobsQuery
+from asgard.http.state import job_grant, principal, services
+from asgard.http.streaming import collect, pump
+from asgard.models import JobSpec
+
+routes = RouteTable("jobs")
+
+JOB = "/clusters/{cluster}/jobs/{job_id}"
+
+
+async def _read_part(part: BodyPartReader, limit: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := await part.read_chunk(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"part '{part.name}' is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_job_request(request: web.Request) -> tuple[JobSpec, bytes | None]:
+    """A JobSpec as JSON, or multipart with a ``spec`` part and an ``input`` zip part."""
+    settings = services(request).settings
+    if not request.content_type.startswith("multipart/"):
+        raw = await read_body(request, settings.max_body_bytes)
+        return parse_model(JobSpec, decode_json(raw)), None
+    if request.content_length is not None and request.content_length > settings.max_upload_bytes:
+        raise PayloadTooLarge(f"the body is over the limit of {settings.max_upload_bytes} bytes")
+    try:
+        reader = await request.multipart()
+        parts: dict[str, bytes] = {}
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.name not in ("spec", "input"):
+                name = getattr(part, "name", None) or "?"
+                raise InvalidValue(f"unexpected part '{name}': only 'spec' and 'input'", field=name)
+            limit = settings.max_body_bytes if part.name == "spec" else settings.max_upload_bytes
+            parts[part.name] = await _read_part(part, limit)
+    except (ValueError, AssertionError) as exc:
+        raise MalformedRequest(f"malformed multipart body: {exc}") from None
+    if "spec" not in parts:
+        raise InvalidValue("a 'spec' part with the JobSpec is required", field="spec")
+    return parse_model(JobSpec, decode_json(parts["spec"])), parts.get("input")
+
+
+@routes.post(
+    "/jobs",
+    summary="Run a one-time job",
+    body=JobSpec,
+    multipart=True,
+    responses={201: JobBody},
+)
+async def create_job(request: web.Request) -> web.Response:
+    """JSON, or multipart with the JobSpec in a ``spec`` part and a zip in an ``input`` part;
+    the zip is unpacked at ``/input`` before the job's command starts."""
+    spec, input_zip = await read_job_request(request)
+    job = await services(request).jobs.create(principal(request), spec, input_zip)
+    return json_response(JobBody(job=job), status=201)
+
+
+@routes.get(
+    "/jobs",
+    summary="Jobs of the account on every cluster",
+    query=JobsQuery,
+    responses={200: JobList},
+)
+async def list_jobs(request: web.Request, query: JobsQuery) -> web.Response:
+    found = await services(request).jobs.list_jobs(
+        principal(request),
+        clusters=query.cluster,
+        state=query.state,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return json_response(
+        JobList(
+            jobs=found.page.items,
+            errors=found.errors,
+            next_cursor=found.page.next_cursor,
+            total=found.page.total,
+        )
+    )
+
+
+def _where(request: web.Request) -> tuple[str, str]:
+    return request.match_info["cluster"], request.match_info["job_id"]
+
+
+@routes.get(
+    f"{JOB}/logs", summary="The job's output stream", query=JobLogsQuery, responses={200: "text"}
+)
+async def job_logs(request: web.Request, query: JobLogsQuery) -> web.StreamResponse:
+    """With ``follow=true`` the answer streams until the job ends or the client goes away."""
+    stream = await services(request).jobs.logs(
+        principal(request), *_where(request), follow=query.follow
+    )
+    if query.follow:
+        return await pump(request, stream, "text/plain; charset=utf-8")
+    return web.Response(body=await collect(stream), content_type="text/plain", charset="utf-8")
+
+
+@routes.get(
+    f"{JOB}/output", summary="A zip of what the job wrote under /output", responses={200: "zip"}
+)
+async def job_output(request: web.Request) -> web.Response:
+    """404 until the job has finished and its output is collected."""
+    cluster, job_id = _where(request)
+    data = await services(request).jobs.output(principal(request), cluster, job_id)
+    return web.Response(
+        body=data,
+        content_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{job_id}-output.zip"'},
+    )
+
+
+@routes.get(
+    f"{JOB}/input",
+    summary="For the running job: its input zip",
+    responses={200: "zip"},
+    auth="job",
+)
+async def job_input_for_job(request: web.Request) -> web.Response:
+    """Called by the job itself (an init step), with the token Asgard gave it."""
+    data = await services(request).job_files.read_input(job_grant(request), *_where(request))
+    return web.Response(body=data, content_type="application/zip")
+
+
+@routes.put(
+    f"{JOB}/output",
+    summary="For the running job: leave its output zip",
+    responses={204: None},
+    auth="job",
+)
+async def job_output_from_job(request: web.Request) -> web.Response:
+    """Called by the job itself when its command ends, with the token Asgard gave it."""
+    data = await read_body(request, services(request).settings.max_upload_bytes)
+    await services(request).job_files.save_output(job_grant(request), *_where(request), data)
+    return web.Response(status=204)
+
+
+@routes.get(JOB, summary="One job, with its status", responses={200: JobBody})
+async def get_job(request: web.Request) -> web.Response:
+    job = await services(request).jobs.get(principal(request), *_where(request))
+    return json_response(JobBody(job=job))
+
+
+@routes.delete(JOB, summary="Cancel a job and remove everything it created", responses={204: None})
+async def delete_job(request: web.Request) -> web.Response:
+    """A running job is stopped; its containers, volumes and stored output are removed."""
+    await services(request).jobs.delete(principal(request), *_where(request))
+    return web.Response(status=204)
