@@ -318,6 +318,7 @@ class ClusterOrchestrator(Orchestrator):
         jobs: JobsBackend | None = None,
         scheduled_jobs: ScheduledJobsBackend | None = None,
         timeout_s: float = 10.0,
+        write_timeout_s: float = 120.0,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -327,6 +328,7 @@ class ClusterOrchestrator(Orchestrator):
         self.jobs = jobs or JobsBackend(name, kind)
         self.scheduled_jobs = scheduled_jobs or ScheduledJobsBackend(name, kind)
         self.timeout_s = timeout_s
+        self.write_timeout_s = write_timeout_s
 
     def cluster_names(self) -> list[str]:
         return [self.name]
@@ -404,19 +406,21 @@ class ClusterOrchestrator(Orchestrator):
 
     async def create_app(self, account: Account, spec: AppSpec) -> App:
         self._check(account, spec.cluster)
-        return await self.call(lambda: self.apps.create_app(account, spec))
+        return await self.call(lambda: self.apps.create_app(account, spec), self.write_timeout_s)
 
     async def update_app(self, account: Account, cluster: str, app_id: str, patch: AppPatch) -> App:
         self._check(account, cluster)
-        return await self.call(lambda: self.apps.update_app(account, app_id, patch))
+        return await self.call(
+            lambda: self.apps.update_app(account, app_id, patch), self.write_timeout_s
+        )
 
     async def delete_app(self, account: Account, cluster: str, app_id: str) -> None:
         self._check(account, cluster)
-        await self.call(lambda: self.apps.delete_app(account, app_id))
+        await self.call(lambda: self.apps.delete_app(account, app_id), self.write_timeout_s)
 
     async def restart_app(self, account: Account, cluster: str, app_id: str) -> App:
         self._check(account, cluster)
-        return await self.call(lambda: self.apps.restart_app(account, app_id))
+        return await self.call(lambda: self.apps.restart_app(account, app_id), self.write_timeout_s)
 
     async def list_tasks(self, account: Account, cluster: str, app_id: str) -> list[Task]:
         self._check(account, cluster)
@@ -445,7 +449,9 @@ class ClusterOrchestrator(Orchestrator):
 
     async def create_job(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> Job:
         self._check(account, spec.cluster)
-        return await self.call(lambda: self.jobs.create_job(account, spec, input_zip))
+        return await self.call(
+            lambda: self.jobs.create_job(account, spec, input_zip), self.write_timeout_s
+        )
 
     async def get_job(self, account: Account, cluster: str, job_id: str) -> Job:
         self._check(account, cluster)
@@ -453,7 +459,7 @@ class ClusterOrchestrator(Orchestrator):
 
     async def delete_job(self, account: Account, cluster: str, job_id: str) -> None:
         self._check(account, cluster)
-        await self.call(lambda: self.jobs.delete_job(account, job_id))
+        await self.call(lambda: self.jobs.delete_job(account, job_id), self.write_timeout_s)
 
     async def job_logs(
         self, account: Account, cluster: str, job_id: str, *, follow: bool
@@ -478,16 +484,21 @@ class ClusterOrchestrator(Orchestrator):
 
     async def create_scheduled_job(self, account: Account, spec: ScheduledJobSpec) -> ScheduledJob:
         self._check(account, spec.cluster)
-        return await self.call(lambda: self.scheduled_jobs.create_scheduled_job(account, spec))
+        return await self.call(
+            lambda: self.scheduled_jobs.create_scheduled_job(account, spec), self.write_timeout_s
+        )
 
     async def update_scheduled_job(
         self, account: Account, cluster: str, job_id: str, spec: ScheduledJobSpec
     ) -> ScheduledJob:
         self._check(account, cluster)
         return await self.call(
-            lambda: self.scheduled_jobs.update_scheduled_job(account, job_id, spec)
+            lambda: self.scheduled_jobs.update_scheduled_job(account, job_id, spec),
+            self.write_timeout_s,
         )
 
     async def delete_scheduled_job(self, account: Account, cluster: str, job_id: str) -> None:
         self._check(account, cluster)
-        await self.call(lambda: self.scheduled_jobs.delete_scheduled_job(account, job_id))
+        await self.call(
+            lambda: self.scheduled_jobs.delete_scheduled_job(account, job_id), self.write_timeout_s
+        )

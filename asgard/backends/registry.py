@@ -47,7 +47,13 @@ class ClusterConfig(BaseModel):
 
     name: ClusterName
     kind: str
-    timeout_s: float = Field(10.0, gt=0, description="Budget for one call to this cluster")
+    timeout_s: float = Field(10.0, gt=0, description="Budget for one read from this cluster")
+    write_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="Budget for one change (deploy, update, delete): these wait for the "
+        "cluster to stop and start instances",
+    )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ SETTLE_TIMEOUT_S = 60
 class DockerEngineHarness(Harness):
     kind = "docker"
     agent_type = "DOCKER"
+    checks_images = True
 
     def __init__(self, daemon: DockerDaemon, orchestrator: ClusterOrchestrator) -> None:
         self.daemon = daemon
@@ -44,6 +45,24 @@ class DockerEngineHarness(Harness):
     async def set_owner(self, owner: str | None) -> str:
         self.daemon.set_labels({"owner": owner} if owner else {})
         return self.daemon.cli("info", "--format", "{{.ID}}").strip()
+
+    async def leftovers(self, namespace: str, app_id: str) -> list[str]:
+        labels = [
+            "--filter",
+            f"label=asgard.namespace={namespace}",
+            "--filter",
+            f"label=asgard.app={app_id}",
+        ]
+        found = [f"container {c}" for c in self.daemon.cli("ps", "-aq", *labels).split()]
+        found += [
+            f"volume {v}"
+            for v in self.daemon.cli("volume", "ls", "-q", "--filter", "dangling=true").split()
+        ]
+        if self.daemon.is_swarm():
+            found += [
+                f"service {s}" for s in self.daemon.cli("service", "ls", "-q", *labels).split()
+            ]
+        return found
 
     async def close(self) -> None:
         await self.orchestrator.close()

@@ -18,6 +18,8 @@ class Harness(ABC):
     kind: str
     agent_type: str
     orchestrator: ClusterOrchestrator
+    checks_images: bool = False
+    """Whether the cluster refuses an unknown image at once (Docker) or only later (pulls)."""
 
     @property
     def cluster(self) -> str:
@@ -32,6 +34,17 @@ class Harness(ABC):
     @abstractmethod
     async def set_owner(self, owner: str | None) -> str:
         """Give one agent this ``owner`` attribute (None removes it); its id."""
+
+    async def converge(self) -> None:
+        """Do what the cluster's controllers would, where the test cluster has none.
+
+        Called while a test waits for the cluster to catch up with a change Asgard
+        made (a Kubernetes emulator gets its pods here); real engines need nothing."""
+        return None
+
+    @abstractmethod
+    async def leftovers(self, namespace: str, app_id: str) -> list[str]:
+        """Whatever of this app is still on the cluster (objects, containers, volumes)."""
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TEST_IMAGE = "asgard-test/busybox:latest"
+SERVE_FOREVER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+"""A long-running command that stops at once on SIGTERM (a bare ``sleep`` as PID 1 ignores it)."""
 BUSYBOX_PATHS = ("/bin/busybox", "/usr/bin/busybox")
 START_TIMEOUT_S = 60
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, TypeVar
 
 import aiodocker
@@ -68,6 +68,12 @@ class DockerClient(ClusterClient):
                 return NotFound(f"{what}: {message}", cluster=self.cluster)
             if status == 409:
                 return Conflict(f"{what}: {message}", cluster=self.cluster)
+            if "port is already allocated" in message or "address already in use" in message:
+                return Conflict(
+                    f"{what}: a published port is taken: {message}",
+                    field="ports",
+                    cluster=self.cluster,
+                )
             if status == 400:
                 return InvalidValue(f"{what}: {message}", cluster=self.cluster)
             if status in (401, 403):
@@ -86,10 +92,15 @@ class DockerClient(ClusterClient):
             )
         raise exc
 
-    async def call(self, what: str, fn: Callable[[aiodocker.Docker], Awaitable[T]]) -> T:
+    async def call(
+        self,
+        what: str,
+        fn: Callable[[aiodocker.Docker], Awaitable[T]],
+        timeout_s: float | None = None,
+    ) -> T:
         """Run one engine call under our timeout; ``what`` names it in error messages."""
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(timeout_s or self.timeout_s):
                 return await fn(self._engine())
         except (aiodocker.DockerError, TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise self.translate(exc, what) from None
@@ -110,13 +121,44 @@ class DockerClient(ClusterClient):
 
         return await self.call(what, send)
 
+    async def raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        timeout_s: float | None = None,
+    ) -> bytes:
+        """A raw call whose body is not JSON either way (archives in and out of containers)."""
+
+        async def send(docker: aiodocker.Docker) -> bytes:
+            async with docker._query(
+                path,
+                method,
+                params=dict(params or {}),
+                data=body,
+                headers={"Content-Type": content_type},
+            ) as response:
+                return await response.read()
+
+        return await self.call(what, send, timeout_s)
+
     @asynccontextmanager
     async def stream(
-        self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        timeout_s: float | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """A raw streaming call (logs, events); only opening it is under our timeout."""
+        """A raw streaming call (logs, events, pulls); only opening it is under a timeout."""
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(timeout_s or self.timeout_s):
                 cm = self._engine()._query(
                     path, method, params=dict(params or {}), timeout=aiohttp.ClientTimeout()
                 )
@@ -181,3 +223,117 @@ class DockerClient(ClusterClient):
             "GET", f"containers/{container_id}/json", what=f"container {container_id}"
         )
         return result
+
+    # writes
+
+    async def create_container(self, config: Json, name: str | None = None) -> str:
+        params = {"name": name} if name else {}
+        created: Json = await self.request(
+            "POST",
+            "containers/create",
+            what=f"create container {name or ''}".strip(),
+            params=params,
+            body=config,
+        )
+        return str(created["Id"])
+
+    async def start_container(self, container_id: str) -> None:
+        await self.raw(
+            "POST", f"containers/{container_id}/start", what=f"start container {container_id}"
+        )
+
+    async def stop_container(self, container_id: str, grace_s: int = 10) -> None:
+        """SIGTERM, then SIGKILL after ``grace_s``: the app gets its chance to shut down."""
+        await self.raw(
+            "POST",
+            f"containers/{container_id}/stop",
+            what=f"stop container {container_id}",
+            params={"t": str(grace_s)},
+            timeout_s=grace_s + self.timeout_s,
+        )
+
+    async def kill_container(self, container_id: str) -> None:
+        await self.raw(
+            "POST", f"containers/{container_id}/kill", what=f"kill container {container_id}"
+        )
+
+    async def remove_container(self, container_id: str) -> None:
+        """Forced, with its anonymous volumes; a container already gone is not an error."""
+        with suppress(NotFound):
+            await self.raw(
+                "DELETE",
+                f"containers/{container_id}",
+                what=f"remove container {container_id}",
+                params={"force": "1", "v": "1"},
+            )
+
+    async def rename_container(self, container_id: str, name: str) -> None:
+        await self.raw(
+            "POST",
+            f"containers/{container_id}/rename",
+            what="rename container",
+            params={"name": name},
+        )
+
+    async def put_archive(self, container_id: str, path: str, tar: bytes) -> None:
+        await self.raw(
+            "PUT",
+            f"containers/{container_id}/archive",
+            what=f"copy files into container {container_id}",
+            params={"path": path},
+            body=tar,
+            content_type="application/x-tar",
+        )
+
+    async def get_archive(self, container_id: str, path: str) -> bytes:
+        return await self.raw(
+            "GET",
+            f"containers/{container_id}/archive",
+            what=f"copy {path} out of container {container_id}",
+            params={"path": path},
+        )
+
+    async def create_service(self, spec: Json) -> str:
+        created: Json = await self.request(
+            "POST", "services/create", what="create service", body=spec
+        )
+        return str(created["ID"])
+
+    async def inspect_service(self, service_id: str) -> Json:
+        found: Json = await self.request(
+            "GET", f"services/{service_id}", what=f"service {service_id}"
+        )
+        return found
+
+    async def update_service(self, service_id: str, version: int, spec: Json) -> None:
+        await self.request(
+            "POST",
+            f"services/{service_id}/update",
+            what=f"update service {service_id}",
+            params={"version": str(version)},
+            body=spec,
+        )
+
+    async def remove_service(self, service_id: str) -> None:
+        with suppress(NotFound):
+            await self.raw("DELETE", f"services/{service_id}", what=f"remove service {service_id}")
+
+    async def create_volume(self, name: str, labels: dict[str, str]) -> None:
+        await self.request(
+            "POST",
+            "volumes/create",
+            what=f"create volume {name}",
+            body={"Name": name, "Labels": labels},
+        )
+
+    async def remove_volume(self, name: str) -> None:
+        with suppress(NotFound):
+            await self.raw(
+                "DELETE", f"volumes/{name}", what=f"remove volume {name}", params={"force": "1"}
+            )
+
+    async def volumes(self, filters: Mapping[str, list[str]]) -> list[Json]:
+        found: Json = await self.request(
+            "GET", "volumes", what="list volumes", params={"filters": json.dumps(filters)}
+        )
+        return list(found.get("Volumes") or [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -299,7 +300,8 @@ def containers_to_app(
     config = model.get("Config", {})
     allot = container_allotment(model)
     states = [container_task_state(c) for c in instances]
-    created = [parse_time(c.get("Created")) for c in [model]]
+    labels = config.get("Labels") or {}
+    created = parse_time(labels.get(L.CREATED_AT)) or parse_time(model.get("Created"))
     return App(
         cluster=cluster,
         id=app_id,
@@ -311,11 +313,11 @@ def containers_to_app(
         labels=L.user_labels(config.get("Labels")),
         resources=ResourceLimits(cpus=allot.cpus or None, mem=allot.mem or None),
         ports=inspected_ports(model),
-        constraints=[],
+        constraints=json.loads(labels.get(L.CONSTRAINTS) or "[]"),
         status=engine_status(desired, states),
         instances=AppInstances(desired=desired, running=states.count("running")),
-        created_at=created[0],
-        updated_at=created[0],
+        created_at=created,
+        updated_at=parse_time(model.get("Created")),
     )
 
 

@@ -69,7 +69,7 @@ class EngineReader:
         await self.agent(account, agent_id)
         return [a for a in await self.apps(account) if a.instances.running > 0]
 
-    async def _containers_by_app(
+    async def containers_by_app(
         self, account: Account, app_id: str | None = None
     ) -> dict[str, list[Json]]:
         extra = f"{L.APP}={app_id}" if app_id else L.APP
@@ -128,16 +128,16 @@ class EngineReader:
         return apps
 
     async def apps(self, account: Account) -> list[App]:
-        return await self._to_apps(await self._containers_by_app(account))
+        return await self._to_apps(await self.containers_by_app(account))
 
     async def app(self, account: Account, app_id: str) -> App:
-        found = await self._to_apps(await self._containers_by_app(account, app_id))
+        found = await self._to_apps(await self.containers_by_app(account, app_id))
         if not found:
             raise NotFound(f"app '{app_id}' not found", cluster=self.cluster)
         return found[0]
 
     async def tasks(self, account: Account, app_id: str) -> list[Task]:
-        grouped = await self._containers_by_app(account, app_id)
+        grouped = await self.containers_by_app(account, app_id)
         if app_id not in grouped:
             raise NotFound(f"app '{app_id}' not found", cluster=self.cluster)
         info = await self.client.info()

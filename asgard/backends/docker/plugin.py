@@ -46,6 +46,7 @@ class DockerPlugin(BackendPlugin):
             agents=DockerAgentsBackend(client),
             apps=DockerAppsBackend(client),
             timeout_s=config.timeout_s,
+            write_timeout_s=config.write_timeout_s,
         )
 
 

@@ -96,7 +96,7 @@ class SwarmReader:
     async def apps(self, account: Account) -> list[App]:
         return list((await self._apps_by_service(account)).values())
 
-    async def _service(self, account: Account, app_id: str) -> Json:
+    async def service(self, account: Account, app_id: str) -> Json:
         services = await self.client.services(
             L.namespace_filter(account.namespace, f"{L.APP}={app_id}")
         )
@@ -105,12 +105,12 @@ class SwarmReader:
         return services[0]
 
     async def app(self, account: Account, app_id: str) -> App:
-        service = await self._service(account, app_id)
+        service = await self.service(account, app_id)
         tasks = await self.client.tasks({"service": [service["ID"]]})
         return service_to_app(service, cluster=self.cluster, tasks=tasks)
 
     async def tasks(self, account: Account, app_id: str) -> list[Task]:
-        service = await self._service(account, app_id)
+        service = await self.service(account, app_id)
         tasks, nodes = await asyncio.gather(
             self.client.tasks({"service": [service["ID"]], "desired-state": ["running"]}),
             self.client.nodes(),

@@ -1,0 +1,140 @@
+"""Asgard's specs -> Docker Engine request bodies. Pure functions, no I/O.
+
+What the engine runs is built here and only here, so a Swarm service and a
+single engine's containers made from the same AppSpec carry the same image,
+command, environment, limits and labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from asgard.backends.docker import labels as L
+from asgard.models import Account, AppSpec, Port, ResourceLimits
+from asgard.models.app import split_constraint
+
+MiB = 1024 * 1024
+NANO = 1_000_000_000
+NAME_LIMIT = 63
+
+
+def object_name(namespace: str, app_id: str, *suffix: str) -> str:
+    """A readable engine name for an app: ``dev-team-api``; long ones end with a hash."""
+    base = "-".join([namespace, app_id.replace("/", "-"), *suffix])
+    if len(base) <= NAME_LIMIT:
+        return base
+    digest = hashlib.sha256(base.encode()).hexdigest()[:8]
+    return f"{base[: NAME_LIMIT - 9].rstrip('-')}-{digest}"
+
+
+def env_list(env: dict[str, str]) -> list[str]:
+    return [f"{k}={v}" for k, v in sorted(env.items())]
+
+
+def app_labels(account: Account, app_id: str, user: dict[str, str]) -> dict[str, str]:
+    """User labels first, so Asgard's own always win: they are what scoping relies on."""
+    return {**L.user_labels(user), L.NAMESPACE: account.namespace, L.APP: app_id}
+
+
+def placement(account: Account, constraints: list[str]) -> list[str]:
+    """Swarm constraints. An account with an owner runs only on its own agents."""
+    found = []
+    for constraint in constraints:
+        attribute, op, value = split_constraint(constraint)
+        target = attribute if attribute.startswith("node.") else f"node.labels.{attribute}"
+        found.append(f"{target}{op}{value}")
+    if account.owner is not None:
+        found.append(f"node.labels.owner=={account.owner}")
+    return found
+
+
+def swarm_resources(resources: ResourceLimits) -> dict[str, Any]:
+    allot: dict[str, int] = {}
+    if resources.cpus:
+        allot["NanoCPUs"] = int(resources.cpus * NANO)
+    if resources.mem:
+        allot["MemoryBytes"] = int(resources.mem * MiB)
+    return {"Limits": dict(allot), "Reservations": dict(allot)} if allot else {}
+
+
+def swarm_ports(ports: list[Port]) -> dict[str, Any]:
+    return {
+        "Ports": [
+            {
+                "Protocol": p.protocol,
+                "TargetPort": p.container_port,
+                **({"PublishedPort": p.published_port} if p.published_port else {}),
+                "PublishMode": "ingress",
+            }
+            for p in ports
+        ]
+    }
+
+
+def service_spec(account: Account, spec: AppSpec, name: str) -> dict[str, Any]:
+    """A replicated service. Updates start the new task before stopping the old one."""
+    labels = app_labels(account, spec.id, spec.labels)
+    container: dict[str, Any] = {
+        "Image": spec.image,
+        "Env": env_list(spec.env),
+        "Labels": {L.NAMESPACE: account.namespace, L.APP: spec.id},
+    }
+    if spec.cmd:
+        container["Command"] = spec.cmd
+    if spec.args:
+        container["Args"] = spec.args
+    return {
+        "Name": name,
+        "Labels": labels,
+        "TaskTemplate": {
+            "ContainerSpec": container,
+            "Resources": swarm_resources(spec.resources),
+            "Placement": {"Constraints": placement(account, spec.constraints)},
+            "RestartPolicy": {"Condition": "any", "Delay": 1_000_000_000},
+        },
+        "Mode": {"Replicated": {"Replicas": spec.instances}},
+        "UpdateConfig": {"Parallelism": 1, "Order": "start-first", "FailureAction": "pause"},
+        "EndpointSpec": swarm_ports(spec.ports),
+    }
+
+
+def host_resources(resources: ResourceLimits) -> dict[str, Any]:
+    host: dict[str, Any] = {}
+    if resources.cpus:
+        host["NanoCpus"] = int(resources.cpus * NANO)
+    if resources.mem:
+        host["Memory"] = int(resources.mem * MiB)
+    return host
+
+
+def container_config(
+    account: Account,
+    spec: AppSpec,
+    *,
+    role: str,
+    extra_labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One container of an app on a single engine; every instance gets the same config."""
+    labels = {**app_labels(account, spec.id, spec.labels), L.ROLE: role, **(extra_labels or {})}
+    config: dict[str, Any] = {
+        "Image": spec.image,
+        "Env": env_list(spec.env),
+        "Labels": labels,
+        "ExposedPorts": {f"{p.container_port}/{p.protocol}": {} for p in spec.ports},
+        "HostConfig": {
+            **host_resources(spec.resources),
+            "RestartPolicy": {"Name": "unless-stopped"},
+            "PortBindings": {
+                f"{p.container_port}/{p.protocol}": [
+                    {"HostPort": str(p.published_port) if p.published_port else ""}
+                ]
+                for p in spec.ports
+            },
+        },
+    }
+    if spec.cmd:
+        config["Entrypoint"] = spec.cmd
+    if spec.args:
+        config["Cmd"] = spec.args
+    return config
