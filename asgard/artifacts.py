@@ -10,11 +10,13 @@ a zip and a crash never leaves one.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
 
@@ -72,6 +74,21 @@ class ArtifactStore:
 
     async def has_output(self, cluster: str, namespace: str, job_id: str) -> bool:
         return (self.job_dir(cluster, namespace, job_id) / OUTPUT).exists()
+
+    async def save_note(
+        self, cluster: str, namespace: str, job_id: str, name: str, note: dict[str, Any]
+    ) -> None:
+        """A small JSON document about the job that the cluster cannot hold (why Asgard
+        stopped it, say); ``name`` picks the file."""
+        path = self.job_dir(cluster, namespace, job_id) / f"{_part(name)}.json"
+        await asyncio.to_thread(self._write, path, json.dumps(note).encode())
+
+    async def read_note(
+        self, cluster: str, namespace: str, job_id: str, name: str
+    ) -> dict[str, Any] | None:
+        path = self.job_dir(cluster, namespace, job_id) / f"{_part(name)}.json"
+        data = await asyncio.to_thread(self._read, path)
+        return None if data is None else dict(json.loads(data))
 
     async def delete(self, cluster: str, namespace: str, job_id: str) -> None:
         await asyncio.to_thread(

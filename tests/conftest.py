@@ -114,13 +114,14 @@ def backend_context(data_dir: Path | None = None) -> BackendContext:
 
 
 def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Settings:
-    return Settings(
-        db_url=db_url,
-        data_dir=tmp_path / "data",
-        secret_key=TEST_SECRET_KEY,
-        log_format="console",
+    values: dict[str, Any] = {
+        "db_url": db_url,
+        "data_dir": tmp_path / "data",
+        "secret_key": TEST_SECRET_KEY,
+        "log_format": "console",
         **overrides,
-    )
+    }
+    return Settings(**values)
 
 
 async def docker_cluster(

@@ -88,6 +88,15 @@ class _Backend:
     def unsupported(self, operation: str) -> NoReturn:
         raise NotSupported(self.kind, operation, cluster=self.cluster)
 
+    async def start(self) -> None:
+        """Begin background work (watching running jobs, cleaning up). Called once by the
+        server, never by one-off commands, so ``asgard clusters check`` starts nothing."""
+        return None
+
+    async def close(self) -> None:
+        """Stop background work. Called once, on shutdown, before the client closes."""
+        return None
+
 
 class AgentsBackend(_Backend, ABC):
     @abstractmethod
@@ -200,6 +209,10 @@ class Orchestrator(ABC):
 
     @abstractmethod
     async def cluster_statuses(self, account: Account | None) -> list[ClusterStatus]: ...
+
+    async def start(self) -> None:
+        """Begin the backends' background work; see ``_Backend.start``."""
+        return None
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -375,7 +388,16 @@ class ClusterOrchestrator(Orchestrator):
             name=self.name, kind=self.kind, status="ok", version=version, latency_ms=latency_ms
         )
 
+    def _backends(self) -> tuple[_Backend, ...]:
+        return (self.agents, self.apps, self.jobs, self.scheduled_jobs)
+
+    async def start(self) -> None:
+        for backend in self._backends():
+            await backend.start()
+
     async def close(self) -> None:
+        for backend in self._backends():
+            await backend.close()
         await self.client.close()
 
     async def list_agents(

@@ -97,6 +97,9 @@ class Fleet(Orchestrator):
         chosen = self._chosen(account, None)
         return list(await asyncio.gather(*(c.status() for c in chosen)))
 
+    async def start(self) -> None:
+        await asyncio.gather(*(c.start() for c in self.clusters.values()))
+
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clusters.values()))
 

@@ -62,6 +62,7 @@ def create_app(
         if fleet is None:
             fleet = await build_fleet(await cluster_configs(settings), settings.backend_context())
         app[SERVICES] = Services.build(settings, db, fleet)
+        await fleet.start()
         created = await bootstrap(db, app[SERVICES].auth, settings.bootstrap_admin_email)
         if created is not None:
             log.info("created the first administrator", email=created.user.email)

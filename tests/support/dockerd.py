@@ -108,14 +108,28 @@ class DockerDaemon:
         raise DaemonError(f"dockerd {self.name} did not reload its labels")
 
     def clean(self) -> None:
-        """Remove every service and container, so each test starts from an empty engine."""
+        """Remove every service, container and volume: each test starts from an empty engine."""
         if self.is_swarm():
             services = self.cli("service", "ls", "-q").split()
             if services:
                 self.cli("service", "rm", *services)
+            # A task being started while its service goes can still get its container a moment
+            # later: clean until no task container has been seen for a second.
+            quiet_since = time.monotonic()
+            deadline = quiet_since + 30
+            while time.monotonic() - quiet_since < 1 and time.monotonic() < deadline:
+                tasks = self.cli("ps", "-aq", "--filter", "label=com.docker.swarm.task").split()
+                if tasks:
+                    with contextlib.suppress(DaemonError):  # the Swarm may remove them too
+                        self.cli("rm", "-f", "-v", *tasks)
+                    quiet_since = time.monotonic()
+                time.sleep(0.2)
         containers = self.cli("ps", "-aq").split()
         if containers:
             self.cli("rm", "-f", "-v", *containers)
+        volumes = self.cli("volume", "ls", "-q").split()
+        if volumes:
+            self.cli("volume", "rm", "-f", *volumes)
 
     def is_swarm(self) -> bool:
         return self.cli("info", "--format", "{{.Swarm.LocalNodeState}}").strip() == "active"

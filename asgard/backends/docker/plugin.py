@@ -10,6 +10,7 @@ from pydantic import Field
 from asgard.backends.base import ClusterOrchestrator
 from asgard.backends.docker.backends import KIND, DockerAgentsBackend, DockerAppsBackend
 from asgard.backends.docker.client import DockerClient
+from asgard.backends.docker.jobs import DockerJobsBackend
 from asgard.backends.registry import BackendContext, BackendPlugin, ClusterConfig
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -21,6 +22,12 @@ class DockerClusterConfig(ClusterConfig):
         None,
         description="unix:///path/to/docker.sock or tcp://host:2375; DOCKER_HOST or the "
         "default socket when absent",
+    )
+    job_retention_s: float = Field(
+        7 * 24 * 3600.0,
+        gt=0,
+        description="Finished jobs (containers, volumes, output) are removed this long after "
+        "they end",
     )
 
 
@@ -45,6 +52,7 @@ class DockerPlugin(BackendPlugin):
             client=client,
             agents=DockerAgentsBackend(client),
             apps=DockerAppsBackend(client),
+            jobs=DockerJobsBackend(client, context.artifacts, retention_s=config.job_retention_s),
             timeout_s=config.timeout_s,
             write_timeout_s=config.write_timeout_s,
         )

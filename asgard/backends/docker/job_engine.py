@@ -1,0 +1,187 @@
+"""One-time jobs on a single engine: one container per job.
+
+The container is created, the input zip is copied into it (``/input``, with an
+empty ``/output`` beside it), and only then started, so the command finds its
+input. Retries are the engine's ``on-failure`` restart policy. Jobs run with
+no privileges, every capability dropped, and no Docker socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from asgard.artifacts import ArtifactStore
+from asgard.backends.docker import labels as L
+from asgard.backends.docker.archives import empty_zip, folder_zip, job_files_tar
+from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.converters import container_allotment
+from asgard.backends.docker.images import ensure_image
+from asgard.backends.docker.job_status import OUTCOME, Outcome, container_status, job_from
+from asgard.backends.docker.logs import log_stream
+from asgard.backends.docker.specs import env_list, host_resources, object_name
+from asgard.errors import NotFound
+from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
+from asgard.models.base import utc_now
+from asgard.models.job import new_job_id
+
+
+def job_labels(account: Account, spec: JobSpec, job_id: str) -> dict[str, str]:
+    labels = {
+        **L.user_labels(spec.labels),
+        L.NAMESPACE: account.namespace,
+        L.JOB: job_id,
+        L.JOB_NAME: spec.name,
+        L.JOB_RETRIES: str(spec.retries),
+        L.CREATED_AT: utc_now().isoformat(),
+    }
+    if spec.timeout_s is not None:
+        labels[L.JOB_TIMEOUT] = repr(spec.timeout_s)
+    return labels
+
+
+def job_container(account: Account, spec: JobSpec, job_id: str) -> Json:
+    restart = (
+        {"Name": "on-failure", "MaximumRetryCount": spec.retries}
+        if spec.retries
+        else {"Name": "no"}
+    )
+    config: Json = {
+        "Image": spec.image,
+        "Env": env_list(spec.env),
+        "Labels": job_labels(account, spec, job_id),
+        "HostConfig": {
+            **host_resources(spec.resources),
+            "Privileged": False,
+            "CapDrop": ["ALL"],
+            "SecurityOpt": ["no-new-privileges"],
+            "RestartPolicy": restart,
+        },
+    }
+    if spec.command:
+        config["Entrypoint"] = spec.command
+    if spec.args:
+        config["Cmd"] = spec.args
+    return config
+
+
+class EngineJobs:
+    def __init__(self, client: DockerClient, artifacts: ArtifactStore) -> None:
+        self.client = client
+        self.artifacts = artifacts
+        self.cluster = client.cluster
+
+    async def _find(self, namespace: str, job_id: str) -> Json:
+        found = await self.client.containers(
+            {"label": [f"{L.NAMESPACE}={namespace}", f"{L.JOB}={job_id}"]}
+        )
+        found = [c for c in found if c["Labels"].get(L.ROLE) != L.ROLE_HELPER]
+        if not found:
+            raise NotFound(f"job '{job_id}' not found", cluster=self.cluster)
+        return await self.client.inspect_container(found[0]["Id"])
+
+    async def create(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> str:
+        await ensure_image(self.client, spec.image)
+        job_id = new_job_id(spec.name)
+        name = object_name(account.namespace, "job", job_id)
+        container = await self.client.create_container(job_container(account, spec, job_id), name)
+        try:
+            await self.client.put_archive(container, "/", job_files_tar(input_zip))
+            if input_zip is not None:
+                await self.artifacts.save_input(self.cluster, account.namespace, job_id, input_zip)
+            await self.client.start_container(container)
+        except BaseException:
+            await self.client.remove_container(container)
+            await self.artifacts.delete(self.cluster, account.namespace, job_id)
+            raise
+        return job_id
+
+    async def outcome(self, namespace: str, job_id: str) -> Outcome | None:
+        return Outcome.from_note(
+            await self.artifacts.read_note(self.cluster, namespace, job_id, OUTCOME)
+        )
+
+    async def _to_job(self, namespace: str, inspected: Json, image_env: set[str]) -> Job:
+        labels = inspected["Config"]["Labels"]
+        job_id = labels[L.JOB]
+        status = container_status(inspected, await self.outcome(namespace, job_id))
+        allot = container_allotment(inspected)
+        config = inspected.get("Config") or {}
+        return job_from(
+            cluster=self.cluster,
+            job_id=job_id,
+            labels=labels,
+            image=config.get("Image", ""),
+            command=config.get("Entrypoint"),
+            args=config.get("Cmd"),
+            env=[e for e in config.get("Env") or [] if e not in image_env],
+            resources=ResourceLimits(cpus=allot.cpus or None, mem=allot.mem or None),
+            status=status,
+        )
+
+    async def _image_env(self, image_id: str) -> set[str]:
+        try:
+            image = await self.client.request("GET", f"images/{image_id}/json", what="image")
+        except NotFound:
+            return set()
+        return set((image.get("Config") or {}).get("Env") or [])
+
+    async def get(self, namespace: str, job_id: str) -> Job:
+        inspected = await self._find(namespace, job_id)
+        return await self._to_job(namespace, inspected, await self._image_env(inspected["Image"]))
+
+    async def status(self, namespace: str, job_id: str) -> JobStatus:
+        inspected = await self._find(namespace, job_id)
+        return container_status(inspected, await self.outcome(namespace, job_id))
+
+    async def list_jobs(self, namespace: str) -> list[Job]:
+        listed = await self.client.containers(L.namespace_filter(namespace, L.JOB))
+        ids = [c["Id"] for c in listed if c["Labels"].get(L.ROLE) != L.ROLE_HELPER]
+        inspected = await asyncio.gather(
+            *(self.client.inspect_container(i) for i in ids), return_exceptions=True
+        )
+        found = [i for i in inspected if isinstance(i, dict)]
+        envs = {i: await self._image_env(i) for i in {c["Image"] for c in found}}
+        return [await self._to_job(namespace, c, envs[c["Image"]]) for c in found]
+
+    async def every_job(self) -> list[tuple[str, str]]:
+        """(namespace, job id) of every job on the engine, whoever's: for watchers and cleaning."""
+        listed = await self.client.containers({"label": [L.JOB]})
+        return [
+            (c["Labels"][L.NAMESPACE], c["Labels"][L.JOB])
+            for c in listed
+            if c["Labels"].get(L.ROLE) != L.ROLE_HELPER and L.NAMESPACE in c["Labels"]
+        ]
+
+    async def is_active(self, namespace: str, job_id: str) -> bool:
+        """Whether something of the job runs, or is about to."""
+        inspected = await self._find(namespace, job_id)
+        return inspected["State"].get("Status") in ("running", "restarting", "paused")
+
+    async def stop(self, namespace: str, job_id: str) -> None:
+        """Stop the job now (its timeout passed): kill it, no restart follows a kill."""
+        inspected = await self._find(namespace, job_id)
+        if inspected["State"].get("Status") in ("running", "restarting", "paused", "created"):
+            await self.client.kill_container(inspected["Id"])
+
+    async def collect_output(self, namespace: str, job_id: str) -> bytes:
+        """Copy ``/output`` out of the finished container into Asgard's store."""
+        inspected = await self._find(namespace, job_id)
+        try:
+            data = folder_zip(await self.client.get_archive(inspected["Id"], "/output"), "output")
+        except NotFound:
+            data = empty_zip()
+        await self.artifacts.save_output(self.cluster, namespace, job_id, data)
+        return data
+
+    async def delete(self, namespace: str, job_id: str) -> None:
+        inspected = await self._find(namespace, job_id)
+        await self.client.remove_container(inspected["Id"])
+        await self.artifacts.delete(self.cluster, namespace, job_id)
+
+    async def logs(self, namespace: str, job_id: str, *, follow: bool) -> AsyncIterator[bytes]:
+        inspected = await self._find(namespace, job_id)
+        tty = bool(inspected.get("Config", {}).get("Tty"))
+        return log_stream(
+            self.client, f"containers/{inspected['Id']}/logs", tail=None, follow=follow, tty=tty
+        )

@@ -1,0 +1,243 @@
+"""One-time jobs on a Swarm: a replicated-job service (one completion, retries as restarts).
+
+Swarm creates the job's container itself, so Asgard cannot copy the input
+into it before it starts. The job gets two volumes instead, ``/input`` and
+``/output``: the input is copied into the first before the service exists,
+the output read from the second once the job is over, each through a helper
+container that is never started. Local volumes live on one node, so the job
+is placed on the manager Asgard talks to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from asgard.artifacts import ArtifactStore
+from asgard.backends.docker import labels as L
+from asgard.backends.docker.archives import empty_zip, folder_zip, job_files_tar
+from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.converters import strip_digest
+from asgard.backends.docker.images import ensure_image
+from asgard.backends.docker.job_engine import job_labels
+from asgard.backends.docker.job_status import (
+    OUTCOME,
+    Outcome,
+    job_from,
+    job_settings,
+    service_status,
+)
+from asgard.backends.docker.logs import log_stream
+from asgard.backends.docker.specs import env_list, object_name, swarm_resources
+from asgard.errors import Conflict, NotFound
+from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
+from asgard.models.job import new_job_id
+
+GONE_POLL_S = 0.2
+NANO = 1e9
+MiB = 1024 * 1024
+
+
+def restart_policy(retries: int) -> Json:
+    """Swarm reads ``MaxAttempts: 0`` as "retry forever", so no retries is no restart at all."""
+    if retries == 0:
+        return {"Condition": "none"}
+    return {"Condition": "on-failure", "MaxAttempts": retries, "Delay": 1_000_000_000}
+
+
+def volume_names(namespace: str, job_id: str) -> tuple[str, str]:
+    return object_name(namespace, "job", job_id, "in"), object_name(namespace, "job", job_id, "out")
+
+
+class SwarmJobs:
+    def __init__(self, client: DockerClient, artifacts: ArtifactStore) -> None:
+        self.client = client
+        self.artifacts = artifacts
+        self.cluster = client.cluster
+
+    async def _service(self, namespace: str, job_id: str) -> Json:
+        found = await self.client.services(
+            {"label": [f"{L.NAMESPACE}={namespace}", f"{L.JOB}={job_id}"]}
+        )
+        if not found:
+            raise NotFound(f"job '{job_id}' not found", cluster=self.cluster)
+        return found[0]
+
+    async def _with_helper(
+        self, namespace: str, job_id: str, image: str, work: str, tar: bytes | None = None
+    ) -> bytes:
+        """Mount the job's volumes in a container that never starts, and copy through it."""
+        inbound, outbound = volume_names(namespace, job_id)
+        helper = await self.client.create_container(
+            {
+                "Image": image,
+                "Cmd": ["never-started"],  # the engine wants a command, even for this
+                "Labels": {L.NAMESPACE: namespace, L.JOB: job_id, L.ROLE: L.ROLE_HELPER},
+                "HostConfig": {
+                    "Mounts": [
+                        {"Type": "volume", "Source": inbound, "Target": "/input"},
+                        {"Type": "volume", "Source": outbound, "Target": "/output"},
+                    ]
+                },
+            }
+        )
+        try:
+            if work == "fill":
+                await self.client.put_archive(helper, "/", tar or b"")
+                return b""
+            return await self.client.get_archive(helper, "/output")
+        finally:
+            await self.client.remove_container(helper)
+
+    async def create(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> str:
+        await ensure_image(self.client, spec.image)
+        job_id = new_job_id(spec.name)
+        namespace = account.namespace
+        node = ((await self.client.info()).get("Swarm") or {}).get("NodeID", "")
+        labels = job_labels(account, spec, job_id)
+        volumes = volume_names(namespace, job_id)
+        own = {L.NAMESPACE: namespace, L.JOB: job_id}
+        try:
+            for volume in volumes:
+                await self.client.create_volume(volume, own)
+            await self._with_helper(namespace, job_id, spec.image, "fill", job_files_tar(input_zip))
+            if input_zip is not None:
+                await self.artifacts.save_input(self.cluster, namespace, job_id, input_zip)
+            container: Json = {
+                "Image": spec.image,
+                "Env": env_list(spec.env),
+                "Labels": own,
+                "CapabilityDrop": ["ALL"],
+                "Mounts": [
+                    {"Type": "volume", "Source": volumes[0], "Target": "/input"},
+                    {"Type": "volume", "Source": volumes[1], "Target": "/output"},
+                ],
+            }
+            if spec.command:
+                container["Command"] = spec.command
+            if spec.args:
+                container["Args"] = spec.args
+            await self.client.create_service(
+                {
+                    "Name": object_name(namespace, "job", job_id),
+                    "Labels": labels,
+                    "TaskTemplate": {
+                        "ContainerSpec": container,
+                        "Resources": swarm_resources(spec.resources),
+                        "RestartPolicy": restart_policy(spec.retries),
+                        "Placement": {"Constraints": [f"node.id=={node}"]},
+                    },
+                    "Mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
+                }
+            )
+        except BaseException:
+            await self._remove(namespace, job_id)
+            raise
+        return job_id
+
+    async def outcome(self, namespace: str, job_id: str) -> Outcome | None:
+        return Outcome.from_note(
+            await self.artifacts.read_note(self.cluster, namespace, job_id, OUTCOME)
+        )
+
+    async def _status(self, namespace: str, service: Json) -> JobStatus:
+        job_id = service["Spec"]["Labels"][L.JOB]
+        tasks = await self.client.tasks({"service": [service["ID"]]})
+        _, retries = job_settings(service["Spec"]["Labels"])
+        return service_status(tasks, retries, await self.outcome(namespace, job_id))
+
+    async def _to_job(self, namespace: str, service: Json) -> Job:
+        spec = service["Spec"]
+        container = spec["TaskTemplate"]["ContainerSpec"]
+        allot = spec["TaskTemplate"].get("Resources", {}).get("Limits", {})
+        return job_from(
+            cluster=self.cluster,
+            job_id=spec["Labels"][L.JOB],
+            labels=spec["Labels"],
+            image=strip_digest(container.get("Image", "")),
+            command=container.get("Command"),
+            args=container.get("Args"),
+            env=container.get("Env"),
+            resources=ResourceLimits(
+                cpus=allot["NanoCPUs"] / NANO if allot.get("NanoCPUs") else None,
+                mem=allot["MemoryBytes"] / MiB if allot.get("MemoryBytes") else None,
+            ),
+            status=await self._status(namespace, service),
+        )
+
+    async def get(self, namespace: str, job_id: str) -> Job:
+        return await self._to_job(namespace, await self._service(namespace, job_id))
+
+    async def status(self, namespace: str, job_id: str) -> JobStatus:
+        return await self._status(namespace, await self._service(namespace, job_id))
+
+    async def list_jobs(self, namespace: str) -> list[Job]:
+        services = await self.client.services(L.namespace_filter(namespace, L.JOB))
+        return list(await asyncio.gather(*(self._to_job(namespace, s) for s in services)))
+
+    async def every_job(self) -> list[tuple[str, str]]:
+        services = await self.client.services({"label": [L.JOB]})
+        labels = [s["Spec"]["Labels"] for s in services]
+        return [(x[L.NAMESPACE], x[L.JOB]) for x in labels if L.NAMESPACE in x]
+
+    async def is_active(self, namespace: str, job_id: str) -> bool:
+        """Whether an attempt runs, or the Swarm will start another (retries left)."""
+        service = await self._service(namespace, job_id)
+        tasks = await self.client.tasks({"service": [service["ID"]]})
+        _, retries = job_settings(service["Spec"]["Labels"])
+        return not service_status(tasks, retries, None).finished
+
+    async def stop(self, namespace: str, job_id: str) -> None:
+        """Kill what runs of the job; a retry the Swarm starts later is killed by the watcher."""
+        service = await self._service(namespace, job_id)
+        tasks = await self.client.tasks(
+            {"service": [service["ID"]]}
+        )  # a job's tasks want "complete"
+        for task in tasks:
+            if task.get("Status", {}).get("State") not in ("running", "starting"):
+                continue
+            container = task.get("Status", {}).get("ContainerStatus", {}).get("ContainerID")
+            if container:
+                with contextlib.suppress(NotFound):
+                    await self.client.kill_container(container)
+
+    async def collect_output(self, namespace: str, job_id: str) -> bytes:
+        service = await self._service(namespace, job_id)
+        image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        try:
+            data = folder_zip(await self._with_helper(namespace, job_id, image, "read"), "output")
+        except NotFound:
+            data = empty_zip()
+        await self.artifacts.save_output(self.cluster, namespace, job_id, data)
+        return data
+
+    async def _remove(self, namespace: str, job_id: str) -> None:
+        filters = {"label": [f"{L.NAMESPACE}={namespace}", f"{L.JOB}={job_id}"]}
+        for service in await self.client.services(filters):
+            await self.client.remove_service(service["ID"])
+        # The Swarm removes the tasks' containers on its own time, and a task that was still
+        # starting can get its container after the service is gone: remove what is there, and
+        # whatever still holds a volume when the volume is removed.
+        for container in await self.client.containers(filters):
+            await self.client.remove_container(container["Id"])
+        for volume in volume_names(namespace, job_id):
+            while True:
+                try:
+                    await self.client.remove_volume(volume)
+                    break
+                except Conflict:
+                    for holder in await self.client.containers({"volume": [volume]}):
+                        await self.client.remove_container(holder["Id"])
+                    await asyncio.sleep(GONE_POLL_S)
+        await self.artifacts.delete(self.cluster, namespace, job_id)
+
+    async def delete(self, namespace: str, job_id: str) -> None:
+        await self._service(namespace, job_id)
+        await self._remove(namespace, job_id)
+
+    async def logs(self, namespace: str, job_id: str, *, follow: bool) -> AsyncIterator[bytes]:
+        service = await self._service(namespace, job_id)
+        return log_stream(
+            self.client, f"services/{service['ID']}/logs", tail=None, follow=follow, tty=False
+        )

@@ -1,0 +1,198 @@
+"""The Docker jobs backend: jobs on the single engine or the Swarm, and the watchers that
+stop a job at its ``timeout_s``, collect its ``/output`` when it ends, and remove finished
+jobs once their retention has passed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import structlog
+
+from asgard.artifacts import ArtifactStore
+from asgard.backends.base import JobsBackend, LogStream
+from asgard.backends.docker.client import DockerClient
+from asgard.backends.docker.job_engine import EngineJobs
+from asgard.backends.docker.job_status import OUTCOME, Outcome
+from asgard.backends.docker.job_swarm import SwarmJobs
+from asgard.errors import AsgardError, NotFound
+from asgard.models import Account, Job, JobSpec, JobStatus
+from asgard.models.base import utc_now
+
+log = structlog.get_logger(__name__)
+
+KIND = "docker"
+WATCH_EVERY_S = 0.5
+RETRY_AFTER_S = 5.0
+
+
+class DockerJobsBackend(JobsBackend):
+    def __init__(
+        self, client: DockerClient, artifacts: ArtifactStore, *, retention_s: float
+    ) -> None:
+        super().__init__(client.cluster, KIND)
+        self.client = client
+        self.artifacts = artifacts
+        self.retention = timedelta(seconds=retention_s)
+        self.engine = EngineJobs(client, artifacts)
+        self.swarm = SwarmJobs(client, artifacts)
+        self._watchers: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._janitor: asyncio.Task[None] | None = None
+        self._started = False
+
+    async def runner(self) -> EngineJobs | SwarmJobs:
+        return self.swarm if await self.client.is_swarm_manager() else self.engine
+
+    # the contract
+
+    async def create_job(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> Job:
+        runner = await self.runner()
+        job_id = await runner.create(account, spec, input_zip)
+        self._watch(account.namespace, job_id)
+        return await runner.get(account.namespace, job_id)
+
+    async def get_job(self, account: Account, job_id: str) -> Job:
+        return await (await self.runner()).get(account.namespace, job_id)
+
+    async def get_job_status(self, account: Account, job_id: str) -> JobStatus:
+        return await (await self.runner()).status(account.namespace, job_id)
+
+    async def list_jobs(self, account: Account) -> list[Job]:
+        return await (await self.runner()).list_jobs(account.namespace)
+
+    async def delete_job(self, account: Account, job_id: str) -> None:
+        watcher = self._watchers.pop((account.namespace, job_id), None)
+        if watcher is not None:
+            watcher.cancel()
+        await (await self.runner()).delete(account.namespace, job_id)
+
+    async def job_logs(self, account: Account, job_id: str, *, follow: bool) -> LogStream:
+        return await (await self.runner()).logs(account.namespace, job_id, follow=follow)
+
+    async def job_output(self, account: Account, job_id: str) -> bytes:
+        runner = await self.runner()
+        status = await runner.status(account.namespace, job_id)
+        if not status.finished:
+            raise NotFound(f"job '{job_id}' has not finished: no output yet", cluster=self.cluster)
+        stored = await self.artifacts.read_output(self.cluster, account.namespace, job_id)
+        return (
+            stored if stored is not None else await runner.collect_output(account.namespace, job_id)
+        )
+
+    # background work
+
+    async def start(self) -> None:
+        """Resume watching the jobs that were running before Asgard (re)started."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            for namespace, job_id in await (await self.runner()).every_job():
+                self._watch(namespace, job_id)
+        except AsgardError as exc:
+            log.warning("cannot resume job watchers yet", cluster=self.cluster, error=exc.msg)
+        self._janitor = asyncio.create_task(
+            self._clean_forever(), name=f"jobs-janitor-{self.cluster}"
+        )
+
+    async def _clean_forever(self) -> None:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(cluster=self.cluster)
+        interval = max(1.0, min(60.0, self.retention.total_seconds() / 2))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.clean()
+            except AsgardError as exc:
+                log.warning("job cleaning could not reach the engine", error=exc.msg)
+
+    async def close(self) -> None:
+        tasks = [*self._watchers.values(), *([self._janitor] if self._janitor else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._watchers.clear()
+        self._janitor = None
+
+    def _watch(self, namespace: str, job_id: str) -> None:
+        key = (namespace, job_id)
+        if key not in self._watchers or self._watchers[key].done():
+            self._watchers[key] = asyncio.create_task(
+                self._follow(namespace, job_id), name=f"job-{job_id}"
+            )
+
+    async def _follow(self, namespace: str, job_id: str) -> None:
+        """Until the job is over: stop it at its timeout; then keep its output."""
+        structlog.contextvars.clear_contextvars()  # not the request that happened to start it
+        structlog.contextvars.bind_contextvars(
+            cluster=self.cluster, namespace=namespace, job=job_id
+        )
+        while True:
+            try:
+                if await self._step(namespace, job_id):
+                    return
+            except NotFound:
+                return  # deleted meanwhile
+            except AsgardError as exc:
+                log.warning("job watcher could not reach the engine", job=job_id, error=exc.msg)
+                await asyncio.sleep(RETRY_AFTER_S)
+                continue
+            await asyncio.sleep(WATCH_EVERY_S)
+
+    async def _step(self, namespace: str, job_id: str) -> bool:
+        """One look at the job; True once there is nothing left to do for it."""
+        runner = await self.runner()
+        job = await runner.get(namespace, job_id)
+        if await runner.outcome(namespace, job_id) is not None:
+            if await runner.is_active(namespace, job_id):
+                await runner.stop(namespace, job_id)  # and any retry the cluster starts after it
+                return False
+        elif not job.status.finished:
+            await self._enforce_timeout(runner, namespace, job)
+            return False
+        if not await self.artifacts.has_output(self.cluster, namespace, job_id):
+            await runner.collect_output(namespace, job_id)
+            log.info("job finished", job=job_id, state=job.status.state, message=job.status.message)
+        return True
+
+    async def _enforce_timeout(
+        self, runner: EngineJobs | SwarmJobs, namespace: str, job: Job
+    ) -> None:
+        started = job.status.started_at or job.created_at
+        if job.timeout_s is None or started is None:
+            return
+        if (utc_now() - started).total_seconds() < job.timeout_s:
+            return
+        timed_out = Outcome(
+            state="failed",
+            message=f"killed after its timeout of {job.timeout_s:g} s",
+            finished_at=utc_now(),
+        )
+        await self.artifacts.save_note(
+            self.cluster, namespace, job.id, OUTCOME, timed_out.as_note()
+        )
+        await runner.stop(namespace, job.id)
+        log.info("job stopped at its timeout", job=job.id, timeout_s=job.timeout_s)
+
+    async def clean(self) -> list[str]:
+        """Remove finished jobs older than the retention; the ids removed."""
+        runner = await self.runner()
+        removed = []
+        for namespace, job_id in await runner.every_job():
+            try:
+                status = await runner.status(namespace, job_id)
+            except NotFound:
+                continue
+            if (
+                status.finished
+                and status.finished_at
+                and utc_now() - status.finished_at > self.retention
+            ):
+                await runner.delete(namespace, job_id)
+                self._watchers.pop((namespace, job_id), None)
+                removed.append(job_id)
+                log.info("removed a finished job past its retention", job=job_id)
+        return removed
