@@ -181,9 +181,14 @@ def service_status(tasks: Sequence[Json], retries: int, outcome: Outcome | None)
             message=message,
         )
     if latest is None or latest_status.get("State") in SWARM_PENDING:
-        return JobStatus(
-            state="pending", failed=len(failed), message="waiting for the Swarm to start it"
-        )
+        if failed:
+            return JobStatus(
+                state="running",
+                failed=len(failed),
+                started_at=started,
+                message=f"attempt {len(failed)} failed; the Swarm will retry",
+            )
+        return JobStatus(state="pending", message="waiting for the Swarm to start it")
     return JobStatus(
         state="running", active=1, failed=len(failed), started_at=started, message="running"
     )
