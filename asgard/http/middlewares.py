@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -17,6 +18,8 @@ from asgard.http.state import JOB_GRANT, METRICS, PRINCIPAL, REQUEST_ID, service
 log = structlog.get_logger("asgard.http")
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+CLIENT_CLOSED_REQUEST = 499
+"""What the metrics and logs say of a request whose client left before the answer was done."""
 
 
 def route_name(request: web.Request) -> str:
@@ -40,6 +43,9 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         response = await handler(request)
         status = response.status
         return response
+    except (asyncio.CancelledError, ConnectionResetError):
+        status = CLIENT_CLOSED_REQUEST
+        raise
     finally:
         elapsed = time.perf_counter() - started
         route = route_name(request)

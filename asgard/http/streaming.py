@@ -45,19 +45,23 @@ async def collect(stream: AsyncIterator[bytes], limit: int = MAX_BUFFERED_BYTES)
 async def pump(
     request: web.Request, stream: AsyncIterator[bytes], content_type: str
 ) -> web.StreamResponse:
-    """Send chunks as they come until the stream ends or the client leaves."""
+    """Send chunks as they come until the stream ends or the client leaves.
+
+    The client leaving shows as a closed transport (checked every second, since a quiet
+    stream gives no write to fail on), a failed write, or this handler being cancelled;
+    in every case the upstream stream is closed, so the cluster connection is let go."""
     response = web.StreamResponse(
         headers={"Content-Type": content_type, "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
     iterator = aiter(stream)
+    next_chunk: asyncio.Future[bytes] | None = None
     try:
         while True:
             next_chunk = asyncio.ensure_future(anext(iterator))
             while not next_chunk.done():
                 await asyncio.wait([next_chunk], timeout=CHECK_CLIENT_EVERY_S)
                 if client_gone(request):
-                    next_chunk.cancel()
                     return response
             try:
                 chunk = next_chunk.result()
@@ -68,5 +72,7 @@ async def pump(
     except ConnectionResetError:
         pass
     finally:
+        if next_chunk is not None and not next_chunk.done():
+            next_chunk.cancel()
         await _close(stream)
     return response

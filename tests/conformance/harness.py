@@ -43,6 +43,15 @@ class Harness(ABC):
         return None
 
     @abstractmethod
+    async def settle_job(
+        self, namespace: str, job_id: str, *, exit_code: int, output: dict[str, bytes]
+    ) -> None:
+        """Make the job end as its command would: with ``exit_code``, leaving ``output`` in
+        ``/output``. Where jobs really run (Docker) the command does it and this only waits;
+        where nothing runs (an emulator, a fake) the harness plays the runtime, e.g. sets the
+        Job's status and sends the output the way the job's own upload step would."""
+
+    @abstractmethod
     async def leftovers(self, namespace: str, app_id: str) -> list[str]:
         """Whatever of this app is still on the cluster (objects, containers, volumes)."""
 

@@ -234,6 +234,14 @@ async def test_logs_tail_and_follow(env: Env) -> None:
         while got.count(b"line") < 3:
             got += await response.content.readany()
     response.close()
+
+    # The follow stream ends on the server once the client has gone: its request completes.
+    route = "/clusters/{cluster}/apps/{app_id}/logs"
+    done = f'asgard_http_requests_total{{method="GET",route="{route}",status="499"}} 1.0'
+    deadline = time.monotonic() + 10
+    while done not in await (await env.dev.client.get("/metrics")).text():
+        assert time.monotonic() < deadline, "the follow stream kept running after its client left"
+        await asyncio.sleep(0.2)
     numbers = [
         int(x.split()[-1]) for x in got.decode().splitlines() if x.strip().startswith(("line", "["))
     ]
