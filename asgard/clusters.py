@@ -9,6 +9,7 @@ from asgard.backends.docker.plugin import DockerClusterConfig, local_engine_url
 from asgard.backends.fleet import Fleet
 from asgard.backends.registry import BackendContext, ClusterConfig, plugin_for
 from asgard.errors import ClusterError
+from asgard.events import EventHub
 from asgard.settings import Settings, read_clusters_file
 
 log = structlog.get_logger(__name__)
@@ -39,5 +40,15 @@ async def cluster_configs(settings: Settings) -> list[ClusterConfig]:
     return [local] if local else []
 
 
-async def build_fleet(configs: list[ClusterConfig], context: BackendContext) -> Fleet:
-    return Fleet([await plugin_for(c.kind).build(c, context) for c in configs])
+async def build_fleet(
+    configs: list[ClusterConfig], context: BackendContext, hub: EventHub | None = None
+) -> Fleet:
+    """The clusters of the configuration; with a ``hub``, each with its cache if configured."""
+    clusters = []
+    for config in configs:
+        cluster = await plugin_for(config.kind).build(config, context)
+        cluster.resync_s, cluster.poll_s = config.resync_s, config.poll_s
+        if hub is not None and config.cache:
+            cluster.enable_caches(hub)
+        clusters.append(cluster)
+    return Fleet(clusters)

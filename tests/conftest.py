@@ -19,6 +19,7 @@ from asgard.backends.base import ClusterOrchestrator, Orchestrator
 from asgard.backends.docker.plugin import DockerClusterConfig, plugin
 from asgard.backends.fleet import Fleet
 from asgard.backends.registry import BackendContext, installed_plugins
+from asgard.events import EventHub
 from asgard.http.app import create_app
 from asgard.settings import Settings
 from tests.support.asgard import AsgardClient, AsgardUnderTest
@@ -140,10 +141,14 @@ async def start_asgard(tmp_path: Path, sqlite_url: str) -> AsyncIterator[StartAs
     clients: list[AsgardClient] = []
 
     async def start(
-        orchestrator: Orchestrator | None = None, *, db_url: str | None = None, **overrides: Any
+        orchestrator: Orchestrator | None = None,
+        *,
+        db_url: str | None = None,
+        hub: EventHub | None = None,
+        **overrides: Any,
     ) -> AsgardUnderTest:
         settings = make_settings(tmp_path, db_url or sqlite_url, **overrides)
-        app = create_app(settings, orchestrator=orchestrator or Fleet([]))
+        app = create_app(settings, orchestrator=orchestrator or Fleet([]), hub=hub)
         client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)

@@ -22,10 +22,13 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, NoReturn, TypeVar
 
 import aiohttp
 
+from asgard.backends.cache import ClusterCache
+from asgard.backends.feeds import ClusterFeed, PollingFeed, Resource
 from asgard.errors import (
     AsgardError,
     ClusterError,
@@ -34,6 +37,7 @@ from asgard.errors import (
     NotFound,
     NotSupported,
 )
+from asgard.events import EventHub
 from asgard.models import (
     Account,
     Agent,
@@ -51,6 +55,7 @@ from asgard.models import (
     StatsWindow,
     Task,
 )
+from asgard.models.base import utc_now
 
 T = TypeVar("T")
 
@@ -60,10 +65,12 @@ LogStream = AsyncIterator[bytes]
 
 @dataclass
 class Listing(Generic[T]):
-    """What a multi-cluster read found: the healthy clusters' items and the others' errors."""
+    """What a multi-cluster read found: the healthy clusters' items and the others' errors,
+    and when each cluster's answer was read (from its cache, or live)."""
 
     items: list[T] = field(default_factory=list)
     errors: list[ClusterErrorInfo] = field(default_factory=list)
+    as_of: dict[str, datetime] = field(default_factory=dict)
 
 
 class ClusterClient(ABC):
@@ -124,6 +131,22 @@ class AppsBackend(_Backend, ABC):
     @abstractmethod
     async def list_tasks(self, account: Account, app_id: str) -> list[Task]:
         """The app's current instances."""
+
+    async def list_all_tasks(self, account: Account) -> list[Task]:
+        """The instances of every app of the account. Kinds that can list them in one call
+        should: this default asks app by app."""
+        apps = await self.list_apps(account)
+        gate = asyncio.Semaphore(8)
+
+        async def of(app_id: str) -> list[Task]:
+            async with gate:
+                try:
+                    return await self.list_tasks(account, app_id)
+                except NotFound:  # removed meanwhile
+                    return []
+
+        found = await asyncio.gather(*(of(a.id) for a in apps))
+        return [task for tasks in found for task in tasks]
 
     async def create_app(self, account: Account, spec: AppSpec) -> App:
         """Deploy; ``Conflict`` when the id is taken, ``InvalidValue`` for an unknown image."""
@@ -212,6 +235,10 @@ class Orchestrator(ABC):
 
     async def start(self) -> None:
         """Begin the backends' background work; see ``_Backend.start``."""
+        return None
+
+    def enable_caches(self, hub: EventHub) -> None:
+        """Answer lists from caches fed by the clusters' change feeds, and tell ``hub``."""
         return None
 
     @abstractmethod
@@ -318,6 +345,8 @@ class ClusterOrchestrator(Orchestrator):
 
     Every call runs under this cluster's own timeout, and transport failures
     that a backend let through become typed ``ClusterError``s naming the cluster.
+    With caches enabled, lists come from a ``ClusterCache`` kept current by the
+    kind's change feed, and writes through Asgard show in it at once.
     """
 
     def __init__(
@@ -332,6 +361,7 @@ class ClusterOrchestrator(Orchestrator):
         scheduled_jobs: ScheduledJobsBackend | None = None,
         timeout_s: float = 10.0,
         write_timeout_s: float = 120.0,
+        feed: ClusterFeed | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -342,9 +372,29 @@ class ClusterOrchestrator(Orchestrator):
         self.scheduled_jobs = scheduled_jobs or ScheduledJobsBackend(name, kind)
         self.timeout_s = timeout_s
         self.write_timeout_s = write_timeout_s
+        self.feed = feed
+        """The kind's change feed; without one, a cache polls (``PollingFeed``)."""
+        self.cache: ClusterCache | None = None
+        self.resync_s = 30.0
+        self.poll_s = 10.0
 
     def cluster_names(self) -> list[str]:
         return [self.name]
+
+    def enable_caches(self, hub: EventHub) -> None:
+        self.cache = ClusterCache(
+            self.name,
+            {
+                "agents": self.agents.list_agents,
+                "apps": self.apps.list_apps,
+                "tasks": self.apps.list_all_tasks,
+                "jobs": self.jobs.list_jobs,
+            },
+            self.feed or PollingFeed(self.poll_s),
+            hub,
+            resync_s=self.resync_s,
+            timeout_s=max(self.write_timeout_s, self.timeout_s),
+        )
 
     async def call(self, fn: Callable[[], Awaitable[T]], timeout_s: float | None = None) -> T:
         """Run one backend call within the cluster's timeout, with failures typed."""
@@ -362,6 +412,25 @@ class ClusterOrchestrator(Orchestrator):
             raise ClusterUnreachable(
                 self.name, f"cluster {self.name} is unreachable: {exc}"
             ) from exc
+
+    async def _read(
+        self, resource: Resource, account: Account, live: Callable[[], Awaitable[list[T]]]
+    ) -> Listing[T]:
+        cache = self.cache
+        if cache is None:
+            return Listing(items=await self.call(live), as_of={self.name: utc_now()})
+        items, as_of = await self.call(lambda: cache.read(resource, account))
+        return Listing(items=items, as_of={self.name: as_of})
+
+    def _wrote(
+        self,
+        resource: Resource,
+        account: Account,
+        item: App | Job | None,
+        deleted: str | None = None,
+    ) -> None:
+        if self.cache is not None:
+            self.cache.wrote(resource, account, item, deleted)
 
     def _check(self, account: Account, cluster: str) -> None:
         if cluster != self.name or not account.may_use(cluster):
@@ -394,8 +463,12 @@ class ClusterOrchestrator(Orchestrator):
     async def start(self) -> None:
         for backend in self._backends():
             await backend.start()
+        if self.cache is not None:
+            await self.cache.start()
 
     async def close(self) -> None:
+        if self.cache is not None:
+            await self.cache.close()
         for backend in self._backends():
             await backend.close()
         await self.client.close()
@@ -405,7 +478,7 @@ class ClusterOrchestrator(Orchestrator):
     ) -> Listing[Agent]:
         if not self._selected(account, clusters):
             return Listing()
-        return Listing(await self.call(lambda: self.agents.list_agents(account)))
+        return await self._read("agents", account, lambda: self.agents.list_agents(account))
 
     async def get_agent(self, account: Account, cluster: str, agent_id: str) -> Agent:
         self._check(account, cluster)
@@ -420,7 +493,7 @@ class ClusterOrchestrator(Orchestrator):
     ) -> Listing[App]:
         if not self._selected(account, clusters):
             return Listing()
-        return Listing(await self.call(lambda: self.apps.list_apps(account)))
+        return await self._read("apps", account, lambda: self.apps.list_apps(account))
 
     async def get_app(self, account: Account, cluster: str, app_id: str) -> App:
         self._check(account, cluster)
@@ -428,21 +501,28 @@ class ClusterOrchestrator(Orchestrator):
 
     async def create_app(self, account: Account, spec: AppSpec) -> App:
         self._check(account, spec.cluster)
-        return await self.call(lambda: self.apps.create_app(account, spec), self.write_timeout_s)
+        app = await self.call(lambda: self.apps.create_app(account, spec), self.write_timeout_s)
+        self._wrote("apps", account, app)
+        return app
 
     async def update_app(self, account: Account, cluster: str, app_id: str, patch: AppPatch) -> App:
         self._check(account, cluster)
-        return await self.call(
+        app = await self.call(
             lambda: self.apps.update_app(account, app_id, patch), self.write_timeout_s
         )
+        self._wrote("apps", account, app)
+        return app
 
     async def delete_app(self, account: Account, cluster: str, app_id: str) -> None:
         self._check(account, cluster)
         await self.call(lambda: self.apps.delete_app(account, app_id), self.write_timeout_s)
+        self._wrote("apps", account, None, deleted=app_id)
 
     async def restart_app(self, account: Account, cluster: str, app_id: str) -> App:
         self._check(account, cluster)
-        return await self.call(lambda: self.apps.restart_app(account, app_id), self.write_timeout_s)
+        app = await self.call(lambda: self.apps.restart_app(account, app_id), self.write_timeout_s)
+        self._wrote("apps", account, app)
+        return app
 
     async def list_tasks(self, account: Account, cluster: str, app_id: str) -> list[Task]:
         self._check(account, cluster)
@@ -467,13 +547,15 @@ class ClusterOrchestrator(Orchestrator):
     ) -> Listing[Job]:
         if not self._selected(account, clusters):
             return Listing()
-        return Listing(await self.call(lambda: self.jobs.list_jobs(account)))
+        return await self._read("jobs", account, lambda: self.jobs.list_jobs(account))
 
     async def create_job(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> Job:
         self._check(account, spec.cluster)
-        return await self.call(
+        job = await self.call(
             lambda: self.jobs.create_job(account, spec, input_zip), self.write_timeout_s
         )
+        self._wrote("jobs", account, job)
+        return job
 
     async def get_job(self, account: Account, cluster: str, job_id: str) -> Job:
         self._check(account, cluster)
@@ -482,6 +564,7 @@ class ClusterOrchestrator(Orchestrator):
     async def delete_job(self, account: Account, cluster: str, job_id: str) -> None:
         self._check(account, cluster)
         await self.call(lambda: self.jobs.delete_job(account, job_id), self.write_timeout_s)
+        self._wrote("jobs", account, None, deleted=job_id)
 
     async def job_logs(
         self, account: Account, cluster: str, job_id: str, *, follow: bool
@@ -498,7 +581,8 @@ class ClusterOrchestrator(Orchestrator):
     ) -> Listing[ScheduledJob]:
         if not self._selected(account, clusters):
             return Listing()
-        return Listing(await self.call(lambda: self.scheduled_jobs.list_scheduled_jobs(account)))
+        items = await self.call(lambda: self.scheduled_jobs.list_scheduled_jobs(account))
+        return Listing(items=items, as_of={self.name: utc_now()})
 
     async def get_scheduled_job(self, account: Account, cluster: str, job_id: str) -> ScheduledJob:
         self._check(account, cluster)

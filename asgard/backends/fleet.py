@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import TypeVar
 
 from asgard.backends.base import ClusterOrchestrator, Listing, LogStream, Orchestrator
-from asgard.errors import AllClustersFailed, ClusterError, NotFound
+from asgard.errors import AllClustersFailed, ClusterError, NotFound, NotSupported
+from asgard.events import EventHub
 from asgard.models import (
     Account,
     Agent,
@@ -84,11 +85,14 @@ class Fleet(Orchestrator):
                 listing.errors.append(
                     ClusterErrorInfo(cluster=result.cluster, msg=result.msg, kind=result.kind)
                 )
+            elif isinstance(result, NotSupported):
+                continue  # a kind without jobs simply has none to list
             elif isinstance(result, BaseException):
                 raise result
             else:
                 listing.items.extend(result.items)
                 listing.errors.extend(result.errors)
+                listing.as_of.update(result.as_of)
         if chosen and len(failures) == len(chosen):
             raise AllClustersFailed(failures)
         return listing
@@ -96,6 +100,10 @@ class Fleet(Orchestrator):
     async def cluster_statuses(self, account: Account | None) -> list[ClusterStatus]:
         chosen = self._chosen(account, None)
         return list(await asyncio.gather(*(c.status() for c in chosen)))
+
+    def enable_caches(self, hub: EventHub) -> None:
+        for cluster in self.clusters.values():
+            cluster.enable_caches(hub)
 
     async def start(self) -> None:
         await asyncio.gather(*(c.start() for c in self.clusters.values()))

@@ -54,6 +54,13 @@ class ClusterConfig(BaseModel):
         description="Budget for one change (deploy, update, delete): these wait for the "
         "cluster to stop and start instances",
     )
+    cache: bool = Field(True, description="Answer lists from a cache kept by the change feed")
+    resync_s: float = Field(
+        30.0, gt=0, description="Read everything cached again this often, whatever the feed says"
+    )
+    poll_s: float = Field(
+        10.0, gt=0, description="For kinds without a change feed: how often to look for changes"
+    )
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from aiohttp import web
 from asgard.backends.base import Orchestrator
 from asgard.clusters import build_fleet, cluster_configs
 from asgard.db.engine import Database, upgrade
+from asgard.events import EventHub
 from asgard.http.errors import error_middleware
 from asgard.http.metrics import Metrics
 from asgard.http.middlewares import add_request_id, authenticate, request_context
 from asgard.http.openapi import OPENAPI, build_openapi
-from asgard.http.routes import accounts, agents, apps, clusters, jobs, system, users
+from asgard.http.routes import accounts, agents, apps, clusters, events, jobs, system, users
 from asgard.http.routing import Operation, bind
 from asgard.http.state import METRICS, SERVICES, Services
 from asgard.services.bootstrap import Bootstrapped, bootstrap
@@ -22,7 +23,7 @@ from asgard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-ROUTE_MODULES = (system, clusters, agents, apps, jobs, users, accounts)
+ROUTE_MODULES = (system, clusters, agents, apps, jobs, events, users, accounts)
 
 
 def operations() -> list[Operation]:
@@ -33,9 +34,12 @@ def create_app(
     settings: Settings,
     *,
     orchestrator: Orchestrator | None = None,
+    hub: EventHub | None = None,
     announce: Callable[[Bootstrapped], None] | None = None,
 ) -> web.Application:
-    """An Asgard application. Without ``orchestrator``, the clusters come from settings.
+    """An Asgard application. Without ``orchestrator``, the clusters come from settings
+    (with their caches, feeding ``/events``); an orchestrator given is used as it is, and
+    ``hub`` should be the one its caches were enabled with.
 
     On start it migrates the database, and on an empty database creates the first
     administrator; ``announce`` is given the new key (the CLI prints it, once).
@@ -58,10 +62,12 @@ def create_app(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.db_url)
         await upgrade(settings.db_url)
+        events = hub or EventHub()
         fleet = orchestrator
         if fleet is None:
-            fleet = await build_fleet(await cluster_configs(settings), settings.backend_context())
-        app[SERVICES] = Services.build(settings, db, fleet)
+            configs = await cluster_configs(settings)
+            fleet = await build_fleet(configs, settings.backend_context(), events)
+        app[SERVICES] = Services.build(settings, db, fleet, events)
         await fleet.start()
         created = await bootstrap(db, app[SERVICES].auth, settings.bootstrap_admin_email)
         if created is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from asgard.events import EventKind
 from asgard.models import (
     Account,
     AccountWithRole,
@@ -56,6 +58,10 @@ NextCursor = Annotated[
     str | None, Field(description="Pass as cursor for the next page; null on the last")
 ]
 Total = Annotated[int, Field(description="How many items all pages hold together")]
+AsOf = Annotated[
+    dict[str, datetime],
+    Field(description="When each cluster's part of the answer was read, from its cache or live"),
+]
 
 
 class JobsQuery(ClusterListQuery):
@@ -66,6 +72,11 @@ class JobLogsQuery(Query):
     follow: bool = Field(
         False, description="Keep streaming until the job ends or the client leaves"
     )
+
+
+class EventsQuery(Query):
+    kind: list[EventKind] | None = Field(None, description="Only these kinds (repeat for several)")
+    cluster: list[str] | None = Field(None, description="Only these clusters")
 
 
 class HealthBody(BaseModel):
@@ -82,6 +93,7 @@ class AgentList(BaseModel):
     errors: list[ClusterErrorInfo] = Field(description="One entry per cluster that failed")
     next_cursor: NextCursor
     total: Total
+    as_of: AsOf
 
 
 class AgentBody(BaseModel):
@@ -93,6 +105,7 @@ class AppList(BaseModel):
     errors: list[ClusterErrorInfo]
     next_cursor: NextCursor
     total: Total
+    as_of: AsOf
 
 
 class AgentApps(BaseModel):
@@ -120,6 +133,7 @@ class JobList(BaseModel):
     errors: list[ClusterErrorInfo]
     next_cursor: NextCursor
     total: Total
+    as_of: AsOf
 
 
 class UserBody(BaseModel):

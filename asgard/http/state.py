@@ -8,6 +8,7 @@ from aiohttp import web
 
 from asgard.backends.base import Orchestrator
 from asgard.db.engine import Database
+from asgard.events import EventHub
 from asgard.http.metrics import Metrics
 from asgard.job_tokens import JobGrant, JobTokens
 from asgard.services.accounts import AccountsService
@@ -35,9 +36,12 @@ class Services:
     jobs: JobsService
     job_files: JobFilesService
     job_tokens: JobTokens
+    events: EventHub
 
     @classmethod
-    def build(cls, settings: Settings, db: Database, orchestrator: Orchestrator) -> Services:
+    def build(
+        cls, settings: Settings, db: Database, orchestrator: Orchestrator, events: EventHub
+    ) -> Services:
         auth = Authenticator(db, signing_key=settings.signing_key(), jwt_ttl_s=settings.jwt_ttl_s)
         context = settings.backend_context()
         return cls(
@@ -53,6 +57,7 @@ class Services:
             jobs=JobsService(orchestrator),
             job_files=JobFilesService(context.artifacts),
             job_tokens=context.job_tokens,
+            events=events,
         )
 
 

@@ -6,17 +6,15 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from asgard.backends.base import Orchestrator
-from asgard.models import Agent, App, ClusterErrorInfo, Resources, Role, UsageStats
-from asgard.services.pagination import Page, paginate
+from asgard.models import Agent, App, Resources, Role, UsageStats
+from asgard.services.pagination import ClusterPage, paginate
 from asgard.services.principal import Principal
 
 
 @dataclass(frozen=True)
-class AgentsPage:
-    page: Page[Agent]
+class AgentsPage(ClusterPage[Agent]):
     stats: UsageStats
     """Over every agent that matched, not only this page: the fleet's load, not a slice's."""
-    errors: list[ClusterErrorInfo]
 
 
 def matches(agent: Agent, attrs: Mapping[str, str]) -> bool:
@@ -45,6 +43,7 @@ class AgentsService:
             page=paginate(found, lambda a: (a.cluster, a.id), limit, cursor),
             stats=UsageStats.of(used, total),
             errors=listing.errors,
+            as_of=listing.as_of,
         )
 
     async def get(self, principal: Principal, cluster: str, agent_id: str) -> Agent:

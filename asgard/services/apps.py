@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from asgard.backends.base import LogStream, Orchestrator
 from asgard.models import (
@@ -11,19 +10,12 @@ from asgard.models import (
     AppPatch,
     AppSpec,
     AppStats,
-    ClusterErrorInfo,
     Role,
     StatsWindow,
     Task,
 )
-from asgard.services.pagination import Page, paginate
+from asgard.services.pagination import ClusterPage, paginate
 from asgard.services.principal import Principal
-
-
-@dataclass(frozen=True)
-class AppsPage:
-    page: Page[App]
-    errors: list[ClusterErrorInfo]
 
 
 class AppsService:
@@ -37,12 +29,13 @@ class AppsService:
         clusters: Collection[str] | None,
         limit: int,
         cursor: str | None,
-    ) -> AppsPage:
+    ) -> ClusterPage[App]:
         account = principal.require(Role.VIEWER)
         listing = await self.orchestrator.list_apps(account, clusters)
-        return AppsPage(
+        return ClusterPage(
             page=paginate(listing.items, lambda a: (a.cluster, a.id), limit, cursor),
             errors=listing.errors,
+            as_of=listing.as_of,
         )
 
     async def get(self, principal: Principal, cluster: str, app_id: str) -> App:

@@ -5,22 +5,15 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from asgard.artifacts import ArtifactStore
 from asgard.backends.base import LogStream, Orchestrator
 from asgard.errors import Forbidden, InvalidValue, NotFound
 from asgard.job_tokens import JobGrant
-from asgard.models import ClusterErrorInfo, Job, JobSpec, Role
+from asgard.models import Job, JobSpec, Role
 from asgard.models.job import JobState
-from asgard.services.pagination import Page, paginate
+from asgard.services.pagination import ClusterPage, paginate
 from asgard.services.principal import Principal
-
-
-@dataclass(frozen=True)
-class JobsPage:
-    page: Page[Job]
-    errors: list[ClusterErrorInfo]
 
 
 def check_zip(data: bytes, field: str) -> None:
@@ -50,12 +43,14 @@ class JobsService:
         state: JobState | None,
         limit: int,
         cursor: str | None,
-    ) -> JobsPage:
+    ) -> ClusterPage[Job]:
         account = principal.require(Role.VIEWER)
         listing = await self.orchestrator.list_jobs(account, clusters)
         found = [j for j in listing.items if state is None or j.status.state == state]
-        return JobsPage(
-            page=paginate(found, lambda j: (j.cluster, j.id), limit, cursor), errors=listing.errors
+        return ClusterPage(
+            page=paginate(found, lambda j: (j.cluster, j.id), limit, cursor),
+            errors=listing.errors,
+            as_of=listing.as_of,
         )
 
     async def create(self, principal: Principal, spec: JobSpec, input_zip: bytes | None) -> Job:

@@ -12,9 +12,11 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from asgard.errors import InvalidValue
+from asgard.models import ClusterErrorInfo
 
 T = TypeVar("T")
 Key = tuple[str | int, ...]
@@ -28,6 +30,15 @@ class Page(Generic[T]):
     items: list[T]
     total: int
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class ClusterPage(Generic[T]):
+    """A page of a multi-cluster list, with the clusters' errors and the age of each answer."""
+
+    page: Page[T]
+    errors: list[ClusterErrorInfo]
+    as_of: dict[str, datetime]
 
 
 def encode_cursor(key: Key) -> str:

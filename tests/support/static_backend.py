@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
 
 from asgard.backends.base import AgentsBackend, AppsBackend, ClusterClient, ClusterOrchestrator
+from asgard.backends.feeds import ClusterFeed, Signal
 from asgard.backends.registry import BackendContext, BackendPlugin, ClusterConfig
 from asgard.errors import ClusterUnreachable, NotFound
 from asgard.models import Account, Agent, App, Resources, Task
@@ -29,6 +31,29 @@ class StaticClusterConfig(ClusterConfig):
     down: bool = False
     delay_s: float = 0.0
     """Answer this late: a slow cluster."""
+
+
+class StaticFeed(ClusterFeed):
+    """A change feed the tests drive: ``emit`` a signal, ``cut`` the connection."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Signal | None] = asyncio.Queue()
+        self.connections = 0
+
+    def emit(self, signal: Signal | None = None) -> None:
+        self.queue.put_nowait(signal or Signal.everything())
+
+    def cut(self) -> None:
+        self.queue.put_nowait(None)
+
+    async def signals(self) -> AsyncIterator[Signal]:
+        self.connections += 1
+        yield Signal.everything()
+        while True:
+            signal = await self.queue.get()
+            if signal is None:
+                raise ConnectionResetError("the feed was cut")
+            yield signal
 
 
 class StaticClient(ClusterClient):
@@ -49,8 +74,11 @@ class StaticAgents(AgentsBackend):
     def __init__(self, config: StaticClusterConfig) -> None:
         super().__init__(config.name, KIND)
         self.config = config
+        self.reads = 0
+        """How often the cluster itself was asked: what a cache saves."""
 
     async def list_agents(self, account: Account) -> list[Agent]:
+        self.reads += 1
         await asyncio.sleep(self.config.delay_s)
         if self.config.down:
             raise ClusterUnreachable(self.cluster, f"cluster {self.cluster} is down")
@@ -105,6 +133,7 @@ class StaticPlugin(BackendPlugin):
             agents=StaticAgents(config),
             apps=StaticApps(config.name, KIND),
             timeout_s=config.timeout_s,
+            feed=StaticFeed(),
         )
 
 

@@ -10,6 +10,7 @@ from pydantic import Field
 from asgard.backends.base import ClusterOrchestrator
 from asgard.backends.docker.backends import KIND, DockerAgentsBackend, DockerAppsBackend
 from asgard.backends.docker.client import DockerClient
+from asgard.backends.docker.feed import DockerFeed
 from asgard.backends.docker.jobs import DockerJobsBackend
 from asgard.backends.registry import BackendContext, BackendPlugin, ClusterConfig
 
@@ -55,6 +56,7 @@ class DockerPlugin(BackendPlugin):
             jobs=DockerJobsBackend(client, context.artifacts, retention_s=config.job_retention_s),
             timeout_s=config.timeout_s,
             write_timeout_s=config.write_timeout_s,
+            feed=DockerFeed(client),
         )
 
 

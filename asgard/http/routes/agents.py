@@ -30,6 +30,7 @@ async def _agents(
             errors=found.errors,
             next_cursor=found.page.next_cursor,
             total=found.page.total,
+            as_of=found.as_of,
         )
     )
 

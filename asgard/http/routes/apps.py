@@ -33,6 +33,7 @@ async def list_apps(request: web.Request, query: ClusterListQuery) -> web.Respon
             errors=found.errors,
             next_cursor=found.page.next_cursor,
             total=found.page.total,
+            as_of=found.as_of,
         )
     )
 

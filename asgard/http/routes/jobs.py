@@ -85,6 +85,7 @@ async def list_jobs(request: web.Request, query: JobsQuery) -> web.Response:
             errors=found.errors,
             next_cursor=found.page.next_cursor,
             total=found.page.total,
+            as_of=found.as_of,
         )
     )
 

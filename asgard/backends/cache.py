@@ -1,0 +1,301 @@
+"""Per cluster, what its accounts last read, kept current by the cluster's change feed.
+
+Reads are answered from memory once the feed is connected and the first read of
+a scope is in (``as_of`` says how old the answer is). A scope is what one
+account may see of one resource: the agents of an owner, the apps, tasks or
+jobs of a namespace. When the feed signals a change, the scopes it touches are
+read again, in the background and coalesced; the difference between the old
+and the new lists is what ``/events`` sends. A write through Asgard updates its
+scope at once. When the feed breaks, or a re-read fails, the cache says it is
+not current and reads go to the cluster until it is again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import structlog
+
+from asgard.backends.feeds import RESOURCES, ClusterFeed, Resource, Signal
+from asgard.errors import AsgardError, NotSupported
+from asgard.events import Audience, Event, EventHub, EventKind
+from asgard.models import Account
+from asgard.models.base import utc_now
+
+log = structlog.get_logger(__name__)
+
+COALESCE_S = 0.2
+RECONNECT_S = 2.0
+REFRESH_CONCURRENCY = 4
+
+KIND_OF: dict[Resource, EventKind] = {
+    "agents": "agent",
+    "apps": "app",
+    "tasks": "task",
+    "jobs": "job",
+}
+
+
+class Identified(Protocol):
+    id: str
+
+    def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
+
+
+Loader = Callable[[Account], Awaitable[Sequence[Any]]]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one kind of account sees of one resource. Agents depend on the owner (which
+    agents) and on the namespace (how many of the account's apps run there)."""
+
+    resource: Resource
+    namespace: str
+    owner: str | None = None
+
+    @classmethod
+    def of(cls, resource: Resource, account: Account) -> Scope:
+        owner = account.owner if resource == "agents" else None
+        return cls(resource, account.namespace, owner)
+
+    def account(self) -> Account:
+        """An account that sees exactly this scope: what the backends are asked with."""
+        return Account(id=0, name="cache", namespace=self.namespace, owner=self.owner)
+
+    def audience(self, cluster: str) -> Audience:
+        return Audience(
+            cluster=cluster,
+            namespace=self.namespace,
+            owner=self.owner,
+            agents=self.resource == "agents",
+        )
+
+
+@dataclass
+class Entry:
+    items: dict[str, Any]
+    as_of: datetime
+    last_read: float = field(default_factory=time.monotonic)
+    dirty: bool = False
+
+
+def diff(
+    cluster: str, resource: Resource, old: Mapping[str, Any], new: Mapping[str, Any]
+) -> list[Event]:
+    kind = KIND_OF[resource]
+    events = []
+    for item_id, item in new.items():
+        dumped = item.model_dump(mode="json")
+        if item_id not in old:
+            events.append(
+                Event(kind=kind, cluster=cluster, id=item_id, change="added", object=dumped)
+            )
+        elif old[item_id].model_dump(mode="json") != dumped:
+            events.append(
+                Event(kind=kind, cluster=cluster, id=item_id, change="modified", object=dumped)
+            )
+    for item_id in old.keys() - new.keys():
+        events.append(Event(kind=kind, cluster=cluster, id=item_id, change="deleted", object=None))
+    return events
+
+
+class ClusterCache:
+    def __init__(
+        self,
+        cluster: str,
+        loaders: Mapping[Resource, Loader],
+        feed: ClusterFeed,
+        hub: EventHub | None,
+        *,
+        resync_s: float,
+        idle_s: float = 600.0,
+        timeout_s: float = 60.0,
+    ) -> None:
+        self.cluster = cluster
+        self.loaders = loaders
+        self.feed = feed
+        self.hub = hub
+        self.resync_s = resync_s
+        self.idle_s = idle_s
+        self.timeout_s = timeout_s
+        self.entries: dict[Scope, Entry] = {}
+        self.pinned: dict[Scope, int] = {}
+        self.current = False
+        """True while the feed is connected and the last re-read worked."""
+        self._connected = False
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        if hub is not None:
+            hub.on_interest(self._interest)
+
+    # reads and writes
+
+    async def read(self, resource: Resource, account: Account) -> tuple[list[Any], datetime]:
+        scope = Scope.of(resource, account)
+        entry = self.entries.get(scope)
+        if entry is not None and self.current:
+            entry.last_read = time.monotonic()
+            return list(entry.items.values()), entry.as_of
+        items = list(await self.loaders[resource](scope.account()))
+        read_at = utc_now()
+        if entry is None or self.current:
+            fresh = Entry(items={i.id: i for i in items}, as_of=read_at)
+            if entry is not None:
+                self._publish(scope, entry.items, fresh.items)
+            self.entries[scope] = fresh
+        return items, read_at
+
+    def wrote(
+        self,
+        resource: Resource,
+        account: Account,
+        item: Identified | None,
+        deleted: str | None = None,
+    ) -> None:
+        """Asgard changed something: show it at once, then confirm with a re-read."""
+        scope = Scope.of(resource, account)
+        entry = self.entries.get(scope)
+        if entry is not None:
+            before = dict(entry.items)
+            if item is not None:
+                entry.items[item.id] = item
+            if deleted is not None:
+                entry.items.pop(deleted, None)
+            self._publish(scope, before, entry.items)
+        self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
+
+    def signal(self, signal: Signal) -> None:
+        for scope, entry in self.entries.items():
+            if scope.resource in signal.resources and (
+                signal.namespace is None
+                or scope.resource == "agents"
+                or scope.namespace == signal.namespace
+            ):
+                entry.dirty = True
+        self._wake.set()
+
+    # background
+
+    async def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._follow_feed(), name=f"feed-{self.cluster}"),
+                asyncio.create_task(self._refresh_forever(), name=f"cache-{self.cluster}"),
+                asyncio.create_task(self._resync_forever(), name=f"resync-{self.cluster}"),
+            ]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks = []
+
+    async def _follow_feed(self) -> None:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(cluster=self.cluster)
+        while True:
+            try:
+                async for signal in self.feed.signals():
+                    if not self._connected:
+                        self._connected = True
+                        self.signal(Signal.everything())  # catch up with what was missed
+                        await self._refresh()
+                        log.info("change feed connected", current=self.current)
+                    self.signal(signal)
+                log.warning("change feed ended; reading the cluster directly until it is back")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "change feed broke; reading the cluster directly",
+                    error=str(exc) or type(exc).__name__,
+                )
+            self._connected = self.current = False
+            await asyncio.sleep(RECONNECT_S)
+
+    async def _refresh_forever(self) -> None:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(cluster=self.cluster)
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(COALESCE_S)  # let a burst of signals become one re-read
+            self._wake.clear()
+            await self._refresh()
+
+    async def _resync_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.resync_s)
+            self._evict()
+            self.signal(Signal.everything())
+
+    def _evict(self) -> None:
+        now = time.monotonic()
+        for scope in [s for s, e in self.entries.items() if now - e.last_read > self.idle_s]:
+            if not self.pinned.get(scope):
+                del self.entries[scope]
+
+    async def _refresh(self) -> None:
+        """Read the dirty scopes again; the cache is current only if every re-read worked."""
+        gate = asyncio.Semaphore(REFRESH_CONCURRENCY)
+        dirty = [s for s, e in self.entries.items() if e.dirty]
+
+        async def one(scope: Scope) -> bool:
+            async with gate:
+                try:
+                    async with asyncio.timeout(self.timeout_s):
+                        items = await self.loaders[scope.resource](scope.account())
+                except NotSupported:
+                    items = []
+                except (AsgardError, TimeoutError, OSError) as exc:
+                    log.warning(
+                        "cache re-read failed",
+                        resource=scope.resource,
+                        error=getattr(exc, "msg", str(exc)),
+                    )
+                    return False
+            entry = self.entries.get(scope)
+            if entry is None:
+                return True
+            fresh = {i.id: i for i in items}
+            self._publish(scope, entry.items, fresh)
+            entry.items, entry.as_of, entry.dirty = fresh, utc_now(), False
+            return True
+
+        results = await asyncio.gather(*(one(s) for s in dirty))
+        self.current = self._connected and all(results)
+
+    def _publish(self, scope: Scope, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        if self.hub is not None:
+            self.hub.publish(
+                scope.audience(self.cluster), diff(self.cluster, scope.resource, old, new)
+            )
+
+    # what /events listeners need
+
+    async def _interest(self, account: Account, listening: bool) -> None:
+        """Load what a listener may see before it listens, so every later change is an event."""
+        if not account.may_use(self.cluster):
+            return
+        scopes = [Scope.of(resource, account) for resource in RESOURCES]
+        for scope in scopes:
+            self.pinned[scope] = self.pinned.get(scope, 0) + (1 if listening else -1)
+        if listening:
+            await asyncio.gather(*(self._load(s) for s in scopes if s not in self.entries))
+
+    async def _load(self, scope: Scope) -> None:
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                items = await self.loaders[scope.resource](scope.account())
+        except (AsgardError, TimeoutError, OSError):
+            items = []
+        if scope not in self.entries:
+            self.entries[scope] = Entry(items={i.id: i for i in items}, as_of=utc_now())

@@ -1,0 +1,149 @@
+"""Caches fed by change feeds: reads from memory, changes as events, honest when behind."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from asgard.backends.base import ClusterOrchestrator
+from asgard.backends.feeds import Signal
+from asgard.events import QUEUE_LIMIT, Audience, Event, EventHub, Overflow
+from asgard.models import Account
+from tests.support.static_backend import StaticAgents, StaticFeed, static_cluster
+
+ALL = Account(id=1, name="all", namespace="all")
+TEAM_A = Account(id=2, name="a", namespace="a", owner="team-a")
+TEAM_B = Account(id=3, name="b", namespace="b", owner="team-b")
+
+
+async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        result = check()
+        if await result if asyncio.iscoroutine(result) else result:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+@pytest.fixture
+async def cached() -> AsyncIterator[tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub]]:
+    cluster = await static_cluster(
+        "lab",
+        [
+            {"id": "a1", "attributes": {"owner": "team-a"}},
+            {"id": "b1", "attributes": {"owner": "team-b"}},
+        ],
+    )
+    hub = EventHub()
+    cluster.resync_s = 3600
+    cluster.enable_caches(hub)
+    await cluster.start()
+    assert cluster.cache is not None
+    assert isinstance(cluster.feed, StaticFeed)
+    assert isinstance(cluster.agents, StaticAgents)
+    await eventually(lambda: cluster.cache.current, "the cache is current")
+    yield cluster, cluster.feed, cluster.agents, hub
+    await cluster.close()
+
+
+async def test_reads_come_from_memory_once_current(
+    cached: tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub],
+) -> None:
+    cluster, _feed, backend, _hub = cached
+    first = await cluster.list_agents(ALL)
+    reads = backend.reads
+    for _ in range(20):
+        again = await cluster.list_agents(ALL)
+    assert backend.reads == reads, "answered from the cache"
+    assert [a.id for a in again.items] == [a.id for a in first.items] == ["a1", "b1"]
+    assert again.as_of["lab"] == first.as_of["lab"]
+    assert [a.id for a in (await cluster.list_agents(TEAM_A)).items] == ["a1"]
+
+
+async def test_a_change_shows_and_is_sent_to_whom_it_concerns(
+    cached: tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub],
+) -> None:
+    cluster, feed, backend, hub = cached
+    await cluster.list_agents(TEAM_A)
+    await cluster.list_agents(TEAM_B)
+    before = (await cluster.list_agents(TEAM_A)).as_of["lab"]
+    async with hub.subscribe(TEAM_A) as mine, hub.subscribe(TEAM_B) as theirs:
+        backend.config.agents.append({"id": "a2", "attributes": {"owner": "team-a"}})
+        feed.emit(Signal(frozenset({"agents"})))
+        await eventually(lambda: not mine.queue.empty(), "team a hears of a2")
+        event = mine.queue.get_nowait()
+        assert event is not None
+        assert (event.kind, event.cluster, event.id, event.change) == (
+            "agent",
+            "lab",
+            "a2",
+            "added",
+        )
+        assert event.object is not None
+        assert event.object["attributes"] == {"owner": "team-a"}
+        assert theirs.queue.empty(), "team b does not hear of team a's agent"
+    listing = await cluster.list_agents(TEAM_A)
+    assert [a.id for a in listing.items] == ["a1", "a2"]
+    assert listing.as_of["lab"] > before
+
+
+async def test_a_broken_feed_means_live_reads_until_it_is_back(
+    cached: tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub],
+) -> None:
+    cluster, feed, backend, _hub = cached
+    cache = cluster.cache
+    assert cache is not None
+    await cluster.list_agents(ALL)
+    feed.cut()
+    await eventually(lambda: not cache.current, "the cache knows it is behind")
+    reads = backend.reads
+    backend.config.agents.append({"id": "c1"})
+    live = await cluster.list_agents(ALL)
+    assert backend.reads == reads + 1, "read live"
+    assert "c1" in [a.id for a in live.items]
+    await eventually(lambda: cache.current, "the feed reconnects and the cache catches up")
+    assert feed.connections == 2
+    reads = backend.reads
+    assert "c1" in [a.id for a in (await cluster.list_agents(ALL)).items]
+    assert backend.reads == reads
+
+
+async def test_a_failed_reread_makes_the_cache_say_it_is_behind(
+    cached: tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub],
+) -> None:
+    cluster, feed, backend, _hub = cached
+    cache = cluster.cache
+    assert cache is not None
+    await cluster.list_agents(ALL)
+    backend.config.down = True
+    feed.emit()
+    await eventually(lambda: not cache.current, "behind after a failed re-read")
+    backend.config.down = False
+    feed.emit()
+    await eventually(lambda: cache.current, "current again")
+
+
+async def test_a_slow_subscriber_is_cut_off_and_never_slows_the_others() -> None:
+    hub = EventHub()
+    audience = Audience(cluster="lab", namespace="all")
+    async with hub.subscribe(ALL) as slow, hub.subscribe(ALL) as fast:
+        received = 0
+        for n in range(QUEUE_LIMIT * 3):
+            hub.publish(
+                audience,
+                [Event(kind="app", cluster="lab", id=f"app{n}", change="added", object={})],
+            )
+            while not fast.queue.empty():
+                fast.queue.get_nowait()
+                received += 1
+        assert received == QUEUE_LIMIT * 3
+        assert slow.overflowed
+        assert slow.queue.qsize() == 1, "memory stays bounded: only the overflow marker is left"
+
+    with pytest.raises(Overflow):
+        async for _ in slow.events():
+            pass
