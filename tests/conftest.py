@@ -6,12 +6,16 @@ time a test needs them; each test then gets them cleaned, never shared dirty.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import kmock
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -21,9 +25,12 @@ from asgard.backends.fleet import Fleet
 from asgard.backends.registry import BackendContext, installed_plugins
 from asgard.events import EventHub
 from asgard.http.app import create_app
+from asgard.job_tokens import JobTokens
 from asgard.settings import Settings
 from tests.support.asgard import AsgardClient, AsgardUnderTest
 from tests.support.dockerd import DockerDaemon, start_daemon
+from tests.support.kube import Emulator
+from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.postgres import Postgres, start_postgres
 
 THIRD_PARTY_ENTRY_POINTS = """[asgard.backends]
@@ -107,11 +114,10 @@ def sqlite_url(tmp_path: Path) -> str:
 TEST_SECRET_KEY = "test-secret-key-of-a-decent-length"
 
 
-def backend_context(data_dir: Path | None = None) -> BackendContext:
+def backend_context(data_dir: Path | None = None, public_url: str | None = None) -> BackendContext:
     """What backends built by tests get; the key matches the one Asgard under test uses."""
-    return BackendContext.local(
-        data_dir or Path(tempfile.mkdtemp(prefix="asgard-data-")), TEST_SECRET_KEY
-    )
+    data = data_dir or Path(tempfile.mkdtemp(prefix="asgard-data-"))
+    return BackendContext.local(data, TEST_SECRET_KEY, public_url)
 
 
 def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Settings:
@@ -157,3 +163,73 @@ async def start_asgard(tmp_path: Path, sqlite_url: str) -> AsyncIterator[StartAs
     yield start
     for client in clients:
         await client.close()
+
+
+@dataclass
+class KubeCluster:
+    """A Kubernetes emulator on a real port, the tests' controllers, and Asgard's view of it."""
+
+    emulator: Emulator
+    controllers: Controllers
+    orchestrator: ClusterOrchestrator
+    url: str
+    tokens: JobTokens
+    context: BackendContext
+
+
+async def kube_cluster(
+    emulator: Emulator,
+    url: str,
+    session: aiohttp.ClientSession,
+    *,
+    name: str = "k8s",
+    **config: Any,
+) -> KubeCluster:
+    from asgard.backends.kubernetes.client import KubernetesClusterConfig
+    from asgard.backends.kubernetes.plugin import plugin as kube_plugin
+
+    context = backend_context(public_url=config.pop("public_url", "http://asgard.invalid:4898"))
+    settings = {
+        "name": name,
+        "url": url,
+        "token": "test-token",
+        "timeout_s": 5,
+        "page_size": 3,
+        **config,
+    }
+    orchestrator = await kube_plugin.build(KubernetesClusterConfig(**settings), context)
+    return KubeCluster(
+        emulator,
+        Controllers(emulator, url, session),
+        orchestrator,
+        url,
+        context.job_tokens,
+        context,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_kube(**config: Any) -> AsyncIterator[KubeCluster]:
+    """An emulator with two nodes, and the cluster ``k8s`` built on it and started."""
+    async with (
+        Emulator() as emulator,
+        kmock.Server(emulator) as server,
+        aiohttp.ClientSession() as session,
+    ):
+        for resource in RESOURCES:
+            emulator.resources[resource] = kmock.ResourceInfo()
+        url = str(server.url).rstrip("/")
+        cluster = await kube_cluster(emulator, url, session, **config)
+        await cluster.controllers.add_node("node-1", cpu="4", memory="8Gi")
+        await cluster.controllers.add_node("node-2", cpu="2", memory="4Gi", labels={"zone": "b"})
+        await cluster.orchestrator.start()
+        try:
+            yield cluster
+        finally:
+            await cluster.orchestrator.close()
+
+
+@pytest.fixture
+async def kube() -> AsyncIterator[KubeCluster]:
+    async with running_kube() as cluster:
+        yield cluster

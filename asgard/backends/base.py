@@ -209,6 +209,7 @@ class ScheduledJobsBackend(_Backend):
         self.unsupported("scheduled jobs")
 
     async def create_scheduled_job(self, account: Account, spec: ScheduledJobSpec) -> ScheduledJob:
+        """The id is the spec's name; ``Conflict`` when the account has one by that name."""
         self.unsupported("scheduled jobs")
 
     async def update_scheduled_job(

@@ -15,7 +15,17 @@ from asgard.http.errors import error_middleware
 from asgard.http.metrics import Metrics
 from asgard.http.middlewares import add_request_id, authenticate, request_context
 from asgard.http.openapi import OPENAPI, build_openapi
-from asgard.http.routes import accounts, agents, apps, clusters, events, jobs, system, users
+from asgard.http.routes import (
+    accounts,
+    agents,
+    apps,
+    clusters,
+    events,
+    jobs,
+    scheduled_jobs,
+    system,
+    users,
+)
 from asgard.http.routing import Operation, bind
 from asgard.http.state import METRICS, SERVICES, Services
 from asgard.services.bootstrap import Bootstrapped, bootstrap
@@ -23,7 +33,7 @@ from asgard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-ROUTE_MODULES = (system, clusters, agents, apps, jobs, events, users, accounts)
+ROUTE_MODULES = (system, clusters, agents, apps, jobs, scheduled_jobs, events, users, accounts)
 
 
 def operations() -> list[Operation]:

@@ -20,6 +20,7 @@ from asgard.models import (
     Job,
     Member,
     NewApiKey,
+    ScheduledJob,
     Task,
     UsageStats,
     User,
@@ -130,6 +131,18 @@ class JobBody(BaseModel):
 
 class JobList(BaseModel):
     jobs: list[Job]
+    errors: list[ClusterErrorInfo]
+    next_cursor: NextCursor
+    total: Total
+    as_of: AsOf
+
+
+class ScheduledJobBody(BaseModel):
+    scheduled_job: ScheduledJob
+
+
+class ScheduledJobList(BaseModel):
+    scheduled_jobs: list[ScheduledJob]
     errors: list[ClusterErrorInfo]
     next_cursor: NextCursor
     total: Total

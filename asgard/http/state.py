@@ -18,6 +18,7 @@ from asgard.services.auth import Authenticator
 from asgard.services.clusters import ClustersService
 from asgard.services.jobs import JobFilesService, JobsService
 from asgard.services.principal import Principal
+from asgard.services.scheduled_jobs import ScheduledJobsService
 from asgard.services.users import UsersService
 from asgard.settings import Settings
 
@@ -34,6 +35,7 @@ class Services:
     agents: AgentsService
     apps: AppsService
     jobs: JobsService
+    scheduled_jobs: ScheduledJobsService
     job_files: JobFilesService
     job_tokens: JobTokens
     events: EventHub
@@ -55,6 +57,7 @@ class Services:
             agents=AgentsService(orchestrator),
             apps=AppsService(orchestrator),
             jobs=JobsService(orchestrator),
+            scheduled_jobs=ScheduledJobsService(orchestrator),
             job_files=JobFilesService(context.artifacts),
             job_tokens=context.job_tokens,
             events=events,

@@ -17,9 +17,15 @@ class StatsWindow(StrEnum):
 
 
 class AppStats(AsgardModel):
-    cpu_pct: float = Field(description="CPU used over CPU allotted, summed over instances")
-    ram_pct: float = Field(description="Memory used over memory allotted, summed over instances")
-    cpu_thr_pct: float = Field(0.0, description="Share of periods in which the CPU was throttled")
+    cpu_pct: float | None = Field(
+        description="CPU used over CPU allotted, summed over instances; null when unknown"
+    )
+    ram_pct: float | None = Field(
+        description="Memory used over memory allotted, summed over instances; null when unknown"
+    )
+    cpu_thr_pct: float | None = Field(
+        0.0, description="Share of periods in which the CPU was throttled; null when unknown"
+    )
     source: Literal["average", "sample"] = Field(
         description="'average' over the window where the cluster keeps history, else 'sample'"
     )

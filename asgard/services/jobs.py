@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import tarfile
 import zipfile
 from collections.abc import Collection
 
+from asgard.archives import is_tar, tar_to_zip
 from asgard.artifacts import ArtifactStore
 from asgard.backends.base import LogStream, Orchestrator
 from asgard.errors import Forbidden, InvalidValue, NotFound
@@ -97,6 +99,12 @@ class JobFilesService:
         return data
 
     async def save_output(self, grant: JobGrant, cluster: str, job_id: str, data: bytes) -> None:
+        """A zip, or a tar (what a collector with only busybox can make), kept as a zip."""
         self._check(grant, cluster, job_id)
+        if is_tar(data):
+            try:
+                data = tar_to_zip(data)
+            except (tarfile.TarError, ValueError):
+                raise InvalidValue("is a damaged tar", field="body") from None
         check_zip(data, "body")
         await self.artifacts.save_output(grant.cluster, grant.namespace, grant.job_id, data)

@@ -8,22 +8,29 @@ import pytest
 
 from tests.conformance.docker_harness import DockerEngineHarness, DockerSwarmHarness
 from tests.conformance.harness import Harness
-from tests.conftest import docker_cluster
+from tests.conformance.kubernetes_harness import KubernetesHarness
+from tests.conftest import docker_cluster, running_kube
 
-HARNESSES = ["docker-engine", "docker-swarm"]
+HARNESSES = ["docker-engine", "docker-swarm", "kubernetes"]
 
 
 @pytest.fixture(params=HARNESSES)
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
-    found: Harness
     match request.param:
         case "docker-engine":
             daemon = request.getfixturevalue("engine")
-            found = DockerEngineHarness(daemon, await docker_cluster("engine", daemon))
+            engine = DockerEngineHarness(daemon, await docker_cluster("engine", daemon))
+            yield engine
+            await engine.close()
         case "docker-swarm":
             daemon = request.getfixturevalue("swarm")
-            found = DockerSwarmHarness(daemon, await docker_cluster("swarm", daemon))
+            swarm = DockerSwarmHarness(daemon, await docker_cluster("swarm", daemon))
+            yield swarm
+            await swarm.close()
+        case "kubernetes":
+            async with running_kube() as kube:
+                yield KubernetesHarness(
+                    kube.emulator, kube.controllers, kube.orchestrator, kube.tokens
+                )
         case other:
             raise ValueError(other)
-    yield found
-    await found.close()

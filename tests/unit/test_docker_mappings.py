@@ -10,8 +10,8 @@ import zipfile
 
 import pytest
 
+from asgard.archives import folder_zip, job_files_tar
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.archives import folder_zip, job_files_tar
 from asgard.backends.docker.job_status import Outcome, container_status, service_status
 from asgard.backends.docker.specs import object_name, placement
 from asgard.backends.docker.stats import memory_used, usage_between

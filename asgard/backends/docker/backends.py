@@ -8,10 +8,11 @@ from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.engine import EngineReader
 from asgard.backends.docker.engine_deploy import EngineDeployer
-from asgard.backends.docker.logs import log_stream, merge
+from asgard.backends.docker.logs import log_stream
 from asgard.backends.docker.stats import INTERVAL_S, Usage, sample_all
 from asgard.backends.docker.swarm import SwarmReader
 from asgard.backends.docker.swarm_deploy import SwarmDeployer
+from asgard.backends.log_streams import merge
 from asgard.models import (
     Account,
     Agent,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from asgard.archives import empty_zip, folder_zip, job_files_tar
 from asgard.artifacts import ArtifactStore
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.archives import empty_zip, folder_zip, job_files_tar
 from asgard.backends.docker.client import DockerClient, Json
 from asgard.backends.docker.converters import container_allotment
 from asgard.backends.docker.images import ensure_image

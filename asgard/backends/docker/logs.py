@@ -2,14 +2,12 @@
 
 Without a TTY the engine multiplexes stdout and stderr in frames of an 8-byte
 header (stream, 0, 0, 0, big-endian length) and a payload; with a TTY the
-stream is raw. Several instances are read at once and merged as their lines
-arrive, each prefixed with its instance when there is more than one.
+stream is raw. Several instances are merged by ``asgard.backends.log_streams``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import struct
 from collections.abc import AsyncIterator
 
@@ -18,7 +16,6 @@ import aiohttp
 from asgard.backends.docker.client import DockerClient
 
 HEADER = struct.Struct(">BxxxL")
-QUEUE_LIMIT = 256
 
 
 async def demultiplex(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
@@ -51,46 +48,3 @@ async def log_stream(
         frames = raw(response.content) if tty else demultiplex(response.content)
         async for chunk in frames:
             yield chunk
-
-
-async def _prefixed(stream: AsyncIterator[bytes], prefix: bytes) -> AsyncIterator[bytes]:
-    pending = b""
-    async for chunk in stream:
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield prefix + line + b"\n"
-    if pending:
-        yield prefix + pending + b"\n"
-
-
-async def merge(streams: dict[str, AsyncIterator[bytes]]) -> AsyncIterator[bytes]:
-    """All streams at once, as chunks arrive; prefixed with ``[name]`` when more than one."""
-    if len(streams) == 1:
-        async for chunk in next(iter(streams.values())):
-            yield chunk
-        return
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_LIMIT)
-
-    async def pump(name: str, stream: AsyncIterator[bytes]) -> None:
-        try:
-            async for line in _prefixed(stream, f"[{name}] ".encode()):
-                await queue.put(line)
-        finally:
-            await queue.put(None)
-
-    tasks = [asyncio.create_task(pump(n, s)) for n, s in streams.items()]
-    try:
-        remaining = len(tasks)
-        while remaining:
-            item = await queue.get()
-            if item is None:
-                remaining -= 1
-            else:
-                yield item
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task

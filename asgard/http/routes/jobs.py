@@ -133,17 +133,32 @@ async def job_input_for_job(request: web.Request) -> web.Response:
     return web.Response(body=data, content_type="application/zip")
 
 
+async def _save_output(request: web.Request) -> web.Response:
+    data = await read_body(request, services(request).settings.max_upload_bytes)
+    await services(request).job_files.save_output(job_grant(request), *_where(request), data)
+    return web.Response(status=204)
+
+
 @routes.put(
     f"{JOB}/output",
-    summary="For the running job: leave its output zip",
+    summary="For the job that ended: leave its output (a zip, or a tar)",
     responses={204: None},
     auth="job",
 )
 async def job_output_from_job(request: web.Request) -> web.Response:
-    """Called by the job itself when its command ends, with the token Asgard gave it."""
-    data = await read_body(request, services(request).settings.max_upload_bytes)
-    await services(request).job_files.save_output(job_grant(request), *_where(request), data)
-    return web.Response(status=204)
+    """Called by the job (or its collector) with the token Asgard gave it."""
+    return await _save_output(request)
+
+
+@routes.post(
+    f"{JOB}/output",
+    summary="The same as PUT, for clients that can only POST (busybox wget)",
+    responses={204: None},
+    auth="job",
+)
+async def job_output_posted(request: web.Request) -> web.Response:
+    """Called by the job (or its collector) with the token Asgard gave it."""
+    return await _save_output(request)
 
 
 @routes.get(JOB, summary="One job, with its status", responses={200: JobBody})

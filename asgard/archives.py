@@ -1,4 +1,4 @@
-"""Zips (what Asgard's API speaks) to tars (what the engine copies in and out), and back."""
+"""Zips (what Asgard's API speaks) and tars (what clusters copy in and out), both ways."""
 
 from __future__ import annotations
 
@@ -63,3 +63,19 @@ def empty_zip() -> bytes:
     with zipfile.ZipFile(out, "w"):
         pass
     return out.getvalue()
+
+
+def is_tar(data: bytes) -> bool:
+    """A tar, even an empty one (which is nothing but zeros); a zip starts with ``PK``."""
+    if data.startswith(b"PK"):
+        return False
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)):
+            return True
+    except tarfile.TarError:
+        return False
+
+
+def tar_to_zip(data: bytes) -> bytes:
+    """A tar of a folder's contents (``tar -C /output -cf - .``) as a zip of the same files."""
+    return folder_zip(data, ".")

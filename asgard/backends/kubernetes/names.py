@@ -1,0 +1,45 @@
+"""Asgard ids <-> Kubernetes names and the labels Asgard puts on what it creates.
+
+App ids are paths (``team/api``); Kubernetes names are single DNS labels. An
+app id becomes a name by joining its segments with ``--`` (``team--api``), and
+the id itself is kept in the ``asgard.io/app-id`` annotation: it is read back
+from there, so a name is never guessed back into an id. Workloads made
+without Asgard have no annotation; their name is their id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+ASGARD = "asgard"
+APP_LABEL = "asgard.io/app"
+APP_ID_ANNOTATION = "asgard.io/app-id"
+JOB_LABEL = "asgard.io/job"
+JOB_NAME_LABEL = "asgard.io/job-name"
+ROLE_LABEL = "asgard.io/role"
+TIMEOUT_ANNOTATION = "asgard.io/timeout-s"
+RETRIES_ANNOTATION = "asgard.io/retries"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+NAME_LIMIT = 63
+
+OWN_PREFIXES = ("asgard.io/", "app.kubernetes.io/managed-by")
+
+
+def object_name(app_id: str) -> str:
+    name = app_id.replace("/", "--")
+    if len(name) <= NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: NAME_LIMIT - 9].rstrip('-')}-{digest}"
+
+
+def app_id_of(obj: Mapping[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return str((meta.get("annotations") or {}).get(APP_ID_ANNOTATION) or meta.get("name", ""))
+
+
+def user_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+    return {k: v for k, v in (labels or {}).items() if not k.startswith(OWN_PREFIXES)}

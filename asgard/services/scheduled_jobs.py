@@ -1,0 +1,49 @@
+"""Scheduled jobs across clusters."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from asgard.backends.base import Orchestrator
+from asgard.models import Role, ScheduledJob, ScheduledJobSpec
+from asgard.services.pagination import ClusterPage, paginate
+from asgard.services.principal import Principal
+
+
+class ScheduledJobsService:
+    def __init__(self, orchestrator: Orchestrator) -> None:
+        self.orchestrator = orchestrator
+
+    async def list_scheduled_jobs(
+        self,
+        principal: Principal,
+        *,
+        clusters: Collection[str] | None,
+        limit: int,
+        cursor: str | None,
+    ) -> ClusterPage[ScheduledJob]:
+        account = principal.require(Role.VIEWER)
+        listing = await self.orchestrator.list_scheduled_jobs(account, clusters)
+        return ClusterPage(
+            page=paginate(listing.items, lambda j: (j.cluster, j.id), limit, cursor),
+            errors=listing.errors,
+            as_of=listing.as_of,
+        )
+
+    async def get(self, principal: Principal, cluster: str, job_id: str) -> ScheduledJob:
+        account = principal.require(Role.VIEWER)
+        return await self.orchestrator.get_scheduled_job(account, cluster, job_id)
+
+    async def create(self, principal: Principal, spec: ScheduledJobSpec) -> ScheduledJob:
+        account = principal.require(Role.OPERATOR)
+        return await self.orchestrator.create_scheduled_job(account, spec)
+
+    async def update(
+        self, principal: Principal, cluster: str, job_id: str, spec: ScheduledJobSpec
+    ) -> ScheduledJob:
+        account = principal.require(Role.OPERATOR)
+        return await self.orchestrator.update_scheduled_job(account, cluster, job_id, spec)
+
+    async def delete(self, principal: Principal, cluster: str, job_id: str) -> None:
+        account = principal.require(Role.OPERATOR)
+        await self.orchestrator.delete_scheduled_job(account, cluster, job_id)

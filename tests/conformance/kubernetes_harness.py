@@ -1,0 +1,139 @@
+"""The Kubernetes harness: the emulator, and the tests playing its controllers."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+
+from asgard.backends.base import ClusterOrchestrator
+from asgard.backends.kubernetes import names as N
+from asgard.backends.kubernetes.jobs import KubernetesJobsBackend
+from asgard.job_tokens import JobTokens
+from asgard.services.jobs import JobFilesService
+from tests.conformance.harness import Harness
+from tests.support.dockerd import TEST_IMAGE
+from tests.support.kube import Emulator
+from tests.support.kube_controllers import Controllers
+
+NODE = "node-1"
+
+
+def tar_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        folder = tarfile.TarInfo(".")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)  # as `tar -C /output -cf - .` does
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"./{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class KubernetesHarness(Harness):
+    kind = "kubernetes"
+    agent_type = "KUBERNETES"
+    checks_images = False
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        controllers: Controllers,
+        orchestrator: ClusterOrchestrator,
+        tokens: JobTokens,
+    ) -> None:
+        self.emulator = emulator
+        self.controllers = controllers
+        self.orchestrator = orchestrator
+        self.tokens = tokens
+
+    async def seed_app(
+        self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0
+    ) -> None:
+        name = N.object_name(app_id)
+        resources = {}
+        if cpus or mem:
+            wanted = {
+                **({"cpu": f"{int(cpus * 1000)}m"} if cpus else {}),
+                **({"memory": f"{int(mem)}Mi"} if mem else {}),
+            }
+            resources = {"requests": wanted, "limits": wanted}
+        await self.controllers.call(
+            "POST",
+            f"/apis/apps/v1/namespaces/{namespace}/deployments",
+            {
+                "metadata": {
+                    "name": name,
+                    "namespace": namespace,
+                    "annotations": {N.APP_ID_ANNOTATION: app_id},
+                },
+                "spec": {
+                    "replicas": instances,
+                    "selector": {"matchLabels": {"app": name}},
+                    "template": {
+                        "metadata": {"labels": {"app": name}},
+                        "spec": {
+                            "containers": [
+                                {"name": "app", "image": TEST_IMAGE, "resources": resources}
+                            ]
+                        },
+                    },
+                },
+            },
+        )
+        await self.controllers.reconcile()
+
+    async def set_owner(self, owner: str | None) -> str:
+        await self.controllers.call(
+            "PATCH", f"/api/v1/nodes/{NODE}", {"metadata": {"labels": {"owner": owner}}}
+        )
+        return NODE
+
+    async def converge(self) -> None:
+        await self.controllers.reconcile()
+
+    async def settle_job(
+        self, namespace: str, job_id: str, *, exit_code: int, output: dict[str, bytes]
+    ) -> None:
+        await self.controllers.end_job(namespace, job_id, exit_code)
+        jobs = self.orchestrator.jobs
+        assert isinstance(jobs, KubernetesJobsBackend)
+        await jobs.collect()
+        collectors = await self.controllers.items(
+            f"/apis/batch/v1/namespaces/{namespace}/jobs",
+            labelSelector=f"{N.ROLE_LABEL}=collector,{N.JOB_LABEL}={job_id}",
+        )
+        for collector in collectors:
+            if (collector.get("status") or {}).get("conditions"):
+                continue
+            # the collector's pod: read the token its Secret holds and send /output, as a tar
+            secret = collector["spec"]["template"]["spec"]["containers"][0]["env"][1]["valueFrom"][
+                "secretKeyRef"
+            ]["name"]
+            stored = await self.controllers.call(
+                "GET", f"/api/v1/namespaces/{namespace}/secrets/{secret}"
+            )
+            grant = self.tokens.verify(stored["stringData"]["token"])
+            await JobFilesService(jobs.artifacts).save_output(
+                grant, self.cluster, job_id, tar_of(output)
+            )
+            await self.controllers.end_job(namespace, collector["metadata"]["name"], 0)
+
+    async def leftovers(self, namespace: str, app_id: str) -> list[str]:
+        name = N.object_name(app_id)
+        found = [
+            f"{plural} {w['metadata']['name']}"
+            for plural in ("deployments", "statefulsets", "daemonsets")
+            for w in await self.controllers.items(f"/apis/apps/v1/namespaces/{namespace}/{plural}")
+            if N.app_id_of(w) == app_id
+        ]
+        found += [
+            f"pod {p['metadata']['name']}"
+            for p in await self.controllers.items(f"/api/v1/namespaces/{namespace}/pods")
+            if p["metadata"]["name"].startswith(f"{name}-")
+        ]
+        return found
+
+    async def close(self) -> None:
+        await self.orchestrator.close()

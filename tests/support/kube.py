@@ -1,0 +1,399 @@
+"""kmock's Kubernetes emulator, taught the API conventions Asgard relies on.
+
+kmock 0.8 stores objects and serves create, get, list, merge-patch, delete and
+watch, but it ignores selectors, does not paginate, stamps no metadata, and
+serves subresources as the object itself. ``Emulator`` adds, and only adds:
+
+* metadata: ``uid``, ``creationTimestamp``, a cluster-wide ``resourceVersion``
+  bumped on every write (deletes too), ``generation`` bumped on spec changes;
+* lists: ``labelSelector`` (``=``, ``==``, ``!=``, ``in``, ``notin``, ``key``,
+  ``!key``), ``fieldSelector`` (``=``, ``!=`` on dotted paths), ``limit`` and
+  ``continue`` in a stable order, with tokens that expire (410 ``Expired``)
+  after ``continue_ttl_s`` or when ``expire_continue_tokens()`` is called;
+* watches: from a ``resourceVersion`` only later events, filtered by the same
+  selectors, a ``BOOKMARK`` when asked, and 410 for a version older than
+  ``compact()`` left;
+* subresources: ``scale`` answers and takes a ``Scale``; ``pods/log`` serves
+  what the test wrote with ``write_log`` (``tailLines``, ``follow``);
+* ``requests_log``: every request's method, path and query, to assert on what
+  the client sent.
+
+Everything else is kmock's own behaviour. Tests play the controllers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import json
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import aiohttp.web
+import attrs
+import kmock
+from kmock._internal import enums, k8s, rendering
+from kmock._internal.k8s_dicts import ObjectVersion
+
+Obj = dict[str, Any]
+
+
+def _gone(message: str) -> k8s.KubernetesError:
+    """410: what Kubernetes answers for an expired continue token."""
+    return k8s.KubernetesError(status=410, reason="Expired", message=message)
+
+
+def parse_label_selector(selector: str) -> list[tuple[str, str, set[str]]]:
+    """``a=b,c!=d,e in (f,g),h,!i`` -> [(key, op, values)]."""
+    terms: list[tuple[str, str, set[str]]] = []
+    part, depth, parts = "", 0, []
+    for char in selector:
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            parts.append(part)
+            part = ""
+        else:
+            part += char
+    parts.append(part)
+    for raw in (p.strip() for p in parts):
+        if not raw:
+            continue
+        for op in (" notin ", " in "):
+            if op in raw:
+                key, values = raw.split(op, 1)
+                terms.append(
+                    (key.strip(), op.strip(), {v.strip() for v in values.strip("() ").split(",")})
+                )
+                break
+        else:
+            if "!=" in raw:
+                key, value = raw.split("!=", 1)
+                terms.append((key.strip(), "!=", {value.strip()}))
+            elif "==" in raw or "=" in raw:
+                key, value = raw.replace("==", "=").split("=", 1)
+                terms.append((key.strip(), "=", {value.strip()}))
+            elif raw.startswith("!"):
+                terms.append((raw[1:].strip(), "!", set()))
+            else:
+                terms.append((raw, "exists", set()))
+    return terms
+
+
+def labels_match(labels: dict[str, str], selector: str) -> bool:
+    for key, op, values in parse_label_selector(selector):
+        present, value = key in labels, labels.get(key)
+        if op == "=" and value not in values:
+            return False
+        if op == "!=" and value in values:
+            return False
+        if op == "in" and value not in values:
+            return False
+        if op == "notin" and value in values:
+            return False
+        if op == "exists" and not present:
+            return False
+        if op == "!" and present:
+            return False
+    return True
+
+
+def _field(obj: Obj, path: str) -> str:
+    value: Any = obj
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return "" if value is None else str(value)
+
+
+def fields_match(obj: Obj, selector: str) -> bool:
+    for term in (t.strip() for t in selector.split(",") if t.strip()):
+        if "!=" in term:
+            path, value = term.split("!=", 1)
+            if _field(obj, path.strip()) == value.strip():
+                return False
+        else:
+            path, value = term.replace("==", "=").split("=", 1)
+            if _field(obj, path.strip()) != value.strip():
+                return False
+    return True
+
+
+def selected(obj: Obj, params: dict[str, str]) -> bool:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return labels_match(labels, params.get("labelSelector", "")) and fields_match(
+        obj, params.get("fieldSelector", "")
+    )
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: what the API server does with ``application/merge-patch+json``; a null
+    removes the key (kmock keeps it, as a null)."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def _has_null(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(v is None or _has_null(v) for v in value.values())
+    return False
+
+
+def _key(obj: Obj) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return meta.get("namespace") or "", meta.get("name") or ""
+
+
+@attrs.define(kw_only=True)
+class Emulator(kmock.KubernetesEmulator):
+    continue_ttl_s: float = 300.0
+    bookmark_every_s: float = 5.0
+    requests_log: list[tuple[str, str, dict[str, str]]] = attrs.field(factory=list)
+    _rv: int = attrs.field(default=0, init=False)
+    _compacted: int = attrs.field(default=0, init=False)
+    _token_epoch: int = attrs.field(default=0, init=False)
+    _logs: dict[tuple[str, str], list[str]] = attrs.field(
+        factory=lambda: defaultdict(list), init=False
+    )
+    _log_closed: set[tuple[str, str]] = attrs.field(factory=set, init=False)
+    _log_changed: asyncio.Event = attrs.field(factory=asyncio.Event, init=False)
+
+    # what tests use
+
+    @property
+    def resource_version(self) -> int:
+        return self._rv
+
+    def next_version(self) -> str:
+        self._rv += 1
+        return str(self._rv)
+
+    def expire_continue_tokens(self) -> None:
+        """Every continue token given so far answers 410 from now on."""
+        self._token_epoch += 1
+
+    def compact(self) -> None:
+        """Watching from any version given so far answers 410 from now on."""
+        self._compacted = self._rv
+
+    def write_log(self, namespace: str, pod: str, *lines: str, closed: bool = False) -> None:
+        self._logs[(namespace, pod)].extend(lines)
+        if closed:
+            self._log_closed.add((namespace, pod))
+        self._log_changed.set()
+
+    def stamp(self, obj: Obj) -> Obj:
+        """Metadata a real API server would add on creation (for objects put in directly)."""
+        meta = obj.setdefault("metadata", {})
+        meta.setdefault("uid", str(uuid.uuid4()))
+        meta.setdefault(
+            "creationTimestamp", datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
+        meta.setdefault("generation", 1)
+        meta["resourceVersion"] = self.next_version()
+        return obj
+
+    # the extensions
+
+    async def _handle(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
+        self.requests_log.append((request.method.value, request.url.path, dict(request.params)))
+        if request.resource is not None and request.subresource in (None, "status", "scale"):
+            if request.action == enums.action.CREATE and isinstance(request.data, dict):
+                self.stamp(request.data)
+            elif request.action == enums.action.UPDATE and isinstance(request.data, dict):
+                before = self._current(request)
+                if before is not None and _has_null(request.data):
+                    merged = merge_patch(before, request.data)
+                    response = await self._handle_merged(request, merged)
+                    if response is not None:
+                        return response
+                meta = request.data.setdefault("metadata", {})
+                meta["resourceVersion"] = self.next_version()
+                if request.subresource in (None, "scale") and "spec" in request.data:
+                    current = self._current(request)
+                    if current is not None:
+                        meta["generation"] = (
+                            int((current.get("metadata") or {}).get("generation", 1)) + 1
+                        )
+            elif request.action == enums.action.DELETE and request.name is not None:
+                key = self._object_key(request)
+                if key in self.objects and not self.objects[key].deleted:
+                    self.objects[key].patch({"metadata": {"resourceVersion": self.next_version()}})
+        return await super()._handle(request)
+
+    async def _handle_merged(
+        self, request: rendering.Request, merged: Obj
+    ) -> aiohttp.web.StreamResponse | None:
+        """A patch with nulls: let kmock apply it, then keep the RFC 7386 result instead."""
+        merged.setdefault("metadata", {})["resourceVersion"] = self.next_version()
+        request.data.setdefault("metadata", {})["resourceVersion"] = merged["metadata"][
+            "resourceVersion"
+        ]
+        response = await super()._handle(request)
+        self.objects[self._object_key(request)].history[-1] = ObjectVersion(merged)
+        return response
+
+    @staticmethod
+    def _object_key(request: rendering.Request) -> tuple[kmock.resource, str | None, str]:
+        assert request.resource is not None
+        assert request.name is not None
+        return request.resource, request.namespace, request.name
+
+    def _current(self, request: rendering.Request) -> Obj | None:
+        key = self._object_key(request)
+        if key in self.objects and not self.objects[key].deleted:
+            return dict(self.objects[key].raw)
+        return None
+
+    def _all(self, request: rendering.Request) -> list[Obj]:
+        found = []
+        for (resource, namespace, _name), obj in self.objects.items():
+            if resource != request.resource or obj.deleted:
+                continue
+            if request.namespace is not None and namespace != request.namespace:
+                continue
+            found.append(obj.raw)
+        return found
+
+    async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
+        await super()._serve_list(request)  # kmock's checks: an unknown resource is a 404
+        params = dict(request.params)
+        items = sorted((o for o in self._all(request) if selected(o, params)), key=_key)
+        start = 0
+        if params.get("continue"):
+            token = json.loads(base64.urlsafe_b64decode(params["continue"]))
+            if (
+                token["epoch"] != self._token_epoch
+                or time.time() - token["at"] > self.continue_ttl_s
+            ):
+                raise _gone(
+                    "The provided continue parameter is too old to display a consistent list."
+                )
+            after = (token["ns"], token["name"])
+            items = [o for o in items if _key(o) > after]
+        limit = int(params.get("limit") or 0)
+        page = items[start : start + limit] if limit else items
+        remaining = len(items) - len(page)
+        meta: Obj = {"resourceVersion": str(self._rv)}
+        if limit and remaining > 0:
+            ns, name = _key(page[-1])
+            token = {"ns": ns, "name": name, "epoch": self._token_epoch, "at": time.time()}
+            meta["continue"] = base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
+            meta["remainingItemCount"] = remaining
+        return {"kind": "List", "apiVersion": "v1", "metadata": meta, "items": page}
+
+    async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[rendering.Payload]:
+        params = dict(request.params)
+        since = int(params.get("resourceVersion") or 0)
+        yield b""
+        if since and since < self._compacted:
+            yield {
+                "type": "ERROR",
+                "object": {
+                    "kind": "Status",
+                    "code": 410,
+                    "reason": "Expired",
+                    "message": f"too old resource version: {since} ({self._compacted})",
+                },
+            }
+            return
+        async for event in self._events(request, params, floor=since, replay=not since):
+            yield event
+
+    async def _events(
+        self, request: rendering.Request, params: dict[str, str], floor: int, replay: bool
+    ) -> AsyncIterator[Obj]:
+        if replay:
+            for obj in sorted(self._all(request), key=_key):
+                if selected(obj, params):
+                    yield {"type": "ADDED", "object": obj}
+        assert request.resource is not None
+        bus = aiter(self._buses[request.resource])
+        bookmarks = params.get("allowWatchBookmarks") == "true"
+        while True:
+            try:
+                event = (
+                    await asyncio.wait_for(anext(bus), self.bookmark_every_s)
+                    if bookmarks
+                    else await anext(bus)
+                )
+            except TimeoutError:
+                yield {
+                    "type": "BOOKMARK",
+                    "object": {"kind": "Bookmark", "metadata": {"resourceVersion": str(self._rv)}},
+                }
+                continue
+            obj = event.get("object") or {}
+            meta = obj.get("metadata") or {}
+            if request.namespace is not None and meta.get("namespace") != request.namespace:
+                continue
+            if int(meta.get("resourceVersion") or 0) <= floor or not selected(obj, params):
+                continue
+            yield event
+
+    async def _serve_fetch(self, request: rendering.Request) -> rendering.Payload:
+        if request.subresource == "scale":
+            return self._scale(await super()._serve_fetch(request))
+        if request.subresource == "log":
+            return await self._serve_log(request)
+        return await super()._serve_fetch(request)
+
+    async def _serve_update(self, request: rendering.Request) -> rendering.Payload:
+        found = await super()._serve_update(request)
+        return self._scale(found) if request.subresource == "scale" else found
+
+    @staticmethod
+    def _scale(obj: Any) -> Obj:
+        meta = obj.get("metadata") or {}
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {k: meta.get(k) for k in ("name", "namespace", "resourceVersion", "uid")},
+            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
+            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0)},
+        }
+
+    async def _serve_log(self, request: rendering.Request) -> rendering.Payload:
+        key = (request.namespace or "", request.name or "")
+        if self._current(request) is None:
+            raise k8s.KubernetesObjectNotFoundError()
+        lines = self._logs[key]
+        tail = request.params.get("tailLines")
+        start = max(0, len(lines) - int(tail)) if tail is not None else 0
+        if request.params.get("follow") != "true":
+            return "".join(line + "\n" for line in lines[start:]).encode()
+        return self._follow_log(key, start)
+
+    async def _follow_log(self, key: tuple[str, str], start: int) -> AsyncIterator[bytes]:
+        sent = start
+        yield b""
+        while True:
+            lines = self._logs[key]
+            while sent < len(lines):
+                yield (lines[sent] + "\n").encode()
+                sent += 1
+            if key in self._log_closed:
+                return
+            self._log_changed.clear()
+            await self._log_changed.wait()
+
+
+def items(emulator: Emulator, resource: str, namespace: str | None = None) -> Iterable[Obj]:
+    """What the emulator stores for a resource, for assertions."""
+    for (res, ns, _name), obj in emulator.objects.items():
+        if (
+            str(res) == str(kmock.resource(resource))
+            and not obj.deleted
+            and (namespace is None or ns == namespace)
+        ):
+            yield obj.raw
