@@ -162,6 +162,7 @@ class Emulator(kmock.KubernetesEmulator):
     _rv: int = attrs.field(default=0, init=False)
     _compacted: int = attrs.field(default=0, init=False)
     _token_epoch: int = attrs.field(default=0, init=False)
+    _expire_next: bool = attrs.field(default=False, init=False)
     _logs: dict[tuple[str, str], list[str]] = attrs.field(
         factory=lambda: defaultdict(list), init=False
     )
@@ -177,6 +178,10 @@ class Emulator(kmock.KubernetesEmulator):
     def next_version(self) -> str:
         self._rv += 1
         return str(self._rv)
+
+    def expire_next_continue(self) -> None:
+        """The next request with a continue token answers 410, as if it were too old."""
+        self._expire_next = True
 
     def expire_continue_tokens(self) -> None:
         """Every continue token given so far answers 410 from now on."""
@@ -272,6 +277,9 @@ class Emulator(kmock.KubernetesEmulator):
         start = 0
         if params.get("continue"):
             token = json.loads(base64.urlsafe_b64decode(params["continue"]))
+            if self._expire_next:
+                self._expire_next = False
+                token["epoch"] = -1
             if (
                 token["epoch"] != self._token_epoch
                 or time.time() - token["at"] > self.continue_ttl_s
@@ -318,28 +326,40 @@ class Emulator(kmock.KubernetesEmulator):
                 if selected(obj, params):
                     yield {"type": "ADDED", "object": obj}
         assert request.resource is not None
-        bus = aiter(self._buses[request.resource])
+        # The bus is read by a task of its own: waiting on it with a timeout (for bookmarks)
+        # must not cancel the bus's own iterator.
+        queue: asyncio.Queue[Obj] = asyncio.Queue()
+
+        async def relay(bus: Any) -> None:
+            async for event in bus:
+                await queue.put(event)
+
+        relaying = asyncio.create_task(relay(self._buses[request.resource]))
         bookmarks = params.get("allowWatchBookmarks") == "true"
-        while True:
-            try:
-                event = (
-                    await asyncio.wait_for(anext(bus), self.bookmark_every_s)
-                    if bookmarks
-                    else await anext(bus)
-                )
-            except TimeoutError:
-                yield {
-                    "type": "BOOKMARK",
-                    "object": {"kind": "Bookmark", "metadata": {"resourceVersion": str(self._rv)}},
-                }
-                continue
-            obj = event.get("object") or {}
-            meta = obj.get("metadata") or {}
-            if request.namespace is not None and meta.get("namespace") != request.namespace:
-                continue
-            if int(meta.get("resourceVersion") or 0) <= floor or not selected(obj, params):
-                continue
-            yield event
+        try:
+            while True:
+                try:
+                    event = await asyncio.wait_for(
+                        queue.get(), self.bookmark_every_s if bookmarks else None
+                    )
+                except TimeoutError:
+                    yield {
+                        "type": "BOOKMARK",
+                        "object": {
+                            "kind": "Bookmark",
+                            "metadata": {"resourceVersion": str(self._rv)},
+                        },
+                    }
+                    continue
+                obj = event.get("object") or {}
+                meta = obj.get("metadata") or {}
+                if request.namespace is not None and meta.get("namespace") != request.namespace:
+                    continue
+                if int(meta.get("resourceVersion") or 0) <= floor or not selected(obj, params):
+                    continue
+                yield event
+        finally:
+            relaying.cancel()
 
     async def _serve_fetch(self, request: rendering.Request) -> rendering.Payload:
         if request.subresource == "scale":

@@ -98,8 +98,7 @@ class KubeClient(ClusterClient):
             k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         else:
             configuration.host = str(config.url).rstrip("/")
-            configuration.api_key = {"authorization": self._token()}
-            configuration.api_key_prefix = {"authorization": "Bearer"}
+            configuration.api_key = {"BearerToken": f"Bearer {self._token()}"}
             configuration.verify_ssl = config.verify_ssl
             if config.ca_file is not None:
                 configuration.ssl_ca_cert = str(config.ca_file)
