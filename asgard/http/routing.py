@@ -12,6 +12,7 @@ runs (400 for what does not parse, 422 naming the field for what is wrong), and
 
 from __future__ import annotations
 
+import inspect
 import json
 import types
 import typing
@@ -55,7 +56,7 @@ class Operation:
 
     @property
     def description(self) -> str:
-        return (self.handler.__doc__ or "").strip()
+        return inspect.cleandoc(self.handler.__doc__ or "")
 
 
 def validation_details(exc: ValidationError, prefix: str = "") -> list[ErrorDetail]:

@@ -50,9 +50,10 @@ async def frames(subscription: Subscription, query: EventsQuery) -> AsyncIterato
     responses={200: "event-stream"},
 )
 async def events(request: web.Request, query: EventsQuery) -> web.StreamResponse:
-    """Server-sent events: ``event: <kind>``, ``data: {"kind", "cluster", "id", "change":
-    "added|modified|deleted", "object"}``. A client too slow to keep up gets ``event:
-    overflow`` and the stream ends; it should reconnect and read the lists again."""
+    """Server-sent events, each with ``event: <kind>`` and a JSON ``data`` line holding
+    kind, cluster, id, change (added, modified or deleted) and the object.
+    A client too slow to keep up gets an ``overflow`` event and the stream ends;
+    it should reconnect and read the lists again."""
     account = principal(request).require(Role.VIEWER)
     async with services(request).events.subscribe(account) as subscription:
         return await pump(request, frames(subscription, query), "text/event-stream")
