@@ -31,6 +31,7 @@ from tests.support.asgard import AsgardClient, AsgardUnderTest
 from tests.support.dockerd import DockerDaemon, start_daemon
 from tests.support.kube import Emulator
 from tests.support.kube_controllers import RESOURCES, Controllers
+from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
 from tests.support.postgres import Postgres, start_postgres
 
 THIRD_PARTY_ENTRY_POINTS = """[asgard.backends]
@@ -232,4 +233,46 @@ async def running_kube(**config: Any) -> AsyncIterator[KubeCluster]:
 @pytest.fixture
 async def kube() -> AsyncIterator[KubeCluster]:
     async with running_kube() as cluster:
+        yield cluster
+
+
+@dataclass
+class MesosCluster:
+    """Fake masters, agents, Marathons and Chronos, and Asgard's view of them."""
+
+    mesos: FakeMesos
+    marathon: FakeMarathon
+    chronos: FakeChronos
+    orchestrator: ClusterOrchestrator
+
+
+@contextlib.asynccontextmanager
+async def running_mesos(
+    *, recorded_containers: bool = True, **config: Any
+) -> AsyncIterator[MesosCluster]:
+    from asgard.backends.mesos.config import MesosClusterConfig
+    from asgard.backends.mesos.plugin import plugin as mesos_plugin
+
+    mesos = FakeMesos(recorded_containers=recorded_containers)
+    marathon = FakeMarathon(mesos)
+    chronos = FakeChronos()
+    async with mesos.running(), marathon.running(), chronos.running():
+        settings = {
+            "name": "mesos",
+            "mesos_urls": mesos.urls,
+            "marathon_urls": marathon.urls,
+            "chronos_url": chronos.url,
+            "timeout_s": 3,
+            **config,
+        }
+        orchestrator = await mesos_plugin.build(MesosClusterConfig(**settings), backend_context())
+        try:
+            yield MesosCluster(mesos, marathon, chronos, orchestrator)
+        finally:
+            await orchestrator.close()
+
+
+@pytest.fixture
+async def mesos() -> AsyncIterator[MesosCluster]:
+    async with running_mesos() as cluster:
         yield cluster

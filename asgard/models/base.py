@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from decimal import ROUND_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -43,10 +43,14 @@ def utc_now() -> datetime:
 
 
 def round_up_pct(value: float) -> float:
-    """Percentages are rounded *up* to two decimals, as the original Asgard did."""
+    """Percentages are rounded *up* to two decimals, as the original Asgard did.
+
+    Binary floating point noise (1.374 / 2.5 * 100 is 54.96000000000001) is
+    rounded away first, so only real fractions of a hundredth round up."""
     if value <= 0:
         return 0.0
-    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_UP))
+    exact = Decimal(repr(value)).quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
+    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_UP))
 
 
 def pct(part: float, whole: float) -> float:

@@ -20,6 +20,10 @@ class Harness(ABC):
     orchestrator: ClusterOrchestrator
     checks_images: bool = False
     """Whether the cluster refuses an unknown image at once (Docker) or only later (pulls)."""
+    jobs_take_files: bool = True
+    """Whether one-time jobs take an input zip and leave their output (not through Chronos)."""
+    reports_exit_codes: bool = True
+    """Whether the cluster says how a job's command exited (Chronos does not)."""
 
     @property
     def cluster(self) -> str:

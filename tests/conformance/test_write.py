@@ -93,9 +93,8 @@ async def test_a_taken_id_is_a_conflict(harness: Harness) -> None:
     assert other.id == "shop/web", "the same id in another namespace is another app"
 
 
+@pytest.mark.can("checks_images")
 async def test_an_unknown_image_leaves_nothing_behind(harness: Harness) -> None:
-    if not harness.checks_images:
-        pytest.skip(f"{harness.kind} clusters pull images when instances start, not at deploy time")
     with pytest.raises(InvalidValue) as raised:
         await harness.orchestrator.create_app(
             DEV, web(harness, image="asgard-test/no-such-image:1")

@@ -1,0 +1,74 @@
+"""Chronos: jobs whose names start with the account's namespace.
+
+``/v1/scheduler/jobs/search?name=`` matches anywhere in the name, so what it
+finds is narrowed to the exact prefix here. ``/v1/scheduler/iso8601`` both
+creates and replaces a job. Optional HTTP basic auth; the password is never
+logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from asgard.backends.mesos.http import JsonHttp, Unanswered
+from asgard.errors import NotFound, NotSupported
+
+
+class Chronos:
+    def __init__(self, http: JsonHttp, url: str | None, auth: str | None) -> None:
+        self.http = http
+        self.url = url.rstrip("/") if url else None
+        self.auth = auth
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        if self.url is None:
+            raise NotSupported(
+                "mesos", "jobs without Chronos (no chronos_url)", cluster=self.http.cluster
+            )
+        try:
+            answer = await self.http.send(
+                method, f"{self.url}{path}", params=params, body=body, auth=self.auth
+            )
+        except Unanswered as exc:
+            raise self.http.unreachable(what, str(exc)) from None
+        if answer.status == 400 and method in ("GET", "DELETE") and "/job/" in path:
+            raise NotFound(f"{what}: no such job", cluster=self.http.cluster)  # Chronos says 400
+        if answer.status >= 400:
+            raise self.http.failure(answer, what)
+        return answer.json()
+
+    async def search(self, prefix: str) -> list[dict[str, Any]]:
+        found = await self.call(
+            "GET", "/v1/scheduler/jobs/search", what="search jobs", params={"name": prefix}
+        )
+        return [j for j in found or [] if str(j.get("name", "")).startswith(prefix)]
+
+    async def job(self, name: str) -> dict[str, Any]:
+        found = await self.call("GET", f"/v1/scheduler/job/{quote(name)}", what=f"job {name}")
+        if not found:
+            raise NotFound(f"job {name}: no such job", cluster=self.http.cluster)
+        return dict(found)
+
+    async def save(self, job: dict[str, Any]) -> None:
+        await self.call(
+            "POST", "/v1/scheduler/iso8601", what=f"save job {job.get('name')}", body=job
+        )
+
+    async def delete(self, name: str) -> None:
+        await self.call("DELETE", f"/v1/scheduler/job/{quote(name)}", what=f"delete job {name}")
+
+    async def kill(self, name: str) -> None:
+        await self.call("DELETE", f"/v1/scheduler/task/kill/{quote(name)}", what=f"stop job {name}")
+
+    async def summary(self) -> dict[str, dict[str, Any]]:
+        found = await self.call("GET", "/v1/scheduler/jobs/summary", what="job summary")
+        return {str(j.get("name")): dict(j) for j in (found or {}).get("jobs") or []}

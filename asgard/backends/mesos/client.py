@@ -1,0 +1,40 @@
+"""Everything one Mesos cluster is made of, reached through one HTTP session."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from asgard.backends.base import ClusterClient
+from asgard.backends.mesos.chronos import Chronos
+from asgard.backends.mesos.config import MesosClusterConfig
+from asgard.backends.mesos.http import JsonHttp
+from asgard.backends.mesos.marathon import Marathon
+from asgard.backends.mesos.masters import MesosMasters
+
+
+def _auth(user: str | None, password: object) -> str | None:
+    """The Authorization header for HTTP basic auth, or None without a user."""
+    if user is None:
+        return None
+    secret = password.get_secret_value() if hasattr(password, "get_secret_value") else ""
+    return aiohttp.encode_basic_auth(user, secret)
+
+
+class MesosClient(ClusterClient):
+    def __init__(self, config: MesosClusterConfig) -> None:
+        self.config = config
+        self.cluster = config.name
+        self.http = JsonHttp(config.name, config.timeout_s)
+        self.masters = MesosMasters(self.http, config.mesos_urls)
+        self.marathon = Marathon(
+            self.http, config.marathon_urls, _auth(config.marathon_user, config.marathon_password)
+        )
+        self.chronos = Chronos(
+            self.http, config.chronos_url, _auth(config.chronos_user, config.chronos_password)
+        )
+
+    async def version(self) -> str:
+        return await self.masters.version()
+
+    async def close(self) -> None:
+        await self.http.close()

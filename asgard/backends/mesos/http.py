@@ -1,0 +1,114 @@
+"""JSON over HTTP for Mesos, Marathon and Chronos: one session, our timeouts, typed errors.
+
+None of the three has an asyncio client worth its name, so plain aiohttp it is.
+Every call runs under the cluster's timeout, and failures become Asgard's
+typed errors here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from asgard.errors import (
+    ClusterFailure,
+    ClusterTimeout,
+    ClusterUnauthorized,
+    ClusterUnreachable,
+    Conflict,
+    InvalidValue,
+    NotFound,
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body.strip() else None
+
+
+class Unanswered(Exception):
+    """The server did not answer at all (refused, reset, timed out): try another one."""
+
+
+class JsonHttp:
+    def __init__(self, cluster: str, timeout_s: float) -> None:
+        self.cluster = cluster
+        self.timeout_s = timeout_s
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout())
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        auth: str | None = None,
+        timeout_s: float | None = None,
+    ) -> Answer:
+        """One request, redirects not followed (masters redirect to their leader on purpose).
+        ``Unanswered`` when the server did not answer in time or at all."""
+        limit = timeout_s or self.timeout_s
+        try:
+            async with asyncio.timeout(limit):
+                async with self.session().request(
+                    method,
+                    url,
+                    params={k: str(v) for k, v in (params or {}).items() if v is not None},
+                    json=body,
+                    headers={"Authorization": auth} if auth else None,
+                    allow_redirects=False,
+                ) as response:
+                    return Answer(response.status, response.headers, await response.read())
+        except TimeoutError:
+            raise Unanswered(f"{url} did not answer in {limit:g} s") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise Unanswered(f"{url} is unreachable: {exc}") from None
+
+    def failure(self, answer: Answer, what: str) -> Exception:
+        """The error an answer of 400 and above stands for."""
+        try:
+            parsed = answer.json()
+            message = (
+                str(parsed.get("message") or parsed) if isinstance(parsed, dict) else str(parsed)
+            )
+        except ValueError:
+            message = answer.body.decode(errors="replace")[:300]
+        text = f"{what}: {message}".strip(": ")
+        if answer.status == 404:
+            return NotFound(text, cluster=self.cluster)
+        if answer.status == 409:
+            return Conflict(text, cluster=self.cluster)
+        if answer.status in (400, 422):
+            return InvalidValue(text, cluster=self.cluster)
+        if answer.status in (401, 403):
+            return ClusterUnauthorized(
+                self.cluster, f"{what}: the server refused Asgard's credentials"
+            )
+        return ClusterFailure(self.cluster, f"{what}: answered {answer.status}: {message}")
+
+    def unreachable(self, what: str, detail: str) -> Exception:
+        if "did not answer" in detail:
+            return ClusterTimeout(self.cluster, f"{what}: {detail}")
+        return ClusterUnreachable(self.cluster, f"{what}: {detail}")

@@ -1,0 +1,101 @@
+"""Marathon: apps under the account's group, several instances, the leader from a header.
+
+Every Marathon answers, proxying to the leader, and says who the leader is in
+``X-Marathon-Leader``; Asgard then talks to the leader directly, and to the
+others in turn when it does not answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import structlog
+
+from asgard.backends.mesos.http import JsonHttp, Unanswered
+from asgard.errors import ClusterUnreachable, NotSupported
+
+log = structlog.get_logger(__name__)
+
+LEADER_HEADER = "X-Marathon-Leader"
+APP_EMBEDS = ["apps.tasks", "apps.counts", "apps.deployments", "apps.lastTaskFailure"]
+
+
+class Marathon:
+    def __init__(self, http: JsonHttp, urls: list[str], auth: str | None) -> None:
+        self.http = http
+        self.urls = [u.rstrip("/") for u in urls]
+        self.auth = auth
+        self.leader: str | None = None
+
+    def _order(self) -> list[str]:
+        if self.leader is None:
+            return list(self.urls)
+        return [self.leader, *(u for u in self.urls if u != self.leader)]
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        if not self.urls:
+            raise NotSupported(
+                "mesos", "apps without Marathon (no marathon_urls)", cluster=self.http.cluster
+            )
+        problems = []
+        for url in self._order():
+            try:
+                answer = await self.http.send(
+                    method, f"{url}{path}", params=params, body=body, auth=self.auth
+                )
+            except Unanswered as exc:
+                problems.append(str(exc))
+                if url == self.leader:
+                    self.leader = None
+                continue
+            leader = answer.headers.get(LEADER_HEADER)
+            if leader:
+                leader = leader.rstrip("/")
+                if "://" not in leader:
+                    leader = f"http://{leader}"
+                if leader != self.leader:
+                    log.info("marathon leader", cluster=self.http.cluster, leader=leader)
+                self.leader = leader
+            if answer.status >= 400:
+                raise self.http.failure(answer, what)
+            return answer.json()
+        raise ClusterUnreachable(
+            self.http.cluster, f"{what}: no Marathon answered: " + "; ".join(problems)
+        )
+
+    @staticmethod
+    def app_path(marathon_id: str, suffix: str = "") -> str:
+        return f"/v2/apps/{quote(marathon_id.strip('/'))}{suffix}"
+
+    async def apps(self, group: str) -> list[dict[str, Any]]:
+        """The apps of a group and its subgroups, with their tasks, in one call."""
+        found = await self.call(
+            "GET", "/v2/apps", what="list apps", params={"id": group, "embed": APP_EMBEDS}
+        )
+        return [
+            a for a in (found or {}).get("apps") or [] if str(a.get("id", "")).startswith(group)
+        ]
+
+    async def app(self, marathon_id: str) -> dict[str, Any]:
+        embeds = ["app.tasks", "app.counts", "app.deployments", "app.lastTaskFailure"]
+        found = await self.call(
+            "GET", self.app_path(marathon_id), what=f"app {marathon_id}", params={"embed": embeds}
+        )
+        return dict((found or {}).get("app") or {})
+
+    async def deployments(self) -> list[dict[str, Any]]:
+        return list(await self.call("GET", "/v2/deployments", what="list deployments") or [])
+
+    async def version(self) -> str:
+        info = await self.call("GET", "/v2/info", what="info")
+        return str((info or {}).get("version", "unknown"))

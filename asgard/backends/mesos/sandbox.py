@@ -1,0 +1,58 @@
+"""Task output from the agents' sandboxes (``/files/read``), and their resource statistics.
+
+A task's sandbox is its executor's ``directory`` in the agent's ``/state``. Its
+``stdout`` and ``stderr`` are read with ``offset`` and ``length``: ``offset=-1``
+tells the file's size, so the tail is read without reading the whole file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgard.backends.mesos.masters import Agent
+
+TAIL_BYTES = 256 * 1024
+FOLLOW_EVERY_S = 1.0
+
+
+def executor_directories(state: dict[str, Any]) -> dict[str, str]:
+    """Executor id -> sandbox directory, for the executors the agent knows."""
+    found = {}
+    for framework in [*(state.get("frameworks") or []), *(state.get("completed_frameworks") or [])]:
+        for executor in [
+            *(framework.get("executors") or []),
+            *(framework.get("completed_executors") or []),
+        ]:
+            if executor.get("id") and executor.get("directory"):
+                found[str(executor["id"])] = str(executor["directory"])
+    return found
+
+
+async def file_size(agent: Agent, path: str) -> int:
+    return int((await agent.read_file(path, -1, 0)).get("offset") or 0)
+
+
+async def tail(agent: Agent, directory: str, lines: int) -> tuple[bytes, int]:
+    """The last ``lines`` lines of stdout, and the offset after them."""
+    path = f"{directory}/stdout"
+    size = await file_size(agent, path)
+    start = max(0, size - TAIL_BYTES)
+    data = str((await agent.read_file(path, start, size - start)).get("data") or "").encode()
+    kept = data.splitlines(keepends=True)[-lines:] if lines else []
+    return b"".join(kept), size
+
+
+async def follow(agent: Agent, directory: str, lines: int, forever: bool) -> AsyncIterator[bytes]:
+    chunk, offset = await tail(agent, directory, lines)
+    if chunk:
+        yield chunk
+    path = f"{directory}/stdout"
+    while forever:
+        await asyncio.sleep(FOLLOW_EVERY_S)
+        found = await agent.read_file(path, offset, TAIL_BYTES)
+        data = str(found.get("data") or "")
+        if data:
+            offset += len(data.encode())
+            yield data.encode()

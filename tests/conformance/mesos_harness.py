@@ -1,0 +1,86 @@
+"""The Mesos harness: fake masters, agents, Marathon and Chronos; the test plays their runs."""
+
+from __future__ import annotations
+
+from asgard.backends.base import ClusterOrchestrator
+from asgard.backends.mesos.converters import one_time_name
+from asgard.models import Account
+from tests.conformance.harness import Harness
+from tests.support.dockerd import TEST_IMAGE
+from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
+
+
+class MesosHarness(Harness):
+    kind = "mesos"
+    agent_type = "MESOS"
+    checks_images = False
+    jobs_take_files = False
+    reports_exit_codes = False
+
+    def __init__(
+        self,
+        mesos: FakeMesos,
+        marathon: FakeMarathon,
+        chronos: FakeChronos,
+        orchestrator: ClusterOrchestrator,
+    ) -> None:
+        self.mesos = mesos
+        self.marathon = marathon
+        self.chronos = chronos
+        self.orchestrator = orchestrator
+
+    async def seed_app(
+        self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0
+    ) -> None:
+        self.marathon.add(
+            {
+                "id": f"/{namespace}/{app_id}",
+                "instances": instances,
+                "cpus": cpus or 0.1,
+                "mem": mem or 32,
+                "container": {
+                    "type": "DOCKER",
+                    "docker": {"image": TEST_IMAGE, "network": "BRIDGE"},
+                },
+            }
+        )
+        first = self.mesos.agents[sorted(self.mesos.agents)[0]].info
+        used = first["used_resources"]
+        used["cpus"] = round(used["cpus"] + instances * cpus, 3)
+        used["mem"] = round(used["mem"] + instances * mem, 3)
+
+    async def set_owner(self, owner: str | None) -> str:
+        agent_id = sorted(self.mesos.agents)[0]
+        attributes = self.mesos.agents[agent_id].info["attributes"]
+        if owner is None:
+            attributes.pop("owner", None)
+        else:
+            attributes["owner"] = owner
+        return agent_id
+
+    async def settle_job(
+        self, namespace: str, job_id: str, *, exit_code: int, output: dict[str, bytes]
+    ) -> None:
+        name = one_time_name(Account(id=0, name=namespace, namespace=namespace), job_id)
+        job = self.chronos.jobs.get(name)
+        if (
+            job is not None
+            and not job.get("successCount")
+            and int(job.get("errorCount") or 0) <= int(job.get("retries") or 0)
+        ):
+            self.chronos.finish(name, success=exit_code == 0)
+
+    async def leftovers(self, namespace: str, app_id: str) -> list[str]:
+        marathon_id = f"/{namespace}/{app_id}"
+        executor = marathon_id.strip("/").replace("/", "_") + "."
+        found = [f"app {a}" for a in self.marathon.apps if a == marathon_id]
+        found += [
+            f"executor {c['executor_id']}"
+            for agent in self.mesos.agents.values()
+            for c in agent.containers
+            if str(c.get("executor_id", "")).startswith(executor)
+        ]
+        return found
+
+    async def close(self) -> None:
+        await self.orchestrator.close()
