@@ -1,5 +1,390 @@
-"""``python -m bench`` runs the benchmarks (see bench/README.md)."""
+"""``python -m bench`` (or ``make bench``): Asgard against synthetic clusters, side by side
+with the direct client call against the same servers. Prints markdown for bench/README.md.
 
+Three runs, each with its own clusters process and its own ``asgard serve``:
+
+1. one cluster at the Kubernetes scalability limits (5,000 nodes, 150,000 pods in 2,000
+   Deployments): ``/agents`` and ``/apps`` against ``list_node`` and
+   ``list_namespaced_deployment``;
+2. a fleet of 50 clusters of which the last never answers: ``/agents`` over all of them
+   against asking each cluster directly, concurrently, with the same timeout;
+3. a soak: the fleet, a Deployment scaled every second behind Asgard's back, an ``/events``
+   listener and steady reads for ``--soak-s`` seconds, sampling Asgard's memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-print("no benchmark yet: the fan-out benchmarks arrive with issue 6", file=sys.stderr)
+import aiohttp
+from kubernetes_asyncio import client as k8s
+
+from bench.asgard_process import RunningAsgard, running_asgard
+from bench.load import HEADER, Figures, measure
+from bench.synthetic import NAMESPACE, Shape
+
+DEAD_TIMEOUT_S = 1.0
+
+
+@dataclass(frozen=True)
+class Options:
+    shape: Shape
+    fleet: int
+    requests: int
+    direct_requests: int
+    concurrency: int
+    soak_s: float
+    sample_every_s: float
+    only: frozenset[str]
+
+
+# the processes
+
+
+@contextlib.asynccontextmanager
+async def clusters_process(*arguments: str) -> AsyncIterator[dict[str, Any]]:
+    """``python -m bench.clusters``; yields what it printed once ready."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.clusters",
+        *arguments,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stdin is not None
+    try:
+        line = await process.stdout.readline()
+        if not line:
+            raise RuntimeError("the clusters process died before it was ready")
+        yield dict(json.loads(line))
+    finally:
+        process.stdin.close()  # it serves until its stdin closes
+        try:
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+def kube_cluster(name: str, url: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "kind": "kubernetes", "url": url, "token": "bench", **extra}
+
+
+@contextlib.asynccontextmanager
+async def direct_client(url: str) -> AsyncIterator[k8s.ApiClient]:
+    configuration = k8s.Configuration(host=url)
+    configuration.api_key = {"BearerToken": "Bearer bench"}
+    async with k8s.ApiClient(configuration) as api:
+        yield api
+
+
+# talking to Asgard
+
+
+async def get(session: aiohttp.ClientSession, asgard: RunningAsgard, path: str) -> Any:
+    async with session.get(f"{asgard.url}{path}", headers=asgard.headers) as response:
+        body = await response.json()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status} {body}")
+        return body
+
+
+async def until_current(
+    session: aiohttp.ClientSession, asgard: RunningAsgard, clusters: int, limit_s: float
+) -> float:
+    """Seconds until ``clusters`` clusters say their cache is current."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        found = (await get(session, asgard, "/clusters"))["clusters"]
+        if sum(c["cache"] == "current" for c in found) >= clusters:
+            return time.monotonic() - started
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"caches not current after {limit_s:g} s")
+
+
+async def timed(call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = await call()
+    return time.perf_counter() - started, result
+
+
+# 1. one big cluster
+
+
+async def big_cluster(options: Options, folder: Path) -> list[str]:
+    shape = options.shape
+    out = [f"### One cluster: {shape}", ""]
+    async with clusters_process(
+        "--nodes", str(shape.nodes), "--deployments", str(shape.deployments),
+        "--pods", str(shape.pods),
+    ) as ready:  # fmt: skip
+        url = str(ready["big"])
+        out.append(f"Emulator built in {ready['built_s']} s.")
+        config = kube_cluster("big", url, timeout_s=300, resync_s=3600, page_size=500)
+        async with (
+            running_asgard(folder / "big", [config]) as asgard,
+            aiohttp.ClientSession() as session,
+            direct_client(url) as api,
+        ):
+            cold_agents, _ = await timed(lambda: get(session, asgard, "/agents?limit=1"))
+            cold_apps, _ = await timed(lambda: get(session, asgard, "/apps?limit=1"))
+            synced = await until_current(session, asgard, 1, 600)
+            agents = await get(session, asgard, "/agents?limit=5000")
+            apps = await get(session, asgard, "/apps?limit=5000")
+            if (agents["total"], apps["total"]) != (shape.nodes, shape.deployments):
+                raise RuntimeError(f"Asgard saw {agents['total']} agents, {apps['total']} apps")
+            out += [
+                f"First (live) read through Asgard: `/agents` {cold_agents:.1f} s "
+                f"(every node and every pod), `/apps` {cold_apps:.1f} s; caches current "
+                f"{synced:.1f} s later.",
+                "",
+                HEADER,
+            ]
+            core, apps_api = k8s.CoreV1Api(api), k8s.AppsV1Api(api)
+            n, c, d = options.requests, options.concurrency, options.direct_requests
+
+            async def raw_nodes() -> None:
+                """The same call, the JSON parsed but not turned into model objects."""
+                response: Any = await core.list_node(_preload_content=False)
+                json.loads(await response.read())
+
+            rows: list[Figures] = [
+                await measure(
+                    "direct `list_node()` (models)", core.list_node, requests=d, concurrency=c
+                ),
+                await measure(
+                    "direct `list_node()` (raw JSON)", raw_nodes, requests=d, concurrency=c
+                ),
+                await measure(
+                    "Asgard `/agents` (default limit, 500)",
+                    lambda: get(session, asgard, "/agents"),
+                    requests=n,
+                    concurrency=c,
+                ),
+                await measure(
+                    f"Asgard `/agents?limit=5000` (all {shape.nodes:,})",
+                    lambda: get(session, asgard, "/agents?limit=5000"),
+                    requests=n,
+                    concurrency=c,
+                ),
+                await measure(
+                    "direct `list_namespaced_deployment()` (models)",
+                    lambda: apps_api.list_namespaced_deployment(NAMESPACE),
+                    requests=d,
+                    concurrency=c,
+                ),
+                await measure(
+                    "Asgard `/apps` (default limit, 500)",
+                    lambda: get(session, asgard, "/apps"),
+                    requests=n,
+                    concurrency=c,
+                ),
+                await measure(
+                    f"Asgard `/apps?limit=5000` (all {shape.deployments:,})",
+                    lambda: get(session, asgard, "/apps?limit=5000"),
+                    requests=n,
+                    concurrency=c,
+                ),
+            ]
+            out += [r.row() for r in rows]
+            direct, full = rows[0], rows[3]
+            out += [
+                "",
+                f"`/agents` (all nodes) p50 is {full.p50_ms / direct.p50_ms:.3f}x the direct "
+                f"`list_node()` p50 (target at most 0.1x); `/apps` p50 "
+                f"{rows[5].p50_ms:.1f} ms (target at most 1,000 ms). Asgard's memory: "
+                f"{asgard.rss_mib():.0f} MiB.",
+                "",
+            ]
+    return out
+
+
+# 2. the fleet, one cluster dead
+
+
+async def fleet(options: Options, folder: Path) -> list[str]:
+    out = [f"### {options.fleet} clusters, the last never answers", ""]
+    async with clusters_process("--fleet", str(options.fleet)) as ready:
+        urls = [str(u) for u in ready["fleet"]]
+        configs = [
+            kube_cluster(f"c{i:02d}", url, timeout_s=DEAD_TIMEOUT_S) for i, url in enumerate(urls)
+        ]
+        healthy = len(urls) - 1
+        async with (
+            running_asgard(folder / "fleet", configs) as asgard,
+            aiohttp.ClientSession() as session,
+        ):
+            await get(session, asgard, "/agents?limit=5000")
+            await get(session, asgard, "/apps?limit=5000")
+            synced = await until_current(session, asgard, healthy, 300)
+            expected = None
+
+            async def agents() -> None:
+                nonlocal expected
+                body = await get(session, asgard, "/agents?limit=5000")
+                clusters = {a["cluster"] for a in body["agents"]}
+                errors = [(e["cluster"], e["kind"]) for e in body["errors"]]
+                if len(clusters) != healthy or errors != [(f"c{healthy:02d}", "timeout")]:
+                    raise RuntimeError(f"{len(clusters)} clusters answered; errors {errors}")
+                expected = body["total"]
+
+            async def direct() -> None:
+                async def one(url: str) -> None:
+                    async with direct_client(url) as api:
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(DEAD_TIMEOUT_S):
+                                await k8s.CoreV1Api(api).list_node()
+
+                await asyncio.gather(*(one(u) for u in urls))
+
+            n, c = max(options.requests // 10, 10), options.concurrency
+            rows = [
+                await measure(
+                    f"direct `list_node()` on all {len(urls)}, {DEAD_TIMEOUT_S:g} s timeout",
+                    direct,
+                    requests=n,
+                    concurrency=c,
+                ),
+                await measure(
+                    f"Asgard `/agents` over {len(urls)} clusters", agents, requests=n, concurrency=c
+                ),
+            ]
+            out += [
+                f"Caches of the {healthy} healthy clusters current {synced:.1f} s after the "
+                f"first read. Every answer held all {healthy} healthy clusters' agents "
+                f"({expected} in all) and one `timeout` error entry for the dead one.",
+                "",
+                HEADER,
+                *[r.row() for r in rows],
+                "",
+                f"`/agents` p99 {rows[1].p99_ms:,.0f} ms against a budget of "
+                f"{DEAD_TIMEOUT_S * 1000 + 100:,.0f} ms (the dead cluster's timeout + 100 ms).",
+                "",
+            ]
+    return out
+
+
+# 3. the soak
+
+
+async def listen(session: aiohttp.ClientSession, asgard: RunningAsgard, heard: list[int]) -> None:
+    """An /events listener that reads slowly, reconnecting when cut off."""
+    while True:
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(
+                f"{asgard.url}/events", headers=asgard.headers, timeout=aiohttp.ClientTimeout()
+            ) as response:
+                async for line in response.content:
+                    if line.startswith(b"data:"):
+                        heard[0] += 1
+                    await asyncio.sleep(0.01)
+        await asyncio.sleep(1)
+
+
+async def soak(options: Options, folder: Path) -> list[str]:
+    out = [f"### Soak: {options.soak_s / 60:g} minutes, {options.fleet} clusters, churn", ""]
+    async with clusters_process("--fleet", str(options.fleet), "--churn") as ready:
+        urls = [str(u) for u in ready["fleet"]]
+        configs = [
+            kube_cluster(f"c{i:02d}", url, timeout_s=DEAD_TIMEOUT_S) for i, url in enumerate(urls)
+        ]
+        async with (
+            running_asgard(folder / "soak", configs) as asgard,
+            aiohttp.ClientSession() as session,
+        ):
+            heard = [0]
+            listener = asyncio.create_task(listen(session, asgard, heard))
+            paths = ["/agents?limit=5000", "/apps?limit=5000", "/clusters", "/jobs"]
+            served = 0
+
+            async def reader() -> None:
+                nonlocal served
+                while True:
+                    await get(session, asgard, paths[served % len(paths)])
+                    served += 1
+
+            readers = [asyncio.create_task(reader()) for _ in range(options.concurrency)]
+            samples: list[tuple[float, float]] = []
+            started = time.monotonic()
+            try:
+                while (elapsed := time.monotonic() - started) < options.soak_s:
+                    samples.append((elapsed, asgard.rss_mib()))
+                    await asyncio.sleep(options.sample_every_s)
+                samples.append((time.monotonic() - started, asgard.rss_mib()))
+            finally:
+                for task in [listener, *readers]:
+                    task.cancel()
+                await asyncio.gather(listener, *readers, return_exceptions=True)
+            warm = next((m for t, m in samples if t >= options.soak_s / 10), samples[0][1])
+            end, peak = samples[-1][1], max(m for _, m in samples)
+            out += [
+                f"{served:,} reads, {heard[0]:,} events heard. Asgard's resident memory "
+                f"(MiB) every {options.sample_every_s:g} s:",
+                "",
+                "```",
+                " ".join(f"{m:.0f}" for _, m in samples),
+                "```",
+                "",
+                f"After the first tenth of the run: {warm:.0f} MiB; at the end: {end:.0f} MiB "
+                f"({(end - warm) / warm * 100:+.1f}%); peak {peak:.0f} MiB.",
+                "",
+            ]
+    return out
+
+
+def parse() -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--nodes", type=int, default=5000)
+    parser.add_argument("--deployments", type=int, default=2000)
+    parser.add_argument("--pods", type=int, default=150_000)
+    parser.add_argument("--fleet", type=int, default=50, help="clusters; the last never answers")
+    parser.add_argument("--requests", type=int, default=200, help="per Asgard figure")
+    parser.add_argument("--direct-requests", type=int, default=20, help="per direct figure")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--soak-s", type=float, default=600)
+    parser.add_argument("--sample-every-s", type=float, default=30)
+    parser.add_argument(
+        "--only", choices=["big", "fleet", "soak"], action="append", help="run only these"
+    )
+    args = parser.parse_args()
+    options = Options(
+        shape=Shape(args.nodes, args.deployments, args.pods),
+        fleet=args.fleet,
+        requests=args.requests,
+        direct_requests=args.direct_requests,
+        concurrency=args.concurrency,
+        soak_s=args.soak_s,
+        sample_every_s=args.sample_every_s,
+        only=frozenset(args.only or ["big", "fleet", "soak"]),
+    )
+    return options
+
+
+async def run(options: Options) -> None:
+    print(f"Command: `{' '.join(['python -m bench', *sys.argv[1:]])}`\n", flush=True)
+    with tempfile.TemporaryDirectory(prefix="asgard-bench-") as tmp:
+        folder = Path(tmp)
+        for name, scenario in (("big", big_cluster), ("fleet", fleet), ("soak", soak)):
+            if name in options.only:
+                print("\n".join(await scenario(options, folder)), flush=True)
+
+
+def main() -> None:
+    asyncio.run(run(parse()))
+
+
+if __name__ == "__main__":
+    main()

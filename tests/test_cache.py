@@ -98,14 +98,17 @@ async def test_a_broken_feed_means_live_reads_until_it_is_back(
     cache = cluster.cache
     assert cache is not None
     await cluster.list_agents(ALL)
+    assert (await cluster.status()).cache == "current"
     feed.cut()
     await eventually(lambda: not cache.current, "the cache knows it is behind")
+    assert (await cluster.status()).cache == "behind", "and says so in /clusters"
     reads = backend.reads
     backend.config.agents.append({"id": "c1"})
     live = await cluster.list_agents(ALL)
     assert backend.reads == reads + 1, "read live"
     assert "c1" in [a.id for a in live.items]
     await eventually(lambda: cache.current, "the feed reconnects and the cache catches up")
+    assert (await cluster.status()).cache == "current"
     assert feed.connections == 2
     reads = backend.reads
     assert "c1" in [a.id for a in (await cluster.list_agents(ALL)).items]

@@ -23,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, NoReturn, TypeVar
+from typing import Generic, Literal, NoReturn, TypeVar
 
 import aiohttp
 
@@ -447,15 +447,27 @@ class ClusterOrchestrator(Orchestrator):
 
     async def status(self) -> ClusterStatus:
         started = time.perf_counter()
+        cache: Literal["current", "behind", "off"] = (
+            "off" if self.cache is None else "current" if self.cache.current else "behind"
+        )
         try:
             version = await self.call(self.client.version)
         except ClusterError as exc:
             return ClusterStatus(
-                name=self.name, kind=self.kind, status="unreachable", error=exc.msg
+                name=self.name,
+                kind=self.kind,
+                status="unreachable",
+                error=exc.msg,
+                cache="off" if cache == "off" else "behind",  # nothing new can reach it
             )
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         return ClusterStatus(
-            name=self.name, kind=self.kind, status="ok", version=version, latency_ms=latency_ms
+            name=self.name,
+            kind=self.kind,
+            status="ok",
+            version=version,
+            latency_ms=latency_ms,
+            cache=cache,
         )
 
     def _backends(self) -> tuple[_Backend, ...]:

@@ -126,6 +126,10 @@ class App(AppFields):
 
     model_config = AppFields.model_config | {"extra": "ignore"}
 
+    image: str = Field(
+        description="Empty for an app that runs a command without an image, which Marathon "
+        "allows (the Mesos containerizer runs the command in a plain sandbox)"
+    )
     type: str = Field(description="DOCKER, KUBERNETES or MESOS")
     status: AppStatus = "unknown"
     instances: AppInstances = Field(default_factory=AppInstances)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -49,8 +50,7 @@ def round_up_pct(value: float) -> float:
     rounded away first, so only real fractions of a hundredth round up."""
     if value <= 0:
         return 0.0
-    exact = Decimal(repr(value)).quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
-    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_UP))
+    return math.ceil(round(value * 100, 7)) / 100
 
 
 def pct(part: float, whole: float) -> float:
@@ -69,12 +69,19 @@ class Resources(AsgardModel):
     gpus: float = 0.0
 
     def __add__(self, other: Resources) -> Resources:
-        return Resources(
-            cpus=self.cpus + other.cpus,
-            mem=self.mem + other.mem,
-            disk=self.disk + other.disk,
-            gpus=self.gpus + other.gpus,
-        )
+        return Resources.total((self, other))
+
+    @classmethod
+    def total(cls, many: Iterable[Resources]) -> Resources:
+        """The sum, in plain floats and one model at the end: summing 5,000 agents with
+        ``+`` validated 5,000 intermediate models and was most of an ``/agents`` request."""
+        cpus = mem = disk = gpus = 0.0
+        for one in many:
+            cpus += one.cpus
+            mem += one.mem
+            disk += one.disk
+            gpus += one.gpus
+        return cls.model_construct(cpus=cpus, mem=mem, disk=disk, gpus=gpus)
 
 
 class UsageStats(AsgardModel):

@@ -19,6 +19,13 @@ class ClusterStatus(AsgardModel):
     version: str | None = None
     latency_ms: float | None = None
     error: str | None = None
+    cache: Literal["current", "behind", "off"] = Field(
+        "off",
+        description="current: lists come from memory, kept current by the cluster's change "
+        "feed; behind: the feed is down or a re-read failed, so lists are read live until it "
+        "recovers; off: this server keeps no cache of the cluster (cache = false, or a "
+        "one-off command)",
+    )
 
 
 class ClusterErrorInfo(AsgardModel):

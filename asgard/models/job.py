@@ -58,6 +58,9 @@ class JobStatus(AsgardModel):
 class Job(JobFields):
     model_config = JobFields.model_config | {"extra": "ignore"}
 
+    image: str = Field(
+        description="Empty for a job that runs a command without an image (Chronos allows it)"
+    )
     id: str
     status: JobStatus
     created_at: datetime | None = None

@@ -25,4 +25,7 @@ class ScheduledJobSpec(JobFields):
 class ScheduledJob(ScheduledJobSpec):
     model_config = ScheduledJobSpec.model_config | {"extra": "ignore"}
 
+    image: str = Field(
+        description="Empty for a job that runs a command without an image (Chronos allows it)"
+    )
     id: str

@@ -36,9 +36,9 @@ class AgentsService:
     ) -> AgentsPage:
         account = principal.require(Role.VIEWER)
         listing = await self.orchestrator.list_agents(account, clusters)
-        found = [a for a in listing.items if matches(a, attrs)]
-        used = sum((a.used_resources for a in found), Resources())
-        total = sum((a.resources for a in found), Resources())
+        found = [a for a in listing.items if matches(a, attrs)] if attrs else listing.items
+        used = Resources.total(a.used_resources for a in found)
+        total = Resources.total(a.resources for a in found)
         return AgentsPage(
             page=paginate(found, lambda a: (a.cluster, a.id), limit, cursor),
             stats=UsageStats.of(used, total),

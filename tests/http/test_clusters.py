@@ -10,6 +10,7 @@ import pytest
 
 from asgard.backends.docker.plugin import DockerClusterConfig, plugin
 from asgard.backends.fleet import Fleet
+from asgard.events import EventHub
 from asgard.models import Role
 from tests.conftest import StartAsgard, backend_context, docker_cluster
 from tests.support.asgard import AsgardUnderTest, Caller
@@ -121,7 +122,9 @@ async def test_one_cluster_down_still_answers_with_the_others(start_asgard: Star
             await static_cluster("gamma", AGENTS, down=True),
         ]
     )
-    caller = await member(await start_asgard(fleet))
+    hub = EventHub()
+    fleet.enable_caches(hub)
+    caller = await member(await start_asgard(fleet, hub=hub))
     body = await caller.json("GET", "/agents")
     assert [(a["cluster"], a["id"]) for a in body["agents"]] == [
         ("alpha", "a1"),
@@ -141,6 +144,14 @@ async def test_one_cluster_down_still_answers_with_the_others(start_asgard: Star
     assert clusters[0]["version"] == "static-1"
     assert clusters[0]["latency_ms"] >= 0
     assert clusters[2]["error"] == "cluster gamma is down"
+    for _ in range(100):  # the feeds connect in the background
+        if [c["cache"] for c in clusters] == ["current", "current", "behind"]:
+            break
+        await asyncio.sleep(0.05)
+        clusters = (await caller.json("GET", "/clusters"))["clusters"]
+    assert [c["cache"] for c in clusters] == ["current", "current", "behind"], (
+        "a cluster that does not answer is never said to be current"
+    )
 
 
 async def test_every_cluster_down_is_502_naming_them(start_asgard: StartAsgard) -> None:

@@ -363,3 +363,21 @@ async def test_chronos_basic_auth() -> None:
         finally:
             await good.close()
             await bad.close()
+
+
+async def test_apps_and_jobs_without_an_image_are_listed(mesos: MesosCluster) -> None:
+    """Marathon and Chronos both run plain commands in a sandbox, with no image at all."""
+    mesos.marathon.add({"id": "/dev/plain", "cmd": "python -m http.server", "instances": 1})
+    plain = next(a for a in (await mesos.orchestrator.list_apps(DEV)).items if a.id == "plain")
+    assert (plain.image, plain.cmd) == ("", ["python", "-m", "http.server"])
+    mesos.chronos.jobs["dev-bare"] = {
+        "name": "dev-bare",
+        "command": "echo",
+        "arguments": ["hi"],
+        "shell": False,
+        "schedule": "R/2026-12-01T00:00:00Z/PT1H",
+        "cpus": 0.1,
+        "mem": 32,
+    }
+    bare = await mesos.orchestrator.get_scheduled_job(DEV, "mesos", "bare")
+    assert (bare.image, bare.command, bare.args) == ("", ["echo"], ["hi"])

@@ -274,6 +274,19 @@ class FakeMarathon:
         self.hold_deployments = False
         self.received: list[tuple[int, str, str, Any]] = []
         self.user: str | None = None
+        self.events_enabled = True
+        """False: /v2/events answers 404, as a Marathon started without the HTTP event bus."""
+        self.listeners: list[asyncio.Queue[tuple[str, Obj] | None]] = []
+
+    def emit(self, event_type: str, data: Obj) -> None:
+        """What Marathon's event bus sends every /v2/events listener."""
+        event = {"eventType": event_type, "timestamp": "2026-11-24T12:00:00.000Z", **data}
+        for queue in self.listeners:
+            queue.put_nowait((event_type, event))
+
+    def cut_event_streams(self) -> None:
+        for queue in self.listeners:
+            queue.put_nowait(None)
 
     @property
     def urls(self) -> list[str]:
@@ -307,10 +320,18 @@ class FakeMarathon:
                     "version": app["version"],
                 }
             )
+            self.emit(
+                "status_update_event",
+                {"appId": app["id"], "taskId": task_id, "taskStatus": "TASK_RUNNING"},
+            )
 
     def _stop_tasks(self, app: Obj, keep: int) -> None:
         for task in app["tasks"][keep:]:
             self.mesos.unplace(task["id"])
+            self.emit(
+                "status_update_event",
+                {"appId": app["id"], "taskId": task["id"], "taskStatus": "TASK_KILLED"},
+            )
         app["tasks"] = app["tasks"][:keep]
 
     def _deploy(self, app: Obj) -> None:
@@ -325,6 +346,7 @@ class FakeMarathon:
             }
             self.deployments.append(deployment)
         self._counts(app)
+        self.emit("deployment_info", {"plan": {"target": {"apps": [{"id": app["id"]}]}}})
 
     def _counts(self, app: Obj) -> None:
         app["tasksRunning"] = len([t for t in app["tasks"] if t["state"] == "TASK_RUNNING"])
@@ -334,6 +356,8 @@ class FakeMarathon:
         ]
 
     def finish_deployments(self) -> None:
+        for deployment in self.deployments:
+            self.emit("deployment_success", {"id": deployment["id"]})
         self.deployments.clear()
 
     def add(self, definition: Obj) -> Obj:
@@ -438,11 +462,34 @@ class FakeMarathon:
             app = self._app(request)
             self._stop_tasks(app, 0)
             del self.apps[app["id"]]
+            self.emit("app_terminated_event", {"appId": app["id"]})
             return web.json_response({"deploymentId": str(uuid.uuid4()), "version": app["version"]})
 
         @routes.get("/v2/deployments")
         async def deployments(_: web.Request) -> web.Response:
             return web.json_response(self.deployments)
+
+        @routes.get("/v2/events")
+        async def events(request: web.Request) -> web.StreamResponse:
+            if not self.events_enabled:
+                raise web.HTTPNotFound()
+            wanted = set(request.query.getall("event_type", []))
+            queue: asyncio.Queue[tuple[str, Obj] | None] = asyncio.Queue()
+            self.listeners.append(queue)
+            response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            response.headers["X-Marathon-Leader"] = f"http://127.0.0.1:{self.ports[self.leader]}"
+            await response.prepare(request)
+            try:
+                await response.write(b"event: event_stream_attached\ndata: {}\n\n")
+                while (item := await queue.get()) is not None:
+                    event_type, event = item
+                    if not wanted or event_type in wanted:
+                        await response.write(
+                            f"event: {event_type}\ndata: {json.dumps(event)}\n\n".encode()
+                        )
+            finally:
+                self.listeners.remove(queue)
+            return response
 
         app = web.Application(middlewares=[leader_header])
         app.add_routes(routes)
@@ -455,6 +502,7 @@ class FakeMarathon:
                 runner, port = await serve(self._server(number), "127.0.0.1")
                 stack.push_async_callback(runner.cleanup)
                 self.ports.append(port)
+            stack.callback(self.cut_event_streams)  # or cleanup waits for them to end
             yield self
 
 

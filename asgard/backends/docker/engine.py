@@ -49,7 +49,7 @@ class EngineReader:
     async def agents(self, account: Account) -> list[Agent]:
         info, running = await asyncio.gather(self.client.info(), self.client.containers(all=False))
         inspected = await self._inspect_all(c["Id"] for c in running)
-        used = sum((container_allotment(c) for c in inspected), Resources())
+        used = Resources.total(container_allotment(c) for c in inspected)
         apps = {
             (c.get("Labels") or {}).get(L.APP)
             for c in running

@@ -24,13 +24,13 @@ class KubernetesAgentsBackend(AgentsBackend):
         self.workloads = workloads
 
     def _agents(self, account: Account, nodes: list[Json], pods: list[Json]) -> list[Agent]:
-        used: dict[str, Resources] = defaultdict(Resources)
+        requests: dict[str, list[Resources]] = defaultdict(list)
         apps: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for pod in pods:
             node = (pod.get("spec") or {}).get("nodeName")
             if not node:
                 continue
-            used[node] = used[node] + pod_requests(pod)
+            requests[node].append(pod_requests(pod))
             if (pod.get("metadata") or {}).get("namespace") == account.namespace:
                 owner = owning_workload(pod)
                 if owner is not None:
@@ -39,7 +39,7 @@ class KubernetesAgentsBackend(AgentsBackend):
             node_to_agent(
                 n,
                 cluster=self.cluster,
-                used=used[n["metadata"]["name"]],
+                used=Resources.total(requests.get(n["metadata"]["name"], ())),
                 total_apps=len(apps[n["metadata"]["name"]]),
             )
             for n in nodes

@@ -7,10 +7,13 @@ others in turn when it does not answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import structlog
 
 from asgard.backends.mesos.http import JsonHttp, Unanswered
@@ -19,6 +22,18 @@ from asgard.errors import ClusterUnreachable, NotSupported
 log = structlog.get_logger(__name__)
 
 LEADER_HEADER = "X-Marathon-Leader"
+EVENT_TYPES = [
+    "status_update_event",
+    "instance_changed_event",
+    "api_post_event",
+    "app_terminated_event",
+    "deployment_info",
+    "deployment_success",
+    "deployment_failed",
+    "deployment_step_success",
+    "deployment_step_failure",
+]
+"""What changes apps and tasks; the health check and framework message events are left out."""
 APP_EMBEDS = ["apps.tasks", "apps.counts", "apps.deployments", "apps.lastTaskFailure"]
 
 
@@ -99,3 +114,41 @@ class Marathon:
     async def version(self) -> str:
         info = await self.call("GET", "/v2/info", what="info")
         return str((info or {}).get("version", "unknown"))
+
+    @contextlib.asynccontextmanager
+    async def events(self) -> AsyncIterator[aiohttp.StreamReader | None]:
+        """Marathon's ``/v2/events`` (server-sent events) from the first instance that
+        streams it, the leader first. Yields None when no Marathon offers the stream (none
+        configured, or every one answers 404: started without the HTTP event bus), so the
+        caller knows to poll; raises ``Unanswered`` when none could be reached."""
+        if not self.urls:
+            yield None
+            return
+        problems = []
+        for url in self._order():
+            try:
+                async with asyncio.timeout(self.http.timeout_s):
+                    response = await self.http.session().get(
+                        f"{url}/v2/events",
+                        params=[("event_type", t) for t in EVENT_TYPES],
+                        headers={
+                            "Accept": "text/event-stream",
+                            **({"Authorization": self.auth} if self.auth else {}),
+                        },
+                    )
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                problems.append(f"{url}: {exc or type(exc).__name__}")
+                continue
+            if response.status != 200:
+                problems.append(f"{url}: {response.status}")
+                response.release()
+                continue
+            try:
+                yield response.content
+            finally:
+                response.close()
+            return
+        if all(p.endswith(": 404") for p in problems):
+            yield None
+            return
+        raise Unanswered("no Marathon streamed /v2/events: " + "; ".join(problems))

@@ -1,7 +1,7 @@
 """Registers the ``mesos`` cluster kind (entry point ``asgard.backends:mesos``).
 
-Mesos, Marathon and Chronos have no change stream Asgard follows, so the caches
-poll them (``poll_s``)."""
+Caches follow Marathon's ``/v2/events`` for apps and tasks where Marathon offers it,
+and poll the masters and Chronos (``poll_s``), which have no stream (``feed.py``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from asgard.backends.mesos.agents import MesosAgentsBackend
 from asgard.backends.mesos.apps import MesosAppsBackend
 from asgard.backends.mesos.client import MesosClient
 from asgard.backends.mesos.config import MesosClusterConfig
+from asgard.backends.mesos.feed import MesosFeed
 from asgard.backends.mesos.jobs import MesosJobsBackend
 from asgard.backends.mesos.scheduled_jobs import MesosScheduledJobsBackend
 from asgard.backends.registry import BackendContext, BackendPlugin
@@ -35,6 +36,7 @@ class MesosPlugin(BackendPlugin):
             scheduled_jobs=MesosScheduledJobsBackend(client),
             timeout_s=config.timeout_s,
             write_timeout_s=config.write_timeout_s,
+            feed=MesosFeed(client.marathon, config.poll_s),
         )
 
 

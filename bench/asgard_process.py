@@ -1,0 +1,153 @@
+"""Asgard as a user runs it: the ``asgard`` command in its own process, set up through the
+CLI (user, account, API key), with a TOML file listing the clusters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ASGARD = str(Path(sys.executable).with_name("asgard"))
+NAMESPACE = "bench"
+
+
+@dataclass
+class RunningAsgard:
+    url: str
+    key: str
+    pid: int
+    log: Path
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Token {self.key}"}
+
+    def rss_mib(self) -> float:
+        """Resident memory of the server process, as the kernel counts it."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError(f"no VmRSS for process {self.pid}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def clusters_toml(clusters: Sequence[Mapping[str, Any]]) -> str:
+    blocks = []
+    for cluster in clusters:
+        lines = ["[[clusters]]"] + [f"{k} = {toml_value(v)}" for k, v in cluster.items()]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _cli(env: Mapping[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [ASGARD, *args], env=dict(env), capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"asgard {' '.join(args)} failed: {done.stderr.strip()[-2000:]}")
+    return done.stdout.strip()
+
+
+@dataclass
+class _Started:
+    process: subprocess.Popen[bytes]
+    url: str
+    key: str
+    log: Path
+
+
+def _start(folder: Path, clusters: Sequence[Mapping[str, Any]]) -> _Started:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "clusters.toml").write_text(clusters_toml(clusters))
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASGARD_DB_URL": f"sqlite:///{folder / 'asgard.db'}",
+        "ASGARD_CONFIG": str(folder / "clusters.toml"),
+        "ASGARD_DATA_DIR": str(folder / "data"),
+        "ASGARD_PORT": str(port),
+        "ASGARD_LOG_FORMAT": "json",
+    }
+    _cli(env, "db", "upgrade")
+    _cli(env, "users", "create", "--email", "bench@example.com", "--name", "Bench")
+    _cli(env, "accounts", "create", "--name", "bench", "--namespace", NAMESPACE)
+    _cli(
+        env,
+        "accounts",
+        "add-user",
+        "--account",
+        "bench",
+        "--email",
+        "bench@example.com",
+        "--role",
+        "viewer",
+    )
+    key = _cli(env, "tokens", "create", "--email", "bench@example.com").splitlines()[-1]
+    log = folder / "asgard.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [ASGARD, "serve"], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    return _Started(process, f"http://127.0.0.1:{port}", key, log)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.asynccontextmanager
+async def running_asgard(
+    folder: Path, clusters: Sequence[Mapping[str, Any]]
+) -> AsyncIterator[RunningAsgard]:
+    """Asgard on a free loopback port over an SQLite file in ``folder``; its log goes to
+    ``folder/asgard.log``. Stopped (and waited for) on the way out."""
+    started = await asyncio.to_thread(_start, folder, clusters)
+    try:
+        await _wait_for(started.url, started.process)
+        yield RunningAsgard(
+            url=started.url, key=started.key, pid=started.process.pid, log=started.log
+        )
+    finally:
+        await asyncio.to_thread(_stop, started.process)
+
+
+async def _wait_for(url: str, process: subprocess.Popen[bytes], limit_s: float = 60) -> None:
+    deadline = time.monotonic() + limit_s
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"asgard serve exited with {process.returncode}")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"{url}/health") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"asgard did not answer at {url} in {limit_s:g} s")
