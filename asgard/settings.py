@@ -45,6 +45,18 @@ class Settings(BaseSettings):
         description="Asgard's URL as seen from the clusters, for jobs that fetch their input "
         "and send their output over HTTP (Kubernetes, Mesos)",
     )
+    reconcile_s: float = Field(
+        30.0, gt=0, description="How often job records are compared with the clusters"
+    )
+    orphan_grace_s: float = Field(
+        600.0,
+        ge=0,
+        description="How long a job labelled as Asgard's but with no record is only reported "
+        "before it is removed",
+    )
+    job_retention_s: float = Field(
+        7 * 24 * 3600.0, gt=0, description="How long the record of a finished job is kept"
+    )
     bootstrap_admin_email: str = Field(
         "admin@asgard.local", description="E-mail of the admin created on first start"
     )

@@ -259,6 +259,9 @@ async def fleet(options: Options, folder: Path) -> list[str]:
                     concurrency=c,
                 ),
                 await measure(
+                    f"Asgard `/agents` over {len(urls)} clusters", agents, requests=n, concurrency=1
+                ),
+                await measure(
                     f"Asgard `/agents` over {len(urls)} clusters", agents, requests=n, concurrency=c
                 ),
             ]
@@ -270,7 +273,8 @@ async def fleet(options: Options, folder: Path) -> list[str]:
                 HEADER,
                 *[r.row() for r in rows],
                 "",
-                f"`/agents` p99 {rows[1].p99_ms:,.0f} ms against a budget of "
+                f"`/agents` p99 {rows[1].p99_ms:,.0f} ms one request at a time, "
+                f"{rows[2].p99_ms:,.0f} ms with {c} at once, against a budget of "
                 f"{DEAD_TIMEOUT_S * 1000 + 100:,.0f} ms (the dead cluster's timeout + 100 ms).",
                 "",
             ]

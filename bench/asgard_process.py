@@ -79,7 +79,13 @@ class _Started:
     log: Path
 
 
-def _start(folder: Path, clusters: Sequence[Mapping[str, Any]]) -> _Started:
+def _start(
+    folder: Path,
+    clusters: Sequence[Mapping[str, Any]],
+    role: str,
+    key: str | None,
+    settings: Mapping[str, str],
+) -> _Started:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "clusters.toml").write_text(clusters_toml(clusters))
     port = free_port()
@@ -90,24 +96,26 @@ def _start(folder: Path, clusters: Sequence[Mapping[str, Any]]) -> _Started:
         "ASGARD_DATA_DIR": str(folder / "data"),
         "ASGARD_PORT": str(port),
         "ASGARD_LOG_FORMAT": "json",
+        **settings,
     }
-    _cli(env, "db", "upgrade")
-    _cli(env, "users", "create", "--email", "bench@example.com", "--name", "Bench")
-    _cli(env, "accounts", "create", "--name", "bench", "--namespace", NAMESPACE)
-    _cli(
-        env,
-        "accounts",
-        "add-user",
-        "--account",
-        "bench",
-        "--email",
-        "bench@example.com",
-        "--role",
-        "viewer",
-    )
-    key = _cli(env, "tokens", "create", "--email", "bench@example.com").splitlines()[-1]
+    if key is None:  # a first start: the user, the account and a key, as a user makes them
+        _cli(env, "db", "upgrade")
+        _cli(env, "users", "create", "--email", "bench@example.com", "--name", "Bench")
+        _cli(env, "accounts", "create", "--name", "bench", "--namespace", NAMESPACE)
+        _cli(
+            env,
+            "accounts",
+            "add-user",
+            "--account",
+            "bench",
+            "--email",
+            "bench@example.com",
+            "--role",
+            role,
+        )
+        key = _cli(env, "tokens", "create", "--email", "bench@example.com").splitlines()[-1]
     log = folder / "asgard.log"
-    with log.open("w") as output:
+    with log.open("a") as output:
         process = subprocess.Popen(
             [ASGARD, "serve"], env=env, stdout=output, stderr=subprocess.STDOUT
         )
@@ -125,11 +133,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.asynccontextmanager
 async def running_asgard(
-    folder: Path, clusters: Sequence[Mapping[str, Any]]
+    folder: Path,
+    clusters: Sequence[Mapping[str, Any]],
+    *,
+    role: str = "viewer",
+    key: str | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> AsyncIterator[RunningAsgard]:
     """Asgard on a free loopback port over an SQLite file in ``folder``; its log goes to
-    ``folder/asgard.log``. Stopped (and waited for) on the way out."""
-    started = await asyncio.to_thread(_start, folder, clusters)
+    ``folder/asgard.log``. Stopped (and waited for) on the way out. With ``key``, the
+    folder is one Asgard already ran in: it starts again on what it left."""
+    started = await asyncio.to_thread(_start, folder, clusters, role, key, settings or {})
     try:
         await _wait_for(started.url, started.process)
         yield RunningAsgard(

@@ -150,3 +150,14 @@ async def test_a_slow_subscriber_is_cut_off_and_never_slows_the_others() -> None
     with pytest.raises(Overflow):
         async for _ in slow.events():
             pass
+
+
+def test_reconnections_back_off_with_jitter() -> None:
+    from asgard.backends.cache import RECONNECT_MAX_S, RECONNECT_S, reconnect_delay
+
+    first = [reconnect_delay(1) for _ in range(200)]
+    assert all(RECONNECT_S * 0.5 <= d <= RECONNECT_S * 1.5 for d in first)
+    assert len({round(d, 3) for d in first}) > 50, "spread, not all at the same instant"
+    third = [reconnect_delay(3) for _ in range(200)]
+    assert all(RECONNECT_S * 2 <= d <= RECONNECT_S * 6 for d in third), "doubling"
+    assert max(reconnect_delay(50) for _ in range(200)) <= RECONNECT_MAX_S * 1.5

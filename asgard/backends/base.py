@@ -200,6 +200,11 @@ class JobsBackend(_Backend):
         """A zip of what the job wrote under ``/output``; ``NotFound`` until it has finished."""
         self.unsupported("job output")
 
+    async def settle_job(self, account: Account, job_id: str) -> None:
+        """Make sure what follows a job's end has happened (its output collected). The
+        reconciler calls it when it sees a job finished; backends that keep nothing after
+        a job, or collect on their own, need not override it."""
+
 
 class ScheduledJobsBackend(_Backend):
     async def list_scheduled_jobs(self, account: Account) -> list[ScheduledJob]:
@@ -315,6 +320,9 @@ class Orchestrator(ABC):
 
     @abstractmethod
     async def job_output(self, account: Account, cluster: str, job_id: str) -> bytes: ...
+
+    @abstractmethod
+    async def settle_job(self, account: Account, cluster: str, job_id: str) -> None: ...
 
     # scheduled jobs
     @abstractmethod
@@ -588,6 +596,10 @@ class ClusterOrchestrator(Orchestrator):
     async def job_output(self, account: Account, cluster: str, job_id: str) -> bytes:
         self._check(account, cluster)
         return await self.call(lambda: self.jobs.job_output(account, job_id))
+
+    async def settle_job(self, account: Account, cluster: str, job_id: str) -> None:
+        self._check(account, cluster)
+        await self.call(lambda: self.jobs.settle_job(account, job_id))
 
     async def list_scheduled_jobs(
         self, account: Account, clusters: Collection[str] | None = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 COALESCE_S = 0.2
 RECONNECT_S = 2.0
+RECONNECT_MAX_S = 60.0
 REFRESH_CONCURRENCY = 4
 
 KIND_OF: dict[Resource, EventKind] = {
@@ -40,6 +42,13 @@ KIND_OF: dict[Resource, EventKind] = {
     "tasks": "task",
     "jobs": "job",
 }
+
+
+def reconnect_delay(failures: int) -> float:
+    """Backing off, with jitter: feeds broken together (by one overloaded moment, or a
+    network blip) do not all come back in the same instant and break it again."""
+    backoff: float = min(RECONNECT_S * 2.0 ** (failures - 1), RECONNECT_MAX_S)
+    return backoff * random.uniform(0.5, 1.5)
 
 
 class Identified(Protocol):
@@ -202,11 +211,13 @@ class ClusterCache:
     async def _follow_feed(self) -> None:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(cluster=self.cluster)
+        failures = 0
         while True:
             try:
                 async for signal in self.feed.signals():
                     if not self._connected:
                         self._connected = True
+                        failures = 0
                         self.signal(Signal.everything())  # catch up with what was missed
                         await self._refresh()
                         log.info("change feed connected", current=self.current)
@@ -220,7 +231,8 @@ class ClusterCache:
                     error=str(exc) or type(exc).__name__,
                 )
             self._connected = self.current = False
-            await asyncio.sleep(RECONNECT_S)
+            failures += 1
+            await asyncio.sleep(reconnect_delay(failures))
 
     async def _refresh_forever(self) -> None:
         structlog.contextvars.clear_contextvars()
@@ -233,7 +245,8 @@ class ClusterCache:
 
     async def _resync_forever(self) -> None:
         while True:
-            await asyncio.sleep(self.resync_s)
+            # Spread: fifty caches started together must not re-read fifty clusters together.
+            await asyncio.sleep(self.resync_s * random.uniform(0.8, 1.2))
             self._evict()
             self.signal(Signal.everything())
 

@@ -181,6 +181,9 @@ class Fleet(Orchestrator):
     async def job_output(self, account: Account, cluster: str, job_id: str) -> bytes:
         return await self.cluster(account, cluster).job_output(account, cluster, job_id)
 
+    async def settle_job(self, account: Account, cluster: str, job_id: str) -> None:
+        await self.cluster(account, cluster).settle_job(account, cluster, job_id)
+
     async def list_scheduled_jobs(
         self, account: Account, clusters: Collection[str] | None = None
     ) -> Listing[ScheduledJob]:

@@ -138,6 +138,10 @@ class AccountStore:
         row = await self.session.scalar(select(AccountRow).where(AccountRow.name == name))
         return account_model(row) if row else None
 
+    async def every(self) -> list[Account]:
+        rows = await self.session.scalars(select(AccountRow).order_by(AccountRow.id))
+        return [account_model(r) for r in rows]
+
     async def page(
         self, after: int | None, limit: int, *, member: int | None = None
     ) -> tuple[list[Account], int]:

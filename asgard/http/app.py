@@ -28,6 +28,7 @@ from asgard.http.routes import (
 )
 from asgard.http.routing import Operation, bind
 from asgard.http.state import METRICS, SERVICES, Services
+from asgard.reconciler import Reconciler
 from asgard.services.bootstrap import Bootstrapped, bootstrap
 from asgard.settings import Settings
 
@@ -79,6 +80,14 @@ def create_app(
             fleet = await build_fleet(configs, settings.backend_context(), events)
         app[SERVICES] = Services.build(settings, db, fleet, events)
         await fleet.start()
+        reconciler = Reconciler(
+            db,
+            fleet,
+            interval_s=settings.reconcile_s,
+            orphan_grace_s=settings.orphan_grace_s,
+            retention_s=settings.job_retention_s,
+        )
+        await reconciler.start()
         created = await bootstrap(db, app[SERVICES].auth, settings.bootstrap_admin_email)
         if created is not None:
             log.info("created the first administrator", email=created.user.email)
@@ -86,6 +95,7 @@ def create_app(
                 announce(created)
         log.info("asgard started", clusters=fleet.cluster_names())
         yield
+        await reconciler.close()
         if orchestrator is None:
             await fleet.close()
         await db.close()

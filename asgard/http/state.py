@@ -56,7 +56,7 @@ class Services:
             clusters=ClustersService(orchestrator),
             agents=AgentsService(orchestrator),
             apps=AppsService(orchestrator),
-            jobs=JobsService(orchestrator),
+            jobs=JobsService(orchestrator, db),
             scheduled_jobs=ScheduledJobsService(orchestrator),
             job_files=JobFilesService(context.artifacts),
             job_tokens=context.job_tokens,

@@ -19,7 +19,7 @@ from asgard.models.agent import Agent
 from asgard.models.app import App, AppInstances, AppPatch, AppRef, AppSpec, Port, ResourceLimits
 from asgard.models.base import Resources, UsageStats
 from asgard.models.cluster import ClusterErrorInfo, ClusterStatus
-from asgard.models.job import Job, JobSpec, JobStatus
+from asgard.models.job import Job, JobSpec, JobStatus, JobTransition
 from asgard.models.scheduled_job import Schedule, ScheduledJob, ScheduledJobSpec
 from asgard.models.stats import AppStats, StatsWindow
 from asgard.models.task import Task
@@ -44,6 +44,7 @@ __all__ = [
     "Job",
     "JobSpec",
     "JobStatus",
+    "JobTransition",
     "Member",
     "Membership",
     "NewApiKey",

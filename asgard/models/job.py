@@ -55,6 +55,14 @@ class JobStatus(AsgardModel):
         return self.state in FINISHED_JOB_STATES
 
 
+class JobTransition(AsgardModel):
+    """One change of a job's state, as Asgard saw it happen."""
+
+    state: JobState
+    at: datetime
+    reason: str | None = None
+
+
 class Job(JobFields):
     model_config = JobFields.model_config | {"extra": "ignore"}
 
@@ -64,3 +72,7 @@ class Job(JobFields):
     id: str
     status: JobStatus
     created_at: datetime | None = None
+    history: list[JobTransition] = Field(
+        default_factory=list,
+        description="The states the job went through, from Asgard's record of it",
+    )

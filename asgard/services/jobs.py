@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tarfile
 import zipfile
@@ -10,9 +11,12 @@ from collections.abc import Collection
 from asgard.archives import is_tar, tar_to_zip
 from asgard.artifacts import ArtifactStore
 from asgard.backends.base import LogStream, Orchestrator
-from asgard.errors import Forbidden, InvalidValue, NotFound
+from asgard.db.engine import Database
+from asgard.db.job_records import JobRecord, JobRecordStore
+from asgard.errors import AsgardError, Forbidden, InvalidValue, NotFound
 from asgard.job_tokens import JobGrant
-from asgard.models import Job, JobSpec, Role
+from asgard.models import Account, Job, JobSpec, JobStatus, Role
+from asgard.models.base import utc_now
 from asgard.models.job import JobState
 from asgard.services.pagination import ClusterPage, paginate
 from asgard.services.principal import Principal
@@ -33,9 +37,40 @@ def check_zip(data: bytes, field: str) -> None:
             raise InvalidValue(f"holds a path that leaves its folder: {name}", field=field)
 
 
+VANISHED = "the job vanished from cluster {cluster}: removed outside Asgard, or lost by it"
+
+
 class JobsService:
-    def __init__(self, orchestrator: Orchestrator) -> None:
+    """Jobs as the clusters run them, joined with Asgard's records of them.
+
+    The cluster is the truth about what runs; the record is what survives: a job that
+    vanished from its cluster is still answered for (``failed``, saying why), and every
+    job carries the history of its states."""
+
+    def __init__(self, orchestrator: Orchestrator, db: Database) -> None:
         self.orchestrator = orchestrator
+        self.db = db
+
+    async def _observed(self, account: Account, job: Job) -> Job:
+        async with self.db.session() as session, session.begin():
+            record = await JobRecordStore(session).observe(
+                account.id, job.cluster, job.id, job.status, None
+            )
+        return job.model_copy(update={"history": record.history}) if record else job
+
+    async def _vanished(self, account: Account, record: JobRecord) -> Job:
+        """The cluster answered and has no such job: a running record becomes failed."""
+        if record.status.finished:
+            return record.as_job()
+        reason = VANISHED.format(cluster=record.cluster)
+        status = JobStatus(
+            state="failed", failed=1, finished_at=utc_now(), message=reason, exit_code=None
+        )
+        async with self.db.session() as session, session.begin():
+            updated = await JobRecordStore(session).observe(
+                account.id, record.cluster, record.job_id, status, reason
+            )
+        return (updated or record).as_job()
 
     async def list_jobs(
         self,
@@ -48,7 +83,20 @@ class JobsService:
     ) -> ClusterPage[Job]:
         account = principal.require(Role.VIEWER)
         listing = await self.orchestrator.list_jobs(account, clusters)
-        found = [j for j in listing.items if state is None or j.status.state == state]
+        async with self.db.session() as session:
+            records = await JobRecordStore(session).of_account(account.id)
+        recorded = {(r.cluster, r.job_id): r for r in records}
+        answered = {c for c in self.orchestrator.cluster_names() if account.may_use(c)} - {
+            e.cluster for e in listing.errors
+        }
+        jobs: list[Job] = []
+        for job in listing.items:
+            record = recorded.pop((job.cluster, job.id), None)
+            jobs.append(job.model_copy(update={"history": record.history}) if record else job)
+        for record in recorded.values():
+            if record.cluster in answered and (clusters is None or record.cluster in clusters):
+                jobs.append(await self._vanished(account, record))
+        found = [j for j in jobs if state is None or j.status.state == state]
         return ClusterPage(
             page=paginate(found, lambda j: (j.cluster, j.id), limit, cursor),
             errors=listing.errors,
@@ -59,15 +107,40 @@ class JobsService:
         account = principal.require(Role.OPERATOR)
         if input_zip is not None:
             check_zip(input_zip, "input")
-        return await self.orchestrator.create_job(account, spec, input_zip)
+        job = await self.orchestrator.create_job(account, spec, input_zip)
+        try:
+            async with self.db.session() as session, session.begin():
+                record = await JobRecordStore(session).add(account.id, job)
+        except BaseException:
+            # No record, no job: a job nobody remembers would run unaccounted for.
+            with contextlib.suppress(AsgardError):
+                await self.orchestrator.delete_job(account, job.cluster, job.id)
+            raise
+        return job.model_copy(update={"history": record.history})
 
     async def get(self, principal: Principal, cluster: str, job_id: str) -> Job:
         account = principal.require(Role.VIEWER)
-        return await self.orchestrator.get_job(account, cluster, job_id)
+        try:
+            job = await self.orchestrator.get_job(account, cluster, job_id)
+        except NotFound:
+            async with self.db.session() as session:
+                record = await JobRecordStore(session).get(account.id, cluster, job_id)
+            if record is None:
+                raise
+            return await self._vanished(account, record)
+        return await self._observed(account, job)
 
     async def delete(self, principal: Principal, cluster: str, job_id: str) -> None:
         account = principal.require(Role.OPERATOR)
-        await self.orchestrator.delete_job(account, cluster, job_id)
+        try:
+            await self.orchestrator.delete_job(account, cluster, job_id)
+        except NotFound:
+            async with self.db.session() as session, session.begin():
+                if not await JobRecordStore(session).remove(account.id, cluster, job_id):
+                    raise
+            return
+        async with self.db.session() as session, session.begin():
+            await JobRecordStore(session).remove(account.id, cluster, job_id)
 
     async def logs(
         self, principal: Principal, cluster: str, job_id: str, *, follow: bool

@@ -82,6 +82,11 @@ class DockerJobsBackend(JobsBackend):
 
     # background work
 
+    async def settle_job(self, account: Account, job_id: str) -> None:
+        """Follow the job again if nothing does (a watcher lost with a crash): it stops
+        the job at its timeout and keeps its output."""
+        self._watch(account.namespace, job_id)
+
     async def start(self) -> None:
         """Resume watching the jobs that were running before Asgard (re)started."""
         if self._started:

@@ -1,0 +1,208 @@
+"""The reconciler: job records against what the clusters run, every ``reconcile_s``.
+
+Only the process holding the ``reconciler`` lease acts, so several Asgard
+processes sharing a database never reconcile at once. The decision table (also
+in docs/jobs.rst):
+
+================================  =======================  ==================================
+record                            cluster                  action
+================================  =======================  ==================================
+pending or running                the job, any state       the record follows it; a move to
+                                                           a finished state asks the backend
+                                                           to settle it (collect ``/output``)
+pending or running                no such job              record ``failed``: vanished
+finished                          no such job              kept until ``job_retention_s``
+                                                           after it finished, then removed
+finished, past retention          the job                 job deleted, then the record
+none                              a job labelled Asgard's  reported; deleted once seen for
+                                                           ``orphan_grace_s``
+any                               did not answer           nothing: no news is not bad news
+================================  =======================  ==================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+
+from asgard.backends.base import Orchestrator
+from asgard.db.engine import Database
+from asgard.db.job_records import JobRecordStore, LeaseStore
+from asgard.db.stores import AccountStore
+from asgard.errors import AsgardError, NotFound
+from asgard.models import Account, JobStatus
+from asgard.models.base import utc_now
+from asgard.services.jobs import VANISHED
+
+log = structlog.get_logger(__name__)
+
+LEASE = "reconciler"
+
+
+@dataclass
+class Round:
+    """What one pass did, for logs and tests."""
+
+    followed: int = 0
+    settled: list[str] = field(default_factory=list)
+    vanished: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+    removed_orphans: list[str] = field(default_factory=list)
+    skipped_clusters: set[str] = field(default_factory=set)
+
+
+class Reconciler:
+    def __init__(
+        self,
+        db: Database,
+        orchestrator: Orchestrator,
+        *,
+        interval_s: float,
+        orphan_grace_s: float,
+        retention_s: float,
+        holder: str | None = None,
+        lease: str = LEASE,
+    ) -> None:
+        self.db = db
+        self.orchestrator = orchestrator
+        self.interval_s = interval_s
+        self.orphan_grace = timedelta(seconds=orphan_grace_s)
+        self.retention = timedelta(seconds=retention_s)
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.lease = lease
+        self.orphans_seen: dict[tuple[str, str, str], float] = {}
+        """(namespace, cluster, job id) -> when first seen without a record (monotonic)."""
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._forever(), name="reconciler")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._task = None
+        with contextlib.suppress(Exception):
+            async with self.db.session() as session, session.begin():
+                await LeaseStore(session).release(self.lease, self.holder)
+
+    async def _forever(self) -> None:
+        structlog.contextvars.clear_contextvars()
+        while True:
+            try:
+                if await self.lead():
+                    await self.once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bad pass must not end reconciliation for good
+                log.warning("reconciliation failed", error=str(exc) or type(exc).__name__)
+            await asyncio.sleep(self.interval_s)
+
+    async def lead(self) -> bool:
+        """Take or keep the lease; it outlives two missed passes, then another may act."""
+        async with self.db.session() as session, session.begin():
+            return await LeaseStore(session).acquire(
+                self.lease, self.holder, timedelta(seconds=self.interval_s * 3 + 5)
+            )
+
+    async def _accounts(self) -> list[Account]:
+        """Every account: orphans are found in namespaces with no record at all, too."""
+        async with self.db.session() as session:
+            return await AccountStore(session).every()
+
+    async def once(self) -> Round:
+        done = Round()
+        for account in await self._accounts():
+            await self._account(account, done)
+        if done.vanished or done.removed_orphans or done.expired or done.orphans:
+            log.info(
+                "reconciled",
+                followed=done.followed,
+                vanished=done.vanished,
+                expired=done.expired,
+                orphans=done.orphans,
+                removed_orphans=done.removed_orphans,
+            )
+        return done
+
+    async def _account(self, account: Account, done: Round) -> None:
+        listing = await self.orchestrator.list_jobs(account)
+        failed = {e.cluster for e in listing.errors}
+        done.skipped_clusters |= failed
+        running = {(j.cluster, j.id): j for j in listing.items}
+        async with self.db.session() as session:
+            records = await JobRecordStore(session).of_account(account.id)
+        now = utc_now()
+        for record in records:
+            key = (record.cluster, record.job_id)
+            if record.cluster in failed or not account.may_use(record.cluster):
+                continue
+            job = running.pop(key, None)
+            if job is None:
+                if not record.status.finished:
+                    reason = VANISHED.format(cluster=record.cluster)
+                    status = JobStatus(state="failed", failed=1, finished_at=now, message=reason)
+                    await self._observe(account, record.cluster, record.job_id, status, reason)
+                    done.vanished.append(record.job_id)
+                elif record.finished_at and now - record.finished_at > self.retention:
+                    await self._forget(account, record.cluster, record.job_id)
+                    done.expired.append(record.job_id)
+                continue
+            done.followed += 1
+            if record.status.finished:
+                if record.finished_at and now - record.finished_at > self.retention:
+                    with contextlib.suppress(NotFound):
+                        await self.orchestrator.delete_job(account, record.cluster, record.job_id)
+                    await self._forget(account, record.cluster, record.job_id)
+                    done.expired.append(record.job_id)
+                continue
+            await self._observe(account, record.cluster, record.job_id, job.status, None)
+            if job.status.finished:
+                with contextlib.suppress(AsgardError):
+                    await self.orchestrator.settle_job(account, record.cluster, record.job_id)
+                done.settled.append(record.job_id)
+        await self._orphans(account, list(running), done)
+
+    async def _orphans(self, account: Account, keys: list[tuple[str, str]], done: Round) -> None:
+        seen_now = {(account.namespace, cluster, job_id) for cluster, job_id in keys}
+        for key in list(self.orphans_seen):
+            if key[0] == account.namespace and key not in seen_now:
+                del self.orphans_seen[key]  # gone, or recorded after all
+        for namespace, cluster, job_id in sorted(seen_now):
+            first = self.orphans_seen.setdefault((namespace, cluster, job_id), time.monotonic())
+            if time.monotonic() - first < self.orphan_grace.total_seconds():
+                done.orphans.append(job_id)
+                continue
+            async with self.db.session() as session:
+                if await JobRecordStore(session).get(account.id, cluster, job_id) is not None:
+                    continue  # created through Asgard while this pass was looking
+            log.warning(
+                "removing a job Asgard has no record of",
+                cluster=cluster,
+                namespace=namespace,
+                job=job_id,
+            )
+            with contextlib.suppress(NotFound):
+                await self.orchestrator.delete_job(account, cluster, job_id)
+            del self.orphans_seen[(namespace, cluster, job_id)]
+            done.removed_orphans.append(job_id)
+
+    async def _observe(
+        self, account: Account, cluster: str, job_id: str, status: JobStatus, reason: str | None
+    ) -> None:
+        async with self.db.session() as session, session.begin():
+            await JobRecordStore(session).observe(account.id, cluster, job_id, status, reason)
+
+    async def _forget(self, account: Account, cluster: str, job_id: str) -> None:
+        async with self.db.session() as session, session.begin():
+            await JobRecordStore(session).remove(account.id, cluster, job_id)
