@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     job_retention_s: float = Field(
         7 * 24 * 3600.0, gt=0, description="How long the record of a finished job is kept"
     )
+    scheduler_tick_s: float = Field(
+        1.0, gt=0, description="How often Asgard's scheduler looks for runs that are due"
+    )
+    starting_deadline_s: float = Field(
+        300.0,
+        ge=0,
+        description="A scheduled run missed by more than this (Asgard was down) is skipped",
+    )
     bootstrap_admin_email: str = Field(
         "admin@asgard.local", description="E-mail of the admin created on first start"
     )

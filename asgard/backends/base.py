@@ -207,6 +207,9 @@ class JobsBackend(_Backend):
 
 
 class ScheduledJobsBackend(_Backend):
+    """Scheduled jobs; this base is what a kind with no scheduler of its own has, and
+    Asgard then offers its own (``asgard.scheduling``) in its place."""
+
     async def list_scheduled_jobs(self, account: Account) -> list[ScheduledJob]:
         self.unsupported("scheduled jobs")
 
@@ -245,6 +248,10 @@ class Orchestrator(ABC):
 
     def enable_caches(self, hub: EventHub) -> None:
         """Answer lists from caches fed by the clusters' change feeds, and tell ``hub``."""
+        return None
+
+    def schedule_with(self, make: Callable[[str, str], ScheduledJobsBackend]) -> None:
+        """Clusters whose kind has no scheduler get ``make(name, kind)``'s scheduled jobs."""
         return None
 
     @abstractmethod
@@ -389,6 +396,10 @@ class ClusterOrchestrator(Orchestrator):
 
     def cluster_names(self) -> list[str]:
         return [self.name]
+
+    def schedule_with(self, make: Callable[[str, str], ScheduledJobsBackend]) -> None:
+        if type(self.scheduled_jobs) is ScheduledJobsBackend:
+            self.scheduled_jobs = make(self.name, self.kind)
 
     def enable_caches(self, hub: EventHub) -> None:
         self.cache = ClusterCache(

@@ -13,7 +13,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import TypeVar
 
-from asgard.backends.base import ClusterOrchestrator, Listing, LogStream, Orchestrator
+from asgard.backends.base import (
+    ClusterOrchestrator,
+    Listing,
+    LogStream,
+    Orchestrator,
+    ScheduledJobsBackend,
+)
 from asgard.errors import AllClustersFailed, ClusterError, NotFound, NotSupported
 from asgard.events import EventHub
 from asgard.models import (
@@ -104,6 +110,10 @@ class Fleet(Orchestrator):
     def enable_caches(self, hub: EventHub) -> None:
         for cluster in self.clusters.values():
             cluster.enable_caches(hub)
+
+    def schedule_with(self, make: Callable[[str, str], ScheduledJobsBackend]) -> None:
+        for cluster in self.clusters.values():
+            cluster.schedule_with(make)
 
     async def start(self) -> None:
         await asyncio.gather(*(c.start() for c in self.clusters.values()))

@@ -105,7 +105,9 @@ class UserStore:
     async def create(self, data: UserCreate) -> User:
         row = UserRow(name=data.name, email=data.email, is_admin=data.is_admin)
         self.session.add(row)
-        await _flush(self.session, f"a user with e-mail {data.email} already exists", "email")
+        await flush_or_conflict(
+            self.session, f"a user with e-mail {data.email} already exists", "email"
+        )
         return user_model(row)
 
     async def update(self, user_id: int, patch: UserPatch) -> User:
@@ -113,7 +115,9 @@ class UserStore:
         for name, value in patch.model_dump(exclude_unset=True).items():
             if value is not None:
                 setattr(row, name, value)
-        await _flush(self.session, f"a user with e-mail {patch.email} already exists", "email")
+        await flush_or_conflict(
+            self.session, f"a user with e-mail {patch.email} already exists", "email"
+        )
         return user_model(row)
 
     async def delete(self, user_id: int) -> None:
@@ -159,7 +163,7 @@ class AccountStore:
             name=data.name, namespace=data.namespace, owner=data.owner, clusters=data.clusters
         )
         self.session.add(row)
-        await _flush(
+        await flush_or_conflict(
             self.session, f"an account named {data.name} or with namespace {data.namespace} exists"
         )
         return account_model(row)
@@ -168,7 +172,9 @@ class AccountStore:
         row = await self._row(account_id)
         for name, value in patch.model_dump(exclude_unset=True).items():
             setattr(row, name, value)
-        await _flush(self.session, f"an account named {patch.name} already exists", "name")
+        await flush_or_conflict(
+            self.session, f"an account named {patch.name} already exists", "name"
+        )
         return account_model(row)
 
     async def delete(self, account_id: int) -> None:
@@ -265,7 +271,7 @@ class ApiKeyStore:
             raise NotFound(f"token {key_id} not found")
 
 
-async def _flush(session: AsyncSession, conflict: str, field: str | None = None) -> None:
+async def flush_or_conflict(session: AsyncSession, conflict: str, field: str | None = None) -> None:
     """Flush, turning a broken unique constraint into a ``Conflict`` the client can read."""
     try:
         await session.flush()

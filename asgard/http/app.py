@@ -29,6 +29,8 @@ from asgard.http.routes import (
 from asgard.http.routing import Operation, bind
 from asgard.http.state import METRICS, SERVICES, Services
 from asgard.reconciler import Reconciler
+from asgard.scheduling.backend import AsgardScheduledJobsBackend
+from asgard.scheduling.scheduler import Scheduler
 from asgard.services.bootstrap import Bootstrapped, bootstrap
 from asgard.settings import Settings
 
@@ -78,8 +80,16 @@ def create_app(
         if fleet is None:
             configs = await cluster_configs(settings)
             fleet = await build_fleet(configs, settings.backend_context(), events)
+        fleet.schedule_with(lambda name, kind: AsgardScheduledJobsBackend(name, kind, db))
         app[SERVICES] = Services.build(settings, db, fleet, events)
         await fleet.start()
+        scheduler = Scheduler(
+            db,
+            fleet,
+            tick_s=settings.scheduler_tick_s,
+            starting_deadline_s=settings.starting_deadline_s,
+        )
+        await scheduler.start()
         reconciler = Reconciler(
             db,
             fleet,
@@ -96,6 +106,7 @@ def create_app(
         log.info("asgard started", clusters=fleet.cluster_names())
         yield
         await reconciler.close()
+        await scheduler.close()
         if orchestrator is None:
             await fleet.close()
         await db.close()

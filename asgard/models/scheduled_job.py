@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import Field
 
 from asgard.models.base import InputModel
@@ -29,3 +31,8 @@ class ScheduledJob(ScheduledJobSpec):
         description="Empty for a job that runs a command without an image (Chronos allows it)"
     )
     id: str
+    next_run_at: datetime | None = Field(
+        None, description="When it runs next, where Asgard schedules it (Docker)"
+    )
+    last_run_at: datetime | None = None
+    last_job_id: str | None = Field(None, description="The one-time job its last run started")

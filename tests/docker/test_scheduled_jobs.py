@@ -1,0 +1,125 @@
+"""Scheduled jobs on Docker, which has no scheduler: Asgard keeps and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from asgard.backends.docker.plugin import DockerClusterConfig, plugin
+from asgard.backends.fleet import Fleet
+from asgard.models import Role, Schedule
+from asgard.scheduling import cron
+from tests.conftest import StartAsgard, backend_context
+from tests.support.asgard import Caller
+from tests.support.dockerd import TEST_IMAGE, DockerDaemon
+
+
+@pytest.fixture
+async def dev(
+    start_asgard: StartAsgard, engine: DockerDaemon, tmp_path: Path
+) -> AsyncIterator[Caller]:
+    config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
+    data_dir = tmp_path / "data"
+    cluster = await plugin.build(config, backend_context(data_dir))
+    asgard = await start_asgard(
+        Fleet([cluster]), data_dir=data_dir, scheduler_tick_s=0.2, reconcile_s=3600
+    )
+    account = await asgard.account("dev")
+    yield await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
+    await cluster.close()
+
+
+def scheduled(name: str, value: str, script: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "cluster": "local",
+        "name": name,
+        "image": TEST_IMAGE,
+        "command": ["sh", "-c", script],
+        "schedule": {"value": value, "tz": "Europe/Paris"},
+        **extra,
+    }
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def test_a_schedule_is_kept_changed_and_removed(dev: Caller) -> None:
+    spec = scheduled("nightly", "0 3 * * *", "echo report", labels={"team": "ops"})
+    before = datetime.now(UTC)
+    created = (await dev.json("POST", "/scheduled-jobs", status=201, json=spec))["scheduled_job"]
+    assert created["id"] == "nightly"
+    assert created["labels"] == {"team": "ops"}
+    expected = cron.next_run(Schedule(value="0 3 * * *", tz="Europe/Paris"), before)
+    assert parse(created["next_run_at"]) == expected
+    assert created["last_run_at"] is None
+
+    listed = (await dev.json("GET", "/scheduled-jobs"))["scheduled_jobs"]
+    assert [j["id"] for j in listed] == ["nightly"]
+    await dev.json("POST", "/scheduled-jobs", status=409, json=spec)
+
+    paused = (
+        await dev.json(
+            "PUT", "/clusters/local/scheduled-jobs/nightly", json={**spec, "enabled": False}
+        )
+    )["scheduled_job"]
+    assert paused["enabled"] is False
+    assert paused["next_run_at"] is None, "a disabled schedule has no next run"
+
+    await dev.json("DELETE", "/clusters/local/scheduled-jobs/nightly", status=204)
+    await dev.json("GET", "/clusters/local/scheduled-jobs/nightly", status=404)
+    await dev.json("DELETE", "/clusters/local/scheduled-jobs/nightly", status=404)
+
+
+async def test_bad_schedules_are_refused_and_leave_nothing(dev: Caller) -> None:
+    bad_cron = await dev.json(
+        "POST", "/scheduled-jobs", status=422, json=scheduled("x", "every day", "true")
+    )
+    assert bad_cron["errors"][0]["field"] == "schedule.value"
+    bad_zone = scheduled("x", "0 3 * * *", "true")
+    bad_zone["schedule"]["tz"] = "Mars/Olympus"
+    refused = await dev.json("POST", "/scheduled-jobs", status=422, json=bad_zone)
+    assert refused["errors"][0]["field"] == "schedule.tz"
+    assert (await dev.json("GET", "/scheduled-jobs"))["scheduled_jobs"] == []
+
+
+async def test_runs_start_on_time_and_never_overlap(dev: Caller) -> None:
+    """Every 3 s, each run taking 4 s: a run due while the last goes on is skipped."""
+    spec = scheduled("tick", "* * * * * */3", "sleep 4", concurrent=False)
+    await dev.json("POST", "/scheduled-jobs", status=201, json=spec)
+    deadline = time.monotonic() + 60
+    while True:
+        jobs = [
+            j
+            for j in (await dev.json("GET", "/jobs"))["jobs"]
+            if j["labels"].get("scheduled-job") == "tick"
+        ]
+        finished = [j for j in jobs if j["status"]["state"] == "succeeded"]
+        if len(finished) >= 2:
+            break
+        assert time.monotonic() < deadline, f"runs so far: {jobs}"
+        await asyncio.sleep(0.5)
+    await dev.json("DELETE", "/clusters/local/scheduled-jobs/tick", status=204)
+
+    for job in jobs:
+        created = parse(job["created_at"])
+        late = created.timestamp() % 3
+        assert late < 2.0, f"{job['id']} started {late:.1f} s after its time"
+    runs = sorted(
+        (parse(j["status"]["started_at"]), parse(j["status"]["finished_at"])) for j in finished
+    )
+    for (_, first_end), (second_start, _) in itertools.pairwise(runs):
+        assert second_start >= first_end, f"runs overlap: {runs}"
+    starts = sorted(parse(j["created_at"]).timestamp() for j in jobs)
+    assert all(b - a >= 5 for a, b in itertools.pairwise(starts)), (
+        f"the run due 3 s after each start was skipped, not queued: {starts}"
+    )
+    stored = (await dev.json("GET", "/jobs"))["jobs"]
+    assert all(j["history"] for j in stored), "scheduled runs are recorded like any job"
