@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         ge=0,
         description="A scheduled run missed by more than this (Asgard was down) is skipped",
     )
+    workflow_tick_s: float = Field(
+        1.0, gt=0, description="How often workflows are looked at to start their next stage"
+    )
     bootstrap_admin_email: str = Field(
         "admin@asgard.local", description="E-mail of the admin created on first start"
     )

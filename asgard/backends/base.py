@@ -23,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Literal, NoReturn, TypeVar
+from typing import ClassVar, Generic, Literal, NoReturn, TypeVar
 
 import aiohttp
 
@@ -200,6 +200,9 @@ class JobsBackend(_Backend):
         """A zip of what the job wrote under ``/output``; ``NotFound`` until it has finished."""
         self.unsupported("job output")
 
+    carries_files: ClassVar[bool] = True
+    """Whether jobs take an input zip and leave their ``/output`` (what workflows need)."""
+
     async def settle_job(self, account: Account, job_id: str) -> None:
         """Make sure what follows a job's end has happened (its output collected). The
         reconciler calls it when it sees a job finished; backends that keep nothing after
@@ -330,6 +333,14 @@ class Orchestrator(ABC):
 
     @abstractmethod
     async def settle_job(self, account: Account, cluster: str, job_id: str) -> None: ...
+
+    @abstractmethod
+    def carries_job_files(self, account: Account, cluster: str) -> bool:
+        """Whether the cluster's jobs take input and leave output (workflows need both)."""
+
+    @abstractmethod
+    def cluster_kind(self, account: Account, cluster: str) -> str:
+        """docker, kubernetes, mesos...; ``NotFound`` for a cluster the account cannot use."""
 
     # scheduled jobs
     @abstractmethod
@@ -607,6 +618,14 @@ class ClusterOrchestrator(Orchestrator):
     async def job_output(self, account: Account, cluster: str, job_id: str) -> bytes:
         self._check(account, cluster)
         return await self.call(lambda: self.jobs.job_output(account, job_id))
+
+    def carries_job_files(self, account: Account, cluster: str) -> bool:
+        self._check(account, cluster)
+        return self.jobs.carries_files
+
+    def cluster_kind(self, account: Account, cluster: str) -> str:
+        self._check(account, cluster)
+        return self.kind
 
     async def settle_job(self, account: Account, cluster: str, job_id: str) -> None:
         self._check(account, cluster)

@@ -191,6 +191,12 @@ class Fleet(Orchestrator):
     async def job_output(self, account: Account, cluster: str, job_id: str) -> bytes:
         return await self.cluster(account, cluster).job_output(account, cluster, job_id)
 
+    def carries_job_files(self, account: Account, cluster: str) -> bool:
+        return self.cluster(account, cluster).carries_job_files(account, cluster)
+
+    def cluster_kind(self, account: Account, cluster: str) -> str:
+        return self.cluster(account, cluster).cluster_kind(account, cluster)
+
     async def settle_job(self, account: Account, cluster: str, job_id: str) -> None:
         await self.cluster(account, cluster).settle_job(account, cluster, job_id)
 

@@ -139,3 +139,24 @@ class ScheduleRow(Base):
     last_job_id: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class WorkflowRow(Base):
+    """A workflow Asgard runs stage after stage; all its progress is here, so a restart
+    picks it up where it was."""
+
+    __tablename__ = "workflows"
+    __table_args__ = (UniqueConstraint("account_id", "cluster", "workflow_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    cluster: Mapped[str] = mapped_column(String(63))
+    workflow_id: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    stages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(String(1000), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

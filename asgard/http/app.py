@@ -25,6 +25,7 @@ from asgard.http.routes import (
     scheduled_jobs,
     system,
     users,
+    workflows,
 )
 from asgard.http.routing import Operation, bind
 from asgard.http.state import METRICS, SERVICES, Services
@@ -33,10 +34,22 @@ from asgard.scheduling.backend import AsgardScheduledJobsBackend
 from asgard.scheduling.scheduler import Scheduler
 from asgard.services.bootstrap import Bootstrapped, bootstrap
 from asgard.settings import Settings
+from asgard.workflows.runner import WorkflowRunner
 
 log = structlog.get_logger(__name__)
 
-ROUTE_MODULES = (system, clusters, agents, apps, jobs, scheduled_jobs, events, users, accounts)
+ROUTE_MODULES = (
+    system,
+    clusters,
+    agents,
+    apps,
+    jobs,
+    workflows,
+    scheduled_jobs,
+    events,
+    users,
+    accounts,
+)
 
 
 def operations() -> list[Operation]:
@@ -81,8 +94,10 @@ def create_app(
             configs = await cluster_configs(settings)
             fleet = await build_fleet(configs, settings.backend_context(), events)
         fleet.schedule_with(lambda name, kind: AsgardScheduledJobsBackend(name, kind, db))
-        app[SERVICES] = Services.build(settings, db, fleet, events)
+        runner = WorkflowRunner(db, fleet, tick_s=settings.workflow_tick_s)
+        app[SERVICES] = Services.build(settings, db, fleet, events, poke=runner.poke)
         await fleet.start()
+        await runner.start()
         scheduler = Scheduler(
             db,
             fleet,
@@ -107,6 +122,7 @@ def create_app(
         yield
         await reconciler.close()
         await scheduler.close()
+        await runner.close()
         if orchestrator is None:
             await fleet.close()
         await db.close()

@@ -24,6 +24,7 @@ from asgard.models import (
     Task,
     UsageStats,
     User,
+    Workflow,
 )
 from asgard.models.job import JobState
 from asgard.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -151,6 +152,19 @@ class ScheduledJobList(BaseModel):
 
 class UserBody(BaseModel):
     user: User
+
+
+class WorkflowBody(BaseModel):
+    workflow: Workflow
+
+
+class WorkflowList(BaseModel):
+    workflows: list[Workflow]
+    errors: list[ClusterErrorInfo] = Field(
+        default_factory=list, description="Always empty: workflows are read from Asgard"
+    )
+    next_cursor: NextCursor
+    total: Total
 
 
 class UserList(BaseModel):

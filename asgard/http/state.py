@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from asgard.services.jobs import JobFilesService, JobsService
 from asgard.services.principal import Principal
 from asgard.services.scheduled_jobs import ScheduledJobsService
 from asgard.services.users import UsersService
+from asgard.services.workflows import WorkflowsService
 from asgard.settings import Settings
 
 
@@ -39,11 +41,18 @@ class Services:
     job_files: JobFilesService
     job_tokens: JobTokens
     events: EventHub
+    workflows: WorkflowsService
 
     @classmethod
     def build(
-        cls, settings: Settings, db: Database, orchestrator: Orchestrator, events: EventHub
+        cls,
+        settings: Settings,
+        db: Database,
+        orchestrator: Orchestrator,
+        events: EventHub,
+        poke: Callable[[], None] | None = None,
     ) -> Services:
+        """``poke`` tells the workflow runner that a workflow was created."""
         auth = Authenticator(db, signing_key=settings.signing_key(), jwt_ttl_s=settings.jwt_ttl_s)
         context = settings.backend_context()
         return cls(
@@ -61,6 +70,7 @@ class Services:
             job_files=JobFilesService(context.artifacts),
             job_tokens=context.job_tokens,
             events=events,
+            workflows=WorkflowsService(orchestrator, db, poke),
         )
 
 

@@ -11,20 +11,30 @@ from asgard.models.job import JobFields, JobState
 
 
 class StageSpec(JobFields):
+    """One stage: a JobSpec whose ``/input`` is the previous stage's ``/output``. Its
+    ``cluster`` is the workflow's and may be left out."""
+
+    cluster: str = ""
     always_run: bool = Field(False, description="Run even after an earlier stage failed")
 
 
 class WorkflowSpec(InputModel):
     cluster: str
     name: DnsLabel
-    stages: list[StageSpec] = Field(min_length=1)
-    timeout_s: float | None = Field(None, gt=0)
+    stages: list[StageSpec] = Field(min_length=1, max_length=50)
+    timeout_s: float | None = Field(
+        None, gt=0, description="For the whole workflow; each stage also has its own"
+    )
 
 
 class WorkflowStage(AsgardModel):
     name: str
-    job_id: str | None = None
+    job_id: str | None = Field(None, description="The one-time job running this stage")
     state: JobState
+    always_run: bool = False
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    message: str | None = Field(None, description="Why it ended as it did, or was skipped")
 
 
 class Workflow(AsgardModel):
@@ -35,3 +45,4 @@ class Workflow(AsgardModel):
     stages: list[WorkflowStage]
     created_at: datetime | None = None
     finished_at: datetime | None = None
+    message: str | None = None

@@ -381,3 +381,17 @@ async def test_apps_and_jobs_without_an_image_are_listed(mesos: MesosCluster) ->
     }
     bare = await mesos.orchestrator.get_scheduled_job(DEV, "mesos", "bare")
     assert (bare.image, bare.command, bare.args) == ("", ["echo"], ["hi"])
+
+
+async def test_workflows_are_not_supported_and_say_so(http: tuple[MesosCluster, Caller]) -> None:
+    _, dev = http
+    spec = {
+        "cluster": "mesos",
+        "name": "flow",
+        "stages": [{"name": "a", "image": "busybox", "command": ["true"]}],
+    }
+    refused = await dev.json("POST", "/workflows", status=501, json=spec)
+    assert refused["errors"][0]["msg"] == (
+        "workflows (their stages hand files to each other) is not supported on mesos clusters"
+    )
+    assert (await dev.json("GET", "/workflows"))["workflows"] == []

@@ -27,6 +27,8 @@ KIND = "mesos"
 
 
 class MesosJobsBackend(JobsBackend):
+    carries_files = False  # Chronos prepares the sandbox: nothing goes in, nothing is kept
+
     def __init__(self, client: MesosClient) -> None:
         super().__init__(client.cluster, KIND)
         self.chronos: Chronos = client.chronos

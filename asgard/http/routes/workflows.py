@@ -1,0 +1,57 @@
+"""Workflows: stages of jobs run in order, each stage's output the next one's input."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from asgard.http.routing import RouteTable, json_response
+from asgard.http.schemas import ClusterListQuery, WorkflowBody, WorkflowList
+from asgard.http.state import principal, services
+from asgard.models import WorkflowSpec
+
+routes = RouteTable("workflows")
+
+ONE = "/clusters/{cluster}/workflows/{workflow_id}"
+
+
+@routes.get(
+    "/workflows",
+    summary="Workflows of the account",
+    query=ClusterListQuery,
+    responses={200: WorkflowList},
+)
+async def list_workflows(request: web.Request, query: ClusterListQuery) -> web.Response:
+    page = await services(request).workflows.list_workflows(
+        principal(request), clusters=query.cluster, limit=query.limit, cursor=query.cursor
+    )
+    return json_response(
+        WorkflowList(workflows=page.items, next_cursor=page.next_cursor, total=page.total)
+    )
+
+
+@routes.post(
+    "/workflows", summary="Run a workflow", body=WorkflowSpec, responses={201: WorkflowBody}
+)
+async def create_workflow(request: web.Request, body: WorkflowSpec) -> web.Response:
+    """Stages run in order; each stage's ``/output`` is the next one's ``/input``. A failed
+    stage stops the workflow, except for stages marked ``always_run``. 501 on clusters
+    whose jobs cannot carry files (Mesos)."""
+    found = await services(request).workflows.create(principal(request), body)
+    return json_response(WorkflowBody(workflow=found), status=201)
+
+
+def _where(request: web.Request) -> tuple[str, str]:
+    return request.match_info["cluster"], request.match_info["workflow_id"]
+
+
+@routes.get(ONE, summary="One workflow, with each stage's state", responses={200: WorkflowBody})
+async def get_workflow(request: web.Request) -> web.Response:
+    """Each stage names its ``job_id``: its logs and output are that job's."""
+    found = await services(request).workflows.get(principal(request), *_where(request))
+    return json_response(WorkflowBody(workflow=found))
+
+
+@routes.delete(ONE, summary="Stop a workflow and remove everything it made", responses={204: None})
+async def delete_workflow(request: web.Request) -> web.Response:
+    await services(request).workflows.delete(principal(request), *_where(request))
+    return web.Response(status=204)

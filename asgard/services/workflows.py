@@ -1,0 +1,89 @@
+"""Workflows of an account: create, read, list, delete. The runner moves them on."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Callable, Collection
+
+from asgard.backends.base import Orchestrator
+from asgard.db.engine import Database
+from asgard.db.job_records import JobRecordStore
+from asgard.errors import InvalidValue, NotFound, NotSupported
+from asgard.models import Role, Workflow, WorkflowSpec
+from asgard.services.pagination import Page, paginate
+from asgard.services.principal import Principal
+from asgard.workflows.store import WorkflowStore
+
+
+def new_workflow_id(name: str) -> str:
+    return f"{name[:50]}-{secrets.token_hex(4)}"
+
+
+class WorkflowsService:
+    def __init__(
+        self, orchestrator: Orchestrator, db: Database, poke: Callable[[], None] | None = None
+    ) -> None:
+        self.orchestrator = orchestrator
+        self.db = db
+        self.poke = poke or (lambda: None)
+
+    async def create(self, principal: Principal, spec: WorkflowSpec) -> Workflow:
+        account = principal.require(Role.OPERATOR)
+        if not self.orchestrator.carries_job_files(account, spec.cluster):
+            raise NotSupported(
+                self.orchestrator.cluster_kind(account, spec.cluster),
+                "workflows (their stages hand files to each other)",
+                cluster=spec.cluster,
+            )
+        names = [s.name for s in spec.stages]
+        if len(set(names)) != len(names):
+            raise InvalidValue("stage names must be unique in a workflow", field="stages")
+        async with self.db.session() as session, session.begin():
+            stored = await WorkflowStore(session).add(account.id, new_workflow_id(spec.name), spec)
+        self.poke()
+        return stored.workflow
+
+    async def get(self, principal: Principal, cluster: str, workflow_id: str) -> Workflow:
+        account = principal.require(Role.VIEWER)
+        async with self.db.session() as session:
+            stored = await WorkflowStore(session).get(account.id, cluster, workflow_id)
+        if stored is None or not account.may_use(cluster):
+            raise NotFound(f"workflow '{workflow_id}' not found", cluster=cluster)
+        return stored.workflow
+
+    async def list_workflows(
+        self,
+        principal: Principal,
+        *,
+        clusters: Collection[str] | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Workflow]:
+        account = principal.require(Role.VIEWER)
+        async with self.db.session() as session:
+            found = await WorkflowStore(session).of_account(account.id)
+        flows = [
+            s.workflow
+            for s in found
+            if account.may_use(s.workflow.cluster)
+            and (clusters is None or s.workflow.cluster in clusters)
+        ]
+        return paginate(flows, lambda w: (w.cluster, w.id), limit, cursor)
+
+    async def delete(self, principal: Principal, cluster: str, workflow_id: str) -> None:
+        """Stops the running stage, removes every stage's job and files, then the workflow."""
+        account = principal.require(Role.OPERATOR)
+        async with self.db.session() as session:
+            stored = await WorkflowStore(session).get(account.id, cluster, workflow_id)
+        if stored is None or not account.may_use(cluster):
+            raise NotFound(f"workflow '{workflow_id}' not found", cluster=cluster)
+        async with self.db.session() as session, session.begin():
+            await WorkflowStore(session).remove(stored.row_id)
+        for stage in stored.workflow.stages:
+            if stage.job_id is None:
+                continue
+            with contextlib.suppress(NotFound):
+                await self.orchestrator.delete_job(account, cluster, stage.job_id)
+            async with self.db.session() as session, session.begin():
+                await JobRecordStore(session).remove(account.id, cluster, stage.job_id)

@@ -1,0 +1,292 @@
+"""Moves workflows on, stage after stage, in one Asgard process at a time.
+
+Every ``tick_s``, the holder of the ``workflows`` lease looks at every workflow
+still going. For each, the first stage not yet ended decides:
+
+* no job yet: its job is started, given as input the ``/output`` of the stage
+  before it (once that output has been collected; a stage that left none gives
+  none). After a failure, a stage is started only if it is ``always_run``; the
+  others are ``cancelled`` with the reason.
+* a job that has not finished: nothing, until it has.
+* a finished job: the stage takes its state, and the next stage is looked at.
+
+When no stage is left, the workflow is ``succeeded`` if every stage succeeded
+and ``failed`` otherwise. Past the workflow's ``timeout_s``, the running stage is
+stopped and nothing more runs. Everything is written to the database after
+each move, so a restart goes on where it was. Stage jobs are recorded like any
+job, so the reconciler follows them too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from datetime import datetime, timedelta
+
+import structlog
+
+from asgard.backends.base import Orchestrator
+from asgard.db.engine import Database
+from asgard.db.job_records import JobRecordStore, LeaseStore
+from asgard.db.stores import AccountStore
+from asgard.errors import AsgardError, ClusterError, NotFound
+from asgard.models import Account, JobSpec, WorkflowStage
+from asgard.models.base import utc_now
+from asgard.models.job import FINISHED_JOB_STATES
+from asgard.workflows.store import StoredWorkflow, WorkflowStore
+
+log = structlog.get_logger(__name__)
+
+LEASE = "workflows"
+WORKFLOW_LABEL = "workflow"
+STAGE_LABEL = "workflow-stage"
+OUTPUT_WAIT_S = 30.0
+"""How long a finished stage's output is waited for before the next stage starts without."""
+
+
+class WorkflowRunner:
+    def __init__(
+        self,
+        db: Database,
+        orchestrator: Orchestrator,
+        *,
+        tick_s: float = 1.0,
+        holder: str | None = None,
+    ) -> None:
+        self.db = db
+        self.orchestrator = orchestrator
+        self.tick_s = tick_s
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def poke(self) -> None:
+        """Something changed (a workflow was created): look now, not at the next tick."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._forever(), name="workflows")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._task = None
+        with contextlib.suppress(Exception):
+            async with self.db.session() as session, session.begin():
+                await LeaseStore(session).release(LEASE, self.holder)
+
+    async def _forever(self) -> None:
+        structlog.contextvars.clear_contextvars()
+        while True:
+            try:
+                async with self.db.session() as session, session.begin():
+                    leading = await LeaseStore(session).acquire(
+                        LEASE, self.holder, timedelta(seconds=max(10.0, self.tick_s * 5))
+                    )
+                if leading:
+                    await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # one bad tick must not stop every workflow
+                log.warning("running workflows failed", error=str(exc) or type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.tick_s):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    async def tick(self) -> None:
+        async with self.db.session() as session:
+            active = await WorkflowStore(session).active()
+            accounts = {a.id: a for a in await AccountStore(session).every()}
+        for stored in active:
+            account = accounts.get(stored.account_id)
+            if account is None:
+                continue
+            try:
+                await self.advance(account, stored)
+            except AsgardError as exc:
+                log.warning(
+                    "a workflow could not move on", workflow=stored.workflow.id, error=exc.msg
+                )
+
+    async def advance(self, account: Account, stored: StoredWorkflow) -> None:
+        flow = stored.workflow
+        now = utc_now()
+        if self._timed_out(stored, now):
+            await self._stop(account, stored, now)
+            await self._save(account, stored)
+            return
+        failed = False
+        for index, stage in enumerate(flow.stages):
+            if stage.state in FINISHED_JOB_STATES:
+                failed = failed or stage.state != "succeeded"
+                continue
+            if failed and not stage.always_run:
+                flow.stages[index] = stage.model_copy(
+                    update={
+                        "state": "cancelled",
+                        "finished_at": now,
+                        "message": "not run: an earlier stage failed",
+                    }
+                )
+                continue
+            if stage.job_id is None:
+                started = await self._start_stage(account, stored, index)
+                if started:
+                    flow.state = "running"
+                await self._save(account, stored)
+                return
+            if not await self._follow_stage(account, stored, index):
+                await self._save(account, stored)
+                return  # still going
+            failed = failed or flow.stages[index].state != "succeeded"
+        flow.state = "failed" if failed else "succeeded"
+        flow.finished_at = now
+        flow.message = (
+            "a stage failed: " + ", ".join(s.name for s in flow.stages if s.state != "succeeded")
+            if failed
+            else f"{len(flow.stages)} stage(s) succeeded"
+        )
+        await self._save(account, stored)
+        log.info("workflow finished", workflow=flow.id, state=flow.state)
+
+    def _timed_out(self, stored: StoredWorkflow, now: datetime) -> bool:
+        limit = stored.spec.timeout_s
+        created = stored.workflow.created_at
+        return limit is not None and created is not None and (now - created).total_seconds() > limit
+
+    async def _stop(self, account: Account, stored: StoredWorkflow, now: datetime) -> None:
+        flow = stored.workflow
+        reason = f"the workflow's timeout of {stored.spec.timeout_s:g} s passed"
+        for index, stage in enumerate(flow.stages):
+            if stage.state in FINISHED_JOB_STATES:
+                continue
+            if stage.job_id is not None:
+                with contextlib.suppress(NotFound):
+                    await self.orchestrator.delete_job(account, flow.cluster, stage.job_id)
+                async with self.db.session() as session, session.begin():
+                    await JobRecordStore(session).remove(account.id, flow.cluster, stage.job_id)
+            flow.stages[index] = stage.model_copy(
+                update={"state": "cancelled", "finished_at": now, "message": reason}
+            )
+        flow.state, flow.finished_at, flow.message = "failed", now, reason
+
+    async def _input_for(
+        self, account: Account, stored: StoredWorkflow, index: int
+    ) -> bytes | None:
+        """The output of the stage before; None when there is none (first stage, or a stage
+        that left nothing). Raises ``_NotYet`` while a just-finished stage's output is being
+        collected."""
+        if index == 0:
+            return None
+        before = stored.workflow.stages[index - 1]
+        if before.job_id is None:
+            return None
+        try:
+            return await self.orchestrator.job_output(
+                account, stored.workflow.cluster, before.job_id
+            )
+        except NotFound:
+            ended = before.finished_at or utc_now()
+            if (utc_now() - ended).total_seconds() < OUTPUT_WAIT_S:
+                with contextlib.suppress(AsgardError):
+                    await self.orchestrator.settle_job(
+                        account, stored.workflow.cluster, before.job_id
+                    )
+                raise _NotYet() from None
+            return None
+
+    async def _start_stage(self, account: Account, stored: StoredWorkflow, index: int) -> bool:
+        flow = stored.workflow
+        stage_spec = stored.spec.stages[index]
+        try:
+            input_zip = await self._input_for(account, stored, index)
+        except _NotYet:
+            return False
+        job_spec = JobSpec.model_validate(
+            {
+                **stage_spec.model_dump(
+                    include=set(JobSpec.model_fields) - {"labels", "cluster"}, exclude_none=True
+                ),
+                "cluster": flow.cluster,
+                "labels": {
+                    **stage_spec.labels,
+                    WORKFLOW_LABEL: flow.id,
+                    STAGE_LABEL: str(index),
+                },
+            }
+        )
+        now = utc_now()
+        try:
+            job = await self.orchestrator.create_job(account, job_spec, input_zip)
+        except ClusterError:
+            raise  # the cluster did not answer: try again at the next tick
+        except AsgardError as exc:
+            flow.stages[index] = flow.stages[index].model_copy(
+                update={
+                    "state": "failed",
+                    "started_at": now,
+                    "finished_at": now,
+                    "message": f"could not start: {exc.msg}",
+                }
+            )
+            return True
+        async with self.db.session() as session, session.begin():
+            await JobRecordStore(session).add(account.id, job)
+        # A job quick enough to have ended already is still "running" here: the next look
+        # copies its end (state, time, reason) like any other's.
+        state = "running" if job.status.finished else job.status.state
+        flow.stages[index] = flow.stages[index].model_copy(
+            update={"job_id": job.id, "state": state, "started_at": now}
+        )
+        log.info("workflow stage started", workflow=flow.id, stage=job_spec.name, job=job.id)
+        return True
+
+    async def _follow_stage(self, account: Account, stored: StoredWorkflow, index: int) -> bool:
+        """True once the stage's job has finished (its state copied to the stage)."""
+        flow = stored.workflow
+        stage: WorkflowStage = flow.stages[index]
+        assert stage.job_id is not None
+        try:
+            job = await self.orchestrator.get_job(account, flow.cluster, stage.job_id)
+        except NotFound:
+            flow.stages[index] = stage.model_copy(
+                update={
+                    "state": "failed",
+                    "finished_at": utc_now(),
+                    "message": "its job vanished from the cluster",
+                }
+            )
+            return True
+        status = job.status
+        if not status.finished:
+            flow.stages[index] = stage.model_copy(update={"state": status.state})
+            return False
+        flow.stages[index] = stage.model_copy(
+            update={
+                "state": status.state,
+                "finished_at": status.finished_at or utc_now(),
+                "message": status.message,
+            }
+        )
+        return True
+
+    async def _save(self, account: Account, stored: StoredWorkflow) -> None:
+        async with self.db.session() as session, session.begin():
+            kept = await WorkflowStore(session).save(stored)
+        if not kept:  # deleted while this tick looked at it: leave nothing running
+            for stage in stored.workflow.stages:
+                if stage.job_id is not None:
+                    with contextlib.suppress(AsgardError):
+                        await self.orchestrator.delete_job(
+                            account, stored.workflow.cluster, stage.job_id
+                        )
+
+
+class _NotYet(Exception):
+    """The previous stage's output is still being collected."""

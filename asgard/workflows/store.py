@@ -1,0 +1,114 @@
+"""Workflows in SQL: the spec, and each stage's progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from asgard.db.tables import WorkflowRow
+from asgard.models import Workflow, WorkflowSpec, WorkflowStage
+from asgard.models.job import FINISHED_JOB_STATES
+
+
+@dataclass
+class StoredWorkflow:
+    row_id: int
+    account_id: int
+    spec: WorkflowSpec
+    workflow: Workflow
+
+    @classmethod
+    def of(cls, row: WorkflowRow) -> StoredWorkflow:
+        return cls(
+            row_id=row.id,
+            account_id=row.account_id,
+            spec=WorkflowSpec.model_validate(row.spec),
+            workflow=Workflow(
+                id=row.workflow_id,
+                cluster=row.cluster,
+                name=str(row.spec["name"]),
+                state=row.state,
+                stages=[WorkflowStage.model_validate(s) for s in row.stages],
+                created_at=row.created_at,
+                finished_at=row.finished_at,
+                message=row.message,
+            ),
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.workflow.state in FINISHED_JOB_STATES
+
+
+class WorkflowStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _row(self, account_id: int, cluster: str, workflow_id: str) -> WorkflowRow | None:
+        return await self.session.scalar(
+            select(WorkflowRow).where(
+                WorkflowRow.account_id == account_id,
+                WorkflowRow.cluster == cluster,
+                WorkflowRow.workflow_id == workflow_id,
+            )
+        )
+
+    async def add(self, account_id: int, workflow_id: str, spec: WorkflowSpec) -> StoredWorkflow:
+        stages = [
+            WorkflowStage(name=s.name, state="pending", always_run=s.always_run).model_dump(
+                mode="json"
+            )
+            for s in spec.stages
+        ]
+        row = WorkflowRow(
+            account_id=account_id,
+            cluster=spec.cluster,
+            workflow_id=workflow_id,
+            spec=spec.model_dump(mode="json"),
+            state="pending",
+            stages=stages,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return StoredWorkflow.of(row)
+
+    async def get(self, account_id: int, cluster: str, workflow_id: str) -> StoredWorkflow | None:
+        row = await self._row(account_id, cluster, workflow_id)
+        return StoredWorkflow.of(row) if row else None
+
+    async def of_account(self, account_id: int) -> list[StoredWorkflow]:
+        rows = await self.session.scalars(
+            select(WorkflowRow)
+            .where(WorkflowRow.account_id == account_id)
+            .order_by(WorkflowRow.cluster, WorkflowRow.workflow_id)
+        )
+        return [StoredWorkflow.of(r) for r in rows]
+
+    async def active(self) -> list[StoredWorkflow]:
+        rows = await self.session.scalars(
+            select(WorkflowRow)
+            .where(WorkflowRow.state.in_(["pending", "running"]))
+            .order_by(WorkflowRow.id)
+        )
+        return [StoredWorkflow.of(r) for r in rows]
+
+    async def save(self, stored: StoredWorkflow) -> bool:
+        """Write the workflow's progress; False when it was deleted meanwhile."""
+        row = await self.session.get(WorkflowRow, stored.row_id)
+        if row is None:
+            return False
+        flow = stored.workflow
+        row.state = flow.state
+        row.stages = [s.model_dump(mode="json") for s in flow.stages]
+        row.message = flow.message
+        row.finished_at = flow.finished_at
+        await self.session.flush()
+        return True
+
+    async def remove(self, row_id: int) -> None:
+        row = await self.session.get(WorkflowRow, row_id)
+        if row is not None:
+            await self.session.delete(row)
+            await self.session.flush()

@@ -1,0 +1,156 @@
+"""Workflows on a real Docker Engine: stages in order, files handed on, failures stop
+the line except for always_run stages, and deleting leaves nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from asgard.backends.docker.plugin import DockerClusterConfig, plugin
+from asgard.backends.fleet import Fleet
+from asgard.models import Role
+from tests.conftest import StartAsgard, backend_context
+from tests.support.asgard import Caller
+from tests.support.dockerd import TEST_IMAGE, DockerDaemon
+
+SETTLE_S = 90
+
+
+@pytest.fixture
+async def dev(
+    start_asgard: StartAsgard, engine: DockerDaemon, tmp_path: Path
+) -> AsyncIterator[Caller]:
+    config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
+    data_dir = tmp_path / "data"
+    cluster = await plugin.build(config, backend_context(data_dir))
+    asgard = await start_asgard(
+        Fleet([cluster]), data_dir=data_dir, workflow_tick_s=0.2, reconcile_s=3600
+    )
+    account = await asgard.account("dev")
+    yield await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
+    await cluster.close()
+
+
+def stage(name: str, script: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "image": TEST_IMAGE, "command": ["sh", "-c", script], **extra}
+
+
+def unzip(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
+
+
+async def finished(dev: Caller, workflow_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        flow = (await dev.json("GET", f"/clusters/local/workflows/{workflow_id}"))["workflow"]
+        if flow["state"] in ("succeeded", "failed", "cancelled"):
+            return dict(flow)
+        assert time.monotonic() < deadline, f"still {flow['state']}: {flow['stages']}"
+        await asyncio.sleep(0.3)
+
+
+async def test_three_stages_hand_their_files_on(dev: Caller) -> None:
+    spec = {
+        "cluster": "local",
+        "name": "report",
+        "stages": [
+            stage("count", "echo 21 > /output/n.txt"),
+            stage("double", "echo $(( $(cat /input/n.txt) * 2 )) > /output/n.txt"),
+            stage("publish", "echo published: $(cat /input/n.txt) > /output/result.txt"),
+        ],
+    }
+    created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
+    assert created["id"].startswith("report-")
+    assert [s["name"] for s in created["stages"]] == ["count", "double", "publish"]
+    assert created["state"] == "pending"
+
+    flow = await finished(dev, created["id"])
+    assert flow["state"] == "succeeded", flow
+    assert [s["state"] for s in flow["stages"]] == ["succeeded"] * 3
+    starts = [s["started_at"] for s in flow["stages"]]
+    ends = [s["finished_at"] for s in flow["stages"]]
+    assert starts[1] >= ends[0], f"one after the other: {flow['stages']}"
+    assert starts[2] >= ends[1], f"one after the other: {flow['stages']}"
+    last = flow["stages"][2]["job_id"]
+    output = await dev.get(f"/clusters/local/jobs/{last}/output")
+    assert unzip(await output.read()) == {"result.txt": b"published: 42\n"}
+    listed = (await dev.json("GET", "/workflows"))["workflows"]
+    assert [(w["id"], w["state"]) for w in listed] == [(created["id"], "succeeded")]
+
+
+async def test_a_failed_stage_stops_all_but_always_run_stages(dev: Caller) -> None:
+    spec = {
+        "cluster": "local",
+        "name": "broken",
+        "stages": [
+            stage("prepare", "echo data > /output/data.txt"),
+            stage("compute", "echo giving up >&2; exit 3"),
+            stage("publish", "cp /input/* /output/"),
+            stage("report", "echo the run ended > /output/report.txt", always_run=True),
+        ],
+    }
+    created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
+    flow = await finished(dev, created["id"])
+    assert flow["state"] == "failed"
+    assert "compute" in flow["message"]
+    states = {s["name"]: s for s in flow["stages"]}
+    assert states["prepare"]["state"] == "succeeded"
+    assert states["compute"]["state"] == "failed"
+    assert "3" in states["compute"]["message"]
+    assert states["publish"]["state"] == "cancelled"
+    assert states["publish"]["job_id"] is None, "a stage after a failure never starts"
+    assert states["report"]["state"] == "succeeded", "always_run runs after a failure"
+    report = await dev.get(f"/clusters/local/jobs/{states['report']['job_id']}/output")
+    assert unzip(await report.read()) == {"report.txt": b"the run ended\n"}
+
+
+async def test_delete_stops_the_running_stage_and_leaves_nothing(
+    dev: Caller, engine: DockerDaemon
+) -> None:
+    spec = {"cluster": "local", "name": "long", "stages": [stage("wait", "sleep 600")]}
+    created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        flow = (await dev.json("GET", f"/clusters/local/workflows/{created['id']}"))["workflow"]
+        if flow["stages"][0]["job_id"]:
+            break
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.2)
+    job_id = flow["stages"][0]["job_id"]
+    await dev.json("DELETE", f"/clusters/local/workflows/{created['id']}", status=204)
+    await dev.json("GET", f"/clusters/local/workflows/{created['id']}", status=404)
+    await dev.json("GET", f"/clusters/local/jobs/{job_id}", status=404)
+    assert engine.cli("ps", "-aq", "--filter", f"label=asgard.job={job_id}").strip() == ""
+    assert (await dev.json("GET", "/workflows"))["workflows"] == []
+
+
+async def test_a_workflow_past_its_timeout_is_stopped(dev: Caller) -> None:
+    spec = {
+        "cluster": "local",
+        "name": "slow",
+        "timeout_s": 2,
+        "stages": [stage("wait", "sleep 600"), stage("after", "true", always_run=True)],
+    }
+    created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
+    flow = await finished(dev, created["id"])
+    assert flow["state"] == "failed"
+    assert "timeout of 2 s" in flow["message"]
+    assert [s["state"] for s in flow["stages"]] == ["cancelled", "cancelled"]
+
+
+async def test_bad_workflows_are_refused(dev: Caller) -> None:
+    twice = {"cluster": "local", "name": "x", "stages": [stage("a", "true"), stage("a", "true")]}
+    refused = await dev.json("POST", "/workflows", status=422, json=twice)
+    assert refused["errors"][0]["field"] == "stages"
+    await dev.json("POST", "/workflows", status=422, json={"cluster": "local", "name": "x"})
+    unknown = {"cluster": "nowhere", "name": "x", "stages": [stage("a", "true")]}
+    await dev.json("POST", "/workflows", status=404, json=unknown)
+    assert (await dev.json("GET", "/workflows"))["workflows"] == []
