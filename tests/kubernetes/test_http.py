@@ -447,3 +447,93 @@ async def test_an_unreachable_or_unauthorized_cluster_is_502_naming_it(
         assert statuses == {"locked": "unreachable", "gone": "unreachable"}
         await locked.close()
         await gone.close()
+
+
+async def play_stage(env: Env, job_id: str, output: dict[str, bytes]) -> bytes:
+    """What the cluster does for one stage's Job: the init container fetches the input, the
+    command runs and ends, the collector sends ``output`` back. Returns the input fetched."""
+    pod = stored(env, "batch/v1/jobs", job_id)["spec"]["template"]["spec"]
+    fetch = (
+        {e["name"]: e for e in pod["initContainers"][0]["env"]} if pod.get("initContainers") else {}
+    )
+    given = b""
+    async with aiohttp.ClientSession() as session:
+        if fetch:
+            secret = fetch["ASGARD_TOKEN"]["valueFrom"]["secretKeyRef"]["name"]
+            token = stored(env, "v1/secrets", secret)["stringData"]["token"]
+            async with session.get(
+                fetch["ASGARD_URL"]["value"], headers={"Authorization": f"Bearer {token}"}
+            ) as response:
+                assert response.status == 200
+                given = await response.read()
+        await env.kube.controllers.end_job("dev", job_id, 0)
+        jobs = env.kube.orchestrator.jobs
+        assert isinstance(jobs, KubernetesJobsBackend)
+        await jobs.collect()
+        collector = stored(env, "batch/v1/jobs", f"{job_id}-collect")
+        variables = {
+            e["name"]: e for e in collector["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
+        secret = variables["ASGARD_TOKEN"]["valueFrom"]["secretKeyRef"]["name"]
+        async with session.post(
+            variables["ASGARD_URL"]["value"],
+            data=tar_of(output),
+            headers={
+                "Authorization": "Bearer "
+                + stored(env, "v1/secrets", secret)["stringData"]["token"],
+                "Content-Type": "application/x-tar",
+            },
+        ) as response:
+            assert response.status == 204
+    return given
+
+
+async def test_a_workflow_hands_each_stage_the_output_of_the_last(env: Env) -> None:
+    def stage(name: str) -> dict[str, Any]:
+        return {"name": name, "image": f"tools/{name}:1"}
+
+    spec = {
+        "cluster": "k8s",
+        "name": "report",
+        "stages": [stage(n) for n in ("count", "double", "publish")],
+    }
+    flow_id = (await env.dev.json("POST", "/workflows", status=201, json=spec))["workflow"]["id"]
+
+    async def stage_job(index: int) -> str:
+        deadline = time.monotonic() + 30
+        while True:
+            flow = (await env.dev.json("GET", f"/clusters/k8s/workflows/{flow_id}"))["workflow"]
+            job_id = flow["stages"][index]["job_id"]
+            if job_id:
+                return str(job_id)
+            assert time.monotonic() < deadline, flow
+            await asyncio.sleep(0.2)
+
+    def unzip(data: bytes) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
+
+    first = await stage_job(0)
+    assert await play_stage(env, first, {"n.txt": b"21\n"}) == b"", "the first stage gets no input"
+    second = await stage_job(1)
+    assert unzip(await play_stage(env, second, {"n.txt": b"42\n"})) == {"n.txt": b"21\n"}
+    third = await stage_job(2)
+    assert unzip(await play_stage(env, third, {"result.txt": b"published 42\n"})) == {
+        "n.txt": b"42\n"
+    }
+    deadline = time.monotonic() + 30
+    while True:
+        flow = (await env.dev.json("GET", f"/clusters/k8s/workflows/{flow_id}"))["workflow"]
+        if flow["state"] != "running":
+            break
+        assert time.monotonic() < deadline, flow
+        await asyncio.sleep(0.2)
+    assert flow["state"] == "succeeded", flow
+    assert [s["state"] for s in flow["stages"]] == ["succeeded"] * 3
+
+    await env.dev.json("DELETE", f"/clusters/k8s/workflows/{flow_id}", status=204)
+    assert not [
+        j
+        for j in items(env.kube.emulator, "batch/v1/jobs", "dev")
+        if not j["metadata"]["name"].endswith("-collect")
+    ], "every stage's Job is gone"
