@@ -309,16 +309,28 @@ async def soak(options: Options, folder: Path) -> list[str]:
             running_asgard(folder / "soak", configs) as asgard,
             aiohttp.ClientSession() as session,
         ):
+            # As in the fleet run: the first reads, then the caches settle. Fifty emulators
+            # share one process here, so a cold start all at once only measures that process.
+            for path in ("/agents?limit=5000", "/apps?limit=5000", "/jobs"):
+                await get(session, asgard, path)
+            await until_current(session, asgard, len(urls) - 1, 300)
             heard = [0]
             listener = asyncio.create_task(listen(session, asgard, heard))
             paths = ["/agents?limit=5000", "/apps?limit=5000", "/clusters", "/jobs"]
             served = 0
+            refused: dict[str, int] = {}
 
             async def reader() -> None:
                 nonlocal served
                 while True:
-                    await get(session, asgard, paths[served % len(paths)])
+                    path = paths[served % len(paths)]
                     served += 1
+                    try:
+                        await get(session, asgard, path)
+                    except (RuntimeError, aiohttp.ClientError) as exc:
+                        refused[path] = refused.get(path, 0) + 1
+                        if refused[path] == 1:
+                            print(f"soak: {path} failed: {exc}", file=sys.stderr)
 
             readers = [asyncio.create_task(reader()) for _ in range(options.concurrency)]
             samples: list[tuple[float, float]] = []
@@ -335,7 +347,8 @@ async def soak(options: Options, folder: Path) -> list[str]:
             warm = next((m for t, m in samples if t >= options.soak_s / 10), samples[0][1])
             end, peak = samples[-1][1], max(m for _, m in samples)
             out += [
-                f"{served:,} reads, {heard[0]:,} events heard. Asgard's resident memory "
+                f"{served:,} reads ({sum(refused.values())} failed), {heard[0]:,} events "
+                "heard. Asgard's resident memory "
                 f"(MiB) every {options.sample_every_s:g} s:",
                 "",
                 "```",

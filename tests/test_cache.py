@@ -161,3 +161,14 @@ def test_reconnections_back_off_with_jitter() -> None:
     third = [reconnect_delay(3) for _ in range(200)]
     assert all(RECONNECT_S * 2 <= d <= RECONNECT_S * 6 for d in third), "doubling"
     assert max(reconnect_delay(50) for _ in range(200)) <= RECONNECT_MAX_S * 1.5
+
+
+async def test_a_failed_load_for_a_listener_is_not_served_as_empty(
+    cached: tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub],
+) -> None:
+    cluster, _feed, backend, hub = cached
+    backend.config.down = True
+    async with hub.subscribe(TEAM_B):  # loads what team b may see: the cluster is down
+        backend.config.down = False
+        listing = await cluster.list_agents(TEAM_B)
+    assert [a.id for a in listing.items] == ["b1"], "read again, not an empty cached list"

@@ -308,7 +308,14 @@ class ClusterCache:
         try:
             async with asyncio.timeout(self.timeout_s):
                 items = await self.loaders[scope.resource](scope.account())
-        except (AsgardError, TimeoutError, OSError):
+        except NotSupported:
             items = []
+        except (AsgardError, TimeoutError, OSError) as exc:
+            # No entry rather than an empty one: an empty entry would be served as "nothing
+            # there". The next read loads the scope, live.
+            log.warning(
+                "cache load failed", resource=scope.resource, error=getattr(exc, "msg", str(exc))
+            )
+            return
         if scope not in self.entries:
             self.entries[scope] = Entry(items={i.id: i for i in items}, as_of=utc_now())
