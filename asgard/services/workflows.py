@@ -52,6 +52,18 @@ class WorkflowsService:
             raise NotFound(f"workflow '{workflow_id}' not found", cluster=cluster)
         return stored.workflow
 
+    async def stage_job(
+        self, principal: Principal, cluster: str, workflow_id: str, stage: str
+    ) -> str:
+        """The job id of a stage that has started."""
+        flow = await self.get(principal, cluster, workflow_id)
+        found = next((s for s in flow.stages if s.name == stage), None)
+        if found is None:
+            raise NotFound(f"workflow '{workflow_id}' has no stage '{stage}'", cluster=cluster)
+        if found.job_id is None:
+            raise NotFound(f"stage '{stage}' has not started ({found.state})", cluster=cluster)
+        return found.job_id
+
     async def list_workflows(
         self,
         principal: Principal,

@@ -108,6 +108,14 @@ async def test_a_failed_stage_stops_all_but_always_run_stages(dev: Caller) -> No
     assert states["publish"]["state"] == "cancelled"
     assert states["publish"]["job_id"] is None, "a stage after a failure never starts"
     assert states["report"]["state"] == "succeeded", "always_run runs after a failure"
+    logs = await dev.get(f"/clusters/local/workflows/{created['id']}/stages/compute/logs")
+    assert (logs.status, await logs.text()) == (200, "giving up\n")
+    await dev.json(
+        "GET", f"/clusters/local/workflows/{created['id']}/stages/publish/logs", status=404
+    )
+    await dev.json(
+        "GET", f"/clusters/local/workflows/{created['id']}/stages/nowhere/logs", status=404
+    )
     report = await dev.get(f"/clusters/local/jobs/{states['report']['job_id']}/output")
     assert unzip(await report.read()) == {"report.txt": b"the run ended\n"}
 

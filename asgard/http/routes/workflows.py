@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from asgard.http.routing import RouteTable, json_response
-from asgard.http.schemas import ClusterListQuery, WorkflowBody, WorkflowList
+from asgard.http.schemas import ClusterListQuery, JobLogsQuery, WorkflowBody, WorkflowList
 from asgard.http.state import principal, services
+from asgard.http.streaming import collect, pump
 from asgard.models import WorkflowSpec
 
 routes = RouteTable("workflows")
@@ -49,6 +50,26 @@ async def get_workflow(request: web.Request) -> web.Response:
     """Each stage names its ``job_id``: its logs and output are that job's."""
     found = await services(request).workflows.get(principal(request), *_where(request))
     return json_response(WorkflowBody(workflow=found))
+
+
+@routes.get(
+    f"{ONE}/stages/{{stage}}/logs",
+    summary="One stage's output stream",
+    query=JobLogsQuery,
+    responses={200: "text"},
+)
+async def stage_logs(request: web.Request, query: JobLogsQuery) -> web.StreamResponse:
+    """The logs of the stage's job; 404 for a stage that has not started (or never will)."""
+    cluster, workflow_id = _where(request)
+    job_id = await services(request).workflows.stage_job(
+        principal(request), cluster, workflow_id, request.match_info["stage"]
+    )
+    stream = await services(request).jobs.logs(
+        principal(request), cluster, job_id, follow=query.follow
+    )
+    if query.follow:
+        return await pump(request, stream, "text/plain; charset=utf-8")
+    return web.Response(body=await collect(stream), content_type="text/plain", charset="utf-8")
 
 
 @routes.delete(ONE, summary="Stop a workflow and remove everything it made", responses={204: None})
