@@ -65,7 +65,10 @@ async def test_finished_jobs_go_after_their_retention(
     data_dir = tmp_path / "data"
     config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=2)
     cluster = await plugin.build(config, backend_context(data_dir))
-    asgard = await start_asgard(Fleet([cluster]), data_dir=data_dir)
+    # The engine's retention removes the container and files; Asgard's removes the record.
+    asgard = await start_asgard(
+        Fleet([cluster]), data_dir=data_dir, job_retention_s=2, reconcile_s=0.5
+    )
     account = await asgard.account("dev")
     caller = await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
     created = await caller.json(
