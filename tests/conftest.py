@@ -115,9 +115,13 @@ def sqlite_url(tmp_path: Path) -> str:
 TEST_SECRET_KEY = "test-secret-key-of-a-decent-length"
 
 
+_SCRATCH = tempfile.TemporaryDirectory(prefix="asgard-test-data-")
+"""Where backends built without a data folder keep their artifacts; gone when the run ends."""
+
+
 def backend_context(data_dir: Path | None = None, public_url: str | None = None) -> BackendContext:
     """What backends built by tests get; the key matches the one Asgard under test uses."""
-    data = data_dir or Path(tempfile.mkdtemp(prefix="asgard-data-"))
+    data = data_dir or Path(tempfile.mkdtemp(prefix="data-", dir=_SCRATCH.name))
     return BackendContext.local(data, TEST_SECRET_KEY, public_url)
 
 

@@ -158,15 +158,86 @@ def _unmount_under(root: Path) -> None:
         subprocess.run(["umount", "-l", point], capture_output=True, check=False)
 
 
+ROOT_PREFIX = "asgd-"
+"""Every test daemon's root is ``/tmp/asgd-<name>-<random>``, so a later run can find leftovers."""
+
+
+def _pid_alive(pid_file: Path) -> bool:
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return Path(f"/proc/{pid}/exe").resolve().name == "dockerd"
+
+
+def reap_stale_daemons() -> None:
+    """Undo what a killed test run left: a dead daemon's network namespaces and bridge.
+
+    A Swarm daemon killed before it could clean up leaves its overlay namespaces
+    bind-mounted, and with them a VXLAN socket; the next Swarm's ingress then fails
+    with "error creating vxlan interface: file exists" and no service task starts.
+    """
+    reaped_swarm = False
+    for root in Path("/tmp").glob(f"{ROOT_PREFIX}*"):
+        if not root.is_dir() or _pid_alive(root / "pid"):
+            continue
+        _kill_processes_of(root)
+        _unmount_under(root)
+        bridge = root / "bridge"
+        if bridge.is_file():
+            subprocess.run(["ip", "link", "del", bridge.read_text().strip()], capture_output=True)
+        reaped_swarm |= root.name.startswith(f"{ROOT_PREFIX}s")
+        shutil.rmtree(root, ignore_errors=True)
+    if reaped_swarm and not _any_dockerd_running():
+        subprocess.run(["ip", "link", "del", "docker_gwbridge"], capture_output=True)
+
+
+def _kill_processes_of(root: Path) -> None:
+    """Kill what a dead daemon left running: its containerd, shims and their containers."""
+    parents: dict[int, int] = {}
+    owned: set[int] = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if str(root).encode() in (proc / "cmdline").read_bytes():
+                owned.add(int(proc.name))
+    doomed = set(owned)
+    while True:
+        children = {pid for pid, parent in parents.items() if parent in doomed} - doomed
+        if not children:
+            break
+        doomed |= children
+    for pid in doomed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _any_dockerd_running() -> bool:
+    for exe in Path("/proc").glob("[0-9]*/exe"):
+        with contextlib.suppress(OSError):
+            if exe.resolve().name == "dockerd":
+                return True
+    return False
+
+
 def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
     """A dockerd of our own; ``swarm`` makes it a one-node Swarm manager."""
     if shutil.which("dockerd") is None:
         raise DaemonError("dockerd is not installed: apt-get install docker.io (or run make test)")
     if os.geteuid() != 0:
         raise DaemonError("the tests start dockerd themselves, which needs root")
-    root = Path(tempfile.mkdtemp(prefix=f"asg{name[0]}", dir="/tmp"))
+    reap_stale_daemons()
+    root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{name[0]}", dir="/tmp"))
     bridge = f"asg{os.getpid() % 100000}{name[0]}"
     subnet = f"172.31.{random.randint(10, 250)}"
+    (root / "bridge").write_text(bridge)
+    subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
     _run("ip", "link", "add", bridge, "type", "bridge")
     _run("ip", "addr", "add", f"{subnet}.1/24", "dev", bridge)
     _run("ip", "link", "set", bridge, "up")
@@ -201,7 +272,16 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
             "import", "--change", "ENV PATH=/bin", "-", TEST_IMAGE, input=busybox_rootfs_tar()
         )
         if swarm:
-            daemon.cli("swarm", "init", "--advertise-addr", "127.0.0.1")
+            # A port of its own for the overlay's VXLAN traffic: another Swarm on this machine
+            # (or one a killed run left behind) holding 4789 would keep every task from starting.
+            daemon.cli(
+                "swarm",
+                "init",
+                "--advertise-addr",
+                "127.0.0.1",
+                "--data-path-port",
+                str(random.randint(20000, 29999)),
+            )
     except Exception:
         tail = (root / "dockerd.log").read_text(errors="replace")[-2000:]
         daemon.stop()
