@@ -54,6 +54,7 @@ from asgard.models import (
     ScheduledJobSpec,
     StatsWindow,
     Task,
+    WorkflowVolume,
 )
 from asgard.models.base import utc_now
 
@@ -175,11 +176,38 @@ class AppsBackend(_Backend, ABC):
         self.unsupported("app logs")
 
 
+@dataclass(frozen=True)
+class WorkspaceMount:
+    """Where a workflow stage's job keeps its files: in the workflow's shared volume
+    (``workspace``), ``/input`` is the folder ``input_dir`` (the stage before wrote it;
+    None for the first stage, which gets an empty ``/input``) and ``/output`` the folder
+    ``output_dir``. Backends make the folders when they are missing."""
+
+    workspace: str
+    input_dir: str | None
+    output_dir: str
+
+
 class JobsBackend(_Backend):
     """One-time jobs: seed 000's engine contract (create, read, read status, delete)."""
 
-    async def create_job(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> Job:
+    async def create_job(
+        self,
+        account: Account,
+        spec: JobSpec,
+        input_zip: bytes | None,
+        mount: WorkspaceMount | None = None,
+    ) -> Job:
         self.unsupported("one-time jobs")
+
+    async def create_workspace(self, account: Account, name: str, volume: WorkflowVolume) -> None:
+        """Make the volume a workflow's stages share; nothing when it exists already."""
+        self.unsupported("workflow volumes")
+
+    async def delete_workspace(self, account: Account, name: str) -> None:
+        """Remove a workflow's volume and what it holds; nothing when it is gone already.
+        Called once the stages' jobs are deleted."""
+        self.unsupported("workflow volumes")
 
     async def get_job(self, account: Account, job_id: str) -> Job:
         self.unsupported("one-time jobs")
@@ -315,7 +343,21 @@ class Orchestrator(ABC):
     ) -> Listing[Job]: ...
 
     @abstractmethod
-    async def create_job(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> Job: ...
+    async def create_job(
+        self,
+        account: Account,
+        spec: JobSpec,
+        input_zip: bytes | None,
+        mount: WorkspaceMount | None = None,
+    ) -> Job: ...
+
+    @abstractmethod
+    async def create_workspace(
+        self, account: Account, cluster: str, name: str, volume: WorkflowVolume
+    ) -> None: ...
+
+    @abstractmethod
+    async def delete_workspace(self, account: Account, cluster: str, name: str) -> None: ...
 
     @abstractmethod
     async def get_job(self, account: Account, cluster: str, job_id: str) -> Job: ...
@@ -592,13 +634,31 @@ class ClusterOrchestrator(Orchestrator):
             return Listing()
         return await self._read("jobs", account, lambda: self.jobs.list_jobs(account))
 
-    async def create_job(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> Job:
+    async def create_job(
+        self,
+        account: Account,
+        spec: JobSpec,
+        input_zip: bytes | None,
+        mount: WorkspaceMount | None = None,
+    ) -> Job:
         self._check(account, spec.cluster)
         job = await self.call(
-            lambda: self.jobs.create_job(account, spec, input_zip), self.write_timeout_s
+            lambda: self.jobs.create_job(account, spec, input_zip, mount), self.write_timeout_s
         )
         self._wrote("jobs", account, job)
         return job
+
+    async def create_workspace(
+        self, account: Account, cluster: str, name: str, volume: WorkflowVolume
+    ) -> None:
+        self._check(account, cluster)
+        await self.call(
+            lambda: self.jobs.create_workspace(account, name, volume), self.write_timeout_s
+        )
+
+    async def delete_workspace(self, account: Account, cluster: str, name: str) -> None:
+        self._check(account, cluster)
+        await self.call(lambda: self.jobs.delete_workspace(account, name), self.write_timeout_s)
 
     async def get_job(self, account: Account, cluster: str, job_id: str) -> Job:
         self._check(account, cluster)

@@ -19,6 +19,7 @@ from asgard.backends.base import (
     LogStream,
     Orchestrator,
     ScheduledJobsBackend,
+    WorkspaceMount,
 )
 from asgard.errors import AllClustersFailed, ClusterError, NotFound, NotSupported
 from asgard.events import EventHub
@@ -37,6 +38,7 @@ from asgard.models import (
     ScheduledJobSpec,
     StatsWindow,
     Task,
+    WorkflowVolume,
 )
 
 T = TypeVar("T")
@@ -172,8 +174,22 @@ class Fleet(Orchestrator):
     ) -> Listing[Job]:
         return await self._gather(account, clusters, lambda c: c.list_jobs(account))
 
-    async def create_job(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> Job:
-        return await self.cluster(account, spec.cluster).create_job(account, spec, input_zip)
+    async def create_job(
+        self,
+        account: Account,
+        spec: JobSpec,
+        input_zip: bytes | None,
+        mount: WorkspaceMount | None = None,
+    ) -> Job:
+        return await self.cluster(account, spec.cluster).create_job(account, spec, input_zip, mount)
+
+    async def create_workspace(
+        self, account: Account, cluster: str, name: str, volume: WorkflowVolume
+    ) -> None:
+        await self.cluster(account, cluster).create_workspace(account, cluster, name, volume)
+
+    async def delete_workspace(self, account: Account, cluster: str, name: str) -> None:
+        await self.cluster(account, cluster).delete_workspace(account, cluster, name)
 
     async def get_job(self, account: Account, cluster: str, job_id: str) -> Job:
         return await self.cluster(account, cluster).get_job(account, cluster, job_id)

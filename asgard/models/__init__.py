@@ -23,7 +23,13 @@ from asgard.models.job import Job, JobSpec, JobStatus, JobTransition
 from asgard.models.scheduled_job import Schedule, ScheduledJob, ScheduledJobSpec
 from asgard.models.stats import AppStats, StatsWindow
 from asgard.models.task import Task
-from asgard.models.workflow import StageSpec, Workflow, WorkflowSpec, WorkflowStage
+from asgard.models.workflow import (
+    StageSpec,
+    Workflow,
+    WorkflowSpec,
+    WorkflowStage,
+    WorkflowVolume,
+)
 
 __all__ = [
     "Account",
@@ -65,4 +71,5 @@ __all__ = [
     "Workflow",
     "WorkflowSpec",
     "WorkflowStage",
+    "WorkflowVolume",
 ]

@@ -18,10 +18,24 @@ class StageSpec(JobFields):
     always_run: bool = Field(False, description="Run even after an earlier stage failed")
 
 
+class WorkflowVolume(InputModel):
+    """The volume the stages share. Docker volumes grow as needed and take neither."""
+
+    size: str = Field(
+        "1Gi",
+        pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$",
+        description="Kubernetes: the PersistentVolumeClaim's request, e.g. 5Gi",
+    )
+    storage_class: str | None = Field(
+        None, description="Kubernetes: the claim's storage class; the cluster's default if unset"
+    )
+
+
 class WorkflowSpec(InputModel):
     cluster: str
     name: DnsLabel
     stages: list[StageSpec] = Field(min_length=1, max_length=50)
+    volume: WorkflowVolume = Field(default_factory=WorkflowVolume)
     timeout_s: float | None = Field(
         None, gt=0, description="For the whole workflow; each stage also has its own"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections.abc import Callable, Collection
 
@@ -13,6 +12,7 @@ from asgard.errors import InvalidValue, NotFound, NotSupported
 from asgard.models import Role, Workflow, WorkflowSpec
 from asgard.services.pagination import Page, paginate
 from asgard.services.principal import Principal
+from asgard.workflows.runner import remove_workflow_objects
 from asgard.workflows.store import WorkflowStore
 
 
@@ -92,10 +92,9 @@ class WorkflowsService:
             raise NotFound(f"workflow '{workflow_id}' not found", cluster=cluster)
         async with self.db.session() as session, session.begin():
             await WorkflowStore(session).remove(stored.row_id)
-        for stage in stored.workflow.stages:
-            if stage.job_id is None:
-                continue
-            with contextlib.suppress(NotFound):
-                await self.orchestrator.delete_job(account, cluster, stage.job_id)
-            async with self.db.session() as session, session.begin():
-                await JobRecordStore(session).remove(account.id, cluster, stage.job_id)
+        await remove_workflow_objects(self.orchestrator, account, stored.workflow)
+        async with self.db.session() as session, session.begin():
+            records = JobRecordStore(session)
+            for stage in stored.workflow.stages:
+                if stage.job_id is not None:
+                    await records.remove(account.id, cluster, stage.job_id)

@@ -3,10 +3,10 @@
 Every ``tick_s``, the holder of the ``workflows`` lease looks at every workflow
 still going. For each, the first stage not yet ended decides:
 
-* no job yet: its job is started, given as input the ``/output`` of the stage
-  before it (once that output has been collected; a stage that left none gives
-  none). After a failure, a stage is started only if it is ``always_run``; the
-  others are ``cancelled`` with the reason.
+* no job yet: its job is started on the workflow's volume (made on the first
+  start), where its ``/output`` is the folder ``stage-<i>`` and its ``/input`` the
+  folder of the stage before it. After a failure, a stage is started only if it
+  is ``always_run``; the others are ``cancelled`` with the reason.
 * a job that has not finished: nothing, until it has.
 * a finished job: the stage takes its state, and the next stage is looked at.
 
@@ -27,12 +27,12 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from asgard.backends.base import Orchestrator
+from asgard.backends.base import Orchestrator, WorkspaceMount
 from asgard.db.engine import Database
 from asgard.db.job_records import JobRecordStore, LeaseStore
 from asgard.db.stores import AccountStore
-from asgard.errors import AsgardError, ClusterError, NotFound
-from asgard.models import Account, JobSpec, WorkflowStage
+from asgard.errors import AsgardError, ClusterError, NotFound, NotSupported
+from asgard.models import Account, JobSpec, Workflow, WorkflowStage
 from asgard.models.base import utc_now
 from asgard.models.job import FINISHED_JOB_STATES
 from asgard.workflows.store import StoredWorkflow, WorkflowStore
@@ -42,8 +42,6 @@ log = structlog.get_logger(__name__)
 LEASE = "workflows"
 WORKFLOW_LABEL = "workflow"
 STAGE_LABEL = "workflow-stage"
-OUTPUT_WAIT_S = 30.0
-"""How long a finished stage's output is waited for before the next stage starts without."""
 
 
 class WorkflowRunner:
@@ -176,38 +174,14 @@ class WorkflowRunner:
             )
         flow.state, flow.finished_at, flow.message = "failed", now, reason
 
-    async def _input_for(
-        self, account: Account, stored: StoredWorkflow, index: int
-    ) -> bytes | None:
-        """The output of the stage before; None when there is none (first stage, or a stage
-        that left nothing). Raises ``_NotYet`` while a just-finished stage's output is being
-        collected."""
-        if index == 0:
-            return None
-        before = stored.workflow.stages[index - 1]
-        if before.job_id is None:
-            return None
-        try:
-            return await self.orchestrator.job_output(
-                account, stored.workflow.cluster, before.job_id
-            )
-        except NotFound:
-            ended = before.finished_at or utc_now()
-            if (utc_now() - ended).total_seconds() < OUTPUT_WAIT_S:
-                with contextlib.suppress(AsgardError):
-                    await self.orchestrator.settle_job(
-                        account, stored.workflow.cluster, before.job_id
-                    )
-                raise _NotYet() from None
-            return None
-
     async def _start_stage(self, account: Account, stored: StoredWorkflow, index: int) -> bool:
         flow = stored.workflow
         stage_spec = stored.spec.stages[index]
-        try:
-            input_zip = await self._input_for(account, stored, index)
-        except _NotYet:
-            return False
+        mount = WorkspaceMount(
+            workspace=flow.id,
+            input_dir=stage_folder(index - 1) if index > 0 else None,
+            output_dir=stage_folder(index),
+        )
         job_spec = JobSpec.model_validate(
             {
                 **stage_spec.model_dump(
@@ -223,7 +197,12 @@ class WorkflowRunner:
         )
         now = utc_now()
         try:
-            job = await self.orchestrator.create_job(account, job_spec, input_zip)
+            # Every stage asks for the volume (it is made once): a restart between the
+            # making and the first stage's start loses nothing.
+            await self.orchestrator.create_workspace(
+                account, flow.cluster, flow.id, stored.spec.volume
+            )
+            job = await self.orchestrator.create_job(account, job_spec, None, mount)
         except ClusterError:
             raise  # the cluster did not answer: try again at the next tick
         except AsgardError as exc:
@@ -280,13 +259,21 @@ class WorkflowRunner:
         async with self.db.session() as session, session.begin():
             kept = await WorkflowStore(session).save(stored)
         if not kept:  # deleted while this tick looked at it: leave nothing running
-            for stage in stored.workflow.stages:
-                if stage.job_id is not None:
-                    with contextlib.suppress(AsgardError):
-                        await self.orchestrator.delete_job(
-                            account, stored.workflow.cluster, stage.job_id
-                        )
+            await remove_workflow_objects(self.orchestrator, account, stored.workflow)
 
 
-class _NotYet(Exception):
-    """The previous stage's output is still being collected."""
+def stage_folder(index: int) -> str:
+    """The folder of the workflow's volume that is stage ``index``'s ``/output``."""
+    return f"stage-{index}"
+
+
+async def remove_workflow_objects(
+    orchestrator: Orchestrator, account: Account, flow: Workflow
+) -> None:
+    """Stop and remove every stage's job, then the volume they shared."""
+    for stage in flow.stages:
+        if stage.job_id is not None:
+            with contextlib.suppress(NotFound):
+                await orchestrator.delete_job(account, flow.cluster, stage.job_id)
+    with contextlib.suppress(NotFound, NotSupported):
+        await orchestrator.delete_workspace(account, flow.cluster, flow.id)

@@ -24,10 +24,20 @@ SETTLE_S = 90
 
 
 @pytest.fixture
+def daemon(request: pytest.FixtureRequest) -> DockerDaemon:
+    """The single engine, unless a test asks for ``swarm`` too (``indirect`` parameter)."""
+    found: DockerDaemon = request.getfixturevalue(getattr(request, "param", "engine"))
+    return found
+
+
+BOTH_MODES = pytest.mark.parametrize("daemon", ["engine", "swarm"], indirect=True)
+
+
+@pytest.fixture
 async def dev(
-    start_asgard: StartAsgard, engine: DockerDaemon, tmp_path: Path
+    start_asgard: StartAsgard, daemon: DockerDaemon, tmp_path: Path
 ) -> AsyncIterator[Caller]:
-    config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
+    config = DockerClusterConfig(name="local", url=daemon.url, job_retention_s=3600)
     data_dir = tmp_path / "data"
     cluster = await plugin.build(config, backend_context(data_dir))
     asgard = await start_asgard(
@@ -57,7 +67,28 @@ async def finished(dev: Caller, workflow_id: str) -> dict[str, Any]:
         await asyncio.sleep(0.3)
 
 
-async def test_three_stages_hand_their_files_on(dev: Caller) -> None:
+def workflow_volumes(daemon: DockerDaemon, workflow_id: str) -> list[str]:
+    listed = daemon.cli("volume", "ls", "-q", "--filter", f"label=asgard.workflow={workflow_id}")
+    return sorted(listed.split())
+
+
+def volume_files(daemon: DockerDaemon, volume: str) -> dict[str, str]:
+    """Every file in a volume and what it holds, read by a container of our own."""
+    listing = daemon.cli(
+        "run",
+        "--rm",
+        "-v",
+        f"{volume}:/v:ro",
+        TEST_IMAGE,
+        "sh",
+        "-c",
+        'cd /v && for f in $(find . -type f | sort); do echo "$f=$(cat $f)"; done',
+    )
+    return dict(line.removeprefix("./").split("=", 1) for line in listing.splitlines())
+
+
+@BOTH_MODES
+async def test_three_stages_hand_their_files_on(dev: Caller, daemon: DockerDaemon) -> None:
     spec = {
         "cluster": "local",
         "name": "report",
@@ -84,6 +115,18 @@ async def test_three_stages_hand_their_files_on(dev: Caller) -> None:
     assert unzip(await output.read()) == {"result.txt": b"published: 42\n"}
     listed = (await dev.json("GET", "/workflows"))["workflows"]
     assert [(w["id"], w["state"]) for w in listed] == [(created["id"], "succeeded")]
+
+    # The stages shared one volume, a folder each: what they wrote is all there.
+    shared = f"dev-wf-{created['id']}"
+    assert shared in workflow_volumes(daemon, created["id"])
+    assert volume_files(daemon, shared) == {
+        "stage-0/n.txt": "21",
+        "stage-1/n.txt": "42",
+        "stage-2/result.txt": "published: 42",
+    }
+    await dev.json("DELETE", f"/clusters/local/workflows/{created['id']}", status=204)
+    assert workflow_volumes(daemon, created["id"]) == []
+    assert daemon.cli("volume", "ls", "-q").split() == [], "the stages' volumes went too"
 
 
 async def test_a_failed_stage_stops_all_but_always_run_stages(dev: Caller) -> None:
@@ -120,8 +163,9 @@ async def test_a_failed_stage_stops_all_but_always_run_stages(dev: Caller) -> No
     assert unzip(await report.read()) == {"report.txt": b"the run ended\n"}
 
 
+@BOTH_MODES
 async def test_delete_stops_the_running_stage_and_leaves_nothing(
-    dev: Caller, engine: DockerDaemon
+    dev: Caller, daemon: DockerDaemon
 ) -> None:
     spec = {"cluster": "local", "name": "long", "stages": [stage("wait", "sleep 600")]}
     created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
@@ -136,7 +180,8 @@ async def test_delete_stops_the_running_stage_and_leaves_nothing(
     await dev.json("DELETE", f"/clusters/local/workflows/{created['id']}", status=204)
     await dev.json("GET", f"/clusters/local/workflows/{created['id']}", status=404)
     await dev.json("GET", f"/clusters/local/jobs/{job_id}", status=404)
-    assert engine.cli("ps", "-aq", "--filter", f"label=asgard.job={job_id}").strip() == ""
+    assert daemon.cli("ps", "-aq", "--filter", f"label=asgard.job={job_id}").strip() == ""
+    assert daemon.cli("volume", "ls", "-q").split() == []
     assert (await dev.json("GET", "/workflows"))["workflows"] == []
 
 
@@ -159,6 +204,11 @@ async def test_bad_workflows_are_refused(dev: Caller) -> None:
     refused = await dev.json("POST", "/workflows", status=422, json=twice)
     assert refused["errors"][0]["field"] == "stages"
     await dev.json("POST", "/workflows", status=422, json={"cluster": "local", "name": "x"})
+    huge = {"cluster": "local", "name": "x", "stages": [stage("a", "true")]}
+    refused = await dev.json(
+        "POST", "/workflows", status=422, json={**huge, "volume": {"size": "lots"}}
+    )
+    assert refused["errors"][0]["field"] == "volume.size"
     unknown = {"cluster": "nowhere", "name": "x", "stages": [stage("a", "true")]}
     await dev.json("POST", "/workflows", status=404, json=unknown)
     assert (await dev.json("GET", "/workflows"))["workflows"] == []

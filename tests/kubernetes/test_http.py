@@ -449,33 +449,21 @@ async def test_an_unreachable_or_unauthorized_cluster_is_502_naming_it(
         await gone.close()
 
 
-async def play_stage(env: Env, job_id: str, output: dict[str, bytes]) -> bytes:
-    """What the cluster does for one stage's Job: the init container fetches the input, the
-    command runs and ends, the collector sends ``output`` back. Returns the input fetched."""
-    pod = stored(env, "batch/v1/jobs", job_id)["spec"]["template"]["spec"]
-    fetch = (
-        {e["name"]: e for e in pod["initContainers"][0]["env"]} if pod.get("initContainers") else {}
-    )
-    given = b""
-    async with aiohttp.ClientSession() as session:
-        if fetch:
-            secret = fetch["ASGARD_TOKEN"]["valueFrom"]["secretKeyRef"]["name"]
-            token = stored(env, "v1/secrets", secret)["stringData"]["token"]
-            async with session.get(
-                fetch["ASGARD_URL"]["value"], headers={"Authorization": f"Bearer {token}"}
-            ) as response:
-                assert response.status == 200
-                given = await response.read()
-        await env.kube.controllers.end_job("dev", job_id, 0)
-        jobs = env.kube.orchestrator.jobs
-        assert isinstance(jobs, KubernetesJobsBackend)
-        await jobs.collect()
-        collector = stored(env, "batch/v1/jobs", f"{job_id}-collect")
-        variables = {
-            e["name"]: e for e in collector["spec"]["template"]["spec"]["containers"][0]["env"]
-        }
-        secret = variables["ASGARD_TOKEN"]["valueFrom"]["secretKeyRef"]["name"]
-        async with session.post(
+async def play_stage(env: Env, job_id: str, output: dict[str, bytes]) -> dict[str, Any]:
+    """What the cluster does for one stage's Job: the command runs and ends, the collector
+    sends ``output`` back. Returns the Job's pod template, for what it mounts where."""
+    pod: dict[str, Any] = stored(env, "batch/v1/jobs", job_id)["spec"]["template"]["spec"]
+    await env.kube.controllers.end_job("dev", job_id, 0)
+    jobs = env.kube.orchestrator.jobs
+    assert isinstance(jobs, KubernetesJobsBackend)
+    await jobs.collect()
+    collector = stored(env, "batch/v1/jobs", f"{job_id}-collect")["spec"]["template"]["spec"]
+    pod["collector"] = collector
+    variables = {e["name"]: e for e in collector["containers"][0]["env"]}
+    secret = variables["ASGARD_TOKEN"]["valueFrom"]["secretKeyRef"]["name"]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
             variables["ASGARD_URL"]["value"],
             data=tar_of(output),
             headers={
@@ -483,12 +471,18 @@ async def play_stage(env: Env, job_id: str, output: dict[str, bytes]) -> bytes:
                 + stored(env, "v1/secrets", secret)["stringData"]["token"],
                 "Content-Type": "application/x-tar",
             },
-        ) as response:
-            assert response.status == 204
-    return given
+        ) as response,
+    ):
+        assert response.status == 204
+    return pod
 
 
-async def test_a_workflow_hands_each_stage_the_output_of_the_last(env: Env) -> None:
+def mounts_of(container: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    """mount path -> (volume, subPath)"""
+    return {m["mountPath"]: (m["name"], m.get("subPath")) for m in container["volumeMounts"]}
+
+
+async def test_a_workflow_runs_its_stages_on_one_shared_claim(env: Env) -> None:
     def stage(name: str) -> dict[str, Any]:
         return {"name": name, "image": f"tools/{name}:1"}
 
@@ -496,6 +490,7 @@ async def test_a_workflow_hands_each_stage_the_output_of_the_last(env: Env) -> N
         "cluster": "k8s",
         "name": "report",
         "stages": [stage(n) for n in ("count", "double", "publish")],
+        "volume": {"size": "5Gi", "storage_class": "fast-ssd"},
     }
     flow_id = (await env.dev.json("POST", "/workflows", status=201, json=spec))["workflow"]["id"]
 
@@ -514,13 +509,38 @@ async def test_a_workflow_hands_each_stage_the_output_of_the_last(env: Env) -> N
             return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
 
     first = await stage_job(0)
-    assert await play_stage(env, first, {"n.txt": b"21\n"}) == b"", "the first stage gets no input"
-    second = await stage_job(1)
-    assert unzip(await play_stage(env, second, {"n.txt": b"42\n"})) == {"n.txt": b"21\n"}
+    claim = stored(env, "v1/persistentvolumeclaims", f"{flow_id}-volume")
+    assert claim["spec"]["resources"]["requests"]["storage"] == "5Gi"
+    assert claim["spec"]["storageClassName"] == "fast-ssd"
+    assert claim["metadata"]["labels"]["asgard.io/workflow"] == flow_id
+
+    pods = [await play_stage(env, first, {"n.txt": b"21\n"})]
+    pods.append(await play_stage(env, await stage_job(1), {"n.txt": b"42\n"}))
     third = await stage_job(2)
-    assert unzip(await play_stage(env, third, {"result.txt": b"published 42\n"})) == {
-        "n.txt": b"42\n"
-    }
+    pods.append(await play_stage(env, third, {"result.txt": b"published 42\n"}))
+    for index, pod in enumerate(pods):
+        shared = {"claimName": claim["metadata"]["name"]}
+        assert {"name": "workspace", "persistentVolumeClaim": shared} in pod["volumes"]
+        main = next(c for c in pod["containers"] if c["name"] == "job")
+        expected_input = ("input", None) if index == 0 else ("workspace", f"stage-{index - 1}")
+        assert mounts_of(main) == {
+            "/input": expected_input,
+            "/output": ("workspace", f"stage-{index}"),
+        }, "each stage's /input is the folder the stage before wrote to"
+        prepare = pod["initContainers"][0]
+        assert prepare["name"] == "prepare-folders"
+        assert prepare["command"][-1] == f"/workspace/stage-{index}"
+        assert mounts_of(pod["collector"]["containers"][0]) == {
+            "/output": ("output", f"stage-{index}")
+        }
+        assert pod["collector"]["volumes"][0]["persistentVolumeClaim"] == shared
+    output = await env.dev.get(f"/clusters/k8s/jobs/{third}/output")
+    assert unzip(await output.read()) == {"result.txt": b"published 42\n"}
+    assert [
+        c["metadata"]["name"] for c in items(env.kube.emulator, "v1/persistentvolumeclaims", "dev")
+    ] == [claim["metadata"]["name"]], (
+        "stages write to the workflow's claim, not claims of their own"
+    )
     deadline = time.monotonic() + 30
     while True:
         flow = (await env.dev.json("GET", f"/clusters/k8s/workflows/{flow_id}"))["workflow"]
@@ -537,3 +557,4 @@ async def test_a_workflow_hands_each_stage_the_output_of_the_last(env: Env) -> N
         for j in items(env.kube.emulator, "batch/v1/jobs", "dev")
         if not j["metadata"]["name"].endswith("-collect")
     ], "every stage's Job is gone"
+    assert list(items(env.kube.emulator, "v1/persistentvolumeclaims", "dev")) == [], "and the claim"

@@ -158,6 +158,7 @@ def _unmount_under(root: Path) -> None:
         subprocess.run(["umount", "-l", point], capture_output=True, check=False)
 
 
+STARTING_GRACE_S = 120.0
 ROOT_PREFIX = "asgd-"
 """Every test daemon's root is ``/tmp/asgd-<name>-<random>``, so a later run can find leftovers."""
 
@@ -187,6 +188,8 @@ def reap_stale_daemons() -> None:
     for root in Path("/tmp").glob(f"{ROOT_PREFIX}*"):
         if not root.is_dir() or _pid_alive(root / "pid"):
             continue
+        if time.time() - root.stat().st_mtime < STARTING_GRACE_S:
+            continue  # another run's daemon, still starting: no pid file yet
         _kill_processes_of(root)
         _unmount_under(root)
         bridge = root / "bridge"
@@ -272,13 +275,16 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
             "import", "--change", "ENV PATH=/bin", "-", TEST_IMAGE, input=busybox_rootfs_tar()
         )
         if swarm:
-            # A port of its own for the overlay's VXLAN traffic: another Swarm on this machine
-            # (or one a killed run left behind) holding 4789 would keep every task from starting.
+            # Ports of its own, for the managers and for the overlay's VXLAN traffic: another
+            # Swarm on this machine (another run's, or one a killed run left behind) holding
+            # 2377 or 4789 would keep it from starting, or every task from starting.
             daemon.cli(
                 "swarm",
                 "init",
                 "--advertise-addr",
                 "127.0.0.1",
+                "--listen-addr",
+                f"127.0.0.1:{random.randint(30000, 39999)}",
                 "--data-path-port",
                 str(random.randint(20000, 29999)),
             )

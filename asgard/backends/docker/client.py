@@ -318,13 +318,18 @@ class DockerClient(ClusterClient):
         with suppress(NotFound):
             await self.raw("DELETE", f"services/{service_id}", what=f"remove service {service_id}")
 
-    async def create_volume(self, name: str, labels: dict[str, str]) -> None:
-        await self.request(
-            "POST",
-            "volumes/create",
-            what=f"create volume {name}",
-            body={"Name": name, "Labels": labels},
-        )
+    async def create_volume(
+        self, name: str, labels: dict[str, str], driver_opts: dict[str, str] | None = None
+    ) -> None:
+        """Idempotent, as the engine makes it: a volume of that name is left as it is."""
+        body: Json = {"Name": name, "Labels": labels}
+        if driver_opts:
+            body["DriverOpts"] = driver_opts
+        await self.request("POST", "volumes/create", what=f"create volume {name}", body=body)
+
+    async def inspect_volume(self, name: str) -> Json:
+        found: Json = await self.request("GET", f"volumes/{name}", what=f"volume {name}")
+        return found
 
     async def remove_volume(self, name: str) -> None:
         with suppress(NotFound):

@@ -2,8 +2,10 @@
 
 The container is created, the input zip is copied into it (``/input``, with an
 empty ``/output`` beside it), and only then started, so the command finds its
-input. Retries are the engine's ``on-failure`` restart policy. Jobs run with
-no privileges, every capability dropped, and no Docker socket.
+input. A workflow stage mounts views of its workflow's volume at ``/input`` and
+``/output`` instead (see ``workspaces``). Retries are the engine's ``on-failure``
+restart policy. Jobs run with no privileges, every capability dropped, and no
+Docker socket.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import AsyncIterator
 
 from asgard.archives import empty_zip, folder_zip, job_files_tar
 from asgard.artifacts import ArtifactStore
+from asgard.backends.base import WorkspaceMount
 from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient, Json
 from asgard.backends.docker.converters import container_allotment
@@ -20,6 +23,7 @@ from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.job_status import OUTCOME, Outcome, container_status, job_from
 from asgard.backends.docker.logs import log_stream
 from asgard.backends.docker.specs import env_list, host_resources, object_name
+from asgard.backends.docker.workspaces import DockerWorkspaces, job_volume_names
 from asgard.errors import NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
 from asgard.models.base import utc_now
@@ -70,6 +74,7 @@ class EngineJobs:
         self.client = client
         self.artifacts = artifacts
         self.cluster = client.cluster
+        self.workspaces = DockerWorkspaces(client)
 
     async def _find(self, namespace: str, job_id: str) -> Json:
         found = await self.client.containers(
@@ -80,21 +85,40 @@ class EngineJobs:
             raise NotFound(f"job '{job_id}' not found", cluster=self.cluster)
         return await self.client.inspect_container(found[0]["Id"])
 
-    async def create(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> str:
+    async def create(
+        self,
+        account: Account,
+        spec: JobSpec,
+        input_zip: bytes | None,
+        mount: WorkspaceMount | None = None,
+    ) -> str:
         await ensure_image(self.client, spec.image)
         job_id = new_job_id(spec.name)
         name = object_name(account.namespace, "job", job_id)
-        container = await self.client.create_container(job_container(account, spec, job_id), name)
+        config = job_container(account, spec, job_id)
+        container: str | None = None
         try:
+            if mount is not None:
+                config["HostConfig"]["Mounts"] = await self.workspaces.job_views(
+                    account.namespace, job_id, spec.image, mount
+                )
+            container = await self.client.create_container(config, name)
             await self.client.put_archive(container, "/", job_files_tar(input_zip))
             if input_zip is not None:
                 await self.artifacts.save_input(self.cluster, account.namespace, job_id, input_zip)
             await self.client.start_container(container)
         except BaseException:
-            await self.client.remove_container(container)
+            if container is not None:
+                await self.client.remove_container(container)
+            await self._remove_views(account.namespace, job_id)
             await self.artifacts.delete(self.cluster, account.namespace, job_id)
             raise
         return job_id
+
+    async def _remove_views(self, namespace: str, job_id: str) -> None:
+        """A workflow stage's views of its folders (the folders stay in the workflow's volume)."""
+        for volume in job_volume_names(namespace, job_id):
+            await self.client.remove_volume(volume)
 
     async def outcome(self, namespace: str, job_id: str) -> Outcome | None:
         return Outcome.from_note(
@@ -177,6 +201,8 @@ class EngineJobs:
     async def delete(self, namespace: str, job_id: str) -> None:
         inspected = await self._find(namespace, job_id)
         await self.client.remove_container(inspected["Id"])
+        if any(m.get("Type") == "volume" for m in inspected.get("Mounts") or []):
+            await self._remove_views(namespace, job_id)
         await self.artifacts.delete(self.cluster, namespace, job_id)
 
     async def logs(self, namespace: str, job_id: str, *, follow: bool) -> AsyncIterator[bytes]:

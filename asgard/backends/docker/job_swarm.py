@@ -4,8 +4,9 @@ Swarm creates the job's container itself, so Asgard cannot copy the input
 into it before it starts. The job gets two volumes instead, ``/input`` and
 ``/output``: the input is copied into the first before the service exists,
 the output read from the second once the job is over, each through a helper
-container that is never started. Local volumes live on one node, so the job
-is placed on the manager Asgard talks to.
+container that is never started. For a workflow stage the two volumes are
+views of folders of the workflow's volume (see ``workspaces``). Local volumes
+live on one node, so the job is placed on the manager Asgard talks to.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import AsyncIterator
 
 from asgard.archives import empty_zip, folder_zip, job_files_tar
 from asgard.artifacts import ArtifactStore
+from asgard.backends.base import WorkspaceMount
 from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient, Json
 from asgard.backends.docker.converters import strip_digest
@@ -30,11 +32,14 @@ from asgard.backends.docker.job_status import (
 )
 from asgard.backends.docker.logs import log_stream
 from asgard.backends.docker.specs import env_list, object_name, swarm_resources
+from asgard.backends.docker.workspaces import DockerWorkspaces, job_volume_names
 from asgard.errors import Conflict, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
 from asgard.models.job import new_job_id
 
 GONE_POLL_S = 0.2
+TASKS_GONE_S = 15.0
+QUIET_S = 1.0
 NANO = 1e9
 MiB = 1024 * 1024
 
@@ -46,15 +51,12 @@ def restart_policy(retries: int) -> Json:
     return {"Condition": "on-failure", "MaxAttempts": retries, "Delay": 1_000_000_000}
 
 
-def volume_names(namespace: str, job_id: str) -> tuple[str, str]:
-    return object_name(namespace, "job", job_id, "in"), object_name(namespace, "job", job_id, "out")
-
-
 class SwarmJobs:
     def __init__(self, client: DockerClient, artifacts: ArtifactStore) -> None:
         self.client = client
         self.artifacts = artifacts
         self.cluster = client.cluster
+        self.workspaces = DockerWorkspaces(client)
 
     async def _service(self, namespace: str, job_id: str) -> Json:
         found = await self.client.services(
@@ -68,7 +70,7 @@ class SwarmJobs:
         self, namespace: str, job_id: str, image: str, work: str, tar: bytes | None = None
     ) -> bytes:
         """Mount the job's volumes in a container that never starts, and copy through it."""
-        inbound, outbound = volume_names(namespace, job_id)
+        inbound, outbound = job_volume_names(namespace, job_id)
         helper = await self.client.create_container(
             {
                 "Image": image,
@@ -90,17 +92,28 @@ class SwarmJobs:
         finally:
             await self.client.remove_container(helper)
 
-    async def create(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> str:
+    async def create(
+        self,
+        account: Account,
+        spec: JobSpec,
+        input_zip: bytes | None,
+        mount: WorkspaceMount | None = None,
+    ) -> str:
         await ensure_image(self.client, spec.image)
         job_id = new_job_id(spec.name)
         namespace = account.namespace
         node = ((await self.client.info()).get("Swarm") or {}).get("NodeID", "")
         labels = job_labels(account, spec, job_id)
-        volumes = volume_names(namespace, job_id)
+        volumes = job_volume_names(namespace, job_id)
         own = {L.NAMESPACE: namespace, L.JOB: job_id}
         try:
+            views: set[str] = set()
+            if mount is not None:  # a workflow stage: its volumes are views of the workflow's
+                made = await self.workspaces.job_views(namespace, job_id, spec.image, mount)
+                views = {m["Source"] for m in made}
             for volume in volumes:
-                await self.client.create_volume(volume, own)
+                if volume not in views:
+                    await self.client.create_volume(volume, own)
             await self._with_helper(namespace, job_id, spec.image, "fill", job_files_tar(input_zip))
             if input_zip is not None:
                 await self.artifacts.save_input(self.cluster, namespace, job_id, input_zip)
@@ -214,14 +227,34 @@ class SwarmJobs:
 
     async def _remove(self, namespace: str, job_id: str) -> None:
         filters = {"label": [f"{L.NAMESPACE}={namespace}", f"{L.JOB}={job_id}"]}
-        for service in await self.client.services(filters):
-            await self.client.remove_service(service["ID"])
+        services = [s["ID"] for s in await self.client.services(filters)]
+        for service in services:
+            await self.client.remove_service(service)
         # The Swarm removes the tasks' containers on its own time, and a task that was still
-        # starting can get its container after the service is gone: remove what is there, and
-        # whatever still holds a volume when the volume is removed.
+        # starting can get its container after the service is gone, re-creating any volume
+        # it mounts that was removed meanwhile. So: remove what is there, and again, until
+        # nothing has come back for a moment.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TASKS_GONE_S
+        quiet_since = loop.time()
+        while loop.time() - quiet_since < QUIET_S and loop.time() < deadline:
+            if await self._remove_left(namespace, job_id, filters):
+                quiet_since = loop.time()
+            await asyncio.sleep(GONE_POLL_S)
+        await self.artifacts.delete(self.cluster, namespace, job_id)
+
+    async def _remove_left(
+        self, namespace: str, job_id: str, filters: dict[str, list[str]]
+    ) -> bool:
+        """Remove the job's containers and volumes; whether there were any."""
+        found = False
         for container in await self.client.containers(filters):
             await self.client.remove_container(container["Id"])
-        for volume in volume_names(namespace, job_id):
+            found = True
+        names = set(job_volume_names(namespace, job_id))
+        present = {v["Name"] for v in await self.client.volumes({"name": sorted(names)})} & names
+        for volume in sorted(present):
+            found = True
             while True:
                 try:
                     await self.client.remove_volume(volume)
@@ -230,7 +263,7 @@ class SwarmJobs:
                     for holder in await self.client.containers({"volume": [volume]}):
                         await self.client.remove_container(holder["Id"])
                     await asyncio.sleep(GONE_POLL_S)
-        await self.artifacts.delete(self.cluster, namespace, job_id)
+        return found
 
     async def delete(self, namespace: str, job_id: str) -> None:
         await self._service(namespace, job_id)

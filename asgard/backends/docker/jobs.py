@@ -11,13 +11,14 @@ from datetime import timedelta
 import structlog
 
 from asgard.artifacts import ArtifactStore
-from asgard.backends.base import JobsBackend, LogStream
+from asgard.backends.base import JobsBackend, LogStream, WorkspaceMount
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.job_engine import EngineJobs
 from asgard.backends.docker.job_status import OUTCOME, Outcome
 from asgard.backends.docker.job_swarm import SwarmJobs
+from asgard.backends.docker.workspaces import DockerWorkspaces
 from asgard.errors import AsgardError, NotFound
-from asgard.models import Account, Job, JobSpec, JobStatus
+from asgard.models import Account, Job, JobSpec, JobStatus, WorkflowVolume
 from asgard.models.base import utc_now
 
 log = structlog.get_logger(__name__)
@@ -37,6 +38,7 @@ class DockerJobsBackend(JobsBackend):
         self.retention = timedelta(seconds=retention_s)
         self.engine = EngineJobs(client, artifacts)
         self.swarm = SwarmJobs(client, artifacts)
+        self.workspaces = DockerWorkspaces(client)
         self._watchers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._janitor: asyncio.Task[None] | None = None
         self._started = False
@@ -46,11 +48,23 @@ class DockerJobsBackend(JobsBackend):
 
     # the contract
 
-    async def create_job(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> Job:
+    async def create_job(
+        self,
+        account: Account,
+        spec: JobSpec,
+        input_zip: bytes | None,
+        mount: WorkspaceMount | None = None,
+    ) -> Job:
         runner = await self.runner()
-        job_id = await runner.create(account, spec, input_zip)
+        job_id = await runner.create(account, spec, input_zip, mount)
         self._watch(account.namespace, job_id)
         return await runner.get(account.namespace, job_id)
+
+    async def create_workspace(self, account: Account, name: str, volume: WorkflowVolume) -> None:
+        await self.workspaces.create(account.namespace, name)
+
+    async def delete_workspace(self, account: Account, name: str) -> None:
+        await self.workspaces.delete(account.namespace, name)
 
     async def get_job(self, account: Account, job_id: str) -> Job:
         return await (await self.runner()).get(account.namespace, job_id)

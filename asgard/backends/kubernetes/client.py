@@ -60,7 +60,10 @@ class KubernetesClusterConfig(ClusterConfig):
         description="Image with sh, wget, tar and unzip: fetches a job's input, sends its output",
     )
     output_size: str = Field("1Gi", description="Size of the volume a job writes /output to")
-    storage_class: str | None = Field(None, description="Storage class of job output volumes")
+    storage_class: str | None = Field(
+        None,
+        description="Storage class of job output and workflow volumes (unless a workflow asks)",
+    )
     job_retention_s: float = Field(7 * 24 * 3600.0, gt=0, description="ttlSecondsAfterFinished")
 
     @model_validator(mode="after")

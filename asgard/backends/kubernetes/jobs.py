@@ -23,7 +23,7 @@ import math
 import structlog
 
 from asgard.artifacts import ArtifactStore
-from asgard.backends.base import JobsBackend, LogStream
+from asgard.backends.base import JobsBackend, LogStream, WorkspaceMount
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import Json, KubeClient, KubernetesClusterConfig
 from asgard.backends.kubernetes.converters import (
@@ -35,7 +35,7 @@ from asgard.backends.kubernetes.converters import (
 from asgard.backends.kubernetes.quantities import cpu_cores, mebibytes
 from asgard.errors import AsgardError, Conflict, InvalidValue, NotFound
 from asgard.job_tokens import JobGrant, JobTokens
-from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
+from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits, WorkflowVolume
 from asgard.models.job import new_job_id
 
 log = structlog.get_logger(__name__)
@@ -200,7 +200,14 @@ class KubernetesJobsBackend(JobsBackend):
             "stringData": {"token": token},
         }
 
-    def _manifest(self, account: Account, spec: JobSpec, job_id: str, with_input: bool) -> Json:
+    def _manifest(
+        self,
+        account: Account,
+        spec: JobSpec,
+        job_id: str,
+        with_input: bool,
+        mount: WorkspaceMount | None = None,
+    ) -> Json:
         token_env = {
             "name": "ASGARD_TOKEN",
             "valueFrom": {"secretKeyRef": {"name": f"{job_id}-io", "key": "token"}},
@@ -233,11 +240,12 @@ class KubernetesJobsBackend(JobsBackend):
                     "volumeMounts": [{"name": "input", "mountPath": "/input"}],
                 }
             )
-        output: Json = (
+        volumes: list[Json] = [
+            {"name": "input", "emptyDir": {}},
             {"name": "output", "persistentVolumeClaim": {"claimName": f"{job_id}-output"}}
             if self.public_url
-            else {"name": "output", "emptyDir": {}}
-        )
+            else {"name": "output", "emptyDir": {}},
+        ]
         labels = {
             **N.user_labels(spec.labels),
             N.JOB_LABEL: job_id,
@@ -245,6 +253,10 @@ class KubernetesJobsBackend(JobsBackend):
             N.MANAGED_BY: N.ASGARD,
         }
         annotations = {N.RETRIES_ANNOTATION: str(spec.retries)}
+        if mount is not None:
+            volumes, main["volumeMounts"] = self._workspace_volumes(mount, init)
+            annotations[N.WORKSPACE_ANNOTATION] = N.workspace_claim(mount.workspace)
+            annotations[N.OUTPUT_DIR_ANNOTATION] = mount.output_dir
         job_spec: Json = {
             "backoffLimit": spec.retries,
             "ttlSecondsAfterFinished": int(self.config.job_retention_s),
@@ -262,7 +274,7 @@ class KubernetesJobsBackend(JobsBackend):
                     },
                     "initContainers": init,
                     "containers": [main],
-                    "volumes": [{"name": "input", "emptyDir": {}}, output],
+                    "volumes": volumes,
                 },
             },
         }
@@ -280,6 +292,85 @@ class KubernetesJobsBackend(JobsBackend):
             },
             "spec": job_spec,
         }
+
+    def _workspace_volumes(
+        self, mount: WorkspaceMount, init: list[Json]
+    ) -> tuple[list[Json], list[Json]]:
+        """A workflow stage: ``/input`` and ``/output`` are folders (``subPath``) of the
+        workflow's claim. The kubelet would make missing folders as root, where a job
+        running as nobody cannot write; an init container makes them first, as nobody,
+        in the volume the pod's ``fsGroup`` lets it write to."""
+        folders = [f for f in (mount.input_dir, mount.output_dir) if f is not None]
+        init.insert(
+            0,
+            {
+                "name": "prepare-folders",
+                "image": self.config.helper_image,
+                "command": ["mkdir", "-p", *(f"/workspace/{f}" for f in folders)],
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+                "volumeMounts": [{"name": "workspace", "mountPath": "/workspace"}],
+            },
+        )
+        volumes: list[Json] = [
+            {
+                "name": "workspace",
+                "persistentVolumeClaim": {"claimName": N.workspace_claim(mount.workspace)},
+            }
+        ]
+        mounts: list[Json] = [
+            {"name": "workspace", "mountPath": "/output", "subPath": mount.output_dir}
+        ]
+        if mount.input_dir is None:
+            volumes.append({"name": "input", "emptyDir": {}})
+            mounts.insert(0, {"name": "input", "mountPath": "/input"})
+        else:
+            mounts.insert(
+                0,
+                {
+                    "name": "workspace",
+                    "mountPath": "/input",
+                    "subPath": mount.input_dir,
+                    "readOnly": True,
+                },
+            )
+        return volumes, mounts
+
+    async def create_workspace(self, account: Account, name: str, volume: WorkflowVolume) -> None:
+        claim: Json = {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": volume.size}},
+        }
+        storage_class = volume.storage_class or self.config.storage_class
+        if storage_class:
+            claim["storageClassName"] = storage_class
+        with contextlib.suppress(Conflict):  # made at an earlier stage, or before a restart
+            await self.client.request(
+                "POST",
+                f"/api/v1/namespaces/{account.namespace}/persistentvolumeclaims",
+                what="create workflow volume",
+                body={
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolumeClaim",
+                    "metadata": {
+                        "name": N.workspace_claim(name),
+                        "namespace": account.namespace,
+                        "labels": {N.WORKFLOW_LABEL: name, N.MANAGED_BY: N.ASGARD},
+                    },
+                    "spec": claim,
+                },
+            )
+
+    async def delete_workspace(self, account: Account, name: str) -> None:
+        with contextlib.suppress(NotFound):
+            await self.client.request(
+                "DELETE",
+                f"/api/v1/namespaces/{account.namespace}/persistentvolumeclaims/"
+                f"{N.workspace_claim(name)}",
+                what="delete workflow volume",
+            )
 
     def _volume(self, namespace: str, job_id: str) -> Json:
         claim: Json = {
@@ -299,7 +390,13 @@ class KubernetesJobsBackend(JobsBackend):
             "spec": claim,
         }
 
-    async def create_job(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> Job:
+    async def create_job(
+        self,
+        account: Account,
+        spec: JobSpec,
+        input_zip: bytes | None,
+        mount: WorkspaceMount | None = None,
+    ) -> Job:
         if input_zip is not None and self.public_url is None:
             raise InvalidValue(
                 "jobs on Kubernetes fetch their input from Asgard: set ASGARD_PUBLIC_URL to an "
@@ -319,6 +416,7 @@ class KubernetesJobsBackend(JobsBackend):
                     body=self._token_secret(namespace, job_id, f"{job_id}-io"),
                 )
                 made.append(f"/api/v1/namespaces/{namespace}/secrets/{job_id}-io")
+            if self.public_url and mount is None:  # a stage writes to the workflow's volume
                 await self.client.request(
                     "POST",
                     f"/api/v1/namespaces/{namespace}/persistentvolumeclaims",
@@ -334,7 +432,7 @@ class KubernetesJobsBackend(JobsBackend):
                 "POST",
                 jobs_path(namespace),
                 what=f"create job {job_id}",
-                body=self._manifest(account, spec, job_id, input_zip is not None),
+                body=self._manifest(account, spec, job_id, input_zip is not None, mount),
             )
         except BaseException:
             for path in made:
@@ -502,6 +600,13 @@ class KubernetesJobsBackend(JobsBackend):
 
     async def _start_collector(self, job: Json) -> None:
         namespace, job_id = job["metadata"]["namespace"], job["metadata"]["name"]
+        annotations = job["metadata"].get("annotations") or {}
+        output_mount: Json = {"name": "output", "mountPath": "/output", "readOnly": True}
+        claim = annotations.get(N.WORKSPACE_ANNOTATION)
+        if claim:  # a workflow stage wrote to a folder of its workflow's volume
+            output_mount["subPath"] = annotations.get(N.OUTPUT_DIR_ANNOTATION, "")
+        else:
+            claim = f"{job_id}-output"
         secret = f"{job_id}-collect"
         with contextlib.suppress(Conflict):
             await self.client.request(
@@ -561,16 +666,11 @@ class KubernetesJobsBackend(JobsBackend):
                                     "allowPrivilegeEscalation": False,
                                     "capabilities": {"drop": ["ALL"]},
                                 },
-                                "volumeMounts": [
-                                    {"name": "output", "mountPath": "/output", "readOnly": True}
-                                ],
+                                "volumeMounts": [output_mount],
                             }
                         ],
                         "volumes": [
-                            {
-                                "name": "output",
-                                "persistentVolumeClaim": {"claimName": f"{job_id}-output"},
-                            }
+                            {"name": "output", "persistentVolumeClaim": {"claimName": claim}}
                         ],
                     },
                 },

@@ -22,6 +22,11 @@ JOB_NAME_LABEL = "asgard.io/job-name"
 ROLE_LABEL = "asgard.io/role"
 TIMEOUT_ANNOTATION = "asgard.io/timeout-s"
 RETRIES_ANNOTATION = "asgard.io/retries"
+WORKFLOW_LABEL = "asgard.io/workflow"
+WORKSPACE_ANNOTATION = "asgard.io/workspace"
+"""On a workflow stage's Job: the claim of the workflow's volume."""
+OUTPUT_DIR_ANNOTATION = "asgard.io/output-dir"
+"""On a workflow stage's Job: the folder of that volume that is its ``/output``."""
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 NAME_LIMIT = 63
 
@@ -34,6 +39,11 @@ def object_name(app_id: str) -> str:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{name[: NAME_LIMIT - 9].rstrip('-')}-{digest}"
+
+
+def workspace_claim(workflow_id: str) -> str:
+    """The PersistentVolumeClaim a workflow's stages share."""
+    return object_name(f"{workflow_id}-volume")
 
 
 def app_id_of(obj: Mapping[str, Any]) -> str:

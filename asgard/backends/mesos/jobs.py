@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from asgard.backends.base import JobsBackend, LogStream
+from asgard.backends.base import JobsBackend, LogStream, WorkspaceMount
 from asgard.backends.mesos.chronos import Chronos
 from asgard.backends.mesos.client import MesosClient
 from asgard.backends.mesos.converters import (
@@ -33,10 +33,16 @@ class MesosJobsBackend(JobsBackend):
         super().__init__(client.cluster, KIND)
         self.chronos: Chronos = client.chronos
 
-    async def create_job(self, account: Account, spec: JobSpec, input_zip: bytes | None) -> Job:
-        if input_zip is not None:
+    async def create_job(
+        self,
+        account: Account,
+        spec: JobSpec,
+        input_zip: bytes | None,
+        mount: WorkspaceMount | None = None,
+    ) -> Job:
+        if input_zip is not None or mount is not None:
             # Chronos runs a command in a sandbox it prepares itself: nothing can be put there.
-            self.unsupported("job input")
+            self.unsupported("job input" if mount is None else "workflow volumes")
         job_id = new_job_id(spec.name)
         await self.chronos.save(one_time_to_chronos(account, spec, job_id))
         return await self.get_job(account, job_id)

@@ -1,0 +1,133 @@
+"""Workflow volumes on Docker: one local volume per workflow, and per stage *views* of
+two of its folders, mounted as the stage's ``/input`` and ``/output``.
+
+Docker 20.10's API cannot mount a sub-folder of a volume (``VolumeOptions.Subpath``
+came with API 1.45), so a view is a local volume that binds a folder of the
+workflow's volume (``type=none, o=bind, device=<its mountpoint>/<folder>``).
+Removing a view leaves the folder alone; removing the workflow's volume removes
+every stage's files. The mountpoint is a path on the engine's host, so views work
+where the engine Asgard talks to runs its containers: every single-engine job,
+and Swarm jobs, which are placed on that manager.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import tarfile
+
+from asgard.backends.base import WorkspaceMount
+from asgard.backends.docker import labels as L
+from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.specs import object_name
+from asgard.errors import Conflict, NotFound
+
+GONE_POLL_S = 0.2
+GONE_TRIES = 50
+
+
+def workspace_volume(namespace: str, workspace: str) -> str:
+    return object_name(namespace, "wf", workspace)
+
+
+def job_volume_names(namespace: str, job_id: str) -> tuple[str, str]:
+    """The volumes a job may mount at ``/input`` and ``/output``: always on a Swarm, and
+    on a single engine when the job is a workflow stage (then they are views)."""
+    return object_name(namespace, "job", job_id, "in"), object_name(namespace, "job", job_id, "out")
+
+
+def _folder_tar(folder: str) -> bytes:
+    """A tar holding one empty folder anyone may write to (a job may run as any user)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo(folder)
+        info.type, info.mode = tarfile.DIRTYPE, 0o777
+        tar.addfile(info)
+    return buffer.getvalue()
+
+
+class DockerWorkspaces:
+    def __init__(self, client: DockerClient) -> None:
+        self.client = client
+
+    def _labels(self, namespace: str, workspace: str) -> dict[str, str]:
+        return {L.NAMESPACE: namespace, L.WORKFLOW: workspace}
+
+    async def create(self, namespace: str, workspace: str) -> None:
+        await self.client.create_volume(
+            workspace_volume(namespace, workspace), self._labels(namespace, workspace)
+        )
+
+    async def view(
+        self,
+        namespace: str,
+        workspace: str,
+        folder: str,
+        *,
+        name: str,
+        labels: dict[str, str],
+        image: str,
+    ) -> None:
+        """Make volume ``name`` show ``folder`` of the workspace (made if missing)."""
+        source = workspace_volume(namespace, workspace)
+        try:
+            mountpoint = (await self.client.inspect_volume(source))["Mountpoint"]
+        except NotFound:
+            raise NotFound(f"the volume of workflow '{workspace}' is gone") from None
+        helper = await self.client.create_container(
+            {
+                "Image": image,
+                "Cmd": ["never-started"],
+                "Labels": {**self._labels(namespace, workspace), L.ROLE: L.ROLE_HELPER},
+                "HostConfig": {
+                    "Mounts": [{"Type": "volume", "Source": source, "Target": "/workspace"}]
+                },
+            }
+        )
+        try:
+            await self.client.put_archive(helper, "/workspace", _folder_tar(folder))
+        finally:
+            await self.client.remove_container(helper)
+        await self.client.create_volume(
+            name,
+            {**labels, L.WORKFLOW: workspace},
+            {"type": "none", "o": "bind", "device": f"{mountpoint}/{folder}"},
+        )
+
+    async def job_views(
+        self, namespace: str, job_id: str, image: str, mount: WorkspaceMount
+    ) -> list[Json]:
+        """Make the job's volumes views of its stage's folders; the mounts to give it.
+        Without an ``input_dir`` there is no input view, only an empty ``/input``."""
+        inbound, outbound = job_volume_names(namespace, job_id)
+        own = {L.NAMESPACE: namespace, L.JOB: job_id}
+        mounts: list[Json] = []
+        for name, folder, target in (
+            (inbound, mount.input_dir, "/input"),
+            (outbound, mount.output_dir, "/output"),
+        ):
+            if folder is None:
+                continue
+            await self.view(namespace, mount.workspace, folder, name=name, labels=own, image=image)
+            mounts.append({"Type": "volume", "Source": name, "Target": target})
+        return mounts
+
+    async def delete(self, namespace: str, workspace: str) -> None:
+        """Remove the views left (their stages' jobs are gone), then the volume itself."""
+        views = await self.client.volumes(
+            {"label": [f"{L.NAMESPACE}={namespace}", f"{L.WORKFLOW}={workspace}"]}
+        )
+        names = [v["Name"] for v in views if v["Name"] != workspace_volume(namespace, workspace)]
+        for name in [*names, workspace_volume(namespace, workspace)]:
+            await self._remove(name)
+
+    async def _remove(self, volume: str) -> None:
+        for _ in range(GONE_TRIES):
+            try:
+                await self.client.remove_volume(volume)
+                return
+            except Conflict:  # a helper or a task container the Swarm is still removing
+                for holder in await self.client.containers({"volume": [volume]}):
+                    await self.client.remove_container(holder["Id"])
+                await asyncio.sleep(GONE_POLL_S)
+        raise Conflict(f"volume '{volume}' is still in use")
