@@ -14,8 +14,10 @@ pending or running                no such job              record ``failed``: va
 finished                          no such job              kept until ``job_retention_s``
                                                            after it finished, then removed
 finished, past retention          the job                 job deleted, then the record
-none                              a job labelled Asgard's  reported; deleted once seen for
-                                                           ``orphan_grace_s``
+none                              a job labelled Asgard's  reported; deleted once it is
+                                                           ``orphan_grace_s`` old (by its
+                                                           creation time on the cluster; else
+                                                           once seen for that long)
 any                               did not answer           nothing: no news is not bad news
 ================================  =======================  ==================================
 """
@@ -28,7 +30,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -37,7 +39,7 @@ from asgard.db.engine import Database
 from asgard.db.job_records import JobRecordStore, LeaseStore
 from asgard.db.stores import AccountStore
 from asgard.errors import AsgardError, NotFound
-from asgard.models import Account, JobStatus
+from asgard.models import Account, Job, JobStatus
 from asgard.models.base import utc_now
 from asgard.services.jobs import VANISHED
 
@@ -171,16 +173,25 @@ class Reconciler:
                 with contextlib.suppress(AsgardError):
                     await self.orchestrator.settle_job(account, record.cluster, record.job_id)
                 done.settled.append(record.job_id)
-        await self._orphans(account, list(running), done)
+        await self._orphans(account, list(running.values()), done)
 
-    async def _orphans(self, account: Account, keys: list[tuple[str, str]], done: Round) -> None:
-        seen_now = {(account.namespace, cluster, job_id) for cluster, job_id in keys}
+    def _in_grace(self, key: tuple[str, str, str], job: Job, now: datetime) -> bool:
+        """Whether an orphan is still given time: its age, from its creation as the cluster
+        tells it (so a restart does not start the clock again), else from when this
+        process first saw it."""
+        first = self.orphans_seen.setdefault(key, time.monotonic())
+        if job.created_at is not None and now - job.created_at >= self.orphan_grace:
+            return False
+        return time.monotonic() - first < self.orphan_grace.total_seconds()
+
+    async def _orphans(self, account: Account, jobs: list[Job], done: Round) -> None:
+        by_key = {(account.namespace, j.cluster, j.id): j for j in jobs}
         for key in list(self.orphans_seen):
-            if key[0] == account.namespace and key not in seen_now:
+            if key[0] == account.namespace and key not in by_key:
                 del self.orphans_seen[key]  # gone, or recorded after all
-        for namespace, cluster, job_id in sorted(seen_now):
-            first = self.orphans_seen.setdefault((namespace, cluster, job_id), time.monotonic())
-            if time.monotonic() - first < self.orphan_grace.total_seconds():
+        now = utc_now()
+        for (namespace, cluster, job_id), job in sorted(by_key.items(), key=lambda kv: kv[0]):
+            if self._in_grace((namespace, cluster, job_id), job, now):
                 done.orphans.append(job_id)
                 continue
             async with self.db.session() as session:

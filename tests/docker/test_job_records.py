@@ -153,6 +153,20 @@ async def test_an_orphaned_job_is_reported_then_removed(env: Env) -> None:
     assert containers_of(env.daemon, recorded["id"]), "a recorded job is never an orphan"
 
 
+async def test_an_orphan_older_than_its_grace_goes_at_a_new_reconcilers_first_pass(
+    env: Env,
+) -> None:
+    """The grace counts from the job's creation on the cluster: a restart of Asgard (a new
+    reconciler, nothing in memory) does not give an old orphan its grace again."""
+    orphan = await env.fleet.create_job(
+        env.dev_account, JobSpec.model_validate(job("old", "sleep 600")), None
+    )
+    await asyncio.sleep(2.5)
+    done = await reconciler(env, orphan_grace_s=2).once()
+    assert done.removed_orphans == [orphan.id]
+    assert containers_of(env.daemon, orphan.id) == []
+
+
 async def test_one_reconciler_acts_at_a_time(env: Env) -> None:
     assert not await reconciler(env).lead(), "the server's own reconciler holds the lease"
     first, second = reconciler(env, lease="other"), reconciler(env, lease="other")
