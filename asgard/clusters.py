@@ -48,6 +48,7 @@ async def build_fleet(
     for config in configs:
         cluster = await plugin_for(config.kind).build(config, context)
         cluster.resync_s, cluster.poll_s = config.resync_s, config.poll_s
+        cluster.breaker.retry_s = config.retry_down_s
         if hub is not None and config.cache:
             cluster.enable_caches(hub)
         clusters.append(cluster)

@@ -27,6 +27,7 @@ from typing import ClassVar, Generic, Literal, NoReturn, TypeVar
 
 import aiohttp
 
+from asgard.backends.breaker import Breaker
 from asgard.backends.cache import ClusterCache
 from asgard.backends.feeds import ClusterFeed, PollingFeed, Resource
 from asgard.errors import (
@@ -446,6 +447,13 @@ class ClusterOrchestrator(Orchestrator):
         self.cache: ClusterCache | None = None
         self.resync_s = 30.0
         self.poll_s = 10.0
+        self.breaker = Breaker(
+            name,
+            lambda: self.call(self.client.version),
+            down_after_s=max(10.0, 3 * timeout_s),
+            alive=lambda: self.cache is not None and self.cache.connected,
+        )
+        """Lets reads of this cluster fail at once while it is known to be down."""
 
     def cluster_names(self) -> list[str]:
         return [self.name]
@@ -489,10 +497,17 @@ class ClusterOrchestrator(Orchestrator):
     async def _read(
         self, resource: Resource, account: Account, live: Callable[[], Awaitable[list[T]]]
     ) -> Listing[T]:
+        self.breaker.check()
         cache = self.cache
-        if cache is None:
-            return Listing(items=await self.call(live), as_of={self.name: utc_now()})
-        items, as_of = await self.call(lambda: cache.read(resource, account))
+        try:
+            if cache is None:
+                items, as_of = await self.call(live), utc_now()
+            else:
+                items, as_of = await self.call(lambda: cache.read(resource, account))
+        except ClusterError as exc:
+            self.breaker.failed(exc)
+            raise
+        self.breaker.succeeded()
         return Listing(items=items, as_of={self.name: as_of})
 
     def _wrote(
@@ -525,6 +540,7 @@ class ClusterOrchestrator(Orchestrator):
         try:
             version = await self.call(self.client.version)
         except ClusterError as exc:
+            self.breaker.failed(exc)
             return ClusterStatus(
                 name=self.name,
                 kind=self.kind,
@@ -532,6 +548,7 @@ class ClusterOrchestrator(Orchestrator):
                 error=exc.msg,
                 cache="off" if cache == "off" else "behind",  # nothing new can reach it
             )
+        self.breaker.succeeded()
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         return ClusterStatus(
             name=self.name,
@@ -552,6 +569,7 @@ class ClusterOrchestrator(Orchestrator):
             await self.cache.start()
 
     async def close(self) -> None:
+        await self.breaker.close()
         if self.cache is not None:
             await self.cache.close()
         for backend in self._backends():

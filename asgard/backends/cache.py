@@ -144,6 +144,11 @@ class ClusterCache:
         if hub is not None:
             hub.on_interest(self._interest)
 
+    @property
+    def connected(self) -> bool:
+        """Whether the change feed is connected now: the cluster is alive, if slow."""
+        return self._connected
+
     # reads and writes
 
     async def read(self, resource: Resource, account: Account) -> tuple[list[Any], datetime]:

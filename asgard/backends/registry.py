@@ -61,6 +61,12 @@ class ClusterConfig(BaseModel):
     poll_s: float = Field(
         10.0, gt=0, description="For kinds without a change feed: how often to look for changes"
     )
+    retry_down_s: float = Field(
+        5.0,
+        gt=0,
+        description="Once reads found the cluster down twice in a row, they fail at once and "
+        "the cluster is probed this often until it answers",
+    )
 
 
 @dataclass(frozen=True)

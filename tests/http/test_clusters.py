@@ -15,7 +15,7 @@ from asgard.models import Role
 from tests.conftest import StartAsgard, backend_context, docker_cluster
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
-from tests.support.static_backend import static_cluster
+from tests.support.static_backend import StaticAgents, static_cluster
 
 AGENTS = [
     {
@@ -185,6 +185,40 @@ async def test_a_slow_cluster_is_cut_at_its_timeout(start_asgard: StartAsgard) -
     single = await caller.get("/clusters/slow/agents/a1")
     assert single.status == 504
     assert (await single.json())["errors"][0]["cluster"] == "slow"
+
+
+async def test_a_cluster_known_to_be_down_answers_at_once_until_it_is_back(
+    start_asgard: StartAsgard,
+) -> None:
+    slow = await static_cluster("slow", AGENTS, delay_s=30, timeout_s=0.3)
+    slow.breaker.retry_s = 0.3
+    slow.breaker.down_after_s = 0  # no need to wait: it never answered anything
+    asked = slow.agents
+    assert isinstance(asked, StaticAgents)
+    caller = await member(
+        await start_asgard(Fleet([await static_cluster("fast", AGENTS[:1]), slow]))
+    )
+    for _ in range(2):  # twice in a row: known to be down
+        body = await caller.json("GET", "/agents")
+        assert [(e["cluster"], e["kind"]) for e in body["errors"]] == [("slow", "timeout")]
+    reads = asked.reads
+
+    body = await caller.json("GET", "/agents")
+    assert [(a["cluster"], a["id"]) for a in body["agents"]] == [("fast", "a1")]
+    [error] = body["errors"]
+    assert (error["cluster"], error["kind"]) == ("slow", "timeout")
+    assert "did not answer in 0.3 s" in error["msg"]
+    assert "known to be down" in error["msg"]
+    assert asked.reads == reads, "the cluster was not asked again"
+
+    asked.config.delay_s = 0  # it is back: a probe finds it, then reads go to it again
+    deadline = time.monotonic() + 10
+    while body["errors"]:
+        assert time.monotonic() < deadline, body["errors"]
+        await asyncio.sleep(0.2)
+        body = await caller.json("GET", "/agents")
+    assert sorted(a["id"] for a in body["agents"] if a["cluster"] == "slow") == ["a1", "a2", "b1"]
+    assert asked.reads > reads
 
 
 async def test_an_unreachable_engine_is_reported_not_raised(
