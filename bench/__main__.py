@@ -250,12 +250,12 @@ async def fleet(options: Options, folder: Path) -> list[str]:
 
                 await asyncio.gather(*(one(u) for u in urls))
 
-            n, c = max(options.requests // 10, 10), options.concurrency
+            n, c = options.requests, options.concurrency
             rows = [
                 await measure(
                     f"direct `list_node()` on all {len(urls)}, {DEAD_TIMEOUT_S:g} s timeout",
                     direct,
-                    requests=n,
+                    requests=options.direct_requests,
                     concurrency=c,
                 ),
                 await measure(
@@ -318,8 +318,10 @@ async def soak(options: Options, folder: Path) -> list[str]:
             heard = [0]
             listener = asyncio.create_task(listen(session, asgard, heard))
             paths = ["/agents?limit=5000", "/apps?limit=5000", "/clusters", "/jobs"]
+            dead = configs[-1]["name"]
             served = 0
             refused: dict[str, int] = {}
+            partial: dict[str, int] = {}  # healthy clusters missing from an answer
 
             async def reader() -> None:
                 nonlocal served
@@ -327,7 +329,10 @@ async def soak(options: Options, folder: Path) -> list[str]:
                     path = paths[served % len(paths)]
                     served += 1
                     try:
-                        await get(session, asgard, path)
+                        body = await get(session, asgard, path)
+                        for error in body.get("errors") or []:
+                            if error.get("cluster") != dead:
+                                partial[error["cluster"]] = partial.get(error["cluster"], 0) + 1
                     except (RuntimeError, aiohttp.ClientError) as exc:
                         refused[path] = refused.get(path, 0) + 1
                         if refused[path] == 1:
@@ -349,7 +354,8 @@ async def soak(options: Options, folder: Path) -> list[str]:
             end, peak = samples[-1][1], max(m for _, m in samples)
             out += [
                 f"{served:,} reads ({sum(refused.values())} failed), {heard[0]:,} events "
-                "heard. Asgard's resident memory "
+                f"heard; {sum(partial.values())} error entries for a healthy cluster "
+                f"({', '.join(sorted(partial)) or 'none'}). Asgard's resident memory "
                 f"(MiB) every {options.sample_every_s:g} s:",
                 "",
                 "```",

@@ -71,13 +71,13 @@ async def serve(big: Shape | None, fleet: int, churned: bool) -> None:
     async with contextlib.AsyncExitStack() as stack:
         ready: dict[str, object] = {}
         if big is not None:
-            emulator = await stack.enter_async_context(Emulator())
+            emulator = await stack.enter_async_context(Emulator(forget_requests=True))
             populate(emulator, big)
             server = await stack.enter_async_context(kmock.Server(emulator))
             ready["big"] = str(server.url).rstrip("/")
         urls: list[str] = []
         for _ in range(max(fleet - 1, 0)):
-            small = await stack.enter_async_context(Emulator())
+            small = await stack.enter_async_context(Emulator(forget_requests=True))
             populate(small, FLEET_SHAPE)
             urls.append(str((await stack.enter_async_context(kmock.Server(small))).url))
         if fleet:

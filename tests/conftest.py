@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from tests.support.kube import Emulator
 from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
 from tests.support.postgres import Postgres, start_postgres
+from tests.support.scratch import scratch_dir
 
 THIRD_PARTY_ENTRY_POINTS = """[asgard.backends]
 static = tests.support.static_backend:plugin
@@ -115,13 +115,9 @@ def sqlite_url(tmp_path: Path) -> str:
 TEST_SECRET_KEY = "test-secret-key-of-a-decent-length"
 
 
-_SCRATCH = tempfile.TemporaryDirectory(prefix="asgard-test-data-")
-"""Where backends built without a data folder keep their artifacts; gone when the run ends."""
-
-
 def backend_context(data_dir: Path | None = None, public_url: str | None = None) -> BackendContext:
     """What backends built by tests get; the key matches the one Asgard under test uses."""
-    data = data_dir or Path(tempfile.mkdtemp(prefix="data-", dir=_SCRATCH.name))
+    data = data_dir or scratch_dir()
     return BackendContext.local(data, TEST_SECRET_KEY, public_url)
 
 

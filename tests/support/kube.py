@@ -163,6 +163,11 @@ class Emulator(kmock.KubernetesEmulator):
     continue_ttl_s: float = 300.0
     bookmark_every_s: float = 5.0
     requests_log: list[tuple[str, str, dict[str, str]]] = attrs.field(factory=list)
+    # kmock remembers every request and scans that history on each new one, so a
+    # long-running emulator (the benchmarks) gets slower by the minute. Forgetting keeps
+    # only the requests being served, which kmock still needs to route them.
+    forget_requests: bool = False
+    _in_flight: set[int] = attrs.field(factory=set, init=False)
     _rv: int = attrs.field(default=0, init=False)
     _compacted: int = attrs.field(default=0, init=False)
     _token_epoch: int = attrs.field(default=0, init=False)
@@ -228,6 +233,19 @@ class Emulator(kmock.KubernetesEmulator):
         return self._resources_seen[1]
 
     async def _handle(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
+        if not self.forget_requests:
+            return await self._serve(request)
+        self._in_flight.add(id(request))
+        try:
+            return await self._serve(request)
+        finally:
+            self._in_flight.discard(id(request))
+            self._requests[:] = [r for r in self._requests if id(r) in self._in_flight]
+            for payload in self._payloads:
+                payload._requests.clear()
+            self.requests_log.clear()
+
+    async def _serve(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
         self.requests_log.append((request.method.value, request.url.path, dict(request.params)))
         if request.resource is not None and request.subresource in (None, "status", "scale"):
             if request.action == enums.action.CREATE and isinstance(request.data, dict):

@@ -9,9 +9,7 @@ package would, and use it where a kind that can do little is what is needed
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
@@ -21,6 +19,7 @@ from asgard.backends.feeds import ClusterFeed, Signal
 from asgard.backends.registry import BackendContext, BackendPlugin, ClusterConfig
 from asgard.errors import ClusterUnreachable, NotFound
 from asgard.models import Account, Agent, App, Resources, Task
+from tests.support.scratch import scratch_dir
 
 KIND = "static"
 
@@ -151,4 +150,4 @@ async def static_cluster(
     config = StaticClusterConfig(
         name=name, agents=agents, down=down, delay_s=delay_s, timeout_s=timeout_s
     )
-    return await plugin.build(config, BackendContext.local(Path(tempfile.mkdtemp()), "static"))
+    return await plugin.build(config, BackendContext.local(scratch_dir("static-"), "static"))
