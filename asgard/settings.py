@@ -55,7 +55,10 @@ class Settings(BaseSettings):
         "before it is removed",
     )
     job_retention_s: float = Field(
-        7 * 24 * 3600.0, gt=0, description="How long the record of a finished job is kept"
+        7 * 24 * 3600.0,
+        gt=0,
+        description="How long a finished job (its record and files) or workflow (its stages "
+        "and volume) is kept",
     )
     scheduler_tick_s: float = Field(
         1.0, gt=0, description="How often Asgard's scheduler looks for runs that are due"

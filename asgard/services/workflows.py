@@ -7,12 +7,11 @@ from collections.abc import Callable, Collection
 
 from asgard.backends.base import Orchestrator
 from asgard.db.engine import Database
-from asgard.db.job_records import JobRecordStore
 from asgard.errors import InvalidValue, NotFound, NotSupported
 from asgard.models import Role, Workflow, WorkflowSpec
 from asgard.services.pagination import Page, paginate
 from asgard.services.principal import Principal
-from asgard.workflows.runner import remove_workflow_objects
+from asgard.workflows.runner import forget_workflow
 from asgard.workflows.store import WorkflowStore
 
 
@@ -90,11 +89,4 @@ class WorkflowsService:
             stored = await WorkflowStore(session).get(account.id, cluster, workflow_id)
         if stored is None or not account.may_use(cluster):
             raise NotFound(f"workflow '{workflow_id}' not found", cluster=cluster)
-        async with self.db.session() as session, session.begin():
-            await WorkflowStore(session).remove(stored.row_id)
-        await remove_workflow_objects(self.orchestrator, account, stored.workflow)
-        async with self.db.session() as session, session.begin():
-            records = JobRecordStore(session)
-            for stage in stored.workflow.stages:
-                if stage.job_id is not None:
-                    await records.remove(account.id, cluster, stage.job_id)
+        await forget_workflow(self.db, self.orchestrator, account, stored)

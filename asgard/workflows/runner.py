@@ -15,6 +15,10 @@ and ``failed`` otherwise. Past the workflow's ``timeout_s``, the running stage i
 stopped and nothing more runs. Everything is written to the database after
 each move, so a restart goes on where it was. Stage jobs are recorded like any
 job, so the reconciler follows them too.
+
+A finished workflow is kept for ``retention_s`` after it ended (the jobs'
+retention), then forgotten as a ``DELETE`` would: its stage jobs, their files
+and records, and the volume the stages shared.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 from datetime import datetime, timedelta
 
 import structlog
@@ -40,6 +45,7 @@ from asgard.workflows.store import StoredWorkflow, WorkflowStore
 log = structlog.get_logger(__name__)
 
 LEASE = "workflows"
+EXPIRE_EVERY_S = 30.0
 WORKFLOW_LABEL = "workflow"
 STAGE_LABEL = "workflow-stage"
 
@@ -51,11 +57,14 @@ class WorkflowRunner:
         orchestrator: Orchestrator,
         *,
         tick_s: float = 1.0,
+        retention_s: float | None = None,
         holder: str | None = None,
     ) -> None:
         self.db = db
         self.orchestrator = orchestrator
         self.tick_s = tick_s
+        self.retention = None if retention_s is None else timedelta(seconds=retention_s)
+        self._expired_at = -EXPIRE_EVERY_S
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -111,6 +120,35 @@ class WorkflowRunner:
                 log.warning(
                     "a workflow could not move on", workflow=stored.workflow.id, error=exc.msg
                 )
+        if self.retention is not None and time.monotonic() - self._expired_at >= min(
+            EXPIRE_EVERY_S, self.retention.total_seconds()
+        ):
+            self._expired_at = time.monotonic()
+            await self.expire(accounts)
+
+    async def expire(self, accounts: dict[int, Account]) -> list[str]:
+        """Forget the workflows that finished longer than the retention ago."""
+        if self.retention is None:
+            return []
+        async with self.db.session() as session:
+            old = await WorkflowStore(session).finished_before(utc_now() - self.retention)
+        gone: list[str] = []
+        for stored in old:
+            account = accounts.get(stored.account_id)
+            if account is None:
+                continue
+            try:
+                await forget_workflow(self.db, self.orchestrator, account, stored)
+            except AsgardError as exc:  # the cluster is away: try again next time
+                log.warning(
+                    "an expired workflow could not be removed",
+                    workflow=stored.workflow.id,
+                    error=exc.msg,
+                )
+                continue
+            log.info("expired workflow removed", workflow=stored.workflow.id)
+            gone.append(stored.workflow.id)
+        return gone
 
     async def advance(self, account: Account, stored: StoredWorkflow) -> None:
         flow = stored.workflow
@@ -265,6 +303,21 @@ class WorkflowRunner:
 def stage_folder(index: int) -> str:
     """The folder of the workflow's volume that is stage ``index``'s ``/output``."""
     return f"stage-{index}"
+
+
+async def forget_workflow(
+    db: Database, orchestrator: Orchestrator, account: Account, stored: StoredWorkflow
+) -> None:
+    """Everything a workflow left: its row first (so the runner stops moving it on), then
+    its jobs and volume on the cluster, then its stage jobs' records."""
+    async with db.session() as session, session.begin():
+        await WorkflowStore(session).remove(stored.row_id)
+    await remove_workflow_objects(orchestrator, account, stored.workflow)
+    async with db.session() as session, session.begin():
+        records = JobRecordStore(session)
+        for stage in stored.workflow.stages:
+            if stage.job_id is not None:
+                await records.remove(account.id, stored.workflow.cluster, stage.job_id)
 
 
 async def remove_workflow_objects(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,6 +91,14 @@ class WorkflowStore:
         rows = await self.session.scalars(
             select(WorkflowRow)
             .where(WorkflowRow.state.in_(["pending", "running"]))
+            .order_by(WorkflowRow.id)
+        )
+        return [StoredWorkflow.of(r) for r in rows]
+
+    async def finished_before(self, cutoff: datetime) -> list[StoredWorkflow]:
+        rows = await self.session.scalars(
+            select(WorkflowRow)
+            .where(WorkflowRow.finished_at.is_not(None), WorkflowRow.finished_at < cutoff)
             .order_by(WorkflowRow.id)
         )
         return [StoredWorkflow.of(r) for r in rows]

@@ -212,3 +212,43 @@ async def test_bad_workflows_are_refused(dev: Caller) -> None:
     unknown = {"cluster": "nowhere", "name": "x", "stages": [stage("a", "true")]}
     await dev.json("POST", "/workflows", status=404, json=unknown)
     assert (await dev.json("GET", "/workflows"))["workflows"] == []
+
+
+async def test_a_finished_workflow_is_forgotten_after_the_retention_time(
+    start_asgard: StartAsgard, engine: DockerDaemon, tmp_path: Path
+) -> None:
+    config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
+    data_dir = tmp_path / "data"
+    cluster = await plugin.build(config, backend_context(data_dir))
+    asgard = await start_asgard(
+        Fleet([cluster]),
+        data_dir=data_dir,
+        workflow_tick_s=0.2,
+        reconcile_s=3600,
+        job_retention_s=3,
+    )
+    account = await asgard.account("dev")
+    dev = await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
+    try:
+        spec = {"cluster": "local", "name": "brief", "stages": [stage("a", "echo hi > /output/x")]}
+        created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
+        flow = await finished(dev, created["id"])
+        assert flow["state"] == "succeeded"
+        job_id = flow["stages"][0]["job_id"]
+        # Kept for the retention time after it ended, with what it made...
+        assert workflow_volumes(engine, created["id"]) != []
+        await dev.json("GET", f"/clusters/local/jobs/{job_id}")
+        # ...then gone as if deleted: the workflow, its stage's job and the volume.
+        deadline = time.monotonic() + SETTLE_S
+        while True:
+            response = await dev.get(f"/clusters/local/workflows/{created['id']}")
+            response.release()
+            if response.status == 404:
+                break
+            assert time.monotonic() < deadline, "the workflow was never forgotten"
+            await asyncio.sleep(0.3)
+        await dev.json("GET", f"/clusters/local/jobs/{job_id}", status=404)
+        assert engine.cli("ps", "-aq", "--filter", f"label=asgard.job={job_id}").strip() == ""
+        assert workflow_volumes(engine, created["id"]) == []
+    finally:
+        await cluster.close()
