@@ -120,7 +120,12 @@ class ScheduleStore:
         return [StoredSchedule.of(r) for r in rows]
 
     async def ran(
-        self, schedule_id: int, *, at: datetime, job_id: str | None, next_run_at: datetime
+        self,
+        schedule_id: int,
+        *,
+        at: datetime,
+        job_id: str | None,
+        next_run_at: datetime | None,
     ) -> None:
         row = await self.session.get(ScheduleRow, schedule_id)
         if row is None:

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +123,30 @@ async def test_runs_start_on_time_and_never_overlap(dev: Caller) -> None:
     )
     stored = (await dev.json("GET", "/jobs"))["jobs"]
     assert all(j["history"] for j in stored), "scheduled runs are recorded like any job"
+
+
+async def test_a_repeating_interval_runs_its_count_and_stops(dev: Caller) -> None:
+    """Chronos' kind of schedule on Docker: R2 from 2 s from now, every 3 s."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    value = f"R2/{start.isoformat().replace('+00:00', 'Z')}/PT3S"
+    spec = scheduled("twice", value, "echo run")
+    created = (await dev.json("POST", "/scheduled-jobs", status=201, json=spec))["scheduled_job"]
+    assert parse(created["next_run_at"]) == start
+
+    def runs(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [j for j in jobs if j["labels"].get("scheduled-job") == "twice"]
+
+    deadline = time.monotonic() + 60
+    while True:
+        read = (await dev.json("GET", "/clusters/local/scheduled-jobs/twice"))["scheduled_job"]
+        if read["next_run_at"] is None:
+            break
+        assert time.monotonic() < deadline, f"still scheduled: {read}"
+        await asyncio.sleep(0.3)
+    await asyncio.sleep(4)  # past when a third run would be due
+    started = sorted(parse(j["created_at"]) for j in runs((await dev.json("GET", "/jobs"))["jobs"]))
+    assert len(started) == 2, f"runs: {started}"
+    for due, actual in zip([start, start + timedelta(seconds=3)], started, strict=True):
+        assert timedelta(0) <= actual - due < timedelta(seconds=2), f"{actual} for {due}"
+    assert read["last_run_at"] is not None
+    assert read["enabled"] is True

@@ -319,6 +319,12 @@ async def test_a_cronjob_keeps_every_field(env: Env) -> None:
     await env.dev.json("DELETE", "/clusters/k8s/scheduled-jobs/nightly", status=204)
     assert (await env.dev.get("/clusters/k8s/scheduled-jobs/nightly")).status == 404
 
+    interval = {**spec, "schedule": {"value": "R/2026-01-01T03:00:00Z/P1D", "tz": "UTC"}}
+    refused = await env.dev.json("POST", "/scheduled-jobs", status=422, json=interval)
+    assert refused["errors"][0]["field"] == "schedule.value"
+    assert "cron" in refused["errors"][0]["msg"]
+    assert items(env.kube.emulator, "batch/v1/cronjobs", "dev") == [], "nothing was created"
+
 
 async def test_stats_with_and_without_the_metrics_api(env: Env) -> None:
     spec = {

@@ -13,7 +13,7 @@ from asgard.backends.kubernetes.client import Json, KubeClient
 from asgard.backends.kubernetes.converters import container_resources, env_list
 from asgard.backends.kubernetes.jobs import NOBODY
 from asgard.backends.kubernetes.quantities import cpu_cores, mebibytes
-from asgard.errors import Conflict, NotFound
+from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, ResourceLimits, Schedule, ScheduledJob, ScheduledJobSpec
 
 KIND = "kubernetes"
@@ -27,6 +27,12 @@ def cronjobs_path(namespace: str, name: str | None = None) -> str:
 
 
 def cronjob(account: Account, spec: ScheduledJobSpec) -> Json:
+    if spec.schedule.value.startswith("R"):
+        raise InvalidValue(
+            "Kubernetes CronJobs take cron expressions (such as '0 3 * * *'), "
+            "not ISO 8601 repeating intervals",
+            field="schedule.value",
+        )
     container: dict[str, Any] = {
         "name": "job",
         "image": spec.image,
