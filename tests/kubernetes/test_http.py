@@ -280,6 +280,38 @@ async def test_a_job_fetches_its_input_and_sends_its_output_through_asgard(env: 
     assert not list(items(env.kube.emulator, "batch/v1/jobs", "dev"))
 
 
+async def test_deleting_a_job_while_its_output_is_collected_leaves_nothing(env: Env) -> None:
+    spec = {"cluster": "k8s", "name": "big", "image": "sum:1"}
+    job_id = (await env.dev.json("POST", "/jobs", status=201, json=spec))["job"]["id"]
+    await env.kube.controllers.end_job("dev", job_id, 0)
+    jobs = env.kube.orchestrator.jobs
+    assert isinstance(jobs, KubernetesJobsBackend)
+    await jobs.collect()
+    assert stored(env, "batch/v1/jobs", f"{job_id}-collect")
+
+    await env.dev.json("DELETE", f"/clusters/k8s/jobs/{job_id}", status=204)
+    # No garbage collector runs in the emulator: what is left is what Asgard left.
+    for resource in ("batch/v1/jobs", "v1/secrets", "v1/persistentvolumeclaims"):
+        left = [o["metadata"]["name"] for o in items(env.kube.emulator, resource, "dev")]
+        assert left == [], f"{resource} left behind: {left}"
+
+
+async def test_a_collector_whose_job_vanished_is_tidied_up(env: Env) -> None:
+    spec = {"cluster": "k8s", "name": "gone", "image": "sum:1"}
+    job_id = (await env.dev.json("POST", "/jobs", status=201, json=spec))["job"]["id"]
+    await env.kube.controllers.end_job("dev", job_id, 0)
+    jobs = env.kube.orchestrator.jobs
+    assert isinstance(jobs, KubernetesJobsBackend)
+    await jobs.collect()
+    # deleted behind Asgard's back, with nothing to collect its owned objects
+    await env.kube.controllers.call("DELETE", f"/apis/batch/v1/namespaces/dev/jobs/{job_id}")
+    await jobs.collect()
+    left = [o["metadata"]["name"] for o in items(env.kube.emulator, "batch/v1/jobs", "dev")]
+    assert left == []
+    secrets = [o["metadata"]["name"] for o in items(env.kube.emulator, "v1/secrets", "dev")]
+    assert f"{job_id}-collect" not in secrets
+
+
 async def test_a_cronjob_keeps_every_field(env: Env) -> None:
     spec = {
         "cluster": "k8s",
@@ -323,7 +355,7 @@ async def test_a_cronjob_keeps_every_field(env: Env) -> None:
     refused = await env.dev.json("POST", "/scheduled-jobs", status=422, json=interval)
     assert refused["errors"][0]["field"] == "schedule.value"
     assert "cron" in refused["errors"][0]["msg"]
-    assert items(env.kube.emulator, "batch/v1/cronjobs", "dev") == [], "nothing was created"
+    assert list(items(env.kube.emulator, "batch/v1/cronjobs", "dev")) == [], "nothing was created"
 
 
 async def test_stats_with_and_without_the_metrics_api(env: Env) -> None:

@@ -502,7 +502,10 @@ class KubernetesJobsBackend(JobsBackend):
             jobs_path(namespace, f"{job_id}-collect"),
             f"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{job_id}-output",
             f"/api/v1/namespaces/{namespace}/secrets/{job_id}-io",
+            f"/api/v1/namespaces/{namespace}/secrets/{job_id}-collect",
         ):
+            # Everything here is owned by the Job, so the cluster's garbage collector
+            # would remove it too, but not at once and not where none runs.
             with contextlib.suppress(NotFound):
                 await self.client.request(
                     "DELETE",
@@ -584,6 +587,15 @@ class KubernetesJobsBackend(JobsBackend):
             for j in jobs
             if (j["metadata"].get("labels") or {}).get(N.ROLE_LABEL) == ROLE_COLLECTOR
         }
+        main = {
+            (j["metadata"]["namespace"], j["metadata"]["name"])
+            for j in jobs
+            if (j["metadata"].get("labels") or {}).get(N.ROLE_LABEL) != ROLE_COLLECTOR
+        }
+        for job_id, collector in collectors.items():
+            namespace = collector["metadata"]["namespace"]
+            if (namespace, job_id) not in main:  # its job was deleted: nothing to collect
+                await self._tidy(namespace, job_id)
         for job in jobs:
             labels = job["metadata"].get("labels") or {}
             if labels.get(N.ROLE_LABEL) == ROLE_COLLECTOR:
