@@ -308,18 +308,19 @@ def stage_folder(index: int) -> str:
 async def forget_workflow(
     db: Database, orchestrator: Orchestrator, account: Account, stored: StoredWorkflow
 ) -> None:
-    """Everything a workflow left: its jobs and volume on the cluster, its row, its stage
-    jobs' records. A finished workflow keeps its row until the cluster has let go of the
-    rest, so a cluster that is down leaves it whole, to be removed again later. A running
-    one loses its row first, so that the runner stops moving it on (a runner in the middle
-    of a move finds it gone and removes what it just started)."""
-    if stored.finished:
-        await remove_workflow_objects(orchestrator, account, stored.workflow)
+    """Everything a workflow left: its jobs and volume on the cluster, then its row and its
+    stage jobs' records. One still going is first marked cancelled, so that the runner
+    lets go of it (a runner in the middle of a move finds it stopped and removes what it
+    just started). The row goes last: a cluster that is down leaves the workflow whole,
+    to be deleted again, or removed by the retention pass."""
+    if not stored.finished:
+        async with db.session() as session, session.begin():
+            await WorkflowStore(session).stop(
+                stored.row_id, "being deleted: its jobs and volume go first"
+            )
+    await remove_workflow_objects(orchestrator, account, stored.workflow)
     async with db.session() as session, session.begin():
         await WorkflowStore(session).remove(stored.row_id)
-    if not stored.finished:
-        await remove_workflow_objects(orchestrator, account, stored.workflow)
-    async with db.session() as session, session.begin():
         records = JobRecordStore(session)
         for stage in stored.workflow.stages:
             if stage.job_id is not None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asgard.db.tables import WorkflowRow
 from asgard.models import Workflow, WorkflowSpec, WorkflowStage
+from asgard.models.base import utc_now
 from asgard.models.job import FINISHED_JOB_STATES
+
+ACTIVE_STATES = ("pending", "running")
 
 
 @dataclass
@@ -89,9 +92,7 @@ class WorkflowStore:
 
     async def active(self) -> list[StoredWorkflow]:
         rows = await self.session.scalars(
-            select(WorkflowRow)
-            .where(WorkflowRow.state.in_(["pending", "running"]))
-            .order_by(WorkflowRow.id)
+            select(WorkflowRow).where(WorkflowRow.state.in_(ACTIVE_STATES)).order_by(WorkflowRow.id)
         )
         return [StoredWorkflow.of(r) for r in rows]
 
@@ -104,17 +105,31 @@ class WorkflowStore:
         return [StoredWorkflow.of(r) for r in rows]
 
     async def save(self, stored: StoredWorkflow) -> bool:
-        """Write the workflow's progress; False when it was deleted meanwhile."""
-        row = await self.session.get(WorkflowRow, stored.row_id)
-        if row is None:
-            return False
+        """Write the workflow's progress; False when it was deleted or stopped meanwhile.
+        One conditional UPDATE, so a DELETE that lands between the runner's read and its
+        write is never overwritten."""
         flow = stored.workflow
-        row.state = flow.state
-        row.stages = [s.model_dump(mode="json") for s in flow.stages]
-        row.message = flow.message
-        row.finished_at = flow.finished_at
-        await self.session.flush()
-        return True
+        result = await self.session.execute(
+            update(WorkflowRow)
+            .where(WorkflowRow.id == stored.row_id, WorkflowRow.state.in_(ACTIVE_STATES))
+            .values(
+                state=flow.state,
+                stages=[s.model_dump(mode="json") for s in flow.stages],
+                message=flow.message,
+                finished_at=flow.finished_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def stop(self, row_id: int, message: str) -> None:
+        """Mark a workflow that is still going as cancelled, so that the runner lets go."""
+        await self.session.execute(
+            update(WorkflowRow)
+            .where(WorkflowRow.id == row_id, WorkflowRow.state.in_(ACTIVE_STATES))
+            .values(state="cancelled", message=message, finished_at=utc_now())
+            .execution_options(synchronize_session=False)
+        )
 
     async def remove(self, row_id: int) -> None:
         row = await self.session.get(WorkflowRow, row_id)
