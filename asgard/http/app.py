@@ -95,7 +95,11 @@ def create_app(
             fleet = await build_fleet(configs, settings.backend_context(), events)
         fleet.schedule_with(lambda name, kind: AsgardScheduledJobsBackend(name, kind, db))
         runner = WorkflowRunner(
-            db, fleet, tick_s=settings.workflow_tick_s, retention_s=settings.job_retention_s
+            db,
+            fleet,
+            tick_s=settings.workflow_tick_s,
+            retention_s=settings.job_retention_s,
+            events=events,
         )
         app[SERVICES] = Services.build(settings, db, fleet, events, poke=runner.poke)
         await fleet.start()

@@ -70,7 +70,7 @@ class Services:
             job_files=JobFilesService(context.artifacts),
             job_tokens=context.job_tokens,
             events=events,
-            workflows=WorkflowsService(orchestrator, db, poke),
+            workflows=WorkflowsService(orchestrator, db, poke, events),
         )
 
 

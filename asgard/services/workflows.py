@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Callable, Collection
 
 from asgard.backends.base import Orchestrator
 from asgard.db.engine import Database
 from asgard.errors import InvalidValue, NotFound, NotSupported
+from asgard.events import EventHub
 from asgard.models import Role, Workflow, WorkflowSpec
 from asgard.services.pagination import Page, paginate
 from asgard.services.principal import Principal
-from asgard.workflows.runner import forget_workflow
+from asgard.workflows.runner import announce, forget_workflow
 from asgard.workflows.store import WorkflowStore
 
 
@@ -21,11 +23,16 @@ def new_workflow_id(name: str) -> str:
 
 class WorkflowsService:
     def __init__(
-        self, orchestrator: Orchestrator, db: Database, poke: Callable[[], None] | None = None
+        self,
+        orchestrator: Orchestrator,
+        db: Database,
+        poke: Callable[[], None] | None = None,
+        events: EventHub | None = None,
     ) -> None:
         self.orchestrator = orchestrator
         self.db = db
         self.poke = poke or (lambda: None)
+        self.events = events
 
     async def create(self, principal: Principal, spec: WorkflowSpec) -> Workflow:
         account = principal.require(Role.OPERATOR)
@@ -38,8 +45,18 @@ class WorkflowsService:
         names = [s.name for s in spec.stages]
         if len(set(names)) != len(names):
             raise InvalidValue("stage names must be unique in a workflow", field="stages")
-        async with self.db.session() as session, session.begin():
-            stored = await WorkflowStore(session).add(account.id, new_workflow_id(spec.name), spec)
+        workflow_id = new_workflow_id(spec.name)
+        # The shared volume is made now, not by the runner: a cluster that is down or a
+        # volume it refuses is the caller's answer (502, 422), with nothing stored.
+        await self.orchestrator.create_workspace(account, spec.cluster, workflow_id, spec.volume)
+        try:
+            async with self.db.session() as session, session.begin():
+                stored = await WorkflowStore(session).add(account.id, workflow_id, spec)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.orchestrator.delete_workspace(account, spec.cluster, workflow_id)
+            raise
+        announce(self.events, account, stored.workflow, "added")
         self.poke()
         return stored.workflow
 
@@ -89,4 +106,4 @@ class WorkflowsService:
             stored = await WorkflowStore(session).get(account.id, cluster, workflow_id)
         if stored is None or not account.may_use(cluster):
             raise NotFound(f"workflow '{workflow_id}' not found", cluster=cluster)
-        await forget_workflow(self.db, self.orchestrator, account, stored)
+        await forget_workflow(self.db, self.orchestrator, account, stored, self.events)

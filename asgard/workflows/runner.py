@@ -19,6 +19,10 @@ job, so the reconciler follows them too.
 A finished workflow is kept for ``retention_s`` after it ended (the jobs'
 retention), then forgotten as a ``DELETE`` would: its stage jobs, their files
 and records, and the volume the stages shared.
+
+Workflows live in Asgard's database, not in a cluster's change feed, so whoever
+changes one (the service creating or deleting it, the runner moving it on) tells
+the account's ``GET /events`` listeners itself.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from asgard.db.engine import Database
 from asgard.db.job_records import JobRecordStore, LeaseStore
 from asgard.db.stores import AccountStore
 from asgard.errors import AsgardError, ClusterError, NotFound, NotSupported
+from asgard.events import Audience, Change, Event, EventHub
 from asgard.models import Account, JobSpec, Workflow, WorkflowStage
 from asgard.models.base import utc_now
 from asgard.models.job import FINISHED_JOB_STATES
@@ -59,9 +64,11 @@ class WorkflowRunner:
         tick_s: float = 1.0,
         retention_s: float | None = None,
         holder: str | None = None,
+        events: EventHub | None = None,
     ) -> None:
         self.db = db
         self.orchestrator = orchestrator
+        self.events = events
         self.tick_s = tick_s
         self.retention = None if retention_s is None else timedelta(seconds=retention_s)
         self._expired_at = -EXPIRE_EVERY_S
@@ -138,7 +145,7 @@ class WorkflowRunner:
             if account is None:
                 continue
             try:
-                await forget_workflow(self.db, self.orchestrator, account, stored)
+                await forget_workflow(self.db, self.orchestrator, account, stored, self.events)
             except AsgardError as exc:  # the cluster is away: try again next time
                 log.warning(
                     "an expired workflow could not be removed",
@@ -152,10 +159,11 @@ class WorkflowRunner:
 
     async def advance(self, account: Account, stored: StoredWorkflow) -> None:
         flow = stored.workflow
+        before = flow.model_dump(mode="json")
         now = utc_now()
         if self._timed_out(stored, now):
             await self._stop(account, stored, now)
-            await self._save(account, stored)
+            await self._save(account, stored, before)
             return
         failed = False
         for index, stage in enumerate(flow.stages):
@@ -175,10 +183,10 @@ class WorkflowRunner:
                 started = await self._start_stage(account, stored, index)
                 if started:
                     flow.state = "running"
-                await self._save(account, stored)
+                await self._save(account, stored, before)
                 return
             if not await self._follow_stage(account, stored, index):
-                await self._save(account, stored)
+                await self._save(account, stored, before)
                 return  # still going
             failed = failed or flow.stages[index].state != "succeeded"
         flow.state = "failed" if failed else "succeeded"
@@ -188,7 +196,7 @@ class WorkflowRunner:
             if failed
             else f"{len(flow.stages)} stage(s) succeeded"
         )
-        await self._save(account, stored)
+        await self._save(account, stored, before)
         log.info("workflow finished", workflow=flow.id, state=flow.state)
 
     def _timed_out(self, stored: StoredWorkflow, now: datetime) -> bool:
@@ -293,11 +301,18 @@ class WorkflowRunner:
         )
         return True
 
-    async def _save(self, account: Account, stored: StoredWorkflow) -> None:
+    async def _save(
+        self, account: Account, stored: StoredWorkflow, before: dict[str, object]
+    ) -> None:
+        """Write what this tick changed; ``before`` is the workflow as the tick found it."""
+        if stored.workflow.model_dump(mode="json") == before:
+            return
         async with self.db.session() as session, session.begin():
             kept = await WorkflowStore(session).save(stored)
         if not kept:  # deleted while this tick looked at it: leave nothing running
             await remove_workflow_objects(self.orchestrator, account, stored.workflow)
+            return
+        announce(self.events, account, stored.workflow, "modified")
 
 
 def stage_folder(index: int) -> str:
@@ -305,8 +320,23 @@ def stage_folder(index: int) -> str:
     return f"stage-{index}"
 
 
+def announce(events: EventHub | None, account: Account, flow: Workflow, change: Change) -> None:
+    """Tell the account's ``GET /events`` listeners what became of one of its workflows."""
+    if events is None:
+        return
+    dumped = None if change == "deleted" else flow.model_dump(mode="json")
+    events.publish(
+        Audience(cluster=flow.cluster, namespace=account.namespace),
+        [Event(kind="workflow", cluster=flow.cluster, id=flow.id, change=change, object=dumped)],
+    )
+
+
 async def forget_workflow(
-    db: Database, orchestrator: Orchestrator, account: Account, stored: StoredWorkflow
+    db: Database,
+    orchestrator: Orchestrator,
+    account: Account,
+    stored: StoredWorkflow,
+    events: EventHub | None = None,
 ) -> None:
     """Everything a workflow left: its jobs and volume on the cluster, then its row and its
     stage jobs' records. One still going is first marked cancelled, so that the runner
@@ -325,6 +355,7 @@ async def forget_workflow(
         for stage in stored.workflow.stages:
             if stage.job_id is not None:
                 await records.remove(account.id, stored.workflow.cluster, stage.job_id)
+    announce(events, account, stored.workflow, "deleted")
 
 
 async def remove_workflow_objects(

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 
 from asgard.backends.fleet import Fleet
@@ -18,6 +16,7 @@ from asgard.models import Role
 from tests.conftest import StartAsgard, docker_cluster
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE, DockerDaemon
+from tests.support.sse import sse
 
 
 @pytest.fixture
@@ -26,17 +25,6 @@ async def asgard(start_asgard: StartAsgard, engine: DockerDaemon) -> AsgardUnder
     fleet = Fleet([await docker_cluster("local", engine)])
     fleet.enable_caches(hub)
     return await start_asgard(fleet, hub=hub)
-
-
-async def sse(response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
-    buffer = b""
-    async for chunk in response.content.iter_any():
-        buffer += chunk
-        while b"\n\n" in buffer:
-            frame, buffer = buffer.split(b"\n\n", 1)
-            for line in frame.decode().splitlines():
-                if line.startswith("data: "):
-                    yield json.loads(line[6:])
 
 
 async def collect(

@@ -19,6 +19,7 @@ from asgard.models import Role
 from tests.conftest import StartAsgard, backend_context
 from tests.support.asgard import Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
+from tests.support.sse import sse
 
 SETTLE_S = 90
 
@@ -183,6 +184,45 @@ async def test_delete_stops_the_running_stage_and_leaves_nothing(
     assert daemon.cli("ps", "-aq", "--filter", f"label=asgard.job={job_id}").strip() == ""
     assert daemon.cli("volume", "ls", "-q").split() == []
     assert (await dev.json("GET", "/workflows"))["workflows"] == []
+
+
+async def test_a_workflow_is_followed_on_the_events_stream(dev: Caller) -> None:
+    stream = await dev.get("/events")
+    assert stream.status == 200
+    spec = {
+        "cluster": "local",
+        "name": "heard",
+        "stages": [stage("one", "echo 1 > /output/n"), stage("two", "cat /input/n")],
+    }
+    created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
+    heard: list[dict[str, Any]] = []
+    async with asyncio.timeout(SETTLE_S):
+        async for event in sse(stream):
+            if event["kind"] == "workflow":
+                heard.append(event)
+                if event["object"] and event["object"]["state"] == "succeeded":
+                    break
+    assert {e["id"] for e in heard} == {created["id"]}
+    assert heard[0]["change"] == "added"
+    assert heard[0]["object"]["state"] == "pending"
+    assert all(e["change"] == "modified" for e in heard[1:])
+    seen_stages = [
+        (s["name"], s["state"]) for e in heard[1:] for s in e["object"]["stages"] if s["job_id"]
+    ]
+    assert ("one", "running") in seen_stages or ("one", "succeeded") in seen_stages
+    assert heard[-1]["object"]["stages"][1]["state"] == "succeeded"
+
+    await dev.json("DELETE", f"/clusters/local/workflows/{created['id']}", status=204)
+    async with asyncio.timeout(10):
+        async for event in sse(stream):
+            if event["kind"] == "workflow":
+                assert (event["id"], event["change"], event["object"]) == (
+                    created["id"],
+                    "deleted",
+                    None,
+                )
+                break
+    stream.close()
 
 
 async def test_a_workflow_past_its_timeout_is_stopped(dev: Caller) -> None:

@@ -303,3 +303,39 @@ async def test_a_kind_that_cannot_write_answers_501(start_asgard: StartAsgard) -
     assert response.status == 501
     error = (await response.json())["errors"][0]
     assert error == {"msg": "creating apps is not supported on static clusters", "cluster": "lab"}
+
+
+async def test_writes_to_a_cluster_that_is_down_are_502_naming_it_and_leave_nothing(
+    start_asgard: StartAsgard,
+) -> None:
+    from asgard.db.job_records import JobRecordStore
+    from asgard.workflows.store import WorkflowStore
+
+    gone = await plugin.build(
+        DockerClusterConfig(name="gone", url="unix:///tmp/no-such-docker.sock", timeout_s=2),
+        backend_context(),
+    )
+    asgard = await start_asgard(Fleet([gone]))
+    account = await asgard.account("dev")
+    caller = await asgard.caller("ops@example.com", roles={account.id: Role.OPERATOR})
+    job = {"cluster": "gone", "name": "report", "image": TEST_IMAGE, "command": ["true"]}
+    writes = [
+        ("POST", "/apps", {"cluster": "gone", "id": "web", "image": TEST_IMAGE, "instances": 1}),
+        ("PATCH", "/clusters/gone/apps/web", {"instances": 2}),
+        ("POST", "/clusters/gone/apps/web/restart", None),
+        ("DELETE", "/clusters/gone/apps/web", None),
+        ("POST", "/jobs", job),
+        ("DELETE", "/clusters/gone/jobs/report-1", None),
+        ("POST", "/workflows", {"cluster": "gone", "name": "nightly", "stages": [job]}),
+    ]
+    for method, path, body in writes:
+        response = await caller.request(method, path, json=body)
+        assert response.status == 502, (method, path, response.status)
+        answer = await response.json()
+        assert answer["errors"][0]["cluster"] == "gone", (method, path)
+        assert "unreachable" in answer["errors"][0]["msg"], (method, path)
+        assert "Traceback" not in json.dumps(answer)
+
+    async with asgard.services.db.session() as session:
+        assert await JobRecordStore(session).of_account(account.id) == []
+        assert await WorkflowStore(session).of_account(account.id) == []
