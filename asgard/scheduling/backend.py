@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asgard.backends.base import ScheduledJobsBackend
 from asgard.db.engine import Database
-from asgard.errors import InvalidValue, NotFound
+from asgard.errors import NotFound
 from asgard.models import Account, ScheduledJob, ScheduledJobSpec
 from asgard.models.base import utc_now
 from asgard.scheduling import cron
@@ -41,10 +41,6 @@ class AsgardScheduledJobsBackend(ScheduledJobsBackend):
     async def update_scheduled_job(
         self, account: Account, job_id: str, spec: ScheduledJobSpec
     ) -> ScheduledJob:
-        if spec.name != job_id:
-            raise InvalidValue(
-                f"must stay {job_id!r}: a scheduled job is not renamed", field="name"
-            )
         cron.check(spec.schedule)
         upcoming = cron.next_run(spec.schedule, utc_now()) if spec.enabled else None
         async with self.db.session() as session, session.begin():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from asgard.backends.base import Orchestrator
+from asgard.errors import InvalidValue
 from asgard.models import Role, ScheduledJob, ScheduledJobSpec
 from asgard.services.pagination import ClusterPage, paginate
 from asgard.services.principal import Principal
@@ -42,6 +43,15 @@ class ScheduledJobsService:
         self, principal: Principal, cluster: str, job_id: str, spec: ScheduledJobSpec
     ) -> ScheduledJob:
         account = principal.require(Role.OPERATOR)
+        if spec.name != job_id:
+            raise InvalidValue(
+                f"must stay {job_id!r}: a scheduled job is not renamed", field="name"
+            )
+        if spec.cluster != cluster:
+            raise InvalidValue(
+                f"must stay {cluster!r}: a scheduled job does not move between clusters",
+                field="cluster",
+            )
         return await self.orchestrator.update_scheduled_job(account, cluster, job_id, spec)
 
     async def delete(self, principal: Principal, cluster: str, job_id: str) -> None:

@@ -78,6 +78,40 @@ async def test_a_schedule_is_kept_changed_and_removed(dev: Caller) -> None:
     await dev.json("DELETE", "/clusters/local/scheduled-jobs/nightly", status=404)
 
 
+async def test_what_get_gives_can_be_put_back(dev: Caller) -> None:
+    spec = scheduled("hourly", "0 * * * *", "echo hi")
+    del spec["name"]
+    spec["id"] = "hourly"  # the id alone names it: it is the name
+    await dev.json("POST", "/scheduled-jobs", status=201, json=spec)
+    got = (await dev.json("GET", "/clusters/local/scheduled-jobs/hourly"))["scheduled_job"]
+    assert got["name"] == "hourly"
+    assert got["next_run_at"] is not None
+
+    changed = {**got, "description": "every hour", "schedule": {"value": "30 * * * *"}}
+    put = (await dev.json("PUT", "/clusters/local/scheduled-jobs/hourly", json=changed))[
+        "scheduled_job"
+    ]
+    assert (put["description"], put["schedule"]["value"]) == ("every hour", "30 * * * *")
+    assert parse(put["next_run_at"]).minute == 30
+
+    refusals = [
+        ({**got, "name": "daily"}, "id"),  # name and id disagree
+        ({**got, "id": None, "name": "daily"}, "name"),  # a rename
+        ({**got, "cluster": "elsewhere"}, "cluster"),
+        ({**got, "next_run": "soon"}, "next_run"),  # not a field at all
+    ]
+    for body, field in refusals:
+        refused = await dev.json(
+            "PUT", "/clusters/local/scheduled-jobs/hourly", status=422, json=body
+        )
+        assert refused["errors"][0]["field"] == field, refused
+    mismatched = {**spec, "name": "other"}
+    refused = await dev.json("POST", "/scheduled-jobs", status=422, json=mismatched)
+    assert refused["errors"][0]["field"] == "id"
+    listed = (await dev.json("GET", "/scheduled-jobs"))["scheduled_jobs"]
+    assert [(j["id"], j["description"]) for j in listed] == [("hourly", "every hour")]
+
+
 async def test_bad_schedules_are_refused_and_leave_nothing(dev: Caller) -> None:
     bad_cron = await dev.json(
         "POST", "/scheduled-jobs", status=422, json=scheduled("x", "every day", "true")
