@@ -55,6 +55,7 @@ class Services:
         """``poke`` tells the workflow runner that a workflow was created."""
         auth = Authenticator(db, signing_key=settings.signing_key(), jwt_ttl_s=settings.jwt_ttl_s)
         context = settings.backend_context()
+        jobs = JobsService(orchestrator, db)
         return cls(
             settings=settings,
             db=db,
@@ -65,8 +66,8 @@ class Services:
             clusters=ClustersService(orchestrator),
             agents=AgentsService(orchestrator),
             apps=AppsService(orchestrator),
-            jobs=JobsService(orchestrator, db),
-            scheduled_jobs=ScheduledJobsService(orchestrator),
+            jobs=jobs,
+            scheduled_jobs=ScheduledJobsService(orchestrator, jobs),
             job_files=JobFilesService(context.artifacts),
             job_tokens=context.job_tokens,
             events=events,

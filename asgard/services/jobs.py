@@ -18,6 +18,7 @@ from asgard.job_tokens import JobGrant
 from asgard.models import Account, Job, JobSpec, JobStatus, Role
 from asgard.models.base import utc_now
 from asgard.models.job import JobState
+from asgard.scheduling.scheduler import SCHEDULE_LABEL
 from asgard.services.pagination import ClusterPage, paginate
 from asgard.services.principal import Principal
 
@@ -141,6 +142,18 @@ class JobsService:
             return
         async with self.db.session() as session, session.begin():
             await JobRecordStore(session).remove(account.id, cluster, job_id)
+
+    async def delete_runs_of(self, principal: Principal, cluster: str, schedule: str) -> None:
+        """Remove every job that Asgard's own scheduler started for ``schedule``, as a
+        CronJob's Jobs go with it on Kubernetes. Found through their records."""
+        account = principal.require(Role.OPERATOR)
+        async with self.db.session() as session:
+            records = await JobRecordStore(session).of_account(account.id)
+        for record in records:
+            labels = record.spec.get("labels") or {}
+            if record.cluster == cluster and labels.get(SCHEDULE_LABEL) == schedule:
+                with contextlib.suppress(NotFound):
+                    await self.delete(principal, cluster, record.job_id)
 
     async def logs(
         self, principal: Principal, cluster: str, job_id: str, *, follow: bool

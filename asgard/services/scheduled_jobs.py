@@ -7,13 +7,15 @@ from collections.abc import Collection
 from asgard.backends.base import Orchestrator
 from asgard.errors import InvalidValue
 from asgard.models import Role, ScheduledJob, ScheduledJobSpec
+from asgard.services.jobs import JobsService
 from asgard.services.pagination import ClusterPage, paginate
 from asgard.services.principal import Principal
 
 
 class ScheduledJobsService:
-    def __init__(self, orchestrator: Orchestrator) -> None:
+    def __init__(self, orchestrator: Orchestrator, jobs: JobsService) -> None:
         self.orchestrator = orchestrator
+        self.jobs = jobs
 
     async def list_scheduled_jobs(
         self,
@@ -55,5 +57,9 @@ class ScheduledJobsService:
         return await self.orchestrator.update_scheduled_job(account, cluster, job_id, spec)
 
     async def delete(self, principal: Principal, cluster: str, job_id: str) -> None:
+        """The schedule, then the runs Asgard started for it (where Asgard schedules: a
+        CronJob takes its own Jobs with it). A run that cannot be removed because the
+        cluster is away stays an ordinary job, for ``DELETE`` or the retention time."""
         account = principal.require(Role.OPERATOR)
         await self.orchestrator.delete_scheduled_job(account, cluster, job_id)
+        await self.jobs.delete_runs_of(principal, cluster, job_id)

@@ -140,6 +140,8 @@ async def test_runs_start_on_time_and_never_overlap(dev: Caller) -> None:
             break
         assert time.monotonic() < deadline, f"runs so far: {jobs}"
         await asyncio.sleep(0.5)
+    stored = (await dev.json("GET", "/jobs"))["jobs"]
+    assert all(j["history"] for j in stored), "scheduled runs are recorded like any job"
     await dev.json("DELETE", "/clusters/local/scheduled-jobs/tick", status=204)
 
     for job in jobs:
@@ -155,11 +157,11 @@ async def test_runs_start_on_time_and_never_overlap(dev: Caller) -> None:
     assert all(b - a >= 5 for a, b in itertools.pairwise(starts)), (
         f"the run due 3 s after each start was skipped, not queued: {starts}"
     )
-    stored = (await dev.json("GET", "/jobs"))["jobs"]
-    assert all(j["history"] for j in stored), "scheduled runs are recorded like any job"
 
 
-async def test_a_repeating_interval_runs_its_count_and_stops(dev: Caller) -> None:
+async def test_a_repeating_interval_runs_its_count_and_stops(
+    dev: Caller, engine: DockerDaemon
+) -> None:
     """Chronos' kind of schedule on Docker: R2 from 2 s from now, every 3 s."""
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
     value = f"R2/{start.isoformat().replace('+00:00', 'Z')}/PT3S"
@@ -184,3 +186,11 @@ async def test_a_repeating_interval_runs_its_count_and_stops(dev: Caller) -> Non
         assert timedelta(0) <= actual - due < timedelta(seconds=2), f"{actual} for {due}"
     assert read["last_run_at"] is not None
     assert read["enabled"] is True
+
+    alone = {"cluster": "local", "name": "alone", "image": TEST_IMAGE, "command": ["true"]}
+    other = (await dev.json("POST", "/jobs", status=201, json=alone))["job"]
+    await dev.json("DELETE", "/clusters/local/scheduled-jobs/twice", status=204)
+    left = [j["id"] for j in (await dev.json("GET", "/jobs"))["jobs"]]
+    assert left == [other["id"]], "the schedule's runs went with it, other jobs stayed"
+    containers = engine.cli("ps", "-aq", "--filter", "label=scheduled-job=twice").split()
+    assert containers == []
