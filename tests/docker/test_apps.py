@@ -298,3 +298,27 @@ async def test_an_account_with_an_owner_deploys_only_on_its_agents(
             await caller.json("POST", "/apps", status=201, json=spec(1))
     finally:
         await cluster.close()
+
+
+async def test_an_update_that_cannot_start_is_undone_on_a_single_engine(
+    start_asgard: StartAsgard, engine: DockerDaemon
+) -> None:
+    """The successor of the first instance fails to start: the app stays as it was."""
+    cluster = await docker_cluster("local", engine)
+    asgard = await start_asgard(Fleet([cluster]))
+    account = await asgard.account("dev")
+    dev = await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
+    await dev.json("POST", "/apps", status=201, json=spec(3))
+    before = await running_tasks(dev, 3)
+
+    refused = await dev.patch(APP, json={"cmd": ["/no/such/program"], "args": []})
+    assert refused.status == 422, await refused.text()
+    body = await refused.json()
+    assert "no/such/program" in body["errors"][0]["msg"]
+    assert "Traceback" not in await refused.text()
+
+    app = (await dev.json("GET", APP))["app"]
+    assert app["cmd"] is None or "/no/such/program" not in app["cmd"]
+    assert await running_tasks(dev, 3) == before, "the instances that ran still run"
+    await dev.json("DELETE", APP, status=204)
+    await cluster.close()
