@@ -41,8 +41,41 @@ def _check_constraint(value: str) -> str:
     return value
 
 
-Constraint = Annotated[str, AfterValidator(_check_constraint)]
-"""Where instances may run: ``attribute==value`` or ``attribute!=value`` on agent attributes."""
+MARATHON_OPERATORS = {"CLUSTER": "==", "IS": "==", "LIKE": "==", "UNLIKE": "!="}
+_REGEX_CHARS = re.compile(r"[\\^$|?*+()\[\]{}]")
+"""A dot is read as itself: ``node1.example.com`` is a host name far more often than a pattern."""
+
+
+def _from_marathon(value: Any) -> Any:
+    """Take a Marathon constraint (``["zone", "CLUSTER", "eu"]``), as scripts written for the
+    original Asgard send them, where it means an exact match or its opposite: CLUSTER, IS,
+    LIKE or UNLIKE with a plain value (Marathon matches the whole value, so a pattern
+    without regular expression characters is an exact match; dots are taken literally).
+    Anything else cannot be said on every kind of cluster and is refused, with the reason."""
+    if not isinstance(value, list | tuple):
+        return value
+    if len(value) != 3 or not all(isinstance(v, str) for v in value):
+        raise ValueError(
+            "must be '<attribute>==<value>', '<attribute>!=<value>' or a Marathon "
+            "constraint [attribute, operator, value]"
+        )
+    attribute, operator, wanted = value
+    if operator not in MARATHON_OPERATORS:
+        raise ValueError(
+            f"Marathon's {operator} cannot be placed on every kind of cluster; "
+            "use CLUSTER, IS, LIKE or UNLIKE with a plain value"
+        )
+    if operator in ("LIKE", "UNLIKE") and _REGEX_CHARS.search(wanted):
+        raise ValueError(
+            f"{operator} with a regular expression cannot be placed on every kind of "
+            "cluster; give a plain value"
+        )
+    return f"{attribute}{MARATHON_OPERATORS[operator]}{wanted}"
+
+
+Constraint = Annotated[str, BeforeValidator(_from_marathon), AfterValidator(_check_constraint)]
+"""Where instances may run: ``attribute==value`` or ``attribute!=value`` on agent attributes
+(a Marathon triplet with CLUSTER, IS, LIKE or UNLIKE and a plain value is taken too)."""
 
 
 def split_constraint(constraint: str) -> tuple[str, str, str]:
@@ -91,7 +124,11 @@ class AppFields(InputModel):
     labels: dict[str, str] = Field(default_factory=dict)
     resources: ResourceLimits = Field(default_factory=ResourceLimits)
     ports: list[Port] = Field(default_factory=list)
-    constraints: list[Constraint] = Field(default_factory=list)
+    constraints: list[Constraint] = Field(
+        default_factory=list,
+        description="'attribute==value' or 'attribute!=value' on agent attributes; a Marathon "
+        "constraint [attribute, CLUSTER|IS|LIKE|UNLIKE, plain value] is taken too",
+    )
 
 
 class AppSpec(AppFields):

@@ -137,7 +137,7 @@ async def test_a_marathon_app_is_created_scaled_restarted_and_deleted(
         "labels": {"team": "shop"},
         "resources": {"cpus": 0.5, "mem": 256},
         "ports": [{"container_port": 8080}],
-        "constraints": ["dc==gcp", "workload!=batch"],
+        "constraints": ["dc==gcp", ["workload", "UNLIKE", "batch"]],  # Marathon's form too
         "instances": 2,
     }
     created = (await dev.json("POST", "/apps", status=201, json=spec))["app"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from asgard.models import Resources, UsageStats
+from asgard.models import AppSpec, Resources, UsageStats
 from asgard.models.base import round_up_pct
 
 
@@ -37,3 +38,43 @@ def test_usage_is_used_over_total() -> None:
     stats = UsageStats.of(Resources(cpus=1, mem=100), Resources(cpus=3, mem=400))
     assert (stats.cpu_pct, stats.ram_pct) == (33.34, 25.0)
     assert UsageStats.of(Resources(cpus=1), Resources()).cpu_pct == 0.0
+
+
+@pytest.mark.parametrize(
+    ("given", "taken"),
+    [
+        ("zone==eu1", "zone==eu1"),
+        (["zone", "CLUSTER", "eu1"], "zone==eu1"),
+        (["zone", "LIKE", "eu1"], "zone==eu1"),
+        (["hostname", "LIKE", "node1.example.com"], "hostname==node1.example.com"),
+        (["workload", "UNLIKE", "batch"], "workload!=batch"),
+        (["rack", "IS", "r(1)"], "rack==r(1)"),  # IS and CLUSTER take the value as it is
+    ],
+)
+def test_constraints_take_marathon_triplets_that_mean_an_exact_match(
+    given: object, taken: str
+) -> None:
+    spec = AppSpec.model_validate(
+        {"cluster": "c", "id": "web", "image": "x", "constraints": [given]}
+    )
+    assert spec.constraints == [taken]
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        (["zone", "LIKE", "eu-(1|2)"], "regular expression"),
+        (["hostname", "UNIQUE"], "Marathon constraint [attribute, operator, value]"),
+        (["zone", "GROUP_BY", "3"], "GROUP_BY cannot be placed"),
+        (["zone", "CLUSTER", 3], "Marathon constraint"),
+        ("zone=eu1", "'<attribute>==<value>'"),
+    ],
+)
+def test_constraints_that_cannot_be_placed_everywhere_are_refused_with_the_reason(
+    given: object, reason: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        AppSpec.model_validate({"cluster": "c", "id": "web", "image": "x", "constraints": [given]})
+    [error] = refused.value.errors()
+    assert error["loc"] == ("constraints", 0)
+    assert reason in error["msg"]
