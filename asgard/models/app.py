@@ -42,7 +42,7 @@ def _check_constraint(value: str) -> str:
 
 
 MARATHON_OPERATORS = {"CLUSTER": "==", "IS": "==", "LIKE": "==", "UNLIKE": "!="}
-_REGEX_CHARS = re.compile(r"[\\^$|?*+()\[\]{}]")
+REGEX_CHARS = re.compile(r"[\\^$|?*+()\[\]{}]")
 """A dot is read as itself: ``node1.example.com`` is a host name far more often than a pattern."""
 
 
@@ -65,7 +65,7 @@ def _from_marathon(value: Any) -> Any:
             f"Marathon's {operator} cannot be placed on every kind of cluster; "
             "use CLUSTER, IS, LIKE or UNLIKE with a plain value"
         )
-    if operator in ("LIKE", "UNLIKE") and _REGEX_CHARS.search(wanted):
+    if operator in ("LIKE", "UNLIKE") and REGEX_CHARS.search(wanted):
         raise ValueError(
             f"{operator} with a regular expression cannot be placed on every kind of "
             "cluster; give a plain value"

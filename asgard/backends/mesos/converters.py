@@ -26,7 +26,7 @@ from asgard.models import (
     ScheduledJobSpec,
     Task,
 )
-from asgard.models.app import AppStatus, split_constraint
+from asgard.models.app import REGEX_CHARS, AppStatus, split_constraint
 from asgard.models.task import TaskState
 
 Json = Mapping[str, Any]
@@ -130,7 +130,8 @@ def task_to_model(task: Json, *, cluster: str, app_id: str) -> Task:
 
 def constraints_from_marathon(found: Iterable[list[str]], owner: str | None) -> list[str]:
     """``[field, op, value]`` as Asgard writes it; the owner constraint Asgard forces is hidden,
-    and operators Asgard cannot express (UNIQUE, GROUP_BY, MAX_PER) are left out."""
+    and what Asgard cannot express (UNIQUE, GROUP_BY, MAX_PER, regular expressions) is left
+    out."""
     result = []
     for constraint in found:
         if len(constraint) != 3:
@@ -138,6 +139,8 @@ def constraints_from_marathon(found: Iterable[list[str]], owner: str | None) -> 
         field, op, value = constraint
         if field == "owner" and op == "LIKE" and value == owner:
             continue
+        if op in ("LIKE", "UNLIKE") and REGEX_CHARS.search(value):
+            continue  # a pattern, not a value: == or != would say something else
         if op in ("CLUSTER", "IS", "LIKE"):
             result.append(f"{field}=={value}")
         elif op == "UNLIKE":
