@@ -31,17 +31,23 @@ class CommandError(Exception):
     """What went wrong, for a person at a terminal; printed without a traceback."""
 
 
-def announce_first_admin(created: Bootstrapped) -> None:
+def announce_first_admin(created: Bootstrapped, base_url: str) -> None:
     """Printed, not logged: the key must not end up in log files."""
     print(
         "\n"
         f"  First start: created administrator {created.user.email} and account "
         f"'{created.account.name}' (namespace '{created.account.namespace}').\n"
         f"  Their API key, shown this once:\n\n    {created.key.key}\n\n"
-        f"  Try: curl -H 'Authorization: Token {created.key.key}' "
-        "http://127.0.0.1:4898/agents\n",
+        f"  Try: curl -H 'Authorization: Token {created.key.key}' {base_url}/agents\n",
         flush=True,
     )
+
+
+def local_url(host: str, port: int) -> str:
+    """Where a person on this machine reaches the server (a catch-all host is not an address)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def serve(settings: Settings) -> None:
@@ -49,7 +55,8 @@ def serve(settings: Settings) -> None:
 
     configure_logging(settings.log_level, settings.log_format)
     settings.signing_key()  # fail now, with a clear message, rather than half-started
-    app = create_app(settings, announce=announce_first_admin)
+    base_url = local_url(settings.host, settings.port)
+    app = create_app(settings, announce=lambda created: announce_first_admin(created, base_url))
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
 
 

@@ -94,6 +94,8 @@ def server(workspace: Workspace) -> Iterator[Server]:
         found = KEY_RE.search(line)
         key = found.group(0) if found else None
     assert key is not None, "the first start prints the administrator's key"
+    while "Try:" not in lines[-1] and time.monotonic() < deadline:
+        lines.append(process.stdout.readline())
     url = f"http://127.0.0.1:{workspace.env['ASGARD_PORT']}"
     while time.monotonic() < deadline:
         try:
@@ -131,6 +133,7 @@ async def test_serve_on_the_embedded_default_lists_the_local_engine(
     assert agent["resources"]["mem"] == pytest.approx(info["MemTotal"] / 2**20)
     status, health = await get(f"{server.url}/health", server.key)
     assert (status, health) == (200, {"status": "ok"})
+    assert f"{server.url}/agents" in server.output, "the hint names the port it serves on"
 
 
 async def test_users_accounts_and_keys_from_the_command_line(
