@@ -34,6 +34,7 @@ from asgard.scheduling.backend import AsgardScheduledJobsBackend
 from asgard.scheduling.scheduler import Scheduler
 from asgard.services.bootstrap import Bootstrapped, bootstrap
 from asgard.settings import Settings
+from asgard.workflows.feed import WorkflowFeed
 from asgard.workflows.runner import WorkflowRunner
 
 log = structlog.get_logger(__name__)
@@ -99,8 +100,8 @@ def create_app(
             fleet,
             tick_s=settings.workflow_tick_s,
             retention_s=settings.job_retention_s,
-            events=events,
         )
+        workflow_feed = WorkflowFeed(db, events, interval_s=settings.workflow_tick_s)
         app[SERVICES] = Services.build(settings, db, fleet, events, poke=runner.poke)
         await fleet.start()
         await runner.start()
@@ -129,6 +130,7 @@ def create_app(
         await reconciler.close()
         await scheduler.close()
         await runner.close()
+        await workflow_feed.close()
         if orchestrator is None:
             await fleet.close()
         await db.close()

@@ -71,7 +71,7 @@ class Services:
             job_files=JobFilesService(context.artifacts),
             job_tokens=context.job_tokens,
             events=events,
-            workflows=WorkflowsService(orchestrator, db, poke, events),
+            workflows=WorkflowsService(orchestrator, db, poke),
         )
 
 

@@ -9,11 +9,10 @@ from collections.abc import Callable, Collection
 from asgard.backends.base import Orchestrator
 from asgard.db.engine import Database
 from asgard.errors import InvalidValue, NotFound, NotSupported
-from asgard.events import EventHub
 from asgard.models import Role, Workflow, WorkflowSpec
 from asgard.services.pagination import Page, paginate
 from asgard.services.principal import Principal
-from asgard.workflows.runner import announce, forget_workflow
+from asgard.workflows.runner import forget_workflow
 from asgard.workflows.store import WorkflowStore
 
 
@@ -27,12 +26,10 @@ class WorkflowsService:
         orchestrator: Orchestrator,
         db: Database,
         poke: Callable[[], None] | None = None,
-        events: EventHub | None = None,
     ) -> None:
         self.orchestrator = orchestrator
         self.db = db
         self.poke = poke or (lambda: None)
-        self.events = events
 
     async def create(self, principal: Principal, spec: WorkflowSpec) -> Workflow:
         account = principal.require(Role.OPERATOR)
@@ -56,7 +53,6 @@ class WorkflowsService:
             with contextlib.suppress(Exception):
                 await self.orchestrator.delete_workspace(account, spec.cluster, workflow_id)
             raise
-        announce(self.events, account, stored.workflow, "added")
         self.poke()
         return stored.workflow
 
@@ -106,4 +102,4 @@ class WorkflowsService:
             stored = await WorkflowStore(session).get(account.id, cluster, workflow_id)
         if stored is None or not account.may_use(cluster):
             raise NotFound(f"workflow '{workflow_id}' not found", cluster=cluster)
-        await forget_workflow(self.db, self.orchestrator, account, stored, self.events)
+        await forget_workflow(self.db, self.orchestrator, account, stored)

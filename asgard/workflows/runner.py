@@ -20,9 +20,8 @@ A finished workflow is kept for ``retention_s`` after it ended (the jobs'
 retention), then forgotten as a ``DELETE`` would: its stage jobs, their files
 and records, and the volume the stages shared.
 
-Workflows live in Asgard's database, not in a cluster's change feed, so whoever
-changes one (the service creating or deleting it, the runner moving it on) tells
-the account's ``GET /events`` listeners itself.
+``GET /events`` hears of workflows through ``feed.py``, which reads them from the
+database in every process.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ from asgard.db.engine import Database
 from asgard.db.job_records import JobRecordStore, LeaseStore
 from asgard.db.stores import AccountStore
 from asgard.errors import AsgardError, ClusterError, NotFound, NotSupported
-from asgard.events import Audience, Change, Event, EventHub
 from asgard.models import Account, JobSpec, Workflow, WorkflowStage
 from asgard.models.base import utc_now
 from asgard.models.job import FINISHED_JOB_STATES
@@ -64,11 +62,9 @@ class WorkflowRunner:
         tick_s: float = 1.0,
         retention_s: float | None = None,
         holder: str | None = None,
-        events: EventHub | None = None,
     ) -> None:
         self.db = db
         self.orchestrator = orchestrator
-        self.events = events
         self.tick_s = tick_s
         self.retention = None if retention_s is None else timedelta(seconds=retention_s)
         self._expired_at = -EXPIRE_EVERY_S
@@ -145,7 +141,7 @@ class WorkflowRunner:
             if account is None:
                 continue
             try:
-                await forget_workflow(self.db, self.orchestrator, account, stored, self.events)
+                await forget_workflow(self.db, self.orchestrator, account, stored)
             except AsgardError as exc:  # the cluster is away: try again next time
                 log.warning(
                     "an expired workflow could not be removed",
@@ -311,8 +307,6 @@ class WorkflowRunner:
             kept = await WorkflowStore(session).save(stored)
         if not kept:  # deleted while this tick looked at it: leave nothing running
             await remove_workflow_objects(self.orchestrator, account, stored.workflow)
-            return
-        announce(self.events, account, stored.workflow, "modified")
 
 
 def stage_folder(index: int) -> str:
@@ -320,23 +314,11 @@ def stage_folder(index: int) -> str:
     return f"stage-{index}"
 
 
-def announce(events: EventHub | None, account: Account, flow: Workflow, change: Change) -> None:
-    """Tell the account's ``GET /events`` listeners what became of one of its workflows."""
-    if events is None:
-        return
-    dumped = None if change == "deleted" else flow.model_dump(mode="json")
-    events.publish(
-        Audience(cluster=flow.cluster, namespace=account.namespace),
-        [Event(kind="workflow", cluster=flow.cluster, id=flow.id, change=change, object=dumped)],
-    )
-
-
 async def forget_workflow(
     db: Database,
     orchestrator: Orchestrator,
     account: Account,
     stored: StoredWorkflow,
-    events: EventHub | None = None,
 ) -> None:
     """Everything a workflow left: its jobs and volume on the cluster, then its row and its
     stage jobs' records. One still going is first marked cancelled, so that the runner
@@ -355,7 +337,6 @@ async def forget_workflow(
         for stage in stored.workflow.stages:
             if stage.job_id is not None:
                 await records.remove(account.id, stored.workflow.cluster, stage.job_id)
-    announce(events, account, stored.workflow, "deleted")
 
 
 async def remove_workflow_objects(

@@ -186,43 +186,56 @@ async def test_delete_stops_the_running_stage_and_leaves_nothing(
     assert (await dev.json("GET", "/workflows"))["workflows"] == []
 
 
-async def test_a_workflow_is_followed_on_the_events_stream(dev: Caller) -> None:
-    stream = await dev.get("/events")
-    assert stream.status == 200
-    spec = {
-        "cluster": "local",
-        "name": "heard",
-        "stages": [stage("one", "echo 1 > /output/n"), stage("two", "cat /input/n")],
-    }
-    created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
-    heard: list[dict[str, Any]] = []
-    async with asyncio.timeout(SETTLE_S):
-        async for event in sse(stream):
-            if event["kind"] == "workflow":
-                heard.append(event)
-                if event["object"] and event["object"]["state"] == "succeeded":
-                    break
-    assert {e["id"] for e in heard} == {created["id"]}
-    assert heard[0]["change"] == "added"
-    assert heard[0]["object"]["state"] == "pending"
-    assert all(e["change"] == "modified" for e in heard[1:])
-    seen_stages = [
-        (s["name"], s["state"]) for e in heard[1:] for s in e["object"]["stages"] if s["job_id"]
-    ]
-    assert ("one", "running") in seen_stages or ("one", "succeeded") in seen_stages
-    assert heard[-1]["object"]["stages"][1]["state"] == "succeeded"
+async def test_every_process_streams_workflow_changes(
+    start_asgard: StartAsgard, engine: DockerDaemon, tmp_path: Path
+) -> None:
+    """Two Asgard processes on one database: only one moves workflows on, and a listener on
+    either hears every change, whichever process made it."""
+    data_dir = tmp_path / "data"
+    config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
+    clusters = [await plugin.build(config, backend_context(data_dir)) for _ in range(2)]
+    settings: dict[str, Any] = {"data_dir": data_dir, "workflow_tick_s": 0.2, "reconcile_s": 3600}
+    first = await start_asgard(Fleet([clusters[0]]), **settings)
+    second = await start_asgard(Fleet([clusters[1]]), **settings)
+    account = await first.account("dev")
+    dev = await first.caller("dev@example.com", roles={account.id: Role.OPERATOR})
+    same_user = Caller(client=second.client, user=dev.user, key=dev.key)
+    try:
+        streams = [await dev.get("/events"), await same_user.get("/events")]
+        assert [s.status for s in streams] == [200, 200]
+        spec = {
+            "cluster": "local",
+            "name": "heard",
+            "stages": [stage("one", "echo 1 > /output/n"), stage("two", "cat /input/n")],
+        }
+        created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
+        for stream in streams:
+            heard: list[dict[str, Any]] = []
+            async with asyncio.timeout(SETTLE_S):
+                async for event in sse(stream):
+                    if event["kind"] == "workflow":
+                        heard.append(event)
+                        if event["object"] and event["object"]["state"] == "succeeded":
+                            break
+            assert {e["id"] for e in heard} == {created["id"]}
+            assert [e["change"] for e in heard] == ["added"] + ["modified"] * (len(heard) - 1)
+            assert heard[-1]["object"]["stages"][1]["state"] == "succeeded"
 
-    await dev.json("DELETE", f"/clusters/local/workflows/{created['id']}", status=204)
-    async with asyncio.timeout(10):
-        async for event in sse(stream):
-            if event["kind"] == "workflow":
-                assert (event["id"], event["change"], event["object"]) == (
-                    created["id"],
-                    "deleted",
-                    None,
-                )
-                break
-    stream.close()
+        await same_user.json("DELETE", f"/clusters/local/workflows/{created['id']}", status=204)
+        for stream in streams:
+            async with asyncio.timeout(10):
+                async for event in sse(stream):
+                    if event["kind"] == "workflow":
+                        assert (event["id"], event["change"], event["object"]) == (
+                            created["id"],
+                            "deleted",
+                            None,
+                        )
+                        break
+            stream.close()
+    finally:
+        for cluster in clusters:
+            await cluster.close()
 
 
 async def test_a_workflow_past_its_timeout_is_stopped(dev: Caller) -> None:

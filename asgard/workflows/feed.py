@@ -1,0 +1,112 @@
+"""Workflow changes for ``GET /events``, read from the database.
+
+Workflows live in Asgard's database, not in a cluster's change feed, and only one
+process (the runner's lease holder) moves them on. So that a listener connected to
+any process hears every change, each process looks at the workflows of the
+accounts listening to it, every ``interval_s`` while someone listens, and sends
+what changed since it last looked: a workflow created, each move of the runner,
+its end, its removal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from asgard.db.engine import Database
+from asgard.events import Audience, Event, EventHub
+from asgard.models import Account
+from asgard.workflows.store import WorkflowStore
+
+log = structlog.get_logger(__name__)
+
+Seen = dict[tuple[str, str], dict[str, Any]]
+"""(cluster, workflow id) -> the workflow as last sent."""
+
+
+@dataclass
+class Listening:
+    account: Account
+    listeners: int = 0
+    seen: Seen = field(default_factory=dict)
+
+
+class WorkflowFeed:
+    def __init__(self, db: Database, hub: EventHub, *, interval_s: float = 1.0) -> None:
+        self.db = db
+        self.hub = hub
+        self.interval_s = interval_s
+        self._listening: dict[int, Listening] = {}
+        self._task: asyncio.Task[None] | None = None
+        hub.on_interest(self._interest)
+
+    async def _interest(self, account: Account, listening: bool) -> None:
+        entry = self._listening.get(account.id)
+        if not listening:
+            if entry is not None:
+                entry.listeners -= 1
+                if entry.listeners <= 0:
+                    del self._listening[account.id]
+            return
+        if entry is None:
+            # What exists when someone starts listening is the baseline, not news.
+            entry = Listening(account, seen=await self._read(account))
+            self._listening[account.id] = entry
+        entry.listeners += 1
+        if self._task is None:
+            self._task = asyncio.create_task(self._forever(), name="workflow-feed")
+
+    async def _read(self, account: Account) -> Seen:
+        async with self.db.session() as session:
+            stored = await WorkflowStore(session).of_account(account.id)
+        return {
+            (s.workflow.cluster, s.workflow.id): s.workflow.model_dump(mode="json") for s in stored
+        }
+
+    async def _forever(self) -> None:
+        structlog.contextvars.clear_contextvars()
+        while True:
+            await asyncio.sleep(self.interval_s)
+            try:
+                await self.look()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database hiccuped: look again next time
+                log.warning("reading workflows for /events failed", error=str(exc))
+
+    async def look(self) -> None:
+        """Send what changed, for every account listening, since the last look."""
+        for entry in list(self._listening.values()):
+            now = await self._read(entry.account)
+            events = changes(entry.seen, now)
+            entry.seen = now
+            for event in events:
+                audience = Audience(cluster=event.cluster, namespace=entry.account.namespace)
+                self.hub.publish(audience, [event])
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._task = None
+
+
+def changes(before: Seen, now: Seen) -> list[Event]:
+    events = []
+    for (cluster, workflow_id), flow in now.items():
+        old = before.get((cluster, workflow_id))
+        if old != flow:
+            change = "added" if old is None else "modified"
+            events.append(
+                Event(kind="workflow", cluster=cluster, id=workflow_id, change=change, object=flow)
+            )
+    for cluster, workflow_id in before.keys() - now.keys():
+        events.append(
+            Event(kind="workflow", cluster=cluster, id=workflow_id, change="deleted", object=None)
+        )
+    return events
