@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 
@@ -28,6 +29,12 @@ class WorkflowVolume(InputModel):
     )
     storage_class: str | None = Field(
         None, description="Kubernetes: the claim's storage class; the cluster's default if unset"
+    )
+    access_mode: Literal["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"] = Field(
+        "ReadWriteOnce",
+        description="Kubernetes: the claim's access mode. ReadWriteOnce keeps every stage on "
+        "the node that first mounted it; ReadWriteMany (where the storage class offers it) "
+        "lets stages run on any node",
     )
 
 

@@ -262,6 +262,10 @@ async def test_bad_workflows_are_refused(dev: Caller) -> None:
         "POST", "/workflows", status=422, json={**huge, "volume": {"size": "lots"}}
     )
     assert refused["errors"][0]["field"] == "volume.size"
+    refused = await dev.json(
+        "POST", "/workflows", status=422, json={**huge, "volume": {"access_mode": "ReadOnlyMany"}}
+    )
+    assert refused["errors"][0]["field"] == "volume.access_mode"
     unknown = {"cluster": "nowhere", "name": "x", "stages": [stage("a", "true")]}
     await dev.json("POST", "/workflows", status=404, json=unknown)
     assert (await dev.json("GET", "/workflows"))["workflows"] == []

@@ -528,7 +528,7 @@ async def test_a_workflow_runs_its_stages_on_one_shared_claim(env: Env) -> None:
         "cluster": "k8s",
         "name": "report",
         "stages": [stage(n) for n in ("count", "double", "publish")],
-        "volume": {"size": "5Gi", "storage_class": "fast-ssd"},
+        "volume": {"size": "5Gi", "storage_class": "fast-ssd", "access_mode": "ReadWriteMany"},
     }
     flow_id = (await env.dev.json("POST", "/workflows", status=201, json=spec))["workflow"]["id"]
 
@@ -550,6 +550,7 @@ async def test_a_workflow_runs_its_stages_on_one_shared_claim(env: Env) -> None:
     claim = stored(env, "v1/persistentvolumeclaims", f"{flow_id}-volume")
     assert claim["spec"]["resources"]["requests"]["storage"] == "5Gi"
     assert claim["spec"]["storageClassName"] == "fast-ssd"
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
     assert claim["metadata"]["labels"]["asgard.io/workflow"] == flow_id
 
     pods = [await play_stage(env, first, {"n.txt": b"21\n"})]

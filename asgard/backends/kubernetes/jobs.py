@@ -340,7 +340,7 @@ class KubernetesJobsBackend(JobsBackend):
 
     async def create_workspace(self, account: Account, name: str, volume: WorkflowVolume) -> None:
         claim: Json = {
-            "accessModes": ["ReadWriteOnce"],
+            "accessModes": [volume.access_mode],
             "resources": {"requests": {"storage": volume.size}},
         }
         storage_class = volume.storage_class or self.config.storage_class
