@@ -53,8 +53,14 @@ class WorkflowFeed:
                     del self._listening[account.id]
             return
         if entry is None:
-            # What exists when someone starts listening is the baseline, not news.
-            entry = Listening(account, seen=await self._read(account))
+            # What exists when someone starts listening is the baseline, not news (if the
+            # database cannot say now, the first look reports what exists as added).
+            try:
+                seen = await self._read(account)
+            except Exception as exc:
+                log.warning("reading workflows for /events failed", error=str(exc))
+                seen = {}
+            entry = Listening(account, seen=seen)
             self._listening[account.id] = entry
         entry.listeners += 1
         if self._task is None:
