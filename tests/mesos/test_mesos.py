@@ -143,7 +143,9 @@ async def test_a_marathon_app_is_created_scaled_restarted_and_deleted(
     created = (await dev.json("POST", "/apps", status=201, json=spec))["app"]
     assert created["id"] == "shop/web"
     assert (created["status"], created["instances"]["running"]) == ("running", 2)
-    assert created["constraints"] == ["dc==gcp", "workload!=batch"]
+    assert created["constraints"] == ["dc==gcp", "workload!=batch", "owner==asgard-dev"]
+    listed = (await dev.json("GET", "/apps"))["apps"]
+    assert [a["constraints"] for a in listed] == [created["constraints"]], "the cache says the same"
     sent = received(mesos, "POST")[-1]
     assert sent["id"] == "/dev/shop/web"
     assert ["owner", "LIKE", "asgard-dev"] in sent["constraints"], "the owner constraint is forced"
@@ -153,9 +155,15 @@ async def test_a_marathon_app_is_created_scaled_restarted_and_deleted(
         {"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}
     ]
 
+    mesos.marathon.apps["/dev/shop/web"]["constraints"].append(["hostname", "UNIQUE"])
     await dev.json("PATCH", "/clusters/mesos/apps/shop/web", json={"instances": 5})
     assert received(mesos, "PUT")[-1]["instances"] == 5
-    assert ["owner", "LIKE", "asgard-dev"] in received(mesos, "PUT")[-1]["constraints"]
+    assert received(mesos, "PUT")[-1]["constraints"] == [
+        ["dc", "CLUSTER", "gcp"],
+        ["workload", "UNLIKE", "batch"],
+        ["hostname", "UNIQUE"],  # set on Marathon, kept through Asgard's update
+        ["owner", "LIKE", "asgard-dev"],
+    ]
     assert len((await dev.json("GET", "/clusters/mesos/apps/shop/web/tasks"))["tasks"]) == 5
 
     before = {

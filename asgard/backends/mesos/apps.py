@@ -17,11 +17,10 @@ from asgard.backends.mesos.client import MesosClient
 from asgard.backends.mesos.converters import (
     app_to_marathon,
     app_to_model,
-    constraints_from_marathon,
-    constraints_to_marathon,
     group_of,
     marathon_id,
     task_to_model,
+    with_owner,
 )
 from asgard.backends.mesos.marathon import Marathon
 from asgard.backends.mesos.masters import Agent as AgentClient
@@ -91,8 +90,7 @@ class MesosAppsBackend(AppsBackend):
         self, account: Account, app_id: str, changes: dict[str, Any], current: dict[str, Any]
     ) -> App:
         """A partial update; the owner constraint rides along with every one."""
-        mine = constraints_from_marathon(current.get("constraints") or [], account.owner)
-        changes["constraints"] = constraints_to_marathon(mine, account.owner)
+        changes["constraints"] = with_owner(current.get("constraints") or [], account.owner)
         await self.marathon.call(
             "PUT",
             Marathon.app_path(marathon_id(account, app_id)),

@@ -128,34 +128,46 @@ def task_to_model(task: Json, *, cluster: str, app_id: str) -> Task:
     )
 
 
-def constraints_from_marathon(found: Iterable[list[str]], owner: str | None) -> list[str]:
-    """``[field, op, value]`` as Asgard writes it; the owner constraint Asgard forces is hidden,
-    and what Asgard cannot express (UNIQUE, GROUP_BY, MAX_PER, regular expressions) is left
-    out."""
-    result = []
+def constraints_from_marathon(found: Iterable[list[str]]) -> list[str]:
+    """``[field, op, value]`` as Asgard writes it. The owner constraint Asgard forces shows,
+    as ``owner==<owner>``, as it does on every kind; what Asgard cannot express (UNIQUE,
+    GROUP_BY, MAX_PER, regular expressions) is left out of the answer, not off Marathon."""
+    result: list[str] = []
     for constraint in found:
         if len(constraint) != 3:
             continue
         field, op, value = constraint
-        if field == "owner" and op == "LIKE" and value == owner:
-            continue
         if op in ("LIKE", "UNLIKE") and REGEX_CHARS.search(value):
             continue  # a pattern, not a value: == or != would say something else
-        if op in ("CLUSTER", "IS", "LIKE"):
-            result.append(f"{field}=={value}")
-        elif op == "UNLIKE":
-            result.append(f"{field}!={value}")
+        said = (
+            f"{field}=={value}"
+            if op in ("CLUSTER", "IS", "LIKE")
+            else f"{field}!={value}"
+            if op == "UNLIKE"
+            else None
+        )
+        if said is not None and said not in result:
+            result.append(said)
     return result
+
+
+def with_owner(found: Iterable[list[str]], owner: str | None) -> list[list[str]]:
+    """An app's Marathon constraints as they are, with the account's owner constraint forced
+    (an UNIQUE or GROUP_BY someone set on Marathon survives an update through Asgard)."""
+    if owner is None:
+        return [list(c) for c in found]
+    kept = [list(c) for c in found if not (len(c) == 3 and c[0] == "owner" and c[1] == "LIKE")]
+    return [*kept, ["owner", "LIKE", owner]]
 
 
 def constraints_to_marathon(constraints: Iterable[str], owner: str | None) -> list[list[str]]:
     result = []
     for constraint in constraints:
         field, op, value = split_constraint(constraint)
+        if owner is not None and (field, op, value) == ("owner", "==", owner):
+            continue  # the forced one below says it
         result.append([field, "CLUSTER" if op == "==" else "UNLIKE", value])
-    if owner is not None:
-        result.append(["owner", "LIKE", owner])
-    return result
+    return with_owner(result, owner)
 
 
 def _docker(app: Json) -> Json:
@@ -213,7 +225,7 @@ def app_to_model(app: Json, *, account: Account, cluster: str, deploying: bool =
         labels={k: str(v) for k, v in (app.get("labels") or {}).items()},
         resources=ResourceLimits(cpus=app.get("cpus") or None, mem=app.get("mem") or None),
         ports=_ports(app),
-        constraints=constraints_from_marathon(app.get("constraints") or [], account.owner),
+        constraints=constraints_from_marathon(app.get("constraints") or []),
         status=status,
         instances=instances,
         created_at=parse_time(versions.get("lastConfigChangeAt") or app.get("version")),
