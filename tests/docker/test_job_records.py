@@ -20,6 +20,7 @@ import pytest
 from asgard.backends.docker.plugin import DockerClusterConfig, plugin
 from asgard.backends.fleet import Fleet
 from asgard.db.job_records import JobRecordStore
+from asgard.db.tables import LeaseRow
 from asgard.models import Account, JobSpec, Role
 from asgard.reconciler import Reconciler
 from bench.asgard_process import RunningAsgard, running_asgard
@@ -168,6 +169,16 @@ async def test_an_orphan_older_than_its_grace_goes_at_a_new_reconcilers_first_pa
 
 
 async def test_one_reconciler_acts_at_a_time(env: Env) -> None:
+    # The server's reconciler takes its lease in the background as it starts: wait for it
+    # (on a busy SQLite file another taker could otherwise get there first).
+    deadline = time.monotonic() + 20
+    while True:
+        async with env.asgard.services.db.session() as session:
+            lease = await session.get(LeaseRow, "reconciler")
+        if lease is not None:
+            break
+        assert time.monotonic() < deadline, "the server's reconciler never took its lease"
+        await asyncio.sleep(0.1)
     assert not await reconciler(env).lead(), "the server's own reconciler holds the lease"
     first, second = reconciler(env, lease="other"), reconciler(env, lease="other")
     assert await first.lead()
