@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -38,6 +38,22 @@ class Event(BaseModel):
         description="The object after the change; None when deleted"
     )
     at: datetime = Field(default_factory=utc_now)
+
+
+def changes(
+    kind: EventKind, cluster: str, before: Mapping[str, Any], now: Mapping[str, Any]
+) -> list[Event]:
+    """What became of each item of one cluster between two looks; items are JSON-ready
+    dicts by id. Nothing is sent for an item that did not change."""
+    events = []
+    for item_id, item in now.items():
+        old = before.get(item_id)
+        if old != item:
+            change: Change = "added" if old is None else "modified"
+            events.append(Event(kind=kind, cluster=cluster, id=item_id, change=change, object=item))
+    for item_id in before.keys() - now.keys():
+        events.append(Event(kind=kind, cluster=cluster, id=item_id, change="deleted", object=None))
+    return events
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from asgard.errors import AsgardError, NotFound
 from asgard.models import Account, Job, JobStatus
 from asgard.models.base import utc_now
 from asgard.services.jobs import VANISHED
+from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -89,11 +90,8 @@ class Reconciler:
             self._task = asyncio.create_task(self._forever(), name="reconciler")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         with contextlib.suppress(Exception):
             async with self.db.session() as session, session.begin():
                 await LeaseStore(session).release(self.lease, self.holder)

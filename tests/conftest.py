@@ -22,6 +22,7 @@ from asgard.backends.base import ClusterOrchestrator, Orchestrator
 from asgard.backends.docker.plugin import DockerClusterConfig, plugin
 from asgard.backends.fleet import Fleet
 from asgard.backends.registry import BackendContext, installed_plugins
+from asgard.db.engine import Database, upgrade
 from asgard.events import EventHub
 from asgard.http.app import create_app
 from asgard.job_tokens import JobTokens
@@ -105,6 +106,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'asgard.db'}"
     server: Postgres = request.getfixturevalue("postgres_server")
     return server.new_database()
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A migrated database, on SQLite and on PostgreSQL (``db_url``'s two runs)."""
+    await upgrade(db_url)
+    database = Database(db_url)
+    yield database
+    await database.close()
 
 
 @pytest.fixture

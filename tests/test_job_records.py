@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
-from asgard.db.engine import Database, upgrade
+from asgard.db.engine import Database
 from asgard.db.job_records import JobRecordStore, LeaseStore
 from asgard.db.stores import AccountStore
 from asgard.models import AccountCreate, Job, JobStatus
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    await upgrade(db_url)
-    database = Database(db_url)
-    yield database
-    await database.close()
 
 
 def a_job(job_id: str, state: str = "running") -> Job:

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from asgard.db.engine import Database, upgrade
+from asgard.db.engine import Database
 from asgard.db.stores import AccountStore
 from asgard.models import AccountCreate, WorkflowSpec
 from asgard.workflows.store import WorkflowStore
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    await upgrade(db_url)
-    database = Database(db_url)
-    yield database
-    await database.close()
 
 
 SPEC = WorkflowSpec.model_validate(

@@ -22,13 +22,13 @@ caller asked for that cluster and nothing else. Errors that come back fast
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
 import structlog
 
 from asgard.errors import ClusterError, ClusterTimeout, ClusterUnreachable
+from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -127,8 +127,5 @@ class Breaker:
         self.succeeded()
 
     async def close(self) -> None:
-        if self._probing is not None:
-            self._probing.cancel()
-            with contextlib.suppress(BaseException):
-                await self._probing
-            self._probing = None
+        await cancel_and_wait(self._probing)
+        self._probing = None

@@ -13,7 +13,6 @@ not current and reads go to the cluster until it is again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -25,9 +24,10 @@ import structlog
 
 from asgard.backends.feeds import RESOURCES, ClusterFeed, Resource, Signal
 from asgard.errors import AsgardError, NotSupported
-from asgard.events import Audience, Event, EventHub, EventKind
+from asgard.events import Audience, Event, EventHub, EventKind, changes
 from asgard.models import Account
 from asgard.models.base import utc_now
+from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -98,21 +98,10 @@ class Entry:
 def diff(
     cluster: str, resource: Resource, old: Mapping[str, Any], new: Mapping[str, Any]
 ) -> list[Event]:
-    kind = KIND_OF[resource]
-    events = []
-    for item_id, item in new.items():
-        dumped = item.model_dump(mode="json")
-        if item_id not in old:
-            events.append(
-                Event(kind=kind, cluster=cluster, id=item_id, change="added", object=dumped)
-            )
-        elif old[item_id].model_dump(mode="json") != dumped:
-            events.append(
-                Event(kind=kind, cluster=cluster, id=item_id, change="modified", object=dumped)
-            )
-    for item_id in old.keys() - new.keys():
-        events.append(Event(kind=kind, cluster=cluster, id=item_id, change="deleted", object=None))
-    return events
+    def dumped(items: Mapping[str, Any]) -> dict[str, Any]:
+        return {item_id: item.model_dump(mode="json") for item_id, item in items.items()}
+
+    return changes(KIND_OF[resource], cluster, dumped(old), dumped(new))
 
 
 class ClusterCache:
@@ -206,11 +195,7 @@ class ClusterCache:
             ]
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await cancel_and_wait(*self._tasks)
         self._tasks = []
 
     async def _follow_feed(self) -> None:

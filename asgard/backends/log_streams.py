@@ -8,8 +8,9 @@ ends alone, the others go on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
+
+from asgard.tasks import cancel_and_wait
 
 QUEUE_LIMIT = 256
 
@@ -50,8 +51,4 @@ async def merge(streams: dict[str, AsyncIterator[bytes]]) -> AsyncIterator[bytes
             else:
                 yield item
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await cancel_and_wait(*tasks)

@@ -96,10 +96,7 @@ def create_app(
             fleet = await build_fleet(configs, settings.backend_context(), events)
         fleet.schedule_with(lambda name, kind: AsgardScheduledJobsBackend(name, kind, db))
         runner = WorkflowRunner(
-            db,
-            fleet,
-            tick_s=settings.workflow_tick_s,
-            retention_s=settings.job_retention_s,
+            db, fleet, tick_s=settings.workflow_tick_s, retention_s=settings.job_retention_s
         )
         workflow_feed = WorkflowFeed(db, events, interval_s=settings.workflow_tick_s)
         app[SERVICES] = Services.build(settings, db, fleet, events, poke=runner.poke)

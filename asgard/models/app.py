@@ -42,16 +42,31 @@ def _check_constraint(value: str) -> str:
 
 
 MARATHON_OPERATORS = {"CLUSTER": "==", "IS": "==", "LIKE": "==", "UNLIKE": "!="}
-REGEX_CHARS = re.compile(r"[\\^$|?*+()\[\]{}]")
+_REGEX_CHARS = re.compile(r"[\\^$|?*+()\[\]{}]")
 """A dot is read as itself: ``node1.example.com`` is a host name far more often than a pattern."""
 
 
+def from_marathon(attribute: str, operator: str, value: str) -> str:
+    """A Marathon constraint as Asgard's, where it means an exact match or its opposite:
+    CLUSTER, IS, and LIKE or UNLIKE with a plain value (Marathon matches the whole value, so
+    a pattern without regular expression characters is an exact match; dots are taken
+    literally). Anything else cannot be said on every kind of cluster: ValueError, why."""
+    if operator not in MARATHON_OPERATORS:
+        raise ValueError(
+            f"Marathon's {operator} cannot be placed on every kind of cluster; "
+            "use CLUSTER, IS, LIKE or UNLIKE with a plain value"
+        )
+    if operator in ("LIKE", "UNLIKE") and _REGEX_CHARS.search(value):
+        raise ValueError(
+            f"{operator} with a regular expression cannot be placed on every kind of "
+            "cluster; give a plain value"
+        )
+    return f"{attribute}{MARATHON_OPERATORS[operator]}{value}"
+
+
 def _from_marathon(value: Any) -> Any:
-    """Take a Marathon constraint (``["zone", "CLUSTER", "eu"]``), as scripts written for the
-    original Asgard send them, where it means an exact match or its opposite: CLUSTER, IS,
-    LIKE or UNLIKE with a plain value (Marathon matches the whole value, so a pattern
-    without regular expression characters is an exact match; dots are taken literally).
-    Anything else cannot be said on every kind of cluster and is refused, with the reason."""
+    """Take a Marathon constraint (``["zone", "CLUSTER", "eu"]``) as scripts written for the
+    original Asgard send them."""
     if not isinstance(value, list | tuple):
         return value
     if len(value) != 3 or not all(isinstance(v, str) for v in value):
@@ -59,18 +74,7 @@ def _from_marathon(value: Any) -> Any:
             "must be '<attribute>==<value>', '<attribute>!=<value>' or a Marathon "
             "constraint [attribute, operator, value]"
         )
-    attribute, operator, wanted = value
-    if operator not in MARATHON_OPERATORS:
-        raise ValueError(
-            f"Marathon's {operator} cannot be placed on every kind of cluster; "
-            "use CLUSTER, IS, LIKE or UNLIKE with a plain value"
-        )
-    if operator in ("LIKE", "UNLIKE") and REGEX_CHARS.search(wanted):
-        raise ValueError(
-            f"{operator} with a regular expression cannot be placed on every kind of "
-            "cluster; give a plain value"
-        )
-    return f"{attribute}{MARATHON_OPERATORS[operator]}{wanted}"
+    return from_marathon(*value)
 
 
 Constraint = Annotated[str, BeforeValidator(_from_marathon), AfterValidator(_check_constraint)]

@@ -28,6 +28,7 @@ from asgard.models import Account, JobSpec
 from asgard.models.base import utc_now
 from asgard.scheduling import cron
 from asgard.scheduling.store import ScheduleStore, StoredSchedule
+from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -61,11 +62,8 @@ class Scheduler:
             self._task = asyncio.create_task(self._forever(), name="scheduler")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         with contextlib.suppress(Exception):
             async with self.db.session() as session, session.begin():
                 await LeaseStore(session).release(LEASE, self.holder)

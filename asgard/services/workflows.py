@@ -22,10 +22,7 @@ def new_workflow_id(name: str) -> str:
 
 class WorkflowsService:
     def __init__(
-        self,
-        orchestrator: Orchestrator,
-        db: Database,
-        poke: Callable[[], None] | None = None,
+        self, orchestrator: Orchestrator, db: Database, poke: Callable[[], None] | None = None
     ) -> None:
         self.orchestrator = orchestrator
         self.db = db

@@ -11,15 +11,16 @@ its end, its removal.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
+from asgard import events
 from asgard.db.engine import Database
 from asgard.events import Audience, Event, EventHub
 from asgard.models import Account
+from asgard.tasks import cancel_and_wait
 from asgard.workflows.store import WorkflowStore
 
 log = structlog.get_logger(__name__)
@@ -88,31 +89,26 @@ class WorkflowFeed:
         """Send what changed, for every account listening, since the last look."""
         for entry in list(self._listening.values()):
             now = await self._read(entry.account)
-            events = changes(entry.seen, now)
-            entry.seen = now
-            for event in events:
+            for event in changes(entry.seen, now):
                 audience = Audience(cluster=event.cluster, namespace=entry.account.namespace)
                 self.hub.publish(audience, [event])
+            entry.seen = now
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
 
 def changes(before: Seen, now: Seen) -> list[Event]:
-    events = []
-    for (cluster, workflow_id), flow in now.items():
-        old = before.get((cluster, workflow_id))
-        if old != flow:
-            change = "added" if old is None else "modified"
-            events.append(
-                Event(kind="workflow", cluster=cluster, id=workflow_id, change=change, object=flow)
-            )
-    for cluster, workflow_id in before.keys() - now.keys():
-        events.append(
-            Event(kind="workflow", cluster=cluster, id=workflow_id, change="deleted", object=None)
+    """The events of every cluster's workflows, as the caches make them for the rest."""
+    clusters = {cluster for cluster, _ in before.keys() | now.keys()}
+    return [
+        event
+        for cluster in sorted(clusters)
+        for event in events.changes(
+            "workflow",
+            cluster,
+            {w: flow for (c, w), flow in before.items() if c == cluster},
+            {w: flow for (c, w), flow in now.items() if c == cluster},
         )
-    return events
+    ]

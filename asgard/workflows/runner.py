@@ -3,8 +3,8 @@
 Every ``tick_s``, the holder of the ``workflows`` lease looks at every workflow
 still going. For each, the first stage not yet ended decides:
 
-* no job yet: its job is started on the workflow's volume (made on the first
-  start), where its ``/output`` is the folder ``stage-<i>`` and its ``/input`` the
+* no job yet: its job is started on the workflow's volume (made when the
+  workflow was created), where its ``/output`` is the folder ``stage-<i>`` and its ``/input`` the
   folder of the stage before it. After a failure, a stage is started only if it
   is ``always_run``; the others are ``cancelled`` with the reason.
 * a job that has not finished: nothing, until it has.
@@ -43,6 +43,7 @@ from asgard.errors import AsgardError, ClusterError, NotFound, NotSupported
 from asgard.models import Account, JobSpec, Workflow, WorkflowStage
 from asgard.models.base import utc_now
 from asgard.models.job import FINISHED_JOB_STATES
+from asgard.tasks import cancel_and_wait
 from asgard.workflows.store import StoredWorkflow, WorkflowStore
 
 log = structlog.get_logger(__name__)
@@ -81,11 +82,8 @@ class WorkflowRunner:
             self._task = asyncio.create_task(self._forever(), name="workflows")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         with contextlib.suppress(Exception):
             async with self.db.session() as session, session.begin():
                 await LeaseStore(session).release(LEASE, self.holder)
@@ -238,12 +236,7 @@ class WorkflowRunner:
             }
         )
         now = utc_now()
-        try:
-            # Every stage asks for the volume (it is made once): a restart between the
-            # making and the first stage's start loses nothing.
-            await self.orchestrator.create_workspace(
-                account, flow.cluster, flow.id, stored.spec.volume
-            )
+        try:  # the volume was made by POST /workflows, before the workflow was stored
             job = await self.orchestrator.create_job(account, job_spec, None, mount)
         except ClusterError:
             raise  # the cluster did not answer: try again at the next tick
@@ -315,10 +308,7 @@ def stage_folder(index: int) -> str:
 
 
 async def forget_workflow(
-    db: Database,
-    orchestrator: Orchestrator,
-    account: Account,
-    stored: StoredWorkflow,
+    db: Database, orchestrator: Orchestrator, account: Account, stored: StoredWorkflow
 ) -> None:
     """Everything a workflow left: its jobs and volume on the cluster, then its row and its
     stage jobs' records. One still going is first marked cancelled, so that the runner

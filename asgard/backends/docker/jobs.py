@@ -5,7 +5,6 @@ jobs once their retention has passed."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import timedelta
 
 import structlog
@@ -20,6 +19,7 @@ from asgard.backends.docker.workspaces import DockerWorkspaces
 from asgard.errors import AsgardError, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, WorkflowVolume
 from asgard.models.base import utc_now
+from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -127,12 +127,7 @@ class DockerJobsBackend(JobsBackend):
                 log.warning("job cleaning could not reach the engine", error=exc.msg)
 
     async def close(self) -> None:
-        tasks = [*self._watchers.values(), *([self._janitor] if self._janitor else [])]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await cancel_and_wait(*self._watchers.values(), self._janitor)
         self._watchers.clear()
         self._janitor = None
 

@@ -10,12 +10,12 @@ are the agents' used resources); workloads signal apps; nodes agents; jobs jobs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 
 from asgard.backends.feeds import ClusterFeed, Resource, Signal
 from asgard.backends.kubernetes.client import KubeClient
+from asgard.tasks import cancel_and_wait
 
 WATCHED: dict[str, frozenset[Resource]] = {
     "/api/v1/nodes": frozenset({"agents"}),
@@ -88,8 +88,4 @@ class KubernetesFeed(ClusterFeed):
                     raise item
                 yield item
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(BaseException):
-                    await task
+            await cancel_and_wait(*tasks)

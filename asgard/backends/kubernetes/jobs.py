@@ -37,6 +37,7 @@ from asgard.errors import AsgardError, Conflict, InvalidValue, NotFound
 from asgard.job_tokens import JobGrant, JobTokens
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits, WorkflowVolume
 from asgard.models.job import new_job_id
+from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -559,11 +560,8 @@ class KubernetesJobsBackend(JobsBackend):
             )
 
     async def close(self) -> None:
-        if self._collector is not None:
-            self._collector.cancel()
-            with contextlib.suppress(BaseException):
-                await self._collector
-            self._collector = None
+        await cancel_and_wait(self._collector)
+        self._collector = None
 
     async def _collect_forever(self) -> None:
         structlog.contextvars.clear_contextvars()

@@ -26,7 +26,7 @@ from asgard.models import (
     ScheduledJobSpec,
     Task,
 )
-from asgard.models.app import REGEX_CHARS, AppStatus, split_constraint
+from asgard.models.app import AppStatus, from_marathon, split_constraint
 from asgard.models.task import TaskState
 
 Json = Mapping[str, Any]
@@ -136,17 +136,11 @@ def constraints_from_marathon(found: Iterable[list[str]]) -> list[str]:
     for constraint in found:
         if len(constraint) != 3:
             continue
-        field, op, value = constraint
-        if op in ("LIKE", "UNLIKE") and REGEX_CHARS.search(value):
-            continue  # a pattern, not a value: == or != would say something else
-        said = (
-            f"{field}=={value}"
-            if op in ("CLUSTER", "IS", "LIKE")
-            else f"{field}!={value}"
-            if op == "UNLIKE"
-            else None
-        )
-        if said is not None and said not in result:
+        try:
+            said = from_marathon(*(str(part) for part in constraint))
+        except ValueError:
+            continue
+        if said not in result:
             result.append(said)
     return result
 
