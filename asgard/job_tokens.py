@@ -10,11 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Final, Literal
 
 import jwt
 
 from asgard.errors import Unauthenticated
 from asgard.models.base import utc_now
+
+JOB_PATH: Final = "/clusters/{cluster}/jobs/{job_id}"
+"""Where a job lives in Asgard's HTTP API; its files are ``{JOB_PATH}/input`` and ``/output``.
+The routes are declared from it, and backends build the URLs a job calls back with it."""
+
+JobFile = Literal["input", "output"]
+
+
+def job_file_path(cluster: str, job_id: str, what: JobFile) -> str:
+    return JOB_PATH.format(cluster=cluster, job_id=job_id) + f"/{what}"
+
 
 AUDIENCE = "asgard-job-io"
 ALGORITHM = "HS256"

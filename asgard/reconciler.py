@@ -24,25 +24,23 @@ any                               did not answer           nothing: no news is n
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
-import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
 
-from asgard.backends.base import Orchestrator
+from asgard.backends.contract import JobsBackend
+from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database
-from asgard.db.job_records import JobRecordStore, LeaseStore
+from asgard.db.job_records import JobRecordStore
 from asgard.db.stores import AccountStore
 from asgard.errors import AsgardError, NotFound
+from asgard.job_ledger import mark_vanished
+from asgard.leases import LeasedLoop, process_holder
 from asgard.models import Account, Job, JobStatus
 from asgard.models.base import utc_now
-from asgard.services.jobs import VANISHED
-from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -79,41 +77,26 @@ class Reconciler:
         self.interval_s = interval_s
         self.orphan_grace = timedelta(seconds=orphan_grace_s)
         self.retention = timedelta(seconds=retention_s)
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.lease = lease
         self.orphans_seen: dict[tuple[str, str, str], float] = {}
         """(namespace, cluster, job id) -> when first seen without a record (monotonic)."""
-        self._task: asyncio.Task[None] | None = None
+        # The lease outlives two missed passes, then another process may act.
+        self.loop = LeasedLoop(
+            db,
+            lease,
+            self.once,
+            every_s=interval_s,
+            ttl_s=interval_s * 3 + 5,
+            holder=holder or process_holder(self),
+        )
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._forever(), name="reconciler")
+        await self.loop.start()
 
     async def close(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-        with contextlib.suppress(Exception):
-            async with self.db.session() as session, session.begin():
-                await LeaseStore(session).release(self.lease, self.holder)
-
-    async def _forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        while True:
-            try:
-                if await self.lead():
-                    await self.once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a bad pass must not end reconciliation for good
-                log.warning("reconciliation failed", error=str(exc) or type(exc).__name__)
-            await asyncio.sleep(self.interval_s)
+        await self.loop.close()
 
     async def lead(self) -> bool:
-        """Take or keep the lease; it outlives two missed passes, then another may act."""
-        async with self.db.session() as session, session.begin():
-            return await LeaseStore(session).acquire(
-                self.lease, self.holder, timedelta(seconds=self.interval_s * 3 + 5)
-            )
+        return await self.loop.lead()
 
     async def _accounts(self) -> list[Account]:
         """Every account: orphans are found in namespaces with no record at all, too."""
@@ -136,7 +119,7 @@ class Reconciler:
         return done
 
     async def _account(self, account: Account, done: Round) -> None:
-        listing = await self.orchestrator.list_jobs(account)
+        listing = await self.orchestrator.fan_out(account, None, JobsBackend.list_jobs)
         failed = {e.cluster for e in listing.errors}
         done.skipped_clusters |= failed
         running = {(j.cluster, j.id): j for j in listing.items}
@@ -150,9 +133,7 @@ class Reconciler:
             job = running.pop(key, None)
             if job is None:
                 if not record.status.finished:
-                    reason = VANISHED.format(cluster=record.cluster)
-                    status = JobStatus(state="failed", failed=1, finished_at=now, message=reason)
-                    await self._observe(account, record.cluster, record.job_id, status, reason)
+                    await mark_vanished(self.db, record)
                     done.vanished.append(record.job_id)
                 elif record.finished_at and now - record.finished_at > self.retention:
                     await self._forget(account, record.cluster, record.job_id)
@@ -162,14 +143,18 @@ class Reconciler:
             if record.status.finished:
                 if record.finished_at and now - record.finished_at > self.retention:
                     with contextlib.suppress(NotFound):
-                        await self.orchestrator.delete_job(account, record.cluster, record.job_id)
+                        await self.orchestrator.call(
+                            account, record.cluster, JobsBackend.delete_job, record.job_id
+                        )
                     await self._forget(account, record.cluster, record.job_id)
                     done.expired.append(record.job_id)
                 continue
             await self._observe(account, record.cluster, record.job_id, job.status, None)
             if job.status.finished:
                 with contextlib.suppress(AsgardError):
-                    await self.orchestrator.settle_job(account, record.cluster, record.job_id)
+                    await self.orchestrator.call(
+                        account, record.cluster, JobsBackend.settle_job, record.job_id
+                    )
                 done.settled.append(record.job_id)
         await self._orphans(account, list(running.values()), done)
 
@@ -202,7 +187,7 @@ class Reconciler:
                 job=job_id,
             )
             with contextlib.suppress(NotFound):
-                await self.orchestrator.delete_job(account, cluster, job_id)
+                await self.orchestrator.call(account, cluster, JobsBackend.delete_job, job_id)
             del self.orphans_seen[(namespace, cluster, job_id)]
             done.removed_orphans.append(job_id)
 

@@ -18,10 +18,11 @@ import kmock
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from asgard.backends.base import ClusterOrchestrator, Orchestrator
-from asgard.backends.docker.plugin import DockerClusterConfig, plugin
-from asgard.backends.fleet import Fleet
-from asgard.backends.registry import BackendContext, installed_plugins
+from asgard.backends.cluster import Cluster
+from asgard.backends.docker.config import DockerClusterConfig
+from asgard.backends.orchestrator import Orchestrator
+from asgard.backends.registry import BackendContext, ClusterConfig, installed_plugins
+from asgard.clusters import assemble
 from asgard.db.engine import Database, upgrade
 from asgard.events import EventHub
 from asgard.http.app import create_app
@@ -142,11 +143,13 @@ def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-async def docker_cluster(
-    name: str, daemon: DockerDaemon, timeout_s: float = 10.0
-) -> ClusterOrchestrator:
-    config = DockerClusterConfig(name=name, url=daemon.url, timeout_s=timeout_s)
-    return await plugin.build(config, backend_context())
+async def build(config: ClusterConfig, context: BackendContext | None = None) -> Cluster:
+    """One cluster as the server assembles it (without a cache: no change feed runs)."""
+    return await assemble(config, context or backend_context())
+
+
+async def docker_cluster(name: str, daemon: DockerDaemon, timeout_s: float = 10.0) -> Cluster:
+    return await build(DockerClusterConfig(name=name, url=daemon.url, timeout_s=timeout_s))
 
 
 StartAsgard = Callable[..., Awaitable[AsgardUnderTest]]
@@ -165,7 +168,7 @@ async def start_asgard(tmp_path: Path, sqlite_url: str) -> AsyncIterator[StartAs
         **overrides: Any,
     ) -> AsgardUnderTest:
         settings = make_settings(tmp_path, db_url or sqlite_url, **overrides)
-        app = create_app(settings, orchestrator=orchestrator or Fleet([]), hub=hub)
+        app = create_app(settings, orchestrator=orchestrator or Orchestrator([]), hub=hub)
         client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)
@@ -182,7 +185,9 @@ class KubeCluster:
 
     emulator: Emulator
     controllers: Controllers
-    orchestrator: ClusterOrchestrator
+    cluster: Cluster
+    orchestrator: Orchestrator
+    """Of that one cluster."""
     url: str
     tokens: JobTokens
     context: BackendContext
@@ -196,8 +201,7 @@ async def kube_cluster(
     name: str = "k8s",
     **config: Any,
 ) -> KubeCluster:
-    from asgard.backends.kubernetes.client import KubernetesClusterConfig
-    from asgard.backends.kubernetes.plugin import plugin as kube_plugin
+    from asgard.backends.kubernetes.config import KubernetesClusterConfig
 
     context = backend_context(public_url=config.pop("public_url", "http://asgard.invalid:4898"))
     settings = {
@@ -208,11 +212,12 @@ async def kube_cluster(
         "page_size": 3,
         **config,
     }
-    orchestrator = await kube_plugin.build(KubernetesClusterConfig(**settings), context)
+    cluster = await build(KubernetesClusterConfig(**settings), context)
     return KubeCluster(
         emulator,
         Controllers(emulator, url, session),
-        orchestrator,
+        cluster,
+        Orchestrator([cluster]),
         url,
         context.job_tokens,
         context,
@@ -253,7 +258,9 @@ class MesosCluster:
     mesos: FakeMesos
     marathon: FakeMarathon
     chronos: FakeChronos
-    orchestrator: ClusterOrchestrator
+    cluster: Cluster
+    orchestrator: Orchestrator
+    """Of that one cluster."""
 
 
 @contextlib.asynccontextmanager
@@ -261,7 +268,6 @@ async def running_mesos(
     *, recorded_containers: bool = True, **config: Any
 ) -> AsyncIterator[MesosCluster]:
     from asgard.backends.mesos.config import MesosClusterConfig
-    from asgard.backends.mesos.plugin import plugin as mesos_plugin
 
     mesos = FakeMesos(recorded_containers=recorded_containers)
     marathon = FakeMarathon(mesos)
@@ -275,9 +281,10 @@ async def running_mesos(
             "timeout_s": 3,
             **config,
         }
-        orchestrator = await mesos_plugin.build(MesosClusterConfig(**settings), backend_context())
+        cluster = await build(MesosClusterConfig(**settings))
+        orchestrator = Orchestrator([cluster])
         try:
-            yield MesosCluster(mesos, marathon, chronos, orchestrator)
+            yield MesosCluster(mesos, marathon, chronos, cluster, orchestrator)
         finally:
             await orchestrator.close()
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 import pytest
 
-from asgard.backends.base import ClusterOrchestrator
+from asgard.backends.cluster import Cluster
+from asgard.backends.contract import AgentsBackend
 from asgard.backends.feeds import Signal
+from asgard.backends.orchestrator import Listing, Orchestrator
 from asgard.events import QUEUE_LIMIT, Audience, Event, EventHub, Overflow
-from asgard.models import Account
+from asgard.models import Account, Agent
 from tests.support.static_backend import StaticAgents, StaticFeed, static_cluster
 
 ALL = Account(id=1, name="all", namespace="all")
@@ -29,48 +32,68 @@ async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], 
     raise AssertionError(f"never happened: {what}")
 
 
+@dataclass
+class Lab:
+    """A cached static cluster, its feed and backend to drive, and the hub it tells."""
+
+    cluster: Cluster
+    fleet: Orchestrator
+    feed: StaticFeed
+    backend: StaticAgents
+    hub: EventHub
+
+    async def agents(self, account: Account) -> Listing[Agent]:
+        return await self.fleet.fan_out(account, None, AgentsBackend.list_agents)
+
+
 @pytest.fixture
-async def cached() -> AsyncIterator[tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub]]:
+async def cached() -> AsyncIterator[Lab]:
     cluster = await static_cluster(
         "lab",
         [
             {"id": "a1", "attributes": {"owner": "team-a"}},
             {"id": "b1", "attributes": {"owner": "team-b"}},
         ],
+        resync_s=3600,
     )
     hub = EventHub()
-    cluster.resync_s = 3600
-    cluster.enable_caches(hub)
-    await cluster.start()
-    assert cluster.cache is not None
-    assert isinstance(cluster.feed, StaticFeed)
-    assert isinstance(cluster.agents, StaticAgents)
-    await eventually(lambda: cluster.cache.current, "the cache is current")
-    yield cluster, cluster.feed, cluster.agents, hub
-    await cluster.close()
+    fleet = Orchestrator([cluster])
+    fleet.enable_caches(hub)
+    await fleet.start()
+    cache, feed, backend = cluster.cache, cluster.feed, cluster.parts["agents"]
+    assert cache is not None
+    assert isinstance(feed, StaticFeed)
+    assert isinstance(backend, StaticAgents)
+    await eventually(lambda: cache.current, "the cache is current")
+    yield Lab(cluster, fleet, feed, backend, hub)
+    await fleet.close()
 
 
 async def test_reads_come_from_memory_once_current(
-    cached: tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub],
+    cached: Lab,
 ) -> None:
-    cluster, _feed, backend, _hub = cached
-    first = await cluster.list_agents(ALL)
+    lab = cached
+    backend = lab.backend
+    first = await lab.agents(ALL)
     reads = backend.reads
     for _ in range(20):
-        again = await cluster.list_agents(ALL)
+        again = await lab.agents(ALL)
     assert backend.reads == reads, "answered from the cache"
     assert [a.id for a in again.items] == [a.id for a in first.items] == ["a1", "b1"]
     assert again.as_of["lab"] == first.as_of["lab"]
-    assert [a.id for a in (await cluster.list_agents(TEAM_A)).items] == ["a1"]
+    assert [a.id for a in (await lab.agents(TEAM_A)).items] == ["a1"]
 
 
 async def test_a_change_shows_and_is_sent_to_whom_it_concerns(
-    cached: tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub],
+    cached: Lab,
 ) -> None:
-    cluster, feed, backend, hub = cached
-    await cluster.list_agents(TEAM_A)
-    await cluster.list_agents(TEAM_B)
-    before = (await cluster.list_agents(TEAM_A)).as_of["lab"]
+    lab = cached
+    feed = lab.feed
+    backend = lab.backend
+    hub = lab.hub
+    await lab.agents(TEAM_A)
+    await lab.agents(TEAM_B)
+    before = (await lab.agents(TEAM_A)).as_of["lab"]
     async with hub.subscribe(TEAM_A) as mine, hub.subscribe(TEAM_B) as theirs:
         backend.config.agents.append({"id": "a2", "attributes": {"owner": "team-a"}})
         feed.emit(Signal(frozenset({"agents"})))
@@ -86,42 +109,48 @@ async def test_a_change_shows_and_is_sent_to_whom_it_concerns(
         assert event.object is not None
         assert event.object["attributes"] == {"owner": "team-a"}
         assert theirs.queue.empty(), "team b does not hear of team a's agent"
-    listing = await cluster.list_agents(TEAM_A)
+    listing = await lab.agents(TEAM_A)
     assert [a.id for a in listing.items] == ["a1", "a2"]
     assert listing.as_of["lab"] > before
 
 
 async def test_a_broken_feed_means_live_reads_until_it_is_back(
-    cached: tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub],
+    cached: Lab,
 ) -> None:
-    cluster, feed, backend, _hub = cached
+    lab = cached
+    cluster = lab.cluster
+    feed = lab.feed
+    backend = lab.backend
     cache = cluster.cache
     assert cache is not None
-    await cluster.list_agents(ALL)
+    await lab.agents(ALL)
     assert (await cluster.status()).cache == "current"
     feed.cut()
     await eventually(lambda: not cache.current, "the cache knows it is behind")
     assert (await cluster.status()).cache == "behind", "and says so in /clusters"
     reads = backend.reads
     backend.config.agents.append({"id": "c1"})
-    live = await cluster.list_agents(ALL)
+    live = await lab.agents(ALL)
     assert backend.reads == reads + 1, "read live"
     assert "c1" in [a.id for a in live.items]
     await eventually(lambda: cache.current, "the feed reconnects and the cache catches up")
     assert (await cluster.status()).cache == "current"
     assert feed.connections == 2
     reads = backend.reads
-    assert "c1" in [a.id for a in (await cluster.list_agents(ALL)).items]
+    assert "c1" in [a.id for a in (await lab.agents(ALL)).items]
     assert backend.reads == reads
 
 
 async def test_a_failed_reread_makes_the_cache_say_it_is_behind(
-    cached: tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub],
+    cached: Lab,
 ) -> None:
-    cluster, feed, backend, _hub = cached
+    lab = cached
+    cluster = lab.cluster
+    feed = lab.feed
+    backend = lab.backend
     cache = cluster.cache
     assert cache is not None
-    await cluster.list_agents(ALL)
+    await lab.agents(ALL)
     backend.config.down = True
     feed.emit()
     await eventually(lambda: not cache.current, "behind after a failed re-read")
@@ -164,11 +193,13 @@ def test_reconnections_back_off_with_jitter() -> None:
 
 
 async def test_a_failed_load_for_a_listener_is_not_served_as_empty(
-    cached: tuple[ClusterOrchestrator, StaticFeed, StaticAgents, EventHub],
+    cached: Lab,
 ) -> None:
-    cluster, _feed, backend, hub = cached
+    lab = cached
+    backend = lab.backend
+    hub = lab.hub
     backend.config.down = True
     async with hub.subscribe(TEAM_B):  # loads what team b may see: the cluster is down
         backend.config.down = False
-        listing = await cluster.list_agents(TEAM_B)
+        listing = await lab.agents(TEAM_B)
     assert [a.id for a in listing.items] == ["b1"], "read again, not an empty cached list"

@@ -6,8 +6,10 @@ under that group::
     [project.entry-points."asgard.backends"]
     nomad = "asgard_nomad:plugin"
 
-Each plugin names its kind, the model of its ``[[clusters]]`` entries in the
-TOML file, and how to build a ``ClusterOrchestrator`` from one entry.
+Each plugin names its kind and the model of its ``[[clusters]]`` entries in the
+TOML file, and makes the parts of one cluster from one entry (``ClusterParts``).
+The core assembles the cluster from them and applies every field every entry has
+(``ClusterConfig``): a plugin never sees to timeouts, the breaker or the cache.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from asgard.artifacts import ArtifactStore
-from asgard.backends.base import ClusterOrchestrator
+from asgard.backends.contract import ClusterParts
 from asgard.job_tokens import JobTokens
 
 ENTRY_POINT_GROUP = "asgard.backends"
@@ -79,7 +81,8 @@ class BackendContext:
     job_tokens: JobTokens
     """Signs tokens that let one job reach its own input and output over HTTP."""
     public_url: str | None = None
-    """Asgard's URL as the clusters can reach it (for jobs fetching their input); None if unset."""
+    """Asgard's URL as the clusters can reach it, for jobs that fetch their input and send
+    their output over HTTP (``asgard.job_tokens.job_file_path``); None if unset."""
 
     @classmethod
     def local(
@@ -93,13 +96,24 @@ class BackendContext:
         )
 
 
-class BackendPlugin(ABC):
+C = TypeVar("C", bound=ClusterConfig)
+
+
+class BackendPlugin(ABC, Generic[C]):
+    """A kind of cluster: the model of its entries, and how one entry becomes parts."""
+
     kind: ClassVar[str]
-    config_model: ClassVar[type[ClusterConfig]]
+    config_model: type[C]
 
     @abstractmethod
-    async def build(self, config: Any, context: BackendContext) -> ClusterOrchestrator:
-        """Make the orchestrator of one cluster. Connect lazily: the cluster may be down."""
+    async def parts(self, config: C, context: BackendContext) -> ClusterParts:
+        """The parts of one cluster. Connect lazily: the cluster may be down, and Asgard
+        starts anyway and reports it unreachable."""
+
+    async def default_config(self) -> C | None:
+        """A cluster of this kind to serve when no clusters file is given (Docker: the
+        local engine, when one answers). None: the kind is used only when a file names it."""
+        return None
 
 
 class UnknownKind(ValueError):
@@ -107,8 +121,8 @@ class UnknownKind(ValueError):
 
 
 @cache
-def installed_plugins() -> dict[str, BackendPlugin]:
-    plugins: dict[str, BackendPlugin] = {}
+def installed_plugins() -> dict[str, BackendPlugin[Any]]:
+    plugins: dict[str, BackendPlugin[Any]] = {}
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         plugin = entry.load()
         if not isinstance(plugin, BackendPlugin):
@@ -117,7 +131,7 @@ def installed_plugins() -> dict[str, BackendPlugin]:
     return plugins
 
 
-def plugin_for(kind: str) -> BackendPlugin:
+def plugin_for(kind: str) -> BackendPlugin[Any]:
     plugins = installed_plugins()
     if kind not in plugins:
         known = ", ".join(sorted(plugins)) or "none"
@@ -132,9 +146,10 @@ def parse_cluster_config(entry: dict[str, Any]) -> ClusterConfig:
         raise ValueError(f"cluster {entry.get('name', '?')!r} has no 'kind'")
     plugin = plugin_for(kind)
     try:
-        return plugin.config_model.model_validate(entry)
+        config: ClusterConfig = plugin.config_model.model_validate(entry)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'entry'}: {e['msg']}" for e in exc.errors()
         )
         raise ValueError(f"cluster {entry.get('name', '?')!r}: {problems}") from None
+    return config

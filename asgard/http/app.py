@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-import structlog
 from aiohttp import web
 
-from asgard.backends.base import Orchestrator
-from asgard.clusters import build_fleet, cluster_configs
-from asgard.db.engine import Database, upgrade
+from asgard.backends.orchestrator import Orchestrator
 from asgard.events import EventHub
 from asgard.http.errors import error_middleware
+from asgard.http.lifecycle import RUNNING, SUBSYSTEMS, Running
 from asgard.http.metrics import Metrics
 from asgard.http.middlewares import add_request_id, authenticate, request_context
 from asgard.http.openapi import OPENAPI, build_openapi
@@ -28,16 +26,9 @@ from asgard.http.routes import (
     workflows,
 )
 from asgard.http.routing import Operation, bind
-from asgard.http.state import METRICS, SERVICES, Services
-from asgard.reconciler import Reconciler
-from asgard.scheduling.backend import AsgardScheduledJobsBackend
-from asgard.scheduling.scheduler import Scheduler
-from asgard.services.bootstrap import Bootstrapped, bootstrap
+from asgard.http.state import METRICS
+from asgard.services.bootstrap import Bootstrapped
 from asgard.settings import Settings
-from asgard.workflows.feed import WorkflowFeed
-from asgard.workflows.runner import WorkflowRunner
-
-log = structlog.get_logger(__name__)
 
 ROUTE_MODULES = (
     system,
@@ -86,51 +77,6 @@ def create_app(
     app[OPENAPI] = build_openapi(ops)
     app.on_response_prepare.append(add_request_id)
 
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        db = Database(settings.db_url)
-        await upgrade(settings.db_url)
-        events = hub or EventHub()
-        fleet = orchestrator
-        if fleet is None:
-            configs = await cluster_configs(settings)
-            fleet = await build_fleet(configs, settings.backend_context(), events)
-        fleet.schedule_with(lambda name, kind: AsgardScheduledJobsBackend(name, kind, db))
-        runner = WorkflowRunner(
-            db, fleet, tick_s=settings.workflow_tick_s, retention_s=settings.job_retention_s
-        )
-        workflow_feed = WorkflowFeed(db, events, interval_s=settings.workflow_tick_s)
-        app[SERVICES] = Services.build(settings, db, fleet, events, poke=runner.poke)
-        await fleet.start()
-        await runner.start()
-        scheduler = Scheduler(
-            db,
-            fleet,
-            tick_s=settings.scheduler_tick_s,
-            starting_deadline_s=settings.starting_deadline_s,
-        )
-        await scheduler.start()
-        reconciler = Reconciler(
-            db,
-            fleet,
-            interval_s=settings.reconcile_s,
-            orphan_grace_s=settings.orphan_grace_s,
-            retention_s=settings.job_retention_s,
-        )
-        await reconciler.start()
-        created = await bootstrap(db, app[SERVICES].auth, settings.bootstrap_admin_email)
-        if created is not None:
-            log.info("created the first administrator", email=created.user.email)
-            if announce is not None:
-                announce(created)
-        log.info("asgard started", clusters=fleet.cluster_names())
-        yield
-        await reconciler.close()
-        await scheduler.close()
-        await runner.close()
-        await workflow_feed.close()
-        if orchestrator is None:
-            await fleet.close()
-        await db.close()
-
-    app.cleanup_ctx.append(lifecycle)
+    app[RUNNING] = Running(settings, hub or EventHub(), orchestrator, announce)
+    app.cleanup_ctx.extend(SUBSYSTEMS)
     return app

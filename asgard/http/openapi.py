@@ -98,7 +98,7 @@ def _error_statuses(op: Operation) -> list[int]:
     return sorted(set(statuses))
 
 
-def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, Any]:
+def _parameters(op: Operation) -> list[dict[str, Any]]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in path_params(op.path)
@@ -114,14 +114,16 @@ def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
                 "description": "Act in this account (default: the JWT's, else the first)",
             }
         )
+    return parameters
+
+
+def _responses(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, Any]:
+    """What the operation declares it answers, then every error it can answer with."""
+    error = {"content": {"application/json": {"schema": refs[(ErrorBody, "serialization")]}}}
     responses: dict[str, Any] = {}
-    error_ref = refs[(ErrorBody, "serialization")]
     for status, spec in op.responses.items():
         if status >= 400:
-            responses[str(status)] = {
-                "description": ERROR_TEXT.get(status, "Error"),
-                "content": {"application/json": {"schema": error_ref}},
-            }
+            responses[str(status)] = {"description": ERROR_TEXT.get(status, "Error"), **error}
             continue
         entry: dict[str, Any] = {"description": "No content" if status == 204 else "Success"}
         if isinstance(spec, str):
@@ -129,43 +131,46 @@ def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
             entry["content"] = {media: {"schema": schema}}
         elif spec is not None:
             entry["content"] = {"application/json": {"schema": refs[(spec, "serialization")]}}
-        elif status not in (204,):
+        elif status != 204:
             entry["content"] = {"application/json": {"schema": {"type": "object"}}}
         responses[str(status)] = entry
     for status in _error_statuses(op):
-        responses.setdefault(
-            str(status),
-            {
-                "description": ERROR_TEXT[status],
-                "content": {"application/json": {"schema": error_ref}},
-            },
-        )
+        responses.setdefault(str(status), {"description": ERROR_TEXT[status], **error})
+    return responses
+
+
+def _request_body(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, Any] | None:
+    if op.body is None:
+        return None
+    schema = refs[(op.body, "validation")]
+    content: dict[str, Any] = {"application/json": {"schema": schema}}
+    if op.multipart:
+        content["multipart/form-data"] = {
+            "schema": {
+                "type": "object",
+                "properties": {"spec": schema, "input": {"type": "string", "format": "binary"}},
+                "required": ["spec"],
+            }
+        }
+    return {"required": True, "content": content}
+
+
+def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, Any]:
     document: dict[str, Any] = {
         "operationId": op.handler.__name__,
         "summary": op.summary,
         "tags": list(op.tags),
-        "parameters": parameters,
-        "responses": responses,
+        "parameters": _parameters(op),
+        "responses": _responses(op, refs),
     }
     description = op.description
     if op.extra_query:
         description = f"{description}\n\n{op.extra_query}".strip()
     if description:
         document["description"] = description
-    if op.body is not None:
-        content: dict[str, Any] = {"application/json": {"schema": refs[(op.body, "validation")]}}
-        if op.multipart:
-            content["multipart/form-data"] = {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "spec": refs[(op.body, "validation")],
-                        "input": {"type": "string", "format": "binary"},
-                    },
-                    "required": ["spec"],
-                }
-            }
-        document["requestBody"] = {"required": True, "content": content}
+    body = _request_body(op, refs)
+    if body is not None:
+        document["requestBody"] = body
     if op.auth == "public":
         document["security"] = []
     elif op.auth == "job":

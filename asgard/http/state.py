@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from asgard.backends.base import Orchestrator
+from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database
 from asgard.events import EventHub
 from asgard.http.metrics import Metrics

@@ -18,7 +18,7 @@ from asgard.models.account import (
 from asgard.models.agent import Agent
 from asgard.models.app import App, AppInstances, AppPatch, AppRef, AppSpec, Port, ResourceLimits
 from asgard.models.base import Resources, UsageStats
-from asgard.models.cluster import ClusterErrorInfo, ClusterStatus
+from asgard.models.cluster import Capabilities, ClusterErrorInfo, ClusterStatus
 from asgard.models.job import Job, JobSpec, JobStatus, JobTransition
 from asgard.models.scheduled_job import Schedule, ScheduledJob, ScheduledJobSpec
 from asgard.models.stats import AppStats, StatsWindow
@@ -45,6 +45,7 @@ __all__ = [
     "AppRef",
     "AppSpec",
     "AppStats",
+    "Capabilities",
     "ClusterErrorInfo",
     "ClusterStatus",
     "Job",

@@ -10,6 +10,23 @@ from asgard.errors import ClusterErrorKind
 from asgard.models.base import AsgardModel
 
 
+class Capabilities(AsgardModel):
+    """What a kind of cluster can do, known without asking it: services refuse early what a
+    kind cannot do (501), and the conformance kit runs the checks that apply."""
+
+    job_files: bool = Field(
+        True, description="One-time jobs take an input zip at /input and leave /output"
+    )
+    workflow_volumes: bool = Field(
+        True, description="A workflow's stages can share a volume (what workflows need)"
+    )
+    job_exit_codes: bool = Field(True, description="The cluster says how a job's command exited")
+    job_timeouts: bool = Field(True, description="A job is stopped at its timeout_s")
+    checks_images: bool = Field(
+        False, description="An unknown image is refused when an app is created, not later"
+    )
+
+
 class ClusterStatus(AsgardModel):
     """One line of ``GET /clusters`` and of ``asgard clusters check``."""
 
@@ -26,6 +43,7 @@ class ClusterStatus(AsgardModel):
         "recovers; off: this server keeps no cache of the cluster (cache = false, or a "
         "one-off command)",
     )
+    capabilities: Capabilities = Field(default_factory=lambda: Capabilities())
 
 
 class ClusterErrorInfo(AsgardModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asgard.backends.base import ScheduledJobsBackend
+from asgard.backends.contract import ScheduledJobsBackend
 from asgard.db.engine import Database
 from asgard.errors import NotFound
 from asgard.models import Account, ScheduledJob, ScheduledJobSpec

@@ -11,24 +11,21 @@ and the schedule goes on from now.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import socket
 from datetime import timedelta
 
 import structlog
 
-from asgard.backends.base import Orchestrator
+from asgard.backends.contract import JobsBackend
+from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database
-from asgard.db.job_records import JobRecordStore, LeaseStore
 from asgard.db.stores import AccountStore
 from asgard.errors import AsgardError, NotFound
+from asgard.job_ledger import launch
+from asgard.leases import LeasedLoop, process_holder
 from asgard.models import Account, JobSpec
 from asgard.models.base import utc_now
 from asgard.scheduling import cron
 from asgard.scheduling.store import ScheduleStore, StoredSchedule
-from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -50,39 +47,24 @@ class Scheduler:
         self.orchestrator = orchestrator
         self.tick_s = tick_s
         self.starting_deadline = timedelta(seconds=starting_deadline_s)
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.started: list[str] = []
         """Job ids started by this scheduler, oldest first (for logs and tests)."""
         self.skipped: list[tuple[str, str]] = []
         """(schedule, why) of every run not started."""
-        self._task: asyncio.Task[None] | None = None
+        self.loop = LeasedLoop(
+            db,
+            LEASE,
+            self.tick,
+            every_s=tick_s,
+            ttl_s=max(10.0, tick_s * 5),
+            holder=holder or process_holder(self),
+        )
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._forever(), name="scheduler")
+        await self.loop.start()
 
     async def close(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-        with contextlib.suppress(Exception):
-            async with self.db.session() as session, session.begin():
-                await LeaseStore(session).release(LEASE, self.holder)
-
-    async def _forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        while True:
-            try:
-                async with self.db.session() as session, session.begin():
-                    leading = await LeaseStore(session).acquire(
-                        LEASE, self.holder, timedelta(seconds=max(10.0, self.tick_s * 5))
-                    )
-                if leading:
-                    await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # one bad tick must not stop every schedule
-                log.warning("scheduling failed", error=str(exc) or type(exc).__name__)
-            await asyncio.sleep(self.tick_s)
+        await self.loop.close()
 
     async def tick(self) -> None:
         now = utc_now()
@@ -119,7 +101,9 @@ class Scheduler:
         if schedule.spec.concurrent or schedule.last_job_id is None:
             return None
         try:
-            last = await self.orchestrator.get_job(account, schedule.cluster, schedule.last_job_id)
+            last = await self.orchestrator.call(
+                account, schedule.cluster, JobsBackend.get_job, schedule.last_job_id
+            )
         except NotFound:
             return None
         except AsgardError as exc:
@@ -139,12 +123,10 @@ class Scheduler:
             }
         )
         try:
-            job = await self.orchestrator.create_job(account, job_spec, None)
+            job = await launch(self.db, self.orchestrator, account, job_spec)
         except AsgardError as exc:
             log.warning("a scheduled run could not start", schedule=spec.name, error=exc.msg)
             return None
-        async with self.db.session() as session, session.begin():
-            await JobRecordStore(session).add(account.id, job)
         self.started.append(job.id)
         log.info("scheduled run started", schedule=spec.name, job=job.id)
         return job.id

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from asgard.backends.base import Orchestrator
+from asgard.backends.contract import AgentsBackend
+from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Agent, App, Resources, Role, UsageStats
-from asgard.services.pagination import ClusterPage, paginate
+from asgard.services.pagination import ClusterPage, page_of
 from asgard.services.principal import Principal
 
 
@@ -35,21 +36,21 @@ class AgentsService:
         cursor: str | None,
     ) -> AgentsPage:
         account = principal.require(Role.VIEWER)
-        listing = await self.orchestrator.list_agents(account, clusters)
+        listing = await self.orchestrator.fan_out(account, clusters, AgentsBackend.list_agents)
         found = [a for a in listing.items if matches(a, attrs)] if attrs else listing.items
         used = Resources.total(a.used_resources for a in found)
         total = Resources.total(a.resources for a in found)
+        page = page_of(listing, limit, cursor, found)
         return AgentsPage(
-            page=paginate(found, lambda a: (a.cluster, a.id), limit, cursor),
-            stats=UsageStats.of(used, total),
-            errors=listing.errors,
-            as_of=listing.as_of,
+            page=page.page, errors=page.errors, as_of=page.as_of, stats=UsageStats.of(used, total)
         )
 
     async def get(self, principal: Principal, cluster: str, agent_id: str) -> Agent:
         account = principal.require(Role.VIEWER)
-        return await self.orchestrator.get_agent(account, cluster, agent_id)
+        return await self.orchestrator.call(account, cluster, AgentsBackend.get_agent, agent_id)
 
     async def apps(self, principal: Principal, cluster: str, agent_id: str) -> list[App]:
         account = principal.require(Role.VIEWER)
-        return await self.orchestrator.list_agent_apps(account, cluster, agent_id)
+        return await self.orchestrator.call(
+            account, cluster, AgentsBackend.list_agent_apps, agent_id
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asgard.backends.base import Orchestrator
+from asgard.backends.orchestrator import Orchestrator
 from asgard.models import ClusterStatus
 from asgard.services.principal import Principal
 
@@ -16,4 +16,4 @@ class ClustersService:
         acting without an account."""
         if principal.account is None:
             principal.require_admin()
-        return await self.orchestrator.cluster_statuses(principal.account)
+        return await self.orchestrator.statuses(principal.account)

@@ -10,16 +10,17 @@ from collections.abc import Collection
 
 from asgard.archives import is_tar, tar_to_zip
 from asgard.artifacts import ArtifactStore
-from asgard.backends.base import LogStream, Orchestrator
+from asgard.backends.contract import JobsBackend, LogStream
+from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database
-from asgard.db.job_records import JobRecord, JobRecordStore
-from asgard.errors import AsgardError, Forbidden, InvalidValue, NotFound
+from asgard.db.job_records import JobRecordStore
+from asgard.errors import Forbidden, InvalidValue, NotFound
+from asgard.job_ledger import launch, mark_vanished
 from asgard.job_tokens import JobGrant
-from asgard.models import Account, Job, JobSpec, JobStatus, Role
-from asgard.models.base import utc_now
+from asgard.models import Account, Job, JobSpec, Role
 from asgard.models.job import JobState
 from asgard.scheduling.scheduler import SCHEDULE_LABEL
-from asgard.services.pagination import ClusterPage, paginate
+from asgard.services.pagination import ClusterPage, page_of
 from asgard.services.principal import Principal
 
 
@@ -36,9 +37,6 @@ def check_zip(data: bytes, field: str) -> None:
     for name in names:
         if name.startswith("/") or ".." in name.split("/"):
             raise InvalidValue(f"holds a path that leaves its folder: {name}", field=field)
-
-
-VANISHED = "the job vanished from cluster {cluster}: removed outside Asgard, or lost by it"
 
 
 class JobsService:
@@ -59,20 +57,6 @@ class JobsService:
             )
         return job.model_copy(update={"history": record.history}) if record else job
 
-    async def _vanished(self, account: Account, record: JobRecord) -> Job:
-        """The cluster answered and has no such job: a running record becomes failed."""
-        if record.status.finished:
-            return record.as_job()
-        reason = VANISHED.format(cluster=record.cluster)
-        status = JobStatus(
-            state="failed", failed=1, finished_at=utc_now(), message=reason, exit_code=None
-        )
-        async with self.db.session() as session, session.begin():
-            updated = await JobRecordStore(session).observe(
-                account.id, record.cluster, record.job_id, status, reason
-            )
-        return (updated or record).as_job()
-
     async def list_jobs(
         self,
         principal: Principal,
@@ -83,7 +67,7 @@ class JobsService:
         cursor: str | None,
     ) -> ClusterPage[Job]:
         account = principal.require(Role.VIEWER)
-        listing = await self.orchestrator.list_jobs(account, clusters)
+        listing = await self.orchestrator.fan_out(account, clusters, JobsBackend.list_jobs)
         async with self.db.session() as session:
             records = await JobRecordStore(session).of_account(account.id)
         recorded = {(r.cluster, r.job_id): r for r in records}
@@ -96,45 +80,32 @@ class JobsService:
             jobs.append(job.model_copy(update={"history": record.history}) if record else job)
         for record in recorded.values():
             if record.cluster in answered and (clusters is None or record.cluster in clusters):
-                jobs.append(await self._vanished(account, record))
+                jobs.append((await mark_vanished(self.db, record)).as_job())
         found = [j for j in jobs if state is None or j.status.state == state]
-        return ClusterPage(
-            page=paginate(found, lambda j: (j.cluster, j.id), limit, cursor),
-            errors=listing.errors,
-            as_of=listing.as_of,
-        )
+        return page_of(listing, limit, cursor, found)
 
     async def create(self, principal: Principal, spec: JobSpec, input_zip: bytes | None) -> Job:
         account = principal.require(Role.OPERATOR)
         if input_zip is not None:
             check_zip(input_zip, "input")
-        job = await self.orchestrator.create_job(account, spec, input_zip)
-        try:
-            async with self.db.session() as session, session.begin():
-                record = await JobRecordStore(session).add(account.id, job)
-        except BaseException:
-            # No record, no job: a job nobody remembers would run unaccounted for.
-            with contextlib.suppress(AsgardError):
-                await self.orchestrator.delete_job(account, job.cluster, job.id)
-            raise
-        return job.model_copy(update={"history": record.history})
+        return await launch(self.db, self.orchestrator, account, spec, input_zip)
 
     async def get(self, principal: Principal, cluster: str, job_id: str) -> Job:
         account = principal.require(Role.VIEWER)
         try:
-            job = await self.orchestrator.get_job(account, cluster, job_id)
+            job = await self.orchestrator.call(account, cluster, JobsBackend.get_job, job_id)
         except NotFound:
             async with self.db.session() as session:
                 record = await JobRecordStore(session).get(account.id, cluster, job_id)
             if record is None:
                 raise
-            return await self._vanished(account, record)
+            return (await mark_vanished(self.db, record)).as_job()
         return await self._observed(account, job)
 
     async def delete(self, principal: Principal, cluster: str, job_id: str) -> None:
         account = principal.require(Role.OPERATOR)
         try:
-            await self.orchestrator.delete_job(account, cluster, job_id)
+            await self.orchestrator.call(account, cluster, JobsBackend.delete_job, job_id)
         except NotFound:
             async with self.db.session() as session, session.begin():
                 if not await JobRecordStore(session).remove(account.id, cluster, job_id):
@@ -159,11 +130,13 @@ class JobsService:
         self, principal: Principal, cluster: str, job_id: str, *, follow: bool
     ) -> LogStream:
         account = principal.require(Role.VIEWER)
-        return await self.orchestrator.job_logs(account, cluster, job_id, follow=follow)
+        return await self.orchestrator.call(
+            account, cluster, JobsBackend.job_logs, job_id, follow=follow
+        )
 
     async def output(self, principal: Principal, cluster: str, job_id: str) -> bytes:
         account = principal.require(Role.VIEWER)
-        return await self.orchestrator.job_output(account, cluster, job_id)
+        return await self.orchestrator.call(account, cluster, JobsBackend.job_output, job_id)
 
 
 class JobFilesService:

@@ -13,13 +13,27 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
+from asgard.backends.orchestrator import Listing
 from asgard.errors import InvalidValue
 from asgard.models import ClusterErrorInfo
 
 T = TypeVar("T")
 Key = tuple[str | int, ...]
+
+
+class Placed(Protocol):
+    """What every multi-cluster list holds: items named by (cluster, id)."""
+
+    @property
+    def cluster(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
+
+
+P = TypeVar("P", bound=Placed)
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
@@ -39,6 +53,23 @@ class ClusterPage(Generic[T]):
     page: Page[T]
     errors: list[ClusterErrorInfo]
     as_of: dict[str, datetime]
+
+
+def cluster_then_id(item: Placed) -> Key:
+    return item.cluster, item.id
+
+
+def page_of(
+    listing: Listing[P], limit: int, cursor: str | None, items: Sequence[P] | None = None
+) -> ClusterPage[P]:
+    """A page of what a fan-out found (of ``items`` when the service kept some of them),
+    in (cluster, id) order, with the listing's errors and ages."""
+    found = listing.items if items is None else items
+    return ClusterPage(
+        page=paginate(found, cluster_then_id, limit, cursor),
+        errors=listing.errors,
+        as_of=listing.as_of,
+    )
 
 
 def encode_cursor(key: Key) -> str:

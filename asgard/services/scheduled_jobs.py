@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from asgard.backends.base import Orchestrator
+from asgard.backends.contract import ScheduledJobsBackend
+from asgard.backends.orchestrator import Orchestrator
 from asgard.errors import InvalidValue
 from asgard.models import Role, ScheduledJob, ScheduledJobSpec
 from asgard.services.jobs import JobsService
-from asgard.services.pagination import ClusterPage, paginate
+from asgard.services.pagination import ClusterPage, page_of
 from asgard.services.principal import Principal
 
 
@@ -26,20 +27,22 @@ class ScheduledJobsService:
         cursor: str | None,
     ) -> ClusterPage[ScheduledJob]:
         account = principal.require(Role.VIEWER)
-        listing = await self.orchestrator.list_scheduled_jobs(account, clusters)
-        return ClusterPage(
-            page=paginate(listing.items, lambda j: (j.cluster, j.id), limit, cursor),
-            errors=listing.errors,
-            as_of=listing.as_of,
+        listing = await self.orchestrator.fan_out(
+            account, clusters, ScheduledJobsBackend.list_scheduled_jobs
         )
+        return page_of(listing, limit, cursor)
 
     async def get(self, principal: Principal, cluster: str, job_id: str) -> ScheduledJob:
         account = principal.require(Role.VIEWER)
-        return await self.orchestrator.get_scheduled_job(account, cluster, job_id)
+        return await self.orchestrator.call(
+            account, cluster, ScheduledJobsBackend.get_scheduled_job, job_id
+        )
 
     async def create(self, principal: Principal, spec: ScheduledJobSpec) -> ScheduledJob:
         account = principal.require(Role.OPERATOR)
-        return await self.orchestrator.create_scheduled_job(account, spec)
+        return await self.orchestrator.call(
+            account, spec.cluster, ScheduledJobsBackend.create_scheduled_job, spec
+        )
 
     async def update(
         self, principal: Principal, cluster: str, job_id: str, spec: ScheduledJobSpec
@@ -54,12 +57,16 @@ class ScheduledJobsService:
                 f"must stay {cluster!r}: a scheduled job does not move between clusters",
                 field="cluster",
             )
-        return await self.orchestrator.update_scheduled_job(account, cluster, job_id, spec)
+        return await self.orchestrator.call(
+            account, cluster, ScheduledJobsBackend.update_scheduled_job, job_id, spec
+        )
 
     async def delete(self, principal: Principal, cluster: str, job_id: str) -> None:
         """The schedule, then the runs Asgard started for it (where Asgard schedules: a
         CronJob takes its own Jobs with it). A run that cannot be removed because the
         cluster is away stays an ordinary job, for ``DELETE`` or the retention time."""
         account = principal.require(Role.OPERATOR)
-        await self.orchestrator.delete_scheduled_job(account, cluster, job_id)
+        await self.orchestrator.call(
+            account, cluster, ScheduledJobsBackend.delete_scheduled_job, job_id
+        )
         await self.jobs.delete_runs_of(principal, cluster, job_id)

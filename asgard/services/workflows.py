@@ -6,7 +6,8 @@ import contextlib
 import secrets
 from collections.abc import Callable, Collection
 
-from asgard.backends.base import Orchestrator
+from asgard.backends.contract import JobsBackend
+from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database
 from asgard.errors import InvalidValue, NotFound, NotSupported
 from asgard.models import Role, Workflow, WorkflowSpec
@@ -30,9 +31,9 @@ class WorkflowsService:
 
     async def create(self, principal: Principal, spec: WorkflowSpec) -> Workflow:
         account = principal.require(Role.OPERATOR)
-        if not self.orchestrator.carries_job_files(account, spec.cluster):
+        if not self.orchestrator.capabilities(account, spec.cluster).workflow_volumes:
             raise NotSupported(
-                self.orchestrator.cluster_kind(account, spec.cluster),
+                self.orchestrator.kind(account, spec.cluster),
                 "workflows (their stages hand files to each other)",
                 cluster=spec.cluster,
             )
@@ -42,13 +43,17 @@ class WorkflowsService:
         workflow_id = new_workflow_id(spec.name)
         # The shared volume is made now, not by the runner: a cluster that is down or a
         # volume it refuses is the caller's answer (502, 422), with nothing stored.
-        await self.orchestrator.create_workspace(account, spec.cluster, workflow_id, spec.volume)
+        await self.orchestrator.call(
+            account, spec.cluster, JobsBackend.create_workspace, workflow_id, spec.volume
+        )
         try:
             async with self.db.session() as session, session.begin():
                 stored = await WorkflowStore(session).add(account.id, workflow_id, spec)
         except BaseException:
             with contextlib.suppress(Exception):
-                await self.orchestrator.delete_workspace(account, spec.cluster, workflow_id)
+                await self.orchestrator.call(
+                    account, spec.cluster, JobsBackend.delete_workspace, workflow_id
+                )
             raise
         self.poke()
         return stored.workflow

@@ -26,24 +26,23 @@ database in every process.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
-import socket
 import time
 from datetime import datetime, timedelta
 
 import structlog
 
-from asgard.backends.base import Orchestrator, WorkspaceMount
+from asgard.backends.contract import JobsBackend, WorkspaceMount
+from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database
-from asgard.db.job_records import JobRecordStore, LeaseStore
+from asgard.db.job_records import JobRecordStore
 from asgard.db.stores import AccountStore
 from asgard.errors import AsgardError, ClusterError, NotFound, NotSupported
+from asgard.job_ledger import launch
+from asgard.leases import LeasedLoop, process_holder
 from asgard.models import Account, JobSpec, Workflow, WorkflowStage
 from asgard.models.base import utc_now
 from asgard.models.job import FINISHED_JOB_STATES
-from asgard.tasks import cancel_and_wait
 from asgard.workflows.store import StoredWorkflow, WorkflowStore
 
 log = structlog.get_logger(__name__)
@@ -69,43 +68,24 @@ class WorkflowRunner:
         self.tick_s = tick_s
         self.retention = None if retention_s is None else timedelta(seconds=retention_s)
         self._expired_at = -EXPIRE_EVERY_S
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self.loop = LeasedLoop(
+            db,
+            LEASE,
+            self.tick,
+            every_s=tick_s,
+            ttl_s=max(10.0, tick_s * 5),
+            holder=holder or process_holder(self),
+        )
 
     def poke(self) -> None:
         """Something changed (a workflow was created): look now, not at the next tick."""
-        self._wake.set()
+        self.loop.poke()
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._forever(), name="workflows")
+        await self.loop.start()
 
     async def close(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-        with contextlib.suppress(Exception):
-            async with self.db.session() as session, session.begin():
-                await LeaseStore(session).release(LEASE, self.holder)
-
-    async def _forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        while True:
-            try:
-                async with self.db.session() as session, session.begin():
-                    leading = await LeaseStore(session).acquire(
-                        LEASE, self.holder, timedelta(seconds=max(10.0, self.tick_s * 5))
-                    )
-                if leading:
-                    await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # one bad tick must not stop every workflow
-                log.warning("running workflows failed", error=str(exc) or type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.tick_s):
-                    await self._wake.wait()
-            self._wake.clear()
+        await self.loop.close()
 
     async def tick(self) -> None:
         async with self.db.session() as session:
@@ -206,7 +186,9 @@ class WorkflowRunner:
                 continue
             if stage.job_id is not None:
                 with contextlib.suppress(NotFound):
-                    await self.orchestrator.delete_job(account, flow.cluster, stage.job_id)
+                    await self.orchestrator.call(
+                        account, flow.cluster, JobsBackend.delete_job, stage.job_id
+                    )
                 async with self.db.session() as session, session.begin():
                     await JobRecordStore(session).remove(account.id, flow.cluster, stage.job_id)
             flow.stages[index] = stage.model_copy(
@@ -237,7 +219,7 @@ class WorkflowRunner:
         )
         now = utc_now()
         try:  # the volume was made by POST /workflows, before the workflow was stored
-            job = await self.orchestrator.create_job(account, job_spec, None, mount)
+            job = await launch(self.db, self.orchestrator, account, job_spec, None, mount)
         except ClusterError:
             raise  # the cluster did not answer: try again at the next tick
         except AsgardError as exc:
@@ -250,8 +232,6 @@ class WorkflowRunner:
                 }
             )
             return True
-        async with self.db.session() as session, session.begin():
-            await JobRecordStore(session).add(account.id, job)
         # A job quick enough to have ended already is still "running" here: the next look
         # copies its end (state, time, reason) like any other's.
         state = "running" if job.status.finished else job.status.state
@@ -267,7 +247,9 @@ class WorkflowRunner:
         stage: WorkflowStage = flow.stages[index]
         assert stage.job_id is not None
         try:
-            job = await self.orchestrator.get_job(account, flow.cluster, stage.job_id)
+            job = await self.orchestrator.call(
+                account, flow.cluster, JobsBackend.get_job, stage.job_id
+            )
         except NotFound:
             flow.stages[index] = stage.model_copy(
                 update={
@@ -336,6 +318,6 @@ async def remove_workflow_objects(
     for stage in flow.stages:
         if stage.job_id is not None:
             with contextlib.suppress(NotFound):
-                await orchestrator.delete_job(account, flow.cluster, stage.job_id)
+                await orchestrator.call(account, flow.cluster, JobsBackend.delete_job, stage.job_id)
     with contextlib.suppress(NotFound, NotSupported):
-        await orchestrator.delete_workspace(account, flow.cluster, flow.id)
+        await orchestrator.call(account, flow.cluster, JobsBackend.delete_workspace, flow.id)

@@ -3,23 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
-from asgard.backends.base import ClusterOrchestrator
-from tests.conformance.harness import Harness
+import pytest
+
+from asgard.backends.docker.plugin import CAPABILITIES
+from asgard.backends.orchestrator import Orchestrator
+from asgard.testing import Harness
+from tests.conftest import docker_cluster
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 
 SETTLE_TIMEOUT_S = 60
 
 
 class DockerEngineHarness(Harness):
+    name = "docker-engine"
     kind = "docker"
     agent_type = "DOCKER"
-    checks_images = True
+    capabilities = CAPABILITIES
+    image = TEST_IMAGE
+    daemon_fixture = "engine"
 
-    def __init__(self, daemon: DockerDaemon, orchestrator: ClusterOrchestrator) -> None:
+    def __init__(self, daemon: DockerDaemon, orchestrator: Orchestrator) -> None:
         self.daemon = daemon
         self.orchestrator = orchestrator
+        self.cluster = orchestrator.cluster_names()[0]
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(cls, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+        daemon: DockerDaemon = request.getfixturevalue(cls.daemon_fixture)
+        orchestrator = Orchestrator([await docker_cluster(cls.daemon_fixture, daemon)])
+        try:
+            yield cls(daemon, orchestrator)
+        finally:
+            await orchestrator.close()
 
     async def seed_app(
         self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0
@@ -69,11 +89,11 @@ class DockerEngineHarness(Harness):
             ]
         return found
 
-    async def close(self) -> None:
-        await self.orchestrator.close()
-
 
 class DockerSwarmHarness(DockerEngineHarness):
+    name = "docker-swarm"
+    daemon_fixture = "swarm"
+
     async def seed_app(
         self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0
     ) -> None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tarfile
+from collections.abc import AsyncIterator
 
-from asgard.backends.base import ClusterOrchestrator
+import pytest
+
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.jobs import KubernetesJobsBackend
-from asgard.job_tokens import JobTokens
+from asgard.models import Capabilities
 from asgard.services.jobs import JobFilesService
-from tests.conformance.harness import Harness
+from asgard.testing import Harness
+from tests.conftest import KubeCluster, running_kube
 from tests.support.dockerd import TEST_IMAGE
-from tests.support.kube import Emulator
-from tests.support.kube_controllers import Controllers
 
 NODE = "node-1"
 
@@ -32,21 +34,24 @@ def tar_of(files: dict[str, bytes]) -> bytes:
 
 
 class KubernetesHarness(Harness):
+    name = "kubernetes"
     kind = "kubernetes"
     agent_type = "KUBERNETES"
-    checks_images = False
+    capabilities = Capabilities()  # with a public URL: jobs carry files
+    image = TEST_IMAGE
 
-    def __init__(
-        self,
-        emulator: Emulator,
-        controllers: Controllers,
-        orchestrator: ClusterOrchestrator,
-        tokens: JobTokens,
-    ) -> None:
-        self.emulator = emulator
-        self.controllers = controllers
-        self.orchestrator = orchestrator
-        self.tokens = tokens
+    def __init__(self, kube: KubeCluster) -> None:
+        self.kube = kube
+        self.controllers = kube.controllers
+        self.orchestrator = kube.orchestrator
+        self.cluster = kube.cluster.name
+        self.tokens = kube.tokens
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(cls, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+        async with running_kube() as kube:
+            yield cls(kube)
 
     async def seed_app(
         self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0
@@ -97,9 +102,9 @@ class KubernetesHarness(Harness):
         self, namespace: str, job_id: str, *, exit_code: int, output: dict[str, bytes]
     ) -> None:
         await self.controllers.end_job(namespace, job_id, exit_code)
-        jobs = self.orchestrator.jobs
+        jobs = self.kube.cluster.parts["jobs"]
         assert isinstance(jobs, KubernetesJobsBackend)
-        await jobs.collect()
+        await jobs.collector.collect()
         collectors = await self.controllers.items(
             f"/apis/batch/v1/namespaces/{namespace}/jobs",
             labelSelector=f"{N.ROLE_LABEL}=collector,{N.JOB_LABEL}={job_id}",
@@ -134,6 +139,3 @@ class KubernetesHarness(Harness):
             if p["metadata"]["name"].startswith(f"{name}-")
         ]
         return found
-
-    async def close(self) -> None:
-        await self.orchestrator.close()

@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
-from asgard.backends.base import ClusterOrchestrator
-from asgard.backends.mesos.converters import one_time_name
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from asgard.backends.mesos.job_converters import one_time_name
+from asgard.backends.mesos.plugin import CAPABILITIES
 from asgard.models import Account
-from tests.conformance.harness import Harness
+from asgard.testing import Harness
+from tests.conftest import MesosCluster, running_mesos
 from tests.support.dockerd import TEST_IMAGE
-from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
 
 
 class MesosHarness(Harness):
+    name = "mesos"
     kind = "mesos"
     agent_type = "MESOS"
-    checks_images = False
-    jobs_take_files = False
-    reports_exit_codes = False
+    capabilities = CAPABILITIES
+    image = TEST_IMAGE
 
-    def __init__(
-        self,
-        mesos: FakeMesos,
-        marathon: FakeMarathon,
-        chronos: FakeChronos,
-        orchestrator: ClusterOrchestrator,
-    ) -> None:
-        self.mesos = mesos
-        self.marathon = marathon
-        self.chronos = chronos
-        self.orchestrator = orchestrator
+    def __init__(self, cluster: MesosCluster) -> None:
+        self.mesos = cluster.mesos
+        self.marathon = cluster.marathon
+        self.chronos = cluster.chronos
+        self.orchestrator = cluster.orchestrator
+        self.cluster = cluster.cluster.name
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(cls, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+        async with running_mesos(recorded_containers=False) as mesos:
+            yield cls(mesos)
 
     async def seed_app(
         self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0
@@ -81,6 +87,3 @@ class MesosHarness(Harness):
             if str(c.get("executor_id", "")).startswith(executor)
         ]
         return found
-
-    async def close(self) -> None:
-        await self.orchestrator.close()

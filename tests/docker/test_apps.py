@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from asgard.backends.fleet import Fleet
+from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Role
 from tests.conftest import StartAsgard, docker_cluster
 from tests.support.asgard import AsgardUnderTest, Caller
@@ -34,7 +34,7 @@ class Env:
 async def env(request: pytest.FixtureRequest, start_asgard: StartAsgard) -> AsyncIterator[Env]:
     daemon: DockerDaemon = request.getfixturevalue(request.param)
     cluster = await docker_cluster("local", daemon)
-    asgard = await start_asgard(Fleet([cluster]))
+    asgard = await start_asgard(Orchestrator([cluster]))
     dev = await asgard.account("dev")
     ops = await asgard.account("ops")
     yield Env(
@@ -281,7 +281,7 @@ async def test_an_account_with_an_owner_deploys_only_on_its_agents(
     env: Env, start_asgard: StartAsgard
 ) -> None:
     cluster = await docker_cluster("local", env.daemon)
-    asgard = await start_asgard(Fleet([cluster]))
+    asgard = await start_asgard(Orchestrator([cluster]))
     account = await asgard.account("team", owner="team-a")
     caller = await asgard.caller("team@example.com", roles={account.id: Role.OPERATOR})
     try:
@@ -305,7 +305,7 @@ async def test_an_update_that_cannot_start_is_undone_on_a_single_engine(
 ) -> None:
     """The successor of the first instance fails to start: the app stays as it was."""
     cluster = await docker_cluster("local", engine)
-    asgard = await start_asgard(Fleet([cluster]))
+    asgard = await start_asgard(Orchestrator([cluster]))
     account = await asgard.account("dev")
     dev = await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
     await dev.json("POST", "/apps", status=201, json=spec(3))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from asgard.backends.fleet import Fleet
+from asgard.backends.orchestrator import Orchestrator
 from asgard.events import EventHub
 from asgard.models import Role
 from tests.conftest import StartAsgard, docker_cluster
@@ -22,7 +22,7 @@ from tests.support.sse import sse
 @pytest.fixture
 async def asgard(start_asgard: StartAsgard, engine: DockerDaemon) -> AsgardUnderTest:
     hub = EventHub()
-    fleet = Fleet([await docker_cluster("local", engine)])
+    fleet = Orchestrator([await docker_cluster("local", engine)])
     fleet.enable_caches(hub)
     return await start_asgard(fleet, hub=hub)
 

@@ -8,10 +8,10 @@ import time
 import zipfile
 from pathlib import Path
 
-from asgard.backends.docker.plugin import DockerClusterConfig, plugin
-from asgard.backends.fleet import Fleet
+from asgard.backends.docker.config import DockerClusterConfig
+from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Role
-from tests.conftest import StartAsgard, backend_context
+from tests.conftest import StartAsgard, backend_context, build
 from tests.support.asgard import Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 
@@ -21,8 +21,8 @@ async def test_a_restarted_asgard_still_stops_the_job_and_keeps_its_output(
 ) -> None:
     data_dir = tmp_path / "data"
     config = DockerClusterConfig(name="local", url=engine.url)
-    first_cluster = await plugin.build(config, backend_context(data_dir))
-    first = await start_asgard(Fleet([first_cluster]), data_dir=data_dir)
+    first_cluster = await build(config, backend_context(data_dir))
+    first = await start_asgard(Orchestrator([first_cluster]), data_dir=data_dir)
     account = await first.account("dev")
     caller = await first.caller("dev@example.com", roles={account.id: Role.OPERATOR})
     script = "echo partial > /output/partial.txt; sleep 600"
@@ -41,8 +41,8 @@ async def test_a_restarted_asgard_still_stops_the_job_and_keeps_its_output(
     job_id = created["job"]["id"]
     await first_cluster.close()  # Asgard goes away; its watchers with it
 
-    second_cluster = await plugin.build(config, backend_context(data_dir))
-    second = await start_asgard(Fleet([second_cluster]), data_dir=data_dir)  # same database
+    second_cluster = await build(config, backend_context(data_dir))
+    second = await start_asgard(Orchestrator([second_cluster]), data_dir=data_dir)  # same database
     caller = Caller(second.client, caller.user, caller.key)
     deadline = time.monotonic() + 60
     while True:
@@ -64,10 +64,10 @@ async def test_finished_jobs_go_after_their_retention(
 ) -> None:
     data_dir = tmp_path / "data"
     config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=2)
-    cluster = await plugin.build(config, backend_context(data_dir))
+    cluster = await build(config, backend_context(data_dir))
     # The engine's retention removes the container and files; Asgard's removes the record.
     asgard = await start_asgard(
-        Fleet([cluster]), data_dir=data_dir, job_retention_s=2, reconcile_s=0.5
+        Orchestrator([cluster]), data_dir=data_dir, job_retention_s=2, reconcile_s=0.5
     )
     account = await asgard.account("dev")
     caller = await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})

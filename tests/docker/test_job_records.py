@@ -17,14 +17,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from asgard.backends.docker.plugin import DockerClusterConfig, plugin
-from asgard.backends.fleet import Fleet
+from asgard.backends.contract import JobsBackend
+from asgard.backends.docker.config import DockerClusterConfig
+from asgard.backends.orchestrator import Orchestrator
 from asgard.db.job_records import JobRecordStore
 from asgard.db.tables import LeaseRow
 from asgard.models import Account, JobSpec, Role
 from asgard.reconciler import Reconciler
 from bench.asgard_process import RunningAsgard, running_asgard
-from tests.conftest import StartAsgard, backend_context
+from tests.conftest import StartAsgard, backend_context, build
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 
@@ -37,7 +38,7 @@ class Env:
     daemon: DockerDaemon
     dev: Caller
     dev_account: Account
-    fleet: Fleet
+    fleet: Orchestrator
 
 
 @pytest.fixture
@@ -46,8 +47,8 @@ async def env(
 ) -> AsyncIterator[Env]:
     config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
     data_dir = tmp_path / "data"
-    cluster = await plugin.build(config, backend_context(data_dir))
-    fleet = Fleet([cluster])
+    cluster = await build(config, backend_context(data_dir))
+    fleet = Orchestrator([cluster])
     asgard = await start_asgard(fleet, data_dir=data_dir, reconcile_s=3600)
     dev = await asgard.account("dev")
     yield Env(
@@ -136,8 +137,12 @@ async def test_an_orphaned_job_is_reported_then_removed(env: Env) -> None:
     dev = env.dev_account
     # A job of the account's namespace that Asgard has no record of (made by an older
     # Asgard, or by hand with Asgard's labels).
-    orphan = await env.fleet.create_job(
-        dev, JobSpec.model_validate(job("orphan", "sleep 600")), None
+    orphan = await env.fleet.call(
+        dev,
+        "local",
+        JobsBackend.create_job,
+        JobSpec.model_validate(job("orphan", "sleep 600")),
+        None,
     )
     patient = reconciler(env, orphan_grace_s=600)
     first = await patient.once()
@@ -159,8 +164,12 @@ async def test_an_orphan_older_than_its_grace_goes_at_a_new_reconcilers_first_pa
 ) -> None:
     """The grace counts from the job's creation on the cluster: a restart of Asgard (a new
     reconciler, nothing in memory) does not give an old orphan its grace again."""
-    orphan = await env.fleet.create_job(
-        env.dev_account, JobSpec.model_validate(job("old", "sleep 600")), None
+    orphan = await env.fleet.call(
+        env.dev_account,
+        "local",
+        JobsBackend.create_job,
+        JobSpec.model_validate(job("old", "sleep 600")),
+        None,
     )
     await asyncio.sleep(2.5)
     done = await reconciler(env, orphan_grace_s=2).once()

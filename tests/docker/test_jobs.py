@@ -15,10 +15,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from asgard.backends.docker.plugin import DockerClusterConfig, plugin
-from asgard.backends.fleet import Fleet
+from asgard.backends.docker.config import DockerClusterConfig
+from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Role
-from tests.conftest import StartAsgard, backend_context
+from tests.conftest import StartAsgard, backend_context, build
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 
@@ -54,8 +54,8 @@ async def env(
     daemon: DockerDaemon = request.getfixturevalue(request.param)
     config = DockerClusterConfig(name="local", url=daemon.url, job_retention_s=3600)
     data_dir = tmp_path / "data"
-    cluster = await plugin.build(config, backend_context(data_dir))
-    asgard = await start_asgard(Fleet([cluster]), data_dir=data_dir)
+    cluster = await build(config, backend_context(data_dir))
+    asgard = await start_asgard(Orchestrator([cluster]), data_dir=data_dir)
     dev = await asgard.account("dev")
     ops = await asgard.account("ops")
     yield Env(

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from asgard.backends.docker.plugin import DockerClusterConfig, plugin
-from asgard.backends.fleet import Fleet
+from asgard.backends.docker.config import DockerClusterConfig
+from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Role, Schedule
 from asgard.scheduling import cron
-from tests.conftest import StartAsgard, backend_context
+from tests.conftest import StartAsgard, backend_context, build
 from tests.support.asgard import Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 
@@ -27,9 +27,9 @@ async def dev(
 ) -> AsyncIterator[Caller]:
     config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
     data_dir = tmp_path / "data"
-    cluster = await plugin.build(config, backend_context(data_dir))
+    cluster = await build(config, backend_context(data_dir))
     asgard = await start_asgard(
-        Fleet([cluster]), data_dir=data_dir, scheduler_tick_s=0.2, reconcile_s=3600
+        Orchestrator([cluster]), data_dir=data_dir, scheduler_tick_s=0.2, reconcile_s=3600
     )
     account = await asgard.account("dev")
     yield await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})

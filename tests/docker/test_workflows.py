@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from asgard.backends.docker.plugin import DockerClusterConfig, plugin
-from asgard.backends.fleet import Fleet
+from asgard.backends.docker.config import DockerClusterConfig
+from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Role
-from tests.conftest import StartAsgard, backend_context
+from tests.conftest import StartAsgard, backend_context, build
 from tests.support.asgard import Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.sse import sse
@@ -40,9 +40,9 @@ async def dev(
 ) -> AsyncIterator[Caller]:
     config = DockerClusterConfig(name="local", url=daemon.url, job_retention_s=3600)
     data_dir = tmp_path / "data"
-    cluster = await plugin.build(config, backend_context(data_dir))
+    cluster = await build(config, backend_context(data_dir))
     asgard = await start_asgard(
-        Fleet([cluster]), data_dir=data_dir, workflow_tick_s=0.2, reconcile_s=3600
+        Orchestrator([cluster]), data_dir=data_dir, workflow_tick_s=0.2, reconcile_s=3600
     )
     account = await asgard.account("dev")
     yield await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
@@ -193,10 +193,10 @@ async def test_every_process_streams_workflow_changes(
     either hears every change, whichever process made it."""
     data_dir = tmp_path / "data"
     config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
-    clusters = [await plugin.build(config, backend_context(data_dir)) for _ in range(2)]
+    clusters = [await build(config, backend_context(data_dir)) for _ in range(2)]
     settings: dict[str, Any] = {"data_dir": data_dir, "workflow_tick_s": 0.2, "reconcile_s": 3600}
-    first = await start_asgard(Fleet([clusters[0]]), **settings)
-    second = await start_asgard(Fleet([clusters[1]]), **settings)
+    first = await start_asgard(Orchestrator([clusters[0]]), **settings)
+    second = await start_asgard(Orchestrator([clusters[1]]), **settings)
     account = await first.account("dev")
     dev = await first.caller("dev@example.com", roles={account.id: Role.OPERATOR})
     same_user = Caller(client=second.client, user=dev.user, key=dev.key)
@@ -276,9 +276,9 @@ async def test_a_finished_workflow_is_forgotten_after_the_retention_time(
 ) -> None:
     config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
     data_dir = tmp_path / "data"
-    cluster = await plugin.build(config, backend_context(data_dir))
+    cluster = await build(config, backend_context(data_dir))
     asgard = await start_asgard(
-        Fleet([cluster]),
+        Orchestrator([cluster]),
         data_dir=data_dir,
         workflow_tick_s=0.2,
         reconcile_s=3600,

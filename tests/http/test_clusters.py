@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from asgard.backends.docker.plugin import DockerClusterConfig, plugin
-from asgard.backends.fleet import Fleet
+from asgard.backends.docker.config import DockerClusterConfig
+from asgard.backends.orchestrator import Orchestrator
 from asgard.events import EventHub
 from asgard.models import Role
-from tests.conftest import StartAsgard, backend_context, docker_cluster
+from tests.conftest import StartAsgard, backend_context, build, docker_cluster
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.static_backend import StaticAgents, static_cluster
@@ -48,7 +48,7 @@ async def member(
 async def test_the_local_engine_is_an_agent_with_its_real_cpus_and_memory(
     start_asgard: StartAsgard, engine: DockerDaemon
 ) -> None:
-    asgard = await start_asgard(Fleet([await docker_cluster("local", engine)]))
+    asgard = await start_asgard(Orchestrator([await docker_cluster("local", engine)]))
     caller = await member(asgard)
     info = json.loads(engine.cli("info", "--format", "{{json .}}"))
 
@@ -72,7 +72,7 @@ async def test_the_local_engine_is_an_agent_with_its_real_cpus_and_memory(
 async def test_swarm_apps_and_tasks_over_http(
     start_asgard: StartAsgard, swarm: DockerDaemon
 ) -> None:
-    asgard = await start_asgard(Fleet([await docker_cluster("swarm", swarm)]))
+    asgard = await start_asgard(Orchestrator([await docker_cluster("swarm", swarm)]))
     caller = await member(asgard)
     swarm.cli(
         "service",
@@ -115,7 +115,7 @@ async def test_swarm_apps_and_tasks_over_http(
 
 
 async def test_one_cluster_down_still_answers_with_the_others(start_asgard: StartAsgard) -> None:
-    fleet = Fleet(
+    fleet = Orchestrator(
         [
             await static_cluster("alpha", AGENTS[:2]),
             await static_cluster("beta", AGENTS[2:]),
@@ -155,7 +155,7 @@ async def test_one_cluster_down_still_answers_with_the_others(start_asgard: Star
 
 
 async def test_every_cluster_down_is_502_naming_them(start_asgard: StartAsgard) -> None:
-    fleet = Fleet(
+    fleet = Orchestrator(
         [
             await static_cluster("alpha", AGENTS, down=True),
             await static_cluster("beta", AGENTS, down=True),
@@ -169,7 +169,7 @@ async def test_every_cluster_down_is_502_naming_them(start_asgard: StartAsgard) 
 
 
 async def test_a_slow_cluster_is_cut_at_its_timeout(start_asgard: StartAsgard) -> None:
-    fleet = Fleet(
+    fleet = Orchestrator(
         [
             await static_cluster("fast", AGENTS[:1]),
             await static_cluster("slow", AGENTS, delay_s=30, timeout_s=0.5),
@@ -193,10 +193,10 @@ async def test_a_cluster_known_to_be_down_answers_at_once_until_it_is_back(
     slow = await static_cluster("slow", AGENTS, delay_s=30, timeout_s=0.3)
     slow.breaker.retry_s = 0.3
     slow.breaker.down_after_s = 0  # no need to wait: it never answered anything
-    asked = slow.agents
+    asked = slow.parts["agents"]
     assert isinstance(asked, StaticAgents)
     caller = await member(
-        await start_asgard(Fleet([await static_cluster("fast", AGENTS[:1]), slow]))
+        await start_asgard(Orchestrator([await static_cluster("fast", AGENTS[:1]), slow]))
     )
     for _ in range(2):  # twice in a row: known to be down
         body = await caller.json("GET", "/agents")
@@ -225,11 +225,13 @@ async def test_an_unreachable_engine_is_reported_not_raised(
     start_asgard: StartAsgard, engine: DockerDaemon
 ) -> None:
 
-    gone = await plugin.build(
+    gone = await build(
         DockerClusterConfig(name="gone", url="unix:///tmp/no-such-docker.sock", timeout_s=2),
         backend_context(),
     )
-    caller = await member(await start_asgard(Fleet([await docker_cluster("local", engine), gone])))
+    caller = await member(
+        await start_asgard(Orchestrator([await docker_cluster("local", engine), gone]))
+    )
     body = await caller.json("GET", "/agents")
     assert [a["cluster"] for a in body["agents"]] == ["local"]
     assert body["errors"][0]["cluster"] == "gone"
@@ -242,7 +244,7 @@ async def test_an_unreachable_engine_is_reported_not_raised(
 async def test_agents_are_scoped_by_owner_and_filtered_by_attributes(
     start_asgard: StartAsgard,
 ) -> None:
-    asgard = await start_asgard(Fleet([await static_cluster("lab", AGENTS)]))
+    asgard = await start_asgard(Orchestrator([await static_cluster("lab", AGENTS)]))
     team_a = await member(asgard, owner="team-a", namespace="a")
     everyone = await member(asgard, namespace="all")
 
@@ -266,7 +268,9 @@ async def test_agents_are_scoped_by_owner_and_filtered_by_attributes(
 
 async def test_an_account_uses_only_its_clusters(start_asgard: StartAsgard) -> None:
     asgard = await start_asgard(
-        Fleet([await static_cluster("alpha", AGENTS[:1]), await static_cluster("beta", AGENTS[2:])])
+        Orchestrator(
+            [await static_cluster("alpha", AGENTS[:1]), await static_cluster("beta", AGENTS[2:])]
+        )
     )
     account = await asgard.account("narrow", clusters=["beta"])
     caller = await asgard.caller("narrow@example.com", roles={account.id: Role.VIEWER})
@@ -277,7 +281,9 @@ async def test_an_account_uses_only_its_clusters(start_asgard: StartAsgard) -> N
 
 async def test_agents_page_through_every_item_once(start_asgard: StartAsgard) -> None:
     many = [{"id": f"n{i:03d}"} for i in range(25)]
-    fleet = Fleet([await static_cluster("one", many[:10]), await static_cluster("two", many[10:])])
+    fleet = Orchestrator(
+        [await static_cluster("one", many[:10]), await static_cluster("two", many[10:])]
+    )
     caller = await member(await start_asgard(fleet))
     seen: list[tuple[str, str]] = []
     cursor = None
@@ -296,7 +302,7 @@ async def test_agents_page_through_every_item_once(start_asgard: StartAsgard) ->
 
 
 async def test_a_kind_that_cannot_write_answers_501(start_asgard: StartAsgard) -> None:
-    asgard = await start_asgard(Fleet([await static_cluster("lab", AGENTS)]))
+    asgard = await start_asgard(Orchestrator([await static_cluster("lab", AGENTS)]))
     account = await asgard.account("dev")
     caller = await asgard.caller("op@example.com", roles={account.id: Role.OPERATOR})
     response = await caller.post("/apps", json={"cluster": "lab", "id": "web", "image": "busybox"})
@@ -311,11 +317,11 @@ async def test_writes_to_a_cluster_that_is_down_are_502_naming_it_and_leave_noth
     from asgard.db.job_records import JobRecordStore
     from asgard.workflows.store import WorkflowStore
 
-    gone = await plugin.build(
+    gone = await build(
         DockerClusterConfig(name="gone", url="unix:///tmp/no-such-docker.sock", timeout_s=2),
         backend_context(),
     )
-    asgard = await start_asgard(Fleet([gone]))
+    asgard = await start_asgard(Orchestrator([gone]))
     account = await asgard.account("dev")
     caller = await asgard.caller("ops@example.com", roles={account.id: Role.OPERATOR})
     job = {"cluster": "gone", "name": "report", "image": TEST_IMAGE, "command": ["true"]}

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from asgard.backends.kubernetes.client import KubernetesClusterConfig
-from asgard.backends.kubernetes.plugin import plugin
+from asgard.backends.contract import AgentsBackend
+from asgard.backends.kubernetes.config import KubernetesClusterConfig
+from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Account
-from tests.conftest import KubeCluster, backend_context, running_kube
+from tests.conftest import KubeCluster, backend_context, build, running_kube
 
 ALL = Account(id=1, name="all", namespace="dev")
 TEAM_A = Account(id=2, name="a", namespace="dev", owner="team-a")
@@ -61,14 +62,17 @@ async def test_node_usage_is_the_requests_of_pods_that_have_not_ended(kube: Kube
         "/api/v1/namespaces/other/pods",
         pod("p3", "node-1", requests={"cpu": "2"}, phase="Succeeded"),
     )
-    agent = await kube.orchestrator.get_agent(ALL, "k8s", "node-1")
+    agent = await kube.orchestrator.call(ALL, "k8s", AgentsBackend.get_agent, "node-1")
     # p1: 2 x (250m, 64Mi); p2: max(2 x 100m, 1) = 1 core, max(2 x 32Mi, 16Mi) = 64Mi; p3 has ended
     assert agent.used_resources.cpus == pytest.approx(1.5)
     assert agent.used_resources.mem == pytest.approx(192)
     assert agent.resources.cpus == 4
     assert agent.resources.mem == 8192
     assert agent.stats.cpu_pct == 37.5
-    listed = {a.id: a for a in (await kube.orchestrator.list_agents(ALL)).items}
+    listed = {
+        a.id: a
+        for a in (await kube.orchestrator.fan_out(ALL, None, AgentsBackend.list_agents)).items
+    }
     assert listed["node-1"].used_resources == agent.used_resources
     assert listed["node-2"].used_resources.cpus == 0
 
@@ -78,7 +82,7 @@ async def test_agents_are_read_page_by_page() -> None:
         for n in range(3, 8):
             await kube.controllers.add_node(f"node-{n}")
         kube.emulator.requests_log.clear()
-        agents = (await kube.orchestrator.list_agents(ALL)).items
+        agents = (await kube.orchestrator.fan_out(ALL, None, AgentsBackend.list_agents)).items
         assert sorted(a.id for a in agents) == [f"node-{n}" for n in range(1, 8)]
         node_lists = [q for m, p, q in kube.emulator.requests_log if p == "/api/v1/nodes"]
         assert len(node_lists) == 4, "7 nodes, 2 a page"
@@ -92,7 +96,7 @@ async def test_an_expired_continue_token_restarts_the_list() -> None:
             await kube.controllers.add_node(f"node-{n}")
         kube.emulator.expire_next_continue()
         kube.emulator.requests_log.clear()
-        agents = (await kube.orchestrator.list_agents(ALL)).items
+        agents = (await kube.orchestrator.fan_out(ALL, None, AgentsBackend.list_agents)).items
         assert sorted(a.id for a in agents) == [f"node-{n}" for n in range(1, 8)], "every node once"
         node_lists = [q for m, p, q in kube.emulator.requests_log if p == "/api/v1/nodes"]
         assert "continue" in node_lists[1], "the second page was asked for..."
@@ -104,7 +108,7 @@ async def test_owner_scoping_asks_the_server_for_the_owners_nodes(kube: KubeClus
         "PATCH", "/api/v1/nodes/node-2", {"metadata": {"labels": {"owner": "team-a"}}}
     )
     kube.emulator.requests_log.clear()
-    agents = (await kube.orchestrator.list_agents(TEAM_A)).items
+    agents = (await kube.orchestrator.fan_out(TEAM_A, None, AgentsBackend.list_agents)).items
     assert [a.id for a in agents] == ["node-2"]
     sent = [q for m, p, q in kube.emulator.requests_log if p == "/api/v1/nodes"]
     assert sent[0]["labelSelector"] == "owner=team-a", "the selector goes to the server"
@@ -140,12 +144,12 @@ contexts:
 current-context: there
 """
     )
-    cluster = await plugin.build(
+    cluster = await build(
         KubernetesClusterConfig(name="k8s", kubeconfig=kubeconfig, context="here"),
         backend_context(),
     )
     try:
-        agents = (await cluster.list_agents(ALL)).items
+        agents = (await Orchestrator([cluster]).fan_out(ALL, None, AgentsBackend.list_agents)).items
         assert sorted(a.id for a in agents) == ["node-1", "node-2"]
         status = await cluster.status()
         assert (status.status, status.version) == ("ok", "v1.26.4+k3s1")
@@ -156,11 +160,11 @@ current-context: there
 async def test_a_token_file_is_read(tmp_path: Path, kube: KubeCluster) -> None:
     token = tmp_path / "token"
     token.write_text("token-from-a-file\n")
-    cluster = await plugin.build(
+    cluster = await build(
         KubernetesClusterConfig(name="k8s", url=kube.url, token_file=token), backend_context()
     )
     try:
-        await cluster.list_agents(ALL)
+        await Orchestrator([cluster]).fan_out(ALL, None, AgentsBackend.list_agents)
         sent = [r for r in kube.emulator._requests if r.url.path == "/api/v1/nodes"]
         assert sent[-1].headers.get("Authorization") == "Bearer token-from-a-file"
     finally:

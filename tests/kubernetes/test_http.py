@@ -17,12 +17,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from asgard.backends.fleet import Fleet
 from asgard.backends.kubernetes.jobs import KubernetesJobsBackend
+from asgard.backends.orchestrator import Orchestrator
 from asgard.events import EventHub
 from asgard.models import Role
 from tests.conformance.kubernetes_harness import tar_of
-from tests.conftest import KubeCluster, StartAsgard, running_kube
+from tests.conftest import KubeCluster, StartAsgard, build, running_kube
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.kube import items
 
@@ -40,12 +40,12 @@ class Env:
 async def env(start_asgard: StartAsgard) -> AsyncIterator[Env]:
     async with running_kube() as kube:
         hub = EventHub()
-        fleet = Fleet([kube.orchestrator])
+        fleet = kube.orchestrator
         fleet.enable_caches(hub)
         asgard = await start_asgard(
             fleet, hub=hub, data_dir=kube.context.data_dir
         )  # one file store
-        jobs = kube.orchestrator.jobs
+        jobs = kube.cluster.parts["jobs"]
         assert isinstance(jobs, KubernetesJobsBackend)
         jobs.public_url = str(asgard.client.make_url("")).rstrip("/")  # pods reach Asgard here
         account = await asgard.account("dev")
@@ -237,9 +237,9 @@ async def test_a_job_fetches_its_input_and_sends_its_output_through_asgard(env: 
             assert response.status == 401
 
     await env.kube.controllers.end_job("dev", job_id, 0)
-    jobs = env.kube.orchestrator.jobs
+    jobs = env.kube.cluster.parts["jobs"]
     assert isinstance(jobs, KubernetesJobsBackend)
-    await jobs.collect()
+    await jobs.collector.collect()
     collector = stored(env, "batch/v1/jobs", f"{job_id}-collect")
     container = collector["spec"]["template"]["spec"]["containers"][0]
     collect_env = {e["name"]: e for e in container["env"]}
@@ -266,7 +266,7 @@ async def test_a_job_fetches_its_input_and_sends_its_output_through_asgard(env: 
     assert output.status == 200
     with zipfile.ZipFile(io.BytesIO(await output.read())) as archive:
         assert archive.read("sum.txt") == b"6\n"
-    await jobs.collect()
+    await jobs.collector.collect()
     assert not [
         j
         for j in items(env.kube.emulator, "batch/v1/jobs", "dev")
@@ -284,9 +284,9 @@ async def test_deleting_a_job_while_its_output_is_collected_leaves_nothing(env: 
     spec = {"cluster": "k8s", "name": "big", "image": "sum:1"}
     job_id = (await env.dev.json("POST", "/jobs", status=201, json=spec))["job"]["id"]
     await env.kube.controllers.end_job("dev", job_id, 0)
-    jobs = env.kube.orchestrator.jobs
+    jobs = env.kube.cluster.parts["jobs"]
     assert isinstance(jobs, KubernetesJobsBackend)
-    await jobs.collect()
+    await jobs.collector.collect()
     assert stored(env, "batch/v1/jobs", f"{job_id}-collect")
 
     await env.dev.json("DELETE", f"/clusters/k8s/jobs/{job_id}", status=204)
@@ -300,12 +300,12 @@ async def test_a_collector_whose_job_vanished_is_tidied_up(env: Env) -> None:
     spec = {"cluster": "k8s", "name": "gone", "image": "sum:1"}
     job_id = (await env.dev.json("POST", "/jobs", status=201, json=spec))["job"]["id"]
     await env.kube.controllers.end_job("dev", job_id, 0)
-    jobs = env.kube.orchestrator.jobs
+    jobs = env.kube.cluster.parts["jobs"]
     assert isinstance(jobs, KubernetesJobsBackend)
-    await jobs.collect()
+    await jobs.collector.collect()
     # deleted behind Asgard's back, with nothing to collect its owned objects
     await env.kube.controllers.call("DELETE", f"/apis/batch/v1/namespaces/dev/jobs/{job_id}")
-    await jobs.collect()
+    await jobs.collector.collect()
     left = [o["metadata"]["name"] for o in items(env.kube.emulator, "batch/v1/jobs", "dev")]
     assert left == []
     secrets = [o["metadata"]["name"] for o in items(env.kube.emulator, "v1/secrets", "dev")]
@@ -453,19 +453,18 @@ async def test_an_unreachable_or_unauthorized_cluster_is_502_naming_it(
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", refuse)
     async with TestServer(app) as refusing:
-        from asgard.backends.kubernetes.client import KubernetesClusterConfig
-        from asgard.backends.kubernetes.plugin import plugin
+        from asgard.backends.kubernetes.config import KubernetesClusterConfig
         from tests.conftest import backend_context
 
-        locked = await plugin.build(
+        locked = await build(
             KubernetesClusterConfig(name="locked", url=str(refusing.make_url("")), token="wrong"),
             backend_context(),
         )
-        gone = await plugin.build(
+        gone = await build(
             KubernetesClusterConfig(name="gone", url="http://127.0.0.1:9", token="t", timeout_s=2),
             backend_context(),
         )
-        asgard = await start_asgard(Fleet([locked, gone]))
+        asgard = await start_asgard(Orchestrator([locked, gone]))
         account = await asgard.account("dev")
         caller = await asgard.caller("dev@example.com", roles={account.id: Role.VIEWER})
 
@@ -492,9 +491,9 @@ async def play_stage(env: Env, job_id: str, output: dict[str, bytes]) -> dict[st
     sends ``output`` back. Returns the Job's pod template, for what it mounts where."""
     pod: dict[str, Any] = stored(env, "batch/v1/jobs", job_id)["spec"]["template"]["spec"]
     await env.kube.controllers.end_job("dev", job_id, 0)
-    jobs = env.kube.orchestrator.jobs
+    jobs = env.kube.cluster.parts["jobs"]
     assert isinstance(jobs, KubernetesJobsBackend)
-    await jobs.collect()
+    await jobs.collector.collect()
     collector = stored(env, "batch/v1/jobs", f"{job_id}-collect")["spec"]["template"]["spec"]
     pod["collector"] = collector
     variables = {e["name"]: e for e in collector["containers"][0]["env"]}

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 
+from asgard.backends.contract import AppsBackend
 from asgard.backends.mesos.feed import MesosFeed
 from asgard.events import Event, EventHub
 from asgard.models import Account
@@ -36,7 +37,7 @@ async def cached(**config: object) -> AsyncIterator[tuple[MesosCluster, EventHub
         hub = EventHub()
         mesos.orchestrator.enable_caches(hub)
         await mesos.orchestrator.start()
-        cache = mesos.orchestrator.cache
+        cache = mesos.cluster.cache
         assert cache is not None
         await eventually(lambda: cache.current, "the cache is current")
         yield mesos, hub
@@ -55,12 +56,14 @@ async def behind_asgards_back(mesos: MesosCluster, app_id: str) -> None:
 
 
 async def app_ids(mesos: MesosCluster) -> list[str]:
-    return [a.id for a in (await mesos.orchestrator.list_apps(DEV)).items]
+    return [
+        a.id for a in (await mesos.orchestrator.fan_out(DEV, None, AppsBackend.list_apps)).items
+    ]
 
 
 async def test_marathon_events_update_the_cache_long_before_a_poll() -> None:
     async with cached(poll_s=HOUR, resync_s=HOUR) as (mesos, hub):
-        feed = mesos.orchestrator.feed
+        feed = mesos.cluster.feed
         assert isinstance(feed, MesosFeed)
         await eventually(lambda: feed.streaming, "the feed follows /v2/events")
         before = await app_ids(mesos)
@@ -90,8 +93,8 @@ async def test_marathon_events_update_the_cache_long_before_a_poll() -> None:
 
 async def test_a_cut_event_stream_is_followed_again() -> None:
     async with cached(poll_s=HOUR, resync_s=HOUR) as (mesos, _hub):
-        feed = mesos.orchestrator.feed
-        cache = mesos.orchestrator.cache
+        feed = mesos.cluster.feed
+        cache = mesos.cluster.cache
         assert isinstance(feed, MesosFeed)
         assert cache is not None
         await eventually(lambda: feed.streaming, "the feed follows /v2/events")
@@ -112,7 +115,7 @@ async def test_without_an_event_stream_marathon_is_polled() -> None:
         mesos.marathon.events_enabled = False
         mesos.orchestrator.enable_caches(EventHub())
         await mesos.orchestrator.start()
-        feed, cache = mesos.orchestrator.feed, mesos.orchestrator.cache
+        feed, cache = mesos.cluster.feed, mesos.cluster.cache
         assert isinstance(feed, MesosFeed)
         assert cache is not None
         await eventually(lambda: cache.current, "the cache is current")

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from asgard.backends.fleet import Fleet
+from asgard.backends.contract import AgentsBackend, AppsBackend, ScheduledJobsBackend
+from asgard.backends.orchestrator import Orchestrator
+from asgard.errors import AllClustersFailed
 from asgard.models import Account, Role
-from tests.conftest import MesosCluster, StartAsgard, running_mesos
+from tests.conftest import MesosCluster, StartAsgard, build, running_mesos
 from tests.support.asgard import Caller
 
 DEV = Account(id=1, name="dev", namespace="dev")
@@ -19,58 +21,61 @@ S0 = "ead07ffb-5a61-42c9-9386-21b680597e6c-S0"
 
 async def test_the_leader_is_found_and_remembered(mesos: MesosCluster) -> None:
     mesos.mesos.leader = 2
-    agents = (await mesos.orchestrator.list_agents(DEV)).items
+    agents = (await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)).items
     assert len(agents) == 8
     asked = [(master, path) for master, path, _ in mesos.mesos.requests]
     assert asked[0] == (0, "/master/redirect"), "a master was asked who leads"
     assert (2, "/master/slaves") in asked, "and the leader was asked for the agents"
     mesos.mesos.requests.clear()
-    await mesos.orchestrator.list_agents(DEV)
+    await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)
     assert [p for _, p, _ in mesos.mesos.requests] == ["/master/slaves"], "the leader is remembered"
     assert all(p not in ("/master/state", "/state") for _, p, _ in mesos.mesos.requests)
 
 
 async def test_a_lost_leader_is_replaced_without_an_error(mesos: MesosCluster) -> None:
-    await mesos.orchestrator.list_agents(DEV)
+    await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)
     mesos.mesos.misbehaviour[0].down = True
     mesos.mesos.leader = 1
-    agents = (await mesos.orchestrator.list_agents(DEV)).items
+    agents = (await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)).items
     assert len(agents) == 8
     mesos.mesos.misbehaviour[0].down = False
 
     mesos.mesos.leader = 2  # the old leader is up but no longer leads: it redirects
     mesos.mesos.requests.clear()
-    assert len((await mesos.orchestrator.list_agents(DEV)).items) == 8
+    assert len((await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)).items) == 8
     assert any(m == 2 and p == "/master/slaves" for m, p, _ in mesos.mesos.requests)
 
 
 async def test_a_hanging_master_does_not_hang_the_request() -> None:
     async with running_mesos(timeout_s=1) as mesos:
-        await mesos.orchestrator.list_agents(DEV)
+        await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)
         for misbehaviour in mesos.mesos.misbehaviour:
             misbehaviour.slow_s = 5
         started = time.monotonic()
-        with pytest.raises(Exception, match="did not answer"):
-            await mesos.orchestrator.list_agents(DEV)
+        with pytest.raises(AllClustersFailed) as failed:
+            await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)
+        assert "did not answer" in failed.value.details[0].msg
         assert time.monotonic() - started < 2.5, "cut at the cluster's timeout"
 
 
 async def test_agents_are_scoped_by_owner(mesos: MesosCluster) -> None:
     owned = Account(id=3, name="infra", namespace="dev", owner="asgard-infra")
-    agents = (await mesos.orchestrator.list_agents(owned)).items
+    agents = (await mesos.orchestrator.fan_out(owned, None, AgentsBackend.list_agents)).items
     assert sorted(a.id[-3:] for a in agents) == ["-S0", "-S3"]
     assert all(a.attributes["owner"] == "asgard-infra" for a in agents)
     with pytest.raises(Exception, match="not found"):
-        await mesos.orchestrator.get_agent(
-            owned, "mesos", "ead07ffb-5a61-42c9-9386-21b680597e6c-S4"
+        await mesos.orchestrator.call(
+            owned, "mesos", AgentsBackend.get_agent, "ead07ffb-5a61-42c9-9386-21b680597e6c-S4"
         )
 
 
 async def test_an_agents_apps_are_the_accounts_own(mesos: MesosCluster) -> None:
     """S0 runs apps of the namespaces dev and sieve; each account sees its own only."""
-    dev_agent = await mesos.orchestrator.get_agent(DEV, "mesos", S0)
+    dev_agent = await mesos.orchestrator.call(DEV, "mesos", AgentsBackend.get_agent, S0)
     assert dev_agent.total_apps == 1
-    assert (await mesos.orchestrator.get_agent(SIEVE, "mesos", S0)).total_apps == 4
+    assert (
+        await mesos.orchestrator.call(SIEVE, "mesos", AgentsBackend.get_agent, S0)
+    ).total_apps == 4
     assert dev_agent.resources.cpus == 2.5
     assert dev_agent.used_resources.cpus == 1.374
     assert dev_agent.stats.cpu_pct == 54.96
@@ -91,31 +96,35 @@ async def test_an_agents_apps_are_the_accounts_own(mesos: MesosCluster) -> None:
         "container": {"docker": {"image": "x"}},
         "version": "2026-11-24T12:00:00.000Z",
     }
-    apps = await mesos.orchestrator.list_agent_apps(DEV, "mesos", S0)
+    apps = await mesos.orchestrator.call(DEV, "mesos", AgentsBackend.list_agent_apps, S0)
     assert [a.id for a in apps] == ["infra/asgard/api"]
     assert apps[0].image == "asgard/api:0.96"
-    assert [a.id for a in await mesos.orchestrator.list_agent_apps(SIEVE, "mesos", S0)] == [
-        "portal/api"
-    ]
+    assert [
+        a.id
+        for a in await mesos.orchestrator.call(SIEVE, "mesos", AgentsBackend.list_agent_apps, S0)
+    ] == ["portal/api"]
 
 
 async def test_agents_are_asked_at_once(mesos: MesosCluster) -> None:
     mesos.mesos.agent_delay_s = 0.2
-    agents = (await mesos.orchestrator.list_agents(DEV)).items
+    agents = (await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)).items
     assert len(agents) == 8
     assert mesos.mesos.agents_in_flight_peak >= 4, "agents are asked together, not in turn"
 
 
 async def test_an_unreachable_agent_is_marked_not_dropped(mesos: MesosCluster) -> None:
     mesos.mesos.agents[S0].info["hostname"] = "127.0.0.254"  # nothing listens there
-    agents = {a.id: a for a in (await mesos.orchestrator.list_agents(DEV)).items}
+    agents = {
+        a.id: a
+        for a in (await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)).items
+    }
     assert len(agents) == 8
     assert "total_apps" in agents[S0].errors
 
 
 @pytest.fixture
 async def http(start_asgard: StartAsgard, mesos: MesosCluster) -> tuple[MesosCluster, Caller]:
-    asgard = await start_asgard(Fleet([mesos.orchestrator]))
+    asgard = await start_asgard(mesos.orchestrator)
     account = await asgard.account("dev", owner="asgard-dev")
     return mesos, await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
 
@@ -214,14 +223,14 @@ async def test_stats_and_logs_come_from_the_agents(http: tuple[MesosCluster, Cal
 
 async def test_the_marathon_leader_comes_from_its_header(mesos: MesosCluster) -> None:
     mesos.marathon.leader = 1
-    await mesos.orchestrator.list_apps(DEV)
+    await mesos.orchestrator.fan_out(DEV, None, AppsBackend.list_apps)
     assert mesos.marathon.received[0][0] == 0, "the first Marathon is asked first"
     mesos.marathon.received.clear()
-    await mesos.orchestrator.list_apps(DEV)
+    await mesos.orchestrator.fan_out(DEV, None, AppsBackend.list_apps)
     assert [n for n, *_ in mesos.marathon.received] == [1], "then the leader it named"
     mesos.marathon.misbehaviour[1].down = True
     mesos.marathon.leader = 0
-    assert (await mesos.orchestrator.list_apps(DEV)).items == []
+    assert (await mesos.orchestrator.fan_out(DEV, None, AppsBackend.list_apps)).items == []
 
 
 async def test_a_chronos_job_keeps_every_field(http: tuple[MesosCluster, Caller]) -> None:
@@ -335,13 +344,12 @@ def _multipart(spec: dict[str, Any]) -> Any:
 
 async def test_chronos_basic_auth() -> None:
     from asgard.backends.mesos.config import MesosClusterConfig
-    from asgard.backends.mesos.plugin import plugin
     from tests.conftest import backend_context
     from tests.support.mesos_fakes import FakeChronos
 
     chronos = FakeChronos(user="asgard", password="s3cret")
     async with chronos.running():
-        good = await plugin.build(
+        good = await build(
             MesosClusterConfig(
                 name="m",
                 mesos_urls=["http://127.0.0.1:9"],
@@ -351,7 +359,7 @@ async def test_chronos_basic_auth() -> None:
             ),
             backend_context(),
         )
-        bad = await plugin.build(
+        bad = await build(
             MesosClusterConfig(
                 name="m",
                 mesos_urls=["http://127.0.0.1:9"],
@@ -362,12 +370,22 @@ async def test_chronos_basic_auth() -> None:
             backend_context(),
         )
         try:
-            assert [j.id for j in (await good.list_scheduled_jobs(DEV)).items] == [
+            assert [
+                j.id
+                for j in (
+                    await Orchestrator([good]).fan_out(
+                        DEV, None, ScheduledJobsBackend.list_scheduled_jobs
+                    )
+                ).items
+            ] == [
                 "another-job",
                 "with-infra-in-name-job",
             ]
-            with pytest.raises(Exception, match="refused"):
-                await bad.list_scheduled_jobs(DEV)
+            with pytest.raises(AllClustersFailed) as failed:
+                await Orchestrator([bad]).fan_out(
+                    DEV, None, ScheduledJobsBackend.list_scheduled_jobs
+                )
+            assert "refused" in failed.value.details[0].msg
         finally:
             await good.close()
             await bad.close()
@@ -376,7 +394,11 @@ async def test_chronos_basic_auth() -> None:
 async def test_apps_and_jobs_without_an_image_are_listed(mesos: MesosCluster) -> None:
     """Marathon and Chronos both run plain commands in a sandbox, with no image at all."""
     mesos.marathon.add({"id": "/dev/plain", "cmd": "python -m http.server", "instances": 1})
-    plain = next(a for a in (await mesos.orchestrator.list_apps(DEV)).items if a.id == "plain")
+    plain = next(
+        a
+        for a in (await mesos.orchestrator.fan_out(DEV, None, AppsBackend.list_apps)).items
+        if a.id == "plain"
+    )
     assert (plain.image, plain.cmd) == ("", ["python", "-m", "http.server"])
     mesos.chronos.jobs["dev-bare"] = {
         "name": "dev-bare",
@@ -387,7 +409,9 @@ async def test_apps_and_jobs_without_an_image_are_listed(mesos: MesosCluster) ->
         "cpus": 0.1,
         "mem": 32,
     }
-    bare = await mesos.orchestrator.get_scheduled_job(DEV, "mesos", "bare")
+    bare = await mesos.orchestrator.call(
+        DEV, "mesos", ScheduledJobsBackend.get_scheduled_job, "bare"
+    )
     assert (bare.image, bare.command, bare.args) == ("", ["echo"], ["hi"])
 
 

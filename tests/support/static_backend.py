@@ -14,11 +14,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from asgard.backends.base import AgentsBackend, AppsBackend, ClusterClient, ClusterOrchestrator
+from asgard.backends.cluster import Cluster
+from asgard.backends.contract import AgentsBackend, AppsBackend, ClusterClient, ClusterParts
 from asgard.backends.feeds import ClusterFeed, Signal
 from asgard.backends.registry import BackendContext, BackendPlugin, ClusterConfig
-from asgard.errors import ClusterUnreachable, NotFound
-from asgard.models import Account, Agent, App, Resources, Task
+from asgard.clusters import assemble
+from asgard.errors import ClusterUnreachable, InvalidValue, NotFound
+from asgard.models import Account, Agent, App, AppSpec, Resources, Task
 from tests.support.scratch import scratch_dir
 
 KIND = "static"
@@ -108,8 +110,18 @@ class StaticAgents(AgentsBackend):
 
 
 class StaticApps(AppsBackend):
+    """No apps; a deploy takes ``delay_s`` and is then refused, as a slow cluster's would be."""
+
+    def __init__(self, config: StaticClusterConfig) -> None:
+        super().__init__(config.name, KIND)
+        self.config = config
+
     async def list_apps(self, account: Account) -> list[App]:
         return []
+
+    async def create_app(self, account: Account, spec: AppSpec) -> App:
+        await asyncio.sleep(self.config.delay_s)
+        raise InvalidValue("a static cluster runs no apps", cluster=self.cluster)
 
     async def get_app(self, account: Account, app_id: str) -> App:
         raise NotFound(f"app '{app_id}' not found", cluster=self.cluster)
@@ -118,20 +130,15 @@ class StaticApps(AppsBackend):
         raise NotFound(f"app '{app_id}' not found", cluster=self.cluster)
 
 
-class StaticPlugin(BackendPlugin):
+class StaticPlugin(BackendPlugin[StaticClusterConfig]):
     kind = KIND
     config_model = StaticClusterConfig
 
-    async def build(
-        self, config: StaticClusterConfig, context: BackendContext
-    ) -> ClusterOrchestrator:
-        return ClusterOrchestrator(
-            name=config.name,
-            kind=KIND,
+    async def parts(self, config: StaticClusterConfig, context: BackendContext) -> ClusterParts:
+        return ClusterParts(
             client=StaticClient(config),
             agents=StaticAgents(config),
-            apps=StaticApps(config.name, KIND),
-            timeout_s=config.timeout_s,
+            apps=StaticApps(config),
             feed=StaticFeed(),
         )
 
@@ -146,8 +153,14 @@ async def static_cluster(
     down: bool = False,
     delay_s: float = 0.0,
     timeout_s: float = 10.0,
-) -> ClusterOrchestrator:
+    resync_s: float = 30.0,
+) -> Cluster:
     config = StaticClusterConfig(
-        name=name, agents=agents, down=down, delay_s=delay_s, timeout_s=timeout_s
+        name=name,
+        agents=agents,
+        down=down,
+        delay_s=delay_s,
+        timeout_s=timeout_s,
+        resync_s=resync_s,
     )
-    return await plugin.build(config, BackendContext.local(scratch_dir("static-"), "static"))
+    return await assemble(config, BackendContext.local(scratch_dir("static-"), "static"))

@@ -3,6 +3,11 @@
 aiodocker ignores the timeouts of the session it is given (aio-libs/aiodocker#632),
 so each call runs inside ``asyncio.timeout``. Engine failures become typed
 errors here, once, so the backends above never see an ``aiodocker`` exception.
+
+The client also knows what the engine is (``EngineMode``): alone, or a Swarm manager.
+It is learnt on first use and again when the change feed says the node changed (a
+``swarm init``) or a Swarm call is refused because the engine left its Swarm, so no
+operation asks the engine what it is before doing its work.
 """
 
 from __future__ import annotations
@@ -11,27 +16,40 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiodocker
 import aiohttp
+import structlog
 
-from asgard.backends.base import ClusterClient
-from asgard.errors import (
-    ClusterFailure,
-    ClusterTimeout,
-    ClusterUnauthorized,
-    ClusterUnreachable,
-    Conflict,
-    InvalidValue,
-    NotFound,
-)
+from asgard.backends.common import Json, status_error, transport_error
+from asgard.backends.contract import ClusterClient
+from asgard.errors import ClusterFailure, ClusterUnreachable, Conflict, NotFound
+
+log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
-Json = dict[str, Any]
+ENGINE = "the Docker Engine"
 
 UNREACHABLE = 900
 """aiodocker's status for 'could not connect to the engine'."""
+
+
+@dataclass(frozen=True)
+class EngineMode:
+    """What the engine is: a Swarm manager (apps are services, agents its nodes) or alone
+    (apps are labelled containers, the engine's host the one agent)."""
+
+    swarm: bool
+    node_id: str
+    """This engine's Swarm node: where Swarm jobs are placed, whose containers it can see."""
+
+    @classmethod
+    def of(cls, info: Json) -> EngineMode:
+        swarm = info.get("Swarm") or {}
+        manager = swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
+        return cls(swarm=manager, node_id=str(swarm.get("NodeID") or "") if manager else "")
 
 
 class DockerClient(ClusterClient):
@@ -40,6 +58,7 @@ class DockerClient(ClusterClient):
         self.url = url
         self.timeout_s = timeout_s
         self._docker: aiodocker.Docker | None = None
+        self._mode: EngineMode | None = None
 
     def _engine(self) -> aiodocker.Docker:
         if self._docker is None:
@@ -62,35 +81,22 @@ class DockerClient(ClusterClient):
             status, message = exc.status, str(exc.message).strip()
             if status == UNREACHABLE:
                 return ClusterUnreachable(
-                    self.cluster, f"Docker Engine of cluster {self.cluster} is unreachable"
+                    self.cluster, f"{ENGINE} of cluster {self.cluster} is unreachable"
                 )
-            if status == 404:
-                return NotFound(f"{what}: {message}", cluster=self.cluster)
-            if status == 409:
-                return Conflict(f"{what}: {message}", cluster=self.cluster)
             if "port is already allocated" in message or "address already in use" in message:
                 return Conflict(
                     f"{what}: a published port is taken: {message}",
                     field="ports",
                     cluster=self.cluster,
                 )
-            if status == 400:
-                return InvalidValue(f"{what}: {message}", cluster=self.cluster)
-            if status in (401, 403):
-                return ClusterUnauthorized(self.cluster, f"{what}: {message}")
             if status == 503 and "swarm" in message.lower():
+                self.forget_mode()  # it left its Swarm (or never was in one): learn it again
                 return ClusterFailure(self.cluster, f"{what}: {message}")
-            return ClusterFailure(self.cluster, f"{what}: engine answered {status}: {message}")
-        if isinstance(exc, TimeoutError):
-            return ClusterTimeout(
-                self.cluster,
-                f"Docker Engine of cluster {self.cluster} did not answer in {self.timeout_s:g} s",
-            )
-        if isinstance(exc, aiohttp.ClientError | OSError):
-            return ClusterUnreachable(
-                self.cluster, f"Docker Engine of cluster {self.cluster} is unreachable: {exc}"
-            )
-        raise exc
+            return status_error(status, what, message, cluster=self.cluster, server=ENGINE)
+        found = transport_error(exc, cluster=self.cluster, server=ENGINE, timeout_s=self.timeout_s)
+        if found is None:
+            raise exc
+        return found
 
     async def call(
         self,
@@ -178,10 +184,20 @@ class DockerClient(ClusterClient):
         result: Json = await self.request("GET", "info", what="engine info")
         return result
 
-    async def is_swarm_manager(self) -> bool:
-        """Swarm mode is what the engine says now, so a swarm init or leave is seen at once."""
-        swarm = (await self.info()).get("Swarm") or {}
-        return swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
+    async def mode(self) -> EngineMode:
+        """What the engine is, as last learnt (learning it on first use)."""
+        return self._mode or await self.learn_mode()
+
+    async def learn_mode(self) -> EngineMode:
+        """Ask the engine what it is now."""
+        mode = EngineMode.of(await self.info())
+        if self._mode is not None and mode != self._mode:
+            log.info("docker engine changed mode", cluster=self.cluster, swarm=mode.swarm)
+        self._mode = mode
+        return mode
+
+    def forget_mode(self) -> None:
+        self._mode = None
 
     async def nodes(self) -> list[Json]:
         result: list[Json] = await self.request("GET", "nodes", what="list nodes")

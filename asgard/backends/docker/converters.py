@@ -7,29 +7,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from asgard.backends.common import Json, parse_time
 from asgard.backends.docker import labels as L
 from asgard.models import Agent, App, AppInstances, Port, ResourceLimits, Resources, Task
 from asgard.models.app import AppStatus
 from asgard.models.task import TaskState
 
-Json = Mapping[str, Any]
 MiB = 1024 * 1024
 NANO = 1e9
 AGENT_TYPE = "DOCKER"
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """Engine times carry nanoseconds and use year 1 for 'never'."""
-    if not value or value.startswith("0001-01-01"):
-        return None
-    text = value.replace("Z", "+00:00")
-    if "." in text:
-        head, rest = text.split(".", 1)
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits) :]
-        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
-    parsed = datetime.fromisoformat(text)
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def env_dict(env: Iterable[str] | None) -> dict[str, str]:

@@ -14,14 +14,18 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 
+from asgard.backends.common import Json
+from asgard.backends.contract import LogStream
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import (
     container_allotment,
     container_to_task,
     containers_to_app,
     engine_to_agent,
 )
+from asgard.backends.docker.logs import log_stream
+from asgard.backends.log_streams import merge
 from asgard.errors import NotFound
 from asgard.models import Account, Agent, App, Resources, Task
 
@@ -155,3 +159,27 @@ class EngineReader:
             ),
             key=lambda t: t.id,
         )
+
+    def _instances(self, grouped: dict[str, list[Json]], app_id: str) -> list[Json]:
+        return [c for c in grouped.get(app_id, []) if c["Labels"].get(L.ROLE) != L.ROLE_DEFINITION]
+
+    async def running_containers(self, account: Account, app_id: str) -> tuple[list[str], int]:
+        grouped = await self.containers_by_app(account, app_id)
+        if app_id not in grouped:
+            await self.app(account, app_id)  # raises NotFound
+        running = [c["Id"] for c in self._instances(grouped, app_id) if c.get("State") == "running"]
+        return running, 0
+
+    async def logs(self, account: Account, app_id: str, *, tail: int, follow: bool) -> LogStream:
+        instances = self._instances(await self.containers_by_app(account, app_id), app_id)
+        if not instances:
+            await self.app(account, app_id)  # NotFound for an unknown app
+            return merge({})
+        streams = {}
+        for container in instances:
+            inspected = await self.client.inspect_container(container["Id"])
+            tty = bool(inspected.get("Config", {}).get("Tty"))
+            streams[container["Id"][:12]] = log_stream(
+                self.client, f"containers/{container['Id']}/logs", tail=tail, follow=follow, tty=tty
+            )
+        return merge(streams)

@@ -15,8 +15,9 @@ import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
+from asgard.backends.common import Json
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import engine_attributes
 from asgard.backends.docker.engine import EngineReader
 from asgard.backends.docker.images import ensure_image

@@ -4,6 +4,11 @@ Container, service and node events name what changed; container events carry
 the container's labels, so an event of an Asgard app or job names its
 namespace. Any container starting or stopping changes an agent's used
 resources, so agents are signalled on every container event.
+
+The feed also keeps the client's ``EngineMode`` current: it is learnt again each
+time the feed connects and on every node event (``swarm init`` sends one), and a
+change of mode signals everything, since apps, tasks and agents are then other
+objects altogether.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
+from asgard.backends.common import Json
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.client import DockerClient
 from asgard.backends.feeds import ClusterFeed, Resource, Signal
 
 INTERESTING = {"type": ["container", "service", "node"]}
@@ -54,10 +60,19 @@ class DockerFeed(ClusterFeed):
     async def signals(self) -> AsyncIterator[Signal]:
         params = {"filters": json.dumps(INTERESTING)}
         async with self.client.stream("GET", "events", what="events", params=params) as response:
+            await self.client.learn_mode()
             yield Signal.everything()  # connected: whatever happened before is to be read again
             async for line in response.content:
                 if not line.strip():
                     continue
-                signal = signal_of(json.loads(line))
+                event = json.loads(line)
+                if event.get("Type") == "node" and await self._mode_changed():
+                    yield Signal.everything()
+                    continue
+                signal = signal_of(event)
                 if signal is not None:
                     yield signal
+
+    async def _mode_changed(self) -> bool:
+        before = await self.client.mode()
+        return await self.client.learn_mode() != before

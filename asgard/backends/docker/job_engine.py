@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator
 
 from asgard.archives import empty_zip, folder_zip, job_files_tar
 from asgard.artifacts import ArtifactStore
-from asgard.backends.base import WorkspaceMount
+from asgard.backends.common import Json
+from asgard.backends.contract import WorkspaceMount
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import container_allotment
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.job_status import OUTCOME, Outcome, container_status, job_from

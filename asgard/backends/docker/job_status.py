@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from asgard.backends.common import Json, parse_time
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.converters import env_dict, parse_time
+from asgard.backends.docker.converters import env_dict
 from asgard.models import Job, JobStatus, ResourceLimits
 from asgard.models.job import JobState
 
-Json = Mapping[str, Any]
 MiB = 1024 * 1024
 NANO = 1e9
 

@@ -17,9 +17,10 @@ from collections.abc import AsyncIterator
 
 from asgard.archives import empty_zip, folder_zip, job_files_tar
 from asgard.artifacts import ArtifactStore
-from asgard.backends.base import WorkspaceMount
+from asgard.backends.common import Json
+from asgard.backends.contract import WorkspaceMount
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import strip_digest
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.job_engine import job_labels
@@ -102,7 +103,7 @@ class SwarmJobs:
         await ensure_image(self.client, spec.image)
         job_id = new_job_id(spec.name)
         namespace = account.namespace
-        node = ((await self.client.info()).get("Swarm") or {}).get("NodeID", "")
+        node = (await self.client.mode()).node_id
         labels = job_labels(account, spec, job_id)
         volumes = job_volume_names(namespace, job_id)
         own = {L.NAMESPACE: namespace, L.JOB: job_id}

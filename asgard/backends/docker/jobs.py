@@ -9,42 +9,35 @@ from datetime import timedelta
 
 import structlog
 
-from asgard.artifacts import ArtifactStore
-from asgard.backends.base import JobsBackend, LogStream, WorkspaceMount
-from asgard.backends.docker.client import DockerClient
-from asgard.backends.docker.job_engine import EngineJobs
+from asgard.backends.contract import JobsBackend, LogStream, WorkspaceMount
+from asgard.backends.docker.config import KIND
 from asgard.backends.docker.job_status import OUTCOME, Outcome
-from asgard.backends.docker.job_swarm import SwarmJobs
+from asgard.backends.docker.variants import JobRunner, Variants
 from asgard.backends.docker.workspaces import DockerWorkspaces
 from asgard.errors import AsgardError, NotFound
-from asgard.models import Account, Job, JobSpec, JobStatus, WorkflowVolume
+from asgard.models import Account, Job, JobSpec, WorkflowVolume
 from asgard.models.base import utc_now
 from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
-KIND = "docker"
 WATCH_EVERY_S = 0.5
 RETRY_AFTER_S = 5.0
 
 
 class DockerJobsBackend(JobsBackend):
-    def __init__(
-        self, client: DockerClient, artifacts: ArtifactStore, *, retention_s: float
-    ) -> None:
-        super().__init__(client.cluster, KIND)
-        self.client = client
-        self.artifacts = artifacts
+    def __init__(self, variants: Variants, *, retention_s: float) -> None:
+        super().__init__(variants.client.cluster, KIND)
+        self.variants = variants
+        self.artifacts = variants.artifacts
         self.retention = timedelta(seconds=retention_s)
-        self.engine = EngineJobs(client, artifacts)
-        self.swarm = SwarmJobs(client, artifacts)
-        self.workspaces = DockerWorkspaces(client)
+        self.workspaces = DockerWorkspaces(variants.client)
         self._watchers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._janitor: asyncio.Task[None] | None = None
         self._started = False
 
-    async def runner(self) -> EngineJobs | SwarmJobs:
-        return self.swarm if await self.client.is_swarm_manager() else self.engine
+    async def runner(self) -> JobRunner:
+        return (await self.variants.current()).jobs
 
     # the contract
 
@@ -68,9 +61,6 @@ class DockerJobsBackend(JobsBackend):
 
     async def get_job(self, account: Account, job_id: str) -> Job:
         return await (await self.runner()).get(account.namespace, job_id)
-
-    async def get_job_status(self, account: Account, job_id: str) -> JobStatus:
-        return await (await self.runner()).status(account.namespace, job_id)
 
     async def list_jobs(self, account: Account) -> list[Job]:
         return await (await self.runner()).list_jobs(account.namespace)
@@ -172,9 +162,7 @@ class DockerJobsBackend(JobsBackend):
             log.info("job finished", job=job_id, state=job.status.state, message=job.status.message)
         return True
 
-    async def _enforce_timeout(
-        self, runner: EngineJobs | SwarmJobs, namespace: str, job: Job
-    ) -> None:
+    async def _enforce_timeout(self, runner: JobRunner, namespace: str, job: Job) -> None:
         started = job.status.started_at or job.created_at
         if job.timeout_s is None or started is None:
             return

@@ -2,62 +2,64 @@
 
 from __future__ import annotations
 
-import os
-from typing import Literal
+import structlog
 
-from pydantic import Field
-
-from asgard.backends.base import ClusterOrchestrator
-from asgard.backends.docker.backends import KIND, DockerAgentsBackend, DockerAppsBackend
+from asgard.backends.contract import ClusterParts
+from asgard.backends.docker.agents import DockerAgentsBackend
+from asgard.backends.docker.apps import DockerAppsBackend
 from asgard.backends.docker.client import DockerClient
+from asgard.backends.docker.config import (
+    KIND,
+    LOCAL_CLUSTER,
+    DockerClusterConfig,
+    local_engine_url,
+)
 from asgard.backends.docker.feed import DockerFeed
 from asgard.backends.docker.jobs import DockerJobsBackend
-from asgard.backends.registry import BackendContext, BackendPlugin, ClusterConfig
+from asgard.backends.docker.scheduled_jobs import DockerScheduledJobsBackend
+from asgard.backends.docker.variants import Variants
+from asgard.backends.registry import BackendContext, BackendPlugin
+from asgard.errors import ClusterError
+from asgard.models import Capabilities
 
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+log = structlog.get_logger(__name__)
 
-
-class DockerClusterConfig(ClusterConfig):
-    kind: Literal["docker"] = "docker"
-    url: str | None = Field(
-        None,
-        description="unix:///path/to/docker.sock or tcp://host:2375; DOCKER_HOST or the "
-        "default socket when absent",
-    )
-    job_retention_s: float = Field(
-        7 * 24 * 3600.0,
-        gt=0,
-        description="Finished jobs (containers, volumes, output) are removed this long after "
-        "they end",
-    )
+PROBE_TIMEOUT_S = 3.0
+CAPABILITIES = Capabilities(checks_images=True)
 
 
-def local_engine_url() -> str:
-    """Where the local engine would answer: ``DOCKER_HOST``, else the default socket."""
-    return os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
-
-
-class DockerPlugin(BackendPlugin):
+class DockerPlugin(BackendPlugin[DockerClusterConfig]):
     kind = KIND
     config_model = DockerClusterConfig
 
-    async def build(
-        self, config: DockerClusterConfig, context: BackendContext
-    ) -> ClusterOrchestrator:
+    async def parts(self, config: DockerClusterConfig, context: BackendContext) -> ClusterParts:
         client = DockerClient(
-            cluster=config.name, url=config.url or local_engine_url(), timeout_s=config.timeout_s
+            cluster=config.name, url=config.engine_url(), timeout_s=config.timeout_s
         )
-        return ClusterOrchestrator(
-            name=config.name,
-            kind=KIND,
+        variants = Variants(client, context.artifacts)
+        return ClusterParts(
             client=client,
-            agents=DockerAgentsBackend(client),
-            apps=DockerAppsBackend(client),
-            jobs=DockerJobsBackend(client, context.artifacts, retention_s=config.job_retention_s),
-            timeout_s=config.timeout_s,
-            write_timeout_s=config.write_timeout_s,
+            agents=DockerAgentsBackend(variants),
+            apps=DockerAppsBackend(variants),
+            jobs=DockerJobsBackend(variants, retention_s=config.job_retention_s),
+            scheduled_jobs=DockerScheduledJobsBackend(client),
             feed=DockerFeed(client),
+            capabilities=CAPABILITIES,
         )
+
+    async def default_config(self) -> DockerClusterConfig | None:
+        """The local Docker Engine as a cluster named ``local``, if it answers right now."""
+        url = local_engine_url()
+        probe = DockerClient(cluster=LOCAL_CLUSTER, url=url, timeout_s=PROBE_TIMEOUT_S)
+        try:
+            version = await probe.version()
+        except ClusterError as exc:
+            log.info("no local docker engine", url=url, reason=exc.msg)
+            return None
+        finally:
+            await probe.close()
+        log.info("using the local docker engine", url=url, version=version)
+        return DockerClusterConfig(name=LOCAL_CLUSTER, url=url)
 
 
 plugin = DockerPlugin()

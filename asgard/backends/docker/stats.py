@@ -15,17 +15,14 @@ samples itself, ``INTERVAL_S`` apart, for every instance concurrently.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from asgard.backends.common import Json
 from asgard.backends.docker.client import DockerClient
 from asgard.errors import NotFound
 
 INTERVAL_S = 0.5
 ONE_SHOT_API = (1, 41)
-
-Json = Mapping[str, Any]
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
+from asgard.backends.common import Json
+from asgard.backends.contract import LogStream
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import (
     node_to_agent,
     service_to_app,
     swarm_task_to_task,
     task_reservation,
 )
+from asgard.backends.docker.logs import log_stream
 from asgard.errors import NotFound
 from asgard.models import Account, Agent, App, Resources, Task
 
@@ -131,4 +134,24 @@ class SwarmReader:
                 for t in tasks
             ),
             key=lambda t: t.id,
+        )
+
+    async def running_containers(self, account: Account, app_id: str) -> tuple[list[str], int]:
+        """Only containers on this manager's node can be sampled through its engine."""
+        service = await self.service(account, app_id)
+        tasks = await self.client.tasks({"service": [service["ID"]], "desired-state": ["running"]})
+        here = (await self.client.mode()).node_id
+        running = [t for t in tasks if t.get("Status", {}).get("State") == "running"]
+        local = [
+            t["Status"]["ContainerStatus"]["ContainerID"]
+            for t in running
+            if t.get("NodeID") == here
+            and t.get("Status", {}).get("ContainerStatus", {}).get("ContainerID")
+        ]
+        return local, len(running) - len(local)
+
+    async def logs(self, account: Account, app_id: str, *, tail: int, follow: bool) -> LogStream:
+        service = await self.service(account, app_id)
+        return log_stream(
+            self.client, f"services/{service['ID']}/logs", tail=tail, follow=follow, tty=False
         )

@@ -7,8 +7,9 @@ import asyncio
 import copy
 from typing import Any
 
+from asgard.backends.common import Json
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.specs import (
     env_list,

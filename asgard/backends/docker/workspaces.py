@@ -16,9 +16,10 @@ import asyncio
 import io
 import tarfile
 
-from asgard.backends.base import WorkspaceMount
+from asgard.backends.common import Json
+from asgard.backends.contract import WorkspaceMount
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.client import DockerClient, Json
+from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.specs import object_name
 from asgard.errors import Conflict, NotFound
 

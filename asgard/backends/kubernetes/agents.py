@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from asgard.backends.base import AgentsBackend
-from asgard.backends.kubernetes.client import Json, KubeClient
+from asgard.backends.common import Json
+from asgard.backends.contract import AgentsBackend
+from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.kubernetes.config import KIND
 from asgard.backends.kubernetes.converters import node_to_agent, owning_workload, pod_requests
 from asgard.backends.kubernetes.workloads import WorkloadReader
 from asgard.errors import NotFound
 from asgard.models import Account, Agent, App, Resources
 
-KIND = "kubernetes"
 NOT_ENDED = "status.phase!=Succeeded,status.phase!=Failed"
 
 

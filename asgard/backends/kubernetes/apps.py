@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgard.backends.base import AppsBackend, LogStream
+from asgard.backends.common import Json
+from asgard.backends.contract import AppsBackend, LogStream
 from asgard.backends.kubernetes import names as N
-from asgard.backends.kubernetes.client import Json, KubeClient
+from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.kubernetes.config import KIND
 from asgard.backends.kubernetes.converters import (
     container_resources,
     deployment,
@@ -29,7 +31,6 @@ from asgard.errors import Conflict, NotFound, NotSupported
 from asgard.models import Account, App, AppPatch, AppSpec, AppStats, StatsWindow, Task
 from asgard.models.base import utc_now
 
-KIND = "kubernetes"
 MERGE_PATCH = "application/merge-patch+json"
 
 

@@ -14,66 +14,19 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
-from pydantic import Field, SecretStr, model_validator
 
-from asgard.backends.base import ClusterClient
-from asgard.backends.registry import ClusterConfig
-from asgard.errors import (
-    AsgardError,
-    ClusterFailure,
-    ClusterTimeout,
-    ClusterUnauthorized,
-    ClusterUnreachable,
-    Conflict,
-    InvalidValue,
-    NotFound,
-)
+from asgard.backends.common import Json, status_error, transport_error
+from asgard.backends.contract import ClusterClient
+from asgard.backends.kubernetes.config import KubernetesClusterConfig
+from asgard.errors import AsgardError, ClusterError, ClusterFailure, ClusterUnauthorized
 
-Json = dict[str, Any]
 LIST_RESTARTS = 3
-
-
-class KubernetesClusterConfig(ClusterConfig):
-    """One of: ``url`` (with ``token`` or ``token_file``), ``kubeconfig`` (with ``context``),
-    or ``in_cluster = true`` (the pod's service account)."""
-
-    kind: Literal["kubernetes"] = "kubernetes"
-    url: str | None = Field(None, description="API server URL, e.g. https://10.0.0.1:6443")
-    token: SecretStr | None = Field(None, description="Bearer token")
-    token_file: Path | None = Field(
-        None, description="File holding the bearer token; re-read on 401"
-    )
-    kubeconfig: Path | None = None
-    context: str | None = Field(None, description="kubeconfig context; the current one by default")
-    in_cluster: bool = Field(False, description="Use the service account of the pod Asgard runs in")
-    verify_ssl: bool = True
-    ca_file: Path | None = Field(None, description="CA bundle for the API server's certificate")
-    page_size: int = Field(500, ge=1, le=10_000, description="Items per page when listing")
-    helper_image: str = Field(
-        "busybox:1.36",
-        description="Image with sh, wget, tar and unzip: fetches a job's input, sends its output",
-    )
-    output_size: str = Field("1Gi", description="Size of the volume a job writes /output to")
-    storage_class: str | None = Field(
-        None,
-        description="Storage class of job output and workflow volumes (unless a workflow asks)",
-    )
-    job_retention_s: float = Field(7 * 24 * 3600.0, gt=0, description="ttlSecondsAfterFinished")
-
-    @model_validator(mode="after")
-    def _one_way_in(self) -> KubernetesClusterConfig:
-        ways = [self.url is not None, self.kubeconfig is not None, self.in_cluster]
-        if sum(ways) != 1:
-            raise ValueError("give exactly one of url, kubeconfig, in_cluster = true")
-        if self.url is not None and self.token is None and self.token_file is None:
-            raise ValueError("a cluster given by url needs token or token_file")
-        return self
+SERVER = "the API server"
 
 
 class Expired(Exception):
@@ -141,20 +94,14 @@ class KubeClient(ClusterClient):
             message = str(json.loads(body).get("message") or "")
         except (ValueError, AttributeError):
             message = body.decode(errors="replace")[:300]
-        text = f"{what}: {message}" if message else what
-        if status == 404:
-            return NotFound(text, cluster=self.cluster)
-        if status == 409:
-            return Conflict(text, cluster=self.cluster)
         if status == 410:
-            return Expired(text)
-        if status in (400, 422):
-            return InvalidValue(text, cluster=self.cluster)
-        if status in (401, 403):
-            return ClusterUnauthorized(
-                self.cluster, f"the API server refused Asgard's credentials: {text}"
-            )
-        return ClusterFailure(self.cluster, f"{what}: the API server answered {status}: {message}")
+            return Expired(f"{what}: {message}" if message else what)
+        return status_error(status, what, message, cluster=self.cluster, server=SERVER)
+
+    def _unanswered(self, exc: BaseException) -> ClusterError:
+        found = transport_error(exc, cluster=self.cluster, server=SERVER, timeout_s=self.timeout_s)
+        assert found is not None
+        return found
 
     async def _send(
         self,
@@ -206,14 +153,8 @@ class KubeClient(ClusterClient):
                         content_type=content_type,
                     )
                     data = await response.read()
-            except TimeoutError:
-                raise ClusterTimeout(
-                    self.cluster, f"{what}: the API server did not answer in {self.timeout_s:g} s"
-                ) from None
-            except (aiohttp.ClientError, OSError) as exc:
-                raise ClusterUnreachable(
-                    self.cluster, f"the API server of cluster {self.cluster} is unreachable: {exc}"
-                ) from None
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                raise self._unanswered(exc) from None
             if response.status == 401 and attempt == 1 and self.config.token_file is not None:
                 await self.close()  # the token may have been rotated: read it again
                 continue
@@ -268,14 +209,8 @@ class KubeClient(ClusterClient):
                 )
                 if response.status >= 400:
                     raise self._error(response.status, await response.read(), what)
-        except TimeoutError:
-            raise ClusterTimeout(
-                self.cluster, f"{what}: the API server did not answer in {self.timeout_s:g} s"
-            ) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise ClusterUnreachable(
-                self.cluster, f"the API server of cluster {self.cluster} is unreachable: {exc}"
-            ) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise self._unanswered(exc) from None
         try:
             yield response
         finally:

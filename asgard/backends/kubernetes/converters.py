@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
+from asgard.backends.common import Json, parse_time
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.quantities import (
     cpu_cores,
@@ -27,16 +27,8 @@ from asgard.models import (
 from asgard.models.app import AppStatus, split_constraint
 from asgard.models.task import TaskState
 
-Json = Mapping[str, Any]
 AGENT_TYPE = "KUBERNETES"
 GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu")
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _meta(obj: Json) -> Json:

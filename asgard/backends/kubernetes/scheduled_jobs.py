@@ -7,16 +7,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from asgard.backends.base import ScheduledJobsBackend
+from asgard.backends.common import Json
+from asgard.backends.contract import ScheduledJobsBackend
 from asgard.backends.kubernetes import names as N
-from asgard.backends.kubernetes.client import Json, KubeClient
+from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.kubernetes.config import KIND
 from asgard.backends.kubernetes.converters import container_resources, env_list
-from asgard.backends.kubernetes.jobs import NOBODY
+from asgard.backends.kubernetes.job_manifests import NOBODY
 from asgard.backends.kubernetes.quantities import cpu_cores, mebibytes
 from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, ResourceLimits, Schedule, ScheduledJob, ScheduledJobSpec
 
-KIND = "kubernetes"
 DESCRIPTION = "asgard.io/description"
 MERGE_PATCH = "application/merge-patch+json"
 

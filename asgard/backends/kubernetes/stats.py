@@ -10,7 +10,8 @@ a message saying so, not an error.
 
 from __future__ import annotations
 
-from asgard.backends.kubernetes.client import Json, KubeClient
+from asgard.backends.common import Json
+from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.quantities import cpu_cores, mebibytes
 from asgard.errors import NotFound
 from asgard.models import AppStats

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from asgard.backends.common import Json
 from asgard.backends.kubernetes import names as N
-from asgard.backends.kubernetes.client import Json, KubeClient
+from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.converters import workload_to_app
 from asgard.errors import NotFound
 from asgard.models import Account, App

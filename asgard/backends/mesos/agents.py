@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from asgard.backends.base import AgentsBackend
+from asgard.backends.common import Json
+from asgard.backends.contract import AgentsBackend
 from asgard.backends.mesos.client import MesosClient
+from asgard.backends.mesos.config import KIND
 from asgard.backends.mesos.converters import (
-    Json,
     agent_to_model,
     app_of_executor,
     app_to_model,
@@ -23,8 +24,6 @@ from asgard.backends.mesos.converters import (
 from asgard.backends.mesos.masters import Agent as AgentClient
 from asgard.errors import AsgardError, NotFound, NotSupported
 from asgard.models import Account, Agent, App
-
-KIND = "mesos"
 
 
 class MesosAgentsBackend(AgentsBackend):

@@ -11,9 +11,10 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from asgard.backends.base import AppsBackend, LogStream
+from asgard.backends.contract import AppsBackend, LogStream
 from asgard.backends.log_streams import merge
 from asgard.backends.mesos.client import MesosClient
+from asgard.backends.mesos.config import KIND
 from asgard.backends.mesos.converters import (
     app_to_marathon,
     app_to_model,
@@ -30,7 +31,6 @@ from asgard.errors import Conflict, NotFound
 from asgard.models import Account, App, AppPatch, AppSpec, AppStats, StatsWindow, Task
 from asgard.models.base import pct, round_up_pct, utc_now
 
-KIND = "mesos"
 SAMPLE_INTERVAL_S = 0.5
 
 

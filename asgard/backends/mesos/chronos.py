@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from asgard.backends.mesos.config import KIND
 from asgard.backends.mesos.http import JsonHttp, Unanswered
 from asgard.errors import NotFound, NotSupported
 
@@ -32,7 +33,7 @@ class Chronos:
     ) -> Any:
         if self.url is None:
             raise NotSupported(
-                "mesos", "jobs without Chronos (no chronos_url)", cluster=self.http.cluster
+                KIND, "jobs without Chronos (no chronos_url)", cluster=self.http.cluster
             )
         try:
             answer = await self.http.send(

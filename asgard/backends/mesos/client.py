@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from asgard.backends.base import ClusterClient
+from asgard.backends.contract import ClusterClient
 from asgard.backends.mesos.chronos import Chronos
 from asgard.backends.mesos.config import MesosClusterConfig
 from asgard.backends.mesos.http import JsonHttp

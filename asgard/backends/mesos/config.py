@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field, SecretStr
 
 from asgard.backends.registry import ClusterConfig
+
+KIND: Final = "mesos"
 
 
 class MesosClusterConfig(ClusterConfig):

@@ -13,14 +13,13 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
 
 import aiohttp
 
+from asgard.backends.common import Json
 from asgard.backends.feeds import ClusterFeed, PollingFeed, Resource, Signal
 from asgard.backends.mesos.marathon import Marathon
 
-Json = dict[str, Any]
 TASK_EVENTS = {"status_update_event", "instance_changed_event"}
 POLLED = Signal(frozenset({"agents", "jobs"}))
 

@@ -16,15 +16,8 @@ from typing import Any
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from asgard.errors import (
-    ClusterFailure,
-    ClusterTimeout,
-    ClusterUnauthorized,
-    ClusterUnreachable,
-    Conflict,
-    InvalidValue,
-    NotFound,
-)
+from asgard.backends.common import status_error
+from asgard.errors import ClusterTimeout, ClusterUnreachable
 
 
 @dataclass(frozen=True)
@@ -95,18 +88,7 @@ class JsonHttp:
             )
         except ValueError:
             message = answer.body.decode(errors="replace")[:300]
-        text = f"{what}: {message}".strip(": ")
-        if answer.status == 404:
-            return NotFound(text, cluster=self.cluster)
-        if answer.status == 409:
-            return Conflict(text, cluster=self.cluster)
-        if answer.status in (400, 422):
-            return InvalidValue(text, cluster=self.cluster)
-        if answer.status in (401, 403):
-            return ClusterUnauthorized(
-                self.cluster, f"{what}: the server refused Asgard's credentials"
-            )
-        return ClusterFailure(self.cluster, f"{what}: answered {answer.status}: {message}")
+        return status_error(answer.status, what, message, cluster=self.cluster, server="the server")
 
     def unreachable(self, what: str, detail: str) -> Exception:
         if "did not answer" in detail:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from asgard.backends.base import JobsBackend, LogStream, WorkspaceMount
+from asgard.backends.contract import JobsBackend, LogStream, WorkspaceMount
 from asgard.backends.mesos.chronos import Chronos
 from asgard.backends.mesos.client import MesosClient
-from asgard.backends.mesos.converters import (
+from asgard.backends.mesos.config import KIND
+from asgard.backends.mesos.job_converters import (
     ONE_TIME_MARK,
     chronos_to_job,
     one_time_name,
@@ -23,12 +24,8 @@ from asgard.errors import AsgardError, NotFound
 from asgard.models import Account, Job, JobSpec
 from asgard.models.job import new_job_id
 
-KIND = "mesos"
-
 
 class MesosJobsBackend(JobsBackend):
-    carries_files = False  # Chronos prepares the sandbox: nothing goes in, nothing is kept
-
     def __init__(self, client: MesosClient) -> None:
         super().__init__(client.cluster, KIND)
         self.chronos: Chronos = client.chronos

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import aiohttp
 import structlog
 
+from asgard.backends.mesos.config import KIND
 from asgard.backends.mesos.http import JsonHttp, Unanswered
 from asgard.errors import ClusterUnreachable, NotSupported
 
@@ -60,7 +61,7 @@ class Marathon:
     ) -> Any:
         if not self.urls:
             raise NotSupported(
-                "mesos", "apps without Marathon (no marathon_urls)", cluster=self.http.cluster
+                KIND, "apps without Marathon (no marathon_urls)", cluster=self.http.cluster
             )
         problems = []
         for url in self._order():

@@ -5,38 +5,41 @@ and poll the masters and Chronos (``poll_s``), which have no stream (``feed.py``
 
 from __future__ import annotations
 
-from asgard.backends.base import ClusterOrchestrator
+from asgard.backends.contract import ClusterParts
 from asgard.backends.mesos.agents import MesosAgentsBackend
 from asgard.backends.mesos.apps import MesosAppsBackend
 from asgard.backends.mesos.client import MesosClient
-from asgard.backends.mesos.config import MesosClusterConfig
+from asgard.backends.mesos.config import KIND, MesosClusterConfig
 from asgard.backends.mesos.feed import MesosFeed
 from asgard.backends.mesos.jobs import MesosJobsBackend
 from asgard.backends.mesos.scheduled_jobs import MesosScheduledJobsBackend
 from asgard.backends.registry import BackendContext, BackendPlugin
+from asgard.models import Capabilities
 
-KIND = "mesos"
+CAPABILITIES = Capabilities(
+    # Chronos runs a command in a sandbox it prepares itself: nothing goes in, nothing is
+    # kept, it says not how the command exited, and it cannot stop a run at a timeout.
+    job_files=False,
+    workflow_volumes=False,
+    job_exit_codes=False,
+    job_timeouts=False,
+)
 
 
-class MesosPlugin(BackendPlugin):
+class MesosPlugin(BackendPlugin[MesosClusterConfig]):
     kind = KIND
     config_model = MesosClusterConfig
 
-    async def build(
-        self, config: MesosClusterConfig, context: BackendContext
-    ) -> ClusterOrchestrator:
+    async def parts(self, config: MesosClusterConfig, context: BackendContext) -> ClusterParts:
         client = MesosClient(config)
-        return ClusterOrchestrator(
-            name=config.name,
-            kind=KIND,
+        return ClusterParts(
             client=client,
             agents=MesosAgentsBackend(client),
             apps=MesosAppsBackend(client),
             jobs=MesosJobsBackend(client),
             scheduled_jobs=MesosScheduledJobsBackend(client),
-            timeout_s=config.timeout_s,
-            write_timeout_s=config.write_timeout_s,
             feed=MesosFeed(client.marathon, config.poll_s),
+            capabilities=CAPABILITIES,
         )
 
 

@@ -8,18 +8,17 @@ variable of Asgard's own, hidden on the way back.
 
 from __future__ import annotations
 
-from asgard.backends.base import ScheduledJobsBackend
+from asgard.backends.contract import ScheduledJobsBackend
 from asgard.backends.mesos.chronos import Chronos
 from asgard.backends.mesos.client import MesosClient
-from asgard.backends.mesos.converters import (
+from asgard.backends.mesos.config import KIND
+from asgard.backends.mesos.job_converters import (
     chronos_name,
     chronos_to_scheduled,
     scheduled_to_chronos,
 )
 from asgard.errors import Conflict, NotFound
 from asgard.models import Account, ScheduledJob, ScheduledJobSpec
-
-KIND = "mesos"
 
 
 class MesosScheduledJobsBackend(ScheduledJobsBackend):

@@ -9,11 +9,12 @@ from asgard.http.routing import RouteTable, decode_json, json_response, parse_mo
 from asgard.http.schemas import JobBody, JobList, JobLogsQuery, JobsQuery
 from asgard.http.state import job_grant, principal, services
 from asgard.http.streaming import collect, pump
+from asgard.job_tokens import JOB_PATH
 from asgard.models import JobSpec
 
 routes = RouteTable("jobs")
 
-JOB = "/clusters/{cluster}/jobs/{job_id}"
+JOB = JOB_PATH
 
 
 async def _read_part(part: BodyPartReader, limit: int) -> bytes:

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from asgard.backends.contract import AppsBackend
 from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, App, AppPatch, AppSpec, Port, ResourceLimits, Task
-from tests.conformance.harness import Harness
-from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE
+from asgard.testing.harness import Harness
 
 DEV = Account(id=1, name="dev", namespace="dev")
 OPS = Account(id=2, name="ops", namespace="ops")
@@ -22,8 +22,8 @@ def web(harness: Harness, instances: int = 3, **changes: object) -> AppSpec:
     base = AppSpec(
         cluster=harness.cluster,
         id="shop/web",
-        image=TEST_IMAGE,
-        args=SERVE_FOREVER,
+        image=harness.image,
+        args=harness.serve_forever,
         env={"MODE": "test", "EMPTY": ""},
         labels={"team": "shop"},
         resources=ResourceLimits(cpus=0.1, mem=32),
@@ -49,10 +49,10 @@ async def running(harness: Harness, app_id: str, count: int) -> list[Task]:
 
     async def check() -> bool:
         nonlocal found
-        app = await harness.orchestrator.get_app(DEV, harness.cluster, app_id)
+        app = await harness.call(DEV, AppsBackend.get_app, app_id)
         found = [
             t
-            for t in await harness.orchestrator.list_tasks(DEV, harness.cluster, app_id)
+            for t in await harness.call(DEV, AppsBackend.list_tasks, app_id)
             if t.state == "running"
         ]
         return (
@@ -67,17 +67,17 @@ async def running(harness: Harness, app_id: str, count: int) -> list[Task]:
 
 async def test_an_app_is_deployed_as_specified(harness: Harness) -> None:
     spec = web(harness)
-    created = await harness.orchestrator.create_app(DEV, spec)
+    created = await harness.call(DEV, AppsBackend.create_app, spec)
     assert created.id == "shop/web"
     assert created.cluster == harness.cluster
     assert created.instances.desired == 3
 
     tasks = await running(harness, "shop/web", 3)
     assert len({t.id for t in tasks}) == 3
-    app = await harness.orchestrator.get_app(DEV, harness.cluster, "shop/web")
+    app = await harness.call(DEV, AppsBackend.get_app, "shop/web")
     assert app.status == "running"
-    assert app.image == TEST_IMAGE
-    assert app.args == SERVE_FOREVER
+    assert app.image == harness.image
+    assert app.args == harness.serve_forever
     assert app.env == {"MODE": "test", "EMPTY": ""}
     assert app.labels == {"team": "shop"}
     assert app.resources == ResourceLimits(cpus=0.1, mem=32)
@@ -86,38 +86,38 @@ async def test_an_app_is_deployed_as_specified(harness: Harness) -> None:
 
 
 async def test_a_taken_id_is_a_conflict(harness: Harness) -> None:
-    await harness.orchestrator.create_app(DEV, web(harness, instances=1))
+    await harness.call(DEV, AppsBackend.create_app, web(harness, instances=1))
     with pytest.raises(Conflict):
-        await harness.orchestrator.create_app(DEV, web(harness, instances=2))
-    other = await harness.orchestrator.create_app(OPS, web(harness, instances=1))
+        await harness.call(DEV, AppsBackend.create_app, web(harness, instances=2))
+    other = await harness.call(OPS, AppsBackend.create_app, web(harness, instances=1))
     assert other.id == "shop/web", "the same id in another namespace is another app"
 
 
 @pytest.mark.can("checks_images")
 async def test_an_unknown_image_leaves_nothing_behind(harness: Harness) -> None:
     with pytest.raises(InvalidValue) as raised:
-        await harness.orchestrator.create_app(
-            DEV, web(harness, image="asgard-test/no-such-image:1")
+        await harness.call(
+            DEV, AppsBackend.create_app, web(harness, image="asgard-test/no-such-image:1")
         )
     assert raised.value.details[0].field == "image"
     assert "no-such-image" in raised.value.msg
     assert await harness.leftovers("dev", "shop/web") == []
     with pytest.raises(NotFound):
-        await harness.orchestrator.get_app(DEV, harness.cluster, "shop/web")
+        await harness.call(DEV, AppsBackend.get_app, "shop/web")
 
 
 async def test_scaling_up_down_to_zero_and_back(harness: Harness) -> None:
-    await harness.orchestrator.create_app(DEV, web(harness, instances=3))
+    await harness.call(DEV, AppsBackend.create_app, web(harness, instances=3))
     await running(harness, "shop/web", 3)
 
-    await harness.orchestrator.update_app(DEV, harness.cluster, "shop/web", AppPatch(instances=5))
+    await harness.call(DEV, AppsBackend.update_app, "shop/web", AppPatch(instances=5))
     await running(harness, "shop/web", 5)
 
-    await harness.orchestrator.update_app(DEV, harness.cluster, "shop/web", AppPatch(instances=0))
+    await harness.call(DEV, AppsBackend.update_app, "shop/web", AppPatch(instances=0))
 
     async def suspended() -> bool:
-        app = await harness.orchestrator.get_app(DEV, harness.cluster, "shop/web")
-        tasks = await harness.orchestrator.list_tasks(DEV, harness.cluster, "shop/web")
+        app = await harness.call(DEV, AppsBackend.get_app, "shop/web")
+        tasks = await harness.call(DEV, AppsBackend.list_tasks, "shop/web")
         return (
             app.status == "suspended"
             and app.instances.running == 0
@@ -125,21 +125,24 @@ async def test_scaling_up_down_to_zero_and_back(harness: Harness) -> None:
         )
 
     await settle(harness, suspended, "suspended at 0")
-    kept = await harness.orchestrator.get_app(DEV, harness.cluster, "shop/web")
-    assert kept.image == TEST_IMAGE, "a suspended app keeps its definition"
+    kept = await harness.call(DEV, AppsBackend.get_app, "shop/web")
+    assert kept.image == harness.image, "a suspended app keeps its definition"
     assert kept.env == {"MODE": "test", "EMPTY": ""}
     assert kept.instances.desired == 0
 
-    await harness.orchestrator.update_app(DEV, harness.cluster, "shop/web", AppPatch(instances=2))
+    await harness.call(DEV, AppsBackend.update_app, "shop/web", AppPatch(instances=2))
     await running(harness, "shop/web", 2)
 
 
 async def test_an_update_redeploys_every_instance(harness: Harness) -> None:
-    await harness.orchestrator.create_app(DEV, web(harness, instances=2))
+    await harness.call(DEV, AppsBackend.create_app, web(harness, instances=2))
     before = {t.id for t in await running(harness, "shop/web", 2)}
 
-    changed = await harness.orchestrator.update_app(
-        DEV, harness.cluster, "shop/web", AppPatch(env={"MODE": "prod"}, labels={"team": "core"})
+    changed = await harness.call(
+        DEV,
+        AppsBackend.update_app,
+        "shop/web",
+        AppPatch(env={"MODE": "prod"}, labels={"team": "core"}),
     )
     assert changed.env == {"MODE": "prod"}
 
@@ -148,17 +151,17 @@ async def test_an_update_redeploys_every_instance(harness: Harness) -> None:
         return not ({t.id for t in tasks} & before)
 
     await settle(harness, replaced, "every instance replaced")
-    app = await harness.orchestrator.get_app(DEV, harness.cluster, "shop/web")
+    app = await harness.call(DEV, AppsBackend.get_app, "shop/web")
     assert app.env == {"MODE": "prod"}
     assert app.labels == {"team": "core"}
-    assert app.image == TEST_IMAGE
+    assert app.image == harness.image
 
 
 async def test_restart_replaces_every_instance(harness: Harness) -> None:
-    await harness.orchestrator.create_app(DEV, web(harness, instances=3))
+    await harness.call(DEV, AppsBackend.create_app, web(harness, instances=3))
     before = {t.id for t in await running(harness, "shop/web", 3)}
 
-    await harness.orchestrator.restart_app(DEV, harness.cluster, "shop/web")
+    await harness.call(DEV, AppsBackend.restart_app, "shop/web")
 
     async def replaced() -> bool:
         tasks = await running(harness, "shop/web", 3)
@@ -168,35 +171,33 @@ async def test_restart_replaces_every_instance(harness: Harness) -> None:
 
 
 async def test_delete_leaves_nothing_behind(harness: Harness) -> None:
-    await harness.orchestrator.create_app(DEV, web(harness, instances=2))
+    await harness.call(DEV, AppsBackend.create_app, web(harness, instances=2))
     await running(harness, "shop/web", 2)
 
-    await harness.orchestrator.delete_app(DEV, harness.cluster, "shop/web")
+    await harness.call(DEV, AppsBackend.delete_app, "shop/web")
 
     async def gone() -> bool:
         return await harness.leftovers("dev", "shop/web") == []
 
     await settle(harness, gone, "nothing of the app left")
     with pytest.raises(NotFound):
-        await harness.orchestrator.get_app(DEV, harness.cluster, "shop/web")
+        await harness.call(DEV, AppsBackend.get_app, "shop/web")
     with pytest.raises(NotFound):
-        await harness.orchestrator.delete_app(DEV, harness.cluster, "shop/web")
+        await harness.call(DEV, AppsBackend.delete_app, "shop/web")
 
 
 async def test_another_account_cannot_touch_an_app(harness: Harness) -> None:
-    await harness.orchestrator.create_app(DEV, web(harness, instances=1))
+    await harness.call(DEV, AppsBackend.create_app, web(harness, instances=1))
     await running(harness, "shop/web", 1)
 
     with pytest.raises(NotFound):
-        await harness.orchestrator.update_app(
-            OPS, harness.cluster, "shop/web", AppPatch(instances=3)
-        )
+        await harness.call(OPS, AppsBackend.update_app, "shop/web", AppPatch(instances=3))
     with pytest.raises(NotFound):
-        await harness.orchestrator.restart_app(OPS, harness.cluster, "shop/web")
+        await harness.call(OPS, AppsBackend.restart_app, "shop/web")
     with pytest.raises(NotFound):
-        await harness.orchestrator.delete_app(OPS, harness.cluster, "shop/web")
-    assert [a.id for a in (await harness.orchestrator.list_apps(OPS)).items] == []
+        await harness.call(OPS, AppsBackend.delete_app, "shop/web")
+    assert [a.id for a in (await harness.listing(OPS, AppsBackend.list_apps)).items] == []
 
-    app: App = await harness.orchestrator.get_app(DEV, harness.cluster, "shop/web")
+    app: App = await harness.call(DEV, AppsBackend.get_app, "shop/web")
     assert app.instances.desired == 1
     assert len(await running(harness, "shop/web", 1)) == 1

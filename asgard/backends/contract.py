@@ -1,0 +1,301 @@
+"""The contract every cluster kind fulfils: what a kind does, each operation spelled once.
+
+A kind gives Asgard its ``ClusterParts``: a ``ClusterClient`` (reachability and
+version), the four backends (agents, apps, jobs, scheduled jobs), a change feed and its
+``Capabilities``. The core (``asgard.backends.cluster``) puts every operation of every
+part under the cluster's timeouts, circuit breaker and cache, and the ``Orchestrator``
+runs it on the cluster a request names, or on all of them.
+
+Backends are scoped by account: they receive the ``Account`` and answer only with what
+belongs to its namespace (apps, jobs) or owner (agents). Pushing that scoping down to the
+cluster (a label selector, a group prefix) is the backend's job, because only it knows
+how to ask its cluster for less.
+
+An operation a kind cannot do raises ``NotSupported`` (HTTP 501). The reads that define a
+kind (agents and apps) are abstract; the rest default to ``NotSupported``, so a new kind
+can start small and grow. Each operation carries its mark (``asgard.backends.operations``):
+whether it reads or writes, and what it shows in the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from asgard.backends.feeds import ClusterFeed
+from asgard.backends.operations import Part, claim, listing, read, write
+from asgard.errors import NotFound, NotSupported
+from asgard.models import (
+    Account,
+    Agent,
+    App,
+    AppPatch,
+    AppSpec,
+    AppStats,
+    Capabilities,
+    Job,
+    JobSpec,
+    ScheduledJob,
+    ScheduledJobSpec,
+    StatsWindow,
+    Task,
+    WorkflowVolume,
+)
+
+__all__ = [
+    "AgentsBackend",
+    "AppsBackend",
+    "Backend",
+    "ClusterClient",
+    "ClusterParts",
+    "JobsBackend",
+    "LogStream",
+    "ScheduledJobsBackend",
+    "WorkspaceMount",
+]
+
+LogStream = AsyncIterator[bytes]
+"""Log output as it arrives. Obtained with ``await``, so a missing app fails before streaming."""
+
+
+class ClusterClient(ABC):
+    """The connection to one cluster: what every backend of that cluster shares."""
+
+    @abstractmethod
+    async def version(self) -> str:
+        """The cluster's version; raises a ``ClusterError`` when it does not answer."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections. Called once, on shutdown."""
+
+
+class Backend:
+    """What all backends of one cluster know: which cluster, and of what kind.
+
+    A contract class names its part (``class AppsBackend(Backend, part="apps")``): the
+    operations it declares are run on that part of whichever cluster a request names."""
+
+    def __init_subclass__(cls, part: Part | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if part is not None:
+            claim(cls, part)
+
+    def __init__(self, cluster: str, kind: str) -> None:
+        self.cluster = cluster
+        self.kind = kind
+
+    def unsupported(self, operation: str) -> NoReturn:
+        raise NotSupported(self.kind, operation, cluster=self.cluster)
+
+    async def start(self) -> None:
+        """Begin background work (watching running jobs, cleaning up). Called once by the
+        server, never by one-off commands, so ``asgard clusters check`` starts nothing."""
+        return None
+
+    async def close(self) -> None:
+        """Stop background work. Called once, on shutdown, before the client closes."""
+        return None
+
+
+class AgentsBackend(Backend, ABC, part="agents"):
+    @abstractmethod
+    @listing(cached="agents")
+    async def list_agents(self, account: Account) -> list[Agent]:
+        """The agents of this cluster that the account may see (its ``owner``)."""
+
+    @abstractmethod
+    @read
+    async def get_agent(self, account: Account, agent_id: str) -> Agent:
+        """One agent; ``NotFound`` when unknown or not the account's."""
+
+    @abstractmethod
+    @read
+    async def list_agent_apps(self, account: Account, agent_id: str) -> list[App]:
+        """The account's apps with an instance on that agent (never another account's)."""
+
+
+class AppsBackend(Backend, ABC, part="apps"):
+    @abstractmethod
+    @listing(cached="apps")
+    async def list_apps(self, account: Account) -> list[App]:
+        """The apps of the account's namespace, ids without the namespace."""
+
+    @abstractmethod
+    @read
+    async def get_app(self, account: Account, app_id: str) -> App:
+        """One app; ``NotFound`` when it is not in the account's namespace."""
+
+    @abstractmethod
+    @read
+    async def list_tasks(self, account: Account, app_id: str) -> list[Task]:
+        """The app's current instances."""
+
+    @listing(cached="tasks")
+    async def list_all_tasks(self, account: Account) -> list[Task]:
+        """The instances of every app of the account. Kinds that can list them in one call
+        should: this default asks app by app."""
+        apps = await self.list_apps(account)
+        gate = asyncio.Semaphore(8)
+
+        async def of(app_id: str) -> list[Task]:
+            async with gate:
+                try:
+                    return await self.list_tasks(account, app_id)
+                except NotFound:  # removed meanwhile
+                    return []
+
+        found = await asyncio.gather(*(of(a.id) for a in apps))
+        return [task for tasks in found for task in tasks]
+
+    @write(shows="apps")
+    async def create_app(self, account: Account, spec: AppSpec) -> App:
+        """Deploy; ``Conflict`` when the id is taken, ``InvalidValue`` for an unknown image."""
+        self.unsupported("creating apps")
+
+    @write(shows="apps")
+    async def update_app(self, account: Account, app_id: str, patch: AppPatch) -> App:
+        """Apply the patch and redeploy; ``instances`` 0 suspends and keeps the definition."""
+        self.unsupported("updating apps")
+
+    @write(removes="apps")
+    async def delete_app(self, account: Account, app_id: str) -> None:
+        """Remove the app and everything created for it."""
+        self.unsupported("deleting apps")
+
+    @write(shows="apps")
+    async def restart_app(self, account: Account, app_id: str) -> App:
+        """Replace every instance."""
+        self.unsupported("restarting apps")
+
+    @read
+    async def app_stats(self, account: Account, app_id: str, window: StatsWindow) -> AppStats:
+        """CPU and memory use summed over the instances."""
+        self.unsupported("app stats")
+
+    @read
+    async def app_logs(
+        self, account: Account, app_id: str, *, tail: int, follow: bool
+    ) -> LogStream:
+        """The last ``tail`` lines of every instance, then new ones while ``follow``."""
+        self.unsupported("app logs")
+
+
+@dataclass(frozen=True)
+class WorkspaceMount:
+    """Where a workflow stage's job keeps its files: in the workflow's shared volume
+    (``workspace``), ``/input`` is the folder ``input_dir`` (the stage before wrote it;
+    None for the first stage, which gets an empty ``/input``) and ``/output`` the folder
+    ``output_dir``. Backends make the folders when they are missing."""
+
+    workspace: str
+    input_dir: str | None
+    output_dir: str
+
+
+class JobsBackend(Backend, part="jobs"):
+    """One-time jobs: create, read, delete; their logs and the files they leave.
+
+    A kind that carries files (``Capabilities.job_files``) unpacks the input zip at
+    ``/input`` before the command starts and keeps what the job wrote under ``/output``
+    once it has ended; a kind with ``workflow_volumes`` runs a workflow's stages on one
+    volume (``create_workspace``, then each stage's job with its ``WorkspaceMount``)."""
+
+    @write(shows="jobs")
+    async def create_job(
+        self,
+        account: Account,
+        spec: JobSpec,
+        input_zip: bytes | None,
+        mount: WorkspaceMount | None = None,
+    ) -> Job:
+        """Start the job; its id is new (``asgard.models.job.new_job_id``)."""
+        self.unsupported("one-time jobs")
+
+    @write()
+    async def create_workspace(self, account: Account, name: str, volume: WorkflowVolume) -> None:
+        """Make the volume a workflow's stages share; nothing when it exists already."""
+        self.unsupported("workflow volumes")
+
+    @write()
+    async def delete_workspace(self, account: Account, name: str) -> None:
+        """Remove a workflow's volume and what it holds; nothing when it is gone already.
+        Called once the stages' jobs are deleted."""
+        self.unsupported("workflow volumes")
+
+    @read
+    async def get_job(self, account: Account, job_id: str) -> Job:
+        """One job with its status as the cluster tells it now."""
+        self.unsupported("one-time jobs")
+
+    @listing(cached="jobs")
+    async def list_jobs(self, account: Account) -> list[Job]:
+        self.unsupported("one-time jobs")
+
+    @write(removes="jobs")
+    async def delete_job(self, account: Account, job_id: str) -> None:
+        """Stop the job if it runs and remove everything it made, its stored files too."""
+        self.unsupported("one-time jobs")
+
+    @read
+    async def job_logs(self, account: Account, job_id: str, *, follow: bool) -> LogStream:
+        self.unsupported("job logs")
+
+    @read
+    async def job_output(self, account: Account, job_id: str) -> bytes:
+        """A zip of what the job wrote under ``/output``; ``NotFound`` until it has finished."""
+        self.unsupported("job output")
+
+    @write()
+    async def settle_job(self, account: Account, job_id: str) -> None:
+        """Make sure what follows a job's end has happened (its output collected). The
+        reconciler calls it when it sees a job finished; backends that keep nothing after
+        a job, or collect on their own, need not override it."""
+
+
+class ScheduledJobsBackend(Backend, part="scheduled_jobs"):
+    """Scheduled jobs; a kind with no scheduler of its own gives none, and Asgard then
+    keeps its schedules itself (``asgard.scheduling``)."""
+
+    @listing()
+    async def list_scheduled_jobs(self, account: Account) -> list[ScheduledJob]:
+        self.unsupported("scheduled jobs")
+
+    @read
+    async def get_scheduled_job(self, account: Account, job_id: str) -> ScheduledJob:
+        self.unsupported("scheduled jobs")
+
+    @write()
+    async def create_scheduled_job(self, account: Account, spec: ScheduledJobSpec) -> ScheduledJob:
+        """The id is the spec's name; ``Conflict`` when the account has one by that name."""
+        self.unsupported("scheduled jobs")
+
+    @write()
+    async def update_scheduled_job(
+        self, account: Account, job_id: str, spec: ScheduledJobSpec
+    ) -> ScheduledJob:
+        self.unsupported("scheduled jobs")
+
+    @write()
+    async def delete_scheduled_job(self, account: Account, job_id: str) -> None:
+        self.unsupported("scheduled jobs")
+
+
+@dataclass
+class ClusterParts:
+    """What a kind's plugin makes for one cluster; the core assembles the rest (timeouts,
+    breaker, cache, Asgard's own scheduler where ``scheduled_jobs`` is None)."""
+
+    client: ClusterClient
+    agents: AgentsBackend
+    apps: AppsBackend
+    jobs: JobsBackend | None = None
+    """None: the kind runs no one-time jobs (every job operation answers 501)."""
+    scheduled_jobs: ScheduledJobsBackend | None = None
+    """None: the kind has no scheduler; Asgard keeps the cluster's schedules."""
+    feed: ClusterFeed | None = None
+    """How the cluster announces changes; None: caches poll every ``poll_s``."""
+    capabilities: Capabilities = field(default_factory=Capabilities)

@@ -1,0 +1,38 @@
+"""The configuration of a ``docker`` cluster: one engine, alone or a Swarm manager."""
+
+from __future__ import annotations
+
+import os
+from typing import Final, Literal
+
+from pydantic import Field
+
+from asgard.backends.registry import ClusterConfig
+
+KIND: Final = "docker"
+DEFAULT_SOCKET: Final = "unix:///var/run/docker.sock"
+LOCAL_CLUSTER: Final = "local"
+"""The name of the local engine when Asgard serves it without a clusters file."""
+
+
+class DockerClusterConfig(ClusterConfig):
+    kind: Literal["docker"] = "docker"
+    url: str | None = Field(
+        None,
+        description="unix:///path/to/docker.sock or tcp://host:2375; DOCKER_HOST or the "
+        "default socket when absent",
+    )
+    job_retention_s: float = Field(
+        7 * 24 * 3600.0,
+        gt=0,
+        description="Finished jobs (containers, volumes, output) are removed this long after "
+        "they end",
+    )
+
+    def engine_url(self) -> str:
+        return self.url or local_engine_url()
+
+
+def local_engine_url() -> str:
+    """Where the local engine would answer: ``DOCKER_HOST``, else the default socket."""
+    return os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET

@@ -1,0 +1,149 @@
+"""Bringing the ``/output`` of finished jobs back to Asgard, every ``COLLECT_EVERY_S``.
+
+A job that has ended and whose output Asgard does not hold yet gets a collector Job,
+which mounts the job's output volume and sends it to Asgard with a token scoped to
+that one job (kept in a Secret owned by the job). Once the output is in, the
+collector, the volume and the Secrets are removed; a collector whose job was
+deleted meanwhile is tidied up too, so nothing is left where no garbage collector
+runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import structlog
+
+from asgard.artifacts import ArtifactStore
+from asgard.backends.common import Json
+from asgard.backends.kubernetes import names as N
+from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.kubernetes.job_manifests import (
+    claims_path,
+    collector_manifest,
+    collector_name,
+    io_secret,
+    jobs_path,
+    output_claim,
+    owned_by,
+    secrets_path,
+    token_secret,
+)
+from asgard.backends.kubernetes.job_status import is_collector, job_status
+from asgard.errors import AsgardError, Conflict, NotFound
+from asgard.job_tokens import JobGrant, JobTokens
+from asgard.tasks import cancel_and_wait
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["COLLECT_EVERY_S", "OutputCollector", "OutputUrl"]
+
+COLLECT_EVERY_S = 2.0
+TOKEN_TTL_S = 24 * 3600
+
+OutputUrl = Callable[[str], str]
+"""The URL a job's output is sent to, from the job's id."""
+
+
+class OutputCollector:
+    def __init__(
+        self,
+        client: KubeClient,
+        artifacts: ArtifactStore,
+        tokens: JobTokens,
+        *,
+        helper_image: str,
+        output_url: OutputUrl,
+    ) -> None:
+        self.client = client
+        self.cluster = client.cluster
+        self.artifacts = artifacts
+        self.tokens = tokens
+        self.helper_image = helper_image
+        self.output_url = output_url
+        self._task: asyncio.Task[None] | None = None
+
+    def token(self, namespace: str, job_id: str) -> str:
+        return self.tokens.issue(JobGrant(self.cluster, namespace, job_id), TOKEN_TTL_S)
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._forever(), name=f"collect-{self.cluster}")
+
+    async def close(self) -> None:
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    async def _forever(self) -> None:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(cluster=self.cluster)
+        while True:
+            try:
+                await self.collect()
+            except AsgardError as exc:
+                log.warning("collecting job outputs failed", error=exc.msg)
+            await asyncio.sleep(COLLECT_EVERY_S)
+
+    async def collect(self) -> None:
+        """One round: start collectors for ended jobs, tidy up after those done."""
+        jobs, _ = await self.client.list_all(
+            "/apis/batch/v1/jobs",
+            what="list jobs",
+            params={"labelSelector": f"{N.MANAGED_BY}={N.ASGARD},{N.JOB_LABEL}"},
+        )
+        collectors = {j["metadata"]["labels"][N.JOB_LABEL]: j for j in jobs if is_collector(j)}
+        main = {
+            (j["metadata"]["namespace"], j["metadata"]["name"]): j
+            for j in jobs
+            if not is_collector(j)
+        }
+        for job_id, collector in collectors.items():
+            namespace = collector["metadata"]["namespace"]
+            if (namespace, job_id) not in main:  # its job was deleted: nothing to collect
+                await self.tidy(namespace, job_id)
+        for (namespace, job_id), job in main.items():
+            if not job_status(job, []).finished:
+                continue
+            if await self.artifacts.has_output(self.cluster, namespace, job_id):
+                if job_id in collectors:
+                    await self.tidy(namespace, job_id)
+                continue
+            if job_id not in collectors:
+                await self._start_collector(job)
+
+    async def _start_collector(self, job: Json) -> None:
+        namespace, job_id = job["metadata"]["namespace"], job["metadata"]["name"]
+        secret = token_secret(
+            namespace, job_id, collector_name(job_id), self.token(namespace, job_id)
+        )
+        secret["metadata"]["ownerReferences"] = owned_by(job)
+        with contextlib.suppress(Conflict):
+            await self.client.request(
+                "POST", secrets_path(namespace), what="create collector token", body=secret
+            )
+        manifest = collector_manifest(
+            job, self.helper_image, self.output_url(job_id), collector_name(job_id)
+        )
+        with contextlib.suppress(Conflict):
+            await self.client.request(
+                "POST", jobs_path(namespace), what="create collector", body=manifest
+            )
+            log.info("collecting the output of a job", job=job_id)
+
+    async def tidy(self, namespace: str, job_id: str) -> None:
+        """Remove what carried a job's output: its collector, volume and tokens."""
+        for path in (
+            jobs_path(namespace, collector_name(job_id)),
+            claims_path(namespace, output_claim(job_id)),
+            secrets_path(namespace, collector_name(job_id)),
+            secrets_path(namespace, io_secret(job_id)),
+        ):
+            with contextlib.suppress(NotFound):
+                await self.client.request(
+                    "DELETE",
+                    path,
+                    what="tidy up a collected job",
+                    params={"propagationPolicy": "Background"},
+                )

@@ -1,0 +1,50 @@
+"""The configuration of a ``kubernetes`` cluster: how to reach its API server, and what
+Asgard's jobs there need (a helper image, volumes for their files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final, Literal
+
+from pydantic import Field, SecretStr, model_validator
+
+from asgard.backends.registry import ClusterConfig
+
+KIND: Final = "kubernetes"
+
+
+class KubernetesClusterConfig(ClusterConfig):
+    """One of: ``url`` (with ``token`` or ``token_file``), ``kubeconfig`` (with ``context``),
+    or ``in_cluster = true`` (the pod's service account)."""
+
+    kind: Literal["kubernetes"] = "kubernetes"
+    url: str | None = Field(None, description="API server URL, e.g. https://10.0.0.1:6443")
+    token: SecretStr | None = Field(None, description="Bearer token")
+    token_file: Path | None = Field(
+        None, description="File holding the bearer token; re-read on 401"
+    )
+    kubeconfig: Path | None = None
+    context: str | None = Field(None, description="kubeconfig context; the current one by default")
+    in_cluster: bool = Field(False, description="Use the service account of the pod Asgard runs in")
+    verify_ssl: bool = True
+    ca_file: Path | None = Field(None, description="CA bundle for the API server's certificate")
+    page_size: int = Field(500, ge=1, le=10_000, description="Items per page when listing")
+    helper_image: str = Field(
+        "busybox:1.36",
+        description="Image with sh, wget, tar and unzip: fetches a job's input, sends its output",
+    )
+    output_size: str = Field("1Gi", description="Size of the volume a job writes /output to")
+    storage_class: str | None = Field(
+        None,
+        description="Storage class of job output and workflow volumes (unless a workflow asks)",
+    )
+    job_retention_s: float = Field(7 * 24 * 3600.0, gt=0, description="ttlSecondsAfterFinished")
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> KubernetesClusterConfig:
+        ways = [self.url is not None, self.kubeconfig is not None, self.in_cluster]
+        if sum(ways) != 1:
+            raise ValueError("give exactly one of url, kubeconfig, in_cluster = true")
+        if self.url is not None and self.token is None and self.token_file is None:
+            raise ValueError("a cluster given by url needs token or token_file")
+        return self

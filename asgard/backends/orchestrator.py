@@ -1,0 +1,161 @@
+"""Every cluster as one: the object services, routes and background work talk to.
+
+An operation of the contract is run by naming it::
+
+    app = await orchestrator.call(account, "prod", AppsBackend.update_app, "web", patch)
+    apps = await orchestrator.fan_out(account, None, AppsBackend.list_apps)
+
+``call`` checks the cluster's name once (unknown, or not the account's: ``NotFound``)
+and runs the operation on that cluster's part, under its guard (``Cluster.run``).
+``fan_out`` runs a listing on every cluster the account may use, concurrently, each
+under its own timeout: a cluster that fails becomes an entry of ``Listing.errors``
+(one bad cluster must not blank the page), a kind that cannot do the listing has
+nothing to list, and only when every cluster fails does the read fail, with
+``AllClustersFailed``. Both are typed from the operation named: mypy checks the
+arguments and knows the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Concatenate, Generic, ParamSpec, TypeVar, cast
+
+from asgard.backends.cluster import Cluster
+from asgard.backends.contract import Backend, ScheduledJobsBackend
+from asgard.errors import AllClustersFailed, ClusterError, NotFound, NotSupported
+from asgard.events import EventHub
+from asgard.models import Account, Capabilities, ClusterErrorInfo, ClusterStatus
+
+__all__ = ["Listing", "Orchestrator"]
+
+T = TypeVar("T")
+P = ParamSpec("P")
+B = TypeVar("B", bound=Backend)
+
+
+@dataclass
+class Listing(Generic[T]):
+    """What a multi-cluster read found: the healthy clusters' items and the others' errors,
+    and when each cluster's answer was read (from its cache, or live)."""
+
+    items: list[T] = field(default_factory=list)
+    errors: list[ClusterErrorInfo] = field(default_factory=list)
+    as_of: dict[str, datetime] = field(default_factory=dict)
+
+
+class Orchestrator:
+    def __init__(self, clusters: Sequence[Cluster]) -> None:
+        names = [c.name for c in clusters]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"cluster names must be unique, repeated: {', '.join(duplicates)}")
+        self.clusters: dict[str, Cluster] = {c.name: c for c in sorted(clusters, key=_name)}
+
+    def cluster_names(self) -> list[str]:
+        return list(self.clusters)
+
+    def cluster(self, account: Account, name: str) -> Cluster:
+        """The named cluster, if it exists and the account may use it."""
+        found = self.clusters.get(name)
+        if found is None or not account.may_use(name):
+            raise NotFound(f"unknown cluster '{name}'", field="cluster", cluster=name)
+        return found
+
+    def kind(self, account: Account, cluster: str) -> str:
+        """docker, kubernetes, mesos...; ``NotFound`` for a cluster the account cannot use."""
+        return self.cluster(account, cluster).kind
+
+    def capabilities(self, account: Account, cluster: str) -> Capabilities:
+        return self.cluster(account, cluster).capabilities
+
+    def chosen(self, account: Account | None, names: Collection[str] | None) -> list[Cluster]:
+        """The clusters a listing reads: those named (each must exist), else every one, of
+        those the account may use."""
+        if names is not None:
+            unknown = sorted(set(names) - set(self.clusters))
+            if unknown:
+                raise NotFound(
+                    f"unknown cluster '{unknown[0]}'", field="cluster", cluster=unknown[0]
+                )
+        return [
+            c
+            for name, c in self.clusters.items()
+            if (names is None or name in names) and (account is None or account.may_use(name))
+        ]
+
+    # operations
+
+    async def call(
+        self,
+        account: Account,
+        cluster: str,
+        op: Callable[Concatenate[B, Account, P], Awaitable[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run one operation of the contract on the named cluster."""
+        return cast(T, await self.cluster(account, cluster).run(op, account, args, kwargs))
+
+    async def fan_out(
+        self,
+        account: Account,
+        clusters: Collection[str] | None,
+        op: Callable[Concatenate[B, Account, P], Awaitable[Sequence[T]]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Listing[T]:
+        """Run a listing on every chosen cluster at once; failures become ``errors``."""
+        chosen = self.chosen(account, clusters)
+        results = await asyncio.gather(
+            *(c.list(op, account, args, kwargs) for c in chosen), return_exceptions=True
+        )
+        listing: Listing[T] = Listing()
+        failures: list[ClusterError] = []
+        for cluster, result in zip(chosen, results, strict=True):
+            if isinstance(result, ClusterError):
+                failures.append(result)
+                listing.errors.append(
+                    ClusterErrorInfo(cluster=result.cluster, msg=result.msg, kind=result.kind)
+                )
+            elif isinstance(result, NotSupported):
+                continue  # a kind without jobs simply has none to list
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                items, as_of = result
+                listing.items.extend(items)
+                listing.as_of[cluster.name] = as_of
+        if chosen and len(failures) == len(chosen):
+            raise AllClustersFailed(failures)
+        return listing
+
+    async def statuses(self, account: Account | None) -> list[ClusterStatus]:
+        """Each cluster the account may use (every one for ``None``), asked live."""
+        return list(await asyncio.gather(*(c.status() for c in self.chosen(account, None))))
+
+    # assembly and life
+
+    def enable_caches(self, hub: EventHub) -> None:
+        for cluster in self.clusters.values():
+            cluster.enable_cache(hub)
+
+    def schedule_with(self, make: Callable[[str, str], ScheduledJobsBackend]) -> None:
+        """Clusters whose kind has no scheduler get ``make(name, kind)``'s scheduled jobs."""
+        for cluster in self.clusters.values():
+            cluster.schedule_with(make)
+
+    async def start(self) -> None:
+        """Begin the backends' background work and the caches; see ``Backend.start``."""
+        await asyncio.gather(*(c.start() for c in self.clusters.values()))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.clusters.values()))
+
+
+def _name(cluster: Cluster) -> str:
+    return cluster.name

@@ -1,0 +1,173 @@
+"""Starting and stopping Asgard: one cleanup context per subsystem.
+
+Each subsystem is an aiohttp ``cleanup_ctx`` generator: it starts its part, yields,
+and stops it. aiohttp enters them in order and unwinds the ones it entered in
+reverse, so a failure while starting (a cluster file that cannot be read, a first
+administrator that cannot be created) stops exactly what had started, last first,
+and nothing is left running behind a server that never served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import structlog
+from aiohttp import web
+
+from asgard.backends.orchestrator import Orchestrator
+from asgard.clusters import build_fleet, cluster_configs
+from asgard.db.engine import Database, upgrade
+from asgard.events import EventHub
+from asgard.http.state import SERVICES, Services
+from asgard.reconciler import Reconciler
+from asgard.scheduling.backend import AsgardScheduledJobsBackend
+from asgard.scheduling.scheduler import Scheduler
+from asgard.services.bootstrap import Bootstrapped, bootstrap
+from asgard.settings import Settings
+from asgard.workflows.feed import WorkflowFeed
+from asgard.workflows.runner import WorkflowRunner
+
+__all__ = ["RUNNING", "SUBSYSTEMS", "Running"]
+
+log = structlog.get_logger(__name__)
+
+Context = Callable[[web.Application], AsyncIterator[None]]
+
+
+@dataclass
+class Running:
+    """What the subsystems started so far hand to the ones after them."""
+
+    settings: Settings
+    hub: EventHub
+    given: Orchestrator | None
+    announce: Callable[[Bootstrapped], None] | None
+    db: Database | None = None
+    fleet: Orchestrator | None = None
+    runner: WorkflowRunner | None = None
+
+    def database(self) -> Database:
+        assert self.db is not None, "the database context runs first"
+        return self.db
+
+    def orchestrator(self) -> Orchestrator:
+        assert self.fleet is not None, "the clusters context runs before this one"
+        return self.fleet
+
+
+RUNNING = web.AppKey("running", Running)
+
+
+async def database(app: web.Application) -> AsyncIterator[None]:
+    running = app[RUNNING]
+    settings = running.settings
+    await upgrade(settings.db_url)
+    running.db = Database(settings.db_url)
+    yield
+    await running.db.close()
+
+
+async def clusters(app: web.Application) -> AsyncIterator[None]:
+    running = app[RUNNING]
+    settings = running.settings
+    db = running.database()
+    fleet = running.given
+    if fleet is None:
+        configs = await cluster_configs(settings)
+        fleet = await build_fleet(configs, settings.backend_context(), running.hub)
+    fleet.schedule_with(lambda name, kind: AsgardScheduledJobsBackend(name, kind, db))
+    running.fleet = fleet
+    try:
+        await fleet.start()
+        yield
+    finally:
+        if running.given is None:  # an orchestrator given is its owner's to close
+            await fleet.close()
+
+
+async def workflows(app: web.Application) -> AsyncIterator[None]:
+    running = app[RUNNING]
+    settings = running.settings
+    running.runner = WorkflowRunner(
+        running.database(),
+        running.orchestrator(),
+        tick_s=settings.workflow_tick_s,
+        retention_s=settings.job_retention_s,
+    )
+    await running.runner.start()
+    yield
+    await running.runner.close()
+
+
+async def services(app: web.Application) -> AsyncIterator[None]:
+    running = app[RUNNING]
+    settings = running.settings
+    poke = running.runner.poke if running.runner is not None else None
+    app[SERVICES] = Services.build(
+        settings, running.database(), running.orchestrator(), running.hub, poke=poke
+    )
+    yield
+
+
+async def workflow_events(app: web.Application) -> AsyncIterator[None]:
+    running = app[RUNNING]
+    settings = running.settings
+    feed = WorkflowFeed(running.database(), running.hub, interval_s=settings.workflow_tick_s)
+    yield
+    await feed.close()
+
+
+async def scheduler(app: web.Application) -> AsyncIterator[None]:
+    running = app[RUNNING]
+    settings = running.settings
+    scheduling = Scheduler(
+        running.database(),
+        running.orchestrator(),
+        tick_s=settings.scheduler_tick_s,
+        starting_deadline_s=settings.starting_deadline_s,
+    )
+    await scheduling.start()
+    yield
+    await scheduling.close()
+
+
+async def reconciler(app: web.Application) -> AsyncIterator[None]:
+    running = app[RUNNING]
+    settings = running.settings
+    reconciling = Reconciler(
+        running.database(),
+        running.orchestrator(),
+        interval_s=settings.reconcile_s,
+        orphan_grace_s=settings.orphan_grace_s,
+        retention_s=settings.job_retention_s,
+    )
+    await reconciling.start()
+    yield
+    await reconciling.close()
+
+
+async def first_start(app: web.Application) -> AsyncIterator[None]:
+    running = app[RUNNING]
+    settings = running.settings
+    created = await bootstrap(
+        running.database(), app[SERVICES].auth, settings.bootstrap_admin_email
+    )
+    if created is not None:
+        log.info("created the first administrator", email=created.user.email)
+        if running.announce is not None:
+            running.announce(created)
+    log.info("asgard started", clusters=running.orchestrator().cluster_names())
+    yield
+
+
+SUBSYSTEMS: list[Context] = [
+    database,
+    clusters,
+    workflows,
+    services,
+    workflow_events,
+    scheduler,
+    reconciler,
+    first_start,
+]

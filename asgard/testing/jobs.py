@@ -1,0 +1,202 @@
+"""One-time jobs: what every backend that runs jobs must get right."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import zipfile
+
+import pytest
+
+from asgard.backends.contract import JobsBackend, WorkspaceMount
+from asgard.errors import NotFound, NotSupported
+from asgard.models import Account, Job, JobSpec, WorkflowVolume
+from asgard.testing.harness import Harness
+
+DEV = Account(id=1, name="dev", namespace="dev")
+OPS = Account(id=2, name="ops", namespace="ops")
+SETTLE_S = 60
+
+
+def a_zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def unzip(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
+
+
+def spec(harness: Harness, name: str, script: str, **extra: object) -> JobSpec:
+    return JobSpec.model_validate(
+        {
+            "cluster": harness.cluster,
+            "name": name,
+            "image": harness.image,
+            "command": ["sh", "-c", script],
+            **extra,
+        }
+    )
+
+
+async def ended(harness: Harness, job_id: str, exit_code: int, output: dict[str, bytes]) -> Job:
+    deadline = time.monotonic() + SETTLE_S
+    while time.monotonic() < deadline:
+        await harness.settle_job("dev", job_id, exit_code=exit_code, output=output)
+        job = await harness.call(DEV, JobsBackend.get_job, job_id)
+        if job.status.finished:
+            return job
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"job {job_id} did not end")
+
+
+@pytest.mark.cannot("job_files")
+async def test_a_job_without_files_says_so(harness: Harness) -> None:
+    """Kinds that cannot carry files refuse an input zip before creating anything, and say
+    that output is unsupported (501) rather than missing (404)."""
+    with pytest.raises(NotSupported):
+        await harness.call(
+            DEV, JobsBackend.create_job, spec(harness, "make", "true"), a_zip({"n.txt": b"42"})
+        )
+    assert (await harness.listing(DEV, JobsBackend.list_jobs)).items == []
+    created = await harness.call(DEV, JobsBackend.create_job, spec(harness, "make", "true"), None)
+    with pytest.raises(NotSupported):
+        await harness.call(DEV, JobsBackend.job_output, created.id)
+
+
+@pytest.mark.can("job_files")
+async def test_a_job_runs_and_leaves_its_output(harness: Harness) -> None:
+    files = {"result.txt": b"from the input: 42\n"}
+    created = await harness.call(
+        DEV,
+        JobsBackend.create_job,
+        spec(
+            harness,
+            "make",
+            "echo from the input: $(cat /input/n.txt) > /output/result.txt",
+            labels={"team": "x"},
+        ),
+        a_zip({"n.txt": b"42"}),
+    )
+    assert created.id.startswith("make-")
+    assert created.cluster == harness.cluster
+    assert created.name == "make"
+    assert created.labels == {"team": "x"}
+    assert created.status.state in ("pending", "running", "succeeded")
+
+    job = await ended(harness, created.id, 0, files)
+    assert job.status.state == "succeeded"
+    assert job.status.succeeded == 1
+    assert job.status.exit_code == 0
+    assert job.status.finished_at is not None
+
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        try:
+            output = await harness.call(DEV, JobsBackend.job_output, created.id)
+            break
+        except NotFound:
+            assert time.monotonic() < deadline, "the output never came"
+            await asyncio.sleep(0.3)
+    assert unzip(output) == files
+    assert created.id in [j.id for j in (await harness.listing(DEV, JobsBackend.list_jobs)).items]
+
+
+async def test_a_failed_job_reports_its_exit_code(harness: Harness) -> None:
+    created = await harness.call(DEV, JobsBackend.create_job, spec(harness, "fail", "exit 3"), None)
+    job = await ended(harness, created.id, 3, {})
+    assert job.status.state == "failed"
+    assert job.status.failed >= 1
+    assert job.status.message
+    if harness.capabilities.job_exit_codes:
+        assert job.status.exit_code == 3
+        assert "3" in job.status.message
+
+
+@pytest.mark.can("job_files")
+async def test_there_is_no_output_before_the_end(harness: Harness) -> None:
+    created = await harness.call(
+        DEV, JobsBackend.create_job, spec(harness, "slow", "sleep 600"), None
+    )
+    with pytest.raises(NotFound):
+        await harness.call(DEV, JobsBackend.job_output, created.id)
+
+
+async def test_a_deleted_job_is_gone(harness: Harness) -> None:
+    created = await harness.call(
+        DEV, JobsBackend.create_job, spec(harness, "gone", "sleep 600"), None
+    )
+    await harness.call(DEV, JobsBackend.delete_job, created.id)
+    with pytest.raises(NotFound):
+        await harness.call(DEV, JobsBackend.get_job, created.id)
+    assert created.id not in [
+        j.id for j in (await harness.listing(DEV, JobsBackend.list_jobs)).items
+    ]
+    with pytest.raises(NotFound):
+        await harness.call(DEV, JobsBackend.delete_job, created.id)
+
+
+async def test_another_account_cannot_see_or_touch_a_job(harness: Harness) -> None:
+    created = await harness.call(
+        DEV, JobsBackend.create_job, spec(harness, "mine", "sleep 600"), None
+    )
+    assert (await harness.listing(OPS, JobsBackend.list_jobs)).items == []
+    with pytest.raises(NotFound):
+        await harness.call(OPS, JobsBackend.get_job, created.id)
+    with pytest.raises(NotFound):
+        await harness.call(OPS, JobsBackend.delete_job, created.id)
+    with pytest.raises(NotFound):
+        await harness.call(OPS, JobsBackend.job_output, created.id)
+    assert (await harness.call(DEV, JobsBackend.get_job, created.id)).id == created.id
+
+
+async def output_of(harness: Harness, job_id: str) -> dict[str, bytes]:
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        try:
+            return unzip(await harness.call(DEV, JobsBackend.job_output, job_id))
+        except NotFound:
+            assert time.monotonic() < deadline, "the output never came"
+            await asyncio.sleep(0.3)
+
+
+@pytest.mark.can("workflow_volumes")
+async def test_a_workflow_volume_carries_files_from_stage_to_stage(harness: Harness) -> None:
+    volume = WorkflowVolume()
+    await harness.call(DEV, JobsBackend.create_workspace, "wf-kit", volume)
+    await harness.call(DEV, JobsBackend.create_workspace, "wf-kit", volume)  # made already
+    first = await harness.call(
+        DEV,
+        JobsBackend.create_job,
+        spec(harness, "first", "echo 42 > /output/n.txt"),
+        None,
+        WorkspaceMount(workspace="wf-kit", input_dir=None, output_dir="stage-0"),
+    )
+    assert (await ended(harness, first.id, 0, {"n.txt": b"42\n"})).status.state == "succeeded"
+    assert await output_of(harness, first.id) == {"n.txt": b"42\n"}
+
+    second = await harness.call(
+        DEV,
+        JobsBackend.create_job,
+        spec(harness, "second", "cat /input/n.txt > /output/copy.txt"),
+        None,
+        WorkspaceMount(workspace="wf-kit", input_dir="stage-0", output_dir="stage-1"),
+    )
+    assert (await ended(harness, second.id, 0, {"copy.txt": b"42\n"})).status.state == "succeeded"
+    assert await output_of(harness, second.id) == {"copy.txt": b"42\n"}
+
+    for job in (first, second):
+        await harness.call(DEV, JobsBackend.delete_job, job.id)
+    await harness.call(DEV, JobsBackend.delete_workspace, "wf-kit")
+    await harness.call(DEV, JobsBackend.delete_workspace, "wf-kit")  # gone already
+
+
+@pytest.mark.cannot("workflow_volumes")
+async def test_workflow_volumes_are_refused_when_the_kind_has_none(harness: Harness) -> None:
+    with pytest.raises(NotSupported):
+        await harness.call(DEV, JobsBackend.create_workspace, "wf-kit", WorkflowVolume())
