@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import aiohttp
 
@@ -32,13 +32,11 @@ from asgard.backends.contract import (
 from asgard.backends.feeds import PollingFeed, Resource
 from asgard.backends.kept_schedules import KeptSchedules
 from asgard.backends.operations import OperationInfo, Part, declared, operation_of
+from asgard.backends.registry import ClusterConfig
 from asgard.errors import AsgardError, ClusterError, ClusterTimeout, ClusterUnreachable
 from asgard.events import EventHub
 from asgard.models import Account, Capabilities, ClusterStatus
 from asgard.models.base import utc_now
-
-if TYPE_CHECKING:
-    from asgard.backends.registry import ClusterConfig
 
 __all__ = ["CONTRACT", "Cluster", "cached_listings"]
 

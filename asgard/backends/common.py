@@ -26,7 +26,7 @@ from asgard.errors import (
     NotFound,
 )
 
-__all__ = ["Json", "parse_time", "status_error", "transport_error"]
+__all__ = ["Json", "app_taken", "parse_time", "schedule_taken", "status_error", "transport_error"]
 
 Json = dict[str, Any]
 """A JSON object as a cluster sends it, or as Asgard builds one to send."""
@@ -76,3 +76,13 @@ def transport_error(
     if isinstance(exc, aiohttp.ClientError | OSError):
         return ClusterUnreachable(cluster, f"{server} of cluster {cluster} is unreachable: {exc}")
     return None
+
+
+def app_taken(app_id: str, cluster: str) -> Conflict:
+    """Creating an app whose id the account already has on this cluster."""
+    return Conflict(f"app '{app_id}' already exists", field="id", cluster=cluster)
+
+
+def schedule_taken(name: str, cluster: str) -> Conflict:
+    """Creating a scheduled job whose name the account already has on this cluster."""
+    return Conflict(f"scheduled job '{name}' already exists", field="name", cluster=cluster)

@@ -1,4 +1,4 @@
-"""One-time jobs: seed 000's engine contract (active/succeeded/failed) with a clear state."""
+"""One-time jobs: the counts a batch engine keeps (active, succeeded, failed), one clear state."""
 
 from __future__ import annotations
 

@@ -15,14 +15,14 @@ import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
-from asgard.backends.common import Json
+from asgard.backends.common import Json, app_taken
 from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import engine_attributes
 from asgard.backends.docker.engine import EngineReader
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.specs import container_config, object_name
-from asgard.errors import Conflict, InvalidValue, NotFound
+from asgard.errors import InvalidValue, NotFound
 from asgard.models import Account, App, AppPatch, AppSpec
 from asgard.models.app import split_constraint
 from asgard.models.base import utc_now
@@ -140,9 +140,7 @@ class EngineDeployer:
         async def work() -> None:
             definition, instances = await self._parts(account, spec.id)
             if definition is not None or instances:
-                raise Conflict(
-                    f"app '{spec.id}' already exists", field="id", cluster=self.client.cluster
-                )
+                raise app_taken(spec.id, self.client.cluster)
             await self._check(account, spec)
             made: list[str] = []
             try:

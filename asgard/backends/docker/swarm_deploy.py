@@ -7,7 +7,7 @@ import asyncio
 import copy
 from typing import Any
 
-from asgard.backends.common import Json
+from asgard.backends.common import Json, app_taken
 from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.images import ensure_image
@@ -36,9 +36,7 @@ class SwarmDeployer:
         except NotFound:
             pass
         else:
-            raise Conflict(
-                f"app '{spec.id}' already exists", field="id", cluster=self.client.cluster
-            )
+            raise app_taken(spec.id, self.client.cluster)
         await ensure_image(self.client, spec.image)
         name = object_name(account.namespace, spec.id)
         try:

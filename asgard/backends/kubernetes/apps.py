@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgard.backends.common import Json
+from asgard.backends.common import Json, app_taken
 from asgard.backends.contract import AppsBackend, LogStream
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import KubeClient
@@ -84,7 +84,7 @@ class KubernetesAppsBackend(AppsBackend):
                 )
             except NotFound:
                 continue
-            raise Conflict(f"app '{spec.id}' already exists", field="id", cluster=self.cluster)
+            raise app_taken(spec.id, self.cluster)
         try:
             created = await self.client.request(
                 "POST",
@@ -93,9 +93,7 @@ class KubernetesAppsBackend(AppsBackend):
                 body=deployment(account, spec),
             )
         except Conflict:
-            raise Conflict(
-                f"app '{spec.id}' already exists", field="id", cluster=self.cluster
-            ) from None
+            raise app_taken(spec.id, self.cluster) from None
         except NotFound:
             raise NotFound(
                 f"namespace '{account.namespace}' does not exist on cluster {self.cluster}",

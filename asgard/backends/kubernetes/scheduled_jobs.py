@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from asgard.backends.common import Json
+from asgard.backends.common import Json, schedule_taken
 from asgard.backends.contract import ScheduledJobsBackend
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import KubeClient
@@ -143,9 +143,7 @@ class KubernetesScheduledJobsBackend(ScheduledJobsBackend):
                 body=cronjob(account, spec),
             )
         except Conflict:
-            raise Conflict(
-                f"scheduled job '{spec.name}' already exists", field="name", cluster=self.cluster
-            ) from None
+            raise schedule_taken(spec.name, self.cluster) from None
         return cronjob_to_model(created, cluster=self.cluster)
 
     async def update_scheduled_job(

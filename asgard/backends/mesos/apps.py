@@ -11,6 +11,7 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
+from asgard.backends.common import app_taken
 from asgard.backends.contract import AppsBackend, LogStream
 from asgard.backends.log_streams import merge
 from asgard.backends.mesos.client import MesosClient
@@ -81,9 +82,7 @@ class MesosAppsBackend(AppsBackend):
                 body=app_to_marathon(account, spec),
             )
         except Conflict:
-            raise Conflict(
-                f"app '{spec.id}' already exists", field="id", cluster=self.cluster
-            ) from None
+            raise app_taken(spec.id, self.cluster) from None
         return await self.get_app(account, spec.id)
 
     async def _put(

@@ -8,6 +8,7 @@ variable of Asgard's own, hidden on the way back.
 
 from __future__ import annotations
 
+from asgard.backends.common import schedule_taken
 from asgard.backends.contract import ScheduledJobsBackend
 from asgard.backends.mesos.chronos import Chronos
 from asgard.backends.mesos.client import MesosClient
@@ -17,7 +18,7 @@ from asgard.backends.mesos.job_converters import (
     chronos_to_scheduled,
     scheduled_to_chronos,
 )
-from asgard.errors import Conflict, NotFound
+from asgard.errors import NotFound
 from asgard.models import Account, ScheduledJob, ScheduledJobSpec
 
 
@@ -47,9 +48,7 @@ class MesosScheduledJobsBackend(ScheduledJobsBackend):
         except NotFound:
             await self.chronos.save(body)
             return await self.get_scheduled_job(account, spec.name)
-        raise Conflict(
-            f"scheduled job '{spec.name}' already exists", field="name", cluster=self.cluster
-        )
+        raise schedule_taken(spec.name, self.cluster)
 
     async def update_scheduled_job(
         self, account: Account, job_id: str, spec: ScheduledJobSpec
