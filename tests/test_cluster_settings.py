@@ -17,7 +17,7 @@ import pytest
 from asgard.backends.contract import AppsBackend
 from asgard.clusters import build_fleet
 from asgard.errors import ClusterTimeout
-from asgard.models import Account, AppSpec
+from asgard.models import Account
 from asgard.settings import read_clusters_file
 from tests.conftest import backend_context
 
@@ -83,10 +83,9 @@ async def test_a_write_timeout_from_the_file_cuts_a_change_short(
     fleet = await build_fleet(read_clusters_file(clusters_file), backend_context())
     try:
         assert fleet.cluster(DEV, cluster).write_timeout_s == WRITE_TIMEOUT_S
-        spec = AppSpec(cluster=cluster, id="web", image="busybox", args=["true"])
         started = time.monotonic()
         with pytest.raises(ClusterTimeout) as raised:
-            await fleet.call(DEV, cluster, AppsBackend.create_app, spec)
+            await fleet.call(DEV, cluster, AppsBackend.restart_app, "web")
         took = time.monotonic() - started
     finally:
         await fleet.close()

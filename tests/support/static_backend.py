@@ -19,8 +19,8 @@ from asgard.backends.contract import AgentsBackend, AppsBackend, ClusterClient, 
 from asgard.backends.feeds import ClusterFeed, Signal
 from asgard.backends.registry import BackendContext, BackendPlugin, ClusterConfig
 from asgard.clusters import assemble
-from asgard.errors import ClusterUnreachable, InvalidValue, NotFound
-from asgard.models import Account, Agent, App, AppSpec, Resources, Task
+from asgard.errors import ClusterUnreachable, NotFound
+from asgard.models import Account, Agent, App, Resources, Task
 from tests.support.scratch import scratch_dir
 
 KIND = "static"
@@ -110,7 +110,8 @@ class StaticAgents(AgentsBackend):
 
 
 class StaticApps(AppsBackend):
-    """No apps; a deploy takes ``delay_s`` and is then refused, as a slow cluster's would be."""
+    """No apps, and none can be made; a restart takes ``delay_s`` and then finds no such
+    app, as a slow cluster's would."""
 
     def __init__(self, config: StaticClusterConfig) -> None:
         super().__init__(config.name, KIND)
@@ -119,9 +120,9 @@ class StaticApps(AppsBackend):
     async def list_apps(self, account: Account) -> list[App]:
         return []
 
-    async def create_app(self, account: Account, spec: AppSpec) -> App:
+    async def restart_app(self, account: Account, app_id: str) -> App:
         await asyncio.sleep(self.config.delay_s)
-        raise InvalidValue("a static cluster runs no apps", cluster=self.cluster)
+        raise NotFound(f"app '{app_id}' not found", cluster=self.cluster)
 
     async def get_app(self, account: Account, app_id: str) -> App:
         raise NotFound(f"app '{app_id}' not found", cluster=self.cluster)
