@@ -53,6 +53,20 @@ class LeasedLoop:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
+    @classmethod
+    def ticking(
+        cls,
+        db: Database,
+        lease: str,
+        step: Callable[[], Awaitable[object]],
+        *,
+        tick_s: float,
+        holder: str,
+    ) -> LeasedLoop:
+        """A loop that looks every ``tick_s`` (a second or so), whose lease outlives five
+        missed ticks, and ten seconds at least."""
+        return cls(db, lease, step, every_s=tick_s, ttl_s=max(10.0, tick_s * 5), holder=holder)
+
     def poke(self) -> None:
         """Something changed: look now, not at the next tick."""
         self._wake.set()

@@ -9,8 +9,10 @@ and nothing is left running behind a server that never served.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 from aiohttp import web
@@ -33,6 +35,14 @@ __all__ = ["RUNNING", "SUBSYSTEMS", "Running"]
 log = structlog.get_logger(__name__)
 
 Context = Callable[[web.Application], AsyncIterator[None]]
+
+
+class Background(Protocol):
+    """Work that runs in the background between ``start`` and ``close``."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -86,6 +96,15 @@ async def clusters(app: web.Application) -> AsyncIterator[None]:
             await fleet.close()
 
 
+@contextlib.asynccontextmanager
+async def started(work: Background) -> AsyncIterator[None]:
+    await work.start()
+    try:
+        yield
+    finally:
+        await work.close()
+
+
 async def workflows(app: web.Application) -> AsyncIterator[None]:
     running = app[RUNNING]
     settings = running.settings
@@ -95,9 +114,8 @@ async def workflows(app: web.Application) -> AsyncIterator[None]:
         tick_s=settings.workflow_tick_s,
         retention_s=settings.job_retention_s,
     )
-    await running.runner.start()
-    yield
-    await running.runner.close()
+    async with started(running.runner):
+        yield
 
 
 async def services(app: web.Application) -> AsyncIterator[None]:
@@ -127,9 +145,8 @@ async def scheduler(app: web.Application) -> AsyncIterator[None]:
         tick_s=settings.scheduler_tick_s,
         starting_deadline_s=settings.starting_deadline_s,
     )
-    await scheduling.start()
-    yield
-    await scheduling.close()
+    async with started(scheduling):
+        yield
 
 
 async def reconciler(app: web.Application) -> AsyncIterator[None]:
@@ -142,9 +159,8 @@ async def reconciler(app: web.Application) -> AsyncIterator[None]:
         orphan_grace_s=settings.orphan_grace_s,
         retention_s=settings.job_retention_s,
     )
-    await reconciling.start()
-    yield
-    await reconciling.close()
+    async with started(reconciling):
+        yield
 
 
 async def first_start(app: web.Application) -> AsyncIterator[None]:

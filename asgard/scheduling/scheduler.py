@@ -51,13 +51,8 @@ class Scheduler:
         """Job ids started by this scheduler, oldest first (for logs and tests)."""
         self.skipped: list[tuple[str, str]] = []
         """(schedule, why) of every run not started."""
-        self.loop = LeasedLoop(
-            db,
-            LEASE,
-            self.tick,
-            every_s=tick_s,
-            ttl_s=max(10.0, tick_s * 5),
-            holder=holder or process_holder(self),
+        self.loop = LeasedLoop.ticking(
+            db, LEASE, self.tick, tick_s=tick_s, holder=holder or process_holder(self)
         )
 
     async def start(self) -> None:

@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import time
-import zipfile
 
 import pytest
 
 from asgard.backends.contract import JobsBackend, WorkspaceMount
 from asgard.errors import NotFound, NotSupported
 from asgard.models import Account, Job, JobSpec, WorkflowVolume
+from asgard.testing.files import a_zip, unzip
 from asgard.testing.harness import Harness
 
 DEV = Account(id=1, name="dev", namespace="dev")
 OPS = Account(id=2, name="ops", namespace="ops")
 SETTLE_S = 60
-
-
-def a_zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def unzip(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
 
 
 def spec(harness: Harness, name: str, script: str, **extra: object) -> JobSpec:

@@ -68,13 +68,8 @@ class WorkflowRunner:
         self.tick_s = tick_s
         self.retention = None if retention_s is None else timedelta(seconds=retention_s)
         self._expired_at = -EXPIRE_EVERY_S
-        self.loop = LeasedLoop(
-            db,
-            LEASE,
-            self.tick,
-            every_s=tick_s,
-            ttl_s=max(10.0, tick_s * 5),
-            holder=holder or process_holder(self),
+        self.loop = LeasedLoop.ticking(
+            db, LEASE, self.tick, tick_s=tick_s, holder=holder or process_holder(self)
         )
 
     def poke(self) -> None:

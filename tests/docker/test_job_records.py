@@ -4,11 +4,9 @@ what happens behind Asgard's back is noticed."""
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import signal
 import time
-import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from asgard.db.job_records import JobRecordStore
 from asgard.db.tables import LeaseRow
 from asgard.models import Account, JobSpec, Role
 from asgard.reconciler import Reconciler
+from asgard.testing.files import unzip
 from bench.asgard_process import RunningAsgard, running_asgard
 from tests.conftest import StartAsgard, backend_context, build
 from tests.support.asgard import AsgardUnderTest, Caller
@@ -201,11 +200,6 @@ async def test_one_reconciler_acts_at_a_time(env: Env) -> None:
 # Killed and started again
 
 
-def a_zip_names(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
-
-
 async def call(asgard: RunningAsgard, method: str, path: str, **kwargs: Any) -> Any:
     async with (
         aiohttp.ClientSession() as session,
@@ -245,5 +239,5 @@ async def test_a_job_survives_asgard_being_killed(engine: DockerDaemon, tmp_path
                 break
             assert time.monotonic() < deadline, f"state {state}, output {output_status}"
             await asyncio.sleep(0.5)
-        assert a_zip_names(output) == {"result.txt": b"made while Asgard was down\n"}
+        assert unzip(output) == {"result.txt": b"made while Asgard was down\n"}
         assert [t["state"] for t in body["job"]["history"]][-1] == "succeeded"

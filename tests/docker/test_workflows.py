@@ -4,9 +4,7 @@ the line except for always_run stages, and deleting leaves nothing."""
 from __future__ import annotations
 
 import asyncio
-import io
 import time
-import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import pytest
 from asgard.backends.docker.config import DockerClusterConfig
 from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Role
+from asgard.testing.files import unzip
 from tests.conftest import StartAsgard, backend_context, build
 from tests.support.asgard import Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
@@ -51,11 +50,6 @@ async def dev(
 
 def stage(name: str, script: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, "image": TEST_IMAGE, "command": ["sh", "-c", script], **extra}
-
-
-def unzip(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
 
 
 async def finished(dev: Caller, workflow_id: str) -> dict[str, Any]:

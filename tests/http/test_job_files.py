@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import io
-import zipfile
 
 from asgard.job_tokens import JobGrant
+from asgard.testing.files import a_zip
 from tests.conftest import StartAsgard
 from tests.support.asgard import AsgardUnderTest
-
-
-def a_zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
 
 GRANT = JobGrant(cluster="k8s", namespace="dev", job_id="etl-abc123")
 BASE = "/clusters/k8s/jobs/etl-abc123"

@@ -21,6 +21,7 @@ from asgard.backends.kubernetes.jobs import KubernetesJobsBackend
 from asgard.backends.orchestrator import Orchestrator
 from asgard.events import EventHub
 from asgard.models import Role
+from asgard.testing.files import unzip
 from tests.conformance.kubernetes_harness import tar_of
 from tests.conftest import KubeCluster, StartAsgard, build, running_kube
 from tests.support.asgard import AsgardUnderTest, Caller
@@ -540,10 +541,6 @@ async def test_a_workflow_runs_its_stages_on_one_shared_claim(env: Env) -> None:
                 return str(job_id)
             assert time.monotonic() < deadline, flow
             await asyncio.sleep(0.2)
-
-    def unzip(data: bytes) -> dict[str, bytes]:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
 
     first = await stage_job(0)
     claim = stored(env, "v1/persistentvolumeclaims", f"{flow_id}-volume")
