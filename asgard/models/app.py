@@ -13,8 +13,12 @@ from asgard.models.base import DNS_LABEL, AsgardModel, InputModel
 
 APP_ID_PATTERN = rf"^{DNS_LABEL}(/{DNS_LABEL})*$"
 _APP_ID_RE = re.compile(APP_ID_PATTERN)
-RESERVED_SEGMENTS = frozenset({"tasks", "stats", "logs", "restart"})
-"""Words that end the URLs under an app, so they cannot be a segment of its id."""
+RESERVED_SEGMENTS = frozenset(
+    {"tasks", "stats", "avg-1min", "logs", "restart", "versions", "rollback"}
+)
+"""Words of the URLs under an app (``.../apps/web/stats``), so they cannot be a segment of
+an app's id: every path means one thing. A route added under an app adds its words here
+(a test holds the two together)."""
 
 
 def _check_app_id(value: str) -> str:
@@ -118,7 +122,11 @@ class AppFields(InputModel):
     """Fields shared by what a client asks for (AppSpec) and what a cluster runs (App)."""
 
     cluster: str
-    id: AppId = Field(description="DNS labels joined by '/', without the account's namespace")
+    id: AppId = Field(
+        description="DNS labels joined by '/', without the account's namespace. A segment "
+        "that names a sub-resource of an app (" + ", ".join(sorted(RESERVED_SEGMENTS)) + ") "
+        "is refused with 422, so every path means one thing"
+    )
     image: str = Field(min_length=1)
     cmd: Command | None = Field(
         None, description="Replaces the image's entrypoint; a string is split like a shell would"

@@ -11,6 +11,7 @@ from asgard.http.app import operations
 from asgard.http.openapi import openapi_path
 from asgard.logsetup import configure_logging
 from asgard.models import Role
+from asgard.models.app import RESERVED_SEGMENTS
 from tests.conftest import StartAsgard
 from tests.support.asgard import AsgardUnderTest
 
@@ -133,6 +134,36 @@ async def test_app_ids_with_slashes_reach_the_right_route(asgard: AsgardUnderTes
         match = await router.resolve(make_mocked_request("GET", path))
         assert match.handler.__name__ == handler, path
         assert match["app_id"] == "team/api"
+
+
+def test_every_word_of_a_route_under_an_app_is_reserved_in_app_ids() -> None:
+    """So an id can never be read as an app and a sub-resource: a route added under an app
+    whose words are not reserved fails here."""
+    prefix = "/clusters/{cluster}/apps/{app_id}/"
+    below = [openapi_path(op.path) for op in operations()]
+    words = {
+        word
+        for path in below
+        if path.startswith(prefix)
+        for word in path[len(prefix) :].split("/")
+        if not word.startswith("{")
+    }
+    assert words, "there are routes under an app"
+    assert words <= RESERVED_SEGMENTS
+
+
+@pytest.mark.parametrize("word", ["tasks", "stats", "logs", "restart", "versions", "rollback"])
+async def test_an_app_id_naming_a_sub_resource_is_refused(
+    asgard: AsgardUnderTest, word: str
+) -> None:
+    caller = await asgard.caller("op@example.com", admin=True)
+    response = await caller.post(
+        "/apps", json={"cluster": "c", "id": f"web/{word}", "image": "busybox"}
+    )
+    assert response.status == 422
+    error = (await response.json())["errors"][0]
+    assert error["field"] == "id"
+    assert word in error["msg"]
 
 
 async def test_logs_carry_the_request_and_never_the_credentials(

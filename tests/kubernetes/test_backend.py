@@ -117,9 +117,28 @@ async def test_owner_scoping_asks_the_server_for_the_owners_nodes(kube: KubeClus
 def test_a_cluster_is_given_one_way() -> None:
     with pytest.raises(ValueError, match="exactly one of"):
         KubernetesClusterConfig(name="x", url="https://k", token="t", in_cluster=True)
-    with pytest.raises(ValueError, match="needs token or token_file"):
-        KubernetesClusterConfig(name="x", url="https://k")
+    with pytest.raises(ValueError, match="not both"):
+        KubernetesClusterConfig(name="x", url="https://k", token="t", token_file=Path("f"))
+    with pytest.raises(ValueError, match="go together"):
+        KubernetesClusterConfig(name="x", url="https://k", client_cert=Path("c"))
     assert KubernetesClusterConfig(name="x", in_cluster=True).in_cluster
+    assert KubernetesClusterConfig(name="x", url="http://127.0.0.1:8001").anonymous
+    assert not KubernetesClusterConfig(
+        name="x", url="https://k", insecure_skip_tls_verify=True
+    ).checks_tls
+
+
+async def test_a_url_without_credentials_is_used_as_kubectl_proxy_serves_it(
+    kube: KubeCluster,
+) -> None:
+    cluster = await build(KubernetesClusterConfig(name="proxy", url=kube.url), backend_context())
+    try:
+        agents = (await Orchestrator([cluster]).fan_out(ALL, None, AgentsBackend.list_agents)).items
+        assert sorted(a.id for a in agents) == ["node-1", "node-2"]
+        sent = [r for r in kube.emulator._requests if r.url.path == "/api/v1/nodes"]
+        assert "Authorization" not in sent[-1].headers, "no credentials are sent"
+    finally:
+        await cluster.close()
 
 
 async def test_a_kubeconfig_with_a_context(tmp_path: Path, kube: KubeCluster) -> None:

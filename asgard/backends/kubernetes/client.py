@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import structlog
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 
@@ -24,6 +25,8 @@ from asgard.backends.common import Json, status_error, transport_error
 from asgard.backends.contract import ClusterClient
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.errors import AsgardError, ClusterError, ClusterFailure, ClusterUnauthorized
+
+log = structlog.get_logger(__name__)
 
 LIST_RESTARTS = 3
 SERVER = "the API server"
@@ -54,16 +57,24 @@ class KubeClient(ClusterClient):
             k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         else:
             configuration.host = str(config.url).rstrip("/")
-            configuration.api_key = {"BearerToken": f"Bearer {self._token()}"}
-            configuration.verify_ssl = config.verify_ssl
+            token = self._token()
+            if token is not None:
+                configuration.api_key = {"BearerToken": f"Bearer {token}"}
+            elif config.anonymous:
+                log.info("talking to the API server without credentials", cluster=self.cluster)
+            configuration.verify_ssl = config.checks_tls
             if config.ca_file is not None:
                 configuration.ssl_ca_cert = str(config.ca_file)
+            if config.client_cert is not None and config.client_key is not None:
+                configuration.cert_file = str(config.client_cert)
+                configuration.key_file = str(config.client_key)
         return configuration
 
-    def _token(self) -> str:
+    def _token(self) -> str | None:
         if self.config.token is not None:
             return self.config.token.get_secret_value()
-        assert self.config.token_file is not None
+        if self.config.token_file is None:
+            return None
         try:
             return self.config.token_file.read_text().strip()
         except OSError as exc:

@@ -14,8 +14,10 @@ KIND: Final = "kubernetes"
 
 
 class KubernetesClusterConfig(ClusterConfig):
-    """One of: ``url`` (with ``token`` or ``token_file``), ``kubeconfig`` (with ``context``),
-    or ``in_cluster = true`` (the pod's service account)."""
+    """One of: ``url``, ``kubeconfig`` (with ``context``), or ``in_cluster = true`` (the
+    pod's service account). A ``url`` may come with a bearer token (``token`` or
+    ``token_file``), a client certificate and key, or no credentials at all, as
+    ``kubectl proxy`` serves the API on ``http://127.0.0.1:8001``."""
 
     kind: Literal["kubernetes"] = "kubernetes"
     url: str | None = Field(None, description="API server URL, e.g. https://10.0.0.1:6443")
@@ -27,7 +29,12 @@ class KubernetesClusterConfig(ClusterConfig):
     context: str | None = Field(None, description="kubeconfig context; the current one by default")
     in_cluster: bool = Field(False, description="Use the service account of the pod Asgard runs in")
     verify_ssl: bool = True
+    insecure_skip_tls_verify: bool = Field(
+        False, description="Do not check the API server's certificate (as in a kubeconfig)"
+    )
     ca_file: Path | None = Field(None, description="CA bundle for the API server's certificate")
+    client_cert: Path | None = Field(None, description="Client certificate (PEM), with client_key")
+    client_key: Path | None = Field(None, description="The client certificate's key (PEM)")
     page_size: int = Field(500, ge=1, le=10_000, description="Items per page when listing")
     helper_image: str = Field(
         "busybox:1.36",
@@ -45,6 +52,17 @@ class KubernetesClusterConfig(ClusterConfig):
         ways = [self.url is not None, self.kubeconfig is not None, self.in_cluster]
         if sum(ways) != 1:
             raise ValueError("give exactly one of url, kubeconfig, in_cluster = true")
-        if self.url is not None and self.token is None and self.token_file is None:
-            raise ValueError("a cluster given by url needs token or token_file")
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("give token or token_file, not both")
+        if (self.client_cert is None) != (self.client_key is None):
+            raise ValueError("client_cert and client_key go together")
         return self
+
+    @property
+    def checks_tls(self) -> bool:
+        return self.verify_ssl and not self.insecure_skip_tls_verify
+
+    @property
+    def anonymous(self) -> bool:
+        """A cluster by url with no credentials: a ``kubectl proxy``, or an open API."""
+        return self.url is not None and not (self.token or self.token_file or self.client_cert)
