@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
+import structlog
 from aiohttp import web
 
 from asgard.backends.registry import UnknownKind
@@ -26,21 +28,55 @@ from asgard.settings import ConfigError, Settings
 
 T = TypeVar("T")
 
+log = structlog.get_logger(__name__)
+
 
 class CommandError(Exception):
     """What went wrong, for a person at a terminal; printed without a traceback."""
 
 
-def announce_first_admin(created: Bootstrapped, base_url: str) -> None:
-    """Printed, not logged: the key must not end up in log files."""
-    print(
-        "\n"
+FIRST_KEY_FILE = "first-admin-key"
+
+
+def write_private(path: Path, text: str) -> Path:
+    """A file only this user may read, whatever the umask; replaced if it was there."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write(text)
+    return path
+
+
+def announce_first_admin(
+    created: Bootstrapped, base_url: str, data_dir: Path, out: TextIO | None = None
+) -> None:
+    """Never logged: the key must not end up in log files. A person at a terminal sees it
+    once; anywhere else (a service, a container, where stdout is the log pipeline) it goes
+    to a file only Asgard's user may read, and only that file's name is said."""
+    out = out or sys.stdout
+    who = (
         f"  First start: created administrator {created.user.email} and account "
         f"'{created.account.name}' (namespace '{created.account.namespace}').\n"
-        f"  Their API key, shown this once:\n\n    {created.key.key}\n\n"
-        f"  Try: curl -H 'Authorization: Token {created.key.key}' {base_url}/agents\n",
-        flush=True,
     )
+    if out.isatty():
+        out.write(
+            f"\n{who}  Their API key, shown this once:\n\n    {created.key.key}\n\n"
+            f"  Try: curl -H 'Authorization: Token {created.key.key}' {base_url}/agents\n\n"
+        )
+        out.flush()
+        return
+    path = write_private(data_dir.absolute() / FIRST_KEY_FILE, created.key.key + "\n")
+    log.warning(
+        "first start: the administrator's API key is in a file only this user can read",
+        path=str(path),
+        email=created.user.email,
+    )
+    out.write(
+        f"\n{who}  Their API key is in {path} (readable only by this user).\n"
+        f'  Try: curl -H "Authorization: Token $(cat {path})" {base_url}/agents\n\n'
+    )
+    out.flush()
 
 
 def local_url(host: str, port: int) -> str:
@@ -56,7 +92,10 @@ def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
     settings.signing_key()  # fail now, with a clear message, rather than half-started
     base_url = local_url(settings.host, settings.port)
-    app = create_app(settings, announce=lambda created: announce_first_admin(created, base_url))
+    app = create_app(
+        settings,
+        announce=lambda created: announce_first_admin(created, base_url, settings.data_dir),
+    )
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
+import select
 import socket
 import subprocess
 import sys
@@ -82,20 +84,23 @@ def server(workspace: Workspace) -> Iterator[Server]:
     )
     assert process.stdout is not None
     lines: list[str] = []
-    key = None
     deadline = time.monotonic() + 30
-    while key is None and time.monotonic() < deadline:
+    while not any("Try:" in line for line in lines) and time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line and process.poll() is not None:
             raise AssertionError(
                 f"asgard serve exited: {process.stderr.read() if process.stderr else ''}"
             )
         lines.append(line)
-        found = KEY_RE.search(line)
-        key = found.group(0) if found else None
-    assert key is not None, "the first start prints the administrator's key"
-    while "Try:" not in lines[-1] and time.monotonic() < deadline:
-        lines.append(process.stdout.readline())
+    output = "".join(lines)
+    assert not KEY_RE.search(output), "stdout is no terminal: the key is not printed"
+    found = re.search(r"Their API key is in (\S+) \(readable only by this user\)", output)
+    assert found is not None, output
+    key_file = Path(found.group(1))
+    assert key_file == workspace.cwd / "asgard-data" / "first-admin-key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text().strip()
+    assert KEY_RE.fullmatch(key)
     url = f"http://127.0.0.1:{workspace.env['ASGARD_PORT']}"
     while time.monotonic() < deadline:
         try:
@@ -105,10 +110,40 @@ def server(workspace: Workspace) -> Iterator[Server]:
                 break
         except OSError:
             time.sleep(0.1)
-    yield Server(url=url, key=key, output="".join(lines))
+    yield Server(url=url, key=key, output=output)
     process.terminate()
-    _, errors = process.communicate(timeout=30)
-    assert key not in errors, "the key is printed, never logged"
+    rest, errors = process.communicate(timeout=30)
+    assert key not in errors + rest, "the key is never logged"
+    assert str(key_file) in errors + rest, "the log names the file"
+
+
+def test_at_a_terminal_the_first_key_is_shown_once_and_kept_nowhere(
+    workspace: Workspace,
+) -> None:
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [*ASGARD, "serve"],
+        cwd=workspace.cwd,
+        env=workspace.env,
+        stdout=secondary,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(secondary)
+    seen = b""
+    deadline = time.monotonic() + 30
+    try:
+        while b"Try:" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 1)
+            if ready:
+                seen += os.read(primary, 4096)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        os.close(primary)
+    text = seen.decode(errors="replace")
+    assert "shown this once" in text
+    assert KEY_RE.search(text), "a person at a terminal sees the key"
+    assert not (workspace.cwd / "asgard-data" / "first-admin-key").exists()
 
 
 async def get(url: str, key: str) -> tuple[int, dict[str, Any]]:
