@@ -64,10 +64,17 @@ async def _as_job(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
+SAFETY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+"""A browser must not guess a type other than the one given (a log served as text is never
+run as a page), nor tell other sites which of Asgard's URLs a user came from."""
+
+
 async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
-    """On every response, streams included: the id to quote when something went wrong."""
+    """On every response, streams included: the id to quote when something went wrong,
+    and the headers that keep browsers safe."""
     if REQUEST_ID in request:
         response.headers["X-Request-Id"] = request[REQUEST_ID]
+    response.headers.update(SAFETY_HEADERS)
 
 
 @web.middleware

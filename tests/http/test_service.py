@@ -136,6 +136,19 @@ async def test_app_ids_with_slashes_reach_the_right_route(asgard: AsgardUnderTes
         assert match["app_id"] == "team/api"
 
 
+@pytest.mark.parametrize(
+    ("path", "status"), [("/health", 200), ("/agents", 401), ("/no/such/route", 404)]
+)
+async def test_every_answer_tells_browsers_not_to_sniff_or_refer(
+    asgard: AsgardUnderTest, path: str, status: int
+) -> None:
+    response = await asgard.client.get(path)
+    assert response.status == status
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Request-Id"]
+
+
 def test_every_word_of_a_route_under_an_app_is_reserved_in_app_ids() -> None:
     """So an id can never be read as an app and a sub-resource: a route added under an app
     whose words are not reserved fails here."""
