@@ -7,6 +7,7 @@ time a test needs them; each test then gets them cleaned, never shared dirty.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,28 @@ from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
 from tests.support.postgres import Postgres, start_postgres
 from tests.support.scratch import scratch_dir
+
+SECRETS = re.compile(
+    r"asg_[a-z0-9]+_[A-Za-z0-9_-]{16,}"  # an API key
+    r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"  # a JWT
+)
+LEAKS: dict[str, None] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Every line the code under test wrote (logs included) is read for credentials."""
+    for name, text in report.sections:
+        for line in text.splitlines():
+            if SECRETS.search(line):
+                LEAKS[f"{report.nodeid} ({name}): {SECRETS.sub('<secret>', line)[:300]}"] = None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session fails if a key or a JWT was written anywhere a log goes."""
+    if LEAKS:
+        print("\ncredentials written to the output of the test session:", *LEAKS, sep="\n  ")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 THIRD_PARTY_ENTRY_POINTS = """[asgard.backends]
 static = tests.support.static_backend:plugin
