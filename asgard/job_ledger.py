@@ -45,7 +45,7 @@ async def launch(
         account, spec.cluster, JobsBackend.create_job, spec, input_zip, mount
     )
     try:
-        async with db.session() as session, session.begin():
+        async with db.writing() as session:
             record = await JobRecordStore(session).add(account.id, job)
     except BaseException:
         # No record, no job: a job nobody remembers would run unaccounted for.
@@ -78,7 +78,7 @@ async def mark_vanished(db: Database, record: JobRecord) -> JobRecord:
     if record.status.finished:
         return record
     status = vanished_status(record.cluster)
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         updated = await JobRecordStore(session).observe(
             record.account_id, record.cluster, record.job_id, status, status.message
         )

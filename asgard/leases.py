@@ -73,7 +73,7 @@ class LeasedLoop:
 
     async def lead(self) -> bool:
         """Take or keep the lease."""
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             return await LeaseStore(session).acquire(self.lease, self.holder, self.ttl)
 
     async def start(self) -> None:
@@ -85,7 +85,7 @@ class LeasedLoop:
         await cancel_and_wait(self._task)
         self._task = None
         with contextlib.suppress(Exception):
-            async with self.db.session() as session, session.begin():
+            async with self.db.writing() as session:
                 await LeaseStore(session).release(self.lease, self.holder)
 
     async def _forever(self) -> None:

@@ -194,9 +194,9 @@ class Reconciler:
     async def _observe(
         self, account: Account, cluster: str, job_id: str, status: JobStatus, reason: str | None
     ) -> None:
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             await JobRecordStore(session).observe(account.id, cluster, job_id, status, reason)
 
     async def _forget(self, account: Account, cluster: str, job_id: str) -> None:
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             await JobRecordStore(session).remove(account.id, cluster, job_id)

@@ -29,14 +29,14 @@ def a_job(job_id: str, state: str = "running") -> Job:
 
 
 async def test_a_record_follows_its_job_and_keeps_the_end(db: Database) -> None:
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         account = await AccountStore(session).create(AccountCreate(name="dev", namespace="dev"))
         added = await JobRecordStore(session).add(account.id, a_job("report-1"))
     assert [t.state for t in added.history] == ["running"]
     assert added.as_job().command == ["sh", "-c", "true"]
 
     done = JobStatus(state="succeeded", succeeded=1, exit_code=0, message="exit code 0")
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         store = JobRecordStore(session)
         same = await store.observe(account.id, "local", "report-1", a_job("x").status, None)
         assert same is not None
@@ -47,12 +47,12 @@ async def test_a_record_follows_its_job_and_keeps_the_end(db: Database) -> None:
     assert moved.finished_at is not None
 
     lost = JobStatus(state="failed", message="vanished")
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         final = await JobRecordStore(session).observe(account.id, "local", "report-1", lost, None)
     assert final is not None
     assert final.status.state == "succeeded", "a finished record never moves again"
 
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         store = JobRecordStore(session)
         assert [r.job_id for r in await store.of_account(account.id)] == ["report-1"]
         assert await store.remove(account.id, "local", "report-1")
@@ -62,7 +62,7 @@ async def test_a_record_follows_its_job_and_keeps_the_end(db: Database) -> None:
 
 async def test_one_holder_at_a_time_even_when_racing(db: Database) -> None:
     async def take(holder: str) -> bool:
-        async with db.session() as session, session.begin():
+        async with db.writing() as session:
             return await LeaseStore(session).acquire("work", holder, timedelta(seconds=30))
 
     won = await asyncio.gather(*(take(f"p{n}") for n in range(8)), return_exceptions=True)
@@ -71,11 +71,11 @@ async def test_one_holder_at_a_time_even_when_racing(db: Database) -> None:
     assert await take(winner), "the holder keeps it"
     assert not await take("late")
 
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         await LeaseStore(session).acquire("short", "a", timedelta(seconds=-1))  # expired at once
     assert await take_named(db, "short", "b"), "an expired lease is taken over"
 
 
 async def take_named(db: Database, name: str, holder: str) -> bool:
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         return await LeaseStore(session).acquire(name, holder, timedelta(seconds=30))

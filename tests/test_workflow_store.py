@@ -25,19 +25,19 @@ SPEC = WorkflowSpec.model_validate(
 
 
 async def test_a_stopped_workflow_is_not_moved_on_by_a_late_save(db: Database) -> None:
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         account = await AccountStore(session).create(AccountCreate(name="ops", namespace="ops"))
         stored = await WorkflowStore(session).add(account.id, "nightly-1", SPEC)
 
     stored.workflow.state = "running"
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         assert await WorkflowStore(session).save(stored), "an active workflow takes progress"
 
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         await WorkflowStore(session).stop(stored.row_id, "being deleted")
 
     stored.workflow.state = "succeeded"  # what a runner that read it before the stop would write
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         assert not await WorkflowStore(session).save(stored), "the stop wins"
 
     async with db.session() as session:
@@ -50,12 +50,12 @@ async def test_a_stopped_workflow_is_not_moved_on_by_a_late_save(db: Database) -
 
 
 async def test_stop_leaves_a_finished_workflow_as_it_ended(db: Database) -> None:
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         account = await AccountStore(session).create(AccountCreate(name="ops", namespace="ops"))
         stored = await WorkflowStore(session).add(account.id, "nightly-2", SPEC)
     stored.workflow.state = "failed"
     stored.workflow.message = "a stage failed: fetch"
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         assert await WorkflowStore(session).save(stored)
         await WorkflowStore(session).stop(stored.row_id, "being deleted")
     async with db.session() as session:

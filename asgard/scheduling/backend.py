@@ -34,7 +34,7 @@ class AsgardScheduledJobsBackend(ScheduledJobsBackend):
     async def create_scheduled_job(self, account: Account, spec: ScheduledJobSpec) -> ScheduledJob:
         cron.check(spec.schedule)
         first = cron.next_run(spec.schedule, utc_now()) if spec.enabled else None
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             stored = await ScheduleStore(session).add(account.id, spec, first)
         return stored.model()
 
@@ -43,13 +43,13 @@ class AsgardScheduledJobsBackend(ScheduledJobsBackend):
     ) -> ScheduledJob:
         cron.check(spec.schedule)
         upcoming = cron.next_run(spec.schedule, utc_now()) if spec.enabled else None
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             stored = await ScheduleStore(session).replace(account.id, job_id, spec, upcoming)
         if stored is None:
             raise self._missing(job_id)
         return stored.model()
 
     async def delete_scheduled_job(self, account: Account, job_id: str) -> None:
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             if not await ScheduleStore(session).remove(account.id, self.cluster, job_id):
                 raise self._missing(job_id)

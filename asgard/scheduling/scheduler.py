@@ -82,7 +82,7 @@ class Scheduler:
         if why is not None or job_id is None:
             self.skipped.append((spec.name, why or "the job could not be started"))
             log.info("scheduled run skipped", schedule=spec.name, reason=why)
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             await ScheduleStore(session).ran(
                 schedule.id, at=now, job_id=job_id, next_run_at=upcoming
             )

@@ -51,17 +51,17 @@ class AccountsService:
 
     async def create(self, principal: Principal, data: AccountCreate) -> Account:
         principal.require_admin()
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             return await AccountStore(session).create(data)
 
     async def update(self, principal: Principal, account_id: int, patch: AccountPatch) -> Account:
         principal.require_admin()
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             return await AccountStore(session).update(account_id, patch)
 
     async def delete(self, principal: Principal, account_id: int) -> None:
         principal.require_admin()
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             await AccountStore(session).delete(account_id)
 
     async def members(self, principal: Principal, account_id: int) -> list[Member]:
@@ -73,14 +73,14 @@ class AccountsService:
         self, principal: Principal, account_id: int, user_id: int, role: Role
     ) -> Member:
         await self._require_member(principal, account_id, Role.ADMIN)
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             user = await UserStore(session).get(user_id)
             await MembershipStore(session).put(account_id, user_id, role)
         return Member(**user.model_dump(), role=role)
 
     async def remove_member(self, principal: Principal, account_id: int, user_id: int) -> None:
         await self._require_member(principal, account_id, Role.ADMIN)
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             await UserStore(session).get(user_id)
             if not await MembershipStore(session).remove(account_id, user_id):
                 raise NotFound(f"user {user_id} is not a member of account {account_id}")

@@ -63,7 +63,7 @@ class Authenticator:
 
     async def create_key(self, user_id: int, name: str) -> NewApiKey:
         key, prefix = new_key()
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             stored = await ApiKeyStore(session).add(
                 user_id=user_id, name=name, prefix=prefix, key_hash=hash_key(key)
             )
@@ -74,7 +74,7 @@ class Authenticator:
             return list(await ApiKeyStore(session).of_user(user_id))
 
     async def delete_key(self, user_id: int, key_id: int) -> None:
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             await ApiKeyStore(session).delete(user_id, key_id)
 
     def issue_jwt(self, user: User, account: Account | None) -> str:
@@ -108,7 +108,7 @@ class Authenticator:
         prefix = key_prefix(key)
         if prefix is None:
             raise Unauthenticated("invalid API key")
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             keys = ApiKeyStore(session)
             row = await keys.by_prefix(prefix)
             if row is None or not hmac.compare_digest(row.key_hash, hash_key(key)):

@@ -29,7 +29,7 @@ async def bootstrap(db: Database, auth: Authenticator, admin_email: str) -> Boot
 
 
 async def _bootstrap(db: Database, auth: Authenticator, admin_email: str) -> Bootstrapped | None:
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         users = UserStore(session)
         if await users.count() > 0:
             return None

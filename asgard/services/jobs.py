@@ -51,7 +51,7 @@ class JobsService:
         self.db = db
 
     async def _observed(self, account: Account, job: Job) -> Job:
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             record = await JobRecordStore(session).observe(
                 account.id, job.cluster, job.id, job.status, None
             )
@@ -107,11 +107,11 @@ class JobsService:
         try:
             await self.orchestrator.call(account, cluster, JobsBackend.delete_job, job_id)
         except NotFound:
-            async with self.db.session() as session, session.begin():
+            async with self.db.writing() as session:
                 if not await JobRecordStore(session).remove(account.id, cluster, job_id):
                     raise
             return
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             await JobRecordStore(session).remove(account.id, cluster, job_id)
 
     async def delete_runs_of(self, principal: Principal, cluster: str, schedule: str) -> None:

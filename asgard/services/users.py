@@ -36,7 +36,7 @@ class UsersService:
 
     async def create(self, principal: Principal, data: UserCreate) -> User:
         principal.require_admin()
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             return await UserStore(session).create(data)
 
     async def update(self, principal: Principal, user_id: int, patch: UserPatch) -> User:
@@ -45,7 +45,7 @@ class UsersService:
             raise Forbidden(
                 "only an administrator can grant or remove administration", field="is_admin"
             )
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             users = UserStore(session)
             current = await users.get(user_id)
             if current.is_admin and patch.is_admin is False and await users.count_admins() == 1:
@@ -54,7 +54,7 @@ class UsersService:
 
     async def delete(self, principal: Principal, user_id: int) -> None:
         principal.require_admin()
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             users = UserStore(session)
             user = await users.get(user_id)
             if user.is_admin and await users.count_admins() == 1:

@@ -47,7 +47,7 @@ class WorkflowsService:
             account, spec.cluster, JobsBackend.create_workspace, workflow_id, spec.volume
         )
         try:
-            async with self.db.session() as session, session.begin():
+            async with self.db.writing() as session:
                 stored = await WorkflowStore(session).add(account.id, workflow_id, spec)
         except BaseException:
             with contextlib.suppress(Exception):

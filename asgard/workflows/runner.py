@@ -184,7 +184,7 @@ class WorkflowRunner:
                     await self.orchestrator.call(
                         account, flow.cluster, JobsBackend.delete_job, stage.job_id
                     )
-                async with self.db.session() as session, session.begin():
+                async with self.db.writing() as session:
                     await JobRecordStore(session).remove(account.id, flow.cluster, stage.job_id)
             flow.stages[index] = stage.model_copy(
                 update={"state": "cancelled", "finished_at": now, "message": reason}
@@ -273,7 +273,7 @@ class WorkflowRunner:
         """Write what this tick changed; ``before`` is the workflow as the tick found it."""
         if stored.workflow.model_dump(mode="json") == before:
             return
-        async with self.db.session() as session, session.begin():
+        async with self.db.writing() as session:
             kept = await WorkflowStore(session).save(stored)
         if not kept:  # deleted while this tick looked at it: leave nothing running
             await remove_workflow_objects(self.orchestrator, account, stored.workflow)
@@ -293,12 +293,12 @@ async def forget_workflow(
     just started). The row goes last: a cluster that is down leaves the workflow whole,
     to be deleted again, or removed by the retention pass."""
     if not stored.finished:
-        async with db.session() as session, session.begin():
+        async with db.writing() as session:
             await WorkflowStore(session).stop(
                 stored.row_id, "being deleted: its jobs and volume go first"
             )
     await remove_workflow_objects(orchestrator, account, stored.workflow)
-    async with db.session() as session, session.begin():
+    async with db.writing() as session:
         await WorkflowStore(session).remove(stored.row_id)
         records = JobRecordStore(session)
         for stage in stored.workflow.stages:

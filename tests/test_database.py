@@ -1,0 +1,72 @@
+"""SQLite shared by busy writers: a write waits its turn, it never fails as "locked"."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select, text
+
+from asgard.db.engine import Database, upgrade
+from asgard.db.job_records import LeaseStore
+from asgard.db.tables import LeaseRow
+
+HOLD_S = 0.3
+
+
+async def test_a_write_that_reads_first_waits_for_another_writer(sqlite_url: str) -> None:
+    """Both read, then write: begun as reads, the second would fail at once with 'database
+    is locked' when the first had written in between. Begun as writes, it waits."""
+    await upgrade(sqlite_url)
+    first, second = Database(sqlite_url), Database(sqlite_url)
+    try:
+        order: list[str] = []
+
+        async def write(db: Database, name: str, pause_s: float) -> None:
+            async with db.writing() as session:
+                await session.execute(select(LeaseRow))  # read first, as the stores do
+                await asyncio.sleep(pause_s)
+                await LeaseStore(session).acquire(name, name, timedelta(seconds=60))
+                order.append(name)
+
+        await asyncio.gather(write(first, "a", HOLD_S), write(second, "b", 0))
+        assert sorted(order) == ["a", "b"]
+        async with first.session() as session:
+            names = (await session.execute(select(LeaseRow.name))).scalars().all()
+        assert sorted(names) == ["a", "b"]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_sqlite_files_are_in_wal_mode(sqlite_url: str) -> None:
+    await upgrade(sqlite_url)
+    db = Database(sqlite_url)
+    try:
+        async with db.session() as session:
+            mode = (await session.execute(text("PRAGMA journal_mode"))).scalar()
+        assert mode == "wal"
+    finally:
+        await db.close()
+
+
+async def test_many_loops_taking_leases_at_once_never_fail(sqlite_url: str) -> None:
+    """Ten processes' worth of background loops, each taking and keeping its lease."""
+    await upgrade(sqlite_url)
+    databases = [Database(sqlite_url) for _ in range(10)]
+    try:
+
+        async def loop(db: Database, index: int) -> int:
+            kept = 0
+            for _ in range(20):
+                async with db.writing() as session:
+                    kept += await LeaseStore(session).acquire(
+                        "scheduler", f"holder-{index}", timedelta(seconds=60)
+                    )
+            return kept
+
+        kept = await asyncio.gather(*(loop(db, i) for i, db in enumerate(databases)))
+        assert sum(kept) == 20, "the lease was held by one holder at every take"
+        assert max(kept) == 20, "the same holder: it kept its lease"
+    finally:
+        await asyncio.gather(*(db.close() for db in databases))
