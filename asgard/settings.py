@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 * MiB, gt=0, description="Largest JSON body accepted")
     max_upload_bytes: int = Field(64 * MiB, gt=0, description="Largest job input zip accepted")
     jwt_ttl_s: int = Field(12 * 3600, gt=0, description="How long a JWT stays valid")
+    auth_cache_s: float = Field(
+        5.0,
+        ge=0,
+        description="How long a process keeps the keys, users and memberships it read to "
+        "authenticate; a change made through another process takes effect within it (0: "
+        "read them on every request)",
+    )
     public_url: str | None = Field(
         None,
         description="Asgard's URL as seen from the clusters, for jobs that fetch their input "

@@ -53,7 +53,12 @@ class Services:
         poke: Callable[[], None] | None = None,
     ) -> Services:
         """``poke`` tells the workflow runner that a workflow was created."""
-        auth = Authenticator(db, signing_key=settings.signing_key(), jwt_ttl_s=settings.jwt_ttl_s)
+        auth = Authenticator(
+            db,
+            signing_key=settings.signing_key(),
+            jwt_ttl_s=settings.jwt_ttl_s,
+            cache_s=settings.auth_cache_s,
+        )
         context = settings.backend_context()
         jobs = JobsService(orchestrator, db)
         return cls(
@@ -61,8 +66,8 @@ class Services:
             db=db,
             orchestrator=orchestrator,
             auth=auth,
-            users=UsersService(db),
-            accounts=AccountsService(db),
+            users=UsersService(db, changed=auth.forget),
+            accounts=AccountsService(db, changed=auth.forget),
             clusters=ClustersService(orchestrator),
             agents=AgentsService(orchestrator),
             apps=AppsService(orchestrator),

@@ -6,18 +6,15 @@ members manage who else belongs to it; every member can see the account.
 
 from __future__ import annotations
 
-from asgard.db.engine import Database
 from asgard.db.stores import AccountStore, MembershipStore, UserStore
 from asgard.errors import Forbidden, NotFound
 from asgard.models import Account, AccountCreate, AccountPatch, Member, Role
+from asgard.services.identities import IdentityService
 from asgard.services.pagination import Page, after_id, id_page
 from asgard.services.principal import Principal
 
 
-class AccountsService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class AccountsService(IdentityService):
     async def _role(self, principal: Principal, account_id: int) -> Role | None:
         async with self.db.session() as session:
             await AccountStore(session).get(account_id)
@@ -51,17 +48,17 @@ class AccountsService:
 
     async def create(self, principal: Principal, data: AccountCreate) -> Account:
         principal.require_admin()
-        async with self.db.writing() as session:
+        async with self._changing() as session:
             return await AccountStore(session).create(data)
 
     async def update(self, principal: Principal, account_id: int, patch: AccountPatch) -> Account:
         principal.require_admin()
-        async with self.db.writing() as session:
+        async with self._changing() as session:
             return await AccountStore(session).update(account_id, patch)
 
     async def delete(self, principal: Principal, account_id: int) -> None:
         principal.require_admin()
-        async with self.db.writing() as session:
+        async with self._changing() as session:
             await AccountStore(session).delete(account_id)
 
     async def members(self, principal: Principal, account_id: int) -> list[Member]:
@@ -73,14 +70,14 @@ class AccountsService:
         self, principal: Principal, account_id: int, user_id: int, role: Role
     ) -> Member:
         await self._require_member(principal, account_id, Role.ADMIN)
-        async with self.db.writing() as session:
+        async with self._changing() as session:
             user = await UserStore(session).get(user_id)
             await MembershipStore(session).put(account_id, user_id, role)
         return Member(**user.model_dump(), role=role)
 
     async def remove_member(self, principal: Principal, account_id: int, user_id: int) -> None:
         await self._require_member(principal, account_id, Role.ADMIN)
-        async with self.db.writing() as session:
+        async with self._changing() as session:
             await UserStore(session).get(user_id)
             if not await MembershipStore(session).remove(account_id, user_id):
                 raise NotFound(f"user {user_id} is not a member of account {account_id}")

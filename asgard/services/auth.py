@@ -3,6 +3,8 @@
 An API key looks like ``asg_<prefix>_<secret>``. The prefix finds the row; the
 SHA-256 of the whole key is compared in constant time. Keys are 256 bits of
 randomness, so a fast hash is the right one: there is nothing to brute-force.
+What was read to authenticate is kept for a few seconds (``auth_cache``): the hot
+path of every request does not touch the database.
 """
 
 from __future__ import annotations
@@ -11,23 +13,25 @@ import hashlib
 import hmac
 import secrets
 import string
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
 
 from asgard.db.engine import Database
-from asgard.db.stores import AccountStore, ApiKeyStore, MembershipStore, UserStore
+from asgard.db.stores import ApiKeyStore, MembershipStore, UserStore
 from asgard.errors import Forbidden, InvalidValue, NotFound, Unauthenticated
-from asgard.models import Account, ApiKey, NewApiKey, User
+from asgard.models import Account, AccountWithRole, ApiKey, NewApiKey, User
 from asgard.models.base import utc_now
+from asgard.services.auth_cache import AuthCache, StoredKey
 from asgard.services.principal import Principal
 
 KEY_PREFIX = "asg"
 JWT_ALGORITHM = "HS256"
 JWT_ISSUER = "asgard"
-TOUCH_EVERY = timedelta(minutes=1)
-"""``last_used_at`` is written at most this often, not on every request."""
+TOUCH_EVERY_S = 60.0
+"""``last_used_at`` is written at most this often by one process, not on every request."""
 
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -56,10 +60,17 @@ class Credentials:
 
 
 class Authenticator:
-    def __init__(self, db: Database, *, signing_key: str, jwt_ttl_s: int) -> None:
+    def __init__(
+        self, db: Database, *, signing_key: str, jwt_ttl_s: int, cache_s: float = 5.0
+    ) -> None:
         self.db = db
         self.signing_key = signing_key
         self.jwt_ttl = timedelta(seconds=jwt_ttl_s)
+        self.cache = AuthCache(cache_s)
+
+    def forget(self) -> None:
+        """A key, user, account or membership changed: the next request reads them again."""
+        self.cache.forget()
 
     async def create_key(self, user_id: int, name: str) -> NewApiKey:
         key, prefix = new_key()
@@ -76,6 +87,7 @@ class Authenticator:
     async def delete_key(self, user_id: int, key_id: int) -> None:
         async with self.db.writing() as session:
             await ApiKeyStore(session).delete(user_id, key_id)
+        self.forget()
 
     def issue_jwt(self, user: User, account: Account | None) -> str:
         now = utc_now()
@@ -108,15 +120,47 @@ class Authenticator:
         prefix = key_prefix(key)
         if prefix is None:
             raise Unauthenticated("invalid API key")
-        async with self.db.writing() as session:
-            keys = ApiKeyStore(session)
-            row = await keys.by_prefix(prefix)
-            if row is None or not hmac.compare_digest(row.key_hash, hash_key(key)):
+        stored = self.cache.keys.get(prefix)
+        if stored is None:
+            stored = await self._stored_key(prefix)
+            if stored is None or not hmac.compare_digest(stored.key_hash, hash_key(key)):
                 raise Unauthenticated("invalid API key")
-            now = utc_now()
-            if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
-                await keys.touch(row.id, now)
-            return await UserStore(session).get(row.user_id)
+            self.cache.keys.put(prefix, stored)  # only what matched, and only when read
+        elif not hmac.compare_digest(stored.key_hash, hash_key(key)):
+            raise Unauthenticated("invalid API key")
+        await self._touch(stored.key_id)
+        try:
+            return await self._user(stored.user_id)
+        except NotFound:
+            raise Unauthenticated("invalid API key") from None
+
+    async def _stored_key(self, prefix: str) -> StoredKey | None:
+        async with self.db.session() as session:
+            row = await ApiKeyStore(session).by_prefix(prefix)
+        return None if row is None else StoredKey(row.id, row.key_hash, row.user_id)
+
+    async def _touch(self, key_id: int) -> None:
+        """Say when the key was last used, once a minute at most."""
+        now = time.monotonic()
+        if now - self.cache.touched.get(key_id, -TOUCH_EVERY_S) < TOUCH_EVERY_S:
+            return
+        self.cache.touched[key_id] = now
+        async with self.db.writing() as session:
+            await ApiKeyStore(session).touch(key_id, utc_now())
+
+    async def _user(self, user_id: int) -> User:
+        async def read() -> User:
+            async with self.db.session() as session:
+                return await UserStore(session).get(user_id)
+
+        return await self.cache.users.through(user_id, read)
+
+    async def _memberships(self, user_id: int) -> list[AccountWithRole]:
+        async def read() -> list[AccountWithRole]:
+            async with self.db.session() as session:
+                return await MembershipStore(session).accounts_of(user_id)
+
+        return await self.cache.memberships.through(user_id, read)
 
     async def _by_jwt(self, token: str) -> Credentials:
         try:
@@ -132,31 +176,28 @@ class Authenticator:
             raise Unauthenticated("the JWT has expired") from None
         except (jwt.InvalidTokenError, ValueError):
             raise Unauthenticated("invalid JWT") from None
-        async with self.db.session() as session:
-            try:
-                user = await UserStore(session).get(user_id)
-            except NotFound:
-                raise Unauthenticated("invalid JWT: its user no longer exists") from None
+        try:
+            user = await self._user(user_id)
+        except NotFound:
+            raise Unauthenticated("invalid JWT: its user no longer exists") from None
         account = claims.get("acc")
         return Credentials(user, account if isinstance(account, int) else None)
 
     async def principal(self, credentials: Credentials, account_param: str | None) -> Principal:
         """The account of a request: ``?account_id``, else the JWT's, else the user's first."""
         user = credentials.user
-        async with self.db.session() as session:
-            memberships = MembershipStore(session)
-            if account_param is not None:
-                try:
-                    wanted = int(account_param)
-                except ValueError:
-                    raise InvalidValue("must be an integer", field="account_id") from None
-                role = await memberships.role(user.id, wanted)
-                if role is None:
-                    raise Forbidden(f"user {user.id} is not a member of account {wanted}")
-                return Principal(user, await AccountStore(session).get(wanted), role)
-            mine = await memberships.accounts_of(user.id)
-        chosen = next((a for a in mine if a.id == credentials.jwt_account_id), None)
-        chosen = chosen or (mine[0] if mine else None)
+        mine = await self._memberships(user.id)
+        if account_param is not None:
+            try:
+                wanted = int(account_param)
+            except ValueError:
+                raise InvalidValue("must be an integer", field="account_id") from None
+            chosen = next((a for a in mine if a.id == wanted), None)
+            if chosen is None:
+                raise Forbidden(f"user {user.id} is not a member of account {wanted}")
+        else:
+            chosen = next((a for a in mine if a.id == credentials.jwt_account_id), None)
+            chosen = chosen or (mine[0] if mine else None)
         if chosen is None:
             return Principal(user, None, None)
         account = Account(**chosen.model_dump(exclude={"role"}))

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from asgard.db.engine import Database
 from asgard.db.stores import MembershipStore, UserStore
 from asgard.errors import Conflict, Forbidden
 from asgard.models import AccountWithRole, User, UserCreate, UserPatch
+from asgard.services.identities import IdentityService
 from asgard.services.pagination import Page, after_id, id_page
 from asgard.services.principal import Principal
 
 
-class UsersService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class UsersService(IdentityService):
     @staticmethod
     def _self_or_admin(principal: Principal, user_id: int) -> None:
         if principal.user.id != user_id and not principal.user.is_admin:
@@ -36,7 +33,7 @@ class UsersService:
 
     async def create(self, principal: Principal, data: UserCreate) -> User:
         principal.require_admin()
-        async with self.db.writing() as session:
+        async with self._changing() as session:
             return await UserStore(session).create(data)
 
     async def update(self, principal: Principal, user_id: int, patch: UserPatch) -> User:
@@ -45,7 +42,7 @@ class UsersService:
             raise Forbidden(
                 "only an administrator can grant or remove administration", field="is_admin"
             )
-        async with self.db.writing() as session:
+        async with self._changing() as session:
             users = UserStore(session)
             current = await users.get(user_id)
             if current.is_admin and patch.is_admin is False and await users.count_admins() == 1:
@@ -54,7 +51,7 @@ class UsersService:
 
     async def delete(self, principal: Principal, user_id: int) -> None:
         principal.require_admin()
-        async with self.db.writing() as session:
+        async with self._changing() as session:
             users = UserStore(session)
             user = await users.get(user_id)
             if user.is_admin and await users.count_admins() == 1:

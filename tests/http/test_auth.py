@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from asgard.db.tables import ApiKeyRow
 from asgard.models import Role
@@ -268,3 +271,53 @@ async def test_lists_of_users_page_through_everything(asgard: AsgardUnderTest) -
     bad = await root.get("/users?cursor=not-a-cursor")
     assert bad.status == 422
     assert (await bad.json())["errors"][0]["field"] == "cursor"
+
+
+async def test_credentials_are_read_once_then_kept_off_the_database(
+    asgard: AsgardUnderTest,
+) -> None:
+    account = await asgard.account("dev")
+    caller = await asgard.caller("hot@example.com", roles={account.id: Role.VIEWER})
+    assert (await caller.get("/agents")).status == 200  # read once, and kept
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = asgard.services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(20):
+            assert (await caller.get("/agents")).status == 200
+            assert (await caller.get(f"/agents?account_id={account.id}")).status == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements == [], "no request read the database to authenticate"
+
+
+async def test_a_change_in_another_process_takes_effect_within_the_cache_time(
+    start_asgard: StartAsgard, db_url: str
+) -> None:
+    first = await start_asgard(db_url=db_url, auth_cache_s=1)
+    second = await start_asgard(db_url=db_url, auth_cache_s=1)
+    account = await first.account("dev")
+    here = await first.caller("two@example.com", roles={account.id: Role.OPERATOR})
+    there = Caller(second.client, here.user, here.key)
+    assert (await there.get("/users/me")).status == 200  # the second process keeps it now
+
+    keys = await here.json("GET", "/users/me/tokens")
+    await here.json("DELETE", f"/users/me/tokens/{keys['tokens'][0]['id']}", status=204)
+    assert (await here.get("/users/me")).status == 401, "at once where it was revoked"
+    revoked_at = time.monotonic()
+    while (await there.get("/users/me")).status == 200:
+        assert time.monotonic() - revoked_at < 1.5, "and within the cache time elsewhere"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_key_that_matches_nothing_is_not_remembered(asgard: AsgardUnderTest) -> None:
+    for n in range(50):
+        response = await asgard.client.get(
+            "/agents", headers={"Authorization": f"Token asg_guess{n:05d}_not-a-secret-at-all"}
+        )
+        assert response.status == 401
+    assert asgard.services.auth.cache.keys.items == {}
