@@ -159,7 +159,7 @@ async def check_clusters(settings: Settings) -> tuple[str, bool]:
         return "no clusters configured, and no local Docker Engine answers", False
     fleet = await build_fleet(configs, settings.backend_context())
     try:
-        statuses = await fleet.statuses(None)
+        statuses = await fleet.statuses(None, live=True)
     finally:
         await fleet.close()
     lines, healthy = [], True

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import aiohttp
+import structlog
 
 from asgard.backends.breaker import Breaker
 from asgard.backends.cache import ClusterCache, Loader
@@ -30,6 +31,7 @@ from asgard.backends.contract import (
     ScheduledJobsBackend,
 )
 from asgard.backends.feeds import PollingFeed, Resource
+from asgard.backends.health import Health
 from asgard.backends.kept_schedules import KeptSchedules
 from asgard.backends.operations import OperationInfo, Part, declared, operation_of
 from asgard.backends.registry import ClusterConfig
@@ -37,6 +39,7 @@ from asgard.errors import AsgardError, ClusterError, ClusterTimeout, ClusterUnre
 from asgard.events import EventHub
 from asgard.models import Account, Capabilities, ClusterStatus
 from asgard.models.base import utc_now
+from asgard.tasks import cancel_and_wait
 
 __all__ = ["CONTRACT", "Cluster", "cached_listings"]
 
@@ -77,6 +80,8 @@ class Cluster:
         self.timeout_s = config.timeout_s
         self.write_timeout_s = config.write_timeout_s
         self.cache: ClusterCache | None = None
+        self.health = Health()
+        self._prober: asyncio.Task[None] | None = None
         self.breaker = Breaker(
             self.name,
             lambda: self.guarded(self.client.version, self.timeout_s),
@@ -121,20 +126,27 @@ class Cluster:
     # the guard
 
     async def guarded(self, fn: Callable[[], Awaitable[T]], timeout_s: float) -> T:
-        """Run one call within ``timeout_s``, with transport failures typed."""
+        """Run one call within ``timeout_s``, with transport failures typed, and note
+        whether the cluster answered (``health``)."""
         try:
             async with asyncio.timeout(timeout_s):
-                return await fn()
+                result = await fn()
+        except ClusterError as exc:
+            self.health.failed(exc.msg)
+            raise
         except AsgardError:
+            self.health.answered()  # a refusal (not found, conflict) is an answer
             raise
         except TimeoutError as exc:
-            raise ClusterTimeout(
-                self.name, f"cluster {self.name} did not answer in {timeout_s:g} s"
-            ) from exc
+            message = f"cluster {self.name} did not answer in {timeout_s:g} s"
+            self.health.failed(message)
+            raise ClusterTimeout(self.name, message) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise ClusterUnreachable(
-                self.name, f"cluster {self.name} is unreachable: {exc}"
-            ) from exc
+            message = f"cluster {self.name} is unreachable: {exc}"
+            self.health.failed(message)
+            raise ClusterUnreachable(self.name, message) from exc
+        self.health.answered()
+        return result
 
     async def _read(self, fn: Callable[[], Awaitable[T]]) -> T:
         """A read: at once with the last error while the cluster is known to be down."""
@@ -184,33 +196,44 @@ class Cluster:
 
     # health
 
-    async def status(self) -> ClusterStatus:
+    async def probe(self) -> None:
+        """Ask the cluster its version now; what it says (or not) is noted in ``health``."""
         started = time.perf_counter()
-        cache: Literal["current", "behind", "off"] = (
-            "off" if self.cache is None else "current" if self.cache.current else "behind"
-        )
         try:
             version = await self.guarded(self.client.version, self.timeout_s)
         except ClusterError as exc:
             self.breaker.failed(exc)
-            return ClusterStatus(
-                name=self.name,
-                kind=self.kind,
-                status="unreachable",
-                error=exc.msg,
-                cache="off" if cache == "off" else "behind",  # nothing new can reach it
-                capabilities=self.capabilities,
-            )
+            self.health.probed = True
+            return
         self.breaker.succeeded()
+        self.health.probed_now(version, round((time.perf_counter() - started) * 1000, 2))
+
+    async def status(self, *, live: bool = False) -> ClusterStatus:
+        """From what is known; asked now when ``live``, or when nothing is known yet."""
+        if live or not self.health.probed:
+            await self.probe()
+        health = self.health
+        cache: Literal["current", "behind", "off"] = (
+            "off" if self.cache is None else "current" if self.cache.current else "behind"
+        )
+        down = health.error is not None
         return ClusterStatus(
             name=self.name,
             kind=self.kind,
-            status="ok",
-            version=version,
-            latency_ms=round((time.perf_counter() - started) * 1000, 2),
-            cache=cache,
+            status="unreachable" if down else "ok",
+            version=health.version,
+            latency_ms=health.latency_ms,
+            last_contact_at=health.last_contact_at,
+            error=health.error if down else None,
+            cache="behind" if down and cache != "off" else cache,  # nothing new can reach it
             capabilities=self.capabilities,
         )
+
+    async def _probe_forever(self) -> None:
+        structlog.contextvars.clear_contextvars()
+        while True:
+            await asyncio.sleep(self.config.probe_s)
+            await self.probe()
 
     # life
 
@@ -219,8 +242,12 @@ class Cluster:
             await backend.start()
         if self.cache is not None:
             await self.cache.start()
+        if self._prober is None:
+            self._prober = asyncio.create_task(self._probe_forever(), name=f"probe-{self.name}")
 
     async def close(self) -> None:
+        await cancel_and_wait(self._prober)
+        self._prober = None
         await self.breaker.close()
         if self.cache is not None:
             await self.cache.close()

@@ -134,9 +134,11 @@ class Orchestrator:
             raise AllClustersFailed(failures)
         return listing
 
-    async def statuses(self, account: Account | None) -> list[ClusterStatus]:
-        """Each cluster the account may use (every one for ``None``), asked live."""
-        return list(await asyncio.gather(*(c.status() for c in self.chosen(account, None))))
+    async def statuses(self, account: Account | None, *, live: bool = False) -> list[ClusterStatus]:
+        """Each cluster the account may use (every one for ``None``): from what is known of
+        it, or asked now (``live``)."""
+        chosen = self.chosen(account, None)
+        return list(await asyncio.gather(*(c.status(live=live) for c in chosen)))
 
     # assembly and life
 

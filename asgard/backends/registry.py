@@ -63,6 +63,12 @@ class ClusterConfig(BaseModel):
     poll_s: float = Field(
         10.0, gt=0, description="For kinds without a change feed: how often to look for changes"
     )
+    probe_s: float = Field(
+        15.0,
+        gt=0,
+        description="How often the cluster is asked its version in the background, for "
+        "GET /clusters (which answers from what Asgard knows)",
+    )
     retry_down_s: float = Field(
         5.0,
         gt=0,

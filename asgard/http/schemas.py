@@ -49,6 +49,12 @@ class ClusterListQuery(ListQuery):
     )
 
 
+class ClustersQuery(Query):
+    probe: bool = Field(
+        False, description="Ask each cluster now, instead of answering from what is known"
+    )
+
+
 class LogsQuery(Query):
     tail: int = Field(
         100, ge=0, le=100_000, description="Lines to send from the end of each instance's log"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -28,14 +29,21 @@ class Capabilities(AsgardModel):
 
 
 class ClusterStatus(AsgardModel):
-    """One line of ``GET /clusters`` and of ``asgard clusters check``."""
+    """One line of ``GET /clusters`` and of ``asgard clusters check``: from what Asgard
+    knows (its answers, its change feed, its breaker, a background probe), or asked live."""
 
     name: str
     kind: str = Field(description="docker, kubernetes, mesos, or a third-party kind")
     status: Literal["ok", "unreachable"]
     version: str | None = None
     latency_ms: float | None = None
-    error: str | None = None
+    last_contact_at: datetime | None = Field(
+        None, description="When the cluster last answered Asgard anything"
+    )
+    error: str | None = Field(
+        None,
+        description="Why the cluster is unreachable: its last failure, newer than its last answer",
+    )
     cache: Literal["current", "behind", "off"] = Field(
         "off",
         description="current: lists come from memory, kept current by the cluster's change "

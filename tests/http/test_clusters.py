@@ -15,7 +15,7 @@ from asgard.models import Role
 from tests.conftest import StartAsgard, backend_context, build, docker_cluster
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
-from tests.support.static_backend import StaticAgents, static_cluster
+from tests.support.static_backend import StaticAgents, StaticClient, static_cluster
 
 AGENTS = [
     {
@@ -345,3 +345,33 @@ async def test_writes_to_a_cluster_that_is_down_are_502_naming_it_and_leave_noth
     async with asgard.services.db.session() as session:
         assert await JobRecordStore(session).of_account(account.id) == []
         assert await WorkflowStore(session).of_account(account.id) == []
+
+
+async def test_clusters_are_listed_from_what_is_known_and_asked_only_on_request(
+    start_asgard: StartAsgard,
+) -> None:
+    lab = await static_cluster("lab", AGENTS, probe_s=3600)
+    client = lab.client
+    assert isinstance(client, StaticClient)
+    caller = await member(await start_asgard(Orchestrator([lab])))
+    [first] = (await caller.json("GET", "/clusters"))["clusters"]
+    assert (first["status"], first["version"]) == ("ok", "static-1")
+    assert first["last_contact_at"] is not None
+    asked = client.asked
+    for _ in range(20):
+        [known] = (await caller.json("GET", "/clusters"))["clusters"]
+        assert known["status"] == "ok"
+    assert client.asked == asked, "answered from what Asgard knows, without asking"
+
+    [live] = (await caller.json("GET", "/clusters?probe=true"))["clusters"]
+    assert client.asked == asked + 1, "?probe=true asks now"
+    assert live["last_contact_at"] >= first["last_contact_at"]
+
+    agents = lab.parts["agents"]
+    assert isinstance(agents, StaticAgents)
+    client.config.down = agents.config.down = True
+    assert (await caller.get("/agents")).status == 502, "a read finds it down"
+    [down] = (await caller.json("GET", "/clusters"))["clusters"]
+    assert (down["status"], down["error"]) == ("unreachable", "cluster lab is down")
+    assert down["last_contact_at"] == live["last_contact_at"], "its last answer is kept"
+    assert down["version"] == "static-1", "as is what it last said of itself"

@@ -60,8 +60,11 @@ class StaticFeed(ClusterFeed):
 class StaticClient(ClusterClient):
     def __init__(self, config: StaticClusterConfig) -> None:
         self.config = config
+        self.asked = 0
+        """How often the cluster was asked its version."""
 
     async def version(self) -> str:
+        self.asked += 1
         await asyncio.sleep(self.config.delay_s)
         if self.config.down:
             raise ClusterUnreachable(self.config.name, f"cluster {self.config.name} is down")
@@ -155,6 +158,7 @@ async def static_cluster(
     delay_s: float = 0.0,
     timeout_s: float = 10.0,
     resync_s: float = 30.0,
+    probe_s: float = 15.0,
 ) -> Cluster:
     config = StaticClusterConfig(
         name=name,
@@ -163,5 +167,6 @@ async def static_cluster(
         delay_s=delay_s,
         timeout_s=timeout_s,
         resync_s=resync_s,
+        probe_s=probe_s,
     )
     return await assemble(config, BackendContext.local(scratch_dir("static-"), "static"))
