@@ -133,6 +133,11 @@ def _responses(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
             entry["content"] = {"application/json": {"schema": refs[(spec, "serialization")]}}
         elif status != 204:
             entry["content"] = {"application/json": {"schema": {"type": "object"}}}
+        if op.links and status < 300:
+            entry["links"] = {
+                name: {"operationId": link.operation, "parameters": dict(link.parameters)}
+                for name, link in op.links.items()
+            }
         responses[str(status)] = entry
     for status in _error_statuses(op):
         responses.setdefault(str(status), {"description": ERROR_TEXT[status], **error})
@@ -178,7 +183,23 @@ def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
     return document
 
 
+def check_links(operations: list[Operation]) -> None:
+    """Every link names an operation that exists and fills exactly its path parameters."""
+    by_id = {op.handler.__name__: op for op in operations}
+    for op in operations:
+        for link in op.links.values():
+            target = by_id.get(link.operation)
+            if target is None:
+                raise ValueError(f"{op.handler.__name__}: link to unknown {link.operation!r}")
+            if set(link.parameters) != set(path_params(target.path)):
+                raise ValueError(
+                    f"{op.handler.__name__}: the link to {link.operation} must give "
+                    f"{sorted(path_params(target.path))}, not {sorted(link.parameters)}"
+                )
+
+
 def build_openapi(operations: list[Operation]) -> dict[str, Any]:
+    check_links(operations)
     refs, schemas = models_json_schema(_models(operations), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:

@@ -34,6 +34,22 @@ OPERATION_ATTR = "__asgard_operation__"
 
 
 @dataclass(frozen=True)
+class Link:
+    """What an answer lets a client call next (an OpenAPI link): the operation, and each of
+    its path parameters as a runtime expression of the answer (``$response.body#/app/id``)."""
+
+    operation: str
+    parameters: Mapping[str, str]
+
+
+def follow(body: str, fields: Mapping[str, str], *operations: str) -> dict[str, Link]:
+    """Links from an answer ``{body: {...}}`` to ``operations``, each parameter taken from a
+    field of that object: ``follow("app", {"app_id": "id"}, "get_app")``."""
+    parameters = {name: f"$response.body#/{body}/{field}" for name, field in fields.items()}
+    return {operation: Link(operation, parameters) for operation in operations}
+
+
+@dataclass(frozen=True)
 class Operation:
     method: str
     path: str
@@ -49,6 +65,8 @@ class Operation:
     """``user``: a user's key or JWT; ``public``: nothing; ``job``: a job's own I/O token."""
     extra_query: str | None = None
     """Free-form query parameters (attribute filters), described in the docs."""
+    links: Mapping[str, Link] = field(default_factory=dict)
+    """From the success answer to what can be done with what it made (OpenAPI links)."""
 
     @property
     def public(self) -> bool:
@@ -135,6 +153,7 @@ class RouteTable:
         responses: Mapping[int, ResponseSpec] | None = None,
         auth: Auth = "user",
         extra_query: str | None = None,
+        links: Mapping[str, Link] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             operation = Operation(
@@ -149,6 +168,7 @@ class RouteTable:
                 responses=responses or {200: None},
                 auth=auth,
                 extra_query=extra_query,
+                links=links or {},
             )
             self.operations.append(operation)
             return handler

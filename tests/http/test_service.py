@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from asgard.http.app import operations
-from asgard.http.openapi import openapi_path
+from asgard.http.openapi import build_openapi, openapi_path
+from asgard.http.routing import follow
 from asgard.logsetup import configure_logging
 from asgard.models import Role
 from asgard.models.app import RESERVED_SEGMENTS
@@ -147,6 +149,40 @@ async def test_every_answer_tells_browsers_not_to_sniff_or_refer(
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["X-Request-Id"]
+
+
+def test_what_a_post_creates_is_linked_to_the_routes_that_use_it() -> None:
+    """So a fuzzer's stateful phase (and a reader) can follow a created app, job, workflow,
+    scheduled job, account, user or key to the operations on it."""
+    document = build_openapi(operations())
+    created = {
+        path: op["responses"]["201"].get("links", {})
+        for path, ops in document["paths"].items()
+        for method, op in ops.items()
+        if method == "post" and "201" in op["responses"]
+    }
+    for path in (
+        "/apps",
+        "/jobs",
+        "/workflows",
+        "/scheduled-jobs",
+        "/accounts",
+        "/users",
+        "/users/me/tokens",
+    ):
+        assert created[path], f"POST {path} links to nothing"
+    assert created["/apps"]["get_app"]["parameters"] == {
+        "cluster": "$response.body#/app/cluster",
+        "app_id": "$response.body#/app/id",
+    }
+
+
+def test_a_link_to_an_operation_it_cannot_fill_is_refused() -> None:
+    ops = operations()
+    bad = next(op for op in ops if op.handler.__name__ == "create_app")
+    broken = dataclasses.replace(bad, links=follow("app", {"id": "id"}, "get_app"))
+    with pytest.raises(ValueError, match="must give"):
+        build_openapi([broken if op is bad else op for op in ops])
 
 
 def test_every_word_of_a_route_under_an_app_is_reserved_in_app_ids() -> None:

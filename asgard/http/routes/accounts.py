@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from asgard.http.routes.users import int_param
-from asgard.http.routing import RouteTable, json_response
+from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import AccountBody, AccountList, JwtBody, ListQuery, MemberBody, MemberList
 from asgard.http.state import principal, services
 from asgard.models import AccountCreate, AccountPatch, Membership
@@ -32,6 +32,15 @@ async def list_accounts(request: web.Request, query: ListQuery) -> web.Response:
     "/accounts",
     summary="Create an account (administrators only)",
     body=AccountCreate,
+    links=follow(
+        "account",
+        {"account_id": "id"},
+        "get_account",
+        "patch_account",
+        "delete_account",
+        "list_members",
+        "account_jwt",
+    ),
     responses={201: AccountBody},
 )
 async def create_account(request: web.Request, body: AccountCreate) -> web.Response:

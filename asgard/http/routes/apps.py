@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from asgard.http.routing import RouteTable, json_response
+from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import AppBody, AppList, ClusterListQuery, LogsQuery, StatsBody, TaskList
 from asgard.http.state import principal, services
 from asgard.http.streaming import collect, pump
@@ -42,6 +42,18 @@ async def list_apps(request: web.Request, query: ClusterListQuery) -> web.Respon
     "/apps",
     summary="Deploy an app",
     body=AppSpec,
+    links=follow(
+        "app",
+        {"cluster": "cluster", "app_id": "id"},
+        "get_app",
+        "patch_app",
+        "delete_app",
+        "restart_app",
+        "list_tasks",
+        "app_stats",
+        "app_stats_1m",
+        "app_logs",
+    ),
     responses={201: AppBody},
 )
 async def create_app(request: web.Request, body: AppSpec) -> web.Response:

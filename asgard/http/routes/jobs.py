@@ -5,7 +5,14 @@ from __future__ import annotations
 from aiohttp import BodyPartReader, web
 
 from asgard.errors import InvalidValue, MalformedRequest, PayloadTooLarge
-from asgard.http.routing import RouteTable, decode_json, json_response, parse_model, read_body
+from asgard.http.routing import (
+    RouteTable,
+    decode_json,
+    follow,
+    json_response,
+    parse_model,
+    read_body,
+)
 from asgard.http.schemas import JobBody, JobList, JobLogsQuery, JobsQuery
 from asgard.http.state import job_grant, principal, services
 from asgard.http.streaming import collect, pump
@@ -56,6 +63,14 @@ async def read_job_request(request: web.Request) -> tuple[JobSpec, bytes | None]
     summary="Run a one-time job",
     body=JobSpec,
     multipart=True,
+    links=follow(
+        "job",
+        {"cluster": "cluster", "job_id": "id"},
+        "get_job",
+        "delete_job",
+        "job_logs",
+        "job_output",
+    ),
     responses={201: JobBody},
 )
 async def create_job(request: web.Request) -> web.Response:

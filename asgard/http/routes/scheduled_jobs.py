@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from asgard.errors import InvalidValue
-from asgard.http.routing import RouteTable, json_response
+from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import ClusterListQuery, ScheduledJobBody, ScheduledJobList
 from asgard.http.state import principal, services
 from asgard.models import ScheduledJobSpec
@@ -40,6 +40,13 @@ async def list_scheduled_jobs(request: web.Request, query: ClusterListQuery) -> 
     "/scheduled-jobs",
     summary="Schedule a job",
     body=ScheduledJobSpec,
+    links=follow(
+        "scheduled_job",
+        {"cluster": "cluster", "job_id": "id"},
+        "get_scheduled_job",
+        "put_scheduled_job",
+        "delete_scheduled_job",
+    ),
     responses={201: ScheduledJobBody},
 )
 async def create_scheduled_job(request: web.Request, body: ScheduledJobSpec) -> web.Response:

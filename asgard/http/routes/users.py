@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from asgard.errors import InvalidValue
-from asgard.http.routing import RouteTable, json_response
+from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import (
     ListQuery,
     Me,
@@ -55,6 +55,7 @@ async def list_tokens(request: web.Request) -> web.Response:
     "/users/me/tokens",
     summary="Create an API key for the caller",
     body=ApiKeyCreate,
+    links=follow("token", {"token_id": "id"}, "delete_token"),
     responses={201: NewTokenBody},
 )
 async def create_token(request: web.Request, body: ApiKeyCreate) -> web.Response:
@@ -87,6 +88,9 @@ async def list_users(request: web.Request, query: ListQuery) -> web.Response:
     "/users",
     summary="Create a user (administrators only)",
     body=UserCreate,
+    links=follow(
+        "user", {"user_id": "id"}, "get_user", "patch_user", "delete_user", "user_accounts"
+    ),
     responses={201: UserBody},
 )
 async def create_user(request: web.Request, body: UserCreate) -> web.Response:

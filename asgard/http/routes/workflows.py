@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from asgard.http.routing import RouteTable, json_response
+from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import ClusterListQuery, JobLogsQuery, WorkflowBody, WorkflowList
 from asgard.http.state import principal, services
 from asgard.http.streaming import collect, pump
@@ -31,7 +31,16 @@ async def list_workflows(request: web.Request, query: ClusterListQuery) -> web.R
 
 
 @routes.post(
-    "/workflows", summary="Run a workflow", body=WorkflowSpec, responses={201: WorkflowBody}
+    "/workflows",
+    summary="Run a workflow",
+    body=WorkflowSpec,
+    links=follow(
+        "workflow",
+        {"cluster": "cluster", "workflow_id": "id"},
+        "get_workflow",
+        "delete_workflow",
+    ),
+    responses={201: WorkflowBody},
 )
 async def create_workflow(request: web.Request, body: WorkflowSpec) -> web.Response:
     """Stages run in order; each stage's ``/output`` is the next one's ``/input``. A failed
