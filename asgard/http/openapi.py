@@ -81,15 +81,25 @@ def _query_parameters(op: Operation) -> list[dict[str, Any]]:
     return params
 
 
+def _names_a_cluster(op: Operation) -> bool:
+    """Whether the request names clusters that may not exist (a 404 then)."""
+    return any(
+        model is not None and "cluster" in model.model_fields for model in (op.query, op.body)
+    )
+
+
 def _error_statuses(op: Operation) -> list[int]:
+    """Every error status the operation can answer with, whatever its handler does."""
     statuses: list[int] = []
-    if not op.public:
+    if op.auth != "public":
         statuses += [401, 403]
+    if op.auth == "user":
+        statuses.append(422)  # ?account_id that is not an integer
     if op.body is not None:
         statuses += [400, 413, 422]
     elif op.query is not None or path_params(op.path):
         statuses.append(422)
-    if path_params(op.path):
+    if path_params(op.path) or _names_a_cluster(op):
         statuses.append(404)
     if op.method in ("POST", "PUT", "PATCH"):
         statuses.append(409)

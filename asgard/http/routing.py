@@ -23,7 +23,7 @@ from typing import Any, Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from asgard.errors import ErrorDetail, InvalidValue, MalformedRequest, PayloadTooLarge
+from asgard.errors import ErrorDetail, InvalidValue, MalformedRequest, NotFound, PayloadTooLarge
 
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[..., Awaitable[web.StreamResponse]]
@@ -216,6 +216,22 @@ def operation_of(request: web.Request) -> Operation | None:
     handler = request.match_info.handler
     found = getattr(handler, OPERATION_ATTR, None)
     return found if isinstance(found, Operation) else None
+
+
+ID_RANGE = range(-(2**63), 2**63)
+"""What the database's integer ids can hold: an id beyond it names nothing."""
+
+
+def int_param(request: web.Request, name: str) -> int:
+    """An integer id from the path; one no database row can have is unknown (404)."""
+    raw = request.match_info[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidValue("must be an integer", field=name) from None
+    if value not in ID_RANGE:
+        raise NotFound(f"no such {name.removesuffix('_id')}: {raw}", field=name)
+    return value
 
 
 def json_response(model: BaseModel, status: int = 200) -> web.Response:

@@ -110,7 +110,7 @@ def after_id(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     key = decode_cursor(cursor)
-    if len(key) != 1 or not isinstance(key[0], int):
+    if len(key) != 1 or not isinstance(key[0], int) or not -(2**63) <= key[0] < 2**63:
         raise InvalidValue("cursor does not belong to this list", field="cursor")
     return key[0]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -156,3 +158,49 @@ async def test_every_answer_has_a_request_id(asgard: AsgardUnderTest) -> None:
     assert len(response.headers["X-Request-Id"]) == 32
     response = await asgard.client.get("/health", headers={"X-Request-Id": "bad id\twith spaces"})
     assert response.headers["X-Request-Id"] != "bad id\twith spaces"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"--B\r\nContent-Disposition\r\n\r\n{}\r\n--B--\r\n", 400),  # a header with no value
+        (b'--B\r\nContent-Disposition: form-data; name="spec"\r\n\r\n{}', 400),  # no end
+        (b"--B\r\nContent-Type: application/json\r\n\r\n{}\r\n--B--\r\n", 422),  # no name
+        (b'--B\r\nContent-Disposition: form-data; name="spec"\r\n\r\n{\r\n--B--\r\n', 400),
+    ],
+)
+async def test_every_part_of_a_multipart_job_is_checked(
+    root: Caller, body: bytes, status: int
+) -> None:
+    response = await root.post(
+        "/jobs", data=body, headers={"Content-Type": "multipart/form-data; boundary=B"}
+    )
+    text = await response.text()
+    assert response.status == status, text
+    assert (await response.json())["errors"][0]["msg"]
+    no_traceback(text)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/users/184467440737095516160000",
+        "/accounts/-184467440737095516160000",
+        "/accounts/99999999999999999999999999/users",
+    ],
+)
+async def test_ids_beyond_what_the_database_holds_are_unknown(root: Caller, path: str) -> None:
+    response = await root.get(path)
+    assert response.status == 404, await response.text()
+
+
+async def test_a_cursor_beyond_what_the_database_holds_is_422(root: Caller) -> None:
+    huge = base64.urlsafe_b64encode(json.dumps([2**70]).encode()).decode().rstrip("=")
+    response = await root.get(f"/users?cursor={huge}")
+    assert response.status == 422
+    assert (await response.json())["errors"][0]["field"] == "cursor"
+
+
+async def test_an_account_id_beyond_64_bits_is_forbidden_not_a_crash(root: Caller) -> None:
+    response = await root.get("/agents?account_id=-84303623600343818960896")
+    assert response.status == 403

@@ -157,6 +157,7 @@ async def static_cluster(
     down: bool = False,
     delay_s: float = 0.0,
     timeout_s: float = 10.0,
+    write_timeout_s: float = 120.0,
     resync_s: float = 30.0,
     probe_s: float = 15.0,
 ) -> Cluster:
@@ -166,6 +167,7 @@ async def static_cluster(
         down=down,
         delay_s=delay_s,
         timeout_s=timeout_s,
+        write_timeout_s=write_timeout_s,
         resync_s=resync_s,
         probe_s=probe_s,
     )

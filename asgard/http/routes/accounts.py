@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from asgard.http.routes.users import int_param
-from asgard.http.routing import RouteTable, follow, json_response
+from asgard.http.routing import RouteTable, follow, int_param, json_response
 from asgard.http.schemas import AccountBody, AccountList, JwtBody, ListQuery, MemberBody, MemberList
 from asgard.http.state import principal, services
 from asgard.models import AccountCreate, AccountPatch, Membership

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from asgard.errors import InvalidValue, MalformedRequest, PayloadTooLarge
 from asgard.http.routing import (
@@ -51,8 +52,9 @@ async def read_job_request(request: web.Request) -> tuple[JobSpec, bytes | None]
                 raise InvalidValue(f"unexpected part '{name}': only 'spec' and 'input'", field=name)
             limit = settings.max_body_bytes if part.name == "spec" else settings.max_upload_bytes
             parts[part.name] = await _read_part(part, limit)
-    except (ValueError, AssertionError) as exc:
-        raise MalformedRequest(f"malformed multipart body: {exc}") from None
+    except (ValueError, AssertionError, HttpProcessingError) as exc:
+        reason = getattr(exc, "message", None) or str(exc)
+        raise MalformedRequest(f"malformed multipart body: {reason}".strip()) from None
     if "spec" not in parts:
         raise InvalidValue("a 'spec' part with the JobSpec is required", field="spec")
     return parse_model(JobSpec, decode_json(parts["spec"])), parts.get("input")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from asgard.errors import InvalidValue
-from asgard.http.routing import RouteTable, follow, json_response
+from asgard.http.routing import RouteTable, follow, int_param, json_response
 from asgard.http.schemas import (
     ListQuery,
     Me,
@@ -19,13 +18,6 @@ from asgard.http.state import principal, services
 from asgard.models import ApiKeyCreate, UserCreate, UserPatch
 
 routes = RouteTable("users")
-
-
-def int_param(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
-        raise InvalidValue("must be an integer", field=name) from None
 
 
 @routes.get(

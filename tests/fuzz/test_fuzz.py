@@ -1,0 +1,90 @@
+"""Asgard under schemathesis, as someone trying it from outside would fuzz it.
+
+Asgard serves every kind at once (a real dockerd, the Kubernetes emulator, the Mesos
+and Marathon fakes, and a cluster that never answers in time), and schemathesis runs
+over the document Asgard serves: its examples, the coverage of every parameter, random
+fuzzing, and the stateful phase that follows the document's links from what a POST
+made to the routes that use it. It passes when no answer is a 5xx other than 501 (a
+kind that cannot) or a 502 or 504 naming a cluster (``hooks.py``), and every answer
+matches the schema documented for it. The run is bounded by ``FUZZ_S``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from asgard.backends.orchestrator import Orchestrator
+from asgard.models import Role
+from tests.conftest import StartAsgard, docker_cluster, running_kube, running_mesos
+from tests.support.dockerd import DockerDaemon
+from tests.support.static_backend import static_cluster
+
+FUZZ_S = int(os.environ.get("ASGARD_FUZZ_S", "120"))
+"""The fuzzer's time budget; ``bench`` runs it longer."""
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+ROOT = Path(__file__).resolve().parents[2]
+CHECKS = [
+    "only_documented_server_errors",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+]
+
+
+async def test_no_undocumented_answer_under_the_fuzzer(
+    start_asgard: StartAsgard, engine: DockerDaemon, tmp_path: Path
+) -> None:
+    docker = await docker_cluster("docker", engine, timeout_s=5)
+    hung = await static_cluster(
+        "hung", [{"id": "h1"}], delay_s=30, timeout_s=0.5, write_timeout_s=1
+    )
+    async with running_kube(name="k8s") as kube, running_mesos() as mesos:
+        fleet = Orchestrator([docker, kube.cluster, mesos.cluster, hung])
+        asgard = await start_asgard(fleet, job_retention_s=3600)
+        account = await asgard.account("fuzz")
+        admin = await asgard.caller(
+            "fuzzer@example.com", admin=True, roles={account.id: Role.ADMIN}
+        )
+        document = str(asgard.client.make_url("/openapi.json"))
+        process = await asyncio.create_subprocess_exec(
+            str(SCHEMATHESIS),
+            "run",
+            document,
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+            "--max-time",
+            str(FUZZ_S),
+            "--workers",
+            "2",
+            "--request-timeout",
+            "20",
+            "--header",
+            f"Authorization: Token {admin.key}",
+            "--checks",
+            ",".join(CHECKS),
+            "--exclude-path",
+            "/events",
+            cwd=tmp_path,
+            env={
+                **os.environ,
+                "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks",
+                "PYTHONPATH": str(ROOT),
+            },
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            async with asyncio.timeout(FUZZ_S * 3 + 120):
+                said, _ = await process.communicate()
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        await docker.close()
+        await hung.close()
+    report = said.decode(errors="replace")
+    assert process.returncode == 0, report[-8000:]
