@@ -9,6 +9,7 @@ same errors: a missing object is ``NotFound``, a clash ``Conflict``, a refused v
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,17 @@ from asgard.errors import (
     NotFound,
 )
 
-__all__ = ["Json", "app_taken", "parse_time", "schedule_taken", "status_error", "transport_error"]
+__all__ = [
+    "Json",
+    "app_taken",
+    "object_path",
+    "parse_time",
+    "schedule_taken",
+    "status_error",
+    "transport_error",
+]
+
+_OBJECT_PATH = re.compile(r"^[A-Za-z0-9/._~:@-]*$")
 
 Json = dict[str, Any]
 """A JSON object as a cluster sends it, or as Asgard builds one to send."""
@@ -86,3 +97,12 @@ def app_taken(app_id: str, cluster: str) -> Conflict:
 def schedule_taken(name: str, cluster: str) -> Conflict:
     """Creating a scheduled job whose name the account already has on this cluster."""
     return Conflict(f"scheduled job '{name}' already exists", field="name", cluster=cluster)
+
+
+def object_path(path: str, cluster: str) -> str:
+    """A path of the cluster's API, naming objects by what a client asked for. A name
+    holding anything no object can be named with (``?``, ``#``, a space, a control
+    character) would change the URL's meaning instead: no such object, then."""
+    if not _OBJECT_PATH.match(path):
+        raise NotFound(f"no such object: {path!r}", cluster=cluster)
+    return path

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from asgard.backends.contract import AgentsBackend
+from asgard.backends.contract import AgentsBackend, JobsBackend
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.backends.orchestrator import Orchestrator
+from asgard.errors import NotFound
 from asgard.models import Account
 from tests.conftest import KubeCluster, backend_context, build, running_kube
 
@@ -188,3 +189,12 @@ async def test_a_token_file_is_read(tmp_path: Path, kube: KubeCluster) -> None:
         assert sent[-1].headers.get("Authorization") == "Bearer token-from-a-file"
     finally:
         await cluster.close()
+
+
+async def test_an_id_no_object_can_have_is_not_found(kube: KubeCluster) -> None:
+    """Not a URL of another meaning (``?;`` would end the path and start a query)."""
+    for op, value in ((JobsBackend.delete_job, "?;"), (JobsBackend.get_job, "a b")):
+        with pytest.raises(NotFound):
+            await kube.orchestrator.call(ALL, "k8s", op, value)
+    with pytest.raises(NotFound):
+        await kube.orchestrator.call(ALL, "k8s", AgentsBackend.get_agent, "node-1?x=1")

@@ -23,7 +23,7 @@ import aiodocker
 import aiohttp
 import structlog
 
-from asgard.backends.common import Json, status_error, transport_error
+from asgard.backends.common import Json, object_path, status_error, transport_error
 from asgard.backends.contract import ClusterClient
 from asgard.errors import ClusterFailure, ClusterUnreachable, Conflict, NotFound
 
@@ -121,6 +121,7 @@ class DockerClient(ClusterClient):
         body: Any = None,
     ) -> Any:
         """A raw Engine API call answering JSON, for what aiodocker does not wrap."""
+        path = object_path(path, self.cluster)
 
         async def send(docker: aiodocker.Docker) -> Any:
             return await docker._query_json(path, method, params=dict(params or {}), data=body)
@@ -139,6 +140,7 @@ class DockerClient(ClusterClient):
         timeout_s: float | None = None,
     ) -> bytes:
         """A raw call whose body is not JSON either way (archives in and out of containers)."""
+        path = object_path(path, self.cluster)
 
         async def send(docker: aiodocker.Docker) -> bytes:
             async with docker._query(
@@ -163,6 +165,7 @@ class DockerClient(ClusterClient):
         timeout_s: float | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """A raw streaming call (logs, events, pulls); only opening it is under a timeout."""
+        path = object_path(path, self.cluster)
         try:
             async with asyncio.timeout(timeout_s or self.timeout_s):
                 cm = self._engine()._query(

@@ -21,7 +21,7 @@ import structlog
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 
-from asgard.backends.common import Json, status_error, transport_error
+from asgard.backends.common import Json, object_path, status_error, transport_error
 from asgard.backends.contract import ClusterClient
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.errors import AsgardError, ClusterError, ClusterFailure, ClusterUnauthorized
@@ -124,6 +124,7 @@ class KubeClient(ClusterClient):
         content_type: str,
     ) -> aiohttp.ClientResponse:
         """The raw answer; our own ``asyncio.timeout`` bounds it, not the session's."""
+        path = object_path(path, self.cluster)
         api = await self.api()
         query = [
             (k, v if isinstance(v, str) else json.dumps(v))
