@@ -46,6 +46,14 @@ class Unauthenticated(AsgardError):
     """No credentials, or credentials that match nobody."""
 
 
+class TooManyAttempts(AsgardError):
+    """Bad credentials came from one address too often: it must wait ``retry_after_s``."""
+
+    def __init__(self, msg: str, *, retry_after_s: int) -> None:
+        super().__init__(msg)
+        self.retry_after_s = retry_after_s
+
+
 class Forbidden(AsgardError):
     """A known user acting outside its accounts or above its role."""
 

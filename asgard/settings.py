@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 * MiB, gt=0, description="Largest JSON body accepted")
     max_upload_bytes: int = Field(64 * MiB, gt=0, description="Largest job input zip accepted")
     jwt_ttl_s: int = Field(12 * 3600, gt=0, description="How long a JWT stays valid")
+    auth_failure_limit: int = Field(
+        20,
+        ge=1,
+        description="Failed authentications one address may make in a minute before further "
+        "failures are answered 429 with Retry-After (good credentials always pass)",
+    )
     auth_cache_s: float = Field(
         5.0,
         ge=0,

@@ -23,6 +23,7 @@ log = structlog.get_logger(__name__)
 STATUS: dict[type[e.AsgardError], int] = {
     e.MalformedRequest: 400,
     e.Unauthenticated: 401,
+    e.TooManyAttempts: 429,
     e.Forbidden: 403,
     e.NotFound: 404,
     e.Conflict: 409,
@@ -77,6 +78,8 @@ def error_response(
 def from_asgard_error(exc: e.AsgardError) -> web.Response:
     status = status_of(exc)
     headers = {"WWW-Authenticate": 'Token realm="asgard", Bearer'} if status == 401 else None
+    if isinstance(exc, e.TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after_s)}
     return error_response(status, exc.details, headers)
 
 

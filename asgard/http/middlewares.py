@@ -11,7 +11,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from asgard.errors import Unauthenticated
+from asgard.errors import TooManyAttempts, Unauthenticated
 from asgard.http.routing import operation_of
 from asgard.http.state import JOB_GRANT, METRICS, PRINCIPAL, REQUEST_ID, services
 
@@ -85,7 +85,17 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     if operation.auth == "job":
         return await _as_job(request, handler)
     auth = services(request).auth
-    credentials = await auth.authenticate(request.headers.get("Authorization"))
+    given = request.headers.get("Authorization")
+    try:
+        credentials = await auth.authenticate(given)
+    except Unauthenticated:
+        wait_s = services(request).throttle.failed(request.remote or "?") if given else None
+        if wait_s is not None:
+            raise TooManyAttempts(
+                f"too many bad credentials from this address: try again in {wait_s} s",
+                retry_after_s=wait_s,
+            ) from None
+        raise
     principal = await auth.principal(credentials, request.query.get("account_id"))
     request[PRINCIPAL] = principal
     structlog.contextvars.bind_contextvars(

@@ -34,6 +34,7 @@ ERROR_TEXT = {
     409: "Conflicts with what exists",
     413: "Body over the size limit",
     422: "Invalid values; each error names its field",
+    429: "Too many bad credentials from this address: wait Retry-After seconds",
     501: "Not supported by this kind of cluster",
     502: "The cluster failed (or every cluster did)",
     503: "The service or its database is not answering",
@@ -94,7 +95,7 @@ def _error_statuses(op: Operation) -> list[int]:
     if op.auth != "public":
         statuses += [401, 403]
     if op.auth == "user":
-        statuses.append(422)  # ?account_id that is not an integer
+        statuses += [422, 429]  # ?account_id that is not an integer; guessing keys
     if op.body is not None:
         statuses += [400, 413, 422]
     elif op.query is not None or path_params(op.path):
@@ -103,7 +104,8 @@ def _error_statuses(op: Operation) -> list[int]:
         statuses.append(404)
     if op.method in ("POST", "PUT", "PATCH"):
         statuses.append(409)
-    if "cluster" in path_params(op.path) or op.tags[0] in ("agents", "apps", "clusters", "jobs"):
+    reaches_clusters = op.tags[0] in ("agents", "apps", "clusters", "jobs")
+    if "cluster" in path_params(op.path) or reaches_clusters or _names_a_cluster(op):
         statuses += [501, 502, 504]
     return sorted(set(statuses))
 

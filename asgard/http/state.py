@@ -11,6 +11,7 @@ from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database
 from asgard.events import EventHub
 from asgard.http.metrics import Metrics
+from asgard.http.throttle import FailureThrottle
 from asgard.job_tokens import JobGrant, JobTokens
 from asgard.services.accounts import AccountsService
 from asgard.services.agents import AgentsService
@@ -42,6 +43,7 @@ class Services:
     job_tokens: JobTokens
     events: EventHub
     workflows: WorkflowsService
+    throttle: FailureThrottle
 
     @classmethod
     def build(
@@ -77,6 +79,7 @@ class Services:
             job_tokens=context.job_tokens,
             events=events,
             workflows=WorkflowsService(orchestrator, db, poke),
+            throttle=FailureThrottle(settings.auth_failure_limit),
         )
 
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from asgard.db.tables import ApiKeyRow
+from asgard.http.throttle import FailureThrottle
 from asgard.models import Role
 from tests.conftest import StartAsgard
 from tests.support.asgard import AsgardUnderTest, Caller
@@ -319,5 +320,31 @@ async def test_a_key_that_matches_nothing_is_not_remembered(asgard: AsgardUnderT
         response = await asgard.client.get(
             "/agents", headers={"Authorization": f"Token asg_guess{n:05d}_not-a-secret-at-all"}
         )
-        assert response.status == 401
+        assert response.status in (401, 429)  # told to wait after the first twenty
     assert asgard.services.auth.cache.keys.items == {}
+
+
+async def test_repeated_bad_credentials_are_slowed_down_but_good_keys_pass(
+    start_asgard: StartAsgard,
+) -> None:
+    asgard = await start_asgard(auth_failure_limit=3)
+    account = await asgard.account("dev")
+    good = await asgard.caller("good@example.com", roles={account.id: Role.VIEWER})
+    bad = {"Authorization": "Token asg_guessing00_not-the-right-secret-at-all"}
+    statuses = [(await asgard.client.get("/agents", headers=bad)).status for _ in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    refused = await asgard.client.get("/agents", headers=bad)
+    assert refused.status == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "try again" in (await refused.json())["errors"][0]["msg"]
+    assert (await good.get("/agents")).status == 200, "a good key from the same address passes"
+    assert (await asgard.client.get("/agents")).status == 401, "no credentials is not guessing"
+
+
+def test_the_throttle_forgets_an_address_once_its_failures_are_old() -> None:
+    throttle = FailureThrottle(limit=2, window_s=0.2)
+    assert [throttle.failed("a") for _ in range(2)] == [None, None]
+    assert throttle.failed("a") is not None
+    assert throttle.failed("b") is None, "another address is not held back"
+    time.sleep(0.25)
+    assert throttle.failed("a") is None
