@@ -33,6 +33,8 @@ from kubernetes_asyncio import client as k8s
 from bench.asgard_process import RunningAsgard, running_asgard
 from bench.load import HEADER, Figures, measure
 from bench.synthetic import NAMESPACE, Shape
+from bench.throughput import SHAPE as THROUGHPUT_SHAPE
+from bench.throughput import throughput
 
 DEAD_TIMEOUT_S = 1.0
 
@@ -47,6 +49,7 @@ class Options:
     soak_s: float
     sample_every_s: float
     only: frozenset[str]
+    throughput_s: int
 
 
 # the processes
@@ -369,6 +372,14 @@ async def soak(options: Options, folder: Path) -> list[str]:
     return out
 
 
+# 4. throughput against the floor
+
+
+async def hot_routes(options: Options, folder: Path) -> list[str]:
+    async with clusters_process(*THROUGHPUT_SHAPE) as ready:
+        return await throughput(str(ready["big"]), folder, options.throughput_s)
+
+
 def parse() -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--nodes", type=int, default=5000)
@@ -380,8 +391,12 @@ def parse() -> Options:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--soak-s", type=float, default=600)
     parser.add_argument("--sample-every-s", type=float, default=30)
+    parser.add_argument("--throughput-s", type=int, default=15, help="wrk seconds per route")
     parser.add_argument(
-        "--only", choices=["big", "fleet", "soak"], action="append", help="run only these"
+        "--only",
+        choices=["big", "fleet", "soak", "throughput"],
+        action="append",
+        help="run only these",
     )
     args = parser.parse_args()
     options = Options(
@@ -392,7 +407,8 @@ def parse() -> Options:
         concurrency=args.concurrency,
         soak_s=args.soak_s,
         sample_every_s=args.sample_every_s,
-        only=frozenset(args.only or ["big", "fleet", "soak"]),
+        only=frozenset(args.only or ["big", "fleet", "soak", "throughput"]),
+        throughput_s=args.throughput_s,
     )
     return options
 
@@ -401,7 +417,12 @@ async def run(options: Options) -> None:
     print(f"Command: `{' '.join(['python -m bench', *sys.argv[1:]])}`\n", flush=True)
     with tempfile.TemporaryDirectory(prefix="asgard-bench-") as tmp:
         folder = Path(tmp)
-        for name, scenario in (("big", big_cluster), ("fleet", fleet), ("soak", soak)):
+        for name, scenario in (
+            ("big", big_cluster),
+            ("fleet", fleet),
+            ("soak", soak),
+            ("throughput", hot_routes),
+        ):
             if name in options.only:
                 print("\n".join(await scenario(options, folder)), flush=True)
 

@@ -199,6 +199,6 @@ class Authenticator:
             chosen = next((a for a in mine if a.id == credentials.jwt_account_id), None)
             chosen = chosen or (mine[0] if mine else None)
         if chosen is None:
-            return Principal(user, None, None)
+            return Principal(user, None, None, tuple(mine))
         account = Account(**chosen.model_dump(exclude={"role"}))
-        return Principal(user, account, chosen.role)
+        return Principal(user, account, chosen.role, tuple(mine))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from asgard.errors import Forbidden
-from asgard.models import Account, Role, User
+from asgard.models import Account, AccountWithRole, Role, User
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,8 @@ class Principal:
     account: Account | None
     role: Role | None
     """The user's role in ``account``; None when there is no account."""
+    memberships: tuple[AccountWithRole, ...] = ()
+    """Every account of the user, with its role there, as read to authenticate."""
 
     def require(self, role: Role) -> Account:
         """The request's account, if the user holds at least ``role`` there."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from asgard.http.rendering import list_response
 from asgard.http.routing import RouteTable, json_response
 from asgard.http.schemas import AgentApps, AgentBody, AgentList, ClusterListQuery
 from asgard.http.state import principal, services
@@ -23,15 +24,14 @@ async def _agents(
         limit=query.limit,
         cursor=query.cursor,
     )
-    return json_response(
-        AgentList(
-            agents=found.page.items,
-            stats=found.stats,
-            errors=found.errors,
-            next_cursor=found.page.next_cursor,
-            total=found.page.total,
-            as_of=found.as_of,
-        )
+    return list_response(
+        AgentList,
+        found.page.items,
+        stats=found.stats,
+        errors=found.errors,
+        next_cursor=found.page.next_cursor,
+        total=found.page.total,
+        as_of=found.as_of,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from asgard.http.rendering import list_response
 from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import AppBody, AppList, ClusterListQuery, LogsQuery, StatsBody, TaskList
 from asgard.http.state import principal, services
@@ -27,14 +28,13 @@ async def list_apps(request: web.Request, query: ClusterListQuery) -> web.Respon
     found = await services(request).apps.list_apps(
         principal(request), clusters=query.cluster, limit=query.limit, cursor=query.cursor
     )
-    return json_response(
-        AppList(
-            apps=found.page.items,
-            errors=found.errors,
-            next_cursor=found.page.next_cursor,
-            total=found.page.total,
-            as_of=found.as_of,
-        )
+    return list_response(
+        AppList,
+        found.page.items,
+        errors=found.errors,
+        next_cursor=found.page.next_cursor,
+        total=found.page.total,
+        as_of=found.as_of,
     )
 
 
