@@ -9,7 +9,10 @@ Three runs, each with its own clusters process and its own ``asgard serve``:
 2. a fleet of 50 clusters of which the last never answers: ``/agents`` over all of them
    against asking each cluster directly, concurrently, with the same timeout;
 3. a soak: the fleet, a Deployment scaled every second behind Asgard's back, an ``/events``
-   listener and steady reads for ``--soak-s`` seconds, sampling Asgard's memory.
+   listener and steady reads for ``--soak-s`` seconds, sampling Asgard's memory;
+4. throughput: wrk against each hot route and the process's own floor;
+5. load: 200 readers and 20 ``/events`` listeners over a healthy and a hung cluster for
+   ``--load-s`` seconds (the test in ``make test`` runs the same for 15 s).
 """
 
 from __future__ import annotations
@@ -35,8 +38,10 @@ from bench.load import HEADER, Figures, measure
 from bench.synthetic import NAMESPACE, Shape
 from bench.throughput import SHAPE as THROUGHPUT_SHAPE
 from bench.throughput import throughput
+from tests.support.load import run_against_a_fleet
 
 DEAD_TIMEOUT_S = 1.0
+SCENARIOS = ["big", "fleet", "soak", "throughput", "load"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Options:
     sample_every_s: float
     only: frozenset[str]
     throughput_s: int
+    load_s: float
 
 
 # the processes
@@ -380,6 +386,27 @@ async def hot_routes(options: Options, folder: Path) -> list[str]:
         return await throughput(str(ready["big"]), folder, options.throughput_s)
 
 
+# 5. load: many clients at once
+
+
+async def crowd(options: Options, folder: Path) -> list[str]:
+    report = await run_against_a_fleet(folder / "load", options.load_s)
+    load = report.load
+    verdict = "met" if not load.problems and load.streams_ended == 0 else "NOT met"
+    growth = (report.after_mib - report.before_mib) / report.before_mib * 100
+    return [
+        f"### Load: 200 readers, 20 `/events` listeners, {options.load_s:g} s, a hung cluster",
+        "",
+        f"{load.answered:,} answers ({load.answered / options.load_s:,.0f}/s), "
+        f"{len(load.problems)} problems, {load.streams_ended} streams ended, "
+        f"{load.events_read:,} events heard. Memory {report.before_mib:.0f} MiB before, "
+        f"{report.peak_mib:.0f} at most, {report.after_mib:.0f} after ({growth:+.1f}%, "
+        f"target within 10%): {verdict}.",
+        *[f"- {problem}" for problem in load.problems[:10]],
+        "",
+    ]
+
+
 def parse() -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--nodes", type=int, default=5000)
@@ -392,9 +419,10 @@ def parse() -> Options:
     parser.add_argument("--soak-s", type=float, default=600)
     parser.add_argument("--sample-every-s", type=float, default=30)
     parser.add_argument("--throughput-s", type=int, default=15, help="wrk seconds per route")
+    parser.add_argument("--load-s", type=float, default=60, help="seconds of the load run")
     parser.add_argument(
         "--only",
-        choices=["big", "fleet", "soak", "throughput"],
+        choices=SCENARIOS,
         action="append",
         help="run only these",
     )
@@ -407,8 +435,9 @@ def parse() -> Options:
         concurrency=args.concurrency,
         soak_s=args.soak_s,
         sample_every_s=args.sample_every_s,
-        only=frozenset(args.only or ["big", "fleet", "soak", "throughput"]),
+        only=frozenset(args.only or SCENARIOS),
         throughput_s=args.throughput_s,
+        load_s=args.load_s,
     )
     return options
 
@@ -422,6 +451,7 @@ async def run(options: Options) -> None:
             ("fleet", fleet),
             ("soak", soak),
             ("throughput", hot_routes),
+            ("load", crowd),
         ):
             if name in options.only:
                 print("\n".join(await scenario(options, folder)), flush=True)
