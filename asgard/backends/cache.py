@@ -13,6 +13,7 @@ not current and reads go to the cluster until it is again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -129,6 +130,7 @@ class ClusterCache:
         """True while the feed is connected and the last re-read worked."""
         self._connected = False
         self._wake = asyncio.Event()
+        self._reconnect = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         if hub is not None:
             hub.on_interest(self._interest)
@@ -173,6 +175,11 @@ class ClusterCache:
                 entry.items.pop(deleted, None)
             self._publish(scope, before, entry.items)
         self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
+
+    def reconnect_now(self) -> None:
+        """The cluster answers again: a feed waiting out its back-off tries at once."""
+        if not self._connected:
+            self._reconnect.set()
 
     def signal(self, signal: Signal) -> None:
         for scope, entry in self.entries.items():
@@ -222,7 +229,9 @@ class ClusterCache:
                 )
             self._connected = self.current = False
             failures += 1
-            await asyncio.sleep(reconnect_delay(failures))
+            self._reconnect.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reconnect.wait(), reconnect_delay(failures))
 
     async def _refresh_forever(self) -> None:
         structlog.contextvars.clear_contextvars()

@@ -135,7 +135,7 @@ class Cluster:
             self.health.failed(exc.msg)
             raise
         except AsgardError:
-            self.health.answered()  # a refusal (not found, conflict) is an answer
+            self._answered()  # a refusal (not found, conflict) is an answer
             raise
         except TimeoutError as exc:
             message = f"cluster {self.name} did not answer in {timeout_s:g} s"
@@ -145,8 +145,16 @@ class Cluster:
             message = f"cluster {self.name} is unreachable: {exc}"
             self.health.failed(message)
             raise ClusterUnreachable(self.name, message) from exc
-        self.health.answered()
+        self._answered()
         return result
+
+    def _answered(self, *, probed: bool = False) -> None:
+        """The cluster answered. When that ends an outage, or a probe finds it answering
+        while its feed is cut, the feed reconnects now rather than when its back-off says:
+        the cache is current again within seconds of the cluster's return."""
+        ended_an_outage = self.health.answered()
+        if (ended_an_outage or probed) and self.cache is not None:
+            self.cache.reconnect_now()
 
     async def _read(self, fn: Callable[[], Awaitable[T]]) -> T:
         """A read: at once with the last error while the cluster is known to be down."""
@@ -207,6 +215,7 @@ class Cluster:
             return
         self.breaker.succeeded()
         self.health.probed_now(version, round((time.perf_counter() - started) * 1000, 2))
+        self._answered(probed=True)
 
     async def status(self, *, live: bool = False) -> ClusterStatus:
         """From what is known; asked now when ``live``, or when nothing is known yet."""
@@ -230,9 +239,15 @@ class Cluster:
         )
 
     async def _probe_forever(self) -> None:
+        """Every ``probe_s``; every ``retry_down_s`` while the cluster is down or its feed
+        is cut, so that its return is seen within seconds even when nobody reads it."""
         structlog.contextvars.clear_contextvars()
         while True:
-            await asyncio.sleep(self.config.probe_s)
+            cut = self.cache is not None and not self.cache.connected
+            down = self.health.error is not None or cut
+            await asyncio.sleep(
+                min(self.config.retry_down_s, self.config.probe_s) if down else self.config.probe_s
+            )
             await self.probe()
 
     # life

@@ -26,13 +26,15 @@ class Health:
     probed: bool = False
     """Whether a probe (background or live) has told the version and latency yet."""
 
-    def answered(self) -> None:
+    def answered(self) -> bool:
+        """Note an answer; True when it ends an outage (the last call had failed)."""
+        ended_an_outage = self.error is not None
         self.last_contact_at = utc_now()
         self.error = None
+        return ended_an_outage
 
     def failed(self, error: str) -> None:
         self.error = error
 
     def probed_now(self, version: str, latency_ms: float) -> None:
         self.version, self.latency_ms, self.probed = version, latency_ms, True
-        self.answered()

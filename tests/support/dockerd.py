@@ -134,6 +134,17 @@ class DockerDaemon:
     def is_swarm(self) -> bool:
         return self.cli("info", "--format", "{{.Swarm.LocalNodeState}}").strip() == "active"
 
+    def halt(self) -> None:
+        """Stop the daemon as an operator would (SIGTERM), keeping everything it holds."""
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+    def resume(self) -> None:
+        """Start the halted daemon again on the same socket and data: its containers with a
+        restart policy come back, as after a host's dockerd restart."""
+        self.process = _launch(self.root, self.bridge)
+        _wait_ready(self)
+
     def stop(self) -> None:
         with contextlib.suppress(DaemonError, subprocess.TimeoutExpired):
             self.clean()
@@ -245,29 +256,7 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
     _run("ip", "addr", "add", f"{subnet}.1/24", "dev", bridge)
     _run("ip", "link", "set", bridge, "up")
     (root / "daemon.json").write_text("{}")
-    log = (root / "dockerd.log").open("wb")
-    process = subprocess.Popen(
-        [
-            "dockerd",
-            "--storage-driver=vfs",
-            "--iptables=false",
-            "--ip6tables=false",
-            "--bridge",
-            bridge,
-            "--host",
-            f"unix://{root / 'd.sock'}",
-            "--data-root",
-            str(root / "data"),
-            "--exec-root",
-            str(root / "x"),
-            "--pidfile",
-            str(root / "pid"),
-            "--config-file",
-            str(root / "daemon.json"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = _launch(root, bridge)
     daemon = DockerDaemon(name=name, root=root, bridge=bridge, process=process)
     try:
         _wait_ready(daemon)
@@ -293,6 +282,33 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
         daemon.stop()
         raise DaemonError(f"dockerd {name} did not start:\n{tail}") from None
     return daemon
+
+
+def _launch(root: Path, bridge: str) -> subprocess.Popen[bytes]:
+    """dockerd on ``root``'s socket, data and exec roots, its log appended to the folder's."""
+    with (root / "dockerd.log").open("ab") as log:
+        return subprocess.Popen(
+            [
+                "dockerd",
+                "--storage-driver=vfs",
+                "--iptables=false",
+                "--ip6tables=false",
+                "--bridge",
+                bridge,
+                "--host",
+                f"unix://{root / 'd.sock'}",
+                "--data-root",
+                str(root / "data"),
+                "--exec-root",
+                str(root / "x"),
+                "--pidfile",
+                str(root / "pid"),
+                "--config-file",
+                str(root / "daemon.json"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _wait_ready(daemon: DockerDaemon) -> None:
