@@ -4,7 +4,8 @@ what it left (the same database, data directory and key).
 Killed while a workflow's stage runs, the new process takes the workflow over once the
 dead one's lease has run out, and the workflow finishes with every stage run once and
 its files handed on. Killed while a job is sending its output, nothing half-received is
-kept, and the collector's next try (a Kubernetes Job retries its pod) stores it whole.
+kept, and once the collector has failed every try, Asgard starts another, which
+stores it whole.
 """
 
 from __future__ import annotations
@@ -149,12 +150,15 @@ async def emulated() -> AsyncIterator[tuple[Emulator, str, Controllers]]:
         yield emulator, url, controllers
 
 
-def collector_of(emulator: Emulator, job_id: str) -> tuple[str, str] | None:
-    """Where the job's collector sends its output and with which token, once it exists."""
+def collector_of(emulator: Emulator, job_id: str, attempt: int = 1) -> tuple[str, str] | None:
+    """Where the job's collector sends its output and with which token, once Asgard has
+    started its ``attempt``-th collector."""
     found = [
         j
         for j in items(emulator, "batch/v1/jobs", NAMESPACE)
         if j["metadata"]["name"] == f"{job_id}-collect"
+        and (j["metadata"].get("annotations") or {}).get("asgard.io/collect-attempt")
+        == str(attempt)
     ]
     if not found:
         return None
@@ -208,7 +212,15 @@ async def test_killed_while_a_job_sends_its_output_the_next_try_keeps_it_whole(
             output = f"/clusters/k8s/jobs/{job_id}/output"
             async with session.get(f"{second.url}{output}", headers=second.headers) as response:
                 assert response.status == 404, "nothing half-received is kept"
-            assert await send(session, second, path, token, tar) == 204  # the pod's next try
+            # Every try of the collector's pod failed while Asgard was away: Asgard starts
+            # another collector, which sends it all.
+            await controllers.end_job(NAMESPACE, f"{job_id}-collect", 1)
+
+            async def replaced() -> tuple[str, str] | None:
+                return collector_of(emulator, job_id, attempt=2)
+
+            path, token = await until(replaced, 30, "a second collector")
+            assert await send(session, second, path, token, tar) == 204
             async with session.get(f"{second.url}{output}", headers=second.headers) as response:
                 assert response.status == 200
                 with zipfile.ZipFile(io.BytesIO(await response.read())) as archive:

@@ -313,6 +313,24 @@ async def test_a_collector_whose_job_vanished_is_tidied_up(env: Env) -> None:
     assert f"{job_id}-collect" not in secrets
 
 
+async def test_a_failed_collector_is_replaced_a_bounded_number_of_times(env: Env) -> None:
+    from asgard.backends.kubernetes.collector import COLLECT_ATTEMPTS
+
+    spec = {"cluster": "k8s", "name": "unlucky", "image": "sum:1"}
+    job_id = (await env.dev.json("POST", "/jobs", status=201, json=spec))["job"]["id"]
+    await env.kube.controllers.end_job("dev", job_id, 0)
+    jobs = env.kube.cluster.parts["jobs"]
+    assert isinstance(jobs, KubernetesJobsBackend)
+    attempts = []
+    for _ in range(COLLECT_ATTEMPTS + 1):
+        await jobs.collector.collect()
+        collector = stored(env, "batch/v1/jobs", f"{job_id}-collect")
+        attempts.append(collector["metadata"]["annotations"]["asgard.io/collect-attempt"])
+        await env.kube.controllers.end_job("dev", f"{job_id}-collect", 1)  # every pod failed
+    assert attempts == ["1", "2", "3", "3"], "replaced twice, then left failed"
+    assert (await env.dev.get(f"/clusters/k8s/jobs/{job_id}/output")).status == 404
+
+
 async def test_a_cronjob_keeps_every_field(env: Env) -> None:
     spec = {
         "cluster": "k8s",

@@ -5,7 +5,8 @@ which mounts the job's output volume and sends it to Asgard with a token scoped 
 that one job (kept in a Secret owned by the job). Once the output is in, the
 collector, the volume and the Secrets are removed; a collector whose job was
 deleted meanwhile is tidied up too, so nothing is left where no garbage collector
-runs.
+runs. A collector that failed every try of its pod (Asgard was away the whole time,
+say) is replaced by a new one, up to ``COLLECT_ATTEMPTS`` collectors per job.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ log = structlog.get_logger(__name__)
 __all__ = ["COLLECT_EVERY_S", "OutputCollector", "OutputUrl"]
 
 COLLECT_EVERY_S = 2.0
+COLLECT_ATTEMPTS = 3
 TOKEN_TTL_S = 24 * 3600
 
 OutputUrl = Callable[[str], str]
@@ -110,10 +112,30 @@ class OutputCollector:
                 if job_id in collectors:
                     await self.tidy(namespace, job_id)
                 continue
-            if job_id not in collectors:
+            sender = collectors.get(job_id)
+            if sender is None:
                 await self._start_collector(job)
+            elif job_status(sender, []).state == "failed":
+                await self._try_again(job, sender)
 
-    async def _start_collector(self, job: Json) -> None:
+    async def _try_again(self, job: Json, collector: Json) -> None:
+        """The collector gave up without sending anything: another, while tries are left."""
+        namespace, job_id = job["metadata"]["namespace"], job["metadata"]["name"]
+        annotations = collector["metadata"].get("annotations") or {}
+        attempt = int(annotations.get(N.COLLECT_ATTEMPT_ANNOTATION, "1"))
+        if attempt >= COLLECT_ATTEMPTS:
+            return  # its output stays unavailable; the failed collector says why
+        with contextlib.suppress(NotFound):
+            await self.client.request(
+                "DELETE",
+                jobs_path(namespace, collector_name(job_id)),
+                what="replace a failed collector",
+                params={"propagationPolicy": "Background"},
+            )
+        log.warning("a job's collector failed; starting another", job=job_id, attempt=attempt + 1)
+        await self._start_collector(job, attempt + 1)
+
+    async def _start_collector(self, job: Json, attempt: int = 1) -> None:
         namespace, job_id = job["metadata"]["namespace"], job["metadata"]["name"]
         secret = token_secret(
             namespace, job_id, collector_name(job_id), self.token(namespace, job_id)
@@ -126,6 +148,7 @@ class OutputCollector:
         manifest = collector_manifest(
             job, self.helper_image, self.output_url(job_id), collector_name(job_id)
         )
+        manifest["metadata"]["annotations"] = {N.COLLECT_ATTEMPT_ANNOTATION: str(attempt)}
         with contextlib.suppress(Conflict):
             await self.client.request(
                 "POST", jobs_path(namespace), what="create collector", body=manifest

@@ -26,6 +26,7 @@ WORKFLOW_LABEL = "asgard.io/workflow"
 WORKSPACE_ANNOTATION = "asgard.io/workspace"
 """On a workflow stage's Job: the claim of the workflow's volume."""
 OUTPUT_DIR_ANNOTATION = "asgard.io/output-dir"
+COLLECT_ATTEMPT_ANNOTATION = "asgard.io/collect-attempt"
 """On a workflow stage's Job: the folder of that volume that is its ``/output``."""
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 NAME_LIMIT = 63
