@@ -6,6 +6,8 @@ the JSON recorded from a real installation (``tests/fixtures/mesos``), keep
 state for writes, and can be told to move the leader, to answer slowly, or to
 go down. They listen on loopback only; each agent gets a loopback address of
 its own (127.0.0.N) on one shared port, as agents on a network would.
+A Marathon leader can move (``FakeMarathon.move_leader``), taking its event
+streams with it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ def fixture(*parts: str) -> Any:
 
 
 async def serve(app: web.Application, host: str, port: int = 0) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None)
+    # A client that goes away cancels its handler, as a real server notices: an event
+    # stream a client closed does not linger as a listener.
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
@@ -277,6 +281,8 @@ class FakeMarathon:
         self.events_enabled = True
         """False: /v2/events answers 404, as a Marathon started without the HTTP event bus."""
         self.listeners: list[asyncio.Queue[tuple[str, Obj] | None]] = []
+        self.streamed_by: dict[asyncio.Queue[tuple[str, Obj] | None], int] = {}
+        """Which instance serves each /v2/events listener."""
 
     def emit(self, event_type: str, data: Obj) -> None:
         """What Marathon's event bus sends every /v2/events listener."""
@@ -284,9 +290,20 @@ class FakeMarathon:
         for queue in self.listeners:
             queue.put_nowait((event_type, event))
 
-    def cut_event_streams(self) -> None:
+    def cut_event_streams(self, instance: int | None = None) -> None:
+        """End the /v2/events streams of one instance, or of all."""
         for queue in self.listeners:
-            queue.put_nowait(None)
+            if instance is None or self.streamed_by.get(queue) == instance:
+                queue.put_nowait(None)
+
+    def move_leader(self, to: int, *, old_goes_down: bool = False) -> None:
+        """Another instance leads. The old leader closes the event streams it served, as
+        Marathon does when it loses leadership; with ``old_goes_down`` it also stops
+        answering (it died, which is why another leads)."""
+        old, self.leader = self.leader, to
+        if old_goes_down:
+            self.misbehaviour[old].down = True
+        self.cut_event_streams(old)
 
     @property
     def urls(self) -> list[str]:
@@ -476,6 +493,7 @@ class FakeMarathon:
             wanted = set(request.query.getall("event_type", []))
             queue: asyncio.Queue[tuple[str, Obj] | None] = asyncio.Queue()
             self.listeners.append(queue)
+            self.streamed_by[queue] = number
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             response.headers["X-Marathon-Leader"] = f"http://127.0.0.1:{self.ports[self.leader]}"
             await response.prepare(request)
@@ -489,6 +507,7 @@ class FakeMarathon:
                         )
             finally:
                 self.listeners.remove(queue)
+                self.streamed_by.pop(queue, None)
             return response
 
         app = web.Application(middlewares=[leader_header])

@@ -50,6 +50,19 @@ class Marathon:
             return list(self.urls)
         return [self.leader, *(u for u in self.urls if u != self.leader)]
 
+    def _learn_leader(self, headers: Mapping[str, str]) -> str | None:
+        """The leader an answer names (every instance says who leads), remembered."""
+        leader = headers.get(LEADER_HEADER)
+        if not leader:
+            return None
+        leader = leader.rstrip("/")
+        if "://" not in leader:
+            leader = f"http://{leader}"
+        if leader != self.leader:
+            log.info("marathon leader", cluster=self.http.cluster, leader=leader)
+        self.leader = leader
+        return leader
+
     async def call(
         self,
         method: str,
@@ -74,14 +87,7 @@ class Marathon:
                 if url == self.leader:
                     self.leader = None
                 continue
-            leader = answer.headers.get(LEADER_HEADER)
-            if leader:
-                leader = leader.rstrip("/")
-                if "://" not in leader:
-                    leader = f"http://{leader}"
-                if leader != self.leader:
-                    log.info("marathon leader", cluster=self.http.cluster, leader=leader)
-                self.leader = leader
+            self._learn_leader(answer.headers)
             if answer.status >= 400:
                 raise self.http.failure(answer, what)
             return answer.json()
@@ -116,33 +122,50 @@ class Marathon:
         info = await self.call("GET", "/v2/info", what="info")
         return str((info or {}).get("version", "unknown"))
 
+    async def _open_events(self, url: str) -> aiohttp.ClientResponse:
+        """``/v2/events`` of one instance; only opening it is under the timeout."""
+        async with asyncio.timeout(self.http.timeout_s):
+            return await self.http.session().get(
+                f"{url}/v2/events",
+                params=[("event_type", t) for t in EVENT_TYPES],
+                headers={
+                    "Accept": "text/event-stream",
+                    **({"Authorization": self.auth} if self.auth else {}),
+                },
+            )
+
     @contextlib.asynccontextmanager
     async def events(self) -> AsyncIterator[aiohttp.StreamReader | None]:
-        """Marathon's ``/v2/events`` (server-sent events) from the first instance that
-        streams it, the leader first. Yields None when no Marathon offers the stream (none
-        configured, or every one answers 404: started without the HTTP event bus), so the
-        caller knows to poll; raises ``Unanswered`` when none could be reached."""
+        """Marathon's ``/v2/events`` (server-sent events) from the leader, or failing that
+        from the first instance that streams it. A stream opened on an instance that names
+        another leader is left for the leader's own: after a change of leader nobody may
+        have asked Marathon anything yet, and a stream through a standby depends on two
+        instances and ends when either goes. Yields None when no Marathon offers the stream
+        (none configured, or every one answers 404: started without the HTTP event bus),
+        so the caller knows to poll; raises ``Unanswered`` when none could be reached."""
         if not self.urls:
             yield None
             return
         problems = []
-        for url in self._order():
+        pending = self._order()
+        while pending:
+            url = pending.pop(0)
             try:
-                async with asyncio.timeout(self.http.timeout_s):
-                    response = await self.http.session().get(
-                        f"{url}/v2/events",
-                        params=[("event_type", t) for t in EVENT_TYPES],
-                        headers={
-                            "Accept": "text/event-stream",
-                            **({"Authorization": self.auth} if self.auth else {}),
-                        },
-                    )
+                response = await self._open_events(url)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 problems.append(f"{url}: {exc or type(exc).__name__}")
+                if url == self.leader:
+                    self.leader = None
                 continue
             if response.status != 200:
                 problems.append(f"{url}: {response.status}")
                 response.release()
+                continue
+            leader = self._learn_leader(response.headers)
+            if leader != url and leader in pending:  # a standby: the leader first, then it
+                response.close()
+                pending.remove(leader)
+                pending[:0] = [leader, url]
                 continue
             try:
                 yield response.content
