@@ -11,7 +11,7 @@ import aiohttp
 import kmock
 import pytest
 
-from tests.support.kube import Emulator, labels_match
+from tests.support.kube import ApiServer, Emulator, labels_match
 
 
 @pytest.fixture
@@ -192,6 +192,31 @@ async def test_watch_from_a_version_and_410_after_compaction(
             line = await asyncio.wait_for(stream.content.readline(), 5)
     event = json.loads(line)
     assert (event["type"], event["object"]["code"]) == ("ERROR", 410)
+
+
+async def test_watches_can_be_ended_and_the_server_restarted_on_its_port() -> None:
+    async with Emulator() as emulator, ApiServer(emulator) as server, aiohttp.ClientSession() as s:
+        emulator.resources["v1/pods"] = kmock.ResourceInfo()
+        await pods(emulator, server.url, s, 1)
+        since = str(emulator.resource_version)
+        async with s.get(
+            f"{server.url}/api/v1/pods", params={"watch": "true", "resourceVersion": since}
+        ) as stream:
+            await asyncio.sleep(0.2)
+            emulator.end_watches()
+            assert await asyncio.wait_for(stream.content.read(), 5) == b"", "ended, cleanly"
+
+        port = server.port
+        watching = await s.get(f"{server.url}/api/v1/pods", params={"watch": "true"})
+        await server.stop()
+        with pytest.raises(aiohttp.ClientError):
+            await asyncio.wait_for(watching.content.read(), 5)  # reset, not ended
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await call(s, "GET", f"{server.url}/api/v1/pods")  # refused
+        await server.start()
+        assert server.port == port
+        status, found = await call(s, "GET", f"{server.url}/api/v1/pods")
+        assert (status, [p["metadata"]["name"] for p in found["items"]]) == (200, ["p0"])
 
 
 async def test_scale_and_logs_subresources(

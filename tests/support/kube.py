@@ -12,11 +12,16 @@ serves subresources as the object itself. ``Emulator`` adds, and only adds:
   after ``continue_ttl_s`` or when ``expire_continue_tokens()`` is called;
 * watches: from a ``resourceVersion`` only later events, filtered by the same
   selectors, a ``BOOKMARK`` when asked, and 410 for a version older than
-  ``compact()`` left;
+  ``compact()`` left; ``end_watches()`` ends every open watch, as an API server
+  does when a watch times out;
 * subresources: ``scale`` answers and takes a ``Scale``; ``pods/log`` serves
   what the test wrote with ``write_log`` (``tailLines``, ``follow``);
 * ``requests_log``: every request's method, path and query, to assert on what
   the client sent.
+
+``ApiServer`` serves an emulator on a port that outlives a restart: ``stop()``
+resets every connection and refuses new ones, ``start()`` serves the same objects
+on the same port again, as an API server process that died and came back.
 
 Everything else is kmock's own behaviour. Tests play the controllers.
 """
@@ -178,6 +183,7 @@ class Emulator(kmock.KubernetesEmulator):
     _log_closed: set[tuple[str, str]] = attrs.field(factory=set, init=False)
     _log_changed: asyncio.Event = attrs.field(factory=asyncio.Event, init=False)
     _snapshots: dict[str, tuple[list[Obj], str]] = attrs.field(factory=dict, init=False)
+    _watches: set[asyncio.Queue[Obj | None]] = attrs.field(factory=set, init=False)
     _resources_seen: tuple[tuple[int, int], list[kmock.resource]] | None = attrs.field(
         default=None, init=False
     )
@@ -203,6 +209,12 @@ class Emulator(kmock.KubernetesEmulator):
     def compact(self) -> None:
         """Watching from any version given so far answers 410 from now on."""
         self._compacted = self._rv
+
+    def end_watches(self) -> None:
+        """Every open watch ends now, cleanly, as when its ``timeoutSeconds`` is up: the
+        watcher must resume from the last version it saw."""
+        for queue in self._watches:
+            queue.put_nowait(None)
 
     def write_log(self, namespace: str, pod: str, *lines: str, closed: bool = False) -> None:
         self._logs[(namespace, pod)].extend(lines)
@@ -381,7 +393,7 @@ class Emulator(kmock.KubernetesEmulator):
         assert request.resource is not None
         # The bus is read by a task of its own: waiting on it with a timeout (for bookmarks)
         # must not cancel the bus's own iterator.
-        queue: asyncio.Queue[Obj] = asyncio.Queue()
+        queue: asyncio.Queue[Obj | None] = asyncio.Queue()
 
         async def relay(bus: Any) -> None:
             async for event in bus:
@@ -389,6 +401,7 @@ class Emulator(kmock.KubernetesEmulator):
 
         relaying = asyncio.create_task(relay(self._buses[request.resource]))
         bookmarks = params.get("allowWatchBookmarks") == "true"
+        self._watches.add(queue)
         try:
             while True:
                 try:
@@ -404,6 +417,8 @@ class Emulator(kmock.KubernetesEmulator):
                         },
                     }
                     continue
+                if event is None:
+                    return  # end_watches()
                 obj = event.get("object") or {}
                 meta = obj.get("metadata") or {}
                 if request.namespace is not None and meta.get("namespace") != request.namespace:
@@ -412,6 +427,7 @@ class Emulator(kmock.KubernetesEmulator):
                     continue
                 yield event
         finally:
+            self._watches.discard(queue)
             relaying.cancel()
 
     async def _serve_fetch(self, request: rendering.Request) -> rendering.Payload:
@@ -459,6 +475,58 @@ class Emulator(kmock.KubernetesEmulator):
                 return
             self._log_changed.clear()
             await self._log_changed.wait()
+
+
+class ApiServer:
+    """An emulator on a real port that can go away and come back on that same port."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.port: int | None = None
+        self._server: kmock.Server | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.port is not None, "never started"
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        """Serve; on the port of the last start if there was one (SO_REUSEADDR lets it be
+        bound again at once). Another process could take the port in between: retried."""
+        for attempt in range(50):
+            server = kmock.Server(self.emulator, port=self.port)
+            try:
+                await server.__aenter__()
+            except OSError:
+                if attempt == 49:
+                    raise
+                await asyncio.sleep(0.1)
+                continue
+            self._server, self.port = server, server.port
+            return
+
+    async def stop(self) -> None:
+        """Die: stop listening (connections are refused), reset every open connection
+        (watches included), then let go of the rest."""
+        server, self._server = self._server, None
+        assert server is not None, "not serving"
+        runner = server.server.runner
+        assert runner is not None
+        assert runner.server is not None
+        for site in list(runner.sites):
+            await site.stop()
+        for connection in runner.server.connections:
+            if connection.transport is not None:
+                connection.transport.abort()
+        await server.__aexit__(None, None, None)
+
+    async def __aenter__(self) -> ApiServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._server is not None:
+            await self.stop()
 
 
 def items(emulator: Emulator, resource: str, namespace: str | None = None) -> Iterable[Obj]:

@@ -13,6 +13,8 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+import structlog
+
 from asgard.backends.feeds import ClusterFeed, Resource, Signal
 from asgard.backends.kubernetes.client import KubeClient
 from asgard.tasks import cancel_and_wait
@@ -26,6 +28,8 @@ WATCHED: dict[str, frozenset[Resource]] = {
     "/apis/batch/v1/jobs": frozenset({"jobs"}),
 }
 WATCH_TIMEOUT_S = 300
+
+log = structlog.get_logger(__name__)
 
 
 class Relist(Exception):
@@ -69,7 +73,8 @@ class KubernetesFeed(ClusterFeed):
                             version = str(meta.get("resourceVersion") or version)
                             if event.get("type") != "BOOKMARK":
                                 await out.put(Signal(resources, meta.get("namespace")))
-                except Relist:
+                except Relist:  # once, from a fresh version: not the whole feed again
+                    log.info("watch version expired; relisting", path=path, version=version)
                     version = await self._version(path)
                     await out.put(Signal.everything())
         except BaseException as exc:
