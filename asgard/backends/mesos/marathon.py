@@ -148,6 +148,7 @@ class Marathon:
             return
         problems = []
         pending = self._order()
+        redirected = False  # once: two instances naming each other must not go round forever
         while pending:
             url = pending.pop(0)
             try:
@@ -162,7 +163,8 @@ class Marathon:
                 response.release()
                 continue
             leader = self._learn_leader(response.headers)
-            if leader != url and leader in pending:  # a standby: the leader first, then it
+            if leader != url and leader in pending and not redirected:  # a standby
+                redirected = True
                 response.close()
                 pending.remove(leader)
                 pending[:0] = [leader, url]
