@@ -198,3 +198,33 @@ async def test_an_id_no_object_can_have_is_not_found(kube: KubeCluster) -> None:
             await kube.orchestrator.call(ALL, "k8s", op, value)
     with pytest.raises(NotFound):
         await kube.orchestrator.call(ALL, "k8s", AgentsBackend.get_agent, "node-1?x=1")
+
+
+async def test_watches_ended_at_once_are_not_reopened_in_a_loop(kube: KubeCluster) -> None:
+    """A proxy that closes every watch as soon as it opens must cost a request a second
+    per resource, not a loop of them."""
+    import asyncio
+    import contextlib
+
+    from asgard.backends.kubernetes.feed import SHORTEST_WATCH_S, WATCHED
+
+    assert kube.cluster.feed is not None
+    signals = kube.cluster.feed.signals()
+
+    async def follow() -> None:
+        async for _ in signals:
+            pass
+
+    following = asyncio.create_task(follow())
+    kube.emulator.requests_log.clear()
+    seconds = 3.0
+    for _ in range(int(seconds / 0.02)):
+        kube.emulator.end_watches()
+        await asyncio.sleep(0.02)
+    following.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await following
+    await signals.aclose()
+    for path in WATCHED:
+        opened = [q for _, p, q in kube.emulator.requests_log if p == path and q.get("watch")]
+        assert 1 <= len(opened) <= seconds / SHORTEST_WATCH_S + 2, f"{path}: {len(opened)}"

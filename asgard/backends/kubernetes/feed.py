@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 import structlog
@@ -28,6 +29,9 @@ WATCHED: dict[str, frozenset[Resource]] = {
     "/apis/batch/v1/jobs": frozenset({"jobs"}),
 }
 WATCH_TIMEOUT_S = 300
+SHORTEST_WATCH_S = 1.0
+"""A watch ended sooner than this is reopened after this long: a proxy that closes every
+watch at once must not turn the feed into a loop of requests."""
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +60,7 @@ class KubernetesFeed(ClusterFeed):
                     "allowWatchBookmarks": "true",
                     "timeoutSeconds": str(WATCH_TIMEOUT_S),
                 }
+                opened = time.monotonic()
                 try:
                     async with self.client.stream(
                         path, what=f"watch {path}", params=params
@@ -77,6 +82,9 @@ class KubernetesFeed(ClusterFeed):
                     log.info("watch version expired; relisting", path=path, version=version)
                     version = await self._version(path)
                     await out.put(Signal.everything())
+                    continue
+                if time.monotonic() - opened < SHORTEST_WATCH_S:
+                    await asyncio.sleep(SHORTEST_WATCH_S)
         except BaseException as exc:
             await out.put(exc)
 
