@@ -74,6 +74,19 @@ class InvalidValue(AsgardError):
     """The request parses but a value is wrong; ``details`` names the fields."""
 
 
+class DatabaseUnavailable(AsgardError):
+    """The database cannot be reached (stopped, restarting, out of connections, a locked
+    file): nothing is wrong with the request, so it may simply be sent again. ``reason``
+    is the driver's own account, for the logs only: it names hosts and ports a client has
+    no business seeing."""
+
+    MESSAGE = "the database does not answer; try again shortly"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.MESSAGE)
+        self.reason = reason
+
+
 class NotSupported(AsgardError):
     """This kind of cluster cannot do this operation."""
 

@@ -85,13 +85,14 @@ def _start(
     role: str,
     key: str | None,
     settings: Mapping[str, str],
+    db_url: str | None = None,
 ) -> _Started:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "clusters.toml").write_text(clusters_toml(clusters))
     port = free_port()
     env = {
         **os.environ,
-        "ASGARD_DB_URL": f"sqlite:///{folder / 'asgard.db'}",
+        "ASGARD_DB_URL": db_url or f"sqlite:///{folder / 'asgard.db'}",
         "ASGARD_CONFIG": str(folder / "clusters.toml"),
         "ASGARD_DATA_DIR": str(folder / "data"),
         "ASGARD_PORT": str(port),
@@ -139,11 +140,13 @@ async def running_asgard(
     role: str = "viewer",
     key: str | None = None,
     settings: Mapping[str, str] | None = None,
+    db_url: str | None = None,
 ) -> AsyncIterator[RunningAsgard]:
-    """Asgard on a free loopback port over an SQLite file in ``folder``; its log goes to
-    ``folder/asgard.log``. Stopped (and waited for) on the way out. With ``key``, the
-    folder is one Asgard already ran in: it starts again on what it left."""
-    started = await asyncio.to_thread(_start, folder, clusters, role, key, settings or {})
+    """Asgard on a free loopback port over an SQLite file in ``folder`` (or the database
+    at ``db_url``); its log goes to ``folder/asgard.log``. Stopped (and waited for) on the
+    way out. With ``key``, the folder is one Asgard already ran in: it starts again on what
+    it left."""
+    started = await asyncio.to_thread(_start, folder, clusters, role, key, settings or {}, db_url)
     try:
         await _wait_for(started.url, started.process)
         yield RunningAsgard(

@@ -35,7 +35,13 @@ from asgard.backends.health import Health
 from asgard.backends.kept_schedules import KeptSchedules
 from asgard.backends.operations import OperationInfo, Part, declared, operation_of
 from asgard.backends.registry import ClusterConfig
-from asgard.errors import AsgardError, ClusterError, ClusterTimeout, ClusterUnreachable
+from asgard.errors import (
+    AsgardError,
+    ClusterError,
+    ClusterTimeout,
+    ClusterUnreachable,
+    DatabaseUnavailable,
+)
 from asgard.events import EventHub
 from asgard.models import Account, Capabilities, ClusterStatus
 from asgard.models.base import utc_now
@@ -134,6 +140,8 @@ class Cluster:
         except ClusterError as exc:
             self.health.failed(exc.msg)
             raise
+        except DatabaseUnavailable:
+            raise  # Asgard's own database (kept schedules), which says nothing of the cluster
         except AsgardError:
             self._answered()  # a refusal (not found, conflict) is an answer
             raise

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from asgard.errors import AsgardError, DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -46,16 +50,115 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, no route; TimeoutError (a connect that hangs) is one too
+    exc.TimeoutError,  # every pooled connection busy for pool_timeout
+    exc.DisconnectionError,
+)
+"""Failures that say the server could not be reached, not that a statement was wrong."""
+
+POSTGRES_UNAVAILABLE = ("08", "57", "53300")
+"""SQLSTATEs of a PostgreSQL that cannot serve now, whatever the driver: class 08 (the
+connection failed or is gone), class 57 (shutting down, starting up, a query cancelled by
+an operator), 53300 (too many connections)."""
+
+SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk i/o error")
+"""What SQLite says when its file cannot be used right now; any other error of SQLite
+(no such table, a constraint) is about the statement or the schema."""
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error, the driver's error SQLAlchemy wrapped (``orig``), and what each was
+    raised from or while handling, once each."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending.append(getattr(current, "orig", None))
+        pending.append(current.__cause__)
+        if not current.__suppress_context__:
+            pending.append(current.__context__)
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not be reached (its server stopped or
+    restarting, the connection cut, the pool exhausted, SQLite's file locked or gone),
+    as opposed to a statement that is wrong, which stays an internal error."""
+    for cause in _causes(error):
+        if isinstance(cause, exc.DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, UNREACHABLE):
+            return True
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(POSTGRES_UNAVAILABLE):
+            return True
+        if isinstance(cause, sqlite3.OperationalError) and str(cause).lower().startswith(
+            SQLITE_UNAVAILABLE
+        ):
+            return True
+    return False
+
+
+def unavailable(error: BaseException) -> DatabaseUnavailable | None:
+    """The ``DatabaseUnavailable`` that ``error`` stands for, or None if it is another kind.
+    An ``AsgardError`` is typed already: a cluster unreachable (raised from an ``OSError``)
+    within a session's block is still the cluster's failure."""
+    if isinstance(error, AsgardError) or not is_connection_failure(error):
+        return None
+    return DatabaseUnavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+
+@contextlib.contextmanager
+def connection_failures_typed() -> Iterator[None]:
+    """Within the block, a database that cannot be reached raises ``DatabaseUnavailable``
+    (503) instead of whatever the driver raised (a 500 with a traceback in the log)."""
+    try:
+        yield
+    except Exception as error:
+        typed = unavailable(error)
+        if typed is None:
+            raise
+        raise typed from error
+
+
+class GuardedSession(AsyncSession):
+    """A session whose block, when the database cannot be reached, raises
+    ``DatabaseUnavailable``: every store used in ``async with db.session()`` gets it
+    without a ``try`` of its own. Closing a session whose connection is gone counts too."""
+
+    async def __aexit__(
+        self,
+        type_: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        with connection_failures_typed():
+            await super().__aexit__(type_, value, traceback)
+        typed = unavailable(value) if isinstance(value, Exception) else None
+        if typed is not None:
+            raise typed from value
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        # pool_pre_ping: a pooled connection that died with the server (it was restarted)
+        # is found out and replaced when checked out, so no request fails once it is back.
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine, class_=GuardedSession, expire_on_commit=False
+        )
         self.writers = async_sessionmaker(
-            self.engine.execution_options(**{WRITE: True}), expire_on_commit=False
+            self.engine.execution_options(**{WRITE: True}),
+            class_=GuardedSession,
+            expire_on_commit=False,
         )
 
     def session(self) -> AsyncSession:
@@ -70,8 +173,9 @@ class Database:
             yield session
 
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        with connection_failures_typed():
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()

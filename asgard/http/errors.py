@@ -35,6 +35,7 @@ STATUS: dict[type[e.AsgardError], int] = {
     e.ClusterFailure: 502,
     e.AllClustersFailed: 502,
     e.ClusterTimeout: 504,
+    e.DatabaseUnavailable: 503,
 }
 
 
@@ -103,6 +104,11 @@ def from_http_exception(exc: web.HTTPException) -> web.Response:
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except e.DatabaseUnavailable as exc:
+        # One line per failed request, no traceback: during an outage every request fails
+        # the same way, and the cause is the database, not this code.
+        log.warning("the database does not answer", reason=exc.reason)
+        return from_asgard_error(exc)
     except e.AsgardError as exc:
         return from_asgard_error(exc)
     except web.HTTPException as exc:

@@ -96,6 +96,7 @@ def _error_statuses(op: Operation) -> list[int]:
         statuses += [401, 403]
     if op.auth == "user":
         statuses += [422, 429]  # ?account_id that is not an integer; guessing keys
+        statuses.append(503)  # authenticating reads the database, which may not answer
     if op.body is not None:
         statuses += [400, 413, 422]
     elif op.query is not None or path_params(op.path):

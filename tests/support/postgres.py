@@ -72,20 +72,37 @@ class Postgres:
         self.psql(f"CREATE DATABASE {name}")
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{name}"
 
-    def stop(self) -> None:
-        subprocess.run(
-            self._as_owner(
-                str(self.bin_dir / "pg_ctl"),
-                "-D",
-                str(self.root / "data"),
-                "-m",
-                "fast",
-                "-w",
-                "stop",
-            ),
-            capture_output=True,
-            check=False,
+    def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        command = [str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data"), *args]
+        return subprocess.run(
+            self._as_owner(*command), capture_output=True, check=False, timeout=120
         )
+
+    def start_server(self) -> None:
+        """Start the server on its data folder and port (again, after ``stop_server``),
+        waiting until it accepts connections."""
+        done = self._pg_ctl(
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off",
+            "start",
+        )
+        if done.returncode != 0:
+            raise PostgresError(f"pg_ctl start failed: {done.stderr.decode(errors='replace')}")
+
+    def stop_server(self) -> None:
+        """Stop the server as an operator would (fast: sessions are cut, nothing is
+        lost), keeping its data for ``start_server``."""
+        done = self._pg_ctl("-m", "fast", "-w", "stop")
+        if done.returncode != 0:
+            raise PostgresError(f"pg_ctl stop failed: {done.stderr.decode(errors='replace')}")
+
+    def stop(self) -> None:
+        """The end: the server stopped and its data deleted."""
+        self._pg_ctl("-m", "fast", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -95,40 +112,26 @@ def start_postgres() -> Postgres:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     server = Postgres(root=root, port=_free_port(), bin_dir=bin_dir)
-    steps = [
-        [
-            str(bin_dir / "initdb"),
-            "-D",
-            str(root / "data"),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-        ],
-        [
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(root / "data"),
-            "-l",
-            str(root / "server.log"),
-            "-w",
-            "-o",
-            f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off",
-            "start",
-        ],
+    initdb = [
+        str(bin_dir / "initdb"),
+        "-D",
+        str(root / "data"),
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "-E",
+        "UTF8",
     ]
-    for step in steps:
+    try:
         done = subprocess.run(
-            server._as_owner(*step), capture_output=True, check=False, timeout=120
+            server._as_owner(*initdb), capture_output=True, check=False, timeout=120
         )
         if done.returncode != 0:
-            log = (
-                (root / "server.log").read_text(errors="replace")
-                if (root / "server.log").exists()
-                else ""
-            )
-            server.stop()
-            raise PostgresError(f"{step[0]} failed: {done.stderr.decode(errors='replace')}\n{log}")
+            raise PostgresError(f"initdb failed: {done.stderr.decode(errors='replace')}")
+        server.start_server()
+    except PostgresError as error:
+        log = root / "server.log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        server.stop()
+        raise PostgresError(f"{error}\n{text}") from None
     return server

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from asgard.errors import ErrorDetail
+from asgard.errors import DatabaseUnavailable, ErrorDetail
 from asgard.http.errors import error_response
 from asgard.http.openapi import OPENAPI
 from asgard.http.routing import RouteTable, json_response
@@ -26,8 +26,9 @@ async def health(request: web.Request) -> web.Response:
     """200 while the service and its database answer; 503 with the reason otherwise."""
     try:
         await services(request).db.ping()
-    except Exception as exc:
-        log.warning("health check failed", error=type(exc).__name__)
+    except Exception as exc:  # a broken database is still one that does not answer
+        reason = exc.reason if isinstance(exc, DatabaseUnavailable) else type(exc).__name__
+        log.warning("health check failed", error=reason)
         return error_response(503, [ErrorDetail(msg="the database does not answer")])
     return json_response(HealthBody(status="ok"))
 
