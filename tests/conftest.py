@@ -248,8 +248,9 @@ async def kube_cluster(
 
 
 @contextlib.asynccontextmanager
-async def running_kube(**config: Any) -> AsyncIterator[KubeCluster]:
-    """An emulator with two nodes, and the cluster ``k8s`` built on it and started."""
+async def emulated_api() -> AsyncIterator[tuple[Emulator, str, aiohttp.ClientSession]]:
+    """The Kubernetes API emulator on a real port, every resource the tests use declared;
+    its URL, and a session for the controllers the tests play."""
     async with (
         Emulator() as emulator,
         kmock.Server(emulator) as server,
@@ -257,7 +258,13 @@ async def running_kube(**config: Any) -> AsyncIterator[KubeCluster]:
     ):
         for resource in RESOURCES:
             emulator.resources[resource] = kmock.ResourceInfo()
-        url = str(server.url).rstrip("/")
+        yield emulator, str(server.url).rstrip("/"), session
+
+
+@contextlib.asynccontextmanager
+async def running_kube(**config: Any) -> AsyncIterator[KubeCluster]:
+    """An emulator with two nodes, and the cluster ``k8s`` built on it and started."""
+    async with emulated_api() as (emulator, url, session):
         cluster = await kube_cluster(emulator, url, session, **config)
         await cluster.controllers.add_node("node-1", cpu="4", memory="8Gi")
         await cluster.controllers.add_node("node-2", cpu="2", memory="4Gi", labels={"zone": "b"})

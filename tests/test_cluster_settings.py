@@ -7,7 +7,6 @@ short on Docker, Kubernetes, Mesos and a kind registered from outside Asgard ali
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from asgard.clusters import build_fleet
 from asgard.errors import ClusterTimeout
 from asgard.models import Account
 from asgard.settings import read_clusters_file
+from bench.clusters import silent_server
 from tests.conftest import backend_context
 
 DEV = Account(id=1, name="dev", namespace="dev")
@@ -28,18 +28,8 @@ WRITE_TIMEOUT_S = 0.5
 @pytest.fixture
 async def silent_port() -> AsyncIterator[int]:
     """A port that accepts connections and never answers: a cluster that hangs."""
-    held: list[asyncio.StreamWriter] = []
-
-    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        held.append(writer)
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    yield port
-    for writer in held:
-        writer.close()
-    server.close()
-    await server.wait_closed()
+    async with silent_server() as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 @pytest.fixture

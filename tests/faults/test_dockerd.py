@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
-from bench.asgard_process import NAMESPACE, RunningAsgard, running_asgard
+from bench.asgard_process import NAMESPACE, running_asgard
 from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE, DockerDaemon, start_daemon
-from tests.support.sse import sse
+from tests.support.remote import Api
+from tests.support.watching import Listener, eventually
 
 BACK_WITHIN_S = 10.0
 APP = "/clusters/local/apps/web"
@@ -33,90 +33,65 @@ def daemon() -> Iterator[DockerDaemon]:
     started.stop()
 
 
-async def call(
-    session: aiohttp.ClientSession, asgard: RunningAsgard, method: str, path: str, **kw: Any
-) -> tuple[int, Any]:
-    async with session.request(method, f"{asgard.url}{path}", headers=asgard.headers, **kw) as r:
-        return r.status, await r.json()
-
-
-async def until(check: Callable[[], Awaitable[bool]], limit_s: float, what: str) -> float:
-    """Seconds until ``check`` holds; fails naming ``what`` after ``limit_s``."""
-    started = time.monotonic()
-    while time.monotonic() - started < limit_s:
-        if await check():
-            return time.monotonic() - started
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {limit_s:g} s: {what}")
-
-
-async def next_app_event(events: AsyncIterator[dict[str, Any]], app: str) -> dict[str, Any]:
-    async with asyncio.timeout(20):
-        async for event in events:
-            if event["kind"] == "app" and event["id"] == app:
-                return event
-    raise AssertionError("the stream ended")
-
-
 async def test_an_engine_stopped_and_started_again(daemon: DockerDaemon, tmp_path: Path) -> None:
     clusters = [{"name": "local", "kind": "docker", "url": daemon.url, "timeout_s": 5}]
     async with (
         running_asgard(tmp_path / "asgard", clusters, role="operator") as asgard,
         aiohttp.ClientSession() as session,
     ):
+        api = Api.of(session, asgard)
         spec = {"cluster": "local", "id": "web", "image": TEST_IMAGE, "args": SERVE_FOREVER}
-        status, body = await call(session, asgard, "POST", "/apps", json={**spec, "instances": 2})
-        assert status == 201, body
+        await api.ok("POST", "/apps", 201, json={**spec, "instances": 2})
 
         async def running(count: int) -> bool:
-            status, body = await call(session, asgard, "GET", APP)
-            return status == 200 and body["app"]["instances"]["running"] == count
+            answer = await api.call("GET", APP)
+            return answer.status == 200 and answer.body["app"]["instances"]["running"] == count
 
-        await until(lambda: running(2), 60, "two instances running")
-        stream = await session.get(
-            f"{asgard.url}/events", headers=asgard.headers, timeout=aiohttp.ClientTimeout()
+        await eventually(lambda: running(2), "two instances running", 60)
+        listener = Listener(
+            await session.get(
+                f"{asgard.url}/events", headers=asgard.headers, timeout=aiohttp.ClientTimeout()
+            )
         )
-        events = sse(stream)
+        listener.start()
 
         await asyncio.to_thread(daemon.halt)
         started = time.monotonic()
-        status, body = await call(session, asgard, "GET", "/apps")
-        assert status == 502, body
-        assert [e["cluster"] for e in body["errors"]] == ["local"]
-        status, body = await call(session, asgard, "GET", APP)
-        assert status == 502, body
-        assert body["errors"][0]["cluster"] == "local"
-        assert "Traceback" not in str(body)
+        answer = await api.call("GET", "/apps")
+        assert answer.status == 502, answer.text
+        assert [e["cluster"] for e in answer.body["errors"]] == ["local"]
+        answer = await api.call("GET", APP)
+        assert answer.status == 502, answer.text
+        assert answer.body["errors"][0]["cluster"] == "local"
+        assert "Traceback" not in answer.text
         assert time.monotonic() - started < 5, "the engine's socket refuses at once"
 
-        async def down() -> bool:
-            status, body = await call(session, asgard, "GET", "/clusters")
-            return bool(status == 200 and body["clusters"][0]["status"] == "unreachable")
-
-        await until(down, 30, "GET /clusters says the engine is down")
-
-        await asyncio.to_thread(daemon.resume)
-
-        async def current() -> bool:
-            status, body = await call(session, asgard, "GET", "/clusters")
-            cluster = body["clusters"][0]
+        async def cluster_is(status: str, cache: str | None = None) -> bool:
+            answer = await api.call("GET", "/clusters")
+            cluster = answer.body["clusters"][0]
             return bool(
-                status == 200 and cluster["status"] == "ok" and cluster["cache"] == "current"
+                answer.status == 200
+                and cluster["status"] == status
+                and cache in (None, cluster["cache"])
             )
 
-        took = await until(current, BACK_WITHIN_S, "the cache current again")
-        print(f"cache current {took:.1f} s after the engine answered again")
-        await until(lambda: running(2), BACK_WITHIN_S, "both instances back")
-        status, body = await call(session, asgard, "GET", APP)
-        assert body["app"]["image"] == TEST_IMAGE
-        assert body["app"]["instances"]["desired"] == 2
+        await eventually(lambda: cluster_is("unreachable"), "GET /clusters says it is down", 30)
+
+        await asyncio.to_thread(daemon.resume)
+        back = time.monotonic()
+        await eventually(lambda: cluster_is("ok", "current"), "the cache current", BACK_WITHIN_S)
+        print(f"cache current {time.monotonic() - back:.1f} s after the engine answered again")
+        await eventually(lambda: running(2), "both instances back", BACK_WITHIN_S)
+        app = (await api.ok("GET", APP))["app"]
+        assert app["image"] == TEST_IMAGE
+        assert app["instances"]["desired"] == 2
 
         # A change behind Asgard's back still reaches the stream held open through it all.
         daemon.cli(
             "run", "-d", "--label", f"asgard.namespace={NAMESPACE}", "--label",
             "asgard.app=sneaky", TEST_IMAGE, *SERVE_FOREVER,
         )  # fmt: skip
-        event = await next_app_event(events, "sneaky")
+        event = await listener.hears("app", "sneaky", "added", limit_s=20)
         assert event["cluster"] == "local"
         assert event["change"] == "added"
-        stream.close()
+        listener.close()

@@ -20,13 +20,12 @@ import kmock
 from asgard.backends.kubernetes.feed import SHORTEST_WATCH_S, WATCHED
 from asgard.backends.orchestrator import Orchestrator
 from asgard.events import EventHub
-from asgard.models import Role
 from tests.conftest import KubeCluster, StartAsgard, kube_cluster
 from tests.support.asgard import Caller
 from tests.support.kube import ApiServer, Emulator
 from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.static_backend import static_cluster
-from tests.support.watching import Listener, eventually
+from tests.support.watching import Listener, an_operator_listening, eventually
 
 TIMEOUT_S = 3.0
 """The Kubernetes cluster's timeout: no read may take longer than this, and a little."""
@@ -86,23 +85,12 @@ async def serving(start_asgard: StartAsgard) -> AsyncIterator[Env]:
         hub = EventHub()
         fleet.enable_caches(hub)
         asgard = await start_asgard(fleet, hub=hub)
-        account = await asgard.account("dev")
-        dev = await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
-        listener = Listener(await dev.get("/events"))
         try:
-            listener.start()
-            env = Env(kube, server, dev, listener)
-            await dev.json(
-                "POST",
-                "/apps",
-                status=201,
-                json={"cluster": "k8s", "id": "web", "image": "web:1", "instances": 1},
-            )
-            await listener.hears("app", "web", "added")
-            await eventually(env.current, "the cache is current", 10)
-            yield env
+            async with an_operator_listening(asgard, "k8s") as (dev, listener):
+                env = Env(kube, server, dev, listener)
+                await eventually(env.current, "the cache is current", 10)
+                yield env
         finally:
-            listener.close()
             await fleet.close()
 
 

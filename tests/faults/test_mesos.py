@@ -19,10 +19,9 @@ import aiohttp
 import pytest
 
 from asgard.events import EventHub
-from asgard.models import Role
 from tests.conftest import MesosCluster, StartAsgard, running_mesos
 from tests.support.asgard import Caller
-from tests.support.watching import Listener, eventually
+from tests.support.watching import Listener, an_operator_listening, eventually
 
 HOUR = 3600.0
 APP = "/clusters/mesos/apps/web"
@@ -64,23 +63,10 @@ async def serving(start_asgard: StartAsgard, **config: Any) -> AsyncIterator[Env
         hub = EventHub()
         mesos.orchestrator.enable_caches(hub)
         asgard = await start_asgard(mesos.orchestrator, hub=hub)
-        account = await asgard.account("dev")
-        dev = await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
-        listener = Listener(await dev.get("/events"))
-        try:
-            listener.start()
+        async with an_operator_listening(asgard, "mesos") as (dev, listener):
             env = Env(mesos, dev, listener)
-            await dev.json(
-                "POST",
-                "/apps",
-                status=201,
-                json={"cluster": "mesos", "id": "web", "image": "web:1", "instances": 1},
-            )
-            await listener.hears("app", "web", "added")
             await eventually(env.current, "the cache is current", 10)
             yield env
-        finally:
-            listener.close()
 
 
 async def behind_asgards_back(url: str, app_id: str) -> None:

@@ -15,11 +15,8 @@ file locked by another program is one (503), as a stopped server is.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -33,57 +30,14 @@ from asgard.db.engine import Database, upgrade
 from asgard.errors import DatabaseUnavailable
 from bench.asgard_process import RunningAsgard, running_asgard
 from tests.support.postgres import Postgres, start_postgres
+from tests.support.remote import Answer, Api
+from tests.support.watching import eventually
 
 CLUSTERS = [{"name": "local", "kind": "local", "isolate_jobs": False, "stop_grace_s": 1}]
 SCHEDULE = "every-2s"
 RECOVERY_S = 60.0
 """How long Asgard may take to answer again once PostgreSQL is back: in practice a second
 or two; the bound only keeps a broken recovery from hanging the suite."""
-
-
-@dataclass
-class Answer:
-    status: int
-    body: Any
-    text: str
-
-
-class Api:
-    """A client of the running Asgard, with one user's key."""
-
-    def __init__(self, session: aiohttp.ClientSession, url: str, key: str) -> None:
-        self.session = session
-        self.url = url
-        self.key = key
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Answer:
-        headers = {"Authorization": f"Token {self.key}"}
-        async with self.session.request(
-            method, self.url + path, headers=headers, **kwargs
-        ) as response:
-            body = await response.text()
-            parsed = await response.json() if "json" in response.content_type else None
-            return Answer(response.status, parsed, body)
-
-    async def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
-        answer = await self.call(method, path, **kwargs)
-        assert answer.status == status, f"{method} {path}: {answer.status} {answer.text}"
-        return answer.body
-
-    def using(self, key: str) -> Api:
-        return Api(self.session, self.url, key)
-
-
-async def eventually(
-    what: str, check: Callable[[], Awaitable[bool]], limit_s: float = RECOVERY_S
-) -> None:
-    """Poll ``check`` until it holds, failing after ``limit_s``."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {limit_s:g} s: {what}")
 
 
 @pytest.fixture
@@ -121,7 +75,7 @@ async def finished_job(api: Api, name: str) -> dict[str, Any]:
         assert state in ("pending", "running", "succeeded"), state
         return bool(state == "succeeded")
 
-    await eventually(f"job {job['id']} succeeded", succeeded)
+    await eventually(succeeded, f"job {job['id']} succeeded", RECOVERY_S)
     return job
 
 
@@ -159,7 +113,7 @@ async def test_asgard_rides_out_a_postgres_restart(
     postgres: Postgres, own_db_url: str, asgard: RunningAsgard
 ) -> None:
     async with aiohttp.ClientSession() as session:
-        api = Api(session, asgard.url, asgard.key)
+        api = Api.of(session, asgard)
         before, fresh = await _before_the_outage(api)
 
         outage_starts = asgard.log.stat().st_size
@@ -190,7 +144,7 @@ async def _before_the_outage(api: Api) -> tuple[dict[str, Any], str]:
         "concurrent": True,
     }
     await api.ok("POST", "/scheduled-jobs", 201, json=schedule)
-    await eventually("a first scheduled run", lambda: _has_runs(api))
+    await eventually(lambda: _has_runs(api), "a first scheduled run", RECOVERY_S)
     await api.ok("GET", "/accounts")
     return before, token["token"]["key"]
 
@@ -216,7 +170,7 @@ async def _once_back(api: Api, fresh: str, job_id: str, db_url: str) -> None:
     async def ran_since_back() -> bool:
         return any(_created(run) > back_at for run in await scheduled_runs(api))
 
-    await eventually("a scheduled run after PostgreSQL came back", ran_since_back)
+    await eventually(ran_since_back, "a scheduled run after PostgreSQL came back", RECOVERY_S)
 
 
 async def _after_a_quick_restart(postgres: Postgres, api: Api, job_id: str) -> None:
@@ -249,7 +203,9 @@ async def _while_down(api: Api, fresh: str, job_id: str, asgard: RunningAsgard) 
     unknown = "asg_nobody0000_" + "x" * 43
     assert_unavailable(await api.using(unknown).call("GET", "/users/me"), "an unknown key")
     for loop in ("scheduler", "reconciler"):
-        await eventually(f"the {loop} found the database down", partial(_logged, asgard, loop))
+        await eventually(
+            partial(_logged, asgard, loop), f"the {loop} found the database down", RECOVERY_S
+        )
     # Still there, and still answering as it should.
     assert_unavailable(await api.call("GET", "/jobs"), "GET /jobs, after the loops failed")
 
@@ -266,7 +222,7 @@ async def _health_ok(session: aiohttp.ClientSession, url: str) -> datetime:
         async with session.get(url + "/health") as response:
             return response.status == 200
 
-    await eventually("/health is 200 again", healthy)
+    await eventually(healthy, "/health is 200 again", RECOVERY_S)
     return datetime.now().astimezone()
 
 

@@ -16,40 +16,24 @@ import io
 import os
 import signal
 import tarfile
-import time
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import kmock
 
 from bench.asgard_process import NAMESPACE, RunningAsgard, running_asgard
+from tests.conftest import emulated_api
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.kube import Emulator, items
-from tests.support.kube_controllers import RESOURCES, Controllers
+from tests.support.kube_controllers import Controllers
+from tests.support.remote import Api
+from tests.support.watching import eventually
 
 SETTLE_S = 90.0
 PUBLIC_URL = "http://asgard.invalid:4898"
-
-
-async def call(
-    session: aiohttp.ClientSession, asgard: RunningAsgard, method: str, path: str, **kw: Any
-) -> tuple[int, Any]:
-    async with session.request(method, f"{asgard.url}{path}", headers=asgard.headers, **kw) as r:
-        return r.status, await r.json()
-
-
-async def until(check: Callable[[], Awaitable[Any]], limit_s: float, what: str) -> Any:
-    """``check``'s first truthy answer; fails naming ``what`` after ``limit_s``."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if found := await check():
-            return found
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"not within {limit_s:g} s: {what}")
 
 
 def killed(asgard: RunningAsgard) -> None:
@@ -75,26 +59,25 @@ async def test_killed_while_a_stage_runs_the_workflow_still_finishes(
     }
     async with aiohttp.ClientSession() as session:
         async with running_asgard(folder, clusters, role="operator") as first:
-            status, body = await call(session, first, "POST", "/workflows", json=spec)
-            assert status == 201, body
+            body = await Api.of(session, first).ok("POST", "/workflows", 201, json=spec)
             path = f"/clusters/local/workflows/{body['workflow']['id']}"
 
             async def counting() -> str | None:
-                flow = (await call(session, first, "GET", path))[1]["workflow"]
+                flow = (await Api.of(session, first).ok("GET", path))["workflow"]
                 started = flow["stages"][0]
                 return started["job_id"] if started["state"] == "running" else None
 
-            counted_by = await until(counting, SETTLE_S, "the first stage running")
+            counted_by = await eventually(counting, "the first stage running", SETTLE_S)
             killed(first)
         key = first.key
 
         async with running_asgard(folder, clusters, key=key) as second:
 
             async def done() -> dict[str, Any] | None:
-                flow: dict[str, Any] = (await call(session, second, "GET", path))[1]["workflow"]
+                flow: dict[str, Any] = (await Api.of(session, second).ok("GET", path))["workflow"]
                 return flow if flow["state"] in ("succeeded", "failed", "cancelled") else None
 
-            flow = await until(done, SETTLE_S, "the workflow finished by the second process")
+            flow = await eventually(done, "the workflow finished by the second process", SETTLE_S)
             assert flow["state"] == "succeeded", flow
             assert [s["state"] for s in flow["stages"]] == ["succeeded", "succeeded"]
             assert flow["stages"][0]["job_id"] == counted_by, "the stage was not started again"
@@ -137,14 +120,7 @@ async def slowly(data: bytes, sent: asyncio.Event) -> AsyncIterator[bytes]:
 @contextlib.asynccontextmanager
 async def emulated() -> AsyncIterator[tuple[Emulator, str, Controllers]]:
     """A Kubernetes API emulator with one node, and the controllers the tests play."""
-    async with (
-        Emulator() as emulator,
-        kmock.Server(emulator) as server,
-        aiohttp.ClientSession() as session,
-    ):
-        for resource in RESOURCES:
-            emulator.resources[resource] = kmock.ResourceInfo()
-        url = str(server.url).rstrip("/")
+    async with emulated_api() as (emulator, url, session):
         controllers = Controllers(emulator, url, session)
         await controllers.add_node("node-1", cpu="4", memory="8Gi")
         yield emulator, url, controllers
@@ -189,15 +165,14 @@ async def test_killed_while_a_job_sends_its_output_the_next_try_keeps_it_whole(
         clusters = [{"name": "k8s", "kind": "kubernetes", "url": url, "token": "t"}]
         async with running_asgard(folder, clusters, role="operator", settings=settings) as first:
             job = {"cluster": "k8s", "name": "crunch", "image": "crunch:1"}
-            status, body = await call(session, first, "POST", "/jobs", json=job)
-            assert status == 201, body
+            body = await Api.of(session, first).ok("POST", "/jobs", 201, json=job)
             job_id = body["job"]["id"]
             await controllers.end_job(NAMESPACE, job_id, 0)
 
             async def collecting() -> tuple[str, str] | None:
                 return collector_of(emulator, job_id)
 
-            path, token = await until(collecting, 30, "a collector started by Asgard")
+            path, token = await eventually(collecting, "a collector started by Asgard", 30)
             half_sent = asyncio.Event()
             sending = asyncio.create_task(send(session, first, path, token, slowly(tar, half_sent)))
             await asyncio.wait_for(half_sent.wait(), 30)
@@ -219,7 +194,7 @@ async def test_killed_while_a_job_sends_its_output_the_next_try_keeps_it_whole(
             async def replaced() -> tuple[str, str] | None:
                 return collector_of(emulator, job_id, attempt=2)
 
-            path, token = await until(replaced, 30, "a second collector")
+            path, token = await eventually(replaced, "a second collector", 30)
             assert await send(session, second, path, token, tar) == 204
             async with session.get(f"{second.url}{output}", headers=second.headers) as response:
                 assert response.status == 200

@@ -19,6 +19,9 @@ from pathlib import Path
 import aiohttp
 import kmock
 
+from asgard.tasks import cancel_and_wait
+from bench.asgard_process import running_asgard
+from bench.clusters import churn, silent_server
 from bench.synthetic import Shape, populate
 from tests.support.kube import Emulator
 
@@ -158,10 +161,6 @@ class Report:
 async def run_against_a_fleet(folder: Path, seconds: float) -> Report:
     """A real ``asgard serve`` over a healthy emulated cluster (a Deployment scaled every
     second behind its back) and a hung one; warmed, then ``hammer``ed for ``seconds``."""
-    from asgard.tasks import cancel_and_wait
-    from bench.asgard_process import running_asgard
-    from bench.clusters import churn, silent_server
-
     async with emulated_cluster() as url, silent_server() as hung_url:
         clusters: list[dict[str, object]] = [
             {"name": "k8s", "kind": "kubernetes", "url": url, "token": "t"},

@@ -4,13 +4,16 @@ listening on ``GET /events`` while it happens."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
+from asgard.models import Role
+from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.sse import sse
 
 
@@ -75,3 +78,22 @@ class Listener:
             heard, f"/events says {kind} {item} {change}", limit_s
         )
         return event
+
+
+@contextlib.asynccontextmanager
+async def an_operator_listening(
+    asgard: AsgardUnderTest, cluster: str
+) -> AsyncIterator[tuple[Caller, Listener]]:
+    """An operator of the account ``dev`` listening on ``/events``, who has made the app
+    ``web`` on ``cluster`` through Asgard and heard it added."""
+    account = await asgard.account("dev")
+    dev = await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
+    listener = Listener(await dev.get("/events"))
+    try:
+        listener.start()
+        app = {"cluster": cluster, "id": "web", "image": "web:1", "instances": 1}
+        await dev.json("POST", "/apps", status=201, json=app)
+        await listener.hears("app", "web", "added")
+        yield dev, listener
+    finally:
+        listener.close()
