@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests talk to (a real Docker Engine, busybox for the
-# test image, PostgreSQL), only when they are missing. Needs root or sudo, and apt.
+# test image, PostgreSQL, Chromium for the dashboard's browser tests), only when they are
+# missing. Needs root or sudo, and apt.
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,10 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)  # the local kind's job namespaces
+# the dashboard's browser tests drive Debian's Chromium through Playwright (never
+# `playwright install`, which downloads its own build); the pages need a font to render
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
