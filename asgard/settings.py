@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         "authenticate; a change made through another process takes effect within it (0: "
         "read them on every request)",
     )
+    session_ttl_s: int = Field(
+        8 * 3600,
+        gt=0,
+        description="How long a dashboard session (the cookie the login page sets) stays valid",
+    )
     public_url: str | None = Field(
         None,
         description="Asgard's URL as seen from the clusters, for jobs that fetch their input "

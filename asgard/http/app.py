@@ -29,6 +29,7 @@ from asgard.http.routing import Operation, bind
 from asgard.http.state import METRICS
 from asgard.services.bootstrap import Bootstrapped
 from asgard.settings import Settings
+from asgard.ui import setup_ui
 
 ROUTE_MODULES = (
     system,
@@ -75,6 +76,7 @@ def create_app(
     for op in ops:
         app.router.add_route(op.method, op.path, bind(op, body_limit))
     app[OPENAPI] = build_openapi(ops)
+    setup_ui(app)
     app.on_response_prepare.append(add_request_id)
 
     app[RUNNING] = Running(settings, hub or EventHub(), orchestrator, announce)

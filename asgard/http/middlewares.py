@@ -14,6 +14,7 @@ from aiohttp.typedefs import Handler
 from asgard.errors import TooManyAttempts, Unauthenticated
 from asgard.http.routing import operation_of
 from asgard.http.state import JOB_GRANT, METRICS, PRINCIPAL, REQUEST_ID, services
+from asgard.ui.session import COOKIE, CSRF_HEADER, check_csrf, cookie_principal
 
 log = structlog.get_logger("asgard.http")
 
@@ -64,6 +65,22 @@ async def _as_job(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _as_session(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The dashboard's cookie, for its browser's reads (``/events``) and its scripts'
+    writes; a write must carry the session's CSRF token, which another site cannot know."""
+    principal = await cookie_principal(request)
+    if request.method not in SAFE_METHODS:
+        check_csrf(request, request.headers.get(CSRF_HEADER))
+    request[PRINCIPAL] = principal
+    structlog.contextvars.bind_contextvars(
+        user_id=principal.user.id, account_id=principal.account.id if principal.account else None
+    )
+    return await handler(request)
+
+
 SAFETY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 """A browser must not guess a type other than the one given (a log served as text is never
 run as a page), nor tell other sites which of Asgard's URLs a user came from."""
@@ -86,6 +103,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
         return await _as_job(request, handler)
     auth = services(request).auth
     given = request.headers.get("Authorization")
+    if given is None and COOKIE in request.cookies:
+        return await _as_session(request, handler)
     try:
         credentials = await auth.authenticate(given)
     except Unauthenticated:

@@ -1,0 +1,104 @@
+"""Rendering a page: the context every page shares, and the filters templates use.
+
+Every page gets who is asking (``principal``), whether they may write (``can_write``),
+the CSRF token of their session, the navigation, and the kinds of events it follows
+(``live_kinds``, put on ``<body>`` for the JavaScript that refreshes the live regions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from asgard.models import Role
+from asgard.models.base import utc_now
+from asgard.services.principal import Principal
+from asgard.ui.session import csrf_token
+
+__all__ = ["FILTERS", "NAV", "render"]
+
+NAV: Final = (
+    ("/ui/", "Fleet"),
+    ("/ui/agents", "Agents"),
+    ("/ui/apps", "Apps"),
+    ("/ui/jobs", "Jobs"),
+    ("/ui/workflows", "Workflows"),
+    ("/ui/scheduled-jobs", "Scheduled jobs"),
+    ("/ui/events", "Events"),
+)
+
+
+def can_write(principal: Principal) -> bool:
+    """Whether to show write buttons; the services check the role again on every write."""
+    return principal.role is not None and principal.role.allows(Role.OPERATOR)
+
+
+def render(
+    request: web.Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    principal: Principal | None,
+    live_kinds: str = "",
+    live_clusters: str = "",
+    status: int = 200,
+) -> web.Response:
+    base: dict[str, Any] = {
+        "principal": principal,
+        "can_write": principal is not None and can_write(principal),
+        "csrf_token": csrf_token(request) if principal is not None else "",
+        "nav": NAV,
+        "current": request.path,
+        "here": request.path_qs,
+        "live_kinds": live_kinds,
+        "live_clusters": live_clusters,
+    }
+    return aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    """``5 s ago``, ``3 min ago``, ``2 h ago``, ``4 d ago``: what a reader takes in at once."""
+    if when is None:
+        return "never"
+    seconds = max(0, int(((now or utc_now()) - when).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
+
+
+def iso(when: datetime | None) -> str:
+    return "" if when is None else when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def mib(value: float | None) -> str:
+    """Memory given in MiB, shown in the unit that reads best."""
+    if value is None:
+        return "-"
+    for unit, size in (("TiB", 1024.0**2), ("GiB", 1024.0)):
+        if value >= size:
+            return f"{value / size:.1f} {unit}"
+    return f"{value:.0f} MiB"
+
+
+def cores(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} %"
+
+
+FILTERS: Final[dict[str, Callable[..., Any]]] = {
+    "ago": ago,
+    "iso": iso,
+    "mib": mib,
+    "cores": cores,
+    "percent": percent,
+}
