@@ -5,12 +5,21 @@ an owner); each subscriber gets only what its account may see. Publishing never
 waits: every subscriber has a bounded queue, and one that falls too far behind
 is told so and dropped, so a slow consumer neither slows the others nor makes
 memory grow.
+
+Every event is numbered as it is published, and the last ``BUFFER_LIMIT`` are kept:
+a client that reconnects saying the last id it had (SSE's ``Last-Event-ID``) is sent
+what it missed, in order, before anything new. When that cannot be told exactly (the
+id is older than the buffer, from another process or an earlier run of this one, or
+what the account sees was not followed meanwhile) the subscription is marked
+``resync``: the client should read its lists again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +34,8 @@ EventKind = Literal["agent", "app", "task", "job", "workflow"]
 Change = Literal["added", "modified", "deleted"]
 
 QUEUE_LIMIT = 1000
+BUFFER_LIMIT = 10_000
+"""Events kept for clients that reconnect (``Last-Event-ID``)."""
 
 
 class Event(BaseModel):
@@ -38,6 +49,8 @@ class Event(BaseModel):
         description="The object after the change; None when deleted"
     )
     at: datetime = Field(default_factory=utc_now)
+    seq: int = Field(0, exclude=True)
+    """Its number in this process, given as it is published (``EventHub.event_id``)."""
 
 
 def changes(
@@ -81,6 +94,9 @@ class Subscription:
     account: Account
     queue: asyncio.Queue[Event | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     overflowed: bool = False
+    resync: bool = False
+    """The events missed since the id the client gave cannot be told: it should read its
+    lists again. (What it would have missed was not queued.)"""
 
     def offer(self, event: Event) -> None:
         if self.overflowed:
@@ -110,35 +126,80 @@ class Subscription:
                 yield event
 
 
-class EventHub:
-    def __init__(self) -> None:
-        self._subscriptions: set[Subscription] = set()
-        self._listeners: list[Callable[[Account, bool], Awaitable[None]]] = []
+Interest = Callable[[Account, bool], Awaitable[bool]]
+"""Told when an account starts (True) or stops (False) listening; on start, answers
+whether what the account sees was followed already (so a replay of missed events is
+complete) or had to be loaded now."""
 
-    def on_interest(self, listener: Callable[[Account, bool], Awaitable[None]]) -> None:
-        """Be told when an account starts (True) or stops (False) listening: the caches
-        load what it listens to, and keep it, while it does."""
+
+class EventHub:
+    def __init__(self, buffer_limit: int = BUFFER_LIMIT) -> None:
+        self._subscriptions: set[Subscription] = set()
+        self._listeners: list[Interest] = []
+        self.epoch = secrets.token_hex(4)
+        """Tells this process's ids from another's (or an earlier run's)."""
+        self._seq = 0
+        self._buffer: deque[tuple[Audience, Event]] = deque(maxlen=buffer_limit)
+
+    def on_interest(self, listener: Interest) -> None:
+        """Be told when an account starts or stops listening: the caches load what it
+        listens to, and keep it, while it does."""
         self._listeners.append(listener)
 
+    def event_id(self, event: Event) -> str:
+        """The SSE id of an event: ``<epoch>-<number>``."""
+        return f"{self.epoch}-{event.seq}"
+
+    def last_id(self) -> str:
+        return f"{self.epoch}-{self._seq}"
+
     @contextlib.asynccontextmanager
-    async def subscribe(self, account: Account) -> AsyncIterator[Subscription]:
-        """Listen; once entered, every later change the account may see is delivered."""
+    async def subscribe(
+        self, account: Account, last_event_id: str | None = None
+    ) -> AsyncIterator[Subscription]:
+        """Listen; once entered, every later change the account may see is delivered,
+        after those missed since ``last_event_id`` (or ``resync`` is set)."""
         subscription = Subscription(account)
-        await asyncio.gather(*(listener(account, True) for listener in self._listeners))
+        followed = await asyncio.gather(*(listener(account, True) for listener in self._listeners))
         self._subscriptions.add(subscription)
+        if last_event_id is not None:  # no await from here: nothing new can come between
+            missed = self._missed(account, last_event_id) if all(followed) else None
+            if missed is None:
+                subscription.resync = True
+            for event in missed or []:
+                subscription.offer(event)
         try:
             yield subscription
         finally:
             self._subscriptions.discard(subscription)
             await asyncio.gather(*(listener(account, False) for listener in self._listeners))
 
+    def _missed(self, account: Account, last_event_id: str) -> list[Event] | None:
+        """The account's events after the one named, or None when that cannot be told."""
+        epoch, _, number = last_event_id.strip().partition("-")
+        if epoch != self.epoch or not number.isdigit():
+            return None
+        after = int(number)
+        oldest = self._buffer[0][1].seq if self._buffer else self._seq + 1
+        if after > self._seq or after + 1 < oldest:
+            return None
+        missed = [
+            event
+            for audience, event in self._buffer
+            if event.seq > after and audience.includes(account)
+        ]
+        return missed if len(missed) < QUEUE_LIMIT else None
+
     def publish(self, audience: Audience, events: list[Event]) -> None:
         if not events:
             return
-        for subscription in list(self._subscriptions):
-            if audience.includes(subscription.account):
-                for event in events:
-                    subscription.offer(event)
+        listening = [s for s in self._subscriptions if audience.includes(s.account)]
+        for event in events:
+            self._seq += 1
+            event.seq = self._seq
+            self._buffer.append((audience, event))
+            for subscription in listening:
+                subscription.offer(event)
 
     @property
     def subscribers(self) -> int:

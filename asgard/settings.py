@@ -89,6 +89,21 @@ class Settings(BaseSettings):
     workflow_tick_s: float = Field(
         1.0, gt=0, description="How often workflows are looked at to start their next stage"
     )
+    events_keepalive_s: float = Field(
+        15.0,
+        gt=0,
+        le=15.0,
+        description="The longest an /events stream stays quiet: a comment line is sent when "
+        "no event was for this long, so proxies do not cut the stream",
+    )
+    history_interval_s: float = Field(
+        15.0, gt=0, description="How often each agent's used and total resources are sampled"
+    )
+    history_window_s: float = Field(
+        3600.0,
+        gt=0,
+        description="How far back the agents' usage history goes (kept in memory, per process)",
+    )
     bootstrap_admin_email: str = Field(
         "admin@asgard.local", description="E-mail of the admin created on first start"
     )

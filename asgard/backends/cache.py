@@ -157,6 +157,11 @@ class ClusterCache:
             self.entries[scope] = fresh
         return items, read_at
 
+    def last_known(self, resource: Resource, account: Account) -> tuple[list[Any], datetime] | None:
+        """What the scope held when it was last read, current or not (``?stale=true``)."""
+        entry = self.entries.get(Scope.of(resource, account))
+        return None if entry is None else (list(entry.items.values()), entry.as_of)
+
     def wrote(
         self,
         resource: Resource,
@@ -250,6 +255,8 @@ class ClusterCache:
             self.signal(Signal.everything())
 
     def _evict(self) -> None:
+        if not self._connected:
+            return  # while the cluster is away, what was last seen is all there is to show
         now = time.monotonic()
         for scope in [s for s, e in self.entries.items() if now - e.last_read > self.idle_s]:
             if not self.pinned.get(scope):
@@ -293,15 +300,22 @@ class ClusterCache:
 
     # what /events listeners need
 
-    async def _interest(self, account: Account, listening: bool) -> None:
-        """Load what a listener may see before it listens, so every later change is an event."""
+    async def _interest(self, account: Account, listening: bool) -> bool:
+        """Load what a listener may see before it listens, so every later change is an
+        event; True when all of it was held already (nothing was missed meanwhile)."""
         if not account.may_use(self.cluster):
-            return
+            return True
         scopes = [Scope.of(resource, account) for resource in RESOURCES]
         for scope in scopes:
             self.pinned[scope] = self.pinned.get(scope, 0) + (1 if listening else -1)
-        if listening:
-            await asyncio.gather(*(self._load(s) for s in scopes if s not in self.entries))
+            entry = self.entries.get(scope)
+            if not listening and entry is not None:
+                entry.last_read = time.monotonic()  # kept a while for a client that comes back
+        if not listening:
+            return True
+        missing = [s for s in scopes if s not in self.entries]
+        await asyncio.gather(*(self._load(s) for s in missing))
+        return not missing
 
     async def _load(self, scope: Scope) -> None:
         try:

@@ -51,6 +51,9 @@ __all__ = ["CONTRACT", "Cluster", "cached_listings"]
 
 T = TypeVar("T")
 
+Found = tuple[list[Any], datetime]
+"""What a listing found on one cluster, and when it was read."""
+
 CONTRACT: Mapping[Part, type[Backend]] = {
     "agents": AgentsBackend,
     "apps": AppsBackend,
@@ -87,6 +90,9 @@ class Cluster:
         self.write_timeout_s = config.write_timeout_s
         self.cache: ClusterCache | None = None
         self.health = Health()
+        self.known: dict[tuple[str, int], Found] = {}
+        """The last answer of each listing, by operation and account: what ``?stale=true``
+        shows of this cluster while it is down."""
         self._prober: asyncio.Task[None] | None = None
         self.breaker = Breaker(
             self.name,
@@ -190,15 +196,27 @@ class Cluster:
 
     async def list(
         self, op: Callable[..., Any], account: Account, args: tuple[Any, ...], kwargs: Any
-    ) -> tuple[list[Any], datetime]:
+    ) -> Found:
         """A listing, from the cache where the operation is cached; when it was read."""
         info = operation_of(op)
         cache = self.cache
         if info.cached is None or cache is None or args or kwargs:
-            items = await self.run(op, account, args, kwargs)
-            return list(items), utc_now()
-        resource = info.cached
-        return await self._read(lambda: cache.read(resource, account))
+            found = list(await self.run(op, account, args, kwargs)), utc_now()
+        else:
+            resource = info.cached
+            found = await self._read(lambda: cache.read(resource, account))
+        if not args and not kwargs:
+            self.known[(info.name, account.id)] = found
+        return found
+
+    def last_known(self, op: Callable[..., Any], account: Account) -> Found | None:
+        """What this account's listing last found here (or the cache holds of its scope),
+        and when it was read; None when nothing was ever read."""
+        info = operation_of(op)
+        known = self.known.get((info.name, account.id))
+        if known is None and info.cached is not None and self.cache is not None:
+            known = self.cache.last_known(info.cached, account)
+        return known
 
     def _wrote(
         self, info: OperationInfo, account: Account, args: tuple[Any, ...], result: Any

@@ -23,6 +23,8 @@ class Health:
     last_contact_at: datetime | None = None
     error: str | None = None
     """The last failure, when it is newer than the last answer."""
+    down_since: datetime | None = None
+    """The first failure since the last answer: since when what Asgard knows is stale."""
     probed: bool = False
     """Whether a probe (background or live) has told the version and latency yet."""
 
@@ -30,10 +32,12 @@ class Health:
         """Note an answer; True when it ends an outage (the last call had failed)."""
         ended_an_outage = self.error is not None
         self.last_contact_at = utc_now()
-        self.error = None
+        self.error = self.down_since = None
         return ended_an_outage
 
     def failed(self, error: str) -> None:
+        if self.error is None:
+            self.down_since = utc_now()
         self.error = error
 
     def probed_now(self, version: str, latency_ms: float) -> None:

@@ -11,8 +11,9 @@ and runs the operation on that cluster's part, under its guard (``Cluster.run``)
 under its own timeout: a cluster that fails becomes an entry of ``Listing.errors``
 (one bad cluster must not blank the page), a kind that cannot do the listing has
 nothing to list, and only when every cluster fails does the read fail, with
-``AllClustersFailed``. Both are typed from the operation named: mypy checks the
-arguments and knows the answer.
+``AllClustersFailed``. ``fan_out_stale`` (``?stale=true``) lets a cluster that fails
+contribute what was last seen there instead, its error entry saying since when. Both
+are typed from the operation named: mypy checks the arguments and knows the answer.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from asgard.backends.contract import Backend, ScheduledJobsBackend
 from asgard.errors import AllClustersFailed, ClusterError, NotFound, NotSupported
 from asgard.events import EventHub
 from asgard.models import Account, Capabilities, ClusterErrorInfo, ClusterStatus
+from asgard.models.base import utc_now
 
 __all__ = ["Listing", "Orchestrator"]
 
@@ -110,6 +112,31 @@ class Orchestrator:
         **kwargs: P.kwargs,
     ) -> Listing[T]:
         """Run a listing on every chosen cluster at once; failures become ``errors``."""
+        return await self._gather(account, clusters, op, args, kwargs, stale=False)
+
+    async def fan_out_stale(
+        self,
+        account: Account,
+        clusters: Collection[str] | None,
+        op: Callable[Concatenate[B, Account, P], Awaitable[Sequence[T]]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Listing[T]:
+        """As ``fan_out``, but a cluster that fails contributes what this account's listing
+        last found there, and its ``errors`` entry says since when that is stale."""
+        return await self._gather(account, clusters, op, args, kwargs, stale=True)
+
+    async def _gather(
+        self,
+        account: Account,
+        clusters: Collection[str] | None,
+        op: Callable[..., Awaitable[Sequence[T]]],
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+        *,
+        stale: bool,
+    ) -> Listing[T]:
         chosen = self.chosen(account, clusters)
         results = await asyncio.gather(
             *(c.list(op, account, args, kwargs) for c in chosen), return_exceptions=True
@@ -118,10 +145,13 @@ class Orchestrator:
         failures: list[ClusterError] = []
         for cluster, result in zip(chosen, results, strict=True):
             if isinstance(result, ClusterError):
-                failures.append(result)
-                listing.errors.append(
-                    ClusterErrorInfo(cluster=result.cluster, msg=result.msg, kind=result.kind)
-                )
+                known = cluster.last_known(op, account) if stale else None
+                listing.errors.append(_error_info(cluster, result, known is not None))
+                if known is None:
+                    failures.append(result)
+                else:
+                    listing.items.extend(known[0])
+                    listing.as_of[cluster.name] = known[1]
             elif isinstance(result, NotSupported):
                 continue  # a kind without jobs simply has none to list
             elif isinstance(result, BaseException):
@@ -157,6 +187,17 @@ class Orchestrator:
 
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clusters.values()))
+
+
+def _error_info(cluster: Cluster, error: ClusterError, stale: bool) -> ClusterErrorInfo:
+    health = cluster.health
+    return ClusterErrorInfo(
+        cluster=error.cluster,
+        msg=error.msg,
+        kind=error.kind,
+        stale_since=(health.down_since or utc_now()) if stale else None,
+        last_contact_at=health.last_contact_at,
+    )
 
 
 def _name(cluster: Cluster) -> str:

@@ -27,6 +27,7 @@ from asgard.scheduling.backend import AsgardScheduledJobsBackend
 from asgard.scheduling.scheduler import Scheduler
 from asgard.services.bootstrap import Bootstrapped, bootstrap
 from asgard.settings import Settings
+from asgard.usage_history import UsageHistory
 from asgard.workflows.feed import WorkflowFeed
 from asgard.workflows.runner import WorkflowRunner
 
@@ -56,6 +57,7 @@ class Running:
     db: Database | None = None
     fleet: Orchestrator | None = None
     runner: WorkflowRunner | None = None
+    history: UsageHistory | None = None
 
     def database(self) -> Database:
         assert self.db is not None, "the database context runs first"
@@ -118,12 +120,29 @@ async def workflows(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def usage_history(app: web.Application) -> AsyncIterator[None]:
+    running = app[RUNNING]
+    settings = running.settings
+    running.history = UsageHistory(
+        running.orchestrator(),
+        interval_s=settings.history_interval_s,
+        window_s=settings.history_window_s,
+    )
+    async with started(running.history):
+        yield
+
+
 async def services(app: web.Application) -> AsyncIterator[None]:
     running = app[RUNNING]
     settings = running.settings
     poke = running.runner.poke if running.runner is not None else None
     app[SERVICES] = Services.build(
-        settings, running.database(), running.orchestrator(), running.hub, poke=poke
+        settings,
+        running.database(),
+        running.orchestrator(),
+        running.hub,
+        poke=poke,
+        history=running.history,
     )
     yield
 
@@ -181,6 +200,7 @@ SUBSYSTEMS: list[Context] = [
     database,
     clusters,
     workflows,
+    usage_history,
     services,
     workflow_events,
     scheduler,

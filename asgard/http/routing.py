@@ -107,7 +107,11 @@ def parse_query(model: type[M], request: web.Request) -> M:
         key = info.alias or name
         if key not in request.query:
             continue
-        data[name] = request.query.getall(key) if _is_list(info.annotation) else request.query[key]
+        if _is_list(info.annotation):  # ?kind=app,job and ?kind=app&kind=job alike
+            values = [v for given in request.query.getall(key) for v in given.split(",") if v]
+            data[name] = values or None
+        else:
+            data[name] = request.query[key]
     return parse_model(model, data)
 
 

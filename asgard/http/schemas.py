@@ -22,6 +22,7 @@ from asgard.models import (
     NewApiKey,
     ScheduledJob,
     Task,
+    UsageSample,
     UsageStats,
     User,
     Workflow,
@@ -45,7 +46,13 @@ class ListQuery(Query):
 
 class ClusterListQuery(ListQuery):
     cluster: list[str] | None = Field(
-        None, description="Only these clusters (repeat the parameter for several)"
+        None, description="Only these clusters (comma-separated, or repeat the parameter)"
+    )
+    stale: bool = Field(
+        False,
+        description="A cluster that is down contributes the items Asgard last saw there; "
+        "its errors entry says so with stale_since and last_contact_at, and as_of says how "
+        "old its part is. Without it, a cluster that is down contributes only its error",
     )
 
 
@@ -83,8 +90,17 @@ class JobLogsQuery(Query):
 
 
 class EventsQuery(Query):
-    kind: list[EventKind] | None = Field(None, description="Only these kinds (repeat for several)")
-    cluster: list[str] | None = Field(None, description="Only these clusters")
+    kind: list[EventKind] | None = Field(
+        None, description="Only these kinds (comma-separated, or repeat the parameter)"
+    )
+    cluster: list[str] | None = Field(
+        None, description="Only these clusters (comma-separated, or repeat the parameter)"
+    )
+    last_event_id: str | None = Field(
+        None,
+        max_length=64,
+        description="As the Last-Event-ID header (which wins): resume after this event",
+    )
 
 
 class HealthBody(BaseModel):
@@ -93,6 +109,12 @@ class HealthBody(BaseModel):
 
 class ClusterList(BaseModel):
     clusters: list[ClusterStatus]
+
+
+class AgentHistory(BaseModel):
+    history: list[UsageSample] = Field(description="Oldest first, within the window")
+    interval_s: float = Field(description="How often Asgard samples (history_interval_s)")
+    window_s: float = Field(description="How far back the history goes (history_window_s)")
 
 
 class AgentList(BaseModel):

@@ -24,6 +24,7 @@ from asgard.services.scheduled_jobs import ScheduledJobsService
 from asgard.services.users import UsersService
 from asgard.services.workflows import WorkflowsService
 from asgard.settings import Settings
+from asgard.usage_history import UsageHistory
 
 
 @dataclass
@@ -53,8 +54,10 @@ class Services:
         orchestrator: Orchestrator,
         events: EventHub,
         poke: Callable[[], None] | None = None,
+        history: UsageHistory | None = None,
     ) -> Services:
-        """``poke`` tells the workflow runner that a workflow was created."""
+        """``poke`` tells the workflow runner that a workflow was created; ``history`` is
+        the agents' usage history (none: every agent's history is empty)."""
         auth = Authenticator(
             db,
             signing_key=settings.signing_key(),
@@ -71,7 +74,7 @@ class Services:
             users=UsersService(db, changed=auth.forget),
             accounts=AccountsService(db, changed=auth.forget),
             clusters=ClustersService(orchestrator),
-            agents=AgentsService(orchestrator),
+            agents=AgentsService(orchestrator, history),
             apps=AppsService(orchestrator),
             jobs=jobs,
             scheduled_jobs=ScheduledJobsService(orchestrator, jobs),

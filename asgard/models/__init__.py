@@ -15,7 +15,7 @@ from asgard.models.account import (
     UserCreate,
     UserPatch,
 )
-from asgard.models.agent import Agent
+from asgard.models.agent import Agent, UsageSample
 from asgard.models.app import App, AppInstances, AppPatch, AppRef, AppSpec, Port, ResourceLimits
 from asgard.models.base import Resources, UsageStats
 from asgard.models.cluster import Capabilities, ClusterErrorInfo, ClusterStatus
@@ -65,6 +65,7 @@ __all__ = [
     "StageSpec",
     "StatsWindow",
     "Task",
+    "UsageSample",
     "UsageStats",
     "User",
     "UserCreate",

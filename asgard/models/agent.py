@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import Field, computed_field
 
 from asgard.models.base import AsgardModel, Resources, UsageStats
@@ -34,3 +36,11 @@ class Agent(AsgardModel):
     def owned_by(self, owner: str | None) -> bool:
         """An account with no owner sees every agent; otherwise only the agents it owns."""
         return owner is None or self.attributes.get("owner") == owner
+
+
+class UsageSample(AsgardModel):
+    """One look at an agent's resources, as Asgard's usage history keeps them."""
+
+    at: datetime
+    used_resources: Resources
+    resources: Resources

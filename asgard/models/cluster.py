@@ -60,3 +60,12 @@ class ClusterErrorInfo(AsgardModel):
     cluster: str
     msg: str
     kind: ClusterErrorKind
+    stale_since: datetime | None = Field(
+        None,
+        description="With ?stale=true, when the cluster has items in the answer that Asgard "
+        "last saw: since when they are not current (the cluster's first failure since it last "
+        "answered). Null when the cluster contributed nothing",
+    )
+    last_contact_at: datetime | None = Field(
+        None, description="When the cluster last answered Asgard anything"
+    )

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from asgard.backends.contract import AgentsBackend
 from asgard.backends.orchestrator import Orchestrator
-from asgard.models import Agent, App, Resources, Role, UsageStats
+from asgard.models import Agent, App, Resources, Role, UsageSample, UsageStats
 from asgard.services.pagination import ClusterPage, page_of
 from asgard.services.principal import Principal
+from asgard.usage_history import UsageHistory
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,9 @@ def matches(agent: Agent, attrs: Mapping[str, str]) -> bool:
 
 
 class AgentsService:
-    def __init__(self, orchestrator: Orchestrator) -> None:
+    def __init__(self, orchestrator: Orchestrator, history: UsageHistory | None = None) -> None:
         self.orchestrator = orchestrator
+        self.usage = history
 
     async def list_agents(
         self,
@@ -34,9 +36,11 @@ class AgentsService:
         attrs: Mapping[str, str],
         limit: int,
         cursor: str | None,
+        stale: bool = False,
     ) -> AgentsPage:
         account = principal.require(Role.VIEWER)
-        listing = await self.orchestrator.fan_out(account, clusters, AgentsBackend.list_agents)
+        fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
+        listing = await fan_out(account, clusters, AgentsBackend.list_agents)
         found = [a for a in listing.items if matches(a, attrs)] if attrs else listing.items
         used = Resources.total(a.used_resources for a in found)
         total = Resources.total(a.resources for a in found)
@@ -48,6 +52,18 @@ class AgentsService:
     async def get(self, principal: Principal, cluster: str, agent_id: str) -> Agent:
         account = principal.require(Role.VIEWER)
         return await self.orchestrator.call(account, cluster, AgentsBackend.get_agent, agent_id)
+
+    async def history(self, principal: Principal, cluster: str, agent_id: str) -> list[UsageSample]:
+        """The samples this process took of the agent; none yet for an agent that exists
+        but was not sampled (a new one, or a process just started). 404 for an agent that
+        is neither sampled nor there now."""
+        account = principal.require(Role.VIEWER)
+        self.orchestrator.cluster(account, cluster)
+        samples = None if self.usage is None else self.usage.of(account, cluster, agent_id)
+        if samples is None:
+            await self.get(principal, cluster, agent_id)
+            return []
+        return samples
 
     async def apps(self, principal: Principal, cluster: str, agent_id: str) -> list[App]:
         account = principal.require(Role.VIEWER)

@@ -24,9 +24,11 @@ class AppsService:
         clusters: Collection[str] | None,
         limit: int,
         cursor: str | None,
+        stale: bool = False,
     ) -> ClusterPage[App]:
         account = principal.require(Role.VIEWER)
-        listing = await self.orchestrator.fan_out(account, clusters, AppsBackend.list_apps)
+        fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
+        listing = await fan_out(account, clusters, AppsBackend.list_apps)
         return page_of(listing, limit, cursor)
 
     async def get(self, principal: Principal, cluster: str, app_id: str) -> App:

@@ -65,9 +65,11 @@ class JobsService:
         state: JobState | None,
         limit: int,
         cursor: str | None,
+        stale: bool = False,
     ) -> ClusterPage[Job]:
         account = principal.require(Role.VIEWER)
-        listing = await self.orchestrator.fan_out(account, clusters, JobsBackend.list_jobs)
+        fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
+        listing = await fan_out(account, clusters, JobsBackend.list_jobs)
         async with self.db.session() as session:
             records = await JobRecordStore(session).of_account(account.id)
         recorded = {(r.cluster, r.job_id): r for r in records}

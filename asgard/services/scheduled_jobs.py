@@ -25,11 +25,11 @@ class ScheduledJobsService:
         clusters: Collection[str] | None,
         limit: int,
         cursor: str | None,
+        stale: bool = False,
     ) -> ClusterPage[ScheduledJob]:
         account = principal.require(Role.VIEWER)
-        listing = await self.orchestrator.fan_out(
-            account, clusters, ScheduledJobsBackend.list_scheduled_jobs
-        )
+        fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
+        listing = await fan_out(account, clusters, ScheduledJobsBackend.list_scheduled_jobs)
         return page_of(listing, limit, cursor)
 
     async def get(self, principal: Principal, cluster: str, job_id: str) -> ScheduledJob:

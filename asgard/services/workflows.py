@@ -85,6 +85,7 @@ class WorkflowsService:
         clusters: Collection[str] | None,
         limit: int,
         cursor: str | None,
+        stale: bool = False,  # kept by Asgard: never stale
     ) -> Page[Workflow]:
         account = principal.require(Role.VIEWER)
         async with self.db.session() as session:

@@ -11,6 +11,7 @@ its end, its removal.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,9 @@ from asgard.workflows.store import WorkflowStore
 
 log = structlog.get_logger(__name__)
 
+LINGER_S = 300.0
+"""How long an account's workflows are still followed after its last listener left."""
+
 Seen = dict[tuple[str, str], dict[str, Any]]
 """(cluster, workflow id) -> the workflow as last sent."""
 
@@ -34,6 +38,9 @@ class Listening:
     account: Account
     listeners: int = 0
     seen: Seen = field(default_factory=dict)
+    left_at: float = 0.0
+    """When its last listener left: it is followed ``LINGER_S`` longer, for a client that
+    reconnects (its missed events are then sent, not a resync)."""
 
 
 class WorkflowFeed:
@@ -45,14 +52,15 @@ class WorkflowFeed:
         self._task: asyncio.Task[None] | None = None
         hub.on_interest(self._interest)
 
-    async def _interest(self, account: Account, listening: bool) -> None:
+    async def _interest(self, account: Account, listening: bool) -> bool:
+        """True when the account's workflows were followed already: nothing was missed."""
         entry = self._listening.get(account.id)
         if not listening:
             if entry is not None:
                 entry.listeners -= 1
-                if entry.listeners <= 0:
-                    del self._listening[account.id]
-            return
+                entry.left_at = time.monotonic()
+            return True
+        followed = entry is not None
         if entry is None:
             # What exists when someone starts listening is the baseline, not news (if the
             # database cannot say now, the first look reports what exists as added).
@@ -66,6 +74,7 @@ class WorkflowFeed:
         entry.listeners += 1
         if self._task is None:
             self._task = asyncio.create_task(self._forever(), name="workflow-feed")
+        return followed
 
     async def _read(self, account: Account) -> Seen:
         async with self.db.session() as session:
@@ -86,8 +95,13 @@ class WorkflowFeed:
                 log.warning("reading workflows for /events failed", error=str(exc))
 
     async def look(self) -> None:
-        """Send what changed, for every account listening, since the last look."""
-        for entry in list(self._listening.values()):
+        """Send what changed, for every account listening, since the last look; an account
+        nobody has listened for in ``LINGER_S`` is no longer followed."""
+        now_s = time.monotonic()
+        for account_id, entry in list(self._listening.items()):
+            if entry.listeners <= 0 and now_s - entry.left_at > LINGER_S:
+                del self._listening[account_id]
+                continue
             now = await self._read(entry.account)
             for event in changes(entry.seen, now):
                 audience = Audience(cluster=event.cluster, namespace=entry.account.namespace)

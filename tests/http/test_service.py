@@ -109,7 +109,7 @@ async def test_openapi_describes_bodies_responses_and_errors(asgard: AsgardUnder
         assert status in create_app["responses"], status
     agents = document["paths"]["/agents"]["get"]
     names = [p["name"] for p in agents["parameters"]]
-    assert names == ["limit", "cursor", "cluster", "account_id"]
+    assert names == ["limit", "cursor", "cluster", "stale", "account_id"]
     assert document["paths"]["/health"]["get"]["security"] == []
     app_path = "/clusters/{cluster}/apps/{app_id}"
     assert [p["name"] for p in document["paths"][app_path]["get"]["parameters"]][:2] == [

@@ -6,12 +6,12 @@ from aiohttp import web
 
 from asgard.http.rendering import list_response
 from asgard.http.routing import RouteTable, json_response
-from asgard.http.schemas import AgentApps, AgentBody, AgentList, ClusterListQuery
+from asgard.http.schemas import AgentApps, AgentBody, AgentHistory, AgentList, ClusterListQuery
 from asgard.http.state import principal, services
 
 routes = RouteTable("agents")
 
-NOT_ATTRIBUTES = frozenset({"account_id", "cluster", "limit", "cursor"})
+NOT_ATTRIBUTES = frozenset({"account_id", "cluster", "limit", "cursor", "stale"})
 
 
 async def _agents(
@@ -23,6 +23,7 @@ async def _agents(
         attrs=attrs,
         limit=query.limit,
         cursor=query.cursor,
+        stale=query.stale,
     )
     return list_response(
         AgentList,
@@ -85,3 +86,26 @@ async def get_agent_apps(request: web.Request) -> web.Response:
         principal(request), request.match_info["cluster"], request.match_info["agent_id"]
     )
     return json_response(AgentApps(apps=apps))
+
+
+@routes.get(
+    "/clusters/{cluster}/agents/{agent_id}/history",
+    summary="The agent's used and total resources, as Asgard sampled them",
+    responses={200: AgentHistory},
+)
+async def agent_history(request: web.Request) -> web.Response:
+    """Samples taken every ``history_interval_s`` (15 s by default) over the last
+    ``history_window_s`` (1 h), oldest first, kept in this process's memory: a process
+    that just started has few. 404 when the agent is unknown or belongs to another owner."""
+    found = services(request)
+    samples = await found.agents.history(
+        principal(request), request.match_info["cluster"], request.match_info["agent_id"]
+    )
+    settings = found.settings
+    return json_response(
+        AgentHistory(
+            history=samples,
+            interval_s=settings.history_interval_s,
+            window_s=settings.history_window_s,
+        )
+    )

@@ -26,7 +26,11 @@ APP = "{app_id:" + APP_ID_PATTERN.strip("^$").replace("{", "{{").replace("}", "}
 async def list_apps(request: web.Request, query: ClusterListQuery) -> web.Response:
     """Apps of the account's namespace, ids without the namespace, ordered by cluster then id."""
     found = await services(request).apps.list_apps(
-        principal(request), clusters=query.cluster, limit=query.limit, cursor=query.cursor
+        principal(request),
+        clusters=query.cluster,
+        limit=query.limit,
+        cursor=query.cursor,
+        stale=query.stale,
     )
     return list_response(
         AppList,

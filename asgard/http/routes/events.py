@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from asgard.events import Event, Overflow, Subscription
+from asgard.events import Event, EventHub, Overflow, Subscription
 from asgard.http.routing import RouteTable
 from asgard.http.schemas import EventsQuery
 from asgard.http.state import principal, services
@@ -16,44 +18,76 @@ from asgard.models import Role
 routes = RouteTable("events")
 
 KEEPALIVE_S = 15.0
+"""A comment at least this often, events or not: proxies cut streams that stay quiet."""
 
 
-def frame(event: Event, number: int) -> bytes:
-    return f"id: {number}\nevent: {event.kind}\ndata: {event.model_dump_json()}\n\n".encode()
+def frame(hub: EventHub, event: Event) -> bytes:
+    data = event.model_dump_json()
+    return f"id: {hub.event_id(event)}\nevent: {event.kind}\ndata: {data}\n\n".encode()
 
 
-async def frames(subscription: Subscription, query: EventsQuery) -> AsyncIterator[bytes]:
-    """Events as SSE frames; a comment now and then so proxies keep the connection."""
+def notice(name: str, msg: str, event_id: str | None = None) -> bytes:
+    """A frame of Asgard's own (``resync``, ``overflow``), not a change."""
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}event: {name}\ndata: {json.dumps({'msg': msg})}\n\n".encode()
+
+
+def wanted(event: Event, query: EventsQuery) -> bool:
+    return (not query.kind or event.kind in query.kind) and (
+        not query.cluster or event.cluster in query.cluster
+    )
+
+
+async def frames(
+    hub: EventHub, subscription: Subscription, query: EventsQuery, keepalive_s: float
+) -> AsyncIterator[bytes]:
+    """Events as SSE frames, and a comment whenever ``keepalive_s`` passed without a write
+    (events filtered out do not count: nothing reached the client)."""
     yield b": connected\n\n"
-    number = 0
+    if subscription.resync:
+        yield notice(
+            "resync",
+            "the events since the Last-Event-ID given are no longer known; read the lists again",
+            hub.last_id(),
+        )
+    last_write = time.monotonic()
     while True:
+        wait_s = max(0.0, keepalive_s - (time.monotonic() - last_write))
         try:
-            event = await subscription.next(KEEPALIVE_S)
+            event = await subscription.next(wait_s)
         except Overflow as exc:
-            yield f'event: overflow\ndata: {{"msg": "{exc}; reconnect"}}\n\n'.encode()
+            yield notice("overflow", f"{exc}; reconnect")
             return
-        if event is None:
+        if event is not None and wanted(event, query):
+            yield frame(hub, event)
+        elif time.monotonic() - last_write < keepalive_s:
+            continue
+        else:
             yield b": keep-alive\n\n"
-            continue
-        if query.kind and event.kind not in query.kind:
-            continue
-        if query.cluster and event.cluster not in query.cluster:
-            continue
-        number += 1
-        yield frame(event, number)
+        last_write = time.monotonic()
 
 
 @routes.get(
     "/events",
-    summary="Changes to the account's agents, apps, tasks and jobs, as they happen",
+    summary="Changes to the account's agents, apps, tasks, jobs and workflows, as they happen",
     query=EventsQuery,
     responses={200: "event-stream"},
 )
 async def events(request: web.Request, query: EventsQuery) -> web.StreamResponse:
-    """Server-sent events, each with ``event: <kind>`` and a JSON ``data`` line holding
-    kind, cluster, id, change (added, modified or deleted) and the object.
-    A client too slow to keep up gets an ``overflow`` event and the stream ends;
-    it should reconnect and read the lists again."""
+    """Server-sent events, each with an ``id``, ``event: <kind>`` and a JSON ``data`` line
+    holding kind, cluster, id, change (added, modified or deleted) and the object.
+
+    A client that reconnects with the ``Last-Event-ID`` header (or ``?last_event_id=``)
+    is first sent the events it missed, from a bounded buffer; when they are no longer
+    known (too old, or the id came from another Asgard process) it gets a ``resync``
+    event and should read the lists again. ``kind`` and ``cluster`` filter
+    (comma-separated). A comment line comes at least every 15 s. A client too slow to
+    keep up gets an ``overflow`` event and the stream ends; it should reconnect."""
     account = principal(request).require(Role.VIEWER)
-    async with services(request).events.subscribe(account) as subscription:
-        return await pump(request, frames(subscription, query), "text/event-stream")
+    hub = services(request).events
+    last_id = request.headers.get("Last-Event-ID") or query.last_event_id
+    keepalive_s = services(request).settings.events_keepalive_s
+    async with hub.subscribe(account, last_id) as subscription:
+        return await pump(
+            request, frames(hub, subscription, query, keepalive_s), "text/event-stream"
+        )

@@ -96,6 +96,7 @@ async def list_jobs(request: web.Request, query: JobsQuery) -> web.Response:
         state=query.state,
         limit=query.limit,
         cursor=query.cursor,
+        stale=query.stale,
     )
     return json_response(
         JobList(

@@ -23,7 +23,11 @@ ONE = "/clusters/{cluster}/scheduled-jobs/{job_id}"
 )
 async def list_scheduled_jobs(request: web.Request, query: ClusterListQuery) -> web.Response:
     found = await services(request).scheduled_jobs.list_scheduled_jobs(
-        principal(request), clusters=query.cluster, limit=query.limit, cursor=query.cursor
+        principal(request),
+        clusters=query.cluster,
+        limit=query.limit,
+        cursor=query.cursor,
+        stale=query.stale,
     )
     return json_response(
         ScheduledJobList(

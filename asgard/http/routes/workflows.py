@@ -23,7 +23,11 @@ ONE = "/clusters/{cluster}/workflows/{workflow_id}"
 )
 async def list_workflows(request: web.Request, query: ClusterListQuery) -> web.Response:
     page = await services(request).workflows.list_workflows(
-        principal(request), clusters=query.cluster, limit=query.limit, cursor=query.cursor
+        principal(request),
+        clusters=query.cluster,
+        limit=query.limit,
+        cursor=query.cursor,
+        stale=query.stale,
     )
     return json_response(
         WorkflowList(workflows=page.items, next_cursor=page.next_cursor, total=page.total)

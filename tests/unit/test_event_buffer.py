@@ -1,0 +1,60 @@
+"""The event hub's numbering and buffer: what a reconnecting client is sent, or told."""
+
+from __future__ import annotations
+
+from asgard.events import Audience, Event, EventHub, Subscription
+from asgard.models import Account
+
+TEAM_A = Account(id=1, name="a", namespace="a")
+TEAM_B = Account(id=2, name="b", namespace="b")
+
+
+def event(item: str) -> Event:
+    return Event(kind="app", cluster="c1", id=item, change="added", object={"id": item})
+
+
+def drained(subscription: Subscription) -> list[str]:
+    found = []
+    while not subscription.queue.empty():
+        queued = subscription.queue.get_nowait()
+        assert queued is not None
+        found.append(queued.id)
+    return found
+
+
+async def test_a_client_that_reconnects_is_sent_only_its_accounts_missed_events() -> None:
+    hub = EventHub()
+    hub.publish(Audience("c1", "a"), [event("one")])
+    seen = hub.last_id()
+    hub.publish(Audience("c1", "b"), [event("theirs")])
+    hub.publish(Audience("c1", "a"), [event("two"), event("three")])
+    async with hub.subscribe(TEAM_A, seen) as subscription:
+        assert not subscription.resync
+        assert drained(subscription) == ["two", "three"]
+    async with hub.subscribe(TEAM_A, hub.last_id()) as subscription:
+        assert not subscription.resync
+        assert drained(subscription) == []
+
+
+async def test_ids_the_buffer_cannot_answer_ask_for_a_resync() -> None:
+    hub = EventHub(buffer_limit=3)
+    hub.publish(Audience("c1", "a"), [event(str(n)) for n in range(5)])
+    epoch = hub.epoch
+    for given in (f"{epoch}-1", f"{epoch}-99", f"other-{3}", "", "x-y", f"{epoch}-"):
+        async with hub.subscribe(TEAM_A, given) as subscription:
+            assert subscription.resync, given
+            assert drained(subscription) == []
+    async with hub.subscribe(TEAM_A, f"{epoch}-2") as subscription:  # the oldest kept is 3
+        assert not subscription.resync
+        assert drained(subscription) == ["2", "3", "4"]
+
+
+async def test_without_an_id_nothing_is_replayed() -> None:
+    hub = EventHub()
+    hub.publish(Audience("c1", "a"), [event("old")])
+    async with hub.subscribe(TEAM_A) as subscription:
+        assert not subscription.resync
+        assert drained(subscription) == []
+        hub.publish(Audience("c1", "a"), [event("new")])
+        assert drained(subscription) == ["new"]
+        assert hub.event_id(event("x")) == f"{hub.epoch}-0"
