@@ -10,7 +10,9 @@
 //    Hidden tab: the EventSource is closed; visible again: reopened, and one refresh.
 //  - <form data-confirm="Delete app web?">: a modal <dialog> asks first ({field} in the
 //    text is replaced by the value of that form field).
-//  - <pre data-log-src="/ui/logs/..." data-log-tail="200" data-log-follow>: tail, follow.
+//  - <pre data-log-src="/clusters/c/apps/web/logs" data-log-tail="200" data-log-follow>:
+//    the last lines (?tail=N), or follow (&follow=true, read as a stream); following
+//    pauses while the reader has scrolled up. data-log-lazy in a closed <details>: on open.
 //  - <div data-graph-src="/ui/.../history"> : CPU and memory graphs (uPlot).
 "use strict";
 
@@ -407,7 +409,11 @@
       console.warn("asgard: graph data failed", error);
       return;
     }
-    if (!window.uPlot || !samples.length) return;
+    if (!window.uPlot) {
+      window.addEventListener("load", () => window.uPlot && updateGraph(element), { once: true });
+      return;
+    }
+    if (!samples.length) return;
     const cpu = graphData(samples, "cpus");
     const mem = graphData(samples, "mem");
     if (state.charts) {
@@ -433,8 +439,18 @@
 
   function enhance(root) {
     for (const pre of root.querySelectorAll("pre[data-log-src]")) {
-      if (!pre.dataset.logReady) {
-        pre.dataset.logReady = "yes";
+      if (pre.dataset.logReady) continue;
+      pre.dataset.logReady = "yes";
+      const details = pre.closest("details");
+      if ("logLazy" in pre.dataset && details && !details.open) {
+        // a closed <details> (a workflow's stages): fetch its logs only when opened
+        const opened = () => {
+          if (!details.open) return;
+          details.removeEventListener("toggle", opened);
+          new LogViewer(pre);
+        };
+        details.addEventListener("toggle", opened);
+      } else {
         new LogViewer(pre);
       }
     }
@@ -454,6 +470,8 @@
     }, GRAPH_EVERY_MS);
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // Deferred scripts run before DOMContentLoaded, and a page's own scripts (uPlot) may
+  // come after this one: start once all of them have run.
+  if (document.readyState === "complete") start();
+  else document.addEventListener("DOMContentLoaded", start);
 })();

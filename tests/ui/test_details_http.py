@@ -1,0 +1,265 @@
+"""The detail pages and their actions over HTTP, without a browser: a real Docker Engine
+behind Asgard in this process, a session made on the login page, pages read as HTML.
+
+Each page must show the real thing it is about, a 404 page for an id that does not
+exist, a 502 page for a cluster that does not answer; each action must work for an
+operator and be refused (403) for a viewer and without the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from asgard.backends.docker.config import DockerClusterConfig
+from asgard.backends.orchestrator import Orchestrator
+from asgard.models import Role
+from tests.conftest import StartAsgard, backend_context, build
+from tests.support.asgard import Caller
+from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE, DockerDaemon
+from tests.ui.ui_client import Browser, browser
+
+SETTLE_S = 60
+DEAD_DOCKER = "unix:///nonexistent/asgard-test/docker.sock"
+
+
+@dataclass
+class Site:
+    operator: Caller
+    viewer: Caller
+    ops: Browser
+    view: Browser
+
+
+@pytest.fixture
+async def site(
+    start_asgard: StartAsgard, engine: DockerDaemon, tmp_path: Path
+) -> AsyncIterator[Site]:
+    """Asgard over the engine (``local``) and a cluster whose engine is gone (``gone``)."""
+    data_dir = tmp_path / "data"
+    context = backend_context(data_dir)
+    local = await build(
+        DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600), context
+    )
+    gone = await build(DockerClusterConfig(name="gone", url=DEAD_DOCKER, timeout_s=1), context)
+    asgard = await start_asgard(
+        Orchestrator([local, gone]),
+        data_dir=data_dir,
+        workflow_tick_s=0.2,
+        scheduler_tick_s=0.2,
+        reconcile_s=3600,
+    )
+    account = await asgard.account("dev")
+    operator = await asgard.caller("ops@example.com", roles={account.id: Role.OPERATOR})
+    viewer = await asgard.caller("view@example.com", roles={account.id: Role.VIEWER})
+    yield Site(operator, viewer, await browser(operator), await browser(viewer))
+    await local.close()
+    await gone.close()
+
+
+async def until(what: str, check: Any, timeout_s: float = SETTLE_S) -> Any:
+    """Poll ``check`` (an async callable) until it gives something true."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = await check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"never: {what}"
+        await asyncio.sleep(0.3)
+
+
+async def deployed(site: Site, app_id: str = "web", instances: int = 1) -> dict[str, Any]:
+    spec = {"cluster": "local", "id": app_id, "image": TEST_IMAGE, "args": SERVE_FOREVER}
+    await site.operator.json("POST", "/apps", 201, json={**spec, "instances": instances})
+
+    async def running() -> dict[str, Any] | None:
+        app = (await site.operator.json("GET", f"/clusters/local/apps/{app_id}"))["app"]
+        return app if app["instances"]["running"] == instances else None
+
+    found: dict[str, Any] = await until(f"{app_id} runs", running)
+    return found
+
+
+async def finished_job(site: Site, script: str = "echo hello from the job") -> dict[str, Any]:
+    spec = {
+        "cluster": "local",
+        "name": "report",
+        "image": TEST_IMAGE,
+        "command": ["sh", "-c", script],
+    }
+    job_id = (await site.operator.json("POST", "/jobs", 201, json=spec))["job"]["id"]
+
+    async def done() -> dict[str, Any] | None:
+        job = (await site.operator.json("GET", f"/clusters/local/jobs/{job_id}"))["job"]
+        return job if job["status"]["state"] in ("succeeded", "failed") else None
+
+    found: dict[str, Any] = await until(f"job {job_id} ends", done)
+    return found
+
+
+def text_of(page: str) -> str:
+    """The page as a reader sees its words: tags dropped, entities decoded, spaces folded."""
+    import re
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+# ------------------------------------------------------------------ pages
+
+
+async def test_the_agent_page_shows_the_engine_its_apps_and_its_usage(site: Site) -> None:
+    await deployed(site)
+    agent = (await site.operator.json("GET", "/agents?cluster=local"))["agents"][0]
+    page = await site.view.page(f"/ui/clusters/local/agents/{agent['id']}")
+    words = text_of(page)
+    assert f"Agent {agent['hostname']} on local" in words
+    assert 'href="/ui/clusters/local/apps/web"' in page, "the app on it links to its page"
+    assert "CPU" in words
+    assert "Memory" in words
+    assert 'data-live-kinds="agent,app,task"' in page
+    assert f'data-graph-src="/ui/clusters/local/agents/{agent["id"]}/history"' in page
+    assert "Now: CPU" in words, "the latest numbers are text, not only a graph"
+    history = await site.view.request("GET", f"/ui/clusters/local/agents/{agent['id']}/history")
+    assert history.status == 200
+    assert isinstance((await history.json())["samples"], list)
+
+
+async def test_the_app_page_shows_its_spec_tasks_stats_and_logs(site: Site) -> None:
+    await deployed(site)
+    page = await site.view.page("/ui/clusters/local/apps/web")
+    words = text_of(page)
+    assert "App web on local" in words
+    assert "running" in words
+    assert "1 running of 1 desired" in words
+    assert TEST_IMAGE in words
+    tasks = (await site.operator.json("GET", "/clusters/local/apps/web/tasks"))["tasks"]
+    assert tasks
+    assert tasks[0]["id"] in page
+    assert 'data-log-src="/clusters/local/apps/web/logs"' in page
+    assert 'id="app-tasks" data-live' in page
+    logs = await site.view.request("GET", "/clusters/local/apps/web/logs?tail=10")
+    assert logs.status == 200, "the page's log source answers the session cookie"
+
+
+async def test_the_job_page_shows_its_history_logs_and_output(site: Site) -> None:
+    job = await finished_job(site)
+    page = await site.view.page(f"/ui/clusters/local/jobs/{job['id']}")
+    words = text_of(page)
+    assert f"Job {job['id']} on local" in words
+    assert "succeeded" in words
+    assert "State history" in words
+    assert "running" in words
+    assert f'data-log-src="/clusters/local/jobs/{job["id"]}/logs"' in page
+    output = f"/clusters/local/jobs/{job['id']}/output"
+    assert f'href="{output}"' in page
+    logs = await site.view.request("GET", f"/clusters/local/jobs/{job['id']}/logs")
+    assert "hello from the job" in await logs.text()
+
+
+async def test_the_workflow_page_is_a_timeline_of_its_stages(site: Site) -> None:
+    stages = [
+        {"name": "make", "image": TEST_IMAGE, "command": ["sh", "-c", "echo 21 > /output/n"]},
+        {"name": "use", "image": TEST_IMAGE, "command": ["sh", "-c", "cat /input/n"]},
+    ]
+    spec = {"cluster": "local", "name": "etl", "stages": stages}
+    flow_id = (await site.operator.json("POST", "/workflows", 201, json=spec))["workflow"]["id"]
+
+    async def done() -> bool:
+        flow = await site.operator.json("GET", f"/clusters/local/workflows/{flow_id}")
+        return bool(flow["workflow"]["state"] == "succeeded")
+
+    await until("the workflow succeeds", done)
+    for path in (f"/ui/clusters/local/workflows/{flow_id}", f"/ui/workflows/{flow_id}"):
+        page = await site.view.page(path)
+        words = text_of(page)
+        assert "Workflow etl on local" in words
+        assert "1. make" in words
+        assert "2. use" in words
+        assert words.count("succeeded") >= 3, "the workflow and both stages"
+        assert "took" in words
+        for stage in ("make", "use"):
+            src = f"/clusters/local/workflows/{flow_id}/stages/{stage}/logs"
+            assert f'data-log-src="{src}"' in page
+    logs = await site.view.request("GET", f"/clusters/local/workflows/{flow_id}/stages/use/logs")
+    assert (await logs.text()).strip() == "21"
+
+
+async def test_the_scheduled_job_page_shows_its_next_run_and_last_runs(site: Site) -> None:
+    start = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0)
+    every = f"R3/{start.isoformat().replace('+00:00', 'Z')}/PT2S"
+    spec = {
+        "cluster": "local",
+        "name": "often",
+        "image": TEST_IMAGE,
+        "command": ["sh", "-c", "echo tick"],
+        "schedule": {"value": every},
+    }
+    await site.operator.json("POST", "/scheduled-jobs", 201, json=spec)
+
+    async def ran() -> str | None:
+        got = await site.operator.json("GET", "/clusters/local/scheduled-jobs/often")
+        last: str | None = got["scheduled_job"]["last_job_id"]
+        return last
+
+    last_job = await until("the schedule starts a run", ran)
+    page = await site.view.page("/ui/clusters/local/scheduled-jobs/often")
+    words = text_of(page)
+    assert "Scheduled job often on local" in words
+    assert "enabled" in words
+    assert every in words
+    assert "Next run" in words
+    assert "Last runs" in words
+    assert f'href="/ui/clusters/local/jobs/{last_job}"' in page
+
+
+UNKNOWN = (
+    "/ui/clusters/local/agents/no-such-agent",
+    "/ui/clusters/local/apps/no-such-app",
+    "/ui/clusters/local/jobs/no-such-job",
+    "/ui/clusters/local/workflows/no-such-workflow",
+    "/ui/workflows/no-such-workflow",
+    "/ui/clusters/local/scheduled-jobs/no-such-schedule",
+    "/ui/clusters/nowhere/apps/web",
+)
+
+
+@pytest.mark.parametrize("path", UNKNOWN)
+async def test_an_unknown_id_is_a_404_page(site: Site, path: str) -> None:
+    response = await site.view.request("GET", path)
+    assert response.status == 404
+    assert response.content_type == "text/html"
+    words = text_of(await response.text())
+    assert "Not found" in words
+    assert "Traceback" not in words
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ui/clusters/gone/apps/web",
+        "/ui/clusters/gone/agents/a1",
+        "/ui/clusters/gone/jobs/j1",
+    ],
+)
+async def test_a_cluster_that_does_not_answer_is_a_502_page(site: Site, path: str) -> None:
+    response = await site.view.request("GET", path)
+    assert response.status == 502
+    assert response.content_type == "text/html"
+    words = text_of(await response.text())
+    assert "The cluster does not answer" in words
+    assert "Cluster gone does not answer Asgard now" in words
+
+
+async def test_a_page_without_a_session_sends_to_the_login(site: Site) -> None:
+    site.view.client.session.cookie_jar.clear()
+    response = await site.view.client.get("/ui/clusters/local/apps/web", allow_redirects=False)
+    assert response.status == 302
+    assert response.headers["Location"].startswith("/ui/login?next=")
