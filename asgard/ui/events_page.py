@@ -1,7 +1,59 @@
-"""Placeholder, filled in next."""
+"""``/ui/events``: the newest changes the account may see, kept current as they come.
+
+Rendered on the server from the event hub's bounded buffer (the one ``Last-Event-ID``
+resumes from), newest first: the live region is refreshed like any other page's, so the
+list is right after a reload too and no event is drawn by script alone.
+"""
 
 from __future__ import annotations
 
+from typing import Final
+
 from aiohttp import web
 
+from asgard.http.state import services
+from asgard.ui.rendering import render
+from asgard.ui.session import ui_principal
+from asgard.ui.sources import Sources
+
+__all__ = ["routes"]
+
 routes = web.RouteTableDef()
+
+KINDS: Final = ("agent", "app", "task", "job", "workflow")
+SHOWN: Final = 200
+
+DETAIL: Final = {"agent": "agents", "app": "apps", "job": "jobs"}
+"""The kinds of event whose item has a page of its own under its cluster."""
+
+
+def detail_url(kind: str, cluster: str, item_id: str) -> str | None:
+    part = DETAIL.get(kind)
+    return f"/ui/clusters/{cluster}/{part}/{item_id}" if part else None
+
+
+@routes.get("/ui/events")
+async def events_page(request: web.Request) -> web.Response:
+    principal = await ui_principal(request)
+    kinds = [k for k in request.query.get("kind", "").split(",") if k in KINDS]
+    clusters = [c for c in request.query.get("cluster", "").split(",") if c]
+    events = [
+        e
+        for e in Sources(services(request), principal).recent_events(SHOWN * 5)
+        if (not kinds or e.kind in kinds) and (not clusters or e.cluster in clusters)
+    ][:SHOWN]
+    context = {
+        "events": events,
+        "kinds": KINDS,
+        "chosen_kinds": kinds,
+        "chosen_clusters": ",".join(clusters),
+        "detail_url": detail_url,
+    }
+    return render(
+        request,
+        "events.html",
+        context,
+        principal=principal,
+        live_kinds=",".join(kinds or KINDS),
+        live_clusters=",".join(clusters),
+    )

@@ -1,16 +1,36 @@
-"""Placeholder, filled in next."""
+"""The fleet page, ``/ui/``: one row per cluster, of any kind, with fleet totals on top."""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
+from asgard.http.state import services
+from asgard.models.base import utc_now
+from asgard.ui.fleet_model import fleet_rows, fleet_totals
+from asgard.ui.rendering import render
+from asgard.ui.session import ui_principal
+from asgard.ui.sources import Sources
+
+__all__ = ["routes"]
+
 routes = web.RouteTableDef()
+
+LIVE_KINDS = "agent,app,task,job"
 
 
 @routes.get("/ui/")
 async def fleet_page(request: web.Request) -> web.StreamResponse:
-    from asgard.ui.rendering import render
-    from asgard.ui.session import ui_principal
-
+    """One fan-out per resource (statuses, agents, apps, jobs), all four at once."""
     principal = await ui_principal(request)
-    return render(request, "fleet.html", {}, principal=principal)
+    if principal.account is None:
+        return render(request, "no_account.html", {}, principal=principal)
+    sources = Sources(services(request), principal)
+    statuses, agents, apps, jobs = await asyncio.gather(
+        sources.statuses(), sources.agents(), sources.apps(), sources.jobs()
+    )
+    errors = {e.cluster: e for e in (*agents.errors, *apps.errors, *jobs.errors)}
+    rows = fleet_rows(statuses, errors.values(), agents.items, apps.items, jobs.items, utc_now())
+    context = {"rows": rows, "totals": fleet_totals(rows), "errors": list(errors.values())}
+    return render(request, "fleet.html", context, principal=principal, live_kinds=LIVE_KINDS)

@@ -18,6 +18,7 @@ from asgard.models import Role
 from asgard.models.base import utc_now
 from asgard.services.principal import Principal
 from asgard.ui.session import csrf_token
+from asgard.ui.sources import stale_since
 
 __all__ = ["FILTERS", "NAV", "render"]
 
@@ -101,4 +102,5 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "mib": mib,
     "cores": cores,
     "percent": percent,
+    "stale_since": stale_since,
 }

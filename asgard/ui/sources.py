@@ -1,0 +1,123 @@
+"""What the pages read, from the services, in one shape: items, failed clusters, ages.
+
+This is the one place that knows how the services are called. Every listing asks for
+last-known data (``stale=True``) where the services take it, so a cluster that is down
+still shows its rows, greyed; a listing where no cluster answered is not an error page
+but an empty table under the banner that says why.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from asgard.errors import AllClustersFailed
+from asgard.events import Event
+from asgard.http.state import Services
+from asgard.models import Agent, App, ClusterErrorInfo, ClusterStatus, Job, ScheduledJob, Workflow
+from asgard.services.pagination import MAX_LIMIT
+from asgard.services.principal import Principal
+
+__all__ = ["Found", "Sources", "stale_since"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class Found(Generic[T]):
+    """Every item the services gave (all pages), the clusters that failed, each one's age."""
+
+    items: list[T] = field(default_factory=list)
+    errors: list[ClusterErrorInfo] = field(default_factory=list)
+    as_of: dict[str, datetime] = field(default_factory=dict)
+
+
+def stale_since(error: ClusterErrorInfo) -> datetime | None:
+    """Since when a failed cluster's rows are last-known, not current (None: no rows)."""
+    value = getattr(error, "stale_since", None)
+    return value if isinstance(value, datetime) else None
+
+
+def stale_option(method: Callable[..., Any]) -> dict[str, Any]:
+    """``stale=True`` for a service that takes it (all of them, once the API has it)."""
+    return {"stale": True} if "stale" in inspect.signature(method).parameters else {}
+
+
+async def _all(
+    call: Callable[..., Awaitable[Any]], clusters: Collection[str] | None, extra: dict[str, Any]
+) -> Found[Any]:
+    """Every page of a listing (a dashboard filters and sorts across all of them)."""
+    found: Found[Any] = Found()
+    cursor: str | None = None
+    while True:
+        try:
+            result = await call(clusters=clusters, limit=MAX_LIMIT, cursor=cursor, **extra)
+        except AllClustersFailed as failed:
+            found.errors = [
+                ClusterErrorInfo(cluster=f.cluster, msg=f.msg, kind=f.kind) for f in failed.failures
+            ]
+            return found
+        page = getattr(result, "page", result)
+        found.items.extend(page.items)
+        found.errors = list(getattr(result, "errors", []))
+        found.as_of = dict(getattr(result, "as_of", {}))
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
+
+
+class Sources:
+    """The services, as one principal reads them for the dashboard."""
+
+    def __init__(self, svc: Services, principal: Principal) -> None:
+        self.svc = svc
+        self.principal = principal
+
+    async def statuses(self) -> list[ClusterStatus]:
+        return await self.svc.clusters.statuses(self.principal)
+
+    async def agents(self, clusters: Collection[str] | None = None) -> Found[Agent]:
+        async def call(**kw: Any) -> Any:
+            return await self.svc.agents.list_agents(self.principal, attrs={}, **kw)
+
+        return await _all(call, clusters, stale_option(self.svc.agents.list_agents))
+
+    async def apps(self, clusters: Collection[str] | None = None) -> Found[App]:
+        async def call(**kw: Any) -> Any:
+            return await self.svc.apps.list_apps(self.principal, **kw)
+
+        return await _all(call, clusters, stale_option(self.svc.apps.list_apps))
+
+    async def jobs(self, clusters: Collection[str] | None = None) -> Found[Job]:
+        async def call(**kw: Any) -> Any:
+            return await self.svc.jobs.list_jobs(self.principal, state=None, **kw)
+
+        return await _all(call, clusters, stale_option(self.svc.jobs.list_jobs))
+
+    async def workflows(self, clusters: Collection[str] | None = None) -> Found[Workflow]:
+        async def call(**kw: Any) -> Any:
+            return await self.svc.workflows.list_workflows(self.principal, **kw)
+
+        return await _all(call, clusters, stale_option(self.svc.workflows.list_workflows))
+
+    async def scheduled_jobs(self, clusters: Collection[str] | None = None) -> Found[ScheduledJob]:
+        async def call(**kw: Any) -> Any:
+            return await self.svc.scheduled_jobs.list_scheduled_jobs(self.principal, **kw)
+
+        return await _all(call, clusters, stale_option(self.svc.scheduled_jobs.list_scheduled_jobs))
+
+    def recent_events(self, limit: int) -> Sequence[Event]:
+        """The newest events this account may see, newest first, from the hub's buffer."""
+        account = self.principal.account
+        if account is None:
+            return []
+        hub = self.svc.events
+        recent = getattr(hub, "recent", None)
+        if callable(recent):
+            return list(recent(account, limit))
+        buffered = getattr(hub, "_buffer", ())
+        mine = [event for audience, event in buffered if audience.includes(account)]
+        return mine[::-1][:limit]
