@@ -53,6 +53,7 @@ async def site(
         data_dir=data_dir,
         workflow_tick_s=0.2,
         scheduler_tick_s=0.2,
+        history_interval_s=0.2,
         reconcile_s=3600,
     )
     account = await asgard.account("dev")

@@ -8,6 +8,8 @@ exist, a 502 page for a cluster that does not answer (the actions: test_actions_
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -29,11 +31,19 @@ async def test_the_agent_page_shows_the_engine_its_apps_and_its_usage(site: Site
     assert "CPU" in words
     assert "Memory" in words
     assert 'data-live-kinds="agent,app,task"' in page
-    assert f'data-graph-src="/ui/clusters/local/agents/{agent["id"]}/history"' in page
+    source = f"/clusters/local/agents/{quote(agent['id'], safe='')}/history"
+    assert f'data-graph-src="{source}"' in page, "the graph reads the API's usage history"
     assert "Now: CPU" in words, "the latest numbers are text, not only a graph"
-    history = await site.view.request("GET", f"/ui/clusters/local/agents/{agent['id']}/history")
-    assert history.status == 200
-    assert isinstance((await history.json())["samples"], list)
+
+    async def sampled() -> list[dict[str, Any]]:
+        history = await site.view.request("GET", source)
+        assert history.status == 200, "the graph's source answers the session cookie"
+        samples: list[dict[str, Any]] = (await history.json())["history"]
+        return samples
+
+    sample = (await until("the agent is sampled", sampled))[-1]
+    assert sample["resources"]["cpus"] == agent["resources"]["cpus"]
+    assert "mem" in sample["used_resources"]
 
 
 async def test_the_app_page_shows_its_spec_tasks_stats_and_logs(site: Site) -> None:

@@ -1,20 +1,20 @@
-"""An agent's page: its attributes, resources, the apps on it, and its usage over time."""
+"""An agent's page: its attributes, resources, the apps on it, and its usage over time
+(drawn in the browser from the API's ``/clusters/{cluster}/agents/{agent_id}/history``)."""
 
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 from aiohttp import web
 
 from asgard import errors
-from asgard.http.errors import status_of
 from asgard.http.state import services
-from asgard.ui.details.adapters import agent_history
 from asgard.ui.details.common import failure_page, partial, show_page
 from asgard.ui.details.table import routes
 from asgard.ui.session import ui_principal
 
-__all__ = ["agent_history_json", "agent_page"]
+__all__ = ["agent_page"]
 
 AGENT = "/ui/clusters/{cluster}/agents/{agent_id}"
 
@@ -40,7 +40,8 @@ async def agent_page(request: web.Request) -> web.Response:
     context = {
         "agent": agent,
         "apps": apps,
-        "history_url": request.path + "/history",
+        "history_url": f"/clusters/{quote(cluster, safe='')}/agents/{quote(agent_id, safe='')}"
+        "/history",
     }
     return show_page(
         request,
@@ -50,15 +51,3 @@ async def agent_page(request: web.Request) -> web.Response:
         live_kinds="agent,app,task",
         cluster=cluster,
     )
-
-
-@routes.get(AGENT + "/history")
-async def agent_history_json(request: web.Request) -> web.Response:
-    """The graph's data: JSON for the page's own script, not an API operation."""
-    principal = await ui_principal(request)
-    cluster, agent_id = request.match_info["cluster"], request.match_info["agent_id"]
-    try:
-        samples = await agent_history(services(request), principal, cluster, agent_id)
-    except errors.AsgardError as exc:
-        return web.json_response({"samples": [], "error": exc.msg}, status=status_of(exc))
-    return web.json_response({"samples": samples})

@@ -13,7 +13,6 @@ from asgard.models import Job, ScheduledJob
 from asgard.scheduling.scheduler import SCHEDULE_LABEL
 from asgard.services.pagination import MAX_LIMIT
 from asgard.services.principal import Principal
-from asgard.ui.details.adapters import stale_listing
 from asgard.ui.details.common import Partial, duration, failure_page, partial, show_page
 from asgard.ui.details.table import routes
 from asgard.ui.session import ui_principal
@@ -43,7 +42,7 @@ async def last_runs(
         state=None,
         limit=MAX_LIMIT,
         cursor=None,
-        **stale_listing(jobs.list_jobs),
+        stale=True,
     )
     runs = [j for j in found.page.items if is_run_of(j, schedule)]
     runs.sort(key=lambda j: j.created_at or j.status.started_at or _NEVER, reverse=True)

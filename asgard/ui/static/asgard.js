@@ -13,7 +13,7 @@
 //  - <pre data-log-src="/clusters/c/apps/web/logs" data-log-tail="200" data-log-follow>:
 //    the last lines (?tail=N), or follow (&follow=true, read as a stream); following
 //    pauses while the reader has scrolled up. data-log-lazy in a closed <details>: on open.
-//  - <div data-graph-src="/ui/.../history"> : CPU and memory graphs (uPlot).
+//  - <div data-graph-src="/clusters/c/agents/a/history">: CPU and memory graphs (uPlot).
 "use strict";
 
 (() => {
@@ -386,11 +386,12 @@
     };
   }
 
+  // samples as the API's agent history gives them: { at, used_resources, resources }
   function graphData(samples, field) {
     return [
       samples.map((s) => Date.parse(s.at) / 1000),
-      samples.map((s) => s.used[field]),
-      samples.map((s) => s.total[field]),
+      samples.map((s) => s.used_resources[field]),
+      samples.map((s) => s.resources[field]),
     ];
   }
 
@@ -404,7 +405,7 @@
     try {
       const response = await fetch(element.dataset.graphSrc, { credentials: "same-origin" });
       if (!response.ok) return;
-      samples = (await response.json()).samples;
+      samples = (await response.json()).history;
     } catch (error) {
       console.warn("asgard: graph data failed", error);
       return;
