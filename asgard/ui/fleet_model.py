@@ -116,6 +116,12 @@ def fleet_rows(
             latency_ms=status.latency_ms,
         )
     _count_agents(rows, agents)
+    for counted in rows.values():
+        if counted.state == "ok" and counted.agents_active < counted.agents:
+            counted.state = "degraded"
+            counted.reason = (
+                f"{counted.agents - counted.agents_active} of {counted.agents} agents inactive"
+            )
     for app in apps:
         row = rows.get(app.cluster)
         if row is not None:
