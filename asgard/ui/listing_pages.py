@@ -45,7 +45,12 @@ def failed_clusters(
     (workflows are Asgard's own records): the banner names every one."""
     named = {e.cluster for e in errors}
     down = [
-        ClusterErrorInfo(cluster=s.name, msg=s.error or "unreachable", kind="unreachable")
+        ClusterErrorInfo(
+            cluster=s.name,
+            msg=s.error or "unreachable",
+            kind="unreachable",
+            last_contact_at=s.last_contact_at,
+        )
         for s in statuses
         if s.status == "unreachable"
         and s.name not in named

@@ -37,8 +37,7 @@ class Found(Generic[T]):
 
 def stale_since(error: ClusterErrorInfo) -> datetime | None:
     """Since when a failed cluster's rows are last-known, not current (None: no rows)."""
-    value = getattr(error, "stale_since", None)
-    return value if isinstance(value, datetime) else None
+    return error.stale_since
 
 
 def stale_option(method: Callable[..., Any]) -> dict[str, Any]:

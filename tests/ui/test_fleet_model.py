@@ -101,8 +101,9 @@ def test_one_row_per_cluster_with_its_sums() -> None:
 
 
 def test_a_failed_cluster_with_last_known_rows_is_stale() -> None:
-    error = ClusterErrorInfo(cluster="c", msg="refused", kind="unreachable")
-    object.__setattr__(error, "stale_since", NOW - timedelta(minutes=5))
+    error = ClusterErrorInfo(
+        cluster="c", msg="refused", kind="unreachable", stale_since=NOW - timedelta(minutes=5)
+    )
     [row] = fleet_rows([status("c", status="unreachable")], [error], [], [], [], NOW)
     assert row.state == "stale"
     assert row.stale_since == NOW - timedelta(minutes=5)
