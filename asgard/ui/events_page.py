@@ -32,11 +32,18 @@ def detail_url(kind: str, cluster: str, item_id: str) -> str | None:
     return f"/ui/clusters/{cluster}/{part}/{item_id}" if part else None
 
 
+def listed(request: web.Request, name: str) -> list[str]:
+    """``?kind=app&kind=job`` (the form's checkboxes) or ``?kind=app,job`` (a typed link)."""
+    return [
+        v.strip() for part in request.query.getall(name, []) for v in part.split(",") if v.strip()
+    ]
+
+
 @routes.get("/ui/events")
 async def events_page(request: web.Request) -> web.Response:
     principal = await ui_principal(request)
-    kinds = [k for k in request.query.get("kind", "").split(",") if k in KINDS]
-    clusters = [c for c in request.query.get("cluster", "").split(",") if c]
+    kinds = [k for k in listed(request, "kind") if k in KINDS]
+    clusters = listed(request, "cluster")
     events = [
         e
         for e in Sources(services(request), principal).recent_events(SHOWN * 5)

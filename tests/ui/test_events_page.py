@@ -1,0 +1,47 @@
+"""``/ui/events``: the newest events the account may see, from the hub's buffer."""
+
+from __future__ import annotations
+
+from asgard.events import Audience, Event, EventHub
+from asgard.models import Role
+from tests.conftest import StartAsgard
+from tests.ui.ui_client import browser
+
+
+async def test_the_events_page_lists_the_accounts_events_newest_first(
+    start_asgard: StartAsgard,
+) -> None:
+    hub = EventHub()
+    asgard = await start_asgard(hub=hub)
+    team = await asgard.account("team")
+    await asgard.account("other")
+    session = await browser(await asgard.caller("v@example.com", roles={team.id: Role.VIEWER}))
+    empty = await session.page("/ui/events")
+    assert "No event yet" in empty
+    assert 'data-live-kinds="agent,app,task,job,workflow"' in empty
+
+    hub.publish(
+        Audience(cluster="c1", namespace="team"),
+        [Event(kind="app", cluster="c1", id="web", change="added", object={"id": "web"})],
+    )
+    hub.publish(
+        Audience(cluster="c1", namespace="team"),
+        [Event(kind="job", cluster="c1", id="once-1", change="deleted", object=None)],
+    )
+    hub.publish(
+        Audience(cluster="c1", namespace="other"),
+        [Event(kind="app", cluster="c1", id="secret", change="added", object={})],
+    )
+    html = await session.page("/ui/events")
+    assert html.index("once-1") < html.index("/ui/clusters/c1/apps/web"), "newest first"
+    assert "secret" not in html, "another account's"
+    assert '<div id="events" data-live>' in html
+    only_jobs = await session.page("/ui/events?kind=job")
+    assert "once-1" in only_jobs
+    assert "/ui/clusters/c1/apps/web" not in only_jobs
+    assert 'data-live-kinds="job"' in only_jobs
+    both = await session.page("/ui/events?kind=job&kind=app")
+    assert "once-1" in both
+    assert "/ui/clusters/c1/apps/web" in both
+    elsewhere = await session.page("/ui/events?cluster=c2")
+    assert "once-1" not in elsewhere
