@@ -13,8 +13,11 @@ from urllib.parse import quote
 
 import pytest
 
+from asgard.models import Role
+from tests.conftest import KubeCluster, StartAsgard
 from tests.support.dockerd import TEST_IMAGE
 from tests.ui.details_site import Site, deployed, finished_job, site, text_of, until
+from tests.ui.ui_client import browser
 
 __all__ = ["site"]
 
@@ -177,3 +180,24 @@ async def test_a_page_without_a_session_sends_to_the_login(site: Site) -> None:
     response = await site.view.client.get("/ui/clusters/local/apps/web", allow_redirects=False)
     assert response.status == 302
     assert response.headers["Location"].startswith("/ui/login?next=")
+
+
+async def test_kubernetes_agent_and_app_pages(start_asgard: StartAsgard, kube: KubeCluster) -> None:
+    """The same pages over the Kubernetes emulator: a node's labels are its attributes."""
+    asgard = await start_asgard(kube.orchestrator)
+    account = await asgard.account("dev")
+    operator = await asgard.caller("op@example.com", roles={account.id: Role.OPERATOR})
+    caller = await asgard.caller("k@example.com", roles={account.id: Role.VIEWER})
+    spec = {"cluster": "k8s", "id": "shop/web", "image": "web:1", "instances": 2}
+    await operator.json("POST", "/apps", 201, json=spec)
+    await kube.controllers.reconcile()
+    view = await browser(caller)
+    node = text_of(await view.page("/ui/clusters/k8s/agents/node-2"))
+    assert "Agent node-2 on k8s" in node
+    assert "zone b" in node, "the node's labels are shown as its attributes"
+    app = await view.page("/ui/clusters/k8s/apps/shop/web")
+    words = text_of(app)
+    assert "App shop/web on k8s" in words
+    assert "2 running of 2 desired" in words
+    assert 'data-log-src="/clusters/k8s/apps/shop/web/logs"' in app
+    assert 'href="/ui/clusters/k8s/agents/node-' in app, "each task links to its node"
