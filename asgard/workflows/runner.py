@@ -85,6 +85,8 @@ class WorkflowRunner:
     async def tick(self) -> None:
         async with self.db.session() as session:
             active = await WorkflowStore(session).active()
+            if not active:
+                return  # every second: no more than one query while nothing runs
             accounts = {a.id: a for a in await AccountStore(session).every()}
         for stored in active:
             account = accounts.get(stored.account_id)

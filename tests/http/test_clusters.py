@@ -131,9 +131,14 @@ async def test_one_cluster_down_still_answers_with_the_others(start_asgard: Star
         ("alpha", "a2"),
         ("beta", "b1"),
     ]
-    assert body["errors"] == [
-        {"cluster": "gamma", "msg": "cluster gamma is down", "kind": "unreachable"}
-    ]
+    (error,) = body["errors"]
+    assert {k: error[k] for k in ("cluster", "msg", "kind", "stale_since")} == {
+        "cluster": "gamma",
+        "msg": "cluster gamma is down",
+        "kind": "unreachable",
+        "stale_since": None,  # without ?stale=true it contributes nothing
+    }
+    assert "last_contact_at" in error
 
     clusters = (await caller.json("GET", "/clusters"))["clusters"]
     assert [(c["name"], c["status"]) for c in clusters] == [
