@@ -1,7 +1,8 @@
 // Asgard's dashboard: what JavaScript adds to pages the server has already rendered.
 //
 // Every page works without this file: it only keeps the live regions current, asks
-// before a write, tails and follows logs, and draws graphs. Plain ES2020, no build step,
+// before a write, and tails and follows logs (graphs: asgard-graph.js, on the pages that
+// draw one). Plain ES2020, no build step,
 // no inline script (the Content-Security-Policy allows none).
 //
 //  - <body data-live-kinds="app,task" data-live-clusters="">: one EventSource on
@@ -13,12 +14,10 @@
 //  - <pre data-log-src="/clusters/c/apps/web/logs" data-log-tail="200" data-log-follow>:
 //    the last lines (?tail=N), or follow (&follow=true, read as a stream); following
 //    pauses while the reader has scrolled up. data-log-lazy in a closed <details>: on open.
-//  - <div data-graph-src="/clusters/c/agents/a/history">: CPU and memory graphs (uPlot).
 "use strict";
 
 (() => {
   const MIN_REFRESH_MS = 1000;
-  const GRAPH_EVERY_MS = 15000;
   const MAX_LOG_CHARS = 2000000;
 
   // ---------------------------------------------------------------- live regions
@@ -117,7 +116,7 @@
       const again = document.getElementById(focusedId);
       if (again) again.focus();
     }
-    for (const graph of document.querySelectorAll("[data-graph-src]")) updateGraph(graph);
+    document.dispatchEvent(new CustomEvent("asgard:refreshed")); // graphs redraw on it
   }
 
   function onVisibility() {
@@ -361,81 +360,6 @@
     }
   }
 
-  // ----------------------------------------------------------------- graphs
-
-  const graphs = new WeakMap();
-
-  function axisColour(element) {
-    return getComputedStyle(element).color || "#444";
-  }
-
-  function chartOptions(element, title, unit, width) {
-    const colour = axisColour(element);
-    const axis = { stroke: colour, grid: { stroke: "rgba(128,128,128,0.25)" } };
-    return {
-      title,
-      width,
-      height: 180,
-      scales: { x: { time: true } },
-      axes: [axis, { ...axis, label: unit }],
-      series: [
-        {},
-        { label: "used", stroke: colour, width: 2 },
-        { label: "total", stroke: colour, width: 1, dash: [6, 4] },
-      ],
-    };
-  }
-
-  // samples as the API's agent history gives them: { at, used_resources, resources }
-  function graphData(samples, field) {
-    return [
-      samples.map((s) => Date.parse(s.at) / 1000),
-      samples.map((s) => s.used_resources[field]),
-      samples.map((s) => s.resources[field]),
-    ];
-  }
-
-  async function updateGraph(element) {
-    let state = graphs.get(element);
-    if (!state) {
-      state = { charts: null };
-      graphs.set(element, state);
-    }
-    let samples;
-    try {
-      const response = await fetch(element.dataset.graphSrc, { credentials: "same-origin" });
-      if (!response.ok) return;
-      samples = (await response.json()).history;
-    } catch (error) {
-      console.warn("asgard: graph data failed", error);
-      return;
-    }
-    if (!window.uPlot) {
-      window.addEventListener("load", () => window.uPlot && updateGraph(element), { once: true });
-      return;
-    }
-    if (!samples.length) return;
-    const cpu = graphData(samples, "cpus");
-    const mem = graphData(samples, "mem");
-    if (state.charts) {
-      state.charts[0].setData(cpu);
-      state.charts[1].setData(mem);
-      return;
-    }
-    const width = Math.max(240, element.clientWidth || 600);
-    const holder = element.querySelector(".graph-canvas") || element;
-    state.charts = [
-      new window.uPlot(chartOptions(element, "CPU (cores)", "cores", width), cpu, holder),
-      new window.uPlot(chartOptions(element, "Memory (MiB)", "MiB", width), mem, holder),
-    ];
-    if ("ResizeObserver" in window) {
-      new ResizeObserver(() => {
-        const w = Math.max(240, element.clientWidth);
-        for (const chart of state.charts) chart.setSize({ width: w, height: 180 });
-      }).observe(element);
-    }
-  }
-
   // ------------------------------------------------------------------ start
 
   function enhance(root) {
@@ -455,9 +379,6 @@
         new LogViewer(pre);
       }
     }
-    for (const graph of root.querySelectorAll("[data-graph-src]")) {
-      if (!graphs.has(graph)) updateGraph(graph);
-    }
   }
 
   function start() {
@@ -465,14 +386,10 @@
     document.addEventListener("visibilitychange", onVisibility);
     enhance(document);
     if (!document.hidden) connect();
-    setInterval(() => {
-      if (document.hidden) return;
-      for (const graph of document.querySelectorAll("[data-graph-src]")) updateGraph(graph);
-    }, GRAPH_EVERY_MS);
   }
 
-  // Deferred scripts run before DOMContentLoaded, and a page's own scripts (uPlot) may
-  // come after this one: start once all of them have run.
+  // Deferred scripts run before DOMContentLoaded, and a page's own deferred scripts come
+  // after this one: start once all of them have run.
   if (document.readyState === "complete") start();
   else document.addEventListener("DOMContentLoaded", start);
 })();
