@@ -12,10 +12,12 @@ from typing import Any
 
 from aiohttp import ClientResponse
 
+from asgard.models import Role
 from asgard.ui.session import COOKIE
+from tests.conftest import StartAsgard, running_mesos
 from tests.support.dockerd import TEST_IMAGE
 from tests.ui.details_site import Site, deployed, site, text_of, until
-from tests.ui.ui_client import Browser
+from tests.ui.ui_client import Browser, browser
 
 __all__ = ["site"]
 
@@ -193,3 +195,29 @@ async def test_a_form_without_a_session_goes_to_the_login(site: Site) -> None:
     )
     assert response.status == 302
     assert response.headers["Location"].startswith("/ui/login")
+
+
+async def test_a_chronos_job_is_shown_disabled_and_enabled(start_asgard: StartAsgard) -> None:
+    """Over the Mesos fakes: Chronos keeps the schedule, and the page and its actions work
+    the same as where Asgard schedules."""
+    async with running_mesos() as mesos:
+        asgard = await start_asgard(mesos.orchestrator)
+        account = await asgard.account("dev")
+        operator = await asgard.caller("op@example.com", roles={account.id: Role.OPERATOR})
+        ops = await browser(operator)
+        page = "/ui/clusters/mesos/scheduled-jobs/another-job"
+        words = text_of(await ops.page(page))
+        assert "Scheduled job another-job on mesos" in words
+        api = "/clusters/mesos/scheduled-jobs/another-job"
+        schedule = (await operator.json("GET", api))["scheduled_job"]["schedule"]["value"]
+        assert schedule in words
+        csrf = await ops.csrf()
+        disabled = await post(ops, f"{page}/disable", csrf)
+        assert "Scheduled job another-job is disabled." in await flash_after(ops, disabled)
+        assert (await operator.json("GET", api))["scheduled_job"]["enabled"] is False
+        enabled = await post(ops, f"{page}/enable", csrf)
+        assert enabled.status == 303
+        assert (await operator.json("GET", api))["scheduled_job"]["enabled"] is True
+        agent = (await operator.json("GET", "/agents?cluster=mesos"))["agents"][0]
+        shown = text_of(await ops.page(f"/ui/clusters/mesos/agents/{agent['id']}"))
+        assert f"Agent {agent['hostname']} on mesos" in shown
