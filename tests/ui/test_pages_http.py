@@ -166,3 +166,20 @@ async def test_the_banner_names_the_failed_cluster_on_every_table(fleet: Fleet) 
         banner = html.split('id="failed-clusters"', 1)
         assert len(banner) == 2, path
         assert "failed: gone" in banner[1].split("</summary>")[0], path
+
+
+async def test_pages_hold_no_inline_script_or_style_and_carry_the_csp(fleet: Fleet) -> None:
+    """The CSP allows neither; a page that had one would break in the browser."""
+    for path in (*PAGES, "/ui/events", "/ui/agents?sort=cpu&dir=desc"):
+        response = await fleet.viewer.request("GET", path)
+        html = await response.text()
+        assert response.status == 200, path
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "<style" not in html, path
+        assert " style=" not in html, path
+        for tag in re.findall(r"<script[^>]*>", html):
+            assert 'src="/ui/static/' in tag, f"{path}: {tag}"
+        assert not re.search(r"<[^>]+\son[a-z]+=", html), f"{path}: an inline handler"
+        head = html.split("</head>", 1)[0]
+        assert "<a " not in head, f"{path}: content rendered into the head"
