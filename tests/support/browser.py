@@ -1,0 +1,129 @@
+"""Debian's Chromium driven by Playwright, as the dashboard's browser tests use it.
+
+Chromium is the ``chromium`` package's (``scripts/system-deps.sh`` installs it):
+``playwright install`` downloads its own build, which cannot happen here. Each test gets
+a fresh browser context (its own cookies), logs in through the login page as a person
+would, and can save what it saw as the docs' screenshot of that page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+
+CHROMIUM: Final = "/usr/bin/chromium"
+ROOT: Final = Path(__file__).resolve().parents[2]
+SCREENSHOTS: Final = ROOT / "docs" / "_static" / "dashboard"
+VENDOR: Final = ROOT / "asgard" / "ui" / "static" / "vendor"
+VIEWPORT: Final = {"width": 1280, "height": 800}
+SERIOUS: Final = ("serious", "critical")
+
+__all__ = [
+    "axe_violations",
+    "focus_by_tab",
+    "launch",
+    "logged_in",
+    "new_context",
+    "screenshot",
+    "settles",
+]
+
+
+def launch(playwright: Playwright) -> Browser:
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("no /usr/bin/chromium: run scripts/system-deps.sh (make test does)")
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--no-sandbox"], headless=True
+    )
+
+
+@contextlib.contextmanager
+def new_context(browser: Browser, base_url: str, **options: Any) -> Iterator[BrowserContext]:
+    """A context of its own (no cookies from another test), closed after."""
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORT, **options)  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def logged_in(page: Page, key: str, then: str = "/ui/") -> Page:
+    """Log in through the login page with ``key``, as a person types it; on ``then`` after."""
+    page.goto(f"/ui/login?next={then}")
+    page.fill("input[name=key]", key)
+    page.click("form[action='/ui/login'] button[type=submit]")
+    page.wait_for_url(lambda url: "/ui/login" not in url)
+    return page
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """The docs' picture of a page (``docs/_static/dashboard/<name>.png``), overwritten."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), animations="disabled")
+    return path
+
+
+def axe_path() -> Path:
+    """The pinned axe-core the dashboard vendors (served to tests only)."""
+    found = sorted(VENDOR.glob("axe-core-*/axe.min.js"))
+    if not found:
+        raise RuntimeError(f"no vendored axe-core under {VENDOR}")
+    return found[-1]
+
+
+def axe_violations(page: Page, impacts: tuple[str, ...] = SERIOUS) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.x A/AA violations on the page as it is, of the given impacts.
+
+    axe is loaded from the dashboard's own static route, so the page's Content-Security-
+    Policy (scripts from 'self' only) allows it without bypassing anything."""
+    vendored = axe_path().relative_to(VENDOR.parent)
+    page.add_script_tag(url=f"/ui/static/{vendored.as_posix()}")
+    result: dict[str, Any] = page.evaluate(
+        """async () => await axe.run(document, {
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+                                             'wcag22aa', 'best-practice']},
+            resultTypes: ['violations'],
+        })"""
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"][:5]],
+        }
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+def focus_by_tab(page: Page, matches: str, limit: int = 40) -> None:
+    """Press Tab until the focused element satisfies the JS predicate ``matches`` (given
+    ``el``), as a keyboard user moves through a page; fail after ``limit`` presses."""
+    for _ in range(limit):
+        if page.evaluate(
+            f"(() => {{ const el = document.activeElement; return !!({matches}); }})()"
+        ):
+            return
+        page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement && document.activeElement.outerHTML")
+    raise AssertionError(f"{limit} Tabs never reached {matches}; focus on {focused}")
+
+
+def settles(check: Callable[[], object], what: str, limit_s: float) -> Any:
+    """Poll ``check`` until it answers something true; fail saying what never happened."""
+    deadline = time.monotonic() + limit_s
+    last: object = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"within {limit_s:g} s, never: {what} (last seen: {last!r})")

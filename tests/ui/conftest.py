@@ -1,0 +1,111 @@
+"""The dashboard's browser tests: one real ``asgard serve`` over a cluster of each kind for
+the whole package (starting it all takes about 20 s), one Chromium, and a fresh browser
+context for every test so that no cookie or open page leaks from one test to the next.
+
+The fixtures are synchronous: Playwright's sync API drives the browser from the test's
+thread while the emulated clusters turn on a loop of their own (``LoopThread``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Response,
+    sync_playwright,
+)
+
+from tests.support.browser import launch, logged_in, new_context
+from tests.support.dashboard_fleet import DashboardFleet, dashboard_fleet
+
+
+@pytest.fixture(scope="package")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardFleet]:
+    with dashboard_fleet(tmp_path_factory.mktemp("dashboard")) as started:
+        yield started
+
+
+@pytest.fixture(scope="package")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(chromium: Browser, fleet: DashboardFleet) -> Iterator[BrowserContext]:
+    with new_context(chromium, fleet.url) as fresh:
+        yield fresh
+
+
+@dataclass
+class Watched:
+    """A page, and what went wrong in it that a person would not see: script errors,
+    and console errors (a Content-Security-Policy refusal is one)."""
+
+    page: Page
+    problems: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        # a failed load is told with its address by on_response
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.problems.append(f"console: {message.text}")
+
+    def on_response(self, response: Response) -> None:
+        # the browser asks for /favicon.ico by itself; no page names it
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            self.problems.append(f"{response.status}: {response.request.method} {response.url}")
+
+
+@pytest.fixture
+def watched(context: BrowserContext) -> Watched:
+    page = context.new_page()
+    seen = Watched(page)
+    page.on("console", seen.on_console)
+    page.on("response", seen.on_response)
+    page.on("pageerror", lambda error: seen.problems.append(f"script: {error}"))
+    return seen
+
+
+@pytest.fixture
+def page(watched: Watched) -> Page:
+    return watched.page
+
+
+@pytest.fixture(scope="package")
+def sessions(chromium: Browser, fleet: DashboardFleet) -> dict[str, list[Any]]:
+    """One login through the login page per user, for the package: each test's fresh
+    context gets that session's cookie instead of typing the key again (the login tests
+    type it)."""
+    cookies: dict[str, list[Any]] = {}
+    for who, key in (("admin", fleet.admin_key), ("viewer", fleet.viewer_key)):
+        with new_context(chromium, fleet.url) as context:
+            logged_in(context.new_page(), key)
+            cookies[who] = list(context.cookies())
+    return cookies
+
+
+def as_user(page: Page, cookies: list[Any], path: str = "/ui/") -> Page:
+    page.context.add_cookies(cookies)
+    page.goto(path)
+    return page
+
+
+@pytest.fixture
+def admin(page: Page, sessions: dict[str, list[Any]]) -> Page:
+    """The page, logged in as the account's admin, on the fleet page."""
+    return as_user(page, sessions["admin"])
+
+
+@pytest.fixture
+def viewer(page: Page, sessions: dict[str, list[Any]]) -> Page:
+    """The page, logged in as a viewer of the account, on the fleet page."""
+    return as_user(page, sessions["viewer"])
