@@ -67,6 +67,6 @@ def test_no_template_loads_anything_from_another_origin() -> None:
 
 def test_the_dashboards_own_scripts_name_no_other_origin() -> None:
     scripts = sorted((UI / "static").glob("*.js"))
-    assert {p.name for p in scripts} >= {"asgard.js", "asgard-graph.js"}
+    assert {p.name for p in scripts} >= {"asgard.js", "asgard-logs.js", "asgard-graph.js"}
     for script in scripts:
         assert not REMOTE.findall(script.read_text()), script.name

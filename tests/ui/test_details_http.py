@@ -36,6 +36,7 @@ async def test_the_agent_page_shows_the_engine_its_apps_and_its_usage(site: Site
     assert 'data-live-kinds="agent,app,task"' in page
     source = f"/clusters/local/agents/{quote(agent['id'], safe='')}/history"
     assert f'data-graph-src="{source}"' in page, "the graph reads the API's usage history"
+    assert '<script src="/ui/static/asgard-graph.js" defer>' in page
     assert "Now: CPU" in words, "the latest numbers are text, not only a graph"
 
     async def sampled() -> list[dict[str, Any]]:
@@ -61,6 +62,7 @@ async def test_the_app_page_shows_its_spec_tasks_stats_and_logs(site: Site) -> N
     assert tasks
     assert tasks[0]["id"] in page
     assert 'data-log-src="/clusters/local/apps/web/logs"' in page
+    assert '<script src="/ui/static/asgard-logs.js" defer>' in page, "the log viewer"
     assert 'id="app-tasks" data-live' in page
     logs = await site.view.request("GET", "/clusters/local/apps/web/logs?tail=10")
     assert logs.status == 200, "the page's log source answers the session cookie"

@@ -1,9 +1,9 @@
 // Asgard's dashboard: what JavaScript adds to pages the server has already rendered.
 //
-// Every page works without this file: it only keeps the live regions current, asks
-// before a write, and tails and follows logs (graphs: asgard-graph.js, on the pages that
-// draw one). Plain ES2020, no build step,
-// no inline script (the Content-Security-Policy allows none).
+// Every page works without this file: it only keeps the live regions current and asks
+// before a write (logs: asgard-logs.js, graphs: asgard-graph.js, loaded by the pages
+// that show them). Plain ES2020, no build step, no inline script (the
+// Content-Security-Policy allows none).
 //
 //  - <body data-live-kinds="app,task" data-live-clusters="">: one EventSource on
 //    /events for those kinds; on an event, at most once a second, the page is fetched
@@ -11,20 +11,17 @@
 //    Hidden tab: the EventSource is closed; visible again: reopened, and one refresh.
 //  - <form data-confirm="Delete app web?">: a modal <dialog> asks first ({field} in the
 //    text is replaced by the value of that form field).
-//  - <pre data-log-src="/clusters/c/apps/web/logs" data-log-tail="200" data-log-follow>:
-//    the last lines (?tail=N), or follow (&follow=true, read as a stream); following
-//    pauses while the reader has scrolled up. data-log-lazy in a closed <details>: on open.
 "use strict";
 
 (() => {
   const MIN_REFRESH_MS = 1000;
-  const MAX_LOG_CHARS = 2000000;
 
   // ---------------------------------------------------------------- live regions
 
   const live = {
     source: null,
     lastAt: 0,
+    okAt: Date.now(),
     timer: null,
     inFlight: false,
     again: false,
@@ -85,10 +82,15 @@
         location.reload(); // the session ended: show the login page the server chose
         return;
       }
-      if (!response.ok) return;
+      if (!response.ok) {
+        liveNote(`Not updated since ${since()}: the server answered ${response.status}.`);
+        return;
+      }
+      live.okAt = Date.now();
+      liveNote("");
       swapRegions(new DOMParser().parseFromString(await response.text(), "text/html"));
     } catch (error) {
-      console.warn("asgard: refresh failed", error);
+      liveNote(`Not updated since ${since()}: ${error}`);
     } finally {
       live.inFlight = false;
       if (live.again) {
@@ -96,6 +98,29 @@
         scheduleRefresh();
       }
     }
+  }
+
+  // One line above the page when a refresh failed (a cluster down answers 502), so a
+  // page that stopped changing says so; gone with the next refresh that works.
+  function since() {
+    return new Date(live.okAt).toLocaleTimeString();
+  }
+
+  function liveNote(text) {
+    let note = document.getElementById("live-note");
+    if (!text) {
+      if (note) note.remove();
+      return;
+    }
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "live-note";
+      note.className = "live-note";
+      note.setAttribute("role", "status");
+      const main = document.querySelector("main") || document.body;
+      main.prepend(note);
+    }
+    note.textContent = text;
   }
 
   function swapRegions(fetched) {
@@ -110,13 +135,13 @@
         if (details) details.open = true;
       }
       if (window.htmx) window.htmx.process(region);
-      enhance(region);
     }
     if (focusedId && document.activeElement === document.body) {
       const again = document.getElementById(focusedId);
       if (again) again.focus();
     }
-    document.dispatchEvent(new CustomEvent("asgard:refreshed")); // graphs redraw on it
+    // asgard-logs.js and asgard-graph.js take up what the new regions hold
+    document.dispatchEvent(new CustomEvent("asgard:refreshed"));
   }
 
   function onVisibility() {
@@ -216,175 +241,11 @@
     box.querySelector("button[value=cancel]").focus();
   }
 
-  // ------------------------------------------------------------------- logs
-
-  function withQuery(src, params) {
-    const url = new URL(src, location.href);
-    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-    return url.toString();
-  }
-
-  function button(label, onClick) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.textContent = label;
-    b.addEventListener("click", onClick);
-    return b;
-  }
-
-  class LogViewer {
-    constructor(pre) {
-      this.pre = pre;
-      this.src = pre.dataset.logSrc;
-      this.tail = pre.dataset.logTail || "200";
-      this.controller = null;
-      this.held = "";
-      this.paused = false;
-      pre.tabIndex = 0; // a scrollable region is reachable by keyboard
-      this.status = document.createElement("span");
-      this.status.className = "log-status";
-      this.status.setAttribute("role", "status");
-      this.followButton = button("Follow", () => (this.controller ? this.stop() : this.follow()));
-      this.followButton.setAttribute("aria-pressed", "false");
-      this.resumeButton = button("Resume", () => this.resume());
-      this.resumeButton.hidden = true;
-      const bar = document.createElement("div");
-      bar.className = "log-controls";
-      bar.append(button("Reload", () => this.load()), this.followButton, this.resumeButton, this.status);
-      pre.before(bar);
-      pre.addEventListener("scroll", () => this.onScroll());
-      if ("logFollow" in pre.dataset) this.follow();
-      else this.load();
-    }
-
-    atBottom() {
-      const p = this.pre;
-      return p.scrollHeight - p.scrollTop - p.clientHeight < 8;
-    }
-
-    say(text) {
-      this.status.textContent = text;
-    }
-
-    async load() {
-      this.stop();
-      this.say("Loading…");
-      try {
-        const response = await fetch(withQuery(this.src, { tail: this.tail }), {
-          credentials: "same-origin",
-        });
-        const text = await response.text();
-        this.pre.textContent = response.ok ? text : `Logs unavailable (${response.status}): ${text}`;
-        this.pre.scrollTop = this.pre.scrollHeight;
-        this.say(response.ok ? `Last ${this.tail} lines` : "Logs unavailable");
-      } catch (error) {
-        this.say(`Logs unavailable: ${error}`);
-      }
-    }
-
-    async follow() {
-      this.stop();
-      const controller = new AbortController();
-      this.controller = controller;
-      this.followButton.textContent = "Stop following";
-      this.followButton.setAttribute("aria-pressed", "true");
-      this.pre.textContent = "";
-      this.say("Following");
-      try {
-        const url = withQuery(this.src, { tail: this.tail, follow: "true" });
-        const response = await fetch(url, { credentials: "same-origin", signal: controller.signal });
-        if (!response.ok || !response.body) {
-          this.pre.textContent = `Logs unavailable (${response.status}): ${await response.text()}`;
-          return;
-        }
-        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          this.append(value);
-        }
-        this.say("The stream ended");
-      } catch (error) {
-        if (error.name !== "AbortError") this.say(`The stream broke: ${error}`);
-      } finally {
-        if (this.controller === controller) this.ended();
-      }
-    }
-
-    append(text) {
-      if (this.paused) {
-        this.held = (this.held + text).slice(-MAX_LOG_CHARS);
-        const lines = (this.held.match(/\n/g) || []).length;
-        this.say(`Paused while you read: ${lines} new line${lines === 1 ? "" : "s"}`);
-        return;
-      }
-      const stick = this.atBottom();
-      this.pre.append(text);
-      if (this.pre.textContent.length > MAX_LOG_CHARS) {
-        this.pre.textContent = this.pre.textContent.slice(-MAX_LOG_CHARS);
-      }
-      if (stick) this.pre.scrollTop = this.pre.scrollHeight;
-    }
-
-    onScroll() {
-      if (!this.controller) return;
-      if (!this.atBottom() && !this.paused) {
-        this.paused = true;
-        this.resumeButton.hidden = false;
-        this.say("Paused while you read");
-      } else if (this.atBottom() && this.paused) {
-        this.resume();
-      }
-    }
-
-    resume() {
-      this.paused = false;
-      this.resumeButton.hidden = true;
-      const held = this.held;
-      this.held = "";
-      if (held) this.pre.append(held);
-      this.pre.scrollTop = this.pre.scrollHeight;
-      this.say(this.controller ? "Following" : "");
-    }
-
-    stop() {
-      if (this.controller) this.controller.abort();
-      this.ended();
-    }
-
-    ended() {
-      this.controller = null;
-      if (this.paused) this.resume();
-      this.followButton.textContent = "Follow";
-      this.followButton.setAttribute("aria-pressed", "false");
-    }
-  }
-
   // ------------------------------------------------------------------ start
-
-  function enhance(root) {
-    for (const pre of root.querySelectorAll("pre[data-log-src]")) {
-      if (pre.dataset.logReady) continue;
-      pre.dataset.logReady = "yes";
-      const details = pre.closest("details");
-      if ("logLazy" in pre.dataset && details && !details.open) {
-        // a closed <details> (a workflow's stages): fetch its logs only when opened
-        const opened = () => {
-          if (!details.open) return;
-          details.removeEventListener("toggle", opened);
-          new LogViewer(pre);
-        };
-        details.addEventListener("toggle", opened);
-      } else {
-        new LogViewer(pre);
-      }
-    }
-  }
 
   function start() {
     document.addEventListener("submit", onSubmit);
     document.addEventListener("visibilitychange", onVisibility);
-    enhance(document);
     if (!document.hidden) connect();
   }
 
