@@ -209,3 +209,20 @@ async def test_static_files_have_a_long_cache_and_the_csp(asgard: AsgardUnderTes
     assert response.status == 200
     assert "max-age=31536000" in response.headers["Cache-Control"]
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+async def test_after_login_only_a_dashboard_path_is_followed(
+    asgard: AsgardUnderTest, viewer: Caller
+) -> None:
+    for given, expected in (
+        ("/ui/jobs?state=failed", "/ui/jobs?state=failed"),
+        ("https://evil.example/", "/ui/"),
+        ("//evil.example/ui", "/ui/"),
+        ("/users/me", "/ui/"),
+    ):
+        asgard.client.session.cookie_jar.clear()
+        response = await asgard.client.post(
+            "/ui/login", data={"key": viewer.key, "next": given}, allow_redirects=False
+        )
+        assert response.status == 303
+        assert response.headers["Location"] == expected, given
