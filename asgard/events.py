@@ -190,6 +190,16 @@ class EventHub:
         ]
         return missed if len(missed) < QUEUE_LIMIT else None
 
+    def recent(self, account: Account, limit: int) -> list[Event]:
+        """The newest events the account may see, newest first, from the buffer."""
+        found: list[Event] = []
+        for audience, event in reversed(self._buffer):
+            if len(found) >= limit:
+                break
+            if audience.includes(account):
+                found.append(event)
+        return found
+
     def publish(self, audience: Audience, events: list[Event]) -> None:
         if not events:
             return

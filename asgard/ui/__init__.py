@@ -9,8 +9,6 @@ the OpenAPI document, and the API's authentication leaves them to ``ui_principal
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 from typing import Final
 
@@ -18,13 +16,14 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from asgard.ui import events_page, fleet, listing_pages, login
+from asgard.ui import actions, details, events_page, fleet, listing_pages, login
+from asgard.ui.errors import ui_errors
+from asgard.ui.paths import UI_PREFIX, is_static_path, is_ui_path
 from asgard.ui.rendering import FILTERS
 from asgard.ui.session import UI_SESSIONS, SessionKeeper
 
 __all__ = ["CSP", "UI_PREFIX", "is_ui_path", "setup_ui"]
 
-UI_PREFIX: Final = "/ui"
 HERE = Path(__file__).parent
 STATIC_DIR: Final = HERE / "static"
 CSP: Final = (
@@ -35,14 +34,6 @@ STATIC_CACHE: Final = "public, max-age=31536000, immutable"
 PAGE_CACHE: Final = "no-store"
 """Pages hold one user's data: no shared or back-button cache keeps them."""
 
-OPTIONAL_MODULES: Final = ("asgard.ui.details", "asgard.ui.actions")
-"""Detail pages and actions, mounted when present: each has ``routes``, a RouteTableDef."""
-
-
-def is_ui_path(path: str) -> bool:
-    """Whether a route belongs to the dashboard, not to the API (``/`` redirects to it)."""
-    return path == "/" or path == UI_PREFIX or path.startswith(UI_PREFIX + "/")
-
 
 async def _to_fleet(_request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound(UI_PREFIX + "/")
@@ -52,19 +43,21 @@ async def _ui_headers(request: web.Request, response: web.StreamResponse) -> Non
     if not is_ui_path(request.path):
         return
     response.headers["Content-Security-Policy"] = CSP
-    if request.path.startswith(UI_PREFIX + "/static/"):
+    if is_static_path(request.path):
         if response.status == 200:
             response.headers["Cache-Control"] = STATIC_CACHE
     else:
         response.headers.setdefault("Cache-Control", PAGE_CACHE)
 
 
-def _route_tables() -> list[web.RouteTableDef]:
-    tables = [login.routes, fleet.routes, listing_pages.routes, events_page.routes]
-    for name in OPTIONAL_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            tables.append(importlib.import_module(name).routes)
-    return tables
+ROUTE_TABLES: Final = (
+    login.routes,
+    fleet.routes,
+    listing_pages.routes,
+    events_page.routes,
+    details.routes,
+    actions.routes,
+)
 
 
 def setup_ui(app: web.Application) -> None:
@@ -79,7 +72,8 @@ def setup_ui(app: web.Application) -> None:
     env.filters.update(FILTERS)
     app[UI_SESSIONS] = SessionKeeper()
     app.router.add_get("/", _to_fleet)
-    for table in _route_tables():
+    for table in ROUTE_TABLES:
         app.router.add_routes(table)
     app.router.add_static(UI_PREFIX + "/static/", STATIC_DIR, name="ui-static")
     app.on_response_prepare.append(_ui_headers)
+    app.middlewares.append(ui_errors)  # innermost: a page's failure becomes a page

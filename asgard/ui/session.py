@@ -124,7 +124,7 @@ async def _principal_of(request: web.Request, token: str) -> Principal | None:
     if stored is None:
         return None
     try:
-        user = await svc.auth._user(stored.user_id)
+        user = await svc.auth.user(stored.user_id)
     except NotFound:
         return None
     return await svc.auth.principal(Credentials(user, stored.account_id), None)

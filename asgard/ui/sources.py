@@ -8,7 +8,6 @@ but an empty table under the banner that says why.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,20 +39,13 @@ def stale_since(error: ClusterErrorInfo) -> datetime | None:
     return error.stale_since
 
 
-def stale_option(method: Callable[..., Any]) -> dict[str, Any]:
-    """``stale=True`` for a service that takes it (all of them, once the API has it)."""
-    return {"stale": True} if "stale" in inspect.signature(method).parameters else {}
-
-
-async def _all(
-    call: Callable[..., Awaitable[Any]], clusters: Collection[str] | None, extra: dict[str, Any]
-) -> Found[Any]:
+async def _all(call: Callable[..., Awaitable[Any]], clusters: Collection[str] | None) -> Found[Any]:
     """Every page of a listing (a dashboard filters and sorts across all of them)."""
     found: Found[Any] = Found()
     cursor: str | None = None
     while True:
         try:
-            result = await call(clusters=clusters, limit=MAX_LIMIT, cursor=cursor, **extra)
+            result = await call(clusters=clusters, limit=MAX_LIMIT, cursor=cursor, stale=True)
         except AllClustersFailed as failed:
             found.errors = [
                 ClusterErrorInfo(cluster=f.cluster, msg=f.msg, kind=f.kind) for f in failed.failures
@@ -82,41 +74,35 @@ class Sources:
         async def call(**kw: Any) -> Any:
             return await self.svc.agents.list_agents(self.principal, attrs={}, **kw)
 
-        return await _all(call, clusters, stale_option(self.svc.agents.list_agents))
+        return await _all(call, clusters)
 
     async def apps(self, clusters: Collection[str] | None = None) -> Found[App]:
         async def call(**kw: Any) -> Any:
             return await self.svc.apps.list_apps(self.principal, **kw)
 
-        return await _all(call, clusters, stale_option(self.svc.apps.list_apps))
+        return await _all(call, clusters)
 
     async def jobs(self, clusters: Collection[str] | None = None) -> Found[Job]:
         async def call(**kw: Any) -> Any:
             return await self.svc.jobs.list_jobs(self.principal, state=None, **kw)
 
-        return await _all(call, clusters, stale_option(self.svc.jobs.list_jobs))
+        return await _all(call, clusters)
 
     async def workflows(self, clusters: Collection[str] | None = None) -> Found[Workflow]:
         async def call(**kw: Any) -> Any:
             return await self.svc.workflows.list_workflows(self.principal, **kw)
 
-        return await _all(call, clusters, stale_option(self.svc.workflows.list_workflows))
+        return await _all(call, clusters)
 
     async def scheduled_jobs(self, clusters: Collection[str] | None = None) -> Found[ScheduledJob]:
         async def call(**kw: Any) -> Any:
             return await self.svc.scheduled_jobs.list_scheduled_jobs(self.principal, **kw)
 
-        return await _all(call, clusters, stale_option(self.svc.scheduled_jobs.list_scheduled_jobs))
+        return await _all(call, clusters)
 
     def recent_events(self, limit: int) -> Sequence[Event]:
         """The newest events this account may see, newest first, from the hub's buffer."""
         account = self.principal.account
         if account is None:
             return []
-        hub = self.svc.events
-        recent = getattr(hub, "recent", None)
-        if callable(recent):
-            return list(recent(account, limit))
-        buffered = getattr(hub, "_buffer", ())
-        mine = [event for audience, event in buffered if audience.includes(account)]
-        return mine[::-1][:limit]
+        return self.svc.events.recent(account, limit)

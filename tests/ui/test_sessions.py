@@ -161,8 +161,23 @@ async def test_a_ui_post_without_its_csrf_token_is_403(
     for data in ({}, {"csrf_token": "0" * 64}):
         response = await session.request("POST", "/ui/logout", data=data)
         assert response.status == 403
-        assert (await response.json())["errors"][0]["msg"].startswith("a write made with")
+        assert response.content_type == "text/html", "a page, not the API's JSON"
+        assert "a write made with the session cookie needs its CSRF token" in await response.text()
     assert (await session.request("GET", "/users/me")).status == 200, "still logged in"
+
+
+async def test_a_dashboard_path_that_does_not_exist_is_a_404_page(
+    asgard: AsgardUnderTest, viewer: Caller
+) -> None:
+    session = await browser(viewer)
+    response = await session.request("GET", "/ui/no-such-page")
+    assert response.status == 404
+    assert response.content_type == "text/html"
+    text = await response.text()
+    assert "Not found" in text
+    assert 'href="/ui/"' in text, "with the way back"
+    api = await session.request("GET", "/no-such-route")
+    assert api.content_type == "application/json", "the API's answers stay JSON"
 
 
 async def test_an_api_write_with_the_cookie_needs_the_csrf_header(
