@@ -12,7 +12,9 @@ Three runs, each with its own clusters process and its own ``asgard serve``:
    listener and steady reads for ``--soak-s`` seconds, sampling Asgard's memory;
 4. throughput: wrk against each hot route and the process's own floor;
 5. load: 200 readers and 20 ``/events`` listeners over a healthy and a hung cluster for
-   ``--load-s`` seconds (the test in ``make test`` runs the same for 15 s).
+   ``--load-s`` seconds (the test in ``make test`` runs the same for 15 s);
+6. ui: the dashboard over 50 clusters of 20 agents: the fleet page's render time, a page's
+   weight with its files, and a change behind Asgard's back to an open page in Chromium.
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ from bench.load import HEADER, Figures, measure
 from bench.synthetic import NAMESPACE, Shape
 from bench.throughput import SHAPE as THROUGHPUT_SHAPE
 from bench.throughput import throughput
+from bench.ui import dashboard
 from tests.support.load import run_against_a_fleet
 
 DEAD_TIMEOUT_S = 1.0
-SCENARIOS = ["big", "fleet", "soak", "throughput", "load"]
+SCENARIOS = ["big", "fleet", "soak", "throughput", "load", "ui"]
 
 
 @dataclass(frozen=True)
@@ -407,6 +410,13 @@ async def crowd(options: Options, folder: Path) -> list[str]:
     ]
 
 
+# 6. the dashboard
+
+
+async def ui_pages(options: Options, folder: Path) -> list[str]:
+    return await dashboard(folder, clusters_process, options.requests)
+
+
 def parse() -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--nodes", type=int, default=5000)
@@ -452,6 +462,7 @@ async def run(options: Options) -> None:
             ("soak", soak),
             ("throughput", hot_routes),
             ("load", crowd),
+            ("ui", ui_pages),
         ):
             if name in options.only:
                 print("\n".join(await scenario(options, folder)), flush=True)
