@@ -20,7 +20,7 @@ CHROMIUM: Final = "/usr/bin/chromium"
 ROOT: Final = Path(__file__).resolve().parents[2]
 SCREENSHOTS: Final = ROOT / "docs" / "_static" / "dashboard"
 VENDOR: Final = ROOT / "asgard" / "ui" / "static" / "vendor"
-VIEWPORT: Final = {"width": 1280, "height": 800}
+VIEWPORT: Final = {"width": 1440, "height": 860}
 SERIOUS: Final = ("serious", "critical")
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "launch",
     "logged_in",
     "new_context",
+    "open_live",
     "screenshot",
     "settles",
 ]
@@ -59,6 +60,14 @@ def logged_in(page: Page, key: str, then: str = "/ui/") -> Page:
     page.fill("input[name=key]", key)
     page.click("form[action='/ui/login'] button[type=submit]")
     page.wait_for_url(lambda url: "/ui/login" not in url)
+    return page
+
+
+def open_live(page: Page, path: str) -> Page:
+    """Open a page and wait until its script listens on ``/events``: a change made before
+    that would reach it only with the next one."""
+    with page.expect_response(lambda response: "/events?" in response.url):
+        page.goto(path)
     return page
 
 

@@ -1,6 +1,7 @@
 """The dashboard's browser tests: one real ``asgard serve`` over a cluster of each kind for
-the whole package (starting it all takes about 20 s), one Chromium, and a fresh browser
-context for every test so that no cookie or open page leaks from one test to the next.
+the whole package (starting it all takes about 20 s), one Chromium per module, and a fresh
+browser context for every test so that no cookie or open page leaks from one test to the
+next.
 
 The fixtures are synchronous: Playwright's sync API drives the browser from the test's
 thread while the emulated clusters turn on a loop of their own (``LoopThread``).
@@ -22,7 +23,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.support.browser import launch, logged_in, new_context
+from asgard.ui.session import COOKIE
+from tests.support.browser import launch, new_context
 from tests.support.dashboard_fleet import DashboardFleet, dashboard_fleet
 
 
@@ -32,8 +34,10 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardFleet]:
         yield started
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
+    """Per module: while Playwright's sync API is started, its loop counts as running in
+    this thread, and the asyncio tests of the next module could not run their own."""
     with sync_playwright() as playwright:
         browser = launch(playwright)
         yield browser
@@ -81,16 +85,26 @@ def page(watched: Watched) -> Page:
 
 
 @pytest.fixture(scope="package")
-def sessions(chromium: Browser, fleet: DashboardFleet) -> dict[str, list[Any]]:
-    """One login through the login page per user, for the package: each test's fresh
-    context gets that session's cookie instead of typing the key again (the login tests
-    type it)."""
+def sessions(fleet: DashboardFleet) -> dict[str, list[Any]]:
+    """One login per user for the package, posted to the login page as its form does:
+    each test's fresh context gets that session's cookie instead of typing the key again
+    (the login tests type it)."""
     cookies: dict[str, list[Any]] = {}
     for who, key in (("admin", fleet.admin_key), ("viewer", fleet.viewer_key)):
-        with new_context(chromium, fleet.url) as context:
-            logged_in(context.new_page(), key)
-            cookies[who] = list(context.cookies())
+        token = fleet.loop.run(log_in(fleet, key))
+        cookie = {"name": COOKIE, "value": token, "url": fleet.url, "httpOnly": True}
+        cookies[who] = [{**cookie, "sameSite": "Strict"}]
     return cookies
+
+
+async def log_in(fleet: DashboardFleet, key: str) -> str:
+    async with fleet.session.post(
+        f"{fleet.url}/ui/login", data={"key": key, "next": "/ui/"}, allow_redirects=False
+    ) as response:
+        found = response.cookies.get(COOKIE)
+        assert response.status == 303, await response.text()
+        assert found is not None, "the login answer sets the session cookie"
+        return found.value
 
 
 def as_user(page: Page, cookies: list[Any], path: str = "/ui/") -> Page:

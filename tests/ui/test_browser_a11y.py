@@ -106,6 +106,7 @@ def test_a_confirmation_opens_from_the_keyboard_and_escape_cancels_it(
     screenshot(admin, "confirm")
     admin.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+    expect(admin.get_by_role("button", name="Delete", exact=True)).to_be_focused()
     app = fleet.ok("GET", f"/clusters/docker/apps/{APPS['docker']}")["app"]
     assert app["instances"]["desired"] == 2, "cancelled: the app is still there"
     expect(admin).to_have_url(re.compile(f"/apps/{APPS['docker']}$"))

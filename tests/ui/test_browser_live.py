@@ -5,9 +5,10 @@ after proves it was not reloaded."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import settles
+from tests.support.browser import open_live, settles
 from tests.support.dashboard_data import APPS
 from tests.support.dashboard_fleet import DashboardFleet
 from tests.ui.conftest import Watched
@@ -29,10 +30,11 @@ def desired(fleet: DashboardFleet, cluster: str, app: str) -> int:
     return int(fleet.ok("GET", f"/clusters/{cluster}/apps/{app}")["app"]["instances"]["desired"])
 
 
+@pytest.mark.parametrize("path", ["/ui/apps", "/ui/apps?cluster=k8s"], ids=["all", "filtered"])
 def test_a_deployment_scaled_behind_asgards_back_shows_on_the_open_page(
-    admin: Page, watched: Watched, fleet: DashboardFleet
+    admin: Page, watched: Watched, fleet: DashboardFleet, path: str
 ) -> None:
-    admin.goto("/ui/apps")
+    open_live(admin, path)
     line = admin.locator("main tbody tr[data-cluster='k8s']").filter(has_text=APPS["k8s"])
     expect(line).to_contain_text("/ 2")
     mark(admin)
@@ -50,7 +52,7 @@ def test_a_deployment_scaled_behind_asgards_back_shows_on_the_open_page(
 def test_a_container_started_on_the_engine_shows_on_the_open_page(
     admin: Page, watched: Watched, fleet: DashboardFleet
 ) -> None:
-    admin.goto("/ui/apps")
+    open_live(admin, "/ui/apps")
     rows = admin.locator("main tbody tr[data-cluster='docker']")
     expect(rows.filter(has_text=APPS["docker"])).to_have_count(1)
     mark(admin)
@@ -72,7 +74,7 @@ def test_a_container_started_on_the_engine_shows_on_the_open_page(
 def test_the_app_page_follows_a_scale_made_elsewhere(
     admin: Page, watched: Watched, fleet: DashboardFleet
 ) -> None:
-    admin.goto(f"/ui/clusters/mesos/apps/{APPS['mesos']}")
+    open_live(admin, f"/ui/clusters/mesos/apps/{APPS['mesos']}")
     summary = admin.locator("#app-summary")
     expect(summary).to_contain_text("of 2 desired")
     mark(admin)

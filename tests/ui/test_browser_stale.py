@@ -13,7 +13,7 @@ from tests.support.browser import screenshot, settles
 from tests.support.dashboard_data import APPS
 from tests.support.dashboard_fleet import DashboardFleet
 
-NOTICED_WITHIN_S = 20.0
+NOTICED_WITHIN_S = 30.0
 
 
 def shown_after_reloads(page: Page, locator: Locator, count: int, what: str) -> None:
