@@ -20,12 +20,17 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     Response,
+    expect,
     sync_playwright,
 )
 
 from asgard.ui.session import COOKIE
 from tests.support.browser import launch, new_context
 from tests.support.dashboard_fleet import DashboardFleet, dashboard_fleet
+
+# What a page should show within: 5 s by default, short on a loaded machine (these tests
+# share two cores with the clusters, Asgard and Chromium).
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="package")
