@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from asgard.backends.contract import AppsBackend, LogStream
-from asgard.backends.orchestrator import Orchestrator
+from asgard.backends.orchestrator import Listing, Orchestrator
 from asgard.models import App, AppPatch, AppSpec, AppStats, Role, StatsWindow, Task
 from asgard.services.pagination import ClusterPage, page_of
 from asgard.services.principal import Principal
@@ -30,6 +30,15 @@ class AppsService:
         fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
         listing = await fan_out(account, clusters, AppsBackend.list_apps)
         return page_of(listing, limit, cursor)
+
+    async def all_tasks(
+        self, principal: Principal, *, clusters: Collection[str] | None, stale: bool = False
+    ) -> Listing[Task]:
+        """Every task of the account's apps on the chosen clusters, in one read of each
+        cluster (from its cache): a page of apps with their tasks costs no call per app."""
+        account = principal.require(Role.VIEWER)
+        fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
+        return await fan_out(account, clusters, AppsBackend.list_all_tasks)
 
     async def get(self, principal: Principal, cluster: str, app_id: str) -> App:
         account = principal.require(Role.VIEWER)

@@ -7,7 +7,6 @@ rows are shown greyed, "stale since ...".
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, TypeVar
 
@@ -130,19 +129,22 @@ async def agents_page(request: web.Request) -> web.Response:
 async def tasks_of(
     request: web.Request, principal: Principal, apps: list[App], failed: set[str]
 ) -> dict[tuple[str, str], list[Task] | None]:
-    """The tasks of the apps on this page, all asked at once; None where they cannot be read."""
-    svc = services(request).apps
-
-    async def one(app: App) -> list[Task] | None:
-        if app.cluster in failed:
-            return None
+    """The tasks of the apps on this page, from one read of every task of their clusters
+    (cached); None for the apps of a cluster that failed, whose tasks cannot be told."""
+    clusters = sorted({a.cluster for a in apps} - failed)
+    by_app: dict[tuple[str, str], list[Task]] = {}
+    if clusters:
         try:
-            return await svc.tasks(principal, app.cluster, app.id)
+            found = await services(request).apps.all_tasks(principal, clusters=clusters)
         except AsgardError:
-            return None
-
-    found = await asyncio.gather(*(one(a) for a in apps))
-    return {(a.cluster, a.id): tasks for a, tasks in zip(apps, found, strict=True)}
+            found = None
+        for task in found.items if found is not None else []:
+            by_app.setdefault((task.cluster, task.app_id), []).append(task)
+        failed = failed | ({e.cluster for e in found.errors} if found else set(clusters))
+    return {
+        (a.cluster, a.id): None if a.cluster in failed else by_app.get((a.cluster, a.id), [])
+        for a in apps
+    }
 
 
 @routes.get("/ui/apps")
