@@ -1,6 +1,10 @@
 """The dashboard's writes: plain HTML forms that call the service methods the JSON routes
 call, then send the browser back (303) with a one-line flash message.
 
+htmx posts the same forms (``HX-Request: true``, the token in ``X-CSRF-Token`` as well as
+in the form): it is answered 204 with ``HX-Location`` naming the page to show, which htmx
+gets and swaps into the body, flash and all; a failure page is swapped in the same way.
+
 Every write is checked twice before the service is asked: the session's CSRF token, so
 another site cannot make a logged-in browser write, and the role, so a viewer gets a 403
 page even with a forged form (the service checks the role a third time). A failure of the
@@ -10,6 +14,7 @@ with the API's status and the reason, never as a traceback.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -28,7 +33,7 @@ from asgard.ui.details.scheduled import SCHEDULED_PAGE
 from asgard.ui.details.workflow import WORKFLOW_PAGE
 from asgard.ui.login import see_other
 from asgard.ui.rendering import can_write
-from asgard.ui.session import check_csrf, ui_principal
+from asgard.ui.session import CSRF_HEADER, check_csrf, ui_principal
 
 __all__ = ["routes"]
 
@@ -43,8 +48,14 @@ NOT_ALLOWED: Final = "role '{role}' cannot change anything here: 'operator' is n
 
 
 def _checked(request: web.Request, principal: Principal, form: Form) -> None:
-    given = form.get("csrf_token")
-    check_csrf(request, given if isinstance(given, str) else None)
+    """The CSRF token of the form, of the ``X-CSRF-Token`` header, or both (htmx sends
+    both): each one given must be the session's, and one at least is needed."""
+    field = form.get("csrf_token")
+    given = [t for t in (request.headers.get(CSRF_HEADER), field) if isinstance(t, str) and t]
+    if not given:
+        check_csrf(request, None)
+    for token in given:
+        check_csrf(request, token)
     if not can_write(principal):
         role = principal.role.value if principal.role else "none"
         raise errors.Forbidden(NOT_ALLOWED.format(role=role))
@@ -59,9 +70,19 @@ async def perform(request: web.Request, title: str, page: str, write: Write) -> 
         location, message = await write(principal, form)
     except errors.AsgardError as exc:
         return failure_page(request, principal, exc, title=title, back=(page, "Back"))
-    response = see_other(location)
+    response = _done(request, location)
     set_flash(response, Flash("ok", message))
     return response
+
+
+def _done(request: web.Request, location: str) -> web.Response:
+    """Where the browser goes after a write: a 303 for a plain form; for htmx, which
+    cannot see a redirect its XMLHttpRequest follows, ``HX-Location``: htmx gets that page
+    itself, swaps it into the body and puts its address in the history."""
+    if request.headers.get("HX-Request") != "true":
+        return see_other(location)
+    target = json.dumps({"path": location, "target": "body"})
+    return web.Response(status=204, headers={"HX-Location": target})
 
 
 def _where(request: web.Request, name: str) -> tuple[str, str]:

@@ -2,7 +2,9 @@
 
 Every page gets who is asking (``principal``), whether they may write (``can_write``),
 the CSRF token of their session, the navigation, and the kinds of events it follows
-(``live_kinds``, put on ``<body>`` for the JavaScript that refreshes the live regions).
+(``live_kinds``): base.html turns them into an element of htmx's SSE extension connected
+to ``/events`` for those kinds, holding the trigger that gets the page again and swaps its
+live regions (``live_events_url``, ``live_triggers``, ``LIVE_TRIGGER``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -20,7 +23,7 @@ from asgard.services.principal import Principal
 from asgard.ui.session import csrf_token
 from asgard.ui.sources import stale_since
 
-__all__ = ["FILTERS", "NAV", "render"]
+__all__ = ["FILTERS", "LIVE_TRIGGER", "NAV", "is_live_refresh", "live_parts", "render"]
 
 NAV: Final = (
     ("/ui/", "Fleet"),
@@ -31,6 +34,39 @@ NAV: Final = (
     ("/ui/scheduled-jobs", "Scheduled jobs"),
     ("/ui/events", "Events"),
 )
+
+
+LIVE_TRIGGER: Final = "live-refresh"
+"""The id of the element whose htmx request refreshes a page's live regions; htmx sends it
+as ``HX-Trigger``, so the server knows a refresh from a page the browser is shown."""
+NOTICES: Final = ("resync", "overflow")
+"""Asgard's own events on the stream: what was missed is unknown, so the page is read again."""
+
+
+def is_live_refresh(request: web.Request) -> bool:
+    """Whether this GET is the live refresh of an open page (only its live regions are
+    taken from the answer), not a page the browser is about to show."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Trigger") == LIVE_TRIGGER
+    )
+
+
+def live_parts(live_kinds: str, live_clusters: str) -> dict[str, str]:
+    """The stream a page listens to, and the htmx triggers of its refresh: one per kind of
+    event followed, and Asgard's notices (``sse:resync``, ``sse:overflow``)."""
+    kinds = [k.strip() for k in live_kinds.split(",") if k.strip()]
+    if not kinds:
+        return {"live_events_url": "", "live_triggers": ""}
+    query = {"kind": ",".join(kinds)}
+    clusters = live_clusters.strip()
+    if clusters:
+        query["cluster"] = clusters
+    triggers = [f"sse:{name}" for name in (*kinds, *NOTICES)]
+    return {
+        "live_events_url": "/events?" + urlencode(query, safe=","),
+        "live_triggers": ", ".join(triggers),
+    }
 
 
 def can_write(principal: Principal) -> bool:
@@ -57,6 +93,8 @@ def render(
         "here": request.path_qs,
         "live_kinds": live_kinds,
         "live_clusters": live_clusters,
+        "live_trigger": LIVE_TRIGGER,
+        **live_parts(live_kinds, live_clusters),
     }
     return aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
 

@@ -8,6 +8,7 @@ service refuses, or a cluster that does not answer, is a page with the reason.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import ClientResponse
@@ -186,6 +187,47 @@ async def test_a_value_the_service_refuses_is_a_page_with_the_reason(site: Site)
     gone = await post(site.ops, "/ui/clusters/gone/apps/web/delete", csrf)
     assert gone.status == 502
     assert "Cluster gone does not answer" in text_of(await gone.text())
+
+
+async def test_htmx_gets_where_to_go_and_the_flash_is_kept_for_that_page(site: Site) -> None:
+    """htmx's XMLHttpRequest would follow a 303 unseen: it is told ``HX-Location`` instead
+    (204), and gets that page itself. A live refresh (``HX-Trigger: live-refresh``) in
+    between leaves the flash for it; that page shows it once."""
+    await deployed(site)
+    csrf = await site.ops.csrf()
+    htmx = {"HX-Request": "true", "X-CSRF-Token": csrf}
+    scaled = await site.ops.request(
+        "POST", f"{APP}/scale", data={"csrf_token": csrf, "instances": "2"}, headers=htmx
+    )
+    assert scaled.status == 204, await scaled.text()
+    assert json.loads(scaled.headers["HX-Location"]) == {"path": APP, "target": "body"}
+    flash = scaled.cookies["asgard_flash"].value
+    with_flash = {"Cookie": f"{COOKIE}={site.ops.token}; asgard_flash={flash}"}
+    refresh = {**with_flash, "HX-Request": "true", "HX-Trigger": "live-refresh"}
+    refreshed = await site.ops.client.request("GET", APP, headers=refresh)
+    assert refreshed.status == 200
+    assert "asgard_flash" not in refreshed.cookies, "a refresh leaves the flash alone"
+    shown = await site.ops.client.request("GET", APP, headers={**with_flash, "HX-Request": "true"})
+    assert "App web is scaled to 2 instances." in text_of(await shown.text())
+    assert shown.cookies["asgard_flash"].value == "", "shown once"
+
+    header_only = await site.ops.request(
+        "POST", f"{APP}/scale", data={"instances": "1"}, headers=htmx
+    )
+    assert header_only.status == 204, "the header alone is a token"
+    for header, field in ((csrf, "0" * 64), ("0" * 64, csrf), ("0" * 64, None)):
+        form = {"instances": "3", **({"csrf_token": field} if field else {})}
+        refused = await site.ops.request(
+            "POST", f"{APP}/scale", data=form, headers={**htmx, "X-CSRF-Token": header}
+        )
+        assert refused.status == 403, "every token given must be the session's"
+        assert "CSRF" in text_of(await refused.text())
+    failed = await site.ops.request(
+        "POST", f"{APP}/scale", data={"csrf_token": csrf, "instances": "-1"}, headers=htmx
+    )
+    assert failed.status == 422, "a failure is its page, for htmx to show"
+    app = (await site.operator.json("GET", "/clusters/local/apps/web"))["app"]
+    assert app["instances"]["desired"] == 1
 
 
 async def test_a_form_without_a_session_goes_to_the_login(site: Site) -> None:

@@ -20,7 +20,7 @@ from asgard import errors
 from asgard.http.errors import status_of
 from asgard.models.base import utc_now
 from asgard.services.principal import Principal
-from asgard.ui.rendering import render
+from asgard.ui.rendering import is_live_refresh, render
 
 __all__ = [
     "Flash",
@@ -85,7 +85,10 @@ def show_page(
     live_kinds: str,
     cluster: str,
 ) -> web.Response:
-    """A detail page with its flash (read once, then forgotten) and its live kinds."""
+    """A detail page with its flash (read once, then forgotten) and its live kinds.
+
+    A live refresh leaves the flash alone: it swaps only the live regions, and the page a
+    write leads to (which may come after a refresh the write's own event caused) shows it."""
     flash = pop_flash(request)
     response = render(
         request,
@@ -95,7 +98,7 @@ def show_page(
         live_kinds=live_kinds,
         live_clusters=cluster,
     )
-    if flash is not None and request.headers.get("HX-Request") != "true":
+    if flash is not None and not is_live_refresh(request):
         response.del_cookie(FLASH_COOKIE, path="/ui")
     return response
 

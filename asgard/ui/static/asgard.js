@@ -1,103 +1,104 @@
 // Asgard's dashboard: what JavaScript adds to pages the server has already rendered.
 //
-// Every page works without this file: it only keeps the live regions current and asks
-// before a write (logs: asgard-logs.js, graphs: asgard-graph.js, loaded by the pages
-// that show them). Plain ES2020, no build step, no inline script (the
-// Content-Security-Policy allows none).
+// Every page works without this file and without htmx: the pages are rendered on the
+// server and the actions are plain form POSTs. With them, htmx and its SSE extension do
+// the live parts and the actions, and this file sets what htmx leaves open (logs:
+// asgard-logs.js, graphs: asgard-graph.js, loaded by the pages that show them). Plain
+// ES2020, no build step, no inline script (the Content-Security-Policy allows none, and
+// htmx runs with allowEval off: no hx-on, no js: values).
 //
-//  - <body data-live-kinds="app,task" data-live-clusters="">: one EventSource on
-//    /events for those kinds; on an event, at most once a second, the page is fetched
-//    again (HX-Request: true) and every [data-live][id] element is replaced by its copy.
-//    Hidden tab: the EventSource is closed; visible again: reopened, and one refresh.
-//  - <form data-confirm="Delete app web?">: a modal <dialog> asks first ({field} in the
-//    text is replaced by the value of that form field).
+//  - Live: base.html puts <div id="live" hx-ext="sse" sse-connect="/events?kind=...">
+//    around <span id="live-refresh" hx-get="<this page>" hx-trigger="sse:app, ..."
+//    hx-select-oob="<the [data-live][id] regions>" hx-swap="none">. Each event makes htmx
+//    ask (htmx:confirm) before it gets the page: the request is held here and the latest
+//    one is issued at most once a second, so a burst of events is one request and the
+//    last change always shows. A region whose HTML did not change is left alone; an open
+//    <details> in one stays open. Hidden tab: #live is removed through htmx (its cleanup
+//    closes the EventSource); visible again: put back, processed, and one refresh.
+//  - Actions: <form hx-post hx-confirm="Delete app web?">: htmx posts it with the
+//    X-CSRF-Token header added here (the form keeps its csrf_token field); its question
+//    is asked in a modal <dialog> ({field} in the text is replaced by that form field's
+//    value). The server answers with HX-Location (the page to show, swapped into the
+//    body) or a failure page (403, 422, 502...), which is swapped into the body too.
 "use strict";
 
 (() => {
   const MIN_REFRESH_MS = 1000;
+  const LIVE_ID = "live";
+  const TRIGGER_ID = "live-refresh";
+  const LOGIN_PATH = "/ui/login";
+
+  function htmx() {
+    return window.htmx;
+  }
+
+  function pathOf(url) {
+    return url ? new URL(url, location.href).pathname : location.pathname;
+  }
+
+  function isTrigger(elt) {
+    return elt instanceof Element && elt.id === TRIGGER_ID;
+  }
 
   // ---------------------------------------------------------------- live regions
 
   const live = {
-    source: null,
     lastAt: 0,
     okAt: Date.now(),
     timer: null,
-    inFlight: false,
-    again: false,
+    issue: null, // the latest request htmx asked to make, held until the next boundary
+    parked: null, // #live while the tab is hidden
   };
 
-  function liveKinds() {
-    return (document.body.dataset.liveKinds || "").split(",").map((k) => k.trim()).filter(Boolean);
+  // htmx 2 fires htmx:confirm before every request; preventDefault() stops it, and
+  // detail.issueRequest() makes it later (without asking again).
+  function holdRefresh(event) {
+    event.preventDefault();
+    live.issue = event.detail.issueRequest;
+    if (live.timer) return;
+    const wait = Math.max(0, live.lastAt + MIN_REFRESH_MS - Date.now());
+    live.timer = setTimeout(releaseRefresh, wait);
   }
 
-  function eventsUrl() {
-    const params = new URLSearchParams({ kind: liveKinds().join(",") });
-    const clusters = (document.body.dataset.liveClusters || "").trim();
-    if (clusters) params.set("cluster", clusters);
-    return "/events?" + params.toString();
+  function releaseRefresh() {
+    live.timer = null;
+    const issue = live.issue;
+    live.issue = null;
+    if (!issue || document.hidden) return;
+    live.lastAt = Date.now();
+    issue();
   }
 
-  function connect() {
-    const kinds = liveKinds();
-    if (!kinds.length || live.source || !("EventSource" in window)) return;
-    const source = new EventSource(eventsUrl(), { withCredentials: true });
-    for (const kind of [...kinds, "resync", "overflow"]) {
-      source.addEventListener(kind, scheduleRefresh);
-    }
-    source.onmessage = scheduleRefresh;
-    live.source = source;
-  }
-
-  function disconnect() {
-    if (live.source) live.source.close();
-    live.source = null;
+  function dropHeld() {
     clearTimeout(live.timer);
     live.timer = null;
+    live.issue = null;
   }
 
-  function scheduleRefresh() {
-    if (live.timer) return;
-    if (live.inFlight) {
-      live.again = true;
-      return;
-    }
-    const wait = Math.max(0, live.lastAt + MIN_REFRESH_MS - Date.now());
-    live.timer = setTimeout(() => {
-      live.timer = null;
-      refresh();
-    }, wait);
+  // Hidden tab: #live goes, through an htmx swap so that htmx cleans it up: the SSE
+  // extension closes its EventSource then. A plain remove() would leave it open.
+  function park() {
+    const box = document.getElementById(LIVE_ID);
+    dropHeld();
+    if (!box || !htmx()) return;
+    live.parked = box.cloneNode(true);
+    htmx().swap(box, "", { swapStyle: "delete" });
   }
 
-  async function refresh() {
-    live.inFlight = true;
-    live.lastAt = Date.now();
-    try {
-      const response = await fetch(location.href, {
-        headers: { "HX-Request": "true", Accept: "text/html" },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-      if (response.redirected && new URL(response.url).pathname !== location.pathname) {
-        location.reload(); // the session ended: show the login page the server chose
-        return;
-      }
-      if (!response.ok) {
-        liveNote(`Not updated since ${since()}: the server answered ${response.status}.`);
-        return;
-      }
-      live.okAt = Date.now();
-      liveNote("");
-      swapRegions(new DOMParser().parseFromString(await response.text(), "text/html"));
-    } catch (error) {
-      liveNote(`Not updated since ${since()}: ${error}`);
-    } finally {
-      live.inFlight = false;
-      if (live.again) {
-        live.again = false;
-        scheduleRefresh();
-      }
+  function unpark() {
+    const parked = live.parked;
+    live.parked = null;
+    if (parked && !document.getElementById(LIVE_ID) && htmx()) {
+      document.body.append(parked);
+      htmx().process(parked);
     }
+    const trigger = document.getElementById(TRIGGER_ID);
+    if (trigger && htmx()) htmx().trigger(trigger, "asgard:refresh"); // what was missed
+  }
+
+  function onVisibility() {
+    if (document.hidden) park();
+    else unpark();
   }
 
   // One line above the page when a refresh failed (a cluster down answers 502), so a
@@ -123,34 +124,30 @@
     note.textContent = text;
   }
 
-  function swapRegions(fetched) {
-    const focusedId = document.activeElement && document.activeElement.id;
-    for (const region of document.querySelectorAll("[data-live][id]")) {
-      const fresh = fetched.getElementById(region.id);
-      if (!fresh || fresh.innerHTML === region.innerHTML) continue;
-      const open = [...region.querySelectorAll("details[id][open]")].map((d) => d.id);
-      region.innerHTML = fresh.innerHTML;
-      for (const id of open) {
-        const details = document.getElementById(id);
-        if (details) details.open = true;
-      }
-      if (window.htmx) window.htmx.process(region);
-    }
-    if (focusedId && document.activeElement === document.body) {
-      const again = document.getElementById(focusedId);
-      if (again) again.focus();
-    }
-    // asgard-logs.js and asgard-graph.js take up what the new regions hold
-    document.dispatchEvent(new CustomEvent("asgard:refreshed"));
-  }
-
-  function onVisibility() {
-    if (document.hidden) {
-      disconnect();
+  // Each region hx-select-oob names: left alone when unchanged (its focus, scroll and
+  // selection stay), else replaced with its <details> kept open as they were.
+  function onOobBeforeSwap(event) {
+    const current = event.detail.target;
+    const fragment = event.detail.fragment;
+    if (!(current instanceof Element) || !current.matches("[data-live][id]") || !fragment) return;
+    const fresh = fragment.firstElementChild;
+    if (!fresh) return;
+    if (fresh.innerHTML === current.innerHTML) {
+      event.detail.shouldSwap = false;
       return;
     }
-    connect();
-    scheduleRefresh();
+    for (const open of current.querySelectorAll("details[id][open]")) {
+      const again = fresh.querySelector(`details[id="${CSS.escape(open.id)}"]`);
+      if (again) again.open = true;
+    }
+  }
+
+  function onRefreshed(event) {
+    if (!event.detail.successful) return;
+    live.okAt = Date.now();
+    liveNote("");
+    // asgard-logs.js and asgard-graph.js take up what the new regions hold
+    document.dispatchEvent(new CustomEvent("asgard:refreshed"));
   }
 
   // ------------------------------------------------------------ confirmations
@@ -158,7 +155,7 @@
   let dialog = null;
 
   function confirmDialog() {
-    if (dialog) return dialog;
+    if (dialog && dialog.isConnected) return dialog; // a page swapped into the body drops it
     dialog = document.createElement("dialog");
     dialog.className = "confirm-dialog";
     dialog.setAttribute("aria-labelledby", "confirm-dialog-title");
@@ -202,38 +199,32 @@
     }
   }
 
-  function confirmText(form) {
+  function confirmText(form, question) {
     const data = new FormData(form);
-    return form.dataset.confirm.replace(/\{([a-z_]+)\}/g, (whole, name) => {
+    return question.replace(/\{([a-z_]+)\}/g, (whole, name) => {
       const value = data.get(name);
       return typeof value === "string" ? value : whole;
     });
   }
 
-  function onSubmit(event) {
-    const form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
-    if (form.dataset.confirmed === "yes") {
-      delete form.dataset.confirmed;
-      return;
-    }
+  // hx-confirm's question, asked in the dialog instead of window.confirm(); confirmed,
+  // issueRequest(true) sends the request htmx held (true: no window.confirm after).
+  function askFirst(event) {
+    const form = event.detail.elt;
     event.preventDefault();
-    const submitter = event.submitter || null;
+    const trigger = event.detail.triggeringEvent;
+    const submitter = (trigger && trigger.submitter) || form.querySelector("[type=submit]");
     const box = confirmDialog();
-    box.querySelector("#confirm-dialog-text").textContent = confirmText(form);
+    if (box.open) return;
+    box.querySelector("#confirm-dialog-text").textContent = confirmText(form, event.detail.question);
     const ok = box.querySelector("button[value=ok]");
     ok.textContent = (submitter && submitter.textContent.trim()) || "Confirm";
     box.returnValue = "";
     box.addEventListener(
       "close",
       () => {
-        if (box.returnValue === "ok") {
-          form.dataset.confirmed = "yes";
-          if (submitter) form.requestSubmit(submitter);
-          else form.requestSubmit();
-        } else if (submitter) {
-          submitter.focus();
-        }
+        if (box.returnValue === "ok") event.detail.issueRequest(true);
+        else if (submitter) submitter.focus();
       },
       { once: true },
     );
@@ -241,16 +232,93 @@
     box.querySelector("button[value=cancel]").focus();
   }
 
+  // ------------------------------------------------------------------ htmx events
+
+  function onConfirm(event) {
+    const elt = event.detail.elt;
+    if (isTrigger(elt)) holdRefresh(event);
+    else if (elt instanceof HTMLFormElement && event.detail.question) askFirst(event);
+  }
+
+  // Every write carries the session's CSRF token as a header too.
+  function onConfigRequest(event) {
+    if (event.detail.verb === "get") return;
+    const meta = document.querySelector("meta[name=csrf-token]");
+    const token = meta && meta.content;
+    if (token) event.detail.headers["X-CSRF-Token"] = token;
+  }
+
+  function onBeforeSwap(event) {
+    const detail = event.detail;
+    const answered = pathOf(detail.pathInfo && detail.pathInfo.responsePath);
+    if (isTrigger(detail.elt)) {
+      if (answered !== location.pathname) {
+        // the session ended: the server sent the refresh to the login page
+        event.preventDefault();
+        location.reload();
+      }
+      return;
+    }
+    if (detail.target !== document.body) return;
+    if (answered === LOGIN_PATH && location.pathname !== LOGIN_PATH) {
+      event.preventDefault();
+      location.reload(); // the login page, coming back to this one
+      return;
+    }
+    if (detail.xhr.status >= 400) {
+      // an action's failure page (403, 422, 502...): shown, as without JavaScript
+      detail.shouldSwap = true;
+      detail.isError = false;
+    }
+  }
+
+  // A new page in the body (after an action): the reader is taken to its message, and
+  // what the other scripts enhance is taken up.
+  function onAfterSwap(event) {
+    if (event.detail.target !== document.body) return;
+    live.parked = null;
+    dropHeld();
+    const flash = document.getElementById("flash");
+    const focus = flash || document.getElementById("main");
+    if (focus) {
+      if (flash) flash.tabIndex = -1;
+      focus.focus();
+    }
+    document.dispatchEvent(new CustomEvent("asgard:refreshed"));
+    if (document.hidden) park();
+  }
+
+  function onResponseError(event) {
+    if (!isTrigger(event.detail.elt)) return;
+    liveNote(`Not updated since ${since()}: the server answered ${event.detail.xhr.status}.`);
+  }
+
+  function onSendError(event) {
+    if (!isTrigger(event.detail.elt)) return;
+    liveNote(`Not updated since ${since()}: the server did not answer.`);
+  }
+
+  function onAfterRequest(event) {
+    if (isTrigger(event.detail.elt)) onRefreshed(event);
+  }
+
   // ------------------------------------------------------------------ start
 
   function start() {
-    document.addEventListener("submit", onSubmit);
+    document.addEventListener("htmx:confirm", onConfirm);
+    document.addEventListener("htmx:configRequest", onConfigRequest);
+    document.addEventListener("htmx:beforeSwap", onBeforeSwap);
+    document.addEventListener("htmx:afterSwap", onAfterSwap);
+    document.addEventListener("htmx:oobBeforeSwap", onOobBeforeSwap);
+    document.addEventListener("htmx:responseError", onResponseError);
+    document.addEventListener("htmx:sendError", onSendError);
+    document.addEventListener("htmx:afterRequest", onAfterRequest);
     document.addEventListener("visibilitychange", onVisibility);
-    if (!document.hidden) connect();
+    if (document.hidden) park();
   }
 
-  // Deferred scripts run before DOMContentLoaded, and a page's own deferred scripts come
-  // after this one: start once all of them have run.
+  // Deferred scripts run before DOMContentLoaded, htmx's first: htmx processes the page
+  // (and the SSE extension connects) on DOMContentLoaded, just before this starts.
   if (document.readyState === "complete") start();
   else document.addEventListener("DOMContentLoaded", start);
 })();
