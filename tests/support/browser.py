@@ -20,7 +20,7 @@ CHROMIUM: Final = "/usr/bin/chromium"
 ROOT: Final = Path(__file__).resolve().parents[2]
 SCREENSHOTS: Final = ROOT / "docs" / "_static" / "dashboard"
 VENDOR: Final = ROOT / "asgard" / "ui" / "static" / "vendor"
-VIEWPORT: Final = {"width": 1440, "height": 860}
+VIEWPORT: Final = {"width": 1760, "height": 900}
 SERIOUS: Final = ("serious", "critical")
 
 __all__ = [

@@ -45,10 +45,10 @@ def test_a_wrong_key_is_refused_on_the_login_page(
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.get_by_label("API key")).to_have_attribute("aria-invalid", "true")
     assert "/ui/login" in page.url
+    screenshot(page, "login-refused")
     assert session_cookie(context) is None, "no session for a wrong key"
     page.goto("/ui/apps")
     expect(page).to_have_url(f"{fleet.url}/ui/login?next=/ui/apps")
-    screenshot(page, "login-refused")
 
 
 def test_after_logging_out_the_pages_ask_for_the_key_again(
