@@ -43,7 +43,7 @@
   // ---------------------------------------------------------------- live regions
 
   const live = {
-    lastAt: 0,
+    lastAt: -MIN_REFRESH_MS, // performance.now() of the last refresh sent
     okAt: Date.now(),
     timer: null,
     issue: null, // the latest request htmx asked to make, held until the next boundary
@@ -56,16 +56,21 @@
     event.preventDefault();
     live.issue = event.detail.issueRequest;
     if (live.timer) return;
-    const wait = Math.max(0, live.lastAt + MIN_REFRESH_MS - Date.now());
+    const wait = Math.max(0, live.lastAt + MIN_REFRESH_MS - performance.now());
     live.timer = setTimeout(releaseRefresh, wait);
   }
 
   function releaseRefresh() {
     live.timer = null;
+    if (performance.now() < live.lastAt + MIN_REFRESH_MS) {
+      // a timer may fire a little early: wait for the boundary itself
+      live.timer = setTimeout(releaseRefresh, live.lastAt + MIN_REFRESH_MS - performance.now());
+      return;
+    }
     const issue = live.issue;
     live.issue = null;
     if (!issue || document.hidden) return;
-    live.lastAt = Date.now();
+    live.lastAt = performance.now();
     issue();
   }
 
