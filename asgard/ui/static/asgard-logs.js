@@ -94,6 +94,11 @@
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          if (!this.pre.isConnected) {
+            // an action put another page in the body: nobody reads this one any more
+            controller.abort();
+            return;
+          }
           this.append(value);
         }
         this.say("The stream ended");
