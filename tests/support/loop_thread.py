@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -40,9 +40,6 @@ class LoopThread:
 
         future = asyncio.run_coroutine_threadsafe(wrapped(), self.loop)
         return future.result(timeout_s)
-
-    def call(self, coroutine: Coroutine[Any, Any, T], timeout_s: float = 120) -> T:
-        return self.run(coroutine, timeout_s)
 
     def enter(self, context: AbstractAsyncContextManager[T], timeout_s: float = 180) -> T:
         return self.run(self._stack.enter_async_context(context), timeout_s)
