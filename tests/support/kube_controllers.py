@@ -9,6 +9,7 @@ workloads are collected, and Jobs end the way a test says they should.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import secrets
@@ -21,6 +22,15 @@ from tests.support.kube import Emulator
 
 Obj = dict[str, Any]
 NOW = "2026-11-24T12:00:00Z"
+"""A fixed time for what no test reads the age of (pods' and workloads' timestamps)."""
+
+
+def now() -> str:
+    """The time as the API server writes it. A Job's times are this: the reconciler keeps a
+    finished job for ``job_retention_s`` after the ``completionTime`` the cluster gives, so
+    a Job stamped with a fixed past date is expired (and deleted) once that is a week old."""
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 RESOURCES = [
     "v1/nodes",
@@ -208,12 +218,21 @@ class Controllers:
                     await self.call("DELETE", f"/api/v1/namespaces/{namespace}/pods/{meta['name']}")
 
     async def end_job(
-        self, namespace: str, name: str, exit_code: int, *, oom: bool = False
+        self,
+        namespace: str,
+        name: str,
+        exit_code: int,
+        *,
+        oom: bool = False,
+        at: str | None = None,
     ) -> None:
-        """The Job's pod ran and exited with ``exit_code``; the Job controller says so."""
+        """The Job's pod ran and exited with ``exit_code``; the Job controller says so. It
+        ended ``at`` (the Job's ``completionTime``, or its failure's time): now, unless told."""
         job = await self.call("GET", f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}")
         if (job.get("status") or {}).get("conditions"):
             return
+        ended = at or now()
+        started = min((job.get("status") or {}).get("startTime") or ended, ended)
         pod_name = f"{name}-{secrets.token_hex(3)}"
         terminated = {
             "exitCode": exit_code,
@@ -231,7 +250,7 @@ class Controllers:
                 "spec": job["spec"]["template"]["spec"],
                 "status": {
                     "phase": "Succeeded" if exit_code == 0 else "Failed",
-                    "startTime": NOW,
+                    "startTime": started,
                     "containerStatuses": [{"name": "job", "state": {"terminated": terminated}}],
                 },
             },
@@ -239,20 +258,20 @@ class Controllers:
         if exit_code == 0:
             status = {
                 "succeeded": 1,
-                "startTime": NOW,
-                "completionTime": NOW,
-                "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": NOW}],
+                "startTime": started,
+                "completionTime": ended,
+                "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": ended}],
             }
         else:
             status = {
                 "failed": 1 + int(job["spec"].get("backoffLimit", 0)),
-                "startTime": NOW,
+                "startTime": started,
                 "conditions": [
                     {
                         "type": "Failed",
                         "status": "True",
                         "reason": "BackoffLimitExceeded",
-                        "lastTransitionTime": NOW,
+                        "lastTransitionTime": ended,
                     }
                 ],
             }
@@ -265,5 +284,5 @@ class Controllers:
         await self.call(
             "PATCH",
             f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status",
-            {"status": {"active": 1, "startTime": NOW}},
+            {"status": {"active": 1, "startTime": now()}},
         )
