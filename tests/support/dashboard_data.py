@@ -58,7 +58,7 @@ def fill(fleet: DashboardFleet) -> None:
         fleet.ok("POST", "/apps", 201, json=app_spec(cluster))
         job = {"cluster": cluster, "name": JOBS[cluster], **image_of(cluster, "echo done")}
         made = fleet.ok("POST", "/jobs", 201, json=job)["job"]
-        if cluster == "k8s":  # its pod has started (a finished one leaves the list)
+        if cluster == "k8s":  # the controllers start its pod: the jobs page shows it running
             fleet.loop.run(fleet.kube.controllers.run_job("dev", made["id"]))
         if cluster in WORKFLOWS:
             fleet.ok("POST", "/workflows", 201, json=workflow_spec(cluster))
