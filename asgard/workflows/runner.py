@@ -83,10 +83,13 @@ class WorkflowRunner:
         await self.loop.close()
 
     async def tick(self) -> None:
+        expiring = self.retention is not None and time.monotonic() - self._expired_at >= min(
+            EXPIRE_EVERY_S, self.retention.total_seconds()
+        )
         async with self.db.session() as session:
             active = await WorkflowStore(session).active()
-            if not active:
-                return  # every second: no more than one query while nothing runs
+            if not active and not expiring:
+                return  # every second: one query while nothing runs, not every account too
             accounts = {a.id: a for a in await AccountStore(session).every()}
         for stored in active:
             account = accounts.get(stored.account_id)
@@ -98,9 +101,7 @@ class WorkflowRunner:
                 log.warning(
                     "a workflow could not move on", workflow=stored.workflow.id, error=exc.msg
                 )
-        if self.retention is not None and time.monotonic() - self._expired_at >= min(
-            EXPIRE_EVERY_S, self.retention.total_seconds()
-        ):
+        if expiring:
             self._expired_at = time.monotonic()
             await self.expire(accounts)
 
