@@ -31,11 +31,12 @@ from asgard.job_tokens import JobTokens
 from asgard.settings import Settings
 from tests.support.asgard import AsgardClient, AsgardUnderTest
 from tests.support.dockerd import DockerDaemon, start_daemon
-from tests.support.kube import Emulator
+from tests.support.kube import ApiServer, Emulator
 from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
 from tests.support.postgres import Postgres, start_postgres
 from tests.support.scratch import scratch_dir
+from tests.support.static_backend import static_cluster
 
 SECRETS = re.compile(
     r"asg_[a-z0-9]+_[A-Za-z0-9_-]{16,}"  # an API key
@@ -245,6 +246,41 @@ async def kube_cluster(
         context.job_tokens,
         context,
     )
+
+
+@dataclass
+class KubeThatCanFail:
+    """The emulator on a port that can go away and come back (``server.stop()`` and
+    ``start()``), beside the healthy static cluster ``lab``, under an Asgard on a real socket."""
+
+    kube: KubeCluster
+    server: ApiServer
+    asgard: AsgardUnderTest
+
+
+@contextlib.asynccontextmanager
+async def kube_that_can_fail(
+    start_asgard: StartAsgard, *, nodes: int = 2, timeout_s: float = 3.0, **settings: Any
+) -> AsyncIterator[KubeThatCanFail]:
+    """``node-1`` (4 CPUs, 8 GiB) and, with ``nodes=2``, ``node-2`` (2 CPUs, 4 GiB)."""
+    async with (
+        Emulator() as emulator,
+        ApiServer(emulator) as server,
+        aiohttp.ClientSession() as session,
+    ):
+        for resource in RESOURCES:
+            emulator.resources[resource] = kmock.ResourceInfo()
+        kube = await kube_cluster(emulator, server.url, session, timeout_s=timeout_s)
+        await kube.controllers.add_node("node-1", cpu="4", memory="8Gi")
+        if nodes > 1:
+            await kube.controllers.add_node("node-2", cpu="2", memory="4Gi")
+        fleet = Orchestrator([kube.cluster, await static_cluster("lab", [{"id": "a1"}])])
+        hub = EventHub()
+        fleet.enable_caches(hub)
+        try:
+            yield KubeThatCanFail(kube, server, await start_asgard(fleet, hub=hub, **settings))
+        finally:
+            await fleet.close()
 
 
 @contextlib.asynccontextmanager

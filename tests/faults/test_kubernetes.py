@@ -14,17 +14,13 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import kmock
 
 from asgard.backends.kubernetes.feed import SHORTEST_WATCH_S, WATCHED
-from asgard.backends.orchestrator import Orchestrator
-from asgard.events import EventHub
-from tests.conftest import KubeCluster, StartAsgard, kube_cluster
+from tests.conftest import KubeCluster, StartAsgard, kube_that_can_fail
 from tests.support.asgard import Caller
 from tests.support.kube import ApiServer, Emulator
-from tests.support.kube_controllers import RESOURCES, Controllers
-from tests.support.static_backend import static_cluster
+from tests.support.kube_controllers import Controllers
 from tests.support.watching import Listener, an_operator_listening, eventually
 
 TIMEOUT_S = 3.0
@@ -71,27 +67,12 @@ async def serving(start_asgard: StartAsgard) -> AsyncIterator[Env]:
     """Asgard over the emulator and a healthy ``lab``; a user listening on /events, the
     app ``web`` made through Asgard, the cache current."""
     async with (
-        Emulator() as emulator,
-        ApiServer(emulator) as server,
-        aiohttp.ClientSession() as session,
+        kube_that_can_fail(start_asgard, timeout_s=TIMEOUT_S) as served,
+        an_operator_listening(served.asgard, "k8s") as (dev, listener),
     ):
-        for resource in RESOURCES:
-            emulator.resources[resource] = kmock.ResourceInfo()
-        kube = await kube_cluster(emulator, server.url, session, timeout_s=TIMEOUT_S)
-        await kube.controllers.add_node("node-1", cpu="4", memory="8Gi")
-        await kube.controllers.add_node("node-2", cpu="2", memory="4Gi")
-        lab = await static_cluster("lab", [{"id": "a1"}])
-        fleet = Orchestrator([kube.cluster, lab])
-        hub = EventHub()
-        fleet.enable_caches(hub)
-        asgard = await start_asgard(fleet, hub=hub)
-        try:
-            async with an_operator_listening(asgard, "k8s") as (dev, listener):
-                env = Env(kube, server, dev, listener)
-                await eventually(env.current, "the cache is current", 10)
-                yield env
-        finally:
-            await fleet.close()
+        env = Env(served.kube, served.server, dev, listener)
+        await eventually(env.current, "the cache is current", 10)
+        yield env
 
 
 async def scale_behind_asgards_back(api: Controllers, app: str, replicas: int) -> None:

@@ -16,17 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
-import kmock
 
-from asgard.backends.orchestrator import Orchestrator
-from asgard.events import EventHub
 from asgard.models import Role
-from tests.conftest import KubeCluster, StartAsgard, kube_cluster
+from tests.conftest import KubeCluster, StartAsgard, kube_that_can_fail
 from tests.support.asgard import AsgardUnderTest, Caller
-from tests.support.kube import ApiServer, Emulator
-from tests.support.kube_controllers import RESOURCES
+from tests.support.kube import ApiServer
 from tests.support.sse import Frame, frames
-from tests.support.static_backend import static_cluster
 from tests.support.watching import eventually
 
 
@@ -40,27 +35,10 @@ class Env:
 
 @contextlib.asynccontextmanager
 async def serving(start_asgard: StartAsgard, **settings: Any) -> AsyncIterator[Env]:
-    async with (
-        Emulator() as emulator,
-        ApiServer(emulator) as server,
-        aiohttp.ClientSession() as session,
-    ):
-        for resource in RESOURCES:
-            emulator.resources[resource] = kmock.ResourceInfo()
-        kube = await kube_cluster(emulator, server.url, session, timeout_s=3)
-        await kube.controllers.add_node("node-1", cpu="4", memory="8Gi")
-        await kube.controllers.add_node("node-2", cpu="2", memory="4Gi")
-        lab = await static_cluster("lab", [{"id": "a1"}])
-        fleet = Orchestrator([kube.cluster, lab])
-        hub = EventHub()
-        fleet.enable_caches(hub)
-        asgard = await start_asgard(fleet, hub=hub, **settings)
-        try:
-            account = await asgard.account("dev")
-            dev = await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
-            yield Env(kube, server, asgard, dev)
-        finally:
-            await fleet.close()
+    async with kube_that_can_fail(start_asgard, **settings) as served:
+        account = await served.asgard.account("dev")
+        dev = await served.asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
+        yield Env(served.kube, served.server, served.asgard, dev)
 
 
 def parsed(stamp: str) -> datetime:

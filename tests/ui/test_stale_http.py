@@ -5,16 +5,8 @@ from __future__ import annotations
 
 import re
 
-import aiohttp
-import kmock
-
-from asgard.backends.orchestrator import Orchestrator
-from asgard.events import EventHub
 from asgard.models import Role
-from tests.conftest import StartAsgard, kube_cluster
-from tests.support.kube import ApiServer, Emulator
-from tests.support.kube_controllers import RESOURCES
-from tests.support.static_backend import static_cluster
+from tests.conftest import StartAsgard, kube_that_can_fail
 from tests.support.watching import eventually
 from tests.ui.test_pages_http import rows
 from tests.ui.ui_client import Browser, browser
@@ -31,55 +23,40 @@ async def banner_names(session: Browser, path: str, cluster: str) -> bool:
 
 
 async def test_a_down_cluster_is_greyed_as_stale_then_recovers(start_asgard: StartAsgard) -> None:
-    async with (
-        Emulator() as emulator,
-        ApiServer(emulator) as server,
-        aiohttp.ClientSession() as client,
-    ):
-        for resource in RESOURCES:
-            emulator.resources[resource] = kmock.ResourceInfo()
-        kube = await kube_cluster(emulator, server.url, client, timeout_s=3)
-        await kube.controllers.add_node("node-1", cpu="4", memory="8Gi")
-        lab = await static_cluster("lab", [{"id": "a1"}])
-        fleet = Orchestrator([kube.cluster, lab])
-        hub = EventHub()
-        fleet.enable_caches(hub)
-        asgard = await start_asgard(fleet, hub=hub)
-        try:
-            team = await asgard.account("team")
-            viewer = await asgard.caller("v@example.com", roles={team.id: Role.VIEWER})
-            session = await browser(viewer)
-            seen = await session.page("/ui/agents")
-            (node,) = k8s_rows(seen, "agents-table")
-            assert "node-1" in node
-            assert "stale" not in node
-            assert 'id="failed-clusters"' not in seen
-            await session.page("/ui/")
+    async with kube_that_can_fail(start_asgard, nodes=1) as served:
+        asgard, server = served.asgard, served.server
+        team = await asgard.account("team")
+        viewer = await asgard.caller("v@example.com", roles={team.id: Role.VIEWER})
+        session = await browser(viewer)
+        seen = await session.page("/ui/agents")
+        (node,) = k8s_rows(seen, "agents-table")
+        assert "node-1" in node
+        assert "stale" not in node
+        assert 'id="failed-clusters"' not in seen
+        await session.page("/ui/")
 
-            await server.stop()
-            await eventually(
-                lambda: banner_names(session, "/ui/agents", "k8s"), "the banner names k8s", 20
-            )
-            html = await session.page("/ui/agents")
-            (node,) = k8s_rows(html, "agents-table")
-            assert 'class="stale"' in node
-            assert "stale since" in node
-            assert "its rows are what Asgard last saw, stale since" in html
-            fleet_html = await session.page("/ui/")
-            row = re.search(r'<tr id="cluster-k8s"[^>]*>', fleet_html)
-            assert row is not None
-            assert 'data-state="stale"' in row.group(0)
-            assert "stale since" in fleet_html
-            for path in ("/ui/apps", "/ui/jobs", "/ui/workflows", "/ui/scheduled-jobs"):
-                assert await banner_names(session, path, "k8s"), path
+        await server.stop()
+        await eventually(
+            lambda: banner_names(session, "/ui/agents", "k8s"), "the banner names k8s", 20
+        )
+        html = await session.page("/ui/agents")
+        (node,) = k8s_rows(html, "agents-table")
+        assert 'class="stale"' in node
+        assert "stale since" in node
+        assert "its rows are what Asgard last saw, stale since" in html
+        fleet_html = await session.page("/ui/")
+        row = re.search(r'<tr id="cluster-k8s"[^>]*>', fleet_html)
+        assert row is not None
+        assert 'data-state="stale"' in row.group(0)
+        assert "stale since" in fleet_html
+        for path in ("/ui/apps", "/ui/jobs", "/ui/workflows", "/ui/scheduled-jobs"):
+            assert await banner_names(session, path, "k8s"), path
 
-            await server.start()
+        await server.start()
 
-            async def recovered() -> bool:
-                return not await banner_names(session, "/ui/agents", "k8s")
+        async def recovered() -> bool:
+            return not await banner_names(session, "/ui/agents", "k8s")
 
-            await eventually(recovered, "the banner goes once k8s answers", 30)
-            (node,) = k8s_rows(await session.page("/ui/agents"), "agents-table")
-            assert "stale" not in node
-        finally:
-            await fleet.close()
+        await eventually(recovered, "the banner goes once k8s answers", 30)
+        (node,) = k8s_rows(await session.page("/ui/agents"), "agents-table")
+        assert "stale" not in node
