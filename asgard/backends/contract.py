@@ -23,6 +23,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NoReturn
 
 from asgard.backends.feeds import ClusterFeed
@@ -38,6 +39,7 @@ from asgard.models import (
     Capabilities,
     Job,
     JobSpec,
+    LogLine,
     ScheduledJob,
     ScheduledJobSpec,
     StatsWindow,
@@ -52,6 +54,7 @@ __all__ = [
     "ClusterClient",
     "ClusterParts",
     "JobsBackend",
+    "LogLines",
     "LogStream",
     "ScheduledJobsBackend",
     "WorkspaceMount",
@@ -59,6 +62,9 @@ __all__ = [
 
 LogStream = AsyncIterator[bytes]
 """Log output as it arrives. Obtained with ``await``, so a missing app fails before streaming."""
+
+LogLines = AsyncIterator[LogLine]
+"""A task's log lines as they arrive; obtained with ``await`` as a ``LogStream`` is."""
 
 
 class ClusterClient(ABC):
@@ -182,6 +188,24 @@ class AppsBackend(Backend, ABC, part="apps"):
     ) -> LogStream:
         """The last ``tail`` lines of every instance, then new ones while ``follow``."""
         self.unsupported("app logs")
+
+    @read
+    async def task_logs(
+        self,
+        account: Account,
+        app_id: str,
+        task_id: str,
+        *,
+        tail: int,
+        since: datetime | None,
+        follow: bool,
+    ) -> LogLines:
+        """One task's lines, each with its time and stream, in the order the task wrote them:
+        the last ``tail`` of them, of those the ones from ``since`` on, then new ones while
+        ``follow`` until the task ends. ``NotFound`` (field ``task_id``) for a task the app
+        does not have. Lines of many tasks are merged by time in one place
+        (``asgard.backends.log_merge``), so a kind only reads one task."""
+        self.unsupported("task logs")
 
 
 @dataclass(frozen=True)

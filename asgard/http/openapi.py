@@ -19,11 +19,19 @@ REF = "#/components/schemas/{model}"
 
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
 
-MEDIA = {
-    "text": ("text/plain", {"type": "string"}),
-    "zip": ("application/zip", {"type": "string", "format": "binary"}),
-    "event-stream": ("text/event-stream", {"type": "string"}),
-    "prometheus": ("text/plain", {"type": "string"}),
+MEDIA: dict[str, dict[str, dict[str, Any]]] = {
+    "text": {"text/plain": {"type": "string"}},
+    "log-lines": {
+        "text/plain": {"type": "string", "description": "A line each (format=text)"},
+        "application/jsonl": {
+            "type": "string",
+            "description": 'format=jsonl: a JSON object a line, {"task": string or null, '
+            '"ts": RFC 3339 time, "stream": "stdout|stderr|output|asgard", "line": string}',
+        },
+    },
+    "zip": {"application/zip": {"type": "string", "format": "binary"}},
+    "event-stream": {"text/event-stream": {"type": "string"}},
+    "prometheus": {"text/plain": {"type": "string"}},
 }
 
 ERROR_TEXT = {
@@ -140,8 +148,7 @@ def _responses(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
             continue
         entry: dict[str, Any] = {"description": "No content" if status == 204 else "Success"}
         if isinstance(spec, str):
-            media, schema = MEDIA[spec]
-            entry["content"] = {media: {"schema": schema}}
+            entry["content"] = {media: {"schema": schema} for media, schema in MEDIA[spec].items()}
         elif spec is not None:
             entry["content"] = {"application/json": {"schema": refs[(spec, "serialization")]}}
         elif status != 204:

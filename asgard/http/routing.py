@@ -28,7 +28,9 @@ from asgard.errors import ErrorDetail, InvalidValue, MalformedRequest, NotFound,
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[..., Awaitable[web.StreamResponse]]
 Auth = Literal["user", "public", "job"]
-ResponseSpec = type[BaseModel] | Literal["text", "zip", "event-stream", "prometheus"] | None
+ResponseSpec = (
+    type[BaseModel] | Literal["text", "log-lines", "zip", "event-stream", "prometheus"] | None
+)
 
 OPERATION_ATTR = "__asgard_operation__"
 

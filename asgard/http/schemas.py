@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from asgard.events import EventKind
 from asgard.models import (
@@ -62,11 +63,51 @@ class ClustersQuery(Query):
     )
 
 
-class LogsQuery(Query):
+_RFC3339 = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+ -]\d{2}:\d{2})$"
+)
+
+
+def _rfc3339(value: object) -> object:
+    """An RFC 3339 time and nothing looser (no dates alone, no times without a zone, no
+    UNIX numbers). A ``+`` sent unencoded in a query string arrives as a space: read back."""
+    if not isinstance(value, str):
+        return value
+    found = _RFC3339.match(value.strip())
+    if found is None:
+        raise ValueError("must be an RFC 3339 time with a zone, such as 2026-12-01T16:00:00Z")
+    head, fraction, zone = found.groups()
+    zone = "+00:00" if zone in ("Z", "z") else zone.replace(" ", "+")
+    digits = f".{fraction[:6]}" if fraction else ""
+    return datetime.fromisoformat(f"{head.upper()}{digits}{zone}").astimezone(UTC)
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+
+class TaskLogsQuery(Query):
     tail: int = Field(
         100, ge=0, le=100_000, description="Lines to send from the end of each instance's log"
     )
     follow: bool = Field(False, description="Keep streaming new lines until the client goes away")
+    since: Rfc3339 | None = Field(
+        None,
+        description="Only lines stamped from this RFC 3339 time on (of the last tail ones); "
+        "not on Mesos, whose sandbox files carry no times",
+    )
+    format: Literal["text", "jsonl"] = Field(
+        "text",
+        description="text: the lines (merged: 'task-id | line'); jsonl: one JSON object a "
+        'line, {"task", "ts", "stream", "line"}',
+    )
+
+
+class LogsQuery(TaskLogsQuery):
+    tasks: Literal["all"] | None = Field(
+        None,
+        description="all: every task's lines merged in time order, each labelled with its "
+        "task; since and format=jsonl need it",
+    )
 
 
 NextCursor = Annotated[

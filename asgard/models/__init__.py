@@ -20,6 +20,7 @@ from asgard.models.app import App, AppInstances, AppPatch, AppRef, AppSpec, Port
 from asgard.models.base import Resources, UsageStats
 from asgard.models.cluster import Capabilities, ClusterErrorInfo, ClusterStatus
 from asgard.models.job import Job, JobSpec, JobStatus, JobTransition
+from asgard.models.log_line import LogLine
 from asgard.models.scheduled_job import Schedule, ScheduledJob, ScheduledJobSpec
 from asgard.models.stats import AppStats, StatsWindow
 from asgard.models.task import Task
@@ -52,6 +53,7 @@ __all__ = [
     "JobSpec",
     "JobStatus",
     "JobTransition",
+    "LogLine",
     "Member",
     "Membership",
     "NewApiKey",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+from collections.abc import Awaitable, Callable, Collection
+from datetime import datetime
 
-from asgard.backends.contract import AppsBackend, LogStream
+from asgard.backends.contract import AppsBackend, LogLines, LogStream
+from asgard.backends.log_merge import JOIN_TAIL, Joiner, Source, merge_lines
 from asgard.backends.orchestrator import Listing, Orchestrator
-from asgard.models import App, AppPatch, AppSpec, AppStats, Role, StatsWindow, Task
+from asgard.errors import NotFound
+from asgard.models import Account, App, AppPatch, AppSpec, AppStats, Role, StatsWindow, Task
 from asgard.services.pagination import ClusterPage, page_of
 from asgard.services.principal import Principal
 
@@ -77,3 +81,96 @@ class AppsService:
         return await self.orchestrator.call(
             account, cluster, AppsBackend.app_logs, app_id, tail=tail, follow=follow
         )
+
+    async def task_logs(
+        self,
+        principal: Principal,
+        cluster: str,
+        app_id: str,
+        task_id: str,
+        *,
+        tail: int,
+        since: datetime | None,
+        follow: bool,
+    ) -> LogLines:
+        """One task's lines; while following, the stream ends with the task (a marker line
+        says so), and a slow reader loses lines rather than growing Asgard's memory."""
+        account = principal.require(Role.VIEWER)
+        lines = await self.orchestrator.call(
+            account,
+            cluster,
+            AppsBackend.task_logs,
+            app_id,
+            task_id,
+            tail=tail,
+            since=since,
+            follow=follow,
+        )
+        watch = Joiner(discover=self._tasks_now(account, cluster, app_id))
+        return merge_lines(
+            [Source(task_id, lines)], since=since, follow=follow, joiner=watch if follow else None
+        )
+
+    async def merged_logs(
+        self,
+        principal: Principal,
+        cluster: str,
+        app_id: str,
+        *,
+        tail: int,
+        since: datetime | None,
+        follow: bool,
+    ) -> LogLines:
+        """Every task's lines in time order (``asgard.backends.log_merge``): the last
+        ``tail`` of each task that has started; while following, tasks that start are
+        joined from their first line and tasks that end say so."""
+        account = principal.require(Role.VIEWER)
+        tasks = await self.orchestrator.call(account, cluster, AppsBackend.list_tasks, app_id)
+        readable = [t for t in tasks if t.state != "staging"]
+
+        async def open_task(task: Task) -> Source | None:
+            live = task.state == "running"
+            try:
+                lines = await self.orchestrator.call(
+                    account,
+                    cluster,
+                    AppsBackend.task_logs,
+                    app_id,
+                    task.id,
+                    tail=tail,
+                    since=since,
+                    follow=follow and live,
+                )
+            except NotFound:  # gone since it was listed
+                return None
+            return Source(task.id, lines, live=live)
+
+        opened = await asyncio.gather(*(open_task(t) for t in readable))
+        sources = [s for s in opened if s is not None]
+
+        async def join(task: Task) -> LogLines:
+            return await self.orchestrator.call(
+                account,
+                cluster,
+                AppsBackend.task_logs,
+                app_id,
+                task.id,
+                tail=JOIN_TAIL,
+                since=None,
+                follow=True,
+            )
+
+        joiner = Joiner(discover=self._tasks_now(account, cluster, app_id), open=join)
+        return merge_lines(sources, since=since, follow=follow, joiner=joiner if follow else None)
+
+    def _tasks_now(
+        self, account: Account, cluster: str, app_id: str
+    ) -> Callable[[], Awaitable[list[Task]]]:
+        """The app's tasks as the cluster's cache knows them (kept by its change feed, so
+        a follower asking every second costs the cluster nothing)."""
+
+        async def discover() -> list[Task]:
+            found = await self.orchestrator.fan_out(account, [cluster], AppsBackend.list_all_tasks)
+            return [t for t in found.items if t.app_id == app_id]
+
+        return discover

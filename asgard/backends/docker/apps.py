@@ -5,7 +5,9 @@ Stats are a sample the engine takes now: the Docker Engine keeps no history.
 
 from __future__ import annotations
 
-from asgard.backends.contract import AppsBackend, LogStream
+from datetime import datetime
+
+from asgard.backends.contract import AppsBackend, LogLines, LogStream
 from asgard.backends.docker.config import KIND
 from asgard.backends.docker.stats import INTERVAL_S, Usage, sample_all
 from asgard.backends.docker.variants import Variants
@@ -69,3 +71,18 @@ class DockerAppsBackend(AppsBackend):
     ) -> LogStream:
         reader = (await self.variants.current()).reader
         return await reader.logs(account, app_id, tail=tail, follow=follow)
+
+    async def task_logs(
+        self,
+        account: Account,
+        app_id: str,
+        task_id: str,
+        *,
+        tail: int,
+        since: datetime | None,
+        follow: bool,
+    ) -> LogLines:
+        reader = (await self.variants.current()).reader
+        return await reader.task_logs(
+            account, app_id, task_id, tail=tail, since=since, follow=follow
+        )

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 
 from asgard.backends.common import Json
-from asgard.backends.contract import LogStream
+from asgard.backends.contract import LogLines, LogStream
 from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import (
@@ -24,7 +25,8 @@ from asgard.backends.docker.converters import (
     containers_to_app,
     engine_to_agent,
 )
-from asgard.backends.docker.logs import log_stream
+from asgard.backends.docker.logs import log_lines, log_stream
+from asgard.backends.log_lines import unknown_task
 from asgard.backends.log_streams import merge
 from asgard.errors import NotFound
 from asgard.models import Account, Agent, App, Resources, Task
@@ -183,3 +185,30 @@ class EngineReader:
                 self.client, f"containers/{container['Id']}/logs", tail=tail, follow=follow, tty=tty
             )
         return merge(streams)
+
+    async def task_logs(
+        self,
+        account: Account,
+        app_id: str,
+        task_id: str,
+        *,
+        tail: int,
+        since: datetime | None,
+        follow: bool,
+    ) -> LogLines:
+        """A task is one of the app's containers, named by its full id as ``/tasks`` lists it."""
+        instances = self._instances(await self.containers_by_app(account, app_id), app_id)
+        if not instances:
+            await self.app(account, app_id)  # NotFound for an unknown app
+        if task_id not in {c["Id"] for c in instances}:
+            raise unknown_task(app_id, task_id, self.cluster)
+        inspected = await self.client.inspect_container(task_id)
+        return log_lines(
+            self.client,
+            f"containers/{task_id}/logs",
+            task=task_id,
+            tail=tail,
+            since=since,
+            follow=follow,
+            tty=bool(inspected.get("Config", {}).get("Tty")),
+        )

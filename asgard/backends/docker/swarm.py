@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from datetime import datetime
 
 from asgard.backends.common import Json
-from asgard.backends.contract import LogStream
+from asgard.backends.contract import LogLines, LogStream
 from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import (
@@ -15,7 +16,8 @@ from asgard.backends.docker.converters import (
     swarm_task_to_task,
     task_reservation,
 )
-from asgard.backends.docker.logs import log_stream
+from asgard.backends.docker.logs import log_lines, log_stream
+from asgard.backends.log_lines import unknown_task
 from asgard.errors import NotFound
 from asgard.models import Account, Agent, App, Resources, Task
 
@@ -154,4 +156,31 @@ class SwarmReader:
         service = await self.service(account, app_id)
         return log_stream(
             self.client, f"services/{service['ID']}/logs", tail=tail, follow=follow, tty=False
+        )
+
+    async def task_logs(
+        self,
+        account: Account,
+        app_id: str,
+        task_id: str,
+        *,
+        tail: int,
+        since: datetime | None,
+        follow: bool,
+    ) -> LogLines:
+        """A task is a Swarm task of the app's service; the manager reads its logs from
+        whichever node runs it."""
+        service = await self.service(account, app_id)
+        tasks = await self.client.tasks({"service": [service["ID"]]})
+        if task_id not in {t["ID"] for t in tasks}:
+            raise unknown_task(app_id, task_id, self.cluster)
+        container = service.get("Spec", {}).get("TaskTemplate", {}).get("ContainerSpec", {})
+        return log_lines(
+            self.client,
+            f"tasks/{task_id}/logs",
+            task=task_id,
+            tail=tail,
+            since=since,
+            follow=follow,
+            tty=bool(container.get("TTY")),
         )

@@ -11,10 +11,11 @@ by the client, see ``EngineMode``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from asgard.artifacts import ArtifactStore
-from asgard.backends.contract import LogStream, WorkspaceMount
+from asgard.backends.contract import LogLines, LogStream, WorkspaceMount
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.engine import EngineReader
 from asgard.backends.docker.engine_deploy import EngineDeployer
@@ -51,6 +52,17 @@ class Reader(Protocol):
     async def logs(
         self, account: Account, app_id: str, *, tail: int, follow: bool
     ) -> LogStream: ...
+
+    async def task_logs(
+        self,
+        account: Account,
+        app_id: str,
+        task_id: str,
+        *,
+        tail: int,
+        since: datetime | None,
+        follow: bool,
+    ) -> LogLines: ...
 
 
 class Deployer(Protocol):

@@ -8,10 +8,11 @@ subresource, other changes are merge patches of the workload, a restart is the
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from asgard.backends.common import Json, app_taken
-from asgard.backends.contract import AppsBackend, LogStream
+from asgard.backends.contract import AppsBackend, LogLines, LogStream
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.config import KIND
@@ -24,8 +25,10 @@ from asgard.backends.kubernetes.converters import (
     selector_of,
     workload_to_app,
 )
+from asgard.backends.kubernetes.pod_logs import pod_lines
 from asgard.backends.kubernetes.stats import app_stats
 from asgard.backends.kubernetes.workloads import PLURAL, WorkloadReader, workload_path
+from asgard.backends.log_lines import no_lines, unknown_task
 from asgard.backends.log_streams import merge
 from asgard.errors import Conflict, NotFound, NotSupported
 from asgard.models import Account, App, AppPatch, AppSpec, AppStats, StatsWindow, Task
@@ -173,6 +176,36 @@ class KubernetesAppsBackend(AppsBackend):
                 )
                 for p in pods
             }
+        )
+
+    async def task_logs(
+        self,
+        account: Account,
+        app_id: str,
+        task_id: str,
+        *,
+        tail: int,
+        since: datetime | None,
+        follow: bool,
+    ) -> LogLines:
+        """A task is one of the workload's pods; its app's container (the first) is read.
+        A pod whose container has not started has nothing to read yet."""
+        _, found = await self.workloads.find(account, app_id)
+        pods = {p["metadata"]["name"]: p for p in await self._pods(account, found)}
+        pod = pods.get(task_id)
+        if pod is None:
+            raise unknown_task(app_id, task_id, self.cluster)
+        if (pod.get("status") or {}).get("phase") == "Pending":
+            return no_lines()
+        containers = (pod.get("spec") or {}).get("containers") or [{}]
+        return pod_lines(
+            self.client,
+            account.namespace,
+            task_id,
+            container=containers[0].get("name"),
+            tail=tail,
+            since=since,
+            follow=follow,
         )
 
     async def _pod_log(self, namespace: str, pod: str, tail: int, follow: bool) -> LogStream:

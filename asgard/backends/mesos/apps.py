@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from asgard.backends.common import app_taken
-from asgard.backends.contract import AppsBackend, LogStream
+from asgard.backends.contract import AppsBackend, LogLines, LogStream
+from asgard.backends.log_lines import no_lines, unknown_task
 from asgard.backends.log_streams import merge
 from asgard.backends.mesos.client import MesosClient
 from asgard.backends.mesos.config import KIND
@@ -26,9 +28,9 @@ from asgard.backends.mesos.converters import (
 )
 from asgard.backends.mesos.marathon import Marathon
 from asgard.backends.mesos.masters import Agent as AgentClient
-from asgard.backends.mesos.sandbox import executor_directories
+from asgard.backends.mesos.sandbox import executor_directories, sandbox_lines
 from asgard.backends.mesos.sandbox import follow as sandbox_follow
-from asgard.errors import Conflict, NotFound
+from asgard.errors import Conflict, NotFound, NotSupported
 from asgard.models import Account, App, AppPatch, AppSpec, AppStats, StatsWindow, Task
 from asgard.models.base import pct, round_up_pct, utc_now
 
@@ -212,3 +214,34 @@ class MesosAppsBackend(AppsBackend):
                         agent, directories[task], tail, follow
                     )
         return merge(streams)
+
+    async def task_logs(
+        self,
+        account: Account,
+        app_id: str,
+        task_id: str,
+        *,
+        tail: int,
+        since: datetime | None,
+        follow: bool,
+    ) -> LogLines:
+        """The sandbox's stdout and stderr of one of the app's Marathon tasks."""
+        if since is not None:
+            raise NotSupported(
+                KIND,
+                "reading logs since a time (sandbox files carry no times)",
+                cluster=self.cluster,
+            )
+        app = await self._app(account, app_id)
+        task = next((t for t in app.get("tasks") or [] if str(t.get("id")) == task_id), None)
+        if task is None:
+            raise unknown_task(app_id, task_id, self.cluster)
+        agents = {str(a["id"]): a for a in await self.client.masters.agents()}
+        found = agents.get(str(task.get("slaveId")))
+        if found is None:
+            return no_lines()
+        agent = AgentClient(self.client.http, found)
+        directory = executor_directories(await agent.state()).get(task_id)
+        if directory is None:
+            return no_lines()
+        return sandbox_lines(agent, directory, task_id, tail_lines=tail, follow=follow)

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
+from asgard.errors import InvalidValue
+from asgard.http.log_render import CONTENT_TYPES, render
 from asgard.http.rendering import list_response
 from asgard.http.routing import RouteTable, follow, json_response
-from asgard.http.schemas import AppBody, AppList, ClusterListQuery, LogsQuery, StatsBody, TaskList
+from asgard.http.schemas import (
+    AppBody,
+    AppList,
+    ClusterListQuery,
+    LogsQuery,
+    StatsBody,
+    TaskList,
+    TaskLogsQuery,
+)
 from asgard.http.state import principal, services
 from asgard.http.streaming import collect, pump
-from asgard.models import AppPatch, AppSpec, StatsWindow
+from asgard.models import AppPatch, AppSpec, LogLine, StatsWindow
 from asgard.models.app import APP_ID_PATTERN
 
 routes = RouteTable("apps")
@@ -107,14 +119,65 @@ async def app_stats(request: web.Request) -> web.Response:
     return json_response(StatsBody(stats=stats))
 
 
+async def _send(
+    request: web.Request, lines: AsyncIterator[LogLine], query: TaskLogsQuery, *, labelled: bool
+) -> web.StreamResponse:
+    chunks = render(lines, query.format, labelled=labelled)
+    content_type = CONTENT_TYPES[query.format]
+    if query.follow:
+        return await pump(request, chunks, f"{content_type}; charset=utf-8")
+    return web.Response(body=await collect(chunks), content_type=content_type, charset="utf-8")
+
+
+@routes.get(
+    f"/clusters/{{cluster}}/apps/{APP}/tasks/{{task_id}}/logs",
+    summary="One task's output: its last lines, then new ones with follow until it ends",
+    query=TaskLogsQuery,
+    responses={200: "log-lines"},
+)
+async def task_logs(request: web.Request, query: TaskLogsQuery) -> web.StreamResponse:
+    """404 for a task the app does not have (the ids ``/tasks`` lists). While following, a
+    reader slower than the task's output loses lines, and a marker line says how many."""
+    lines = await services(request).apps.task_logs(
+        principal(request),
+        *_where(request),
+        request.match_info["task_id"],
+        tail=query.tail,
+        since=query.since,
+        follow=query.follow,
+    )
+    return await _send(request, lines, query, labelled=False)
+
+
 @routes.get(
     f"/clusters/{{cluster}}/apps/{APP}/logs",
     summary="The app's output: the last lines of every instance, then new ones with follow",
     query=LogsQuery,
-    responses={200: "text"},
+    responses={200: "log-lines"},
 )
 async def app_logs(request: web.Request, query: LogsQuery) -> web.StreamResponse:
-    """With ``follow=true`` the answer streams until the client goes away."""
+    """With ``follow=true`` the answer streams until the client goes away. With
+    ``tasks=all`` every task's lines are merged in time order, each behind its task id;
+    while following, tasks that start are joined and tasks that end say so in a marker
+    line, and a slow reader loses lines rather than being buffered for (a marker line
+    says how many). Without it, each instance's output is sent as it comes, behind
+    ``[instance]`` when there are several."""
+    if query.tasks != "all":
+        return await _instances_as_they_come(request, query)
+    lines = await services(request).apps.merged_logs(
+        principal(request),
+        *_where(request),
+        tail=query.tail,
+        since=query.since,
+        follow=query.follow,
+    )
+    return await _send(request, lines, query, labelled=True)
+
+
+async def _instances_as_they_come(request: web.Request, query: LogsQuery) -> web.StreamResponse:
+    for name, given in (("since", query.since is not None), ("format", query.format != "text")):
+        if given:
+            raise InvalidValue(f"{name} is only taken with tasks=all", field=name)
     stream = await services(request).apps.logs(
         principal(request), *_where(request), tail=query.tail, follow=query.follow
     )

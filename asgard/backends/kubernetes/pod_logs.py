@@ -1,0 +1,58 @@
+"""A pod's log as timestamped lines (``pods/<name>/log`` with ``timestamps=true``).
+
+The API server stamps each line with the time the container runtime wrote it, so lines
+of several pods can be put in time order. It does not say which of stdout and stderr a
+line came from: every line's ``stream`` is ``output``. ``sinceTime`` takes whole
+seconds; the lines of the second before are left out by ``asgard.backends.log_merge``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from asgard.backends.contract import LogLines
+from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.log_lines import LineSplitter, stamped
+from asgard.models.base import utc_now
+
+__all__ = ["pod_lines", "pod_log_params"]
+
+
+def pod_log_params(
+    *, container: str | None, tail: int, since: datetime | None, follow: bool
+) -> dict[str, str]:
+    params = {
+        "timestamps": "true",
+        "tailLines": str(tail),
+        "follow": "true" if follow else "false",
+    }
+    if container:
+        params["container"] = container
+    if since is not None:
+        params["sinceTime"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return params
+
+
+async def pod_lines(
+    client: KubeClient,
+    namespace: str,
+    pod: str,
+    *,
+    container: str | None,
+    tail: int,
+    since: datetime | None,
+    follow: bool,
+) -> LogLines:
+    params = pod_log_params(container=container, tail=tail, since=since, follow=follow)
+    splitter = LineSplitter()
+    last = since or utc_now()
+    async with client.stream(
+        f"/api/v1/namespaces/{namespace}/pods/{pod}/log", what=f"logs of {pod}", params=params
+    ) as response:
+        async for chunk in response.content.iter_any():
+            for raw in splitter.feed(chunk):
+                line = stamped(pod, "output", raw, last)
+                last = line.ts
+                yield line
+    for raw in splitter.rest():
+        yield stamped(pod, "output", raw, last)
