@@ -63,9 +63,9 @@ JOIN_TAIL: Final = 10_000
 log = structlog.get_logger(__name__)
 
 
-def note(task: str | None, text: str) -> LogLine:
+def note(task: str | None, text: str, *, at: datetime | None = None) -> LogLine:
     """A line of Asgard's own about the log (a task ended, lines dropped)."""
-    return LogLine(task=task, ts=utc_now(), stream="asgard", line=text)
+    return LogLine(task=task, ts=at or utc_now(), stream="asgard", line=text)
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,34 @@ async def _since(lines: LogLines, since: datetime | None) -> AsyncGenerator[LogL
             if since is None or line.ts >= since:
                 yield line
     finally:
-        closer = getattr(lines, "aclose", None)
-        if closer is not None:
-            await closer()
+        await _close(lines)
 
 
-BROKEN: Final = (AsgardError, aiohttp.ClientError, OSError)
-"""What a task's stream may end with when its cluster fails it halfway."""
+async def _close(lines: LogLines) -> None:
+    closer = getattr(lines, "aclose", None)
+    if closer is not None:
+        await closer()
+
+
+BROKEN: Final = (AsgardError, aiohttp.ClientError, OSError, RuntimeError)
+"""What a task's stream may end with when its cluster fails it halfway (aiohttp raises
+``RuntimeError`` for a connection closed under its reader, as when Asgard stops)."""
+
+
+async def _announced(task: str, lines: LogLines) -> LogLines:
+    """A task that started while followed: a marker first, stamped as its first line, so
+    that it comes out just before it."""
+    announced = False
+    try:
+        async for line in lines:
+            if not announced:
+                yield note(task, "task started", at=line.ts)
+                announced = True
+            yield line
+    finally:
+        await _close(lines)
+    if not announced:  # it ended before it said anything
+        yield note(task, "task started")
 
 
 def _failed(task: str, exc: BaseException) -> LogLine:
@@ -208,9 +229,10 @@ class ReaderBuffer:
             self.dropped += 1
 
     def _release_due(self) -> float | None:
-        """Release what has been held long enough; how long until the next is due."""
+        """Release what has been held long enough, as far as the reader's queue has room
+        (the reader is here, so nothing need be dropped); how long until the next is due."""
         now = time.monotonic()
-        while self._held:
+        while self._held and len(self._ready) < self.reader_lines:
             due = self._held[0][2] + self.hold_s
             if due > now and not self._closed:
                 return due - now
@@ -306,8 +328,7 @@ class _Follower:
             except AsgardError as exc:
                 self.buffer.add(_failed(task.id, exc))
                 continue
-            self.buffer.add(note(task.id, "task started"))
-            self._pump(Source(task.id, lines))
+            self._pump(Source(task.id, _announced(task.id, lines)))
         for task_id, pump in list(self.pumps.items()):
             if task_id in ids:
                 self.gone_since.pop(task_id, None)
