@@ -15,7 +15,9 @@ serves subresources as the object itself. ``Emulator`` adds, and only adds:
   ``compact()`` left; ``end_watches()`` ends every open watch, as an API server
   does when a watch times out;
 * subresources: ``scale`` answers and takes a ``Scale``; ``pods/log`` serves
-  what the test wrote with ``write_log`` (``tailLines``, ``follow``);
+  what the test wrote with ``write_log`` (``tailLines``, ``follow``, and, as the
+  kubelet does, ``timestamps`` prefixing each line with its RFC 3339 time, and
+  ``sinceTime`` leaving out the lines before it, of the last ``tailLines``);
 * ``requests_log``: every request's method, path and query, to assert on what
   the client sent.
 
@@ -177,7 +179,7 @@ class Emulator(kmock.KubernetesEmulator):
     _compacted: int = attrs.field(default=0, init=False)
     _token_epoch: int = attrs.field(default=0, init=False)
     _expire_next: bool = attrs.field(default=False, init=False)
-    _logs: dict[tuple[str, str], list[str]] = attrs.field(
+    _logs: dict[tuple[str, str], list[tuple[datetime.datetime, str]]] = attrs.field(
         factory=lambda: defaultdict(list), init=False
     )
     _log_closed: set[tuple[str, str]] = attrs.field(factory=set, init=False)
@@ -216,8 +218,19 @@ class Emulator(kmock.KubernetesEmulator):
         for queue in self._watches:
             queue.put_nowait(None)
 
-    def write_log(self, namespace: str, pod: str, *lines: str, closed: bool = False) -> None:
-        self._logs[(namespace, pod)].extend(lines)
+    def write_log(
+        self,
+        namespace: str,
+        pod: str,
+        *lines: str,
+        closed: bool = False,
+        at: datetime.datetime | None = None,
+    ) -> None:
+        """The pod's container writes ``lines``, now, or at ``at`` (a microsecond apart)."""
+        start = at or datetime.datetime.now(datetime.UTC)
+        self._logs[(namespace, pod)].extend(
+            (start + datetime.timedelta(microseconds=n), line) for n, line in enumerate(lines)
+        )
         if closed:
             self._log_closed.add((namespace, pod))
         self._log_changed.set()
@@ -459,22 +472,50 @@ class Emulator(kmock.KubernetesEmulator):
         lines = self._logs[key]
         tail = request.params.get("tailLines")
         start = max(0, len(lines) - int(tail)) if tail is not None else 0
+        show = _LogView(
+            timestamps=request.params.get("timestamps") == "true",
+            since=_since_time(request.params.get("sinceTime")),
+        )
         if request.params.get("follow") != "true":
-            return "".join(line + "\n" for line in lines[start:]).encode()
-        return self._follow_log(key, start)
+            return b"".join(show(entry) for entry in lines[start:])
+        return self._follow_log(key, start, show)
 
-    async def _follow_log(self, key: tuple[str, str], start: int) -> AsyncIterator[bytes]:
+    async def _follow_log(
+        self, key: tuple[str, str], start: int, show: _LogView
+    ) -> AsyncIterator[bytes]:
         sent = start
         yield b""
         while True:
             lines = self._logs[key]
             while sent < len(lines):
-                yield (lines[sent] + "\n").encode()
+                yield show(lines[sent])
                 sent += 1
             if key in self._log_closed:
                 return
             self._log_changed.clear()
             await self._log_changed.wait()
+
+
+def _since_time(value: str | None) -> datetime.datetime | None:
+    """``sinceTime`` as the API server reads it: RFC 3339, whole seconds."""
+    if value is None:
+        return None
+    return datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
+
+
+@attrs.frozen
+class _LogView:
+    """How one request wants a pod's log lines."""
+
+    timestamps: bool
+    since: datetime.datetime | None
+
+    def __call__(self, entry: tuple[datetime.datetime, str]) -> bytes:
+        at, line = entry
+        if self.since is not None and at < self.since:
+            return b""
+        stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z " if self.timestamps else ""
+        return f"{stamp}{line}\n".encode()
 
 
 class ApiServer:
