@@ -66,7 +66,7 @@ async def test_a_reader_that_does_not_read_costs_a_bounded_number_of_lines() -> 
         assert len(buffer) <= 30
     buffer.close()
     got = await read(aiter(buffer))
-    assert got[0].stream == "asgard" and got[0].task is None
+    assert (got[0].stream, got[0].task) == ("asgard", None)
     assert got[0].line == "970 lines dropped: the reader was slower than the logs"
     assert [x.line for x in got[1:]] == [f"line {n}" for n in range(970, 1000)]
 
