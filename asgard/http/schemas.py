@@ -79,7 +79,10 @@ def _rfc3339(value: object) -> object:
     head, fraction, zone = found.groups()
     zone = "+00:00" if zone in ("Z", "z") else zone.replace(" ", "+")
     digits = f".{fraction[:6]}" if fraction else ""
-    return datetime.fromisoformat(f"{head.upper()}{digits}{zone}").astimezone(UTC)
+    try:
+        return datetime.fromisoformat(f"{head.upper()}{digits}{zone}").astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, or 9999 west of it
+        raise ValueError("must be a time between the years 1 and 9999 in UTC") from None
 
 
 Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]

@@ -79,7 +79,8 @@ def log_params(*, tail: int, since: datetime | None, follow: bool) -> dict[str, 
         "tail": str(tail),
     }
     if since is not None:
-        params["since"] = f"{since.timestamp():.6f}"  # the engine takes UNIX time
+        # the engine takes UNIX time; anything before 1970 is everything it has
+        params["since"] = f"{max(since.timestamp(), 0.0):.6f}"
     return params
 
 

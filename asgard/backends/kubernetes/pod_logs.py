@@ -29,7 +29,8 @@ def pod_log_params(
     if container:
         params["container"] = container
     if since is not None:
-        params["sinceTime"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        whole = since.astimezone(UTC).replace(microsecond=0, tzinfo=None)
+        params["sinceTime"] = whole.isoformat() + "Z"  # zero-padded, even for year 1
     return params
 
 
