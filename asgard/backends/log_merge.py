@@ -146,7 +146,8 @@ async def merge_lines(
         async for line in _exact(sources, since):
             yield line
         return
-    buffer = ReaderBuffer(hold_s=HOLD_S if len(sources) > 1 or joiner else 0.0)
+    several = len(sources) > 1 or (joiner is not None and joiner.joins)
+    buffer = ReaderBuffer(hold_s=HOLD_S if several else 0.0)  # one task is in order already
     follower = _Follower(buffer, since, joiner)
     follower.start(sources)
     try:
