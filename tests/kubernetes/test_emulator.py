@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -250,3 +251,20 @@ async def test_scale_and_logs_subresources(
         "/api/v1/namespaces/dev/pods/p0/log",
         {"tailLines": "2"},
     ) in emulator.requests_log
+
+
+async def test_pod_logs_are_stamped_and_read_since_a_time_as_the_kubelet_does(
+    api: tuple[Emulator, str, aiohttp.ClientSession],
+) -> None:
+    emulator, url, session = api
+    await pods(emulator, url, session, 1)
+    at = datetime.datetime(2026, 12, 1, 16, 0, 1, 500000, tzinfo=datetime.UTC)
+    emulator.write_log("dev", "p0", "one", "two", at=at)
+    emulator.write_log("dev", "p0", "three", at=at + datetime.timedelta(seconds=1))
+    log = f"{url}/api/v1/namespaces/dev/pods/p0/log"
+    _, stamped = await call(session, "GET", log, timestamps="true", tailLines="2")
+    assert stamped == ("2026-12-01T16:00:01.500001000Z two\n2026-12-01T16:00:02.500000000Z three\n")
+    _, since = await call(session, "GET", log, sinceTime="2026-12-01T16:00:02Z")
+    assert since == "three\n"
+    _, both = await call(session, "GET", log, sinceTime="2026-12-01T16:00:01Z", tailLines="1")
+    assert both == "three\n"
