@@ -4,6 +4,7 @@ and Swarm), through the HTTP API alone."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from asgard.backends.log_merge import HOLD_LINES, READER_LINES, ReaderBuffer
 from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Role
 from tests.conftest import StartAsgard, docker_cluster
@@ -168,6 +170,10 @@ async def test_a_reader_that_stops_reading_loses_lines_and_is_told_how_many(env:
 
     await until(written, "the burst is written")  # while this reader reads nothing
     await asyncio.sleep(3)  # and Asgard has read it all from the engine
+    gc.collect()
+    buffers = [o for o in gc.get_objects() if isinstance(o, ReaderBuffer)]  # Asgard runs here
+    assert all(len(b) <= HOLD_LINES + READER_LINES for b in buffers), "what waits is bounded"
+    assert [len(b) for b in buffers if b.dropped] == [HOLD_LINES + READER_LINES]
 
     numbers: list[int] = []
     dropped = 0
