@@ -29,7 +29,7 @@ WRITE = "asgard_write"
 """Execution option of the connections ``Database.writing`` hands out."""
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """SQLite ignores foreign keys unless asked, and fails at once on a busy file unless
     told to wait. In WAL mode readers never wait for a writer, nor a writer for readers.
     The driver's own BEGIN is turned off: ``_sqlite_begin`` says which kind."""
@@ -150,7 +150,7 @@ class Database:
         # is found out and replaced when checked out, so no request fails once it is back.
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(
             self.engine, class_=GuardedSession, expire_on_commit=False
