@@ -2,7 +2,8 @@
 
 Instances are read at once and their lines merged as they arrive, each line
 prefixed with its instance when there is more than one; a stream that fails
-ends alone, the others go on.
+ends alone, the others go on. This is the text of ``/logs`` without ``tasks=all``
+(the dashboard's); lines in time order are ``asgard.backends.log_merge``'s.
 """
 
 from __future__ import annotations
