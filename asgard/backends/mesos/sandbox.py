@@ -81,12 +81,16 @@ async def sandbox_lines(
         for raw in chunk.splitlines():
             yield LogLine(task=task, ts=stamp, stream=name, line=clip(text_of(raw)))
     splitters = {name: LineSplitter() for name in offsets}
+    behind = False
     while follow:
-        await asyncio.sleep(FOLLOW_EVERY_S)
+        if not behind:  # a file that grew by more than one read is read on at once
+            await asyncio.sleep(FOLLOW_EVERY_S)
+        behind = False
         for name, offset in offsets.items():
             found = await agent.read_file(f"{directory}/{name}", offset, TAIL_BYTES)
             data = str(found.get("data") or "").encode()
             offsets[name] = offset + len(data)
+            behind = behind or len(data) >= TAIL_BYTES
             stamp = utc_now()
             for raw in splitters[name].feed(data):
                 yield LogLine(task=task, ts=stamp, stream=name, line=clip(text_of(raw)))
