@@ -9,7 +9,7 @@ for a slow reader) read ``[asgard] ...``, behind ``*`` when they are about no ta
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC
 from typing import Final, Literal
 
@@ -41,7 +41,7 @@ def as_text(line: LogLine, *, labelled: bool) -> bytes:
 
 async def render(
     lines: AsyncIterator[LogLine], fmt: LogFormat, *, labelled: bool
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     try:
         async for line in lines:
             yield as_json(line) if fmt == "jsonl" else as_text(line, labelled=labelled)
