@@ -37,6 +37,7 @@ from asgard.tasks import cancel_and_wait
 
 __all__ = [
     "DISCOVER_EVERY_S",
+    "END_GRACE_S",
     "HOLD_LINES",
     "HOLD_S",
     "READER_LINES",
@@ -315,12 +316,14 @@ class _Follower:
             except AsgardError as exc:  # the cluster is away: keep what is followed
                 log.info("log follower cannot list tasks", error=exc.msg)
                 continue
-            await self._joined(joiner, [t for t in tasks if t.state == "running"])
+            await self._joined(joiner, tasks)
 
-    async def _joined(self, joiner: Joiner, running: list[Task]) -> None:
+    async def _joined(self, joiner: Joiner, tasks: Sequence[Task]) -> None:
+        """Join the tasks that run and are not read yet; stop reading those that have
+        left the app or ended (a task still starting has not ended)."""
         now = time.monotonic()
-        ids = {t.id for t in running}
-        for task in running:
+        ids = {t.id for t in tasks if t.state in ("staging", "running")}
+        for task in (t for t in tasks if t.state == "running"):
             if task.id in self.seen or joiner.open is None:
                 continue
             self.seen.add(task.id)

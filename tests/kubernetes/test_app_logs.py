@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from asgard.backends.log_merge import DISCOVER_EVERY_S, END_GRACE_S
 from asgard.events import EventHub
 from asgard.models import Role
 from tests.conftest import KubeCluster, StartAsgard, running_kube
@@ -192,3 +193,22 @@ async def test_following_one_pod_ends_with_it(env: Env) -> None:
     async with asyncio.timeout(10):
         rest = await response.content.read()
     assert rest == b"after\n[asgard] task ended\n"
+
+
+async def test_a_followed_pod_that_has_not_started_is_read_once_it_has(env: Env) -> None:
+    [a] = await deploy(env, 1)
+    status = f"/api/v1/namespaces/dev/pods/{a}/status"
+    await env.kube.controllers.call("PATCH", status, {"status": {"phase": "Pending"}})
+    assert await body_of(env.dev, f"{APP}/tasks/{a}/logs") == "", "nothing to read yet"
+
+    response = await env.dev.get(f"{APP}/tasks/{a}/logs?follow=true")
+    assert response.status == 200
+    await asyncio.sleep(DISCOVER_EVERY_S + END_GRACE_S)  # long enough to be taken as ended
+    await env.kube.controllers.call("PATCH", status, {"status": {"phase": "Running"}})
+    async with asyncio.timeout(10):
+        while not any(q["follow"] == "true" for q in log_requests(env, a)):
+            await asyncio.sleep(0.05)  # Asgard saw it start and follows its log
+    env.kube.emulator.write_log("dev", a, "up at last")
+    async with asyncio.timeout(5):
+        assert await response.content.readline() == b"up at last\n"
+    response.close()

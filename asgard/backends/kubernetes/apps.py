@@ -8,6 +8,7 @@ subresource, other changes are merge patches of the workload, a restart is the
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,8 @@ from asgard.models import Account, App, AppPatch, AppSpec, AppStats, StatsWindow
 from asgard.models.base import utc_now
 
 MERGE_PATCH = "application/merge-patch+json"
+PENDING_POLL_S = 1.0
+"""How often a followed pod that has not started is asked whether it has."""
 
 
 class KubernetesAppsBackend(AppsBackend):
@@ -189,16 +192,15 @@ class KubernetesAppsBackend(AppsBackend):
         follow: bool,
     ) -> LogLines:
         """A task is one of the workload's pods; its app's container (the first) is read.
-        A pod whose container has not started has nothing to read yet."""
+        A pod whose container has not started has nothing to read yet: followed, it is
+        read once it has."""
         _, found = await self.workloads.find(account, app_id)
         pods = {p["metadata"]["name"]: p for p in await self._pods(account, found)}
         pod = pods.get(task_id)
         if pod is None:
             raise unknown_task(app_id, task_id, self.cluster)
-        if (pod.get("status") or {}).get("phase") == "Pending":
-            return no_lines()
         containers = (pod.get("spec") or {}).get("containers") or [{}]
-        return pod_lines(
+        lines = pod_lines(
             self.client,
             account.namespace,
             task_id,
@@ -207,6 +209,21 @@ class KubernetesAppsBackend(AppsBackend):
             since=since,
             follow=follow,
         )
+        if _phase(pod) != "Pending":
+            return lines
+        return self._once_started(account.namespace, task_id, lines) if follow else no_lines()
+
+    async def _once_started(self, namespace: str, pod: str, lines: LogLines) -> LogLines:
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}"
+        try:
+            while True:
+                if _phase(await self.client.request("GET", path, what=f"pod {pod}")) != "Pending":
+                    break
+                await asyncio.sleep(PENDING_POLL_S)
+        except NotFound:  # deleted before it ran
+            return
+        async for line in lines:
+            yield line
 
     async def _pod_log(self, namespace: str, pod: str, tail: int, follow: bool) -> LogStream:
         params = {"tailLines": str(tail), "follow": "true" if follow else "false"}
@@ -215,6 +232,10 @@ class KubernetesAppsBackend(AppsBackend):
         ) as response:
             async for chunk in response.content.iter_any():
                 yield chunk
+
+
+def _phase(pod: Json) -> str | None:
+    return (pod.get("status") or {}).get("phase")
 
 
 def _template_changes(workload: Json, patch: AppPatch) -> dict[str, Any]:
