@@ -63,6 +63,8 @@ class Running:
     shutdown begins, so its lease goes to another process at once."""
     ready: bool = False
     """Every subsystem started and the process is not stopping (``GET /ready``)."""
+    stopping: bool = False
+    """Shutdown has begun: streams that would hold it up (followed logs) end."""
 
     def database(self) -> Database:
         assert self.db is not None, "the database context runs first"
@@ -125,6 +127,7 @@ async def stopping(app: web.Application) -> None:
     up for its whole grace period."""
     running = app[RUNNING]
     running.ready = False
+    running.stopping = True  # followed logs end within a second (asgard.http.streaming)
     running.hub.close_streams()
     for work in running.leased:
         with contextlib.suppress(Exception):

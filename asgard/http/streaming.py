@@ -1,7 +1,8 @@
 """Streaming text to a client (logs), and stopping when the client goes away.
 
 aiohttp does not cancel a handler when its client disconnects, and a quiet log
-stream gives no write to fail on, so the pump also watches the connection.
+stream gives no write to fail on, so the pump also watches the connection; and it
+ends the stream when the process starts shutting down.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from asgard.http.lifecycle import RUNNING
+
 CHECK_CLIENT_EVERY_S = 1.0
 MAX_BUFFERED_BYTES = 64 * 1024 * 1024
 
@@ -19,6 +22,13 @@ MAX_BUFFERED_BYTES = 64 * 1024 * 1024
 def client_gone(request: web.Request) -> bool:
     transport = request.transport
     return transport is None or transport.is_closing()
+
+
+def shutting_down(request: web.Request) -> bool:
+    """The process is stopping: a followed stream ends rather than hold the shutdown up
+    for its whole grace period; its client reconnects, to another replica."""
+    running = request.app.get(RUNNING)
+    return running is not None and running.stopping
 
 
 async def _close(stream: AsyncIterator[bytes]) -> None:
@@ -45,7 +55,8 @@ async def collect(stream: AsyncIterator[bytes], limit: int = MAX_BUFFERED_BYTES)
 async def pump(
     request: web.Request, stream: AsyncIterator[bytes], content_type: str
 ) -> web.StreamResponse:
-    """Send chunks as they come until the stream ends or the client leaves.
+    """Send chunks as they come until the stream ends, the client leaves, or the process
+    begins to shut down (the answer then ends cleanly, for the client to reconnect).
 
     The client leaving shows as a closed transport (checked every second, since a quiet
     stream gives no write to fail on), a failed write, or this handler being cancelled;
@@ -57,12 +68,16 @@ async def pump(
     iterator = aiter(stream)
     next_chunk: asyncio.Future[bytes] | None = None
     try:
-        while True:
+        while not shutting_down(request):
             next_chunk = asyncio.ensure_future(anext(iterator))
             while not next_chunk.done():
                 await asyncio.wait([next_chunk], timeout=CHECK_CLIENT_EVERY_S)
                 if client_gone(request):
                     return response
+                if shutting_down(request):
+                    break
+            if not next_chunk.done():
+                break
             try:
                 chunk = next_chunk.result()
             except StopAsyncIteration:
