@@ -84,6 +84,7 @@ async def alphas_things(asgard: AsgardUnderTest, kube: KubeCluster) -> Alpha:
         "schedule": schedule["id"],
         "cluster": "k8s",
         "app_id": app["id"],
+        "task_id": f"{app['id']}-0",
         "agent_id": "node-1",
         "job_id": job["id"],
         "workflow_id": flow["id"],
