@@ -81,6 +81,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     settings = running.settings
     await upgrade(settings.db_url)
     running.db = Database(settings.db_url)
+    await running.db.notices.start()
     yield
     await running.db.close()
 
