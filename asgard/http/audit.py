@@ -94,6 +94,12 @@ def audited_as(request: web.Request) -> tuple[str, str] | None:
     return (resource or "unknown", action or "write")
 
 
+def _text(value: str | None, size: int) -> str | None:
+    """What a column can hold: at most ``size`` characters, and no NUL (PostgreSQL refuses it
+    in text; a URL may carry one)."""
+    return value.replace("\x00", "")[:size] if value else None
+
+
 def _account_in_url(request: web.Request) -> int | None:
     raw = request.match_info.get("account_id", "")
     return int(raw) if raw.isdigit() and int(raw) in DB_INT else None
@@ -116,10 +122,10 @@ def _entry(
         at=utc_now(),
         user=who.user.id if who is not None else note.user,
         account=account,
-        cluster=cluster[:63] if cluster else None,
-        resource=resource[:40],
-        id=resource_id[:300] if resource_id else None,
-        action=action[:40],
+        cluster=_text(cluster, 63),
+        resource=_text(resource, 40) or "unknown",
+        id=_text(resource_id, 300),
+        action=_text(action, 40) or "write",
         request_id=request.get(REQUEST_ID, "")[:64],
         status=status,
         outcome=outcome,

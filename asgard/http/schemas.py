@@ -81,6 +81,8 @@ AsOf = Annotated[
 
 
 NAME = r"^[a-z][a-z_]{0,39}$"
+CLUSTER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+"""What the clusters file allows a cluster's name to be."""
 
 
 class AuditQuery(ListQuery):
@@ -94,7 +96,7 @@ class AuditQuery(ListQuery):
         "request's account: an administrator may name any account",
     )
     user: int | None = Field(None, ge=1, le=2**31 - 1, description="Only this user's writes")
-    cluster: str | None = Field(None, min_length=1, max_length=63, description="Only this cluster")
+    cluster: str | None = Field(None, pattern=CLUSTER_NAME, description="Only this cluster")
     resource: str | None = Field(
         None, pattern=NAME, description="Only this resource: app, job, workflow, ..."
     )

@@ -117,3 +117,20 @@ async def test_reads_are_not_recorded(start_asgard: StartAsgard, db_url: str) ->
         await site.operator.json("GET", "/users/me", headers=rid("read-me"))
         found = await site.entries()
         assert found == {"entries": [], "next_cursor": None, "total": 0}
+
+
+async def test_what_a_url_carries_that_a_column_cannot_hold_is_cut_to_fit(
+    start_asgard: StartAsgard, db_url: str
+) -> None:
+    """A cluster name too long for its column, a NUL (which PostgreSQL refuses in text), an
+    account id beyond any integer column: the write is refused as always, and recorded."""
+    async with audited_site(start_asgard, db_url) as site:
+        long_name = "c" * 100
+        path = f"/clusters/{long_name}%00/apps/web"
+        await site.operator.json("DELETE", path, 404, headers=rid("long"))
+        huge = f"/accounts/{2**40}/users/{site.viewer.user.id}"
+        await site.admin.json("PUT", huge, 404, json={"role": "viewer"}, headers=rid("huge"))
+        entries = await site.by_request()
+        assert entries["long"]["cluster"] == "c" * 63
+        assert entries["long"]["status"] == 404
+        assert (entries["huge"]["account"], entries["huge"]["status"]) == (None, 404)
