@@ -186,7 +186,9 @@ async def audit_log(app: web.Application) -> AsyncIterator[None]:
         ttl_s=max(10.0, settings.audit_prune_s * 3),
         holder=process_holder(audit),
     )
-    async with started(audit.writer), started(retention):
+    # The writer runs to the end, for the requests still in flight when shutdown begins;
+    # the retention gives its lease up then, as the other leased work does.
+    async with started(audit.writer), started(retention, running):
         yield
 
 
