@@ -29,6 +29,9 @@ log = structlog.get_logger(__name__)
 MAX_PENDING: Final = 10_000
 """Entries waiting at most: past this the database has been away long, and memory matters more."""
 BATCH: Final = 500
+LINGER_S: Final = 0.05
+"""How long the writer lets entries gather after the first: one transaction for many
+writes, rather than one each, which a busy process would feel."""
 DRAIN_S: Final = 5.0
 """On shutdown, how long what is still waiting may take to be written."""
 
@@ -78,6 +81,7 @@ class AuditWriter:
         structlog.contextvars.clear_contextvars()
         while True:
             batch = [await self._queue.get()]
+            await asyncio.sleep(LINGER_S)
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
