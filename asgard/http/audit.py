@@ -20,9 +20,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from asgard.http.audit_note import AUDIT, AuditNote
+from asgard.http.middlewares import CLIENT_CLOSED_REQUEST
 from asgard.http.routing import operation_of
 from asgard.http.state import PRINCIPAL, REQUEST_ID, SERVICES
-from asgard.models.audit import CLIENT_CLOSED_REQUEST, AuditEntry, AuditOutcome, outcome_of
+from asgard.models.audit import AuditEntry, AuditOutcome, outcome_of
 from asgard.models.base import utc_now
 from asgard.services.principal import Principal
 from asgard.ui.paths import is_static_path, is_ui_path

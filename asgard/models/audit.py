@@ -27,12 +27,8 @@ class AuditOutcome(StrEnum):
     """The client went away before the answer: it may or may not have been done."""
 
 
-CLIENT_CLOSED_REQUEST = 499
-
-
 def outcome_of(status: int) -> AuditOutcome:
-    if status == CLIENT_CLOSED_REQUEST:
-        return AuditOutcome.ABANDONED
+    """The outcome of an answer given; a client that left is ``ABANDONED`` whatever it was."""
     if status >= 500:
         return AuditOutcome.FAILED
     if status >= 400:
