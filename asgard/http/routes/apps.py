@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from asgard.http.audit_note import about
 from asgard.http.rendering import list_response
 from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import AppBody, AppList, ClusterListQuery, LogsQuery, StatsBody, TaskList
@@ -63,6 +64,7 @@ async def list_apps(request: web.Request, query: ClusterListQuery) -> web.Respon
 async def create_app(request: web.Request, body: AppSpec) -> web.Response:
     """Deploys on ``cluster`` in the account's namespace. 409 when the id is taken there,
     422 when the image does not exist; nothing is left behind when it fails."""
+    about(request, cluster=body.cluster, id=body.id)
     app = await services(request).apps.create(principal(request), body)
     return json_response(AppBody(app=app), status=201)
 
