@@ -179,7 +179,7 @@ async def test_the_lease_holder_killed_mid_workflow_another_process_finishes_it(
 
         async def first_stage_runs() -> bool:
             flow = (await apis[0].ok("GET", path))["workflow"]
-            return flow["stages"][0]["state"] == "running"
+            return bool(flow["stages"][0]["state"] == "running")
 
         await eventually(first_stage_runs, "the first stage runs", SETTLE_S)
         holder = await lease_holder(db_url, "workflows")
