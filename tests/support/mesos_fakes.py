@@ -31,6 +31,10 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mesos"
 Obj = dict[str, Any]
 
 
+BUSY_CORES = 0.5
+"""What each executor of the fake agents keeps busy."""
+
+
 def fixture(*parts: str) -> Any:
     return json.loads((FIXTURES.joinpath(*parts)).read_text())
 
@@ -154,16 +158,16 @@ class FakeMesos:
             if agent is None:
                 raise web.HTTPNotFound()
             if request.path == "/containers":
-                self.cpu_clock += (
-                    0.25  # every container keeps half a core busy, sample after sample
-                )
+                self.cpu_clock += 0.25  # one more read: the CFS counters move on
                 now = time.time()
                 found = copy.deepcopy(agent.containers)
                 for container in found:
                     statistics = container.setdefault("statistics", {})
                     statistics["timestamp"] = now
+                    # Every executor keeps half a core busy, as the clock runs: two reads
+                    # of an agent, however many other agents were read between them.
                     statistics["cpus_user_time_secs"] = (
-                        statistics.get("cpus_user_time_secs", 0) + self.cpu_clock
+                        statistics.get("cpus_user_time_secs", 0) + BUSY_CORES * now
                     )
                     # The CFS counters advance as a cgroup's do: one period in ten throttled.
                     reads = self.cpu_clock / 0.25
