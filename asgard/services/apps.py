@@ -10,7 +10,7 @@ from asgard.backends.contract import AppsBackend, LogStream
 from asgard.backends.orchestrator import Listing, Orchestrator
 from asgard.db.app_versions import AppVersionStore
 from asgard.db.engine import Database
-from asgard.errors import DatabaseUnavailable, InvalidValue, NotFound
+from asgard.errors import DatabaseUnavailable, InvalidValue
 from asgard.models import (
     Account,
     App,
@@ -146,18 +146,15 @@ class AppsService:
     async def _version(
         self, account: Account, cluster: str, app_id: str, version: str
     ) -> AppVersion:
-        deploys = await self._deploys(account, cluster, app_id)
-        try:
-            kept = await self.orchestrator.call(
-                account, cluster, AppsBackend.app_version, app_id, version
-            )
-        except NotFound:
-            for deploy in deploys:
-                if deploy.id == version:
-                    await self.orchestrator.call(account, cluster, AppsBackend.get_app, app_id)
-                    return deploy
-            raise
-        return attributed(kept, deploys)
+        """As the history shows it; else asked of the cluster alone (which may keep more
+        than it lists, Marathon's oldest versions)."""
+        for found in await self._history(account, cluster, app_id):
+            if found.id == version:
+                return found
+        kept = await self.orchestrator.call(
+            account, cluster, AppsBackend.app_version, app_id, version
+        )
+        return attributed(kept, await self._deploys(account, cluster, app_id))
 
     async def version(
         self, principal: Principal, cluster: str, app_id: str, version: str
