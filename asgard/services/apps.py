@@ -85,8 +85,13 @@ class AppsService:
     async def delete(self, principal: Principal, cluster: str, app_id: str) -> None:
         account = principal.require(Role.OPERATOR)
         await self.orchestrator.call(account, cluster, AppsBackend.delete_app, app_id)
-        async with self.db.writing() as session:
-            await AppVersionStore(session).forget(cluster, account.namespace, app_id)
+        try:
+            async with self.db.writing() as session:
+                await AppVersionStore(session).forget(cluster, account.namespace, app_id)
+        except DatabaseUnavailable as exc:  # the app is gone all the same
+            log.warning(
+                "app versions not forgotten", cluster=cluster, app=app_id, reason=exc.reason
+            )
 
     async def restart(self, principal: Principal, cluster: str, app_id: str) -> App:
         account = principal.require(Role.OPERATOR)
