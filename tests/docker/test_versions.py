@@ -9,6 +9,7 @@ import pytest
 
 from asgard.backends.contract import AppsBackend
 from asgard.backends.docker.apps import DockerAppsBackend
+from asgard.backends.docker.engine_deploy import EngineDeployer
 from asgard.backends.orchestrator import Orchestrator
 from asgard.errors import Conflict
 from asgard.models import Account, AppPatch, AppSpec
@@ -25,6 +26,7 @@ async def test_a_rollback_while_a_change_rolls_is_a_conflict(engine: DockerDaemo
     apps = cluster.parts["apps"]
     assert isinstance(apps, DockerAppsBackend)
     deployer = apps.variants.engine.deployer
+    assert isinstance(deployer, EngineDeployer)
     spec = AppSpec(
         cluster="docker", id="roll", image=TEST_IMAGE, args=SERVE_FOREVER, env={"MODE": "a"}
     )
