@@ -10,7 +10,6 @@ workloads are collected, and Jobs end the way a test says they should.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -19,11 +18,15 @@ from typing import Any
 import aiohttp
 
 from tests.support.kube import Emulator
+from tests.support.kube_revisions import (
+    collect_revisions,
+    keep_controller_revision,
+    keep_replica_set,
+    template_hash,
+)
 
 Obj = dict[str, Any]
 NOW = "2026-11-24T12:00:00Z"
-REVISION = "deployment.kubernetes.io/revision"
-DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
 """A fixed time for what no test reads the age of (pods' and workloads' timestamps)."""
 
 
@@ -47,10 +50,6 @@ RESOURCES = [
     "batch/v1/jobs",
     "batch/v1/cronjobs",
 ]
-
-
-def template_hash(template: Obj) -> str:
-    return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
 
 
 @dataclass
@@ -112,121 +111,8 @@ class Controllers:
             for workload in await self.items(f"/apis/apps/v1/{plural}"):
                 await self._reconcile_workload(kind, plural, workload)
         for daemon_set in await self.items("/apis/apps/v1/daemonsets"):
-            await self._controller_revision("DaemonSet", daemon_set)
+            await keep_controller_revision(self, "DaemonSet", daemon_set)
         await self._collect_garbage()
-
-    async def _owned(self, plural: str, kind: str, workload: Obj) -> list[Obj]:
-        namespace, name = workload["metadata"]["namespace"], workload["metadata"]["name"]
-        return [
-            o
-            for o in await self.items(f"/apis/apps/v1/namespaces/{namespace}/{plural}")
-            if any(
-                r.get("kind") == kind and r.get("name") == name
-                for r in o["metadata"].get("ownerReferences") or []
-            )
-        ]
-
-    async def _replica_set(self, deployment: Obj, pod_hash: str, desired: int) -> None:
-        """The Deployment controller's part: the current template's ReplicaSet holds the
-        newest revision and every replica; the others are kept, scaled to zero."""
-        meta = deployment["metadata"]
-        namespace, name = meta["namespace"], meta["name"]
-        path = f"/apis/apps/v1/namespaces/{namespace}/replicasets"
-        owned = await self._owned("replicasets", "Deployment", deployment)
-        revisions = [int(o["metadata"]["annotations"][REVISION]) for o in owned]
-        current = next((o for o in owned if o["metadata"]["name"] == f"{name}-{pod_hash}"), None)
-        revision = int(current["metadata"]["annotations"][REVISION]) if current else 0
-        if revision != max(revisions, default=0) or current is None:
-            revision = max(revisions, default=0) + 1
-        template = json.loads(json.dumps(deployment["spec"]["template"]))
-        template.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = pod_hash
-        annotations = {REVISION: str(revision), DESIRED_REPLICAS: str(desired)}
-        if current is None:
-            body = {
-                "metadata": {
-                    "name": f"{name}-{pod_hash}",
-                    "namespace": namespace,
-                    "labels": template["metadata"]["labels"],
-                    "annotations": annotations,
-                    "ownerReferences": [
-                        {
-                            "apiVersion": "apps/v1",
-                            "kind": "Deployment",
-                            "name": name,
-                            "uid": meta.get("uid", "x"),
-                            "controller": True,
-                        }
-                    ],
-                },
-                "spec": {
-                    "replicas": desired,
-                    "selector": {
-                        "matchLabels": {
-                            **deployment["spec"]["selector"]["matchLabels"],
-                            "pod-template-hash": pod_hash,
-                        }
-                    },
-                    "template": template,
-                },
-            }
-            await self.call("POST", path, body)
-        else:
-            await self.call(
-                "PATCH",
-                f"{path}/{current['metadata']['name']}",
-                {"metadata": {"annotations": annotations}, "spec": {"replicas": desired}},
-            )
-        for other in owned:
-            if other is not current and other["spec"].get("replicas"):
-                await self.call(
-                    "PATCH", f"{path}/{other['metadata']['name']}", {"spec": {"replicas": 0}}
-                )
-        if (meta.get("annotations") or {}).get(REVISION) != str(revision):
-            await self.call(
-                "PATCH",
-                f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
-                {"metadata": {"annotations": {REVISION: str(revision)}}},
-            )
-
-    async def _controller_revision(self, kind: str, workload: Obj) -> str:
-        """The StatefulSet and DaemonSet controllers' part: a ControllerRevision per
-        template, the current one holding the newest number; its name."""
-        meta = workload["metadata"]
-        namespace, name = meta["namespace"], meta["name"]
-        pod_hash = template_hash(workload["spec"]["template"])
-        path = f"/apis/apps/v1/namespaces/{namespace}/controllerrevisions"
-        owned = await self._owned("controllerrevisions", kind, workload)
-        newest = max((int(o.get("revision", 0)) for o in owned), default=0)
-        current = next((o for o in owned if o["metadata"]["name"] == f"{name}-{pod_hash}"), None)
-        if current is None:
-            template = {**workload["spec"]["template"], "$patch": "replace"}
-            await self.call(
-                "POST",
-                path,
-                {
-                    "metadata": {
-                        "name": f"{name}-{pod_hash}",
-                        "namespace": namespace,
-                        "labels": dict(workload["spec"]["selector"]["matchLabels"]),
-                        "ownerReferences": [
-                            {
-                                "apiVersion": "apps/v1",
-                                "kind": kind,
-                                "name": name,
-                                "uid": meta.get("uid", "x"),
-                                "controller": True,
-                            }
-                        ],
-                    },
-                    "data": {"spec": {"template": template}},
-                    "revision": newest + 1,
-                },
-            )
-        elif int(current.get("revision", 0)) != newest:
-            await self.call(
-                "PATCH", f"{path}/{current['metadata']['name']}", {"revision": newest + 1}
-            )
-        return f"{name}-{pod_hash}"
 
     async def _owned_pods(self, workload: Obj) -> list[Obj]:
         namespace = workload["metadata"]["namespace"]
@@ -251,9 +137,9 @@ class Controllers:
             )
         revision = current_hash
         if kind == "Deployment":
-            await self._replica_set(workload, current_hash, desired)
+            await keep_replica_set(self, workload, current_hash, desired)
         else:
-            revision = await self._controller_revision(kind, workload)
+            revision = await keep_controller_revision(self, kind, workload)
         node = await self._node_for_pod()
         for index in range(len(fresh[:desired]), desired):
             await self.call(
@@ -340,24 +226,11 @@ class Controllers:
                     owner = (ref["kind"], ref["name"])
                 if (namespace, *owner) not in workloads:
                     await self.call("DELETE", f"/api/v1/namespaces/{namespace}/pods/{meta['name']}")
-        every = {*workloads, *((ns, "DaemonSet", n) for ns, n in await self._daemon_sets())}
-        for plural in ("replicasets", "controllerrevisions"):
-            for owned in await self.items(f"/apis/apps/v1/{plural}"):
-                meta = owned["metadata"]
-                refs = meta.get("ownerReferences") or []
-                if refs and all(
-                    (meta["namespace"], r["kind"], r["name"]) not in every for r in refs
-                ):
-                    await self.call(
-                        "DELETE",
-                        f"/apis/apps/v1/namespaces/{meta['namespace']}/{plural}/{meta['name']}",
-                    )
-
-    async def _daemon_sets(self) -> list[tuple[str, str]]:
-        return [
-            (d["metadata"]["namespace"], d["metadata"]["name"])
+        daemon_sets = {
+            (d["metadata"]["namespace"], "DaemonSet", d["metadata"]["name"])
             for d in await self.items("/apis/apps/v1/daemonsets")
-        ]
+        }
+        await collect_revisions(self, workloads | daemon_sets)
 
     async def end_job(
         self,
