@@ -1,5 +1,6 @@
-"""Rolling back on a single engine, which keeps no history: while another change of the
-app rolls its containers, a rollback is refused rather than queued behind it."""
+"""Versions on Docker: a single engine keeps no history and refuses a rollback while
+another change of the app rolls its containers; a Swarm keeps one spec before the
+current one, and Asgard's record the older ones."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from asgard.backends.contract import AppsBackend
 from asgard.backends.docker.apps import DockerAppsBackend
 from asgard.backends.docker.engine_deploy import EngineDeployer
 from asgard.backends.orchestrator import Orchestrator
+from asgard.db.engine import Database, upgrade
 from asgard.errors import Conflict
 from asgard.models import Account, AppPatch, AppSpec
+from asgard.models.version import spec_hash
+from asgard.services.apps import AppsService
 from asgard.testing import SERVE_FOREVER
+from asgard.testing.versions import ANA, BEN
 from tests.conftest import docker_cluster
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 
@@ -47,3 +52,44 @@ async def test_a_rollback_while_a_change_rolls_is_a_conflict(engine: DockerDaemo
     finally:
         await fleet.call(DEV, "docker", AppsBackend.delete_app, "roll")
         await fleet.close()
+
+
+async def test_a_swarm_keeps_one_spec_before_and_asgard_the_older(
+    swarm: DockerDaemon, sqlite_url: str
+) -> None:
+    """A service knows its spec and the one before (``PreviousSpec``); older ones are what
+    Asgard recorded deploying, and a rollback to one of those writes it whole."""
+    await upgrade(sqlite_url)
+    db = Database(sqlite_url)
+    fleet = Orchestrator([await docker_cluster("swarm", swarm)])
+    apps = AppsService(fleet, db)
+    spec = AppSpec(
+        cluster="swarm", id="keep", image=TEST_IMAGE, args=SERVE_FOREVER, env={"MODE": "a"}
+    )
+    try:
+        await apps.create(ANA, spec)
+        await apps.update(BEN, "swarm", "keep", AppPatch(env={"MODE": "b"}))
+        await apps.update(ANA, "swarm", "keep", AppPatch(env={"MODE": "c"}))
+
+        kept = await fleet.call(DEV, "swarm", AppsBackend.app_versions, "keep")
+        assert [v.spec.env for v in kept] == [{"MODE": "c"}, {"MODE": "b"}], "all a Swarm keeps"
+        found = await apps.versions(ANA, "swarm", "keep")
+        assert [(v.spec.env, v.by) for v in found] == [
+            ({"MODE": "c"}, "ana@example.com"),
+            ({"MODE": "b"}, "ben@example.com"),
+            ({"MODE": "a"}, "ana@example.com"),
+        ]
+        assert found[2].id == spec_hash(found[2].spec), "Asgard names what only it remembers"
+
+        back = await apps.rollback(BEN, "swarm", "keep", found[2].id)
+        assert back.env == {"MODE": "a"}
+        now = await apps.versions(ANA, "swarm", "keep")
+        assert [(v.spec.env, v.by) for v in now] == [
+            ({"MODE": "a"}, "ben@example.com"),
+            ({"MODE": "c"}, "ana@example.com"),
+            ({"MODE": "b"}, "ben@example.com"),
+        ], "each spec once, at its latest deploy"
+    finally:
+        await apps.delete(ANA, "swarm", "keep")
+        await fleet.close()
+        await db.close()
