@@ -24,20 +24,23 @@ from asgard.testing.harness import Harness
 from asgard.testing.writes import DEV, running, web
 
 
-def operator(email: str) -> Principal:
+def operator(user_id: int, email: str) -> Principal:
+    """An operator of the account the kit's apps live in."""
     return Principal(
-        user=User(id=abs(hash(email)) % 10_000, name=email, email=email),
+        user=User(id=user_id, name=email.split("@")[0], email=email),
         account=DEV,
         role=Role.OPERATOR,
     )
 
 
-ANA = operator("ana@example.com")
-BEN = operator("ben@example.com")
+ANA = operator(1, "ana@example.com")
+BEN = operator(2, "ben@example.com")
 
 
 @asynccontextmanager
 async def apps_service(harness: Harness, folder: Path) -> AsyncIterator[AppsService]:
+    """The apps service over the cluster under test and a database of its own in
+    ``folder`` (SQLite, migrated as Asgard migrates its own)."""
     url = f"sqlite+aiosqlite:///{folder / 'versions.db'}"
     await upgrade(url)
     db = Database(url)
