@@ -210,3 +210,23 @@ class AuditRow(Base):
     request_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(20))
+
+
+class AppVersionRow(Base):
+    """A spec Asgard deployed (created, changed or rolled back to), by whom and when: the
+    whole history of a kind that keeps none (a single Docker engine), the older part of
+    one that keeps little (a Swarm service's previous spec), and who deployed a version
+    a cluster keeps. One row per deploy; ``version`` is the spec's hash
+    (``asgard.models.version.spec_hash``)."""
+
+    __tablename__ = "app_versions"
+    __table_args__ = (Index("ix_app_versions_app", "cluster", "namespace", "app_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(63))
+    namespace: Mapped[str] = mapped_column(String(63))
+    app_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    deployed_by: Mapped[str | None] = mapped_column(String(320), default=None)

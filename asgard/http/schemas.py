@@ -15,6 +15,7 @@ from asgard.models import (
     ApiKey,
     App,
     AppStats,
+    AppVersion,
     ClusterErrorInfo,
     ClusterStatus,
     Job,
@@ -186,6 +187,28 @@ class AgentApps(BaseModel):
 
 class AppBody(BaseModel):
     app: App
+
+
+class AppVersionList(BaseModel):
+    versions: list[AppVersion] = Field(description="Newest first; the first is what runs")
+
+
+class AppVersionBody(BaseModel):
+    version: AppVersion
+
+
+class RollbackBody(BaseModel):
+    """The body of ``POST .../rollback``; ``{}`` goes back to the previous version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="An id from the app's versions; absent or null: the newest version whose "
+        "spec differs from the one that runs",
+    )
 
 
 class StatsBody(BaseModel):

@@ -78,7 +78,7 @@ class Services:
             accounts=AccountsService(db, changed=auth.forget),
             clusters=ClustersService(orchestrator),
             agents=AgentsService(orchestrator, history),
-            apps=AppsService(orchestrator),
+            apps=AppsService(orchestrator, db),
             jobs=jobs,
             scheduled_jobs=ScheduledJobsService(orchestrator, jobs),
             job_files=JobFilesService(context.artifacts),

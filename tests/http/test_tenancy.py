@@ -33,6 +33,7 @@ JOB = {"cluster": "k8s", "image": "busybox", "command": ["true"]}
 BODIES: dict[str, Any] = {
     "create_app": {"cluster": "k8s", "id": "beta-app", "image": "busybox"},
     "patch_app": {"instances": 0},
+    "rollback_app": {},
     "create_job": {**JOB, "name": "beta-job"},
     "create_workflow": {"cluster": "k8s", "name": "beta-flow", "stages": [{**JOB, "name": "a"}]},
     "create_scheduled_job": {**JOB, "name": "beta-sched", "schedule": {"value": "0 3 * * *"}},
@@ -86,6 +87,7 @@ async def alphas_things(asgard: AsgardUnderTest, kube: KubeCluster) -> Alpha:
         "schedule": schedule["id"],
         "cluster": "k8s",
         "app_id": app["id"],
+        "version": "1",
         "agent_id": "node-1",
         "job_id": job["id"],
         "workflow_id": flow["id"],
