@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from asgard.db.notices import Notices
 from asgard.errors import AsgardError, DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -146,6 +147,8 @@ class GuardedSession(AsyncSession):
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        self.notices = Notices(url)
+        """Changes the other processes on this database must hear (started by ``serve``)."""
         # pool_pre_ping: a pooled connection that died with the server (it was restarted)
         # is found out and replaced when checked out, so no request fails once it is back.
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
@@ -178,6 +181,7 @@ class Database:
                 await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        await self.notices.close()
         await self.engine.dispose()
 
 

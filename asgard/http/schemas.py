@@ -6,7 +6,15 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from asgard.events import EventKind
 from asgard.models import (
@@ -16,6 +24,7 @@ from asgard.models import (
     ApiKey,
     App,
     AppStats,
+    AppVersion,
     ClusterErrorInfo,
     ClusterStatus,
     Job,
@@ -28,6 +37,7 @@ from asgard.models import (
     User,
     Workflow,
 )
+from asgard.models.audit import AuditEntry
 from asgard.models.job import JobState
 from asgard.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -123,6 +133,47 @@ AsOf = Annotated[
 ]
 
 
+NAME = r"^[a-z][a-z_]{0,39}$"
+CLUSTER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+"""What the clusters file allows a cluster's name to be."""
+
+
+class AuditQuery(ListQuery):
+    """Filters of the audit log; each one given must match."""
+
+    account_id: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="Only this account's entries. Here it filters, and does not choose the "
+        "request's account: an administrator may name any account",
+    )
+    user: int | None = Field(None, ge=1, le=2**31 - 1, description="Only this user's writes")
+    cluster: str | None = Field(None, pattern=CLUSTER_NAME, description="Only this cluster")
+    resource: str | None = Field(
+        None, pattern=NAME, description="Only this resource: app, job, workflow, ..."
+    )
+    action: str | None = Field(
+        None, pattern=NAME, description="Only this action: create, update, delete, ..."
+    )
+    since: AwareDatetime | None = Field(
+        None, description="Only entries at or after this time (RFC 3339, with its zone)"
+    )
+    until: AwareDatetime | None = Field(
+        None, description="Only entries before this time (RFC 3339, with its zone)"
+    )
+
+    @field_validator("until")
+    @classmethod
+    def _after_since(
+        cls, value: AwareDatetime | None, info: ValidationInfo
+    ) -> AwareDatetime | None:
+        since = info.data.get("since")
+        if value is not None and since is not None and value < since:
+            raise ValueError("until must not be before since")
+        return value
+
+
 class JobsQuery(ClusterListQuery):
     state: JobState | None = Field(None, description="Only jobs in this state")
 
@@ -188,6 +239,28 @@ class AgentApps(BaseModel):
 
 class AppBody(BaseModel):
     app: App
+
+
+class AppVersionList(BaseModel):
+    versions: list[AppVersion] = Field(description="Newest first; the first is what runs")
+
+
+class AppVersionBody(BaseModel):
+    version: AppVersion
+
+
+class RollbackBody(BaseModel):
+    """The body of ``POST .../rollback``; ``{}`` goes back to the previous version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="An id from the app's versions; absent or null: the newest version whose "
+        "spec differs from the one that runs",
+    )
 
 
 class StatsBody(BaseModel):
@@ -283,3 +356,9 @@ class TokenList(BaseModel):
 
 class NewTokenBody(BaseModel):
     token: NewApiKey
+
+
+class AuditList(BaseModel):
+    entries: list[AuditEntry] = Field(description="Newest first, in the order they were written")
+    next_cursor: NextCursor
+    total: Total

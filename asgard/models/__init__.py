@@ -24,6 +24,7 @@ from asgard.models.log_line import LogLine
 from asgard.models.scheduled_job import Schedule, ScheduledJob, ScheduledJobSpec
 from asgard.models.stats import AppStats, StatsWindow
 from asgard.models.task import Task
+from asgard.models.version import AppVersion
 from asgard.models.workflow import (
     StageSpec,
     Workflow,
@@ -46,6 +47,7 @@ __all__ = [
     "AppRef",
     "AppSpec",
     "AppStats",
+    "AppVersion",
     "Capabilities",
     "ClusterErrorInfo",
     "ClusterStatus",
