@@ -157,12 +157,18 @@ async def test_a_reader_that_stops_reading_loses_lines_and_is_told_how_many(env:
     burst = [
         "sh",
         "-c",
-        f"trap 'exit 0' TERM; sleep 5; seq 1 {total}; echo written; sleep 3600 & wait",
+        "trap 'exit 0' TERM; while [ ! -e /tmp/go ]; do sleep 0.1; done; "
+        f"seq 1 {total}; echo written; sleep 3600 & wait",
     ]
     await env.dev.json("POST", "/apps", status=201, json=spec(1, args=burst))
     [task] = await running_tasks(env.dev, 1)
-    response = await env.dev.get(f"{APP}/tasks/{task}/logs?tail=0&follow=true&format=jsonl")
+    # the whole log, should Asgard ask the engine for it only after the burst has begun
+    whole = "tail=100000&follow=true&format=jsonl"
+    response = await env.dev.get(f"{APP}/tasks/{task}/logs?{whole}")
     assert response.status == 200
+    await asyncio.sleep(1)  # Asgard asks the engine for the log as soon as it has answered
+    [container] = env.daemon.cli("ps", "-q", "--no-trunc").split()
+    env.daemon.cli("exec", container, "touch", "/tmp/go")  # and only now is it written
 
     async def written() -> bool:
         whole = await body_of(env.dev, f"{APP}/tasks/{task}/logs?tail=1")
