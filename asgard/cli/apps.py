@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from asgard.cli.errors import UsageError
 from asgard.cli.output import Table, dump, show, when
-from asgard.cli.remote import add_cluster, add_output, cluster_of, remote_command
+from asgard.cli.remote import add_cluster, add_output, cluster_of, remote_command, time_arg
 from asgard.cli.specs import read_spec
 
 if TYPE_CHECKING:
@@ -87,13 +86,15 @@ async def _versions(client: AsgardClient, args: argparse.Namespace) -> int:
             str(v.id),
             when(v.created_at),
             v.by or "-",
-            v.spec.image,
-            str(v.spec.instances),
-            " ".join(v.spec.args or v.spec.cmd or []) or "-",
+            str(v.spec_field("image") or "-"),
+            str(v.spec_field("instances")),
+            " ".join(v.spec_field("args") or v.spec_field("cmd") or []) or "-",
+            v.unsupported or "-",
         ]
         for v in versions
     ]
-    table = Table(("VERSION", "CREATED", "BY", "IMAGE", "INSTANCES", "ARGS"), rows, wide_from=5)
+    columns = ("VERSION", "CREATED", "BY", "IMAGE", "INSTANCES", "ARGS", "CANNOT ROLL BACK")
+    table = Table(columns, rows, wide_from=5)
     show(table, versions, args.output)
     return 0
 
@@ -103,7 +104,7 @@ async def _logs(client: AsgardClient, args: argparse.Namespace) -> int:
     lines: Any
     if args.task:
         lines = client.apps.task_logs(
-            cluster, args.id, args.task, tail=args.tail, follow=args.follow
+            cluster, args.id, args.task, tail=args.tail, follow=args.follow, since=args.since
         )
     else:
         lines = client.apps.logs(
@@ -111,20 +112,13 @@ async def _logs(client: AsgardClient, args: argparse.Namespace) -> int:
             args.id,
             tail=args.tail,
             follow=args.follow,
-            all_tasks=args.all_tasks,
+            all_tasks=args.all_tasks or args.since is not None,
             since=args.since,
         )
     async for line in lines:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
     return 0
-
-
-def _since(value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {value!r}") from None
 
 
 def _one(group: Any, name: str, help: str, handler: Any) -> argparse.ArgumentParser:
@@ -170,4 +164,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     logs.add_argument("--task", help="only this task's lines")
     logs.add_argument("--tail", type=int, default=100, help="lines from the end (default 100)")
-    logs.add_argument("--since", type=_since, help="only lines after this RFC 3339 time")
+    logs.add_argument(
+        "--since",
+        type=time_arg,
+        help="only lines after this RFC 3339 time (UTC when it has no zone); implies "
+        "--all-tasks unless --task is given",
+    )

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from asgard.cli.output import Table, dump, show, when
-from asgard.cli.remote import add_output, remote_command
+from asgard.cli.remote import add_output, remote_command, time_arg
 
 if TYPE_CHECKING:
     from asgard.client import AsgardClient
@@ -42,13 +41,6 @@ async def _events(client: AsgardClient, args: argparse.Namespace) -> int:
         if args.count and seen >= args.count:
             break
     return 0
-
-
-def _time(value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {value!r}") from None
 
 
 async def _audit(client: AsgardClient, args: argparse.Namespace) -> int:
@@ -111,11 +103,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     audit = commands.add_parser("audit", help="the writes made: who, what, where, how it ended")
     audit.add_argument("--account", type=int, help="an account's id (administrators)")
-    audit.add_argument("--user", help="only this user's")
+    audit.add_argument("--user", type=int, help="only this user's (its id)")
     audit.add_argument("--cluster")
     audit.add_argument("--resource", help="app, job, workflow, ...")
     audit.add_argument("--action", help="create, update, delete, ...")
-    audit.add_argument("--since", type=_time, help="RFC 3339")
-    audit.add_argument("--until", type=_time, help="RFC 3339")
+    audit.add_argument("--since", type=time_arg, help="RFC 3339")
+    audit.add_argument("--until", type=time_arg, help="RFC 3339")
     add_output(audit)
     audit.set_defaults(handler=remote_command(_audit))

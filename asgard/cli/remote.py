@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from asgard.cli.config import remote
@@ -16,7 +17,14 @@ from asgard.cli.output import FORMATS
 if TYPE_CHECKING:
     from asgard.client import AsgardClient
 
-__all__ = ["add_cluster", "add_output", "cluster_of", "connected", "remote_command"]
+__all__ = [
+    "add_cluster",
+    "add_output",
+    "cluster_of",
+    "connected",
+    "remote_command",
+    "time_arg",
+]
 
 T = TypeVar("T")
 Work = Callable[["AsgardClient", argparse.Namespace], Awaitable[int]]
@@ -35,6 +43,16 @@ def add_cluster(parser: argparse.ArgumentParser, help: str | None = None) -> Non
         help=help
         or "the cluster (default: $ASGARD_CLUSTER, else the only cluster the account may use)",
     )
+
+
+def time_arg(value: str) -> datetime:
+    """An RFC 3339 time from the command line; one without a zone is taken as UTC (the
+    server wants a zone, and a person typing one usually means UTC)."""
+    try:
+        found = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {value!r}") from None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 async def cluster_of(client: AsgardClient, given: str | None) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from asgard.client.models import AppVersion, LogLine, RollbackBody, VersionBody, VersionList
+from asgard.client.models import AppVersion, LogLine, VersionBody, VersionList
 from asgard.client.pagination import each
 from asgard.client.transport import Transport, path_of
 from asgard.http.schemas import AppBody, AppList, StatsBody, TaskList
@@ -84,7 +84,7 @@ class AppsClient:
         """Text lines; with ``all_tasks`` every task's lines merged in time order, each
         labelled by its task. With ``follow`` the iterator goes on until it is closed."""
         params = _log_params(tail, follow, all_tasks, since)
-        return self._t.text(self._one(cluster, app_id, "logs"), params)
+        return self._t.text(self._one(cluster, app_id, "logs"), params, follow=follow)
 
     async def log_lines(
         self,
@@ -98,31 +98,47 @@ class AppsClient:
     ) -> AsyncIterator[LogLine]:
         """The same lines as ``format=jsonl``: task, time and stream apart from the text."""
         params = {**_log_params(tail, follow, all_tasks, since), "format": "jsonl"}
-        async for raw in self._t.text(self._one(cluster, app_id, "logs"), params):
+        async for raw in self._t.text(self._one(cluster, app_id, "logs"), params, follow=follow):
             if raw.strip():
                 yield LogLine.model_validate(json.loads(raw))
 
     def task_logs(
-        self, cluster: str, app_id: str, task_id: str, *, tail: int = 100, follow: bool = False
+        self,
+        cluster: str,
+        app_id: str,
+        task_id: str,
+        *,
+        tail: int = 100,
+        follow: bool = False,
+        since: datetime | None = None,
     ) -> AsyncIterator[str]:
+        """One task's lines (the ids ``tasks`` lists); with ``follow`` until it ends."""
         path = self._one(cluster, app_id, "tasks", task_id, "logs")
-        return self._t.text(path, _log_params(tail, follow, False, None))
+        return self._t.text(path, _log_params(tail, follow, False, since), follow=follow)
 
     async def versions(self, cluster: str, app_id: str) -> list[AppVersion]:
         path = self._one(cluster, app_id, "versions")
         return (await self._t.model(VersionList, "GET", path)).versions
 
-    async def version(self, cluster: str, app_id: str, version: int | str) -> AppVersion:
-        data = await self._t.call("GET", self._one(cluster, app_id, "versions", str(version)))
+    async def version(self, cluster: str, app_id: str, version: str) -> AppVersion:
+        data = await self._t.call("GET", self._one(cluster, app_id, "versions", version))
         if isinstance(data, dict) and isinstance(data.get("version"), dict):
             return VersionBody.model_validate(data).version
         return AppVersion.model_validate(data)
 
-    async def rollback(self, cluster: str, app_id: str, version: int | str | None = None) -> App:
-        """To ``version``, or to the one before the current when it is None."""
+    async def rollback(self, cluster: str, app_id: str, version: str | None = None) -> App:
+        """To ``version``, or when it is None to the newest version whose spec differs from
+        the one that runs."""
         body = {} if version is None else {"version": version}
         path = self._one(cluster, app_id, "rollback")
-        return (await self._t.model(RollbackBody, "POST", path, body=body)).app
+        return (await self._t.model(AppBody, "POST", path, body=body)).app
+
+
+def _rfc3339(when: datetime) -> str:
+    """A time with its zone, as the server requires; a naive time is taken as UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.isoformat()
 
 
 def _log_params(tail: int, follow: bool, all_tasks: bool, since: datetime | None) -> dict[str, Any]:
@@ -130,5 +146,5 @@ def _log_params(tail: int, follow: bool, all_tasks: bool, since: datetime | None
         "tail": tail,
         "follow": follow,
         "tasks": "all" if all_tasks else None,
-        "since": since.isoformat() if since else None,
+        "since": _rfc3339(since) if since else None,
     }

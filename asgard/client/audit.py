@@ -19,7 +19,7 @@ class AuditFilter:
         self,
         *,
         account_id: int | None = None,
-        user: str | None = None,
+        user: int | None = None,
         cluster: str | None = None,
         resource: str | None = None,
         action: str | None = None,

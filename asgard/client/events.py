@@ -12,7 +12,7 @@ import aiohttp
 
 from asgard.client.errors import ConnectionFailed
 from asgard.client.models import Notice
-from asgard.client.transport import Transport
+from asgard.client.transport import Transport, lines
 from asgard.events import Event
 
 __all__ = ["EventStream", "EventsClient", "Frame", "frames"]
@@ -34,7 +34,7 @@ async def frames(lines: AsyncIterable[bytes]) -> AsyncIterator[Frame]:
     lines; a frame without data is no event, as the format says."""
     frame = Frame()
     async for raw in lines:
-        line = raw.decode(errors="replace").rstrip("\r\n")
+        line = raw.decode(errors="replace")
         if not line:
             if frame.data:
                 yield frame
@@ -105,7 +105,7 @@ class EventStream:
         if self.last_event_id:
             headers["Last-Event-ID"] = self.last_event_id
         async with self._t.open("GET", "/events", params=self._params, headers=headers) as r:
-            async for frame in frames(r.content):
+            async for frame in frames(lines(r.content)):
                 if frame.id:
                     self.last_event_id = frame.id
                 yield parse(frame)

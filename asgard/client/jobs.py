@@ -92,7 +92,8 @@ class JobsClient:
 
     def logs(self, cluster: str, job_id: str, *, follow: bool = False) -> AsyncIterator[str]:
         """With ``follow`` the lines go on until the job ends."""
-        return self._t.text(self._one(cluster, job_id, "logs"), {"follow": follow})
+        path = self._one(cluster, job_id, "logs")
+        return self._t.text(path, {"follow": follow}, follow=follow)
 
     async def wait(self, cluster: str, job_id: str, *, poll_s: float = 1.0) -> Job:
         """The job once it has finished (succeeded, failed or cancelled)."""

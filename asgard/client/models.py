@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from asgard.models import App, AppSpec
+from asgard.models import AppSpec
 
 __all__ = [
     "AppVersion",
@@ -17,7 +17,6 @@ __all__ = [
     "AuditList",
     "LogLine",
     "Notice",
-    "RollbackBody",
     "VersionBody",
     "VersionList",
 ]
@@ -28,12 +27,20 @@ class _Answer(BaseModel):
 
 
 class AppVersion(_Answer):
-    """One deployed definition of an app; ``id`` is what rollback takes."""
+    """One spec an app ran; ``id`` is what rollback takes. A spec a cluster ran that an
+    AppSpec cannot hold (an app without an image) is kept as the mapping it came as, and
+    ``unsupported`` says why it cannot be rolled back to."""
 
-    id: int | str
-    spec: AppSpec
+    id: str
+    spec: AppSpec | dict[str, Any]
     created_at: datetime | None = None
     by: str | None = Field(None, description="Who deployed it")
+    unsupported: str | None = None
+
+    def spec_field(self, name: str) -> Any:
+        if isinstance(self.spec, AppSpec):
+            return getattr(self.spec, name, None)
+        return self.spec.get(name)
 
 
 class VersionList(_Answer):
@@ -42,10 +49,6 @@ class VersionList(_Answer):
 
 class VersionBody(_Answer):
     version: AppVersion
-
-
-class RollbackBody(_Answer):
-    app: App
 
 
 class LogLine(_Answer):

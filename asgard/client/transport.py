@@ -14,13 +14,29 @@ from pydantic import BaseModel
 
 from asgard.client.errors import ConnectionFailed, error_for
 
-__all__ = ["Params", "Transport", "auth_header", "path_of"]
+__all__ = ["Params", "Transport", "auth_header", "lines", "path_of"]
 
 M = TypeVar("M", bound=BaseModel)
 Params = Mapping[str, Any]
 
 DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, connect=10, sock_read=300)
 """No total: logs and events stream for as long as they are read."""
+
+
+FOLLOW_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, connect=10, sock_read=None)
+
+
+async def lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """Lines without their ending, of any length (aiohttp's own line reader refuses lines
+    past its buffer size; one log line can be longer)."""
+    pending = b""
+    async for chunk in content.iter_any():
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line.removesuffix(b"\r")
+    if pending:
+        yield pending.removesuffix(b"\r")
 
 
 def auth_header(token: str) -> str:
@@ -151,11 +167,16 @@ class Transport:
         data = await self.call(method, path, params=params, json_body=body, **kwargs)
         return model.model_validate(data)
 
-    async def text(self, path: str, params: Params | None = None) -> AsyncIterator[str]:
-        """A text answer line by line, as the server sends it (``follow`` streams)."""
-        async with self.open("GET", path, params=params, headers={"Accept": "*/*"}) as response:
-            async for raw in response.content:
-                yield raw.decode(errors="replace").rstrip("\n")
+    async def text(
+        self, path: str, params: Params | None = None, *, follow: bool = False
+    ) -> AsyncIterator[str]:
+        """A text answer line by line as the server sends it. A followed stream may stay
+        quiet for as long as what it follows does, so it has no read timeout."""
+        extra: dict[str, Any] = {"timeout": FOLLOW_TIMEOUT} if follow else {}
+        headers = {"Accept": "*/*"}
+        async with self.open("GET", path, params=params, headers=headers, **extra) as response:
+            async for raw in lines(response.content):
+                yield raw.decode(errors="replace")
 
 
 async def _error(response: aiohttp.ClientResponse) -> Exception:

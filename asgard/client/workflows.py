@@ -52,7 +52,7 @@ class WorkflowsClient:
         self, cluster: str, workflow_id: str, stage: str, *, follow: bool = False
     ) -> AsyncIterator[str]:
         path = self._one(cluster, workflow_id, "stages", stage, "logs")
-        return self._t.text(path, {"follow": follow})
+        return self._t.text(path, {"follow": follow}, follow=follow)
 
     async def wait(self, cluster: str, workflow_id: str, *, poll_s: float = 1.0) -> Workflow:
         """The workflow once it has finished."""
