@@ -89,6 +89,11 @@ class Overflow(Exception):
     """The subscriber fell too far behind; its stream ends and it should reconnect."""
 
 
+class Closing(Exception):
+    """This process is stopping: the stream ends, and the client should reconnect (to
+    another replica, behind a load balancer)."""
+
+
 @dataclass(eq=False)
 class Subscription:
     account: Account
@@ -97,6 +102,14 @@ class Subscription:
     resync: bool = False
     """The events missed since the id the client gave cannot be told: it should read its
     lists again. (What it would have missed was not queued.)"""
+    closing: bool = False
+    """Set when the process stops: the next read raises ``Closing``."""
+
+    def close(self) -> None:
+        """End the stream at its next read (waking it if it waits)."""
+        self.closing = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
 
     def offer(self, event: Event) -> None:
         if self.overflowed:
@@ -115,6 +128,8 @@ class Subscription:
             event = await asyncio.wait_for(self.queue.get(), timeout_s)
         except TimeoutError:
             return None
+        if self.closing:
+            raise Closing("this Asgard process is stopping")
         if event is None:
             raise Overflow(f"more than {QUEUE_LIMIT} events waited for this stream")
         return event
@@ -140,6 +155,8 @@ class EventHub:
         """Tells this process's ids from another's (or an earlier run's)."""
         self._seq = 0
         self._buffer: deque[tuple[Audience, Event]] = deque(maxlen=buffer_limit)
+        self.closed = False
+        """Set on shutdown: streams end, and any that starts now ends at once."""
 
     def on_interest(self, listener: Interest) -> None:
         """Be told when an account starts or stops listening: the caches load what it
@@ -160,6 +177,8 @@ class EventHub:
         """Listen; once entered, every later change the account may see is delivered,
         after those missed since ``last_event_id`` (or ``resync`` is set)."""
         subscription = Subscription(account)
+        if self.closed:
+            subscription.close()
         followed = await asyncio.gather(*(listener(account, True) for listener in self._listeners))
         self._subscriptions.add(subscription)
         if last_event_id is not None:  # no await from here: nothing new can come between
@@ -210,6 +229,13 @@ class EventHub:
             self._buffer.append((audience, event))
             for subscription in listening:
                 subscription.offer(event)
+
+    def close_streams(self) -> None:
+        """End every stream now (the process is stopping), so that no ``/events`` client
+        holds the shutdown up to its grace period, and each reconnects elsewhere."""
+        self.closed = True
+        for subscription in list(self._subscriptions):
+            subscription.close()
 
     @property
     def subscribers(self) -> int:

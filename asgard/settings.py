@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(Path("asgard-data"), description="Job artifacts and other files")
     max_body_bytes: int = Field(1 * MiB, gt=0, description="Largest JSON body accepted")
+    shutdown_grace_s: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="On SIGTERM, how long requests in flight may take to finish before they "
+        "are cut (the listening socket closes, leases are given up and /events streams end "
+        "at once)",
+    )
     max_upload_bytes: int = Field(64 * MiB, gt=0, description="Largest job input zip accepted")
     jwt_ttl_s: int = Field(12 * 3600, gt=0, description="How long a JWT stays valid")
     auth_failure_limit: int = Field(

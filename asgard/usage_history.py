@@ -1,8 +1,10 @@
 """Each agent's used and total resources over the last hour: small graphs need no Prometheus.
 
 Every ``interval_s`` the sampler reads every cluster's agents (from the cache where the
-cluster has one, so a sample costs the cluster nothing) and keeps one sample per agent
-in a window of ``window_s``. It is kept in memory, per process: nothing is written to
+cluster has one, so a sample costs the cluster nothing), then their meters (what is in
+use, beside what is allocated: ``AgentsBackend.measure_agents``, which does cost a sample
+of container statistics or the metrics API), and keeps one sample per agent in a window
+of ``window_s``. It is kept in memory, per process: nothing is written to
 the database every 15 s for each of thousands of agents, and a process that starts
 has no history yet, which a graph shows as a gap. A cluster that does not answer
 gets no sample: a gap, not a made-up zero.
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,7 +25,7 @@ from asgard.backends.cluster import Cluster
 from asgard.backends.contract import AgentsBackend
 from asgard.backends.orchestrator import Orchestrator
 from asgard.errors import AsgardError
-from asgard.models import Account, Agent, UsageSample
+from asgard.models import Account, Agent, Resources, UsageSample
 from asgard.models.base import utc_now
 from asgard.tasks import cancel_and_wait
 
@@ -66,7 +68,23 @@ class UsageHistory:
 
     # sampling
 
-    def record(self, cluster: str, agents: Iterable[Agent], at: datetime) -> None:
+    def latest(self, cluster: str, agent_id: str) -> UsageSample | None:
+        """The newest sample of the agent within the window, whoever asks (the caller has
+        listed the agent for its account already)."""
+        kept = self._agents.get((cluster, agent_id))
+        if kept is None or not kept.samples:
+            return None
+        newest = kept.samples[-1]
+        return newest if newest.at >= utc_now() - timedelta(seconds=self.window_s) else None
+
+    def record(
+        self,
+        cluster: str,
+        agents: Iterable[Agent],
+        at: datetime,
+        measured: Mapping[str, Resources] | None = None,
+    ) -> None:
+        measured = measured or {}
         for agent in agents:
             kept = self._agents.get((cluster, agent.id))
             if kept is None:
@@ -75,7 +93,12 @@ class UsageHistory:
                 )
             kept.owner = agent.attributes.get("owner")
             kept.samples.append(
-                UsageSample(at=at, used_resources=agent.used_resources, resources=agent.resources)
+                UsageSample(
+                    at=at,
+                    used_resources=agent.used_resources,
+                    resources=agent.resources,
+                    measured_resources=measured.get(agent.id),
+                )
             )
 
     def forget_old(self, now: datetime) -> None:
@@ -89,14 +112,22 @@ class UsageHistory:
     async def sample(self) -> None:
         """One sample of every agent of every cluster that answers."""
         clusters = list(self.orchestrator.clusters.values())
-        found = await asyncio.gather(*(_agents(c) for c in clusters), return_exceptions=True)
+        found = await asyncio.gather(*(self._sample(c) for c in clusters), return_exceptions=True)
         now = utc_now()
-        for cluster, agents in zip(clusters, found, strict=True):
-            if isinstance(agents, list):
-                self.record(cluster.name, agents, now)
-            elif not isinstance(agents, AsgardError | TimeoutError | OSError):
-                log.warning("usage sample failed", cluster=cluster.name, error=repr(agents))
+        for cluster, sampled in zip(clusters, found, strict=True):
+            if isinstance(sampled, tuple):
+                self.record(cluster.name, sampled[0], now, sampled[1])
+            elif not isinstance(sampled, AsgardError | TimeoutError | OSError):
+                log.warning("usage sample failed", cluster=cluster.name, error=repr(sampled))
         self.forget_old(now)
+
+    async def _sample(self, cluster: Cluster) -> tuple[list[Agent], dict[str, Resources]]:
+        """The cluster's agents, then their meters (only once the cluster answered, and
+        within one interval, so a slow meter never stacks samples up)."""
+        agents = await _agents(cluster)
+        timeout_s = max(self.interval_s, cluster.timeout_s)
+        measured = await cluster.sample(AgentsBackend.measure_agents, SAMPLER, timeout_s)
+        return agents, dict(measured or {})
 
     async def _forever(self) -> None:
         structlog.contextvars.clear_contextvars()

@@ -50,6 +50,7 @@ from asgard.tasks import cancel_and_wait
 __all__ = ["CONTRACT", "Cluster", "cached_listings"]
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 Found = tuple[list[Any], datetime]
 """What a listing found on one cluster, and when it was read."""
@@ -208,6 +209,25 @@ class Cluster:
         if not args and not kwargs:
             self.known[(info.name, account.id)] = found
         return found
+
+    async def sample(
+        self, op: Callable[..., Any], account: Account, timeout_s: float
+    ) -> Any | None:
+        """A read Asgard makes for its own sampling (the agents' meters), within
+        ``timeout_s`` and outside the breaker and the health record: sampling the
+        statistics of hundreds of containers may be slow without the cluster being down,
+        and whether it answers is what probes and listings already say. None when the
+        sample could not be taken."""
+        info = operation_of(op)
+        assert info.part is not None
+        assert not info.write
+        method = getattr(self.parts[info.part], info.name)
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await method(account)
+        except (AsgardError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            log.debug("sample not taken", cluster=self.name, operation=info.name, error=str(exc))
+            return None
 
     def last_known(self, op: Callable[..., Any], account: Account) -> Found | None:
         """What this account's listing last found here (or the cache holds of its scope),

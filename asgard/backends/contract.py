@@ -38,6 +38,7 @@ from asgard.models import (
     Capabilities,
     Job,
     JobSpec,
+    Resources,
     ScheduledJob,
     ScheduledJobSpec,
     StatsWindow,
@@ -116,6 +117,16 @@ class AgentsBackend(Backend, ABC, part="agents"):
     @read
     async def list_agent_apps(self, account: Account, agent_id: str) -> list[App]:
         """The account's apps with an instance on that agent (never another account's)."""
+
+    @read
+    async def measure_agents(self, account: Account) -> dict[str, Resources]:
+        """What the agents' own meters say is busy now, by agent id: CPU cores in use and
+        resident memory in MiB, where ``used_resources`` says what is allocated (requests,
+        reservations). Reading meters costs the cluster a sample (container statistics,
+        the metrics API), so only the usage history asks, once per interval, never a
+        listing. An agent the kind cannot meter is left out; a kind with no meter at all
+        answers ``{}``, as here. Callers keep only the agents ``list_agents`` gave them."""
+        return {}
 
 
 class AppsBackend(Backend, ABC, part="apps"):

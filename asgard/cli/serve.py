@@ -83,7 +83,14 @@ def serve(settings: Settings) -> None:
         settings,
         announce=lambda created: announce_first_admin(created, base_url, settings.data_dir),
     )
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=settings.shutdown_grace_s,
+    )
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,7 +9,7 @@ from aiohttp import web
 from asgard.backends.orchestrator import Orchestrator
 from asgard.events import EventHub
 from asgard.http.errors import error_middleware
-from asgard.http.lifecycle import RUNNING, SUBSYSTEMS, Running
+from asgard.http.lifecycle import RUNNING, SUBSYSTEMS, Running, stopping
 from asgard.http.metrics import Metrics
 from asgard.http.middlewares import add_request_id, authenticate, request_context
 from asgard.http.openapi import OPENAPI, build_openapi
@@ -81,4 +81,5 @@ def create_app(
 
     app[RUNNING] = Running(settings, hub or EventHub(), orchestrator, announce)
     app.cleanup_ctx.extend(SUBSYSTEMS)
+    app.on_shutdown.append(stopping)
     return app

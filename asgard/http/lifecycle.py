@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
@@ -31,7 +31,7 @@ from asgard.usage_history import UsageHistory
 from asgard.workflows.feed import WorkflowFeed
 from asgard.workflows.runner import WorkflowRunner
 
-__all__ = ["RUNNING", "SUBSYSTEMS", "Running"]
+__all__ = ["RUNNING", "SUBSYSTEMS", "Running", "stopping"]
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +58,11 @@ class Running:
     fleet: Orchestrator | None = None
     runner: WorkflowRunner | None = None
     history: UsageHistory | None = None
+    leased: list[Background] = field(default_factory=list)
+    """The work that holds a lease (runner, scheduler, reconciler): stopped as soon as
+    shutdown begins, so its lease goes to another process at once."""
+    ready: bool = False
+    """Every subsystem started and the process is not stopping (``GET /ready``)."""
 
     def database(self) -> Database:
         assert self.db is not None, "the database context runs first"
@@ -99,12 +104,32 @@ async def clusters(app: web.Application) -> AsyncIterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def started(work: Background) -> AsyncIterator[None]:
+async def started(work: Background, running: Running | None = None) -> AsyncIterator[None]:
+    """Run ``work`` for as long as the context; with ``running``, it holds a lease, to be
+    given up as soon as shutdown begins (``stopping``)."""
     await work.start()
+    if running is not None:
+        running.leased.append(work)
     try:
         yield
     finally:
         await work.close()
+
+
+async def stopping(app: web.Application) -> None:
+    """The first step of shutdown (aiohttp's ``on_shutdown``, once the listening sockets
+    are closed, before in-flight requests are waited for): the process says it is not
+    ready, gives its leases up so another process takes the background work over now
+    rather than when the leases run out, and ends ``/events`` streams with a ``retry``
+    hint so their clients reconnect to another replica instead of holding the shutdown
+    up for its whole grace period."""
+    running = app[RUNNING]
+    running.ready = False
+    running.hub.close_streams()
+    for work in running.leased:
+        with contextlib.suppress(Exception):
+            await work.close()
+    log.info("asgard stopping: leases given up, event streams ended")
 
 
 async def workflows(app: web.Application) -> AsyncIterator[None]:
@@ -116,7 +141,7 @@ async def workflows(app: web.Application) -> AsyncIterator[None]:
         tick_s=settings.workflow_tick_s,
         retention_s=settings.job_retention_s,
     )
-    async with started(running.runner):
+    async with started(running.runner, running):
         yield
 
 
@@ -164,7 +189,7 @@ async def scheduler(app: web.Application) -> AsyncIterator[None]:
         tick_s=settings.scheduler_tick_s,
         starting_deadline_s=settings.starting_deadline_s,
     )
-    async with started(scheduling):
+    async with started(scheduling, running):
         yield
 
 
@@ -178,7 +203,7 @@ async def reconciler(app: web.Application) -> AsyncIterator[None]:
         orphan_grace_s=settings.orphan_grace_s,
         retention_s=settings.job_retention_s,
     )
-    async with started(reconciling):
+    async with started(reconciling, running):
         yield
 
 
@@ -193,7 +218,9 @@ async def first_start(app: web.Application) -> AsyncIterator[None]:
         if running.announce is not None:
             running.announce(created)
     log.info("asgard started", clusters=running.orchestrator().cluster_names())
+    running.ready = True
     yield
+    running.ready = False
 
 
 SUBSYSTEMS: list[Context] = [

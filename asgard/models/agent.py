@@ -42,5 +42,11 @@ class UsageSample(AsgardModel):
     """One look at an agent's resources, as Asgard's usage history keeps them."""
 
     at: datetime
-    used_resources: Resources
+    used_resources: Resources = Field(description="Allocated: what the agent's work reserved")
     resources: Resources
+    measured_resources: Resources | None = Field(
+        None,
+        description="In use, as the agent's own meters said (CPU cores busy, resident MiB): "
+        "container statistics on Docker and Mesos, the metrics API on Kubernetes; null "
+        "where the kind or the cluster has no meter Asgard can read",
+    )

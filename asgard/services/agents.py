@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from asgard.backends.contract import AgentsBackend
@@ -64,6 +64,19 @@ class AgentsService:
             await self.get(principal, cluster, agent_id)
             return []
         return samples
+
+    def measured(self, agents: Iterable[Agent]) -> dict[tuple[str, str], Resources]:
+        """What the newest sample says each of these agents (listed for the caller's
+        account already) has in use, by (cluster, agent id); an agent with no meter, or
+        not sampled yet, is left out."""
+        found: dict[tuple[str, str], Resources] = {}
+        if self.usage is None:
+            return found
+        for agent in agents:
+            latest = self.usage.latest(agent.cluster, agent.id)
+            if latest is not None and latest.measured_resources is not None:
+                found[(agent.cluster, agent.id)] = latest.measured_resources
+        return found
 
     async def apps(self, principal: Principal, cluster: str, agent_id: str) -> list[App]:
         account = principal.require(Role.VIEWER)

@@ -48,6 +48,18 @@ async def test_one_agent_is_the_one_listed(harness: Harness) -> None:
     assert fetched.resources == listed.resources
 
 
+async def test_meters_name_only_listed_agents_with_plausible_figures(harness: Harness) -> None:
+    """``measure_agents`` may know no meter (``{}``); what it answers is in use now, on
+    agents ``list_agents`` gave, never negative and never more memory than an agent has."""
+    listed = {a.id: a for a in (await harness.listing(DEV, AgentsBackend.list_agents)).items}
+    measured = await harness.call(DEV, AgentsBackend.measure_agents)
+    assert isinstance(measured, dict)
+    for agent_id, in_use in measured.items():
+        assert agent_id in listed, f"a meter for an agent not listed: {agent_id}"
+        assert in_use.cpus >= 0
+        assert 0 <= in_use.mem <= listed[agent_id].resources.mem
+
+
 async def test_unknown_agent_is_not_found(harness: Harness) -> None:
     with pytest.raises(NotFound):
         await harness.call(DEV, AgentsBackend.get_agent, "no-such-agent")

@@ -31,6 +31,9 @@ async def fleet_page(request: web.Request) -> web.StreamResponse:
         sources.statuses(), sources.agents(), sources.apps(), sources.jobs()
     )
     errors = {e.cluster: e for e in (*agents.errors, *apps.errors, *jobs.errors)}
-    rows = fleet_rows(statuses, errors.values(), agents.items, apps.items, jobs.items, utc_now())
+    measured = sources.measured(agents.items)
+    rows = fleet_rows(
+        statuses, errors.values(), agents.items, apps.items, jobs.items, utc_now(), measured
+    )
     context = {"rows": rows, "totals": fleet_totals(rows), "errors": list(errors.values())}
     return render(request, "fleet.html", context, principal=principal, live_kinds=LIVE_KINDS)

@@ -7,7 +7,7 @@ resource however many clusters there are, and the arithmetic can be tested alone
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -35,6 +35,11 @@ class ClusterRow:
     agents_active: int = 0
     allocated: Resources = field(default_factory=Resources)
     capacity: Resources = field(default_factory=Resources)
+    measured: Resources = field(default_factory=Resources)
+    """In use, as the meters of ``measured_agents`` of the agents said."""
+    measured_agents: int = 0
+    measured_capacity: Resources = field(default_factory=Resources)
+    """What the metered agents have: ``measured`` is a share of this, not of all."""
     apps_running: int = 0
     apps_failing: int = 0
     jobs_running: int = 0
@@ -52,6 +57,9 @@ class FleetTotals:
     agents: int
     allocated: Resources
     capacity: Resources
+    measured: Resources
+    measured_agents: int
+    measured_capacity: Resources
     apps_running: int
     apps_failing: int
     jobs_running: int
@@ -98,7 +106,9 @@ def fleet_rows(
     apps: Iterable[App],
     jobs: Iterable[Job],
     now: datetime,
+    measured: Mapping[tuple[str, str], Resources] | None = None,
 ) -> list[ClusterRow]:
+    """``measured``: what the agents' meters last said is in use, by (cluster, agent id)."""
     failures: dict[str, ClusterErrorInfo] = {}
     for error in errors:
         failures.setdefault(error.cluster, error)
@@ -115,7 +125,7 @@ def fleet_rows(
             version=status.version,
             latency_ms=status.latency_ms,
         )
-    _count_agents(rows, agents)
+    _count_agents(rows, agents, measured or {})
     for counted in rows.values():
         if counted.state == "ok" and counted.agents_active < counted.agents:
             counted.state = "degraded"
@@ -135,9 +145,14 @@ def fleet_rows(
     return sorted(rows.values(), key=lambda r: r.name)
 
 
-def _count_agents(rows: dict[str, ClusterRow], agents: Iterable[Agent]) -> None:
-    """Sums in plain floats, one Resources per cluster at the end: 1,000 agents stay cheap."""
-    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+def _count_agents(
+    rows: dict[str, ClusterRow],
+    agents: Iterable[Agent],
+    measured: Mapping[tuple[str, str], Resources],
+) -> None:
+    """Sums in plain floats, one Resources per cluster at the end: 1,000 agents stay cheap.
+    Per cluster: allocated, capacity, then in use and the capacity of the metered agents."""
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0] * 8)
     for agent in agents:
         row = rows.get(agent.cluster)
         if row is None:
@@ -149,9 +164,19 @@ def _count_agents(rows: dict[str, ClusterRow], agents: Iterable[Agent]) -> None:
         s[1] += agent.used_resources.mem
         s[2] += agent.resources.cpus
         s[3] += agent.resources.mem
-    for name, (cpu_used, mem_used, cpu_total, mem_total) in sums.items():
-        rows[name].allocated = Resources.model_construct(cpus=cpu_used, mem=mem_used)
-        rows[name].capacity = Resources.model_construct(cpus=cpu_total, mem=mem_total)
+        in_use = measured.get((agent.cluster, agent.id))
+        if in_use is not None:
+            row.measured_agents += 1
+            s[4] += in_use.cpus
+            s[5] += in_use.mem
+            s[6] += agent.resources.cpus
+            s[7] += agent.resources.mem
+    for name, s in sums.items():
+        row = rows[name]
+        row.allocated = Resources.model_construct(cpus=s[0], mem=s[1])
+        row.capacity = Resources.model_construct(cpus=s[2], mem=s[3])
+        row.measured = Resources.model_construct(cpus=s[4], mem=s[5])
+        row.measured_capacity = Resources.model_construct(cpus=s[6], mem=s[7])
 
 
 def fleet_totals(rows: Sequence[ClusterRow]) -> FleetTotals:
@@ -164,6 +189,9 @@ def fleet_totals(rows: Sequence[ClusterRow]) -> FleetTotals:
         agents=sum(r.agents for r in rows),
         allocated=Resources.total(r.allocated for r in rows),
         capacity=Resources.total(r.capacity for r in rows),
+        measured=Resources.total(r.measured for r in rows),
+        measured_agents=sum(r.measured_agents for r in rows),
+        measured_capacity=Resources.total(r.measured_capacity for r in rows),
         apps_running=sum(r.apps_running for r in rows),
         apps_failing=sum(r.apps_failing for r in rows),
         jobs_running=sum(r.jobs_running for r in rows),

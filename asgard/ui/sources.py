@@ -8,7 +8,7 @@ but an empty table under the banner that says why.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -16,7 +16,16 @@ from typing import Any, Generic, TypeVar
 from asgard.errors import AllClustersFailed
 from asgard.events import Event
 from asgard.http.state import Services
-from asgard.models import Agent, App, ClusterErrorInfo, ClusterStatus, Job, ScheduledJob, Workflow
+from asgard.models import (
+    Agent,
+    App,
+    ClusterErrorInfo,
+    ClusterStatus,
+    Job,
+    Resources,
+    ScheduledJob,
+    Workflow,
+)
 from asgard.services.pagination import MAX_LIMIT
 from asgard.services.principal import Principal
 
@@ -75,6 +84,10 @@ class Sources:
             return await self.svc.agents.list_agents(self.principal, attrs={}, **kw)
 
         return await _all(call, clusters)
+
+    def measured(self, agents: Iterable[Agent]) -> dict[tuple[str, str], Resources]:
+        """What the agents' meters last said is in use (the usage history's newest sample)."""
+        return self.svc.agents.measured(agents)
 
     async def apps(self, clusters: Collection[str] | None = None) -> Found[App]:
         async def call(**kw: Any) -> Any:

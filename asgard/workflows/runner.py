@@ -26,6 +26,7 @@ database in every process.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from datetime import datetime, timedelta
@@ -37,7 +38,7 @@ from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database
 from asgard.db.job_records import JobRecordStore
 from asgard.db.stores import AccountStore
-from asgard.errors import AsgardError, ClusterError, NotFound, NotSupported
+from asgard.errors import AsgardError, ClusterError, Conflict, NotFound, NotSupported
 from asgard.job_ledger import launch
 from asgard.leases import LeasedLoop, process_holder
 from asgard.models import Account, JobSpec, Workflow, WorkflowStage
@@ -51,6 +52,9 @@ LEASE = "workflows"
 EXPIRE_EVERY_S = 30.0
 WORKFLOW_LABEL = "workflow"
 STAGE_LABEL = "workflow-stage"
+IN_USE_WAIT_S = 15.0
+"""How long a delete waits for a stage the runner was starting to let go of the volume."""
+IN_USE_RETRY_S = 0.25
 
 
 class WorkflowRunner:
@@ -280,6 +284,11 @@ class WorkflowRunner:
             kept = await WorkflowStore(session).save(stored)
         if not kept:  # deleted while this tick looked at it: leave nothing running
             await remove_workflow_objects(self.orchestrator, account, stored.workflow)
+            async with self.db.writing() as session:
+                records = JobRecordStore(session)
+                for stage in stored.workflow.stages:
+                    if stage.job_id is not None:
+                        await records.remove(account.id, stored.workflow.cluster, stage.job_id)
 
 
 def stage_folder(index: int) -> str:
@@ -292,15 +301,19 @@ async def forget_workflow(
 ) -> None:
     """Everything a workflow left: its jobs and volume on the cluster, then its row and its
     stage jobs' records. One still going is first marked cancelled, so that the runner
-    lets go of it (a runner in the middle of a move finds it stopped and removes what it
-    just started). The row goes last: a cluster that is down leaves the workflow whole,
-    to be deleted again, or removed by the retention pass."""
+    lets go of it, and read again, for a stage the runner started meanwhile. A runner in
+    the middle of starting a stage finds the workflow stopped when it saves and removes
+    what it just started, so the volume may be in use for a moment: its removal is tried
+    again for ``IN_USE_WAIT_S``. The row goes last: a cluster that is down leaves the
+    workflow whole, to be deleted again, or removed by the retention pass."""
     if not stored.finished:
         async with db.writing() as session:
-            await WorkflowStore(session).stop(
-                stored.row_id, "being deleted: its jobs and volume go first"
+            store = WorkflowStore(session)
+            await store.stop(stored.row_id, "being deleted: its jobs and volume go first")
+            stored = (
+                await store.get(account.id, stored.workflow.cluster, stored.workflow.id) or stored
             )
-    await remove_workflow_objects(orchestrator, account, stored.workflow)
+    await remove_workflow_objects(orchestrator, account, stored.workflow, IN_USE_WAIT_S)
     async with db.writing() as session:
         await WorkflowStore(session).remove(stored.row_id)
         records = JobRecordStore(session)
@@ -310,12 +323,22 @@ async def forget_workflow(
 
 
 async def remove_workflow_objects(
-    orchestrator: Orchestrator, account: Account, flow: Workflow
+    orchestrator: Orchestrator, account: Account, flow: Workflow, in_use_wait_s: float = 0.0
 ) -> None:
-    """Stop and remove every stage's job, then the volume they shared."""
+    """Stop and remove every stage's job, then the volume they shared (waiting up to
+    ``in_use_wait_s`` while a job being removed elsewhere still holds it)."""
     for stage in flow.stages:
         if stage.job_id is not None:
             with contextlib.suppress(NotFound):
                 await orchestrator.call(account, flow.cluster, JobsBackend.delete_job, stage.job_id)
-    with contextlib.suppress(NotFound, NotSupported):
-        await orchestrator.call(account, flow.cluster, JobsBackend.delete_workspace, flow.id)
+    deadline = time.monotonic() + in_use_wait_s
+    while True:
+        try:
+            await orchestrator.call(account, flow.cluster, JobsBackend.delete_workspace, flow.id)
+            return
+        except (NotFound, NotSupported):
+            return
+        except Conflict:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(IN_USE_RETRY_S)

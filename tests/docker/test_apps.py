@@ -212,6 +212,38 @@ async def test_stats_are_a_sample_and_say_so(env: Env) -> None:
     assert one_minute["stats"]["source"] == "sample"
 
 
+@pytest.mark.parametrize("mode", ["engine", "swarm"])
+async def test_the_host_is_metered_beside_what_is_allocated(
+    request: pytest.FixtureRequest, start_asgard: StartAsgard, mode: str
+) -> None:
+    """The usage history holds what the engine's containers use (a busy loop: about a
+    core), next to what they reserved; a Swarm manager meters its own node."""
+    daemon: DockerDaemon = request.getfixturevalue(mode)
+    cluster = await docker_cluster("local", daemon)
+    asgard = await start_asgard(Orchestrator([cluster]), history_interval_s=0.3)
+    dev = await asgard.caller(
+        "dev@example.com", roles={(await asgard.account("dev")).id: Role.OPERATOR}
+    )
+    burn = ["sh", "-c", "trap 'exit 0' TERM; while true; do :; done"]
+    await dev.json("POST", "/apps", status=201, json=spec(1, args=burn, resources={"mem": 64}))
+    await running_tasks(dev, 1)
+    [agent] = (await dev.json("GET", "/agents"))["agents"]
+    history = f"/clusters/local/agents/{agent['id']}/history"
+
+    async def busy() -> bool:
+        samples = (await dev.json("GET", history))["history"]
+        measured = samples[-1]["measured_resources"] if samples else None
+        return measured is not None and measured["cpus"] > 0.3
+
+    await until(busy, "the busy loop shows as CPU in use")
+    latest = (await dev.json("GET", history))["history"][-1]
+    assert 0 < latest["measured_resources"]["mem"] < agent["resources"]["mem"]
+    assert latest["measured_resources"]["cpus"] <= agent["resources"]["cpus"]
+    assert latest["used_resources"]["mem"] == 64, "allocated: what the app reserved"
+    await dev.json("DELETE", APP, status=204)
+    await cluster.close()
+
+
 async def test_logs_tail_and_follow(env: Env) -> None:
     talk = [
         "sh",

@@ -180,6 +180,31 @@ async def test_delete_stops_the_running_stage_and_leaves_nothing(
     assert (await dev.json("GET", "/workflows"))["workflows"] == []
 
 
+async def test_a_workflow_deleted_while_its_first_stage_starts_leaves_nothing(
+    dev: Caller, daemon: DockerDaemon
+) -> None:
+    """The runner may be starting the first stage when the DELETE lands: the delete
+    waits for the stage's container to let go of the volume, and nothing is left."""
+    spec = {"cluster": "local", "name": "short", "stages": [stage("wait", "sleep 600")]}
+    for _ in range(4):
+        created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
+        await asyncio.sleep(0.2)  # about one runner tick: the stage is often being started
+        await dev.json("DELETE", f"/clusters/local/workflows/{created['id']}", status=204)
+        await dev.json("GET", f"/clusters/local/workflows/{created['id']}", status=404)
+
+    async def nothing_left() -> bool:
+        return daemon.cli("ps", "-aq", "--filter", "label=asgard.job").strip() == "" and (
+            daemon.cli("volume", "ls", "-q").split() == []
+        )
+
+    deadline = time.monotonic() + SETTLE_S
+    while not await nothing_left():
+        assert time.monotonic() < deadline, daemon.cli("ps", "-a")
+        await asyncio.sleep(0.3)
+    assert (await dev.json("GET", "/workflows"))["workflows"] == []
+    assert (await dev.json("GET", "/jobs"))["jobs"] == [], "no stage job is left recorded"
+
+
 async def test_every_process_streams_workflow_changes(
     start_asgard: StartAsgard, engine: DockerDaemon, tmp_path: Path
 ) -> None:

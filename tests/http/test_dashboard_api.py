@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
+import kmock
 
 from asgard.models import Role
 from tests.conftest import KubeCluster, StartAsgard, kube_that_can_fail
@@ -228,3 +229,37 @@ async def test_usage_history_keeps_a_bounded_window_of_samples(start_asgard: Sta
         await asyncio.sleep(0.3)
         kept = await dev.json("GET", path)
         assert kept["history"], "the samples of before the outage are still served"
+
+
+async def test_usage_history_carries_what_the_metrics_api_measured(
+    start_asgard: StartAsgard,
+) -> None:
+    """Allocated (pod requests) and in use (NodeMetrics) side by side; a cluster without
+    the metrics API has no meter, which is null, not zero."""
+    async with serving(start_asgard, history_interval_s=0.1, history_window_s=5.0) as env:
+        dev = env.dev
+        path = "/clusters/k8s/agents/node-1/history"
+
+        async def sampled() -> list[dict[str, Any]]:
+            return list((await dev.json("GET", path))["history"])
+
+        await eventually(sampled, "node-1 sampled", 10)
+        assert (await sampled())[-1]["measured_resources"] is None, "no metrics API yet"
+
+        env.kube.emulator.resources["metrics.k8s.io/v1beta1/nodes"] = kmock.ResourceInfo()
+        await env.kube.controllers.call(
+            "POST",
+            "/apis/metrics.k8s.io/v1beta1/nodes",
+            {"metadata": {"name": "node-1"}, "usage": {"cpu": "1500m", "memory": "2Gi"}},
+        )
+
+        async def metered() -> bool:
+            return (await sampled())[-1]["measured_resources"] is not None
+
+        await eventually(metered, "node-1 metered", 10)
+        latest = (await sampled())[-1]
+        assert latest["measured_resources"]["cpus"] == 1.5
+        assert latest["measured_resources"]["mem"] == 2048
+        assert latest["used_resources"]["cpus"] == 0, "nothing requested: allocated stays 0"
+        node_2 = (await dev.json("GET", "/clusters/k8s/agents/node-2/history"))["history"]
+        assert node_2[-1]["measured_resources"] is None, "a node the metrics API omits"

@@ -13,6 +13,7 @@ from asgard.errors import AllClustersFailed
 from asgard.models import Account, Role
 from tests.conftest import MesosCluster, StartAsgard, build, running_mesos
 from tests.support.asgard import Caller
+from tests.support.mesos_fakes import fixture
 
 DEV = Account(id=1, name="dev", namespace="dev")
 SIEVE = Account(id=2, name="sieve", namespace="sieve")
@@ -67,6 +68,23 @@ async def test_agents_are_scoped_by_owner(mesos: MesosCluster) -> None:
         await mesos.orchestrator.call(
             owned, "mesos", AgentsBackend.get_agent, "ead07ffb-5a61-42c9-9386-21b680597e6c-S4"
         )
+
+
+async def test_agents_are_metered_from_their_executors_statistics(mesos: MesosCluster) -> None:
+    """In use beside allocated: each agent's executors' resident memory and CPU seconds,
+    read twice; an agent with nothing recorded has no executor to count."""
+    measured = await mesos.cluster.sample(AgentsBackend.measure_agents, DEV, 10)
+    assert measured is not None
+    agents = {
+        a.id: a
+        for a in (await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)).items
+    }
+    assert set(measured) == set(agents), "every agent answers its /containers"
+    recorded = {c["executor_id"]: c["statistics"] for c in fixture("agents", S0, "containers.json")}
+    rss = sum(s["mem_rss_bytes"] for s in recorded.values()) / (1024 * 1024)
+    assert measured[S0].mem == pytest.approx(rss)
+    assert measured[S0].cpus > 0, "the fake's executors burn CPU between readings"
+    assert measured[S0] != agents[S0].used_resources, "use, not what Marathon allotted"
 
 
 async def test_an_agents_apps_are_the_accounts_own(mesos: MesosCluster) -> None:

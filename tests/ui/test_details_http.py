@@ -7,6 +7,7 @@ exist, a 502 page for a cluster that does not answer (the actions: test_actions_
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -37,7 +38,7 @@ async def test_the_agent_page_shows_the_engine_its_apps_and_its_usage(site: Site
     source = f"/clusters/local/agents/{quote(agent['id'], safe='')}/history"
     assert f'data-graph-src="{source}"' in page, "the graph reads the API's usage history"
     assert '<script src="/ui/static/asgard-graph.js" defer>' in page
-    assert "Now: CPU" in words, "the latest numbers are text, not only a graph"
+    assert "Allocated now: CPU" in words, "the latest numbers are text, not only a graph"
 
     async def sampled() -> list[dict[str, Any]]:
         history = await site.view.request("GET", source)
@@ -48,6 +49,13 @@ async def test_the_agent_page_shows_the_engine_its_apps_and_its_usage(site: Site
     sample = (await until("the agent is sampled", sampled))[-1]
     assert sample["resources"]["cpus"] == agent["resources"]["cpus"]
     assert "mem" in sample["used_resources"]
+
+    async def metered() -> str | None:
+        words = text_of(await site.view.page(f"/ui/clusters/local/agents/{agent['id']}"))
+        return words if "In use, as the agent's meters last said: CPU" in words else None
+
+    shown = await until("the engine's meters are shown", metered)
+    assert re.search(r"memory [0-9.]+ (KiB|MiB|GiB) of", shown.split("In use, as")[1])
 
 
 async def test_the_app_page_shows_its_spec_tasks_stats_and_logs(site: Site) -> None:

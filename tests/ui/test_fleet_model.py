@@ -100,6 +100,21 @@ def test_one_row_per_cluster_with_its_sums() -> None:
     assert totals.capacity.cpus == 10.0
 
 
+def test_use_is_summed_over_the_agents_with_meters_against_their_own_capacity() -> None:
+    agents = [agent("a", "1", 4, 1), agent("a", "2", 4, 3), agent("b", "n", 2, 1)]
+    measured = {("a", "1"): Resources(cpus=0.5, mem=100), ("x", "1"): Resources(cpus=9)}
+    rows = fleet_rows([status("a"), status("b")], [], agents, [], [], NOW, measured)
+    by = {r.name: r for r in rows}
+    assert by["a"].measured_agents == 1, "one of its two agents has a meter"
+    assert (by["a"].measured.cpus, by["a"].measured.mem) == (0.5, 100)
+    assert by["a"].measured_capacity.cpus == 4.0, "the share is of the metered agent only"
+    assert by["a"].allocated.cpus == 4.0, "allocated is unchanged by the meters"
+    assert by["b"].measured_agents == 0
+    totals = fleet_totals(rows)
+    assert (totals.measured_agents, totals.agents) == (1, 3)
+    assert totals.measured.cpus == 0.5, "a meter for an agent not listed counts nowhere"
+
+
 def test_a_failed_cluster_with_last_known_rows_is_stale() -> None:
     error = ClusterErrorInfo(
         cluster="c", msg="refused", kind="unreachable", stale_since=NOW - timedelta(minutes=5)

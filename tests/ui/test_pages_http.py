@@ -94,6 +94,26 @@ async def test_the_fleet_has_one_row_per_cluster_with_its_state(fleet: Fleet) ->
     assert re.search(r'<div id="fleet" data-live>', html)
 
 
+async def test_the_fleet_shows_use_where_agents_have_meters(fleet: Fleet) -> None:
+    """Allocated and used, side by side: the Docker Engine meters its containers; the
+    emulated Kubernetes has no metrics API, so it says so rather than showing zero."""
+
+    async def metered() -> bool:
+        found = rows(await fleet.viewer.page("/ui/"), "fleet-table")
+        return any(
+            'data-cluster="dock"' in r and 'aria-label="CPU used on dock"' in r for r in found
+        )
+
+    await until(metered, "the engine's meters reach the fleet page")
+    html = await fleet.viewer.page("/ui/")
+    by = {re.search(r'data-cluster="([^"]+)"', r).group(1): r for r in rows(html, "fleet-table")}  # type: ignore[union-attr]
+    assert 'aria-label="Memory used on dock"' in by["dock"]
+    assert 'aria-label="CPU allocated on k8s"' in by["k8s"]
+    assert "not metered" in by["k8s"]
+    assert 'aria-label="Fleet CPU used"' in html, "the totals count the metered agents"
+    assert "1 of 3 agents metered" in html
+
+
 async def test_agents_of_every_kind_in_one_table(fleet: Fleet) -> None:
     html = await fleet.viewer.page("/ui/agents")
     table = rows(html, "agents-table")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from asgard.backends.contract import AgentsBackend
 from asgard.backends.docker.config import KIND
+from asgard.backends.docker.stats import measure_engine
 from asgard.backends.docker.variants import Variants
-from asgard.models import Account, Agent, App
+from asgard.models import Account, Agent, App, Resources
 
 
 class DockerAgentsBackend(AgentsBackend):
@@ -21,3 +22,6 @@ class DockerAgentsBackend(AgentsBackend):
 
     async def list_agent_apps(self, account: Account, agent_id: str) -> list[App]:
         return await (await self.variants.current()).reader.agent_apps(account, agent_id)
+
+    async def measure_agents(self, account: Account) -> dict[str, Resources]:
+        return await measure_engine(self.variants.client)

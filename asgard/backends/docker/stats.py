@@ -19,10 +19,15 @@ from dataclasses import dataclass
 
 from asgard.backends.common import Json
 from asgard.backends.docker.client import DockerClient
+from asgard.backends.docker.converters import MiB
 from asgard.errors import NotFound
+from asgard.models import Resources
 
 INTERVAL_S = 0.5
 ONE_SHOT_API = (1, 41)
+METER_AT_ONCE = 16
+"""Containers sampled at once when metering a whole host, so hundreds of them do not open
+hundreds of connections every interval."""
 
 
 @dataclass(frozen=True)
@@ -95,8 +100,31 @@ async def sample(client: DockerClient, container_id: str, one_shot: bool) -> Usa
     return usage_between(first, second)
 
 
-async def sample_all(client: DockerClient, container_ids: list[str]) -> list[Usage]:
+async def sample_all(
+    client: DockerClient, container_ids: list[str], *, at_once: int | None = None
+) -> list[Usage]:
+    """Every container's use, ``at_once`` of them at a time (all when None)."""
     version = await client.request("GET", "version", what="version")
     one_shot = api_version(str(version.get("ApiVersion", "1.0"))) >= ONE_SHOT_API
-    found = await asyncio.gather(*(sample(client, c, one_shot) for c in container_ids))
+    gate = asyncio.Semaphore(at_once or max(1, len(container_ids)))
+
+    async def gated(container_id: str) -> Usage | None:
+        async with gate:
+            return await sample(client, container_id, one_shot)
+
+    found = await asyncio.gather(*(gated(c) for c in container_ids))
     return [u for u in found if u is not None]
+
+
+async def measure_engine(client: DockerClient) -> dict[str, Resources]:
+    """What this engine's host is busy with: every running container's use, Asgard's or
+    not, summed; keyed by the agent the engine is (its own id, or its node's in a Swarm).
+    A Swarm manager can sample only its own containers, so other nodes have no meter."""
+    info, running = await asyncio.gather(client.info(), client.containers(all=False))
+    agent_id = str((info.get("Swarm") or {}).get("NodeID") or info["ID"])
+    usages = await sample_all(client, [str(c["Id"]) for c in running], at_once=METER_AT_ONCE)
+    return {
+        agent_id: Resources(
+            cpus=sum(u.cpu_pct for u in usages) / 100, mem=sum(u.mem_used for u in usages) / MiB
+        )
+    }

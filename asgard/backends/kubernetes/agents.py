@@ -11,6 +11,7 @@ from asgard.backends.contract import AgentsBackend
 from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.config import KIND
 from asgard.backends.kubernetes.converters import node_to_agent, owning_workload, pod_requests
+from asgard.backends.kubernetes.stats import measure_nodes
 from asgard.backends.kubernetes.workloads import WorkloadReader
 from asgard.errors import NotFound
 from asgard.models import Account, Agent, App, Resources
@@ -90,3 +91,6 @@ class KubernetesAgentsBackend(AgentsBackend):
             for kind, workload, app in await self.workloads.all(account)
             if (kind, workload) in owners
         ]
+
+    async def measure_agents(self, account: Account) -> dict[str, Resources]:
+        return await measure_nodes(self.client)

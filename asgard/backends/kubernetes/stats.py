@@ -14,7 +14,7 @@ from asgard.backends.common import Json
 from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.quantities import cpu_cores, mebibytes
 from asgard.errors import NotFound
-from asgard.models import AppStats
+from asgard.models import AppStats, Resources
 from asgard.models.base import pct, round_up_pct, utc_now
 
 METRICS = "/apis/metrics.k8s.io/v1beta1"
@@ -77,3 +77,20 @@ async def app_stats(
         instances=sampled,
         message=f"the metrics API's latest sample of {sampled} pod(s); it keeps no history",
     )
+
+
+async def measure_nodes(client: KubeClient) -> dict[str, Resources]:
+    """Each node's use as the metrics API last sampled it (``NodeMetrics``); ``{}`` on a
+    cluster without the metrics API, which is no failure of the cluster."""
+    try:
+        found = await client.request("GET", f"{METRICS}/nodes", what="node metrics")
+    except NotFound:
+        return {}
+    measured: dict[str, Resources] = {}
+    for item in found.get("items") or []:
+        name, usage = (item.get("metadata") or {}).get("name"), item.get("usage") or {}
+        if name:
+            measured[str(name)] = Resources(
+                cpus=cpu_cores(usage.get("cpu")), mem=mebibytes(usage.get("memory"))
+            )
+    return measured

@@ -22,8 +22,17 @@ from asgard.backends.mesos.converters import (
     group_of,
 )
 from asgard.backends.mesos.masters import Agent as AgentClient
+from asgard.backends.mesos.usage import measure_agent
 from asgard.errors import AsgardError, NotFound, NotSupported
-from asgard.models import Account, Agent, App
+from asgard.models import Account, Agent, App, Resources
+
+
+def owned(account: Account, agents: Sequence[Json]) -> list[Json]:
+    return [
+        a
+        for a in agents
+        if account.owner is None or (a.get("attributes") or {}).get("owner") == account.owner
+    ]
 
 
 class MesosAgentsBackend(AgentsBackend):
@@ -45,11 +54,7 @@ class MesosAgentsBackend(AgentsBackend):
         return found
 
     async def _to_agents(self, account: Account, agents: Sequence[Json]) -> list[Agent]:
-        mine = [
-            a
-            for a in agents
-            if account.owner is None or (a.get("attributes") or {}).get("owner") == account.owner
-        ]
+        mine = owned(account, agents)
         gate = asyncio.Semaphore(self.client.config.agent_concurrency)
 
         async def one(agent: Json) -> Agent:
@@ -68,14 +73,10 @@ class MesosAgentsBackend(AgentsBackend):
 
     async def _agent(self, account: Account, agent_id: str) -> Json:
         found = [a for a in await self.client.masters.agents(agent_id) if a.get("id") == agent_id]
-        owned = [
-            a
-            for a in found
-            if account.owner is None or (a.get("attributes") or {}).get("owner") == account.owner
-        ]
-        if not owned:
+        mine = owned(account, found)
+        if not mine:
             raise NotFound(f"agent '{agent_id}' not found", cluster=self.cluster)
-        return owned[0]
+        return mine[0]
 
     async def get_agent(self, account: Account, agent_id: str) -> Agent:
         return (await self._to_agents(account, [await self._agent(account, agent_id)]))[0]
@@ -93,3 +94,21 @@ class MesosAgentsBackend(AgentsBackend):
             apps = []
         found = [app_to_model(a, account=account, cluster=self.cluster) for a in apps]
         return sorted((a for a in found if a.id in ids), key=lambda a: a.id)
+
+    async def measure_agents(self, account: Account) -> dict[str, Resources]:
+        """Each agent's executors, a bounded number of agents at a time; an agent that does
+        not answer is left out (no meter), not counted as zero."""
+        gate = asyncio.Semaphore(self.client.config.agent_concurrency)
+
+        async def one(agent: Json) -> tuple[str, Resources | None]:
+            async with gate:
+                try:
+                    return str(agent["id"]), await measure_agent(
+                        AgentClient(self.client.http, agent)
+                    )
+                except AsgardError:
+                    return str(agent["id"]), None
+
+        agents = owned(account, await self.client.masters.agents())
+        found = await asyncio.gather(*(one(a) for a in agents))
+        return {agent_id: used for agent_id, used in found if used is not None}

@@ -28,11 +28,10 @@ from asgard.backends.mesos.marathon import Marathon
 from asgard.backends.mesos.masters import Agent as AgentClient
 from asgard.backends.mesos.sandbox import executor_directories
 from asgard.backends.mesos.sandbox import follow as sandbox_follow
+from asgard.backends.mesos.usage import SAMPLE_INTERVAL_S, busy_cores
 from asgard.errors import Conflict, NotFound
 from asgard.models import Account, App, AppPatch, AppSpec, AppStats, StatsWindow, Task
 from asgard.models.base import pct, round_up_pct, utc_now
-
-SAMPLE_INTERVAL_S = 0.5
 
 
 class MesosAppsBackend(AppsBackend):
@@ -171,12 +170,7 @@ class MesosAppsBackend(AppsBackend):
         second = await sample()
         used_cpu = allotted_cpu = used_mem = allotted_mem = throttled = periods = 0.0
         for before, after in zip(first, second, strict=False):
-            elapsed = float(after.get("timestamp", 0)) - float(before.get("timestamp", 0))
-            busy = sum(
-                float(after.get(k, 0)) - float(before.get(k, 0))
-                for k in ("cpus_user_time_secs", "cpus_system_time_secs")
-            )
-            used_cpu += busy / elapsed if elapsed > 0 else 0.0
+            used_cpu += busy_cores(before, after)
             allotted_cpu += float(after.get("cpus_limit") or 0)
             used_mem += float(after.get("mem_rss_bytes") or 0)
             allotted_mem += float(after.get("mem_limit_bytes") or 0)

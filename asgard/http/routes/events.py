@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from asgard.events import Event, EventHub, Overflow, Subscription
+from asgard.events import Closing, Event, EventHub, Overflow, Subscription
 from asgard.http.routing import RouteTable
 from asgard.http.schemas import EventsQuery
 from asgard.http.state import principal, services
@@ -19,6 +19,9 @@ routes = RouteTable("events")
 
 KEEPALIVE_S = 15.0
 """A comment at least this often, events or not: proxies cut streams that stay quiet."""
+RECONNECT_MS = 1000
+"""The ``retry`` hint sent when the process stops: reconnect in a second (the load
+balancer sends the new connection to a replica that is not stopping)."""
 
 
 def frame(hub: EventHub, event: Event) -> bytes:
@@ -58,6 +61,9 @@ async def frames(
         except Overflow as exc:
             yield notice("overflow", f"{exc}; reconnect")
             return
+        except Closing as exc:
+            yield f"retry: {RECONNECT_MS}\n".encode() + notice("closing", f"{exc}; reconnect")
+            return
         if event is not None and wanted(event, query):
             yield frame(hub, event)
         elif time.monotonic() - last_write < keepalive_s:
@@ -82,7 +88,8 @@ async def events(request: web.Request, query: EventsQuery) -> web.StreamResponse
     known (too old, or the id came from another Asgard process) it gets a ``resync``
     event and should read the lists again. ``kind`` and ``cluster`` filter
     (comma-separated). A comment line comes at least every 15 s. A client too slow to
-    keep up gets an ``overflow`` event and the stream ends; it should reconnect."""
+    keep up gets an ``overflow`` event and the stream ends; it should reconnect. When the
+    process stops, the stream ends with a ``retry`` hint and a ``closing`` event."""
     account = principal(request).require(Role.VIEWER)
     hub = services(request).events
     last_id = request.headers.get("Last-Event-ID") or query.last_event_id

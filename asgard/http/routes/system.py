@@ -7,6 +7,7 @@ from aiohttp import web
 
 from asgard.errors import DatabaseUnavailable, ErrorDetail
 from asgard.http.errors import error_response
+from asgard.http.lifecycle import RUNNING
 from asgard.http.openapi import OPENAPI
 from asgard.http.routing import RouteTable, json_response
 from asgard.http.schemas import HealthBody
@@ -31,6 +32,28 @@ async def health(request: web.Request) -> web.Response:
         log.warning("health check failed", error=reason)
         return error_response(503, [ErrorDetail(msg="the database does not answer")])
     return json_response(HealthBody(status="ok"))
+
+
+@routes.get(
+    "/ready",
+    summary="Whether this process should be sent requests: started, and its database answers",
+    responses={200: HealthBody, 503: None},
+    auth="public",
+)
+async def ready(request: web.Request) -> web.Response:
+    """200 once every subsystem started (the database migrated, the clusters file loaded,
+    the background work running) and while the database answers; 503 while starting, once
+    stopping (so a load balancer takes it out before it goes), or without a database. A
+    cluster that is down does not make Asgard unready: that is data in every answer."""
+    if not request.app[RUNNING].ready:
+        return error_response(503, [ErrorDetail(msg="this process is starting or stopping")])
+    try:
+        await services(request).db.ping()
+    except Exception as exc:  # a broken database is still one that does not answer
+        reason = exc.reason if isinstance(exc, DatabaseUnavailable) else type(exc).__name__
+        log.warning("readiness check failed", error=reason)
+        return error_response(503, [ErrorDetail(msg="the database does not answer")])
+    return json_response(HealthBody(status="ready"))
 
 
 @routes.get(

@@ -39,6 +39,7 @@ async def agent_page(request: web.Request) -> web.Response:
         )
     context = {
         "agent": agent,
+        "measured": svc.agents.measured([agent]).get((agent.cluster, agent.id)),
         "apps": apps,
         "history_url": f"/clusters/{quote(cluster, safe='')}/agents/{quote(agent_id, safe='')}"
         "/history",

@@ -1,6 +1,7 @@
 // Asgard's dashboard: CPU and memory graphs, loaded only by the pages that draw one,
 // after uPlot. <div data-graph-src="/clusters/c/agents/a/history"> gets two charts
-// (used as a solid line, total dashed, so colour is never the only difference) inside
+// (allocated as a solid line, in use as the meters said dotted, total dashed, so colour
+// is never the only difference) inside
 // its .graph-canvas; the page also states the latest numbers as text. The data is read
 // again every GRAPH_EVERY_MS while the tab is visible, and when asgard.js has refreshed
 // the page's live regions. Plain ES2020, no inline style or script.
@@ -26,17 +27,20 @@
       axes: [axis, { ...axis, label: unit }],
       series: [
         {},
-        { label: "used", stroke: colour, width: 2 },
+        { label: "allocated", stroke: colour, width: 2 },
+        { label: "in use", stroke: colour, width: 2, dash: [2, 3] },
         { label: "total", stroke: colour, width: 1, dash: [6, 4] },
       ],
     };
   }
 
-  // samples as the API's agent history gives them: { at, used_resources, resources }
+  // samples as the API's agent history gives them:
+  // { at, used_resources, resources, measured_resources (null: no meter, a gap) }
   function graphData(samples, field) {
     return [
       samples.map((s) => Date.parse(s.at) / 1000),
       samples.map((s) => s.used_resources[field]),
+      samples.map((s) => (s.measured_resources ? s.measured_resources[field] : null)),
       samples.map((s) => s.resources[field]),
     ];
   }
