@@ -75,7 +75,8 @@ async def _restart(client: AsgardClient, args: argparse.Namespace) -> int:
 async def _rollback(client: AsgardClient, args: argparse.Namespace) -> int:
     cluster = await cluster_of(client, args.cluster)
     app = await client.apps.rollback(cluster, args.id, args.version)
-    return said(app, f"rolled back to version {args.version or 'before'}", args)
+    to = f"version {args.version}" if args.version else "the previous version"
+    return said(app, f"rolled back to {to}", args)
 
 
 async def _versions(client: AsgardClient, args: argparse.Namespace) -> int:

@@ -27,6 +27,8 @@ class Frame:
     id: str | None = None
     event: str = "message"
     data: list[str] = field(default_factory=list)
+    retry_ms: int | None = None
+    """The server's hint of how long to wait before reconnecting."""
 
 
 async def frames(lines: AsyncIterable[bytes]) -> AsyncIterator[Frame]:
@@ -50,6 +52,8 @@ async def frames(lines: AsyncIterable[bytes]) -> AsyncIterator[Frame]:
             frame.event = value
         elif name == "data":
             frame.data.append(value)
+        elif name == "retry" and value.isdigit():
+            frame.retry_ms = int(value)
 
 
 def parse(frame: Frame) -> Event | Notice:
@@ -65,9 +69,9 @@ def parse(frame: Frame) -> Event | Notice:
 class EventStream:
     """The account's events, for as long as it is iterated. ``last_event_id`` is the id of
     the last frame read: give it to a later stream to go on where this one stopped. With
-    ``reconnect``, a dropped connection (or an ``overflow``) is taken up again after
-    ``retry_s``, resuming from that id; the server answers ``resync`` (a Notice) when it
-    cannot tell what was missed."""
+    ``reconnect``, a stream that ends or drops (an ``overflow``, a ``closing`` server) is
+    taken up again after ``retry_s`` (or the server's ``retry`` hint), resuming from that
+    id; the server answers ``resync`` (a Notice) when it cannot tell what was missed."""
 
     def __init__(
         self,
@@ -108,6 +112,8 @@ class EventStream:
             async for frame in frames(lines(r.content)):
                 if frame.id:
                     self.last_event_id = frame.id
+                if frame.retry_ms is not None:
+                    self.retry_s = frame.retry_ms / 1000
                 yield parse(frame)
 
 
