@@ -37,6 +37,8 @@ async def _check(found: Remote) -> str:
 
 
 def _login(args: argparse.Namespace) -> int:
+    if not args.url.startswith(("http://", "https://")):
+        raise UsageError(f"--url {args.url}: give it with its scheme, http:// or https://")
     found = Remote(url=args.url.rstrip("/"), token=read_key(), account_id=args.account_id)
     said = asyncio.run(_check(found))
     path = save(found)

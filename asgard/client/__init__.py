@@ -29,6 +29,7 @@ from asgard.client.errors import (
     TooManyRequests,
     Unauthorized,
     Unavailable,
+    UnexpectedAnswer,
 )
 from asgard.client.events import EventStream
 from asgard.client.jobs import Progress
@@ -59,4 +60,5 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "Unavailable",
+    "UnexpectedAnswer",
 ]

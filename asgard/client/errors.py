@@ -27,6 +27,7 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "Unavailable",
+    "UnexpectedAnswer",
     "error_for",
 ]
 
@@ -43,6 +44,12 @@ class AsgardClientError(Exception):
 
 class ConnectionFailed(AsgardClientError):
     """No answer at all: the server is not there, or the connection broke."""
+
+
+class UnexpectedAnswer(AsgardClientError):
+    """A success status with a body that is not what the API sends there: not JSON, or
+    not the model the route answers with (another service at that URL, or a server of
+    another version)."""
 
 
 class ApiError(AsgardClientError):

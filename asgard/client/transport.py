@@ -10,9 +10,9 @@ from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 import aiohttp
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from asgard.client.errors import ConnectionFailed, error_for
+from asgard.client.errors import ConnectionFailed, UnexpectedAnswer, error_for
 
 __all__ = ["Params", "Transport", "auth_header", "lines", "path_of"]
 
@@ -130,8 +130,8 @@ class Transport:
                 if response.status >= 400:
                     raise await _error(response)
                 yield response
-        except aiohttp.ClientConnectionError as exc:
-            raise ConnectionFailed(f"{self.url}: {exc}") from exc
+        except aiohttp.ClientError as exc:  # refused, reset, timed out, cut mid-answer, bad URL
+            raise ConnectionFailed(f"{self.url}: {exc or type(exc).__name__}") from exc
 
     async def call(
         self,
@@ -150,7 +150,10 @@ class Transport:
             if response.status == 204:
                 return None
             text = await response.text()
-            return json.loads(text) if text else None
+            try:
+                return json.loads(text) if text else None
+            except ValueError:
+                raise UnexpectedAnswer(f"{self.url}{path}: the answer is not JSON") from None
 
     async def model(
         self,
@@ -165,7 +168,13 @@ class Transport:
         if isinstance(body, BaseModel):
             body = body.model_dump(mode="json", exclude_unset=True)
         data = await self.call(method, path, params=params, json_body=body, **kwargs)
-        return model.model_validate(data)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise UnexpectedAnswer(
+                f"{self.url}{path}: not the answer this client knows ({exc.error_count()} "
+                f"differences, first: {exc.errors()[0]['loc']} {exc.errors()[0]['msg']})"
+            ) from None
 
     async def text(
         self, path: str, params: Params | None = None, *, follow: bool = False

@@ -68,6 +68,7 @@ def test_exit_codes(cli: Cli, served: RunningAsgard, tmp_path: Path) -> None:
         ("get", "apps", "--", "ls"),
         ("get", "clusters", "--watch"),
         ("apps", "deploy", "-f", "missing.toml"),
+        ("login", "--url", "localhost:4898"),
     ):
         done = cli.run(*usage)
         assert done.returncode == 2, (usage, done.stderr)

@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from asgard import client as c
 from asgard.client import AsgardClient
@@ -110,6 +113,34 @@ async def test_failures_are_typed_and_carry_the_servers_words(site: Site) -> Non
     async with AsgardClient(f"http://127.0.0.1:{port}", "x") as nobody:
         with pytest.raises(c.ConnectionFailed):
             await nobody.users.me()
+
+
+async def test_another_service_at_the_url_is_an_unexpected_answer(
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+) -> None:
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text="<html>a welcome page</html>", content_type="text/html")
+
+    async def proxy_error(request: web.Request) -> web.Response:
+        return web.Response(status=502, text="<html>Bad Gateway</html>", content_type="text/html")
+
+    async def not_a_cluster(request: web.Request) -> web.Response:
+        return web.json_response({"clusters": [{"name": "x"}]})
+
+    other = web.Application()
+    other.router.add_get("/users/me", page)
+    other.router.add_get("/clusters", not_a_cluster)
+    other.router.add_get("/apps", proxy_error)
+    server = await aiohttp_server(other)
+    async with AsgardClient(str(server.make_url("")).rstrip("/"), "key") as asgard:
+        with pytest.raises(c.UnexpectedAnswer, match="not JSON"):
+            await asgard.users.me()
+        with pytest.raises(c.UnexpectedAnswer, match="not the answer this client knows"):
+            await asgard.clusters.statuses()
+        with pytest.raises(c.ClusterFailure) as bad_gateway:
+            await asgard.apps.page()
+        assert bad_gateway.value.status == 502
+        assert "Bad Gateway" in bad_gateway.value.message
 
 
 async def test_a_job_with_an_input_zip_and_its_output_downloaded(
