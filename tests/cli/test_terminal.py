@@ -3,12 +3,15 @@ uploads and downloads. (Into pipes it writes plain text; the other tests read th
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
 import select
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 
 from tests.cli.conftest import Cli
 from tests.support.dockerd import TEST_IMAGE
@@ -17,8 +20,17 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 WIDTH = 72
 
 
-def at_terminal(cli: Cli, *args: str, timeout_s: float = 120) -> tuple[int, str]:
-    """Run with stdout and stderr on a pseudo-terminal WIDTH columns wide."""
+def at_terminal(
+    cli: Cli,
+    *args: str,
+    timeout_s: float = 120,
+    when: tuple[str, Callable[[], object]] | None = None,
+    until: str | None = None,
+) -> tuple[int, str]:
+    """Run with stdout and stderr on a pseudo-terminal WIDTH columns wide, to its end, or
+    (``until``) until that text is drawn, then stop it. ``when`` does something (in a
+    thread, the drawing goes on) once its text is drawn."""
+    helper: threading.Thread | None = None
     primary, secondary = pty.openpty()
     env = {**cli.env, "COLUMNS": str(WIDTH), "LINES": "40", "TERM": "xterm-256color"}
     process = subprocess.Popen(
@@ -29,6 +41,13 @@ def at_terminal(cli: Cli, *args: str, timeout_s: float = 120) -> tuple[int, str]
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:
+            text = ANSI.sub("", seen.decode(errors="replace"))
+            if when is not None and helper is None and when[0] in text:
+                helper = threading.Thread(target=when[1])
+                helper.start()
+            if until is not None and until in text:
+                process.terminate()
+                break
             ready, _, _ = select.select([primary], [], [], 0.5)
             if ready:
                 try:
@@ -42,6 +61,8 @@ def at_terminal(cli: Cli, *args: str, timeout_s: float = 120) -> tuple[int, str]
                 break
     finally:
         os.close(primary)
+        if helper is not None:
+            helper.join()
     return process.wait(timeout=30), seen.decode(errors="replace")
 
 
@@ -67,3 +88,21 @@ def test_tables_fit_the_terminal_and_transfers_show_a_bar(cli: Cli) -> None:
     assert "━" in text, "a progress bar"
     assert "2.0/2.0 MB" in text or "2.1/2.1 MB" in text, text
     assert (cli.cwd / "out" / "copy.bin").read_bytes() == (cli.cwd / "in" / "big.bin").read_bytes()
+
+
+def test_watch_redraws_the_table_in_place(cli: Cli) -> None:
+    spec = {"id": "drawn", "image": TEST_IMAGE, "args": ["true"], "instances": 0}
+    (cli.cwd / "drawn.json").write_text(json.dumps(spec))
+    code, drawn = at_terminal(
+        cli,
+        "get",
+        "apps",
+        "--watch",
+        timeout_s=60,
+        when=("CLUSTER", lambda: cli.ok("apps", "deploy", "-f", "drawn.json")),
+        until="drawn",
+    )
+    text = ANSI.sub("", drawn)
+    assert "drawn" in text, "the new app is drawn into the table"
+    assert "ADDED" not in text, "at a terminal the table is redrawn, not appended to"
+    assert code in (0, -15), drawn  # stopped by the test
