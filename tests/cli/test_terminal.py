@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from bench.asgard_process import RunningAsgard
 from tests.cli.conftest import Cli
 from tests.support.dockerd import TEST_IMAGE
 
@@ -106,3 +107,39 @@ def test_watch_redraws_the_table_in_place(cli: Cli) -> None:
     assert "drawn" in text, "the new app is drawn into the table"
     assert "ADDED" not in text, "at a terminal the table is redrawn, not appended to"
     assert code in (0, -15), drawn  # stopped by the test
+
+
+def test_login_at_a_terminal_asks_for_the_key_without_echo(cli: Cli, served: RunningAsgard) -> None:
+    env = {k: v for k, v in cli.env.items() if k not in ("ASGARD_URL", "ASGARD_TOKEN")}
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        cli.command("login", "--url", served.url),
+        cwd=cli.cwd,
+        env=env,
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        start_new_session=True,  # no /dev/tty of the test run: getpass asks on stdin, the pty
+    )
+    os.close(secondary)
+    seen = b""
+    typed = False
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and b"saved in" not in seen:
+            ready, _, _ = select.select([primary], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(primary, 65536)
+                except OSError:
+                    break
+            if not typed and b"API key: " in seen:
+                os.write(primary, served.key.encode() + b"\n")
+                typed = True
+    finally:
+        os.close(primary)
+    assert process.wait(timeout=30) == 0
+    text = seen.decode(errors="replace")
+    assert typed, text
+    assert "logged in to" in text
+    assert served.key not in text, "what was typed is not echoed"
