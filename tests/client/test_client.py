@@ -260,3 +260,29 @@ async def test_users_accounts_tokens_and_a_jwt(site: Site) -> None:
         assert me.user.email == "dev@example.com"
         assert me.current_account is not None
         assert me.current_account.name == "dev"
+
+
+async def test_scheduled_jobs_from_create_to_delete(site: Site) -> None:
+    spec = {
+        "cluster": "local",
+        "name": "nightly",
+        "image": TEST_IMAGE,
+        "command": ["true"],
+        "schedule": {"value": "0 3 * * *"},
+    }
+    async with site.client() as asgard:
+        created = await asgard.scheduled_jobs.create(spec)
+        assert (created.id, created.enabled, created.schedule.value) == (
+            "nightly",
+            True,
+            "0 3 * * *",
+        )
+        assert created.next_run_at is not None
+        paused = await asgard.scheduled_jobs.replace("local", "nightly", {**spec, "enabled": False})
+        assert paused.enabled is False
+        assert (await asgard.scheduled_jobs.get("local", "nightly")).enabled is False
+        assert [s.id async for s in asgard.scheduled_jobs.all()] == ["nightly"]
+        with pytest.raises(c.Conflict):
+            await asgard.scheduled_jobs.create(spec)
+        await asgard.scheduled_jobs.delete("local", "nightly")
+        assert [s.id async for s in asgard.scheduled_jobs.all()] == []
