@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from asgard.cli.output import dump, is_terminal, render_plain
 from asgard.cli.tables import COLUMNS, table_of
+from asgard.models import Agent, Job
 
 if TYPE_CHECKING:
     from asgard.cli.get import Resource
@@ -29,13 +30,15 @@ def _key(item: Any) -> Key:
 
 
 def _wanted(item: Any, args: argparse.Namespace) -> bool:
-    """The filters that ``/events`` does not apply itself."""
-    if getattr(args, "state", None) and getattr(item, "status", None) is not None:
+    """The filters that ``/events`` does not apply itself: a job's state, an agent's
+    attributes (the lists apply them; the events must be held to the same)."""
+    if isinstance(item, Job) and args.state:
         return bool(item.status.state == args.state)
-    for pair in args.attr or []:
-        key, _, value = pair.partition("=")
-        if getattr(item, "attributes", {}).get(key) != value:
-            return False
+    if isinstance(item, Agent):
+        for pair in args.attr or []:
+            key, _, value = pair.partition("=")
+            if item.attributes.get(key) != value:
+                return False
     return True
 
 

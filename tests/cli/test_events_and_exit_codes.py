@@ -69,6 +69,7 @@ def test_exit_codes(cli: Cli, served: RunningAsgard, tmp_path: Path) -> None:
         ("get", "clusters", "--watch"),
         ("apps", "deploy", "-f", "missing.toml"),
         ("login", "--url", "localhost:4898"),
+        ("get", "agents", "--attr", "zone"),
     ):
         done = cli.run(*usage)
         assert done.returncode == 2, (usage, done.stderr)

@@ -51,6 +51,8 @@ def test_get_lists_every_resource_as_tables_json_and_yaml(cli: Cli, engine: Dock
     info = json.loads(engine.cli("info", "--format", "{{json .}}"))
     assert agents[0]["resources"]["cpus"] == info["NCPU"]
 
+    assert json.loads(cli.ok("get", "agents", "-o", "json", "--attr", "zone=mars").stdout) == []
+
     apps = yaml.safe_load(cli.ok("get", "apps", "-o", "yaml").stdout)
     assert [(a["cluster"], a["id"], a["image"]) for a in apps] == [("local", "web", TEST_IMAGE)]
     table = cli.ok("get", "apps").stdout.splitlines()
