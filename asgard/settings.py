@@ -112,6 +112,21 @@ class Settings(BaseSettings):
         gt=0,
         description="How far back the agents' usage history goes (kept in memory, per process)",
     )
+    audit_retention_days: int = Field(
+        90,
+        ge=1,
+        description="How long the audit log keeps an entry; older ones are removed by one "
+        "process among all sharing the database",
+    )
+    audit_prune_s: float = Field(
+        3600.0, gt=0, description="How often entries past the audit retention are looked for"
+    )
+    audit_write_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="The longest a batch of audit entries may take to be written; past it "
+        "(or with the database down) the entries are dropped and a warning says which",
+    )
     bootstrap_admin_email: str = Field(
         "admin@asgard.local", description="E-mail of the admin created on first start"
     )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select, text
 
@@ -70,3 +73,31 @@ async def test_many_loops_taking_leases_at_once_never_fail(sqlite_url: str) -> N
         assert max(kept) == 20, "the same holder: it kept its lease"
     finally:
         await asyncio.gather(*(db.close() for db in databases))
+
+
+async def test_replicas_starting_together_migrate_once(db_url: str) -> None:
+    """Three processes run ``asgard db upgrade`` at the same moment on an empty database
+    (as three replicas do when they start): each succeeds, and the schema is made once."""
+    asgard = str(Path(sys.executable).with_name("asgard"))
+    env = {**os.environ, "ASGARD_DB_URL": db_url}
+    started = [
+        await asyncio.create_subprocess_exec(
+            asgard,
+            "db",
+            "upgrade",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    results = await asyncio.gather(*(p.communicate() for p in started))
+    for process, (_, stderr) in zip(started, results, strict=True):
+        assert process.returncode == 0, stderr.decode()
+    db = Database(db_url)
+    try:
+        async with db.session() as session:
+            versions = await session.execute(text("SELECT version_num FROM alembic_version"))
+            assert len(versions.scalars().all()) == 1, "one schema version, not one per process"
+    finally:
+        await db.close()

@@ -35,6 +35,7 @@ from asgard.models import (
     AppPatch,
     AppSpec,
     AppStats,
+    AppVersion,
     Capabilities,
     Job,
     JobSpec,
@@ -181,6 +182,33 @@ class AppsBackend(Backend, ABC, part="apps"):
     async def restart_app(self, account: Account, app_id: str) -> App:
         """Replace every instance."""
         self.unsupported("restarting apps")
+
+    @read
+    async def app_versions(self, account: Account, app_id: str) -> list[AppVersion]:
+        """The specs the app ran, newest first (the first is the one it runs), as far back
+        as the cluster remembers; ``NotFound`` for an unknown app. Ids are the cluster's own
+        names for its versions (a revision, a timestamp), or ``spec_hash`` of the spec where
+        it has none (``asgard.models.version.version_of`` makes one from an ``App``). A
+        version whose spec an ``AppSpec`` cannot say is listed with ``unsupported`` saying
+        why. Asgard adds the older specs it deployed itself, and who deployed each one."""
+        self.unsupported("app versions")
+
+    @read
+    async def app_version(self, account: Account, app_id: str, version: str) -> AppVersion:
+        """One of ``app_versions`` by its id; ``NotFound`` when the cluster keeps no such
+        version. Kinds that can ask for one version alone should; this default lists them."""
+        for found in await self.app_versions(account, app_id):
+            if found.id == version:
+                return found
+        raise NotFound(f"app '{app_id}' has no version '{version}'", cluster=self.cluster)
+
+    @write(shows="apps")
+    async def rollback_app(self, account: Account, app_id: str, version: AppVersion) -> App:
+        """Deploy ``version.spec`` again, as an update would (its count included). The
+        version is one ``app_versions`` listed or one Asgard recorded; a kind may use its
+        own rollback where the id names a version it keeps. ``Conflict`` where the kind
+        refuses while a deployment of the app is in progress."""
+        self.unsupported("rolling back apps")
 
     @read
     async def app_stats(self, account: Account, app_id: str, window: StatsWindow) -> AppStats:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from asgard.db.notices import Notices
 from asgard.errors import AsgardError, DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,7 +30,7 @@ WRITE = "asgard_write"
 """Execution option of the connections ``Database.writing`` hands out."""
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """SQLite ignores foreign keys unless asked, and fails at once on a busy file unless
     told to wait. In WAL mode readers never wait for a writer, nor a writer for readers.
     The driver's own BEGIN is turned off: ``_sqlite_begin`` says which kind."""
@@ -146,11 +147,13 @@ class GuardedSession(AsyncSession):
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        self.notices = Notices(url)
+        """Changes the other processes on this database must hear (started by ``serve``)."""
         # pool_pre_ping: a pooled connection that died with the server (it was restarted)
         # is found out and replaced when checked out, so no request fails once it is back.
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(
             self.engine, class_=GuardedSession, expire_on_commit=False
@@ -178,6 +181,7 @@ class Database:
                 await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        await self.notices.close()
         await self.engine.dispose()
 
 

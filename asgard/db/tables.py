@@ -1,4 +1,6 @@
-"""The tables: users, accounts, memberships, API keys. Migrations live in ``migrations/``."""
+"""The tables: users, accounts, memberships, API keys, and what Asgard keeps besides (job
+records, leases, schedules, workflows, dashboard sessions, the audit log). Migrations live in
+``migrations/``."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -176,3 +180,53 @@ class UiSessionRow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+AUDIT_ID = BigInteger().with_variant(Integer, "sqlite")
+"""64 bits where a log of every write can outgrow 32; SQLite's rowid is 64 bits already and
+only an ``INTEGER`` primary key is one."""
+
+
+class AuditRow(Base):
+    """One write through the API or the dashboard. Users and accounts are kept as plain ids,
+    not foreign keys: deleting a user must not delete, nor be blocked by, its history."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_account_id_id", "account_id", "id"),
+        Index("ix_audit_log_user_id_id", "user_id", "id"),
+        Index("ix_audit_log_cluster_id", "cluster", "id"),
+        Index("ix_audit_log_resource_action_id", "resource", "action", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(AUDIT_ID, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    account_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    cluster: Mapped[str | None] = mapped_column(String(63), default=None)
+    resource: Mapped[str] = mapped_column(String(40))
+    resource_id: Mapped[str | None] = mapped_column(String(300), default=None)
+    action: Mapped[str] = mapped_column(String(40))
+    request_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+
+
+class AppVersionRow(Base):
+    """A spec Asgard deployed (created, changed or rolled back to), by whom and when: the
+    whole history of a kind that keeps none (a single Docker engine), the older part of
+    one that keeps little (a Swarm service's previous spec), and who deployed a version
+    a cluster keeps. One row per deploy; ``version`` is the spec's hash
+    (``asgard.models.version.spec_hash``)."""
+
+    __tablename__ = "app_versions"
+    __table_args__ = (Index("ix_app_versions_app", "cluster", "namespace", "app_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(63))
+    namespace: Mapped[str] = mapped_column(String(63))
+    app_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    deployed_by: Mapped[str | None] = mapped_column(String(320), default=None)

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from asgard.backends.orchestrator import Orchestrator
 from asgard.events import EventHub
+from asgard.http.audit import audit_trail
 from asgard.http.errors import error_middleware
 from asgard.http.lifecycle import RUNNING, SUBSYSTEMS, Running, stopping
 from asgard.http.metrics import Metrics
@@ -17,6 +18,7 @@ from asgard.http.routes import (
     accounts,
     agents,
     apps,
+    audit,
     clusters,
     events,
     jobs,
@@ -42,6 +44,7 @@ ROUTE_MODULES = (
     events,
     users,
     accounts,
+    audit,
 )
 
 
@@ -64,7 +67,7 @@ def create_app(
     administrator; ``announce`` is given the new key (the CLI prints it, once).
     """
     app = web.Application(
-        middlewares=[request_context, error_middleware, authenticate],
+        middlewares=[request_context, audit_trail, error_middleware, authenticate],
         client_max_size=settings.max_upload_bytes + 1024 * 1024,
     )
     app[METRICS] = Metrics()

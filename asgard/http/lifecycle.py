@@ -22,6 +22,7 @@ from asgard.clusters import build_fleet, cluster_configs
 from asgard.db.engine import Database, upgrade
 from asgard.events import EventHub
 from asgard.http.state import SERVICES, Services
+from asgard.leases import LeasedLoop, process_holder
 from asgard.reconciler import Reconciler
 from asgard.scheduling.backend import AsgardScheduledJobsBackend
 from asgard.scheduling.scheduler import Scheduler
@@ -81,6 +82,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     settings = running.settings
     await upgrade(settings.db_url)
     running.db = Database(settings.db_url)
+    await running.db.notices.start()
     yield
     await running.db.close()
 
@@ -172,6 +174,25 @@ async def services(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def audit_log(app: web.Application) -> AsyncIterator[None]:
+    """The writer of audit entries, and the removal of old ones (by lease: one process)."""
+    running = app[RUNNING]
+    settings = running.settings
+    audit = app[SERVICES].audit
+    retention = LeasedLoop(
+        running.database(),
+        "audit-retention",
+        audit.prune,
+        every_s=settings.audit_prune_s,
+        ttl_s=max(10.0, settings.audit_prune_s * 3),
+        holder=process_holder(audit),
+    )
+    # The writer runs to the end, for the requests still in flight when shutdown begins;
+    # the retention gives its lease up then, as the other leased work does.
+    async with started(audit.writer), started(retention, running):
+        yield
+
+
 async def workflow_events(app: web.Application) -> AsyncIterator[None]:
     running = app[RUNNING]
     settings = running.settings
@@ -229,6 +250,7 @@ SUBSYSTEMS: list[Context] = [
     workflows,
     usage_history,
     services,
+    audit_log,
     workflow_events,
     scheduler,
     reconciler,

@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from asgard.errors import TooManyAttempts, Unauthenticated
+from asgard.http.audit_note import about
 from asgard.http.routing import operation_of
 from asgard.http.state import JOB_GRANT, METRICS, PRINCIPAL, REQUEST_ID, services
 from asgard.ui.session import COOKIE, CSRF_HEADER, check_csrf, cookie_principal
@@ -72,6 +73,7 @@ async def _as_session(request: web.Request, handler: Handler) -> web.StreamRespo
     """The dashboard's cookie, for its browser's reads (``/events``) and its scripts'
     writes; a write must carry the session's CSRF token, which another site cannot know."""
     principal = await cookie_principal(request)
+    about(request, user=principal.user.id)
     if request.method not in SAFE_METHODS:
         check_csrf(request, request.headers.get(CSRF_HEADER))
     request[PRINCIPAL] = principal
@@ -92,6 +94,17 @@ async def add_request_id(request: web.Request, response: web.StreamResponse) -> 
     if REQUEST_ID in request:
         response.headers["X-Request-Id"] = request[REQUEST_ID]
     response.headers.update(SAFETY_HEADERS)
+
+
+def _account_param(request: web.Request) -> str | None:
+    """``?account_id`` chooses the request's account, except on a route whose query declares
+    it (``/audit``): there it is the route's own filter, which an administrator may set to
+    any account, member or not."""
+    operation = operation_of(request)
+    query = operation.query if operation is not None else None
+    if query is not None and "account_id" in query.model_fields:
+        return None
+    return request.query.get("account_id")
 
 
 @web.middleware
@@ -115,7 +128,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
                 retry_after_s=wait_s,
             ) from None
         raise
-    principal = await auth.principal(credentials, request.query.get("account_id"))
+    about(request, user=credentials.user.id)  # known even if the account is refused below
+    principal = await auth.principal(credentials, _account_param(request))
     request[PRINCIPAL] = principal
     structlog.contextvars.bind_contextvars(
         user_id=principal.user.id, account_id=principal.account.id if principal.account else None

@@ -222,8 +222,9 @@ def operation_of(request: web.Request) -> Operation | None:
     return found if isinstance(found, Operation) else None
 
 
-ID_RANGE = range(-(2**63), 2**63)
-"""What the database's integer ids can hold: an id beyond it names nothing."""
+ID_RANGE = range(-(2**31), 2**31)
+"""What the database's integer ids can hold (``INTEGER``: 32 bits on PostgreSQL, which
+refuses a larger value outright): an id beyond it names nothing."""
 
 
 def int_param(request: web.Request, name: str) -> int:

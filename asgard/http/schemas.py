@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from asgard.events import EventKind
 from asgard.models import (
@@ -15,6 +15,7 @@ from asgard.models import (
     ApiKey,
     App,
     AppStats,
+    AppVersion,
     ClusterErrorInfo,
     ClusterStatus,
     Job,
@@ -27,6 +28,7 @@ from asgard.models import (
     User,
     Workflow,
 )
+from asgard.models.audit import AuditEntry
 from asgard.models.job import JobState
 from asgard.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -77,6 +79,47 @@ AsOf = Annotated[
     dict[str, datetime],
     Field(description="When each cluster's part of the answer was read, from its cache or live"),
 ]
+
+
+NAME = r"^[a-z][a-z_]{0,39}$"
+CLUSTER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+"""What the clusters file allows a cluster's name to be."""
+
+
+class AuditQuery(ListQuery):
+    """Filters of the audit log; each one given must match."""
+
+    account_id: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="Only this account's entries. Here it filters, and does not choose the "
+        "request's account: an administrator may name any account",
+    )
+    user: int | None = Field(None, ge=1, le=2**31 - 1, description="Only this user's writes")
+    cluster: str | None = Field(None, pattern=CLUSTER_NAME, description="Only this cluster")
+    resource: str | None = Field(
+        None, pattern=NAME, description="Only this resource: app, job, workflow, ..."
+    )
+    action: str | None = Field(
+        None, pattern=NAME, description="Only this action: create, update, delete, ..."
+    )
+    since: AwareDatetime | None = Field(
+        None, description="Only entries at or after this time (RFC 3339, with its zone)"
+    )
+    until: AwareDatetime | None = Field(
+        None, description="Only entries before this time (RFC 3339, with its zone)"
+    )
+
+    @field_validator("until")
+    @classmethod
+    def _after_since(
+        cls, value: AwareDatetime | None, info: ValidationInfo
+    ) -> AwareDatetime | None:
+        since = info.data.get("since")
+        if value is not None and since is not None and value < since:
+            raise ValueError("until must not be before since")
+        return value
 
 
 class JobsQuery(ClusterListQuery):
@@ -144,6 +187,28 @@ class AgentApps(BaseModel):
 
 class AppBody(BaseModel):
     app: App
+
+
+class AppVersionList(BaseModel):
+    versions: list[AppVersion] = Field(description="Newest first; the first is what runs")
+
+
+class AppVersionBody(BaseModel):
+    version: AppVersion
+
+
+class RollbackBody(BaseModel):
+    """The body of ``POST .../rollback``; ``{}`` goes back to the previous version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="An id from the app's versions; absent or null: the newest version whose "
+        "spec differs from the one that runs",
+    )
 
 
 class StatsBody(BaseModel):
@@ -239,3 +304,9 @@ class TokenList(BaseModel):
 
 class NewTokenBody(BaseModel):
     token: NewApiKey
+
+
+class AuditList(BaseModel):
+    entries: list[AuditEntry] = Field(description="Newest first, in the order they were written")
+    next_cursor: NextCursor
+    total: Total

@@ -16,6 +16,8 @@ from asgard.job_tokens import JobGrant, JobTokens
 from asgard.services.accounts import AccountsService
 from asgard.services.agents import AgentsService
 from asgard.services.apps import AppsService
+from asgard.services.audit import AuditService
+from asgard.services.audit_writer import AuditWriter
 from asgard.services.auth import Authenticator
 from asgard.services.clusters import ClustersService
 from asgard.services.jobs import JobFilesService, JobsService
@@ -45,6 +47,7 @@ class Services:
     events: EventHub
     workflows: WorkflowsService
     throttle: FailureThrottle
+    audit: AuditService
 
     @classmethod
     def build(
@@ -75,7 +78,7 @@ class Services:
             accounts=AccountsService(db, changed=auth.forget),
             clusters=ClustersService(orchestrator),
             agents=AgentsService(orchestrator, history),
-            apps=AppsService(orchestrator),
+            apps=AppsService(orchestrator, db),
             jobs=jobs,
             scheduled_jobs=ScheduledJobsService(orchestrator, jobs),
             job_files=JobFilesService(context.artifacts),
@@ -83,6 +86,11 @@ class Services:
             events=events,
             workflows=WorkflowsService(orchestrator, db, poke),
             throttle=FailureThrottle(settings.auth_failure_limit),
+            audit=AuditService(
+                db,
+                AuditWriter(db, timeout_s=settings.audit_write_timeout_s),
+                retention_days=settings.audit_retention_days,
+            ),
         )
 
 

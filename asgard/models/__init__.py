@@ -23,6 +23,7 @@ from asgard.models.job import Job, JobSpec, JobStatus, JobTransition
 from asgard.models.scheduled_job import Schedule, ScheduledJob, ScheduledJobSpec
 from asgard.models.stats import AppStats, StatsWindow
 from asgard.models.task import Task
+from asgard.models.version import AppVersion
 from asgard.models.workflow import (
     StageSpec,
     Workflow,
@@ -45,6 +46,7 @@ __all__ = [
     "AppRef",
     "AppSpec",
     "AppStats",
+    "AppVersion",
     "Capabilities",
     "ClusterErrorInfo",
     "ClusterStatus",

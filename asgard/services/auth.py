@@ -67,10 +67,12 @@ class Authenticator:
         self.signing_key = signing_key
         self.jwt_ttl = timedelta(seconds=jwt_ttl_s)
         self.cache = AuthCache(cache_s)
+        db.notices.on("auth", self.cache.forget)
 
     def forget(self) -> None:
-        """A key, user, account or membership changed: the next request reads them again."""
-        self.cache.forget()
+        """A key, user, account or membership changed: the next request reads them again,
+        here and (told through the database, on PostgreSQL) in every other process."""
+        self.db.notices.publish("auth")
 
     async def create_key(self, user_id: int, name: str) -> NewApiKey:
         key, prefix = new_key()

@@ -112,7 +112,9 @@ def after_id(cursor: str | None) -> int | None:
     key = decode_cursor(cursor)
     if len(key) != 1 or not isinstance(key[0], int) or not -(2**63) <= key[0] < 2**63:
         raise InvalidValue("cursor does not belong to this list", field="cursor")
-    return key[0]
+    # Ids are 32-bit integers (PostgreSQL refuses a larger value outright): a position
+    # beyond them comes after, or before, every row there is.
+    return max(min(key[0], 2**31 - 1), -(2**31))
 
 
 def id_page(rows: list[T], total: int, limit: int, last_id: Callable[[T], int]) -> Page[T]:

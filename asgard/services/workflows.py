@@ -56,6 +56,7 @@ class WorkflowsService:
                 )
             raise
         self.poke()
+        self.db.notices.publish("workflows")  # the runner and the feeds of every process
         return stored.workflow
 
     async def get(self, principal: Principal, cluster: str, workflow_id: str) -> Workflow:

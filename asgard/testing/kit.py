@@ -31,6 +31,11 @@ from asgard.testing.reads import (
     test_unknown_app_is_not_found,
     test_unknown_cluster_is_not_found,
 )
+from asgard.testing.versions import (
+    test_a_rollback_deploys_the_previous_version,
+    test_the_first_version_is_what_runs,
+    test_versions_say_who_deployed_them,
+)
 from asgard.testing.writes import (
     test_a_taken_id_is_a_conflict,
     test_an_app_is_deployed_as_specified,
@@ -47,6 +52,7 @@ __all__ = [
     "test_a_failed_job_reports_its_exit_code",
     "test_a_job_runs_and_leaves_its_output",
     "test_a_job_without_files_says_so",
+    "test_a_rollback_deploys_the_previous_version",
     "test_a_taken_id_is_a_conflict",
     "test_a_workflow_volume_carries_files_from_stage_to_stage",
     "test_agent_usage_counts_what_instances_reserve",
@@ -68,9 +74,11 @@ __all__ = [
     "test_restart_replaces_every_instance",
     "test_scaling_up_down_to_zero_and_back",
     "test_the_cluster_says_what_it_can_do",
+    "test_the_first_version_is_what_runs",
     "test_there_is_no_output_before_the_end",
     "test_unknown_agent_is_not_found",
     "test_unknown_app_is_not_found",
     "test_unknown_cluster_is_not_found",
+    "test_versions_say_who_deployed_them",
     "test_workflow_volumes_are_refused_when_the_kind_has_none",
 ]

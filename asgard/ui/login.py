@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from asgard.errors import Forbidden, Unauthenticated
+from asgard.http.audit_note import about
 from asgard.http.state import services
 from asgard.services.auth import Credentials
 from asgard.ui.rendering import render
@@ -66,6 +67,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_form(request, next_url, "That key is not valid.", 401)
     principal = await svc.auth.principal(Credentials(user.user, None), None)
     account_id = principal.account.id if principal.account else None
+    about(request, user=user.user.id, account=account_id)
     token = await keeper(request).create(svc, user.user.id, account_id)
     response = see_other(next_url)
     set_session_cookie(request, response, token)

@@ -3,14 +3,17 @@
 Workflows live in Asgard's database, not in a cluster's change feed, and only one
 process (the runner's lease holder) moves them on. So that a listener connected to
 any process hears every change, each process looks at the workflows of the
-accounts listening to it, every ``interval_s`` while someone listens, and sends
-what changed since it last looked: a workflow created, each move of the runner,
-its end, its removal.
+accounts listening to it, and sends what changed since it last looked: a workflow
+created, each move of the runner, its end, its removal. It looks when told a workflow
+changed (``db.notices``: at once in the process that changed it, through PostgreSQL's
+``NOTIFY`` in the others), and every ``interval_s`` while someone listens, or every
+``QUIET_POLL_S`` while the notices are heard (a safety net, not the way news comes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +29,7 @@ from asgard.workflows.store import WorkflowStore
 
 log = structlog.get_logger(__name__)
 
+QUIET_POLL_S = 30.0
 LINGER_S = 300.0
 """How long an account's workflows are still followed after its last listener left."""
 
@@ -50,7 +54,9 @@ class WorkflowFeed:
         self.interval_s = interval_s
         self._listening: dict[int, Listening] = {}
         self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
         hub.on_interest(self._interest)
+        db.notices.on("workflows", self._changed.set)
 
     async def _interest(self, account: Account, listening: bool) -> bool:
         """True when the account's workflows were followed already: nothing was missed."""
@@ -86,7 +92,11 @@ class WorkflowFeed:
     async def _forever(self) -> None:
         structlog.contextvars.clear_contextvars()
         while True:
-            await asyncio.sleep(self.interval_s)
+            wait_s = QUIET_POLL_S if self.db.notices.listening else self.interval_s
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait_s):
+                    await self._changed.wait()
+            self._changed.clear()
             try:
                 await self.look()
             except asyncio.CancelledError:

@@ -75,6 +75,7 @@ class WorkflowRunner:
         self.loop = LeasedLoop.ticking(
             db, LEASE, self.tick, tick_s=tick_s, holder=holder or process_holder(self)
         )
+        db.notices.on("workflows", self.poke, others_only=True)  # one made elsewhere
 
     def poke(self) -> None:
         """Something changed (a workflow was created): look now, not at the next tick."""
@@ -282,6 +283,7 @@ class WorkflowRunner:
             return
         async with self.db.writing() as session:
             kept = await WorkflowStore(session).save(stored)
+        self.db.notices.publish("workflows")
         if not kept:  # deleted while this tick looked at it: leave nothing running
             await remove_workflow_objects(self.orchestrator, account, stored.workflow)
             async with self.db.writing() as session:
@@ -320,6 +322,7 @@ async def forget_workflow(
         for stage in stored.workflow.stages:
             if stage.job_id is not None:
                 await records.remove(account.id, stored.workflow.cluster, stage.job_id)
+    db.notices.publish("workflows")
 
 
 async def remove_workflow_objects(

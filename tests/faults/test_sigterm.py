@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.asgard_process import RunningAsgard, running_asgard
+from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.watching import eventually
 
 GRACE_S = 20
@@ -82,3 +83,41 @@ async def stopped_gracefully(
     log = asgard.log.read_text()
     assert "leases given up" in log
     assert "Traceback" not in log
+
+
+async def test_sigterm_lets_a_request_in_flight_finish(
+    tmp_path: Path, engine: DockerDaemon
+) -> None:
+    """A job's followed logs are in flight when SIGTERM comes: the stream goes on to the
+    job's end (within the grace period), then the process exits."""
+    clusters = [{"name": "local", "kind": "docker", "url": engine.url}]
+    settings = {"ASGARD_SHUTDOWN_GRACE_S": str(GRACE_S)}
+    async with (
+        running_asgard(tmp_path, clusters, role="operator", settings=settings) as asgard,
+        aiohttp.ClientSession() as session,
+    ):
+        script = "echo started; sleep 3; echo finished"
+        spec = {
+            "cluster": "local",
+            "name": "slow",
+            "image": TEST_IMAGE,
+            "command": ["sh", "-c", script],
+        }
+        async with session.post(f"{asgard.url}/jobs", json=spec, headers=asgard.headers) as made:
+            assert made.status == 201, await made.text()
+            job_id = (await made.json())["job"]["id"]
+        logs = await session.get(
+            f"{asgard.url}/clusters/local/jobs/{job_id}/logs?follow=true", headers=asgard.headers
+        )
+        assert logs.status == 200
+        async with asyncio.timeout(30):
+            assert await logs.content.readline() == b"started\n"
+        os.kill(asgard.pid, signal.SIGTERM)
+        async with asyncio.timeout(GRACE_S):
+            rest = await logs.content.read()
+        assert rest == b"finished\n", "the stream in flight ran to its end"
+
+        async def gone() -> bool:
+            return exited(asgard.pid)
+
+        await eventually(gone, "the process exits once nothing is in flight", GRACE_S)

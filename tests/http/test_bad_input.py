@@ -204,3 +204,19 @@ async def test_a_cursor_beyond_what_the_database_holds_is_422(root: Caller) -> N
 async def test_an_account_id_beyond_64_bits_is_forbidden_not_a_crash(root: Caller) -> None:
     response = await root.get("/agents?account_id=-84303623600343818960896")
     assert response.status == 403
+
+
+@pytest.mark.parametrize("position", [2**40, -(2**40), 2**31])
+async def test_a_cursor_past_every_id_is_a_page_not_a_crash(
+    start_asgard: StartAsgard, db_url: str, position: int
+) -> None:
+    """On PostgreSQL too, whose 32-bit ids refuse a larger value outright."""
+    asgard = await start_asgard(db_url=db_url)
+    root = await asgard.caller("root@example.com", admin=True)
+    cursor = base64.urlsafe_b64encode(json.dumps([position]).encode()).decode().rstrip("=")
+    for path in ("/users", "/accounts"):
+        response = await root.get(f"{path}?cursor={cursor}")
+        assert response.status == 200, await response.text()
+        body = await response.json()
+        found = body["users" if path == "/users" else "accounts"]
+        assert (found != []) == (position < 0), "before every row: all; after: none"

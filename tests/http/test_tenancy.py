@@ -27,10 +27,13 @@ SECRET = "alpha-secret"
 """Every name alpha gives: an answer to beta holding it has leaked."""
 NOT_FOR_USERS = {"GET /events"}
 """A stream: ``tests/docker/test_events.py`` checks who hears what."""
+OWN_HISTORY = "GET /audit"
+"""Beta's own writes, the ids of alpha's it sent among them: each must be beta's."""
 JOB = {"cluster": "k8s", "image": "busybox", "command": ["true"]}
 BODIES: dict[str, Any] = {
     "create_app": {"cluster": "k8s", "id": "beta-app", "image": "busybox"},
     "patch_app": {"instances": 0},
+    "rollback_app": {},
     "create_job": {**JOB, "name": "beta-job"},
     "create_workflow": {"cluster": "k8s", "name": "beta-flow", "stages": [{**JOB, "name": "a"}]},
     "create_scheduled_job": {**JOB, "name": "beta-sched", "schedule": {"value": "0 3 * * *"}},
@@ -84,6 +87,7 @@ async def alphas_things(asgard: AsgardUnderTest, kube: KubeCluster) -> Alpha:
         "schedule": schedule["id"],
         "cluster": "k8s",
         "app_id": app["id"],
+        "version": "1",
         "agent_id": "node-1",
         "job_id": job["id"],
         "workflow_id": flow["id"],
@@ -119,6 +123,12 @@ async def test_no_operation_shows_or_touches_another_accounts_things(alpha: Alph
         assert response.status < 500 or response.status == 501, f"{name}: {response.status}"
         if set(path_params(op.path)) - {"cluster"}:
             assert response.status in (403, 404), f"{name} let beta at alpha's: {response.status}"
+        elif name == OWN_HISTORY:
+            entries = (await response.json())["entries"]
+            assert entries, "beta's writes above are in its account's log"
+            for entry in entries:
+                assert entry["user"] == alpha.beta.user.id, f"{name} showed beta {entry}"
+                assert str(entry["account"]) != alpha.values["account_id"], entry
         else:  # beta named nothing of alpha's: nothing of alpha's may come back
             assert SECRET not in text, f"{name} showed alpha's things to beta: {text[:300]}"
     assert len(asked) > 40, "every operation of the document was asked"

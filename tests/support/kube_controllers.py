@@ -10,7 +10,6 @@ workloads are collected, and Jobs end the way a test says they should.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -19,6 +18,12 @@ from typing import Any
 import aiohttp
 
 from tests.support.kube import Emulator
+from tests.support.kube_revisions import (
+    collect_revisions,
+    keep_controller_revision,
+    keep_replica_set,
+    template_hash,
+)
 
 Obj = dict[str, Any]
 NOW = "2026-11-24T12:00:00Z"
@@ -40,13 +45,11 @@ RESOURCES = [
     "apps/v1/deployments",
     "apps/v1/statefulsets",
     "apps/v1/daemonsets",
+    "apps/v1/replicasets",
+    "apps/v1/controllerrevisions",
     "batch/v1/jobs",
     "batch/v1/cronjobs",
 ]
-
-
-def template_hash(template: Obj) -> str:
-    return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
 
 
 @dataclass
@@ -107,6 +110,8 @@ class Controllers:
         for kind, plural in (("Deployment", "deployments"), ("StatefulSet", "statefulsets")):
             for workload in await self.items(f"/apis/apps/v1/{plural}"):
                 await self._reconcile_workload(kind, plural, workload)
+        for daemon_set in await self.items("/apis/apps/v1/daemonsets"):
+            await keep_controller_revision(self, "DaemonSet", daemon_set)
         await self._collect_garbage()
 
     async def _owned_pods(self, workload: Obj) -> list[Obj]:
@@ -130,6 +135,11 @@ class Controllers:
             await self.call(
                 "DELETE", f"/api/v1/namespaces/{namespace}/pods/{pod['metadata']['name']}"
             )
+        revision = current_hash
+        if kind == "Deployment":
+            await keep_replica_set(self, workload, current_hash, desired)
+        else:
+            revision = await keep_controller_revision(self, kind, workload)
         node = await self._node_for_pod()
         for index in range(len(fresh[:desired]), desired):
             await self.call(
@@ -146,7 +156,7 @@ class Controllers:
             "conditions": [{"type": "Available", "status": "True", "lastUpdateTime": NOW}],
         }
         if kind == "StatefulSet":
-            status["currentRevision"] = status["updateRevision"] = current_hash
+            status["currentRevision"] = status["updateRevision"] = revision
         await self.call(
             "PATCH",
             f"/apis/apps/v1/namespaces/{namespace}/{plural}/{name}/status",
@@ -216,6 +226,11 @@ class Controllers:
                     owner = (ref["kind"], ref["name"])
                 if (namespace, *owner) not in workloads:
                     await self.call("DELETE", f"/api/v1/namespaces/{namespace}/pods/{meta['name']}")
+        daemon_sets = {
+            (d["metadata"]["namespace"], "DaemonSet", d["metadata"]["name"])
+            for d in await self.items("/apis/apps/v1/daemonsets")
+        }
+        await collect_revisions(self, workloads | daemon_sets)
 
     async def end_job(
         self,

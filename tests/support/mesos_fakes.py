@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime
 import json
-import secrets
 import time
 import uuid
 from collections import defaultdict
@@ -29,6 +29,14 @@ from aiohttp import web
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mesos"
 Obj = dict[str, Any]
+RUNTIME_FIELDS = frozenset(
+    {"tasks", "deployments", "tasksRunning", "tasksStaged", "tasksHealthy", "tasksUnhealthy"}
+)
+"""What Marathon tells of an app as it runs, not of its definition."""
+
+
+BUSY_CORES = 0.5
+"""What each executor of the fake agents keeps busy."""
 
 
 def fixture(*parts: str) -> Any:
@@ -154,16 +162,16 @@ class FakeMesos:
             if agent is None:
                 raise web.HTTPNotFound()
             if request.path == "/containers":
-                self.cpu_clock += (
-                    0.25  # every container keeps half a core busy, sample after sample
-                )
+                self.cpu_clock += 0.25  # one more read: the CFS counters move on
                 now = time.time()
                 found = copy.deepcopy(agent.containers)
                 for container in found:
                     statistics = container.setdefault("statistics", {})
                     statistics["timestamp"] = now
+                    # Every executor keeps half a core busy, as the clock runs: two reads
+                    # of an agent, however many other agents were read between them.
                     statistics["cpus_user_time_secs"] = (
-                        statistics.get("cpus_user_time_secs", 0) + self.cpu_clock
+                        statistics.get("cpus_user_time_secs", 0) + BUSY_CORES * now
                     )
                     # The CFS counters advance as a cgroup's do: one period in ten throttled.
                     reads = self.cpu_clock / 0.25
@@ -276,6 +284,9 @@ class FakeMarathon:
         self.apps: dict[str, Obj] = {}
         self.deployments: list[Obj] = []
         self.hold_deployments = False
+        self.versions: dict[str, list[Obj]] = {}
+        """Every version of each app, oldest first, as ``/v2/apps/{id}/versions`` serves them."""
+        self._last_version: datetime.datetime | None = None
         self.received: list[tuple[int, str, str, Any]] = []
         self.user: str | None = None
         self.events_enabled = True
@@ -351,10 +362,48 @@ class FakeMarathon:
             )
         app["tasks"] = app["tasks"][:keep]
 
-    def _deploy(self, app: Obj) -> None:
-        app["version"] = (
-            f"2026-11-24T12:00:{len(self.deployments) % 60:02d}.{secrets.randbelow(999):03d}Z"
-        )
+    def _new_version(self) -> str:
+        """Now, as Marathon writes a version: milliseconds, and never twice the same."""
+        at = datetime.datetime.now(datetime.UTC)
+        if self._last_version is not None and at <= self._last_version:
+            at = self._last_version + datetime.timedelta(milliseconds=1)
+        self._last_version = at
+        return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+    def _keep_version(self, app: Obj) -> None:
+        """Marathon keeps the definition of every version of an app, tasks and counts aside."""
+        definition = {k: v for k, v in app.items() if k not in RUNTIME_FIELDS}
+        self.versions.setdefault(app["id"], []).append(json.loads(json.dumps(definition)))
+
+    def _locked(self, app: Obj, request: web.Request) -> web.Response | None:
+        """409 while a deployment of the app is in progress, unless ``force=true``."""
+        if request.query.get("force") == "true":
+            return None
+        if any(app["id"] in d["affectedApps"] for d in self.deployments):
+            return web.json_response(
+                {
+                    "message": "App is locked by one or more deployments. Override with the "
+                    "option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
+                    "deployments": [
+                        {"id": d["id"]} for d in self.deployments if app["id"] in d["affectedApps"]
+                    ],
+                },
+                status=409,
+            )
+        return None
+
+    def _stamp(self, app: Obj, *, config_changed: bool = True) -> None:
+        """A new version of the app, kept."""
+        app["version"] = self._new_version()
+        info = app.setdefault("versionInfo", {})
+        info["lastScalingAt"] = app["version"]
+        if config_changed or "lastConfigChangeAt" not in info:
+            info["lastConfigChangeAt"] = app["version"]
+        self._keep_version(app)
+
+    def _deploy(self, app: Obj, *, config_changed: bool = True, stamp: bool = True) -> None:
+        if stamp:
+            self._stamp(app, config_changed=config_changed)
         if self.hold_deployments:
             deployment = {
                 "id": str(uuid.uuid4()),
@@ -388,11 +437,12 @@ class FakeMarathon:
             "tasks": [],
             **definition,
         }
-        app["version"] = "2026-11-24T12:00:00.000Z"
-        app["versionInfo"] = {"lastConfigChangeAt": app["version"], "lastScalingAt": app["version"]}
+        app.pop("versionInfo", None)
+        self.versions.pop(app["id"], None)
+        self._stamp(app)
         self.apps[app["id"]] = app
         self._start_tasks(app, int(app["instances"]))
-        self._deploy(app)
+        self._deploy(app, stamp=False)
         return app
 
     def _app(self, request: web.Request) -> Obj:
@@ -449,8 +499,25 @@ class FakeMarathon:
             count = len(app["tasks"])
             self._stop_tasks(app, 0)
             self._start_tasks(app, count)
-            self._deploy(app)
+            self._deploy(app, config_changed=False)
             return web.json_response({"deploymentId": str(uuid.uuid4()), "version": app["version"]})
+
+        @routes.get(r"/v2/apps/{id:.+}/versions")
+        async def versions(request: web.Request) -> web.Response:
+            app = self._app(request)
+            kept = self.versions.get(app["id"]) or [app]
+            return web.json_response({"versions": [v["version"] for v in reversed(kept)]})
+
+        @routes.get(r"/v2/apps/{id:.+}/versions/{version}")
+        async def version(request: web.Request) -> web.Response:
+            app = self._app(request)
+            wanted = request.match_info["version"]
+            for kept in self.versions.get(app["id"]) or [app]:
+                if kept["version"] == wanted:
+                    return web.json_response({k: v for k, v in kept.items() if k != "tasks"})
+            return web.json_response(
+                {"message": f"App '{app['id']}' does not exist in version {wanted}"}, status=404
+            )
 
         @routes.get(r"/v2/apps/{id:.+}")
         async def get(request: web.Request) -> web.Response:
@@ -461,7 +528,18 @@ class FakeMarathon:
         @routes.put(r"/v2/apps/{id:.+}")
         async def update(request: web.Request) -> web.Response:
             app = self._app(request)
+            locked = self._locked(app, request)
+            if locked is not None:
+                return locked
             changes = await request.json()
+            if "version" in changes:  # a rollback: that version's definition, whole
+                kept = {v["version"]: v for v in self.versions.get(app["id"]) or []}
+                if changes["version"] not in kept:
+                    return web.json_response(
+                        {"message": f"Version {changes['version']} does not exist"}, status=404
+                    )
+                changes = {k: v for k, v in kept[changes["version"]].items() if k != "version"}
+                changes.pop("versionInfo", None)
             redeploy = any(k != "instances" and k != "constraints" for k in changes)
             app.update(changes)
             if redeploy:
@@ -471,7 +549,7 @@ class FakeMarathon:
                 self._stop_tasks(app, int(app["instances"]))
             else:
                 self._start_tasks(app, int(app["instances"]) - len(app["tasks"]))
-            self._deploy(app)
+            self._deploy(app, config_changed=redeploy)
             return web.json_response({"deploymentId": str(uuid.uuid4()), "version": app["version"]})
 
         @routes.delete(r"/v2/apps/{id:.+}")
@@ -479,6 +557,7 @@ class FakeMarathon:
             app = self._app(request)
             self._stop_tasks(app, 0)
             del self.apps[app["id"]]
+            self.versions.pop(app["id"], None)
             self.emit("app_terminated_event", {"appId": app["id"]})
             return web.json_response({"deploymentId": str(uuid.uuid4()), "version": app["version"]})
 

@@ -9,7 +9,16 @@ from asgard.backends.contract import AppsBackend, LogStream
 from asgard.backends.docker.config import KIND
 from asgard.backends.docker.stats import INTERVAL_S, Usage, sample_all
 from asgard.backends.docker.variants import Variants
-from asgard.models import Account, App, AppPatch, AppSpec, AppStats, StatsWindow, Task
+from asgard.models import (
+    Account,
+    App,
+    AppPatch,
+    AppSpec,
+    AppStats,
+    AppVersion,
+    StatsWindow,
+    Task,
+)
 from asgard.models.base import pct, round_up_pct, utc_now
 
 
@@ -58,6 +67,16 @@ class DockerAppsBackend(AppsBackend):
 
     async def restart_app(self, account: Account, app_id: str) -> App:
         return await (await self.variants.current()).deployer.restart(account, app_id)
+
+    async def app_versions(self, account: Account, app_id: str) -> list[AppVersion]:
+        """What runs; a Swarm service also keeps the spec before it. Older ones are what
+        Asgard recorded deploying (the service joins them)."""
+        return await (await self.variants.current()).reader.versions(account, app_id)
+
+    async def rollback_app(self, account: Account, app_id: str, version: AppVersion) -> App:
+        return await (await self.variants.current()).deployer.redeploy(
+            account, app_id, version.spec
+        )
 
     async def app_stats(self, account: Account, app_id: str, window: StatsWindow) -> AppStats:
         reader = (await self.variants.current()).reader

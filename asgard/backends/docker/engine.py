@@ -27,7 +27,8 @@ from asgard.backends.docker.converters import (
 from asgard.backends.docker.logs import log_stream
 from asgard.backends.log_streams import merge
 from asgard.errors import NotFound
-from asgard.models import Account, Agent, App, Resources, Task
+from asgard.models import Account, Agent, App, AppVersion, Resources, Task
+from asgard.models.version import version_of
 
 INSPECT_CONCURRENCY = 16
 
@@ -139,6 +140,12 @@ class EngineReader:
         if not found:
             raise NotFound(f"app '{app_id}' not found", cluster=self.cluster)
         return found[0]
+
+    async def versions(self, account: Account, app_id: str) -> list[AppVersion]:
+        """The spec that runs, alone: an engine keeps no history, so the older ones are
+        Asgard's record of what it deployed. The engine does not say since when it runs:
+        the app's time is when it was made, whatever changed it since."""
+        return [version_of(await self.app(account, app_id))]
 
     async def tasks(self, account: Account, app_id: str) -> list[Task]:
         grouped = await self.containers_by_app(account, app_id)

@@ -22,7 +22,7 @@ from asgard.backends.docker.converters import engine_attributes
 from asgard.backends.docker.engine import EngineReader
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.specs import container_config, object_name
-from asgard.errors import InvalidValue, NotFound
+from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, App, AppPatch, AppSpec
 from asgard.models.app import split_constraint
 from asgard.models.base import utc_now
@@ -205,9 +205,26 @@ class EngineDeployer:
         await asyncio.gather(*(self._retire(c["Id"]) for c in reversed(extra)))
 
     async def update(self, account: Account, app_id: str, patch: AppPatch) -> App:
+        return await self._deploy(account, app_id, lambda current: patched(current, patch))
+
+    async def redeploy(self, account: Account, app_id: str, spec: AppSpec) -> App:
+        """Deploy an earlier spec again (a rollback). Refused while another change of the
+        app rolls its instances: the engine has no deployment to supersede, and waiting
+        behind it would deploy a spec chosen before that change ended."""
+        if self._locks[(account.namespace, app_id)].locked():
+            raise Conflict(
+                f"app '{app_id}' is being deployed; roll back once that is done",
+                cluster=self.client.cluster,
+            )
+        target = spec.model_copy(update={"cluster": self.client.cluster, "id": app_id})
+        return await self._deploy(account, app_id, lambda _: target)
+
+    async def _deploy(
+        self, account: Account, app_id: str, wanted_from: Callable[[AppSpec], AppSpec]
+    ) -> App:
         async def work() -> None:
             current, definition, instances = await self._current(account, app_id)
-            wanted = patched(current, patch)
+            wanted = wanted_from(current)
             if wanted.model_dump(exclude={"instances"}) == current.model_dump(
                 exclude={"instances"}
             ):

@@ -17,7 +17,8 @@ from asgard.backends.docker.converters import (
 )
 from asgard.backends.docker.logs import log_stream
 from asgard.errors import NotFound
-from asgard.models import Account, Agent, App, Resources, Task
+from asgard.models import Account, Agent, App, AppVersion, Resources, Task
+from asgard.models.version import version_of
 
 
 class SwarmReader:
@@ -111,6 +112,22 @@ class SwarmReader:
         service = await self.service(account, app_id)
         tasks = await self.client.tasks({"service": [service["ID"]]})
         return service_to_app(service, cluster=self.cluster, tasks=tasks)
+
+    async def versions(self, account: Account, app_id: str) -> list[AppVersion]:
+        """The spec that runs and, once the service was changed, the one before it
+        (``PreviousSpec``): all a Swarm keeps. The previous one's time is not kept. Both
+        are read from the specs (replicas as specified, not as running)."""
+        service = await self.service(account, app_id)
+        specified = {k: v for k, v in service.items() if k != "ServiceStatus"}
+        current = service_to_app(specified, cluster=self.cluster, tasks=[])
+        found = [version_of(current, created_at=current.updated_at)]
+        previous = service.get("PreviousSpec")
+        if previous:
+            before = {**specified, "Spec": previous}
+            if previous.get("EndpointSpec") != service["Spec"].get("EndpointSpec"):
+                before.pop("Endpoint", None)  # the ports it published are not known
+            found.append(version_of(service_to_app(before, cluster=self.cluster, tasks=[])))
+        return found
 
     async def tasks(self, account: Account, app_id: str) -> list[Task]:
         service = await self.service(account, app_id)

@@ -90,6 +90,19 @@ class SwarmDeployer:
 
         return await self._update(account, app_id, change)
 
+    async def redeploy(self, account: Account, app_id: str, spec: AppSpec) -> App:
+        """Write the whole spec of an earlier version, as an update of the service (the
+        Swarm rolls its tasks as for any update; its own rollback knows one spec only)."""
+        await ensure_image(self.client, spec.image)
+        target = spec.model_copy(update={"cluster": self.client.cluster, "id": app_id})
+
+        def change(current: Json) -> None:
+            fresh = service_spec(account, target, current["Name"])
+            current.clear()
+            current.update(fresh)
+
+        return await self._update(account, app_id, change)
+
     async def restart(self, account: Account, app_id: str) -> App:
         def change(spec: Json) -> None:
             template = spec["TaskTemplate"]

@@ -23,7 +23,18 @@ from asgard.backends.docker.job_status import Outcome
 from asgard.backends.docker.job_swarm import SwarmJobs
 from asgard.backends.docker.swarm import SwarmReader
 from asgard.backends.docker.swarm_deploy import SwarmDeployer
-from asgard.models import Account, Agent, App, AppPatch, AppSpec, Job, JobSpec, JobStatus, Task
+from asgard.models import (
+    Account,
+    Agent,
+    App,
+    AppPatch,
+    AppSpec,
+    AppVersion,
+    Job,
+    JobSpec,
+    JobStatus,
+    Task,
+)
 
 __all__ = ["Deployer", "JobRunner", "Reader", "Variant", "Variants"]
 
@@ -43,6 +54,10 @@ class Reader(Protocol):
 
     async def tasks(self, account: Account, app_id: str) -> list[Task]: ...
 
+    async def versions(self, account: Account, app_id: str) -> list[AppVersion]:
+        """What the engine itself keeps of the app's specs, newest first."""
+        ...
+
     async def running_containers(self, account: Account, app_id: str) -> tuple[list[str], int]:
         """The containers of the app's running instances this engine can sample, and how
         many instances run where it cannot (other nodes of a Swarm)."""
@@ -61,6 +76,10 @@ class Deployer(Protocol):
     async def update(self, account: Account, app_id: str, patch: AppPatch) -> App: ...
 
     async def restart(self, account: Account, app_id: str) -> App: ...
+
+    async def redeploy(self, account: Account, app_id: str, spec: AppSpec) -> App:
+        """Deploy an earlier spec again, as an update would."""
+        ...
 
     async def delete(self, account: Account, app_id: str) -> None: ...
 

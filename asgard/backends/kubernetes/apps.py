@@ -24,11 +24,21 @@ from asgard.backends.kubernetes.converters import (
     selector_of,
     workload_to_app,
 )
+from asgard.backends.kubernetes.revisions import Revisions
 from asgard.backends.kubernetes.stats import app_stats
 from asgard.backends.kubernetes.workloads import PLURAL, WorkloadReader, workload_path
 from asgard.backends.log_streams import merge
 from asgard.errors import Conflict, NotFound, NotSupported
-from asgard.models import Account, App, AppPatch, AppSpec, AppStats, StatsWindow, Task
+from asgard.models import (
+    Account,
+    App,
+    AppPatch,
+    AppSpec,
+    AppStats,
+    AppVersion,
+    StatsWindow,
+    Task,
+)
 from asgard.models.base import utc_now
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -39,6 +49,7 @@ class KubernetesAppsBackend(AppsBackend):
         super().__init__(client.cluster, KIND)
         self.client = client
         self.workloads = workloads
+        self.revisions = Revisions(client)
 
     async def list_apps(self, account: Account) -> list[App]:
         return [app for _, _, app in await self.workloads.all(account)]
@@ -140,6 +151,17 @@ class KubernetesAppsBackend(AppsBackend):
             body=body,
             content_type=MERGE_PATCH,
         )
+        return await self.get_app(account, app_id)
+
+    async def app_versions(self, account: Account, app_id: str) -> list[AppVersion]:
+        """A Deployment's ReplicaSets, a StatefulSet's or DaemonSet's ControllerRevisions."""
+        kind, found = await self.workloads.find(account, app_id)
+        return await self.revisions.versions(account, kind, found)
+
+    async def rollback_app(self, account: Account, app_id: str, version: AppVersion) -> App:
+        """Kubernetes refuses no rollback during a rollout: the new template supersedes it."""
+        kind, found = await self._writable(account, app_id, "rolling back")
+        await self.revisions.roll_back(account, kind, found, version)
         return await self.get_app(account, app_id)
 
     async def delete_app(self, account: Account, app_id: str) -> None:

@@ -22,6 +22,7 @@ from asgard.backends.mesos.converters import (
     group_of,
     marathon_id,
     task_to_model,
+    version_to_model,
     with_owner,
 )
 from asgard.backends.mesos.marathon import Marathon
@@ -30,8 +31,21 @@ from asgard.backends.mesos.sandbox import executor_directories
 from asgard.backends.mesos.sandbox import follow as sandbox_follow
 from asgard.backends.mesos.usage import SAMPLE_INTERVAL_S, busy_cores
 from asgard.errors import Conflict, NotFound
-from asgard.models import Account, App, AppPatch, AppSpec, AppStats, StatsWindow, Task
+from asgard.models import (
+    Account,
+    App,
+    AppPatch,
+    AppSpec,
+    AppStats,
+    AppVersion,
+    StatsWindow,
+    Task,
+)
 from asgard.models.base import pct, round_up_pct, utc_now
+
+VERSIONS_LISTED = 25
+"""Marathon keeps every version of an app; a listing reads the newest this many."""
+VERSION_READS = 8
 
 
 class MesosAppsBackend(AppsBackend):
@@ -121,6 +135,56 @@ class MesosAppsBackend(AppsBackend):
             changes["cpus"] = patch.resources.cpus or current.get("cpus")
             changes["mem"] = patch.resources.mem or current.get("mem")
         return await self._put(account, app_id, changes, current)
+
+    async def app_versions(self, account: Account, app_id: str) -> list[AppVersion]:
+        """Marathon's own versions, the newest ``VERSIONS_LISTED`` of them (each is one
+        more call; an older one is still found by ``app_version``)."""
+        found = marathon_id(account, app_id)
+        try:
+            ids = await self.marathon.versions(found)
+        except NotFound:
+            raise NotFound(f"app '{app_id}' not found", cluster=self.cluster) from None
+        gate = asyncio.Semaphore(VERSION_READS)
+
+        async def one(version: str) -> AppVersion | None:
+            async with gate:
+                try:
+                    definition = await self.marathon.app_version(found, version)
+                except NotFound:  # forgotten by Marathon meanwhile
+                    return None
+            return version_to_model(definition, account=account, cluster=self.cluster)
+
+        kept = await asyncio.gather(*(one(v) for v in ids[:VERSIONS_LISTED]))
+        return [v for v in kept if v is not None]
+
+    async def app_version(self, account: Account, app_id: str, version: str) -> AppVersion:
+        await self._app(account, app_id)
+        try:
+            definition = await self.marathon.app_version(marathon_id(account, app_id), version)
+        except NotFound:
+            raise NotFound(
+                f"app '{app_id}' has no version '{version}'", cluster=self.cluster
+            ) from None
+        return version_to_model(definition, account=account, cluster=self.cluster)
+
+    async def rollback_app(self, account: Account, app_id: str, version: AppVersion) -> App:
+        """Marathon's own rollback (``PUT`` with the version) for a version it keeps, the
+        whole definition otherwise. Marathon refuses either with 409 while a deployment of
+        the app is in progress: a ``Conflict``, never forced."""
+        current = await self._app(account, app_id)
+        try:
+            await self.marathon.app_version(marathon_id(account, app_id), version.id)
+        except NotFound:
+            body = app_to_marathon(account, version.spec.model_copy(update={"id": app_id}))
+            body.pop("id")
+            return await self._put(account, app_id, body, current)
+        await self.marathon.call(
+            "PUT",
+            Marathon.app_path(marathon_id(account, app_id)),
+            what=f"roll back app {app_id}",
+            body={"version": version.id},
+        )
+        return await self.get_app(account, app_id)
 
     async def restart_app(self, account: Account, app_id: str) -> App:
         await self._app(account, app_id)

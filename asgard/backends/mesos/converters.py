@@ -15,6 +15,7 @@ from asgard.models import (
     App,
     AppInstances,
     AppSpec,
+    AppVersion,
     Port,
     ResourceLimits,
     Resources,
@@ -22,6 +23,7 @@ from asgard.models import (
 )
 from asgard.models.app import AppStatus, from_marathon, split_constraint
 from asgard.models.task import TaskState
+from asgard.models.version import version_of
 
 AGENT_TYPE = "MESOS"
 DEFAULT_CPUS = 0.1
@@ -124,6 +126,35 @@ def constraints_from_marathon(found: Iterable[list[str]]) -> list[str]:
         if said not in result:
             result.append(said)
     return result
+
+
+def definition_problem(app: Json) -> str | None:
+    """Why an AppSpec cannot say what this definition of an app runs, or None: what
+    ``app_to_model`` leaves out rather than show wrong."""
+    for constraint in app.get("constraints") or []:
+        try:
+            from_marathon(*(str(part) for part in constraint))
+        except (TypeError, ValueError) as exc:
+            return f"its constraint {constraint} cannot be said: {exc}"
+    container = app.get("container") or {}
+    if container and container.get("type", "DOCKER") != "DOCKER" and not _docker(app):
+        return f"it runs in a {container.get('type')} container without a Docker image"
+    if any(not isinstance(v, str | int | float) for v in (app.get("env") or {}).values()):
+        return "its environment takes secrets, which an app cannot say"
+    if app.get("cmd") and app.get("args"):
+        return "it has both cmd and args, which Marathon no longer takes together"
+    return None
+
+
+def version_to_model(app: Json, *, account: Account, cluster: str) -> AppVersion:
+    """One of Marathon's versions of an app, named by its timestamp."""
+    version = str(app.get("version", ""))
+    return version_of(
+        app_to_model(app, account=account, cluster=cluster),
+        id=version,
+        created_at=parse_time(version),
+        unsupported=definition_problem(app),
+    )
 
 
 def with_owner(found: Iterable[list[str]], owner: str | None) -> list[list[str]]:

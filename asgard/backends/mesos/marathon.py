@@ -115,6 +115,22 @@ class Marathon:
         )
         return dict((found or {}).get("app") or {})
 
+    async def versions(self, marathon_id: str) -> list[str]:
+        """The app's version ids (timestamps), newest first."""
+        found = await self.call(
+            "GET", self.app_path(marathon_id, "/versions"), what=f"versions of {marathon_id}"
+        )
+        return [str(v) for v in (found or {}).get("versions") or []]
+
+    async def app_version(self, marathon_id: str, version: str) -> dict[str, Any]:
+        """The app's definition as it was in that version."""
+        found = await self.call(
+            "GET",
+            self.app_path(marathon_id, f"/versions/{quote(version)}"),
+            what=f"version {version} of {marathon_id}",
+        )
+        return dict(found or {})
+
     async def deployments(self) -> list[dict[str, Any]]:
         return list(await self.call("GET", "/v2/deployments", what="list deployments") or [])
 

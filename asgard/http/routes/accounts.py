@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from asgard.http.audit_note import about
 from asgard.http.routing import RouteTable, follow, int_param, json_response
 from asgard.http.schemas import AccountBody, AccountList, JwtBody, ListQuery, MemberBody, MemberList
 from asgard.http.state import principal, services
@@ -45,6 +46,7 @@ async def list_accounts(request: web.Request, query: ListQuery) -> web.Response:
 async def create_account(request: web.Request, body: AccountCreate) -> web.Response:
     """409 when the name or the namespace is taken."""
     account = await services(request).accounts.create(principal(request), body)
+    about(request, account=account.id, id=account.id)
     return json_response(AccountBody(account=account), status=201)
 
 

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from asgard.http.audit_note import about
 from asgard.http.rendering import list_response
 from asgard.http.routing import RouteTable, follow, json_response
-from asgard.http.schemas import AppBody, AppList, ClusterListQuery, LogsQuery, StatsBody, TaskList
+from asgard.http.schemas import (
+    AppBody,
+    AppList,
+    AppVersionBody,
+    AppVersionList,
+    ClusterListQuery,
+    LogsQuery,
+    RollbackBody,
+    StatsBody,
+    TaskList,
+)
 from asgard.http.state import principal, services
 from asgard.http.streaming import collect, pump
 from asgard.models import AppPatch, AppSpec, StatsWindow
@@ -53,6 +64,8 @@ async def list_apps(request: web.Request, query: ClusterListQuery) -> web.Respon
         "patch_app",
         "delete_app",
         "restart_app",
+        "app_versions",
+        "rollback_app",
         "list_tasks",
         "app_stats",
         "app_stats_1m",
@@ -63,6 +76,7 @@ async def list_apps(request: web.Request, query: ClusterListQuery) -> web.Respon
 async def create_app(request: web.Request, body: AppSpec) -> web.Response:
     """Deploys on ``cluster`` in the account's namespace. 409 when the id is taken there,
     422 when the image does not exist; nothing is left behind when it fails."""
+    about(request, cluster=body.cluster, id=body.id)
     app = await services(request).apps.create(principal(request), body)
     return json_response(AppBody(app=app), status=201)
 
@@ -78,6 +92,47 @@ def _where(request: web.Request) -> tuple[str, str]:
 )
 async def restart_app(request: web.Request) -> web.Response:
     app = await services(request).apps.restart(principal(request), *_where(request))
+    return json_response(AppBody(app=app))
+
+
+@routes.get(
+    f"/clusters/{{cluster}}/apps/{APP}/versions",
+    summary="The specs the app ran, newest first",
+    responses={200: AppVersionList},
+)
+async def app_versions(request: web.Request) -> web.Response:
+    """From the cluster's own history where it keeps one (a Deployment's ReplicaSets,
+    Marathon's versions, a Swarm service's previous spec), then the older specs Asgard
+    deployed. ``by`` is who deployed a version through Asgard; ``unsupported`` says why a
+    version cannot be rolled back to."""
+    found = await services(request).apps.versions(principal(request), *_where(request))
+    return json_response(AppVersionList(versions=found))
+
+
+@routes.get(
+    f"/clusters/{{cluster}}/apps/{APP}/versions/{{version}}",
+    summary="One version of the app",
+    responses={200: AppVersionBody},
+)
+async def app_version(request: web.Request) -> web.Response:
+    """404 for an unknown app or version."""
+    found = await services(request).apps.version(
+        principal(request), *_where(request), request.match_info["version"]
+    )
+    return json_response(AppVersionBody(version=found))
+
+
+@routes.post(
+    f"/clusters/{{cluster}}/apps/{APP}/rollback",
+    summary="Deploy an earlier version of the app again",
+    body=RollbackBody,
+    responses={200: AppBody},
+)
+async def rollback_app(request: web.Request, body: RollbackBody) -> web.Response:
+    """Redeploys the version's spec as an update would. 404 for an unknown version (or no
+    earlier one), 409 where the cluster refuses while a deployment is in progress, 422 for a
+    version whose spec Asgard cannot deploy, with the reason."""
+    app = await services(request).apps.rollback(principal(request), *_where(request), body.version)
     return json_response(AppBody(app=app))
 
 

@@ -6,6 +6,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from asgard.errors import InvalidValue, MalformedRequest, PayloadTooLarge
+from asgard.http.audit_note import about
 from asgard.http.routing import (
     RouteTable,
     decode_json,
@@ -79,7 +80,9 @@ async def create_job(request: web.Request) -> web.Response:
     """JSON, or multipart with the JobSpec in a ``spec`` part and a zip in an ``input`` part;
     the zip is unpacked at ``/input`` before the job's command starts."""
     spec, input_zip = await read_job_request(request)
+    about(request, cluster=spec.cluster)
     job = await services(request).jobs.create(principal(request), spec, input_zip)
+    about(request, id=job.id)
     return json_response(JobBody(job=job), status=201)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from asgard.errors import InvalidValue
+from asgard.http.audit_note import about
 from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import ClusterListQuery, ScheduledJobBody, ScheduledJobList
 from asgard.http.state import principal, services
@@ -55,7 +56,9 @@ async def list_scheduled_jobs(request: web.Request, query: ClusterListQuery) -> 
 )
 async def create_scheduled_job(request: web.Request, body: ScheduledJobSpec) -> web.Response:
     """The id is the ``name``; 409 when the account has one by that name on the cluster."""
+    about(request, cluster=body.cluster, id=body.name)
     found = await services(request).scheduled_jobs.create(principal(request), body)
+    about(request, id=found.id)
     return json_response(ScheduledJobBody(scheduled_job=found), status=201)
 
 

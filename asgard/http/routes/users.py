@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from asgard.http.audit_note import about
 from asgard.http.routing import RouteTable, follow, int_param, json_response
 from asgard.http.schemas import (
     ListQuery,
@@ -54,6 +55,7 @@ async def create_token(request: web.Request, body: ApiKeyCreate) -> web.Response
     """The answer holds the key in ``token.key``. It is shown this once: only its hash is kept."""
     who = principal(request)
     token = await services(request).auth.create_key(who.user.id, body.name)
+    about(request, id=token.id)
     return json_response(NewTokenBody(token=token), status=201)
 
 
@@ -88,6 +90,7 @@ async def list_users(request: web.Request, query: ListQuery) -> web.Response:
 async def create_user(request: web.Request, body: UserCreate) -> web.Response:
     """409 when the e-mail is taken. The new user has no account and no key yet."""
     user = await services(request).users.create(principal(request), body)
+    about(request, id=user.id)
     return json_response(UserBody(user=user), status=201)
 
 

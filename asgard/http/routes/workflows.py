@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from asgard.http.audit_note import about
 from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import ClusterListQuery, JobLogsQuery, WorkflowBody, WorkflowList
 from asgard.http.state import principal, services
@@ -50,7 +51,9 @@ async def create_workflow(request: web.Request, body: WorkflowSpec) -> web.Respo
     """Stages run in order; each stage's ``/output`` is the next one's ``/input``. A failed
     stage stops the workflow, except for stages marked ``always_run``. 501 on clusters
     whose jobs cannot carry files (Mesos)."""
+    about(request, cluster=body.cluster)
     found = await services(request).workflows.create(principal(request), body)
+    about(request, id=found.id)
     return json_response(WorkflowBody(workflow=found), status=201)
 
 

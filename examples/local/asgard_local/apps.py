@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from asgard.backends.contract import AppsBackend, LogStream
 from asgard.backends.log_streams import merge
-from asgard.models import Account, App, AppPatch, AppSpec, AppStats, StatsWindow, Task
+from asgard.models import (
+    Account,
+    App,
+    AppPatch,
+    AppSpec,
+    AppStats,
+    AppVersion,
+    StatsWindow,
+    Task,
+)
 from asgard_local.config import KIND
-from asgard_local.converters import instance_to_task, record_to_app
+from asgard_local.converters import instance_to_task, record_to_app, record_to_versions
 from asgard_local.deploy import RunningApp
 from asgard_local.host import LocalHost
 from asgard_local.logs import follow_file
@@ -75,6 +84,14 @@ class LocalAppsBackend(AppsBackend):
     async def restart_app(self, account: Account, app_id: str) -> App:
         self.host.ensure()
         return self._model(await self.deployer.restart(account, app_id))
+
+    async def app_versions(self, account: Account, app_id: str) -> list[AppVersion]:
+        """The specs the app's record kept, numbered from 1."""
+        return record_to_versions(self._app(account, app_id).record, cluster=self.cluster)
+
+    async def rollback_app(self, account: Account, app_id: str, version: AppVersion) -> App:
+        self.host.ensure()
+        return self._model(await self.deployer.redeploy(account, app_id, version.spec))
 
     async def app_stats(self, account: Account, app_id: str, window: StatsWindow) -> AppStats:
         app = self._app(account, app_id)

@@ -9,6 +9,7 @@ from asgard.models import (
     Agent,
     App,
     AppInstances,
+    AppVersion,
     Job,
     JobStatus,
     ResourceLimits,
@@ -16,9 +17,10 @@ from asgard.models import (
     Task,
 )
 from asgard.models.app import AppStatus
+from asgard.models.version import version_of
 from asgard_local.client import HostFacts
 from asgard_local.config import AGENT_TYPE
-from asgard_local.store import AppRecord, JobRecord
+from asgard_local.store import AppRecord, JobRecord, SpecRecord
 from asgard_local.supervisor import InstanceView
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "instance_to_task",
     "record_to_app",
     "record_to_job",
+    "record_to_versions",
 ]
 
 CRASH_LOOP = 3
@@ -95,6 +98,19 @@ def record_to_app(record: AppRecord, instances: Sequence[InstanceView], *, clust
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
+
+
+def record_to_versions(record: AppRecord, *, cluster: str) -> list[AppVersion]:
+    """The specs an app ran, newest first, numbered from 1 for the first."""
+    kept = record.history or [SpecRecord(number=1, spec=record.spec, deployed_at=record.created_at)]
+    return [
+        version_of(
+            record_to_app(record.model_copy(update={"spec": k.spec}), [], cluster=cluster),
+            id=str(k.number),
+            created_at=k.deployed_at,
+        )
+        for k in reversed(kept)
+    ]
 
 
 def instance_to_task(

@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 from collections import defaultdict
+from datetime import datetime
 
 from asgard.errors import ClusterUnreachable, Conflict, InvalidValue, NotFound
 from asgard.models import Account, AppPatch, AppSpec
@@ -26,11 +27,13 @@ from asgard_local.client import LocalClient
 from asgard_local.commands import argv_of, process_env, require_program
 from asgard_local.feed import APPS, Changes
 from asgard_local.processes import Launch, user_ids
-from asgard_local.store import AppRecord, Store
+from asgard_local.store import AppRecord, SpecRecord, Store
 from asgard_local.supervisor import Instance, InstanceView
 
-__all__ = ["Deployer", "RunningApp", "patched", "unmet"]
+__all__ = ["Deployer", "RunningApp", "patched", "unmet", "with_version"]
 
+SPECS_KEPT = 20
+"""Versions of an app kept in its record."""
 ROLLOUT_STEADY_S = 0.5
 """How long a rollout's successor must run before its predecessor is stopped."""
 
@@ -44,6 +47,18 @@ def unmet(attributes: dict[str, str], account: Account, constraints: list[str]) 
         if (attributes.get(attribute) == value) != (op == "=="):
             return f"this host does not satisfy the constraint {constraint}"
     return None
+
+
+def with_version(record: AppRecord, spec: AppSpec, at: datetime) -> list[SpecRecord]:
+    """The app's history once ``spec`` runs: a new version when it differs from the one
+    that ran (a restart is none), the oldest forgotten past ``SPECS_KEPT``."""
+    history = list(record.history) or [
+        SpecRecord(number=1, spec=record.spec, deployed_at=record.created_at)
+    ]
+    if history[-1].spec == spec:
+        return history
+    history.append(SpecRecord(number=history[-1].number + 1, spec=spec, deployed_at=at))
+    return history[-SPECS_KEPT:]
 
 
 def patched(spec: AppSpec, patch: AppPatch) -> AppSpec:
@@ -165,8 +180,15 @@ class Deployer:
                 raise Conflict(f"app '{spec.id}' already exists", field="id", cluster=self.cluster)
             self._check(account, spec)
             now = utc_now()
+            first = SpecRecord(number=1, spec=spec, deployed_at=now)
             app = RunningApp(
-                AppRecord(namespace=account.namespace, spec=spec, created_at=now, updated_at=now)
+                AppRecord(
+                    namespace=account.namespace,
+                    spec=spec,
+                    created_at=now,
+                    updated_at=now,
+                    history=[first],
+                )
             )
             try:
                 self.store.save_app(app.record)
@@ -210,8 +232,33 @@ class Deployer:
             self.store.remove_app(account.namespace, app_id)
         self.changes.tell(APPS, account.namespace)
 
+    async def redeploy(self, account: Account, app_id: str, spec: AppSpec) -> RunningApp:
+        """Deploy an earlier spec again (a rollback). Refused while another change of the
+        app rolls its instances, rather than run after it with a spec chosen before it."""
+        if self._locks[(account.namespace, app_id)].locked():
+            raise Conflict(
+                f"app '{app_id}' is being deployed; roll back once that is done",
+                cluster=self.cluster,
+            )
+        wanted = spec.model_copy(update={"cluster": self.cluster, "id": app_id})
+        async with self._locks[(account.namespace, app_id)]:
+            app = self.get(account.namespace, app_id)
+            self._check(account, wanted)
+            if wanted.model_dump(exclude={"instances"}) == app.record.spec.model_dump(
+                exclude={"instances"}
+            ):
+                await self._scale(app, wanted)
+            else:
+                await self._roll(app, wanted)
+            self._keep(app, wanted)
+        return app
+
     def _keep(self, app: RunningApp, spec: AppSpec) -> None:
-        app.record = app.record.model_copy(update={"spec": spec, "updated_at": utc_now()})
+        now = utc_now()
+        history = with_version(app.record, spec, now)
+        app.record = app.record.model_copy(
+            update={"spec": spec, "updated_at": now, "history": history}
+        )
         self.store.save_app(app.record)
         self.changes.tell(APPS, app.namespace)
 

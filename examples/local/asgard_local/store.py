@@ -33,6 +33,7 @@ __all__ = [
     "JobRecord",
     "MountRecord",
     "PidRecord",
+    "SpecRecord",
     "Store",
     "app_key",
     "read_record",
@@ -45,13 +46,24 @@ _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 PRIVATE = 0o600
 
 
+class SpecRecord(BaseModel):
+    """One spec an app ran: its number (1 for the first), and since when."""
+
+    number: int
+    spec: AppSpec
+    deployed_at: datetime
+
+
 class AppRecord(BaseModel):
-    """An app as it was asked for: kept while it is suspended, relaunched at start."""
+    """An app as it was asked for: kept while it is suspended, relaunched at start, with
+    the specs it ran before (newest last, ``SPECS_KEPT`` of them)."""
 
     namespace: str
     spec: AppSpec
     created_at: datetime
     updated_at: datetime
+    history: list[SpecRecord] = []
+    """Empty in records written before versions were kept: the spec is then the only one."""
 
 
 class MountRecord(BaseModel):

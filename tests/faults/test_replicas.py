@@ -1,0 +1,204 @@
+"""Three ``asgard serve`` processes on one PostgreSQL, as three replicas behind a load
+balancer: what one is told, the others know within a second (``LISTEN``/``NOTIFY``,
+not their polls), and the background work survives its holder's death.
+
+The authentication cache is kept for a long time here (60 s) and the workflow feed's
+poll is long too, so that only the notices can explain the others' knowing at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from asgard.db.notices import asyncpg_dsn
+from bench.asgard_process import RunningAsgard, running_asgard
+from tests.support.dockerd import TEST_IMAGE, DockerDaemon
+from tests.support.postgres import Postgres
+from tests.support.remote import Api
+from tests.support.sse import frames
+from tests.support.watching import eventually
+
+SETTLE_S = 90.0
+LEASE_S = 10.0
+"""The workflow runner's lease, at a tick of 0.5 s (``LeasedLoop.ticking``: at least 10 s)."""
+NOTICE_S = 1.0
+"""The documented time for another process to act on a change: well under its polls."""
+SETTINGS = {
+    "ASGARD_SECRET_KEY": "replicas-share-one-secret-key-for-their-tokens",
+    "ASGARD_AUTH_CACHE_S": "60",
+    "ASGARD_WORKFLOW_TICK_S": "0.5",
+}
+
+
+@contextlib.asynccontextmanager
+async def replicas(
+    tmp_path: Path, db_url: str, clusters: list[dict[str, Any]], count: int = 3
+) -> AsyncIterator[list[RunningAsgard]]:
+    """The first makes the user, account and key; the others start on what it made."""
+    async with contextlib.AsyncExitStack() as stack:
+        first = await stack.enter_async_context(
+            running_asgard(
+                tmp_path / "r0", clusters, role="operator", settings=SETTINGS, db_url=db_url
+            )
+        )
+        others = [
+            await stack.enter_async_context(
+                running_asgard(
+                    tmp_path / f"r{i}",
+                    clusters,
+                    key=first.key,
+                    settings=SETTINGS,
+                    db_url=db_url,
+                )
+            )
+            for i in range(1, count)
+        ]
+        yield [first, *others]
+
+
+async def test_a_key_revoked_on_one_process_is_refused_by_the_others_at_once(
+    tmp_path: Path, postgres_server: Postgres
+) -> None:
+    async with (
+        replicas(tmp_path, postgres_server.new_database(), []) as processes,
+        aiohttp.ClientSession() as session,
+    ):
+        apis = [Api.of(session, p) for p in processes]
+        made = await apis[0].ok("POST", "/users/me/tokens", 201, json={"name": "doomed"})
+        doomed = [api.using(made["token"]["key"]) for api in apis]
+        for api in doomed:  # each process has the key in its cache now, for 60 s
+            await api.ok("GET", "/users/me")
+
+        await apis[1].ok("DELETE", f"/users/me/tokens/{made['token']['id']}", 204)
+        revoked_at = time.monotonic()
+
+        async def refused_everywhere() -> bool:
+            answers = [await api.call("GET", "/users/me") for api in doomed]
+            return all(a.status == 401 for a in answers)
+
+        await eventually(refused_everywhere, "every process refuses the revoked key", 10)
+        assert time.monotonic() - revoked_at < NOTICE_S + 1, "told, not timed out of a cache"
+        for api in apis:
+            await api.ok("GET", "/users/me")  # the other key still works everywhere
+
+
+async def test_an_events_listener_on_each_process_hears_every_workflow_change(
+    tmp_path: Path, postgres_server: Postgres, engine: DockerDaemon
+) -> None:
+    clusters = [{"name": "local", "kind": "docker", "url": engine.url}]
+    async with (
+        replicas(tmp_path, postgres_server.new_database(), clusters) as processes,
+        aiohttp.ClientSession() as session,
+    ):
+        apis = [Api.of(session, p) for p in processes]
+        streams = [
+            await session.get(f"{p.url}/events?kind=workflow", headers=p.headers) for p in processes
+        ]
+        heard: list[list[dict[str, Any]]] = [[] for _ in processes]
+
+        async def listen(index: int, response: aiohttp.ClientResponse) -> None:
+            async for frame in frames(response):
+                if frame.event == "workflow":
+                    heard[index].append(frame.data)
+
+        listeners = [asyncio.create_task(listen(i, s)) for i, s in enumerate(streams)]
+        try:
+            spec = {
+                "cluster": "local",
+                "name": "pair",
+                "stages": [
+                    {"name": "one", "image": TEST_IMAGE, "command": ["sh", "-c", "echo 1"]},
+                    {"name": "two", "image": TEST_IMAGE, "command": ["sh", "-c", "echo 2"]},
+                ],
+            }
+            created = (await apis[2].ok("POST", "/workflows", 201, json=spec))["workflow"]
+
+            async def succeeded() -> bool:
+                found = await apis[0].ok("GET", f"/clusters/local/workflows/{created['id']}")
+                return bool(found["workflow"]["state"] == "succeeded")
+
+            await eventually(succeeded, "the workflow succeeds", SETTLE_S)
+
+            async def everyone_heard_the_end() -> bool:
+                return all(
+                    any(e["object"]["state"] == "succeeded" for e in events) for events in heard
+                )
+
+            await eventually(everyone_heard_the_end, "each listener hears it succeed", 5)
+            for events in heard:
+                assert events[0]["change"] == "added"
+                assert {e["id"] for e in events} == {created["id"]}
+                states = [e["object"]["state"] for e in events]
+                assert "running" in states, states
+        finally:
+            for task in listeners:
+                task.cancel()
+            for stream in streams:
+                stream.close()
+
+
+async def lease_holder(db_url: str, lease: str) -> str | None:
+    connection = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        holder = await connection.fetchval("SELECT holder FROM leases WHERE name = $1", lease)
+        return str(holder) if holder is not None else None
+    finally:
+        await connection.close()
+
+
+async def test_the_lease_holder_killed_mid_workflow_another_process_finishes_it(
+    tmp_path: Path, postgres_server: Postgres, engine: DockerDaemon
+) -> None:
+    db_url = postgres_server.new_database()
+    clusters = [{"name": "local", "kind": "docker", "url": engine.url}]
+    async with (
+        replicas(tmp_path, db_url, clusters) as processes,
+        aiohttp.ClientSession() as session,
+    ):
+        apis = [Api.of(session, p) for p in processes]
+        spec = {
+            "cluster": "local",
+            "name": "long",
+            "stages": [
+                {"name": "wait", "image": TEST_IMAGE, "command": ["sh", "-c", "sleep 4"]},
+                {"name": "after", "image": TEST_IMAGE, "command": ["sh", "-c", "echo done"]},
+            ],
+        }
+        created = (await apis[0].ok("POST", "/workflows", 201, json=spec))["workflow"]
+        path = f"/clusters/local/workflows/{created['id']}"
+
+        async def first_stage_runs() -> bool:
+            flow = (await apis[0].ok("GET", path))["workflow"]
+            return bool(flow["stages"][0]["state"] == "running")
+
+        await eventually(first_stage_runs, "the first stage runs", SETTLE_S)
+        holder = await lease_holder(db_url, "workflows")
+        assert holder is not None
+        [victim] = [p for p in processes if f":{p.pid}:" in holder]
+        os.kill(victim.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        survivor = apis[processes.index(victim) - 1]
+
+        async def taken_over() -> bool:
+            now = await lease_holder(db_url, "workflows")
+            return now is not None and f":{victim.pid}:" not in now
+
+        await eventually(taken_over, "another process takes the lease", 2 * LEASE_S + 5)
+        assert time.monotonic() - killed_at < 2 * LEASE_S, "within twice the lease time"
+
+        async def succeeded() -> dict[str, Any] | None:
+            flow = (await survivor.ok("GET", path))["workflow"]
+            return dict(flow) if flow["state"] in ("succeeded", "failed") else None
+
+        flow = await eventually(succeeded, "another process finishes the workflow", SETTLE_S)
+        assert [s["state"] for s in flow["stages"]] == ["succeeded", "succeeded"], flow
