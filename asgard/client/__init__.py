@@ -33,14 +33,13 @@ from asgard.client.errors import (
 )
 from asgard.client.events import EventStream
 from asgard.client.jobs import Progress
-from asgard.client.models import AppVersion, AuditEntry, LogLine, Notice
+from asgard.client.models import AppVersion, LogLine, Notice
 
 __all__ = [
     "ApiError",
     "AppVersion",
     "AsgardClient",
     "AsgardClientError",
-    "AuditEntry",
     "AuditFilter",
     "ClusterFailure",
     "ClusterTimeout",

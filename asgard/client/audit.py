@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from asgard.client.models import AuditEntry, AuditList
 from asgard.client.pagination import each
 from asgard.client.transport import Transport
+from asgard.http.schemas import AuditList
+from asgard.models.audit import AuditEntry
 
 __all__ = ["AuditClient", "AuditFilter"]
 

@@ -1,6 +1,7 @@
-"""Answers of the routes whose server side is being written beside the client (versions,
-merged logs, audit), modelled from the API contract. They ignore fields they do not know,
-so a server that says more still parses."""
+"""What the client reads that the server's own models cannot hold as they are: a version
+whose spec an AppSpec refuses, and the lines of ``logs?format=jsonl`` and the notices of
+``/events``, which the server writes without a model of their own. Everything else is
+parsed with ``asgard.models`` and ``asgard.http.schemas``."""
 
 from __future__ import annotations
 
@@ -10,32 +11,22 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from asgard.models import AppSpec
+from asgard.models import AppVersion as ServerAppVersion
 
-__all__ = [
-    "AppVersion",
-    "AuditEntry",
-    "AuditList",
-    "LogLine",
-    "Notice",
-    "VersionBody",
-    "VersionList",
-]
+__all__ = ["AppVersion", "LogLine", "Notice", "VersionBody", "VersionList"]
 
 
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class AppVersion(_Answer):
+class AppVersion(ServerAppVersion):
     """One spec an app ran; ``id`` is what rollback takes. A spec a cluster ran that an
-    AppSpec cannot hold (an app without an image) is kept as the mapping it came as, and
-    ``unsupported`` says why it cannot be rolled back to."""
+    AppSpec cannot hold (an app without an image) is served as it is, with ``unsupported``
+    saying why it cannot be rolled back to: the client keeps that one as the mapping it
+    came as, instead of refusing the whole list."""
 
-    id: str
-    spec: AppSpec | dict[str, Any]
-    created_at: datetime | None = None
-    by: str | None = Field(None, description="Who deployed it")
-    unsupported: str | None = None
+    spec: AppSpec | dict[str, Any]  # type: ignore[assignment]
 
     def spec_field(self, name: str) -> Any:
         if isinstance(self.spec, AppSpec):
@@ -44,7 +35,7 @@ class AppVersion(_Answer):
 
 
 class VersionList(_Answer):
-    versions: list[AppVersion] = Field(description="Newest first")
+    versions: list[AppVersion] = Field(description="Newest first; the first is what runs")
 
 
 class VersionBody(_Answer):
@@ -60,30 +51,12 @@ class LogLine(_Answer):
     line: str
 
 
-class AuditEntry(_Answer):
-    at: datetime
-    user: str | int | None = None
-    account: str | int | None = None
-    cluster: str | None = None
-    resource: str | None = None
-    id: str | None = None
-    action: str
-    request_id: str | None = None
-    status: int | None = None
-    outcome: str | None = None
-
-
-class AuditList(_Answer):
-    entries: list[AuditEntry]
-    next_cursor: str | None = None
-    total: int | None = None
-
-
 class Notice(_Answer):
     """A frame of ``/events`` that is Asgard's own, not a change: ``resync`` (read the lists
-    again: what was missed cannot be told) or ``overflow`` (the stream was cut)."""
+    again: what was missed cannot be told), ``overflow`` (the stream was cut) or
+    ``closing`` (the server is stopping)."""
 
-    name: Literal["resync", "overflow"] | str
+    name: Literal["resync", "overflow", "closing"] | str
     msg: str = ""
     id: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
