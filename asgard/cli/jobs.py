@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import re
 import sys
@@ -64,20 +65,33 @@ def exit_code_of(job: Job) -> int:
     return 0 if job.status.state == "succeeded" else 1
 
 
+async def _print_logs(client: AsgardClient, job: Job, *, follow: bool, skip: int) -> int:
+    """The job's lines after the first ``skip`` (a job's log is always read from its
+    start); how many lines it has had in all."""
+    seen = 0
+    async for line in client.jobs.logs(job.cluster, job.id, follow=follow):
+        seen += 1
+        if seen > skip:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+    return max(seen, skip)
+
+
 async def _stream_logs(client: AsgardClient, job: Job) -> None:
-    """The job's lines until it ends; before its container exists there are none to read."""
+    """The job's lines until it ends, each once. A followed log can end before the job
+    does (its container not started yet, or not there: 404), so it is followed again
+    until the job has finished, and read once more then for the last lines."""
     from asgard.client import NotFound
 
+    printed = 0
     while True:
-        try:
-            async for line in client.jobs.logs(job.cluster, job.id, follow=True):
-                sys.stdout.write(line + "\n")
-                sys.stdout.flush()
+        with contextlib.suppress(NotFound):
+            printed = await _print_logs(client, job, follow=True, skip=printed)
+        if (await client.jobs.get(job.cluster, job.id)).status.finished:
+            with contextlib.suppress(NotFound):
+                await _print_logs(client, job, follow=False, skip=printed)
             return
-        except NotFound:
-            if (await client.jobs.get(job.cluster, job.id)).status.finished:
-                return
-            await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)
 
 
 async def _download(client: AsgardClient, job: Job, folder: Path) -> None:
