@@ -1,0 +1,108 @@
+"""``asgard serve``: the HTTP API, and the first administrator's key on a first start."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, TextIO
+
+import structlog
+
+from asgard.settings import Settings
+
+if TYPE_CHECKING:
+    from asgard.services.bootstrap import Bootstrapped
+
+__all__ = ["announce_first_admin", "local_url", "register", "serve", "write_private"]
+
+log = structlog.get_logger(__name__)
+
+FIRST_KEY_FILE: Final = "first-admin-key"
+
+
+def write_private(path: Path, text: str) -> Path:
+    """A file only this user may read, whatever the umask; replaced if it was there."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write(text)
+    return path
+
+
+def announce_first_admin(
+    created: Bootstrapped, base_url: str, data_dir: Path, out: TextIO | None = None
+) -> None:
+    """Never logged: the key must not end up in log files. A person at a terminal sees it
+    once; anywhere else (a service, a container, where stdout is the log pipeline) it goes
+    to a file only Asgard's user may read, and only that file's name is said."""
+    out = out or sys.stdout
+    who = (
+        f"  First start: created administrator {created.user.email} and account "
+        f"'{created.account.name}' (namespace '{created.account.namespace}').\n"
+    )
+    if out.isatty():
+        out.write(
+            f"\n{who}  Their API key, shown this once:\n\n    {created.key.key}\n\n"
+            f"  Try: curl -H 'Authorization: Token {created.key.key}' {base_url}/agents\n\n"
+        )
+        out.flush()
+        return
+    path = write_private(data_dir.absolute() / FIRST_KEY_FILE, created.key.key + "\n")
+    log.warning(
+        "first start: the administrator's API key is in a file only this user can read",
+        path=str(path),
+        email=created.user.email,
+    )
+    out.write(
+        f"\n{who}  Their API key is in {path} (readable only by this user).\n"
+        f'  Try: curl -H "Authorization: Token $(cat {path})" {base_url}/agents\n\n'
+    )
+    out.flush()
+
+
+def local_url(host: str, port: int) -> str:
+    """Where a person on this machine reaches the server (a catch-all host is not an address)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(settings: Settings) -> None:
+    from aiohttp import web
+
+    from asgard.http.app import create_app
+    from asgard.logsetup import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    settings.signing_key()  # fail now, with a clear message, rather than half-started
+    base_url = local_url(settings.host, settings.port)
+    app = create_app(
+        settings,
+        announce=lambda created: announce_first_admin(created, base_url, settings.data_dir),
+    )
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=settings.shutdown_grace_s,
+    )
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve_cmd = commands.add_parser("serve", help="serve the HTTP API")
+    serve_cmd.add_argument("--config", type=Path, help="TOML file listing the clusters")
+    serve_cmd.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, help="port to listen on (default 4898)")
+    serve_cmd.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from asgard.cli.admin import settings_of
+
+    serve(settings_of(args, quiet=False))
+    return 0
