@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import structlog
@@ -30,6 +30,11 @@ log = structlog.get_logger(__name__)
 
 LIST_RESTARTS = 3
 SERVER = "the API server"
+T = TypeVar("T")
+
+
+def _as_is(item: Json) -> Json:
+    return item
 
 
 class Expired(Exception):
@@ -181,8 +186,21 @@ class KubeClient(ClusterClient):
         self, path: str, *, what: str, params: Mapping[str, Any] | None = None
     ) -> tuple[list[Json], str]:
         """Every item, page by page; the list's resourceVersion. A 410 restarts the list."""
+        return await self.list_into(path, what=what, params=params, keep=_as_is)
+
+    async def list_into(
+        self,
+        path: str,
+        *,
+        what: str,
+        keep: Callable[[Json], T],
+        params: Mapping[str, Any] | None = None,
+    ) -> tuple[list[T], str]:
+        """Every item as ``keep`` makes it, page by page (a page's JSON is let go once kept:
+        150,000 pods are never all parsed at once); the list's resourceVersion. A 410
+        restarts the list."""
         for _ in range(LIST_RESTARTS):
-            items: list[Json] = []
+            items: list[T] = []
             token: str | None = None
             try:
                 while True:
@@ -196,7 +214,7 @@ class KubeClient(ClusterClient):
                             "continue": token,
                         },
                     )
-                    items.extend(page.get("items") or [])
+                    items.extend(keep(item) for item in page.get("items") or [])
                     meta = page.get("metadata") or {}
                     token = meta.get("continue") or None
                     if token is None:
