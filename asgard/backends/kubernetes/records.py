@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Final
+from typing import Final, NamedTuple
 
 from asgard.backends.common import Json, parse_time
 from asgard.backends.kubernetes.converters import owning_workload, pod_state
@@ -48,8 +47,9 @@ Units = tuple[int, int]
 """Requests in exact units: nanocores and bytes."""
 
 
-@dataclass(slots=True, frozen=True)
-class PodRecord:
+class PodRecord(NamedTuple):
+    """A tuple: the smallest and quickest to make of Python's records, 150,000 times."""
+
     namespace: str
     name: str
     node: str | None
@@ -83,10 +83,18 @@ def _time(text: str | None) -> datetime | None:
     return parse_time(text)
 
 
+@lru_cache(maxsize=4096)
+def _parsed(value: str | int | float, scale: int) -> int:
+    return int(parse_quantity(value) * scale)
+
+
 def _amount(value: object, scale: int) -> int:
-    if value in (None, ""):
+    """A quantity in exact units; the same few texts (``100m``, ``128Mi``) are parsed once."""
+    if value is None or value == "":
         return 0
-    return int(parse_quantity(value) * scale)  # type: ignore[arg-type]
+    if not isinstance(value, str | int | float):
+        raise ValueError(f"not a Kubernetes quantity: {value!r}")
+    return _parsed(value, scale)
 
 
 def pod_units(pod: Json) -> Units:
