@@ -184,17 +184,22 @@ class ClusterCache:
         item: Identified | None,
         deleted: str | None = None,
     ) -> None:
-        """Asgard changed something: show it at once, then confirm with a re-read."""
+        """Asgard changed something: show it at once, then confirm with a re-read. A kind
+        that updates by deltas is not read again: its feed tells of the change itself, and
+        what it holds may not have heard of it yet (a re-read from there could take the
+        change back for a moment, and ``/events`` would say so)."""
         scope = Scope.of(resource, account)
         entry = self.entries.get(scope)
         if entry is not None:
-            before = dict(entry.items)
+            touched = {i for i in (getattr(item, "id", None), deleted) if i is not None}
+            before = {i: entry.items[i] for i in touched if i in entry.items}
             if item is not None:
                 entry.items[item.id] = item
             if deleted is not None:
                 entry.items.pop(deleted, None)
-            self._publish(scope, before, entry.items)
-        self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
+            self._publish(scope, before, {i: entry.items[i] for i in touched if i in entry.items})
+        if self.items is None:
+            self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
 
     def reconnect_now(self) -> None:
         """The cluster answers again: a feed waiting out its back-off tries at once."""
