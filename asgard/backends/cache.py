@@ -293,7 +293,9 @@ class ClusterCache:
         due = [s for s, e in self.entries.items() if e.dirty or e.pending]
 
         async def one(scope: Scope) -> bool:
-            entry = self.entries[scope]
+            entry = self.entries.get(scope)
+            if entry is None:
+                return True  # let go meanwhile
             whole, ids = entry.dirty, entry.pending
             # Taken before reading: a change signalled meanwhile is read again next time.
             entry.dirty, entry.pending = False, set()
