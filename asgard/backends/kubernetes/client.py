@@ -25,6 +25,7 @@ from asgard.backends.common import Json, object_path, status_error, transport_er
 from asgard.backends.contract import ClusterClient
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.errors import AsgardError, ClusterError, ClusterFailure, ClusterUnauthorized
+from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -197,31 +198,38 @@ class KubeClient(ClusterClient):
         params: Mapping[str, Any] | None = None,
     ) -> tuple[list[T], str]:
         """Every item as ``keep`` makes it, page by page (a page's JSON is let go once kept:
-        150,000 pods are never all parsed at once); the list's resourceVersion. A 410
+        150,000 pods are never all parsed at once); the list's resourceVersion. The next
+        page is asked for before this one is kept, so that keeping costs no waiting. A 410
         restarts the list."""
         for _ in range(LIST_RESTARTS):
             items: list[T] = []
-            token: str | None = None
             try:
+                page = await self._page(path, what, params, None)
                 while True:
-                    page = await self.request(
-                        "GET",
-                        path,
-                        what=what,
-                        params={
-                            **(params or {}),
-                            "limit": str(self.config.page_size),
-                            "continue": token,
-                        },
-                    )
-                    items.extend(keep(item) for item in page.get("items") or [])
                     meta = page.get("metadata") or {}
                     token = meta.get("continue") or None
-                    if token is None:
+                    following = (
+                        None
+                        if token is None
+                        else asyncio.ensure_future(self._page(path, what, params, token))
+                    )
+                    try:
+                        items.extend(keep(item) for item in page.get("items") or [])
+                    except BaseException:
+                        await cancel_and_wait(following)
+                        raise
+                    if following is None:
                         return items, str(meta.get("resourceVersion") or "")
+                    page = await following
             except Expired:
                 continue  # the server forgot where we were: read the list again from the start
         raise ClusterFailure(self.cluster, f"{what}: the list kept expiring while being read")
+
+    async def _page(
+        self, path: str, what: str, params: Mapping[str, Any] | None, token: str | None
+    ) -> Json:
+        paging = {"limit": str(self.config.page_size), "continue": token}
+        return await self.request("GET", path, what=what, params={**(params or {}), **paging})
 
     @asynccontextmanager
     async def stream(
