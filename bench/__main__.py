@@ -5,7 +5,10 @@ Three runs, each with its own clusters process and its own ``asgard serve``:
 
 1. one cluster at the Kubernetes scalability limits (5,000 nodes, 150,000 pods in 2,000
    Deployments): ``/agents`` and ``/apps`` against ``list_node`` and
-   ``list_namespaced_deployment``;
+   ``list_namespaced_deployment``, the first read of every pod against a direct list,
+   ``/agents`` against orjson, then pods changing ``--churn-rate`` a second for
+   ``--churn-s`` seconds (Asgard's CPU, each change's lag) and Asgard's memory
+   (``bench/big.py``);
 2. a fleet of 50 clusters of which the last never answers: ``/agents`` over all of them
    against asking each cluster directly, concurrently, with the same timeout;
 3. a soak: the fleet, a Deployment scaled every second behind Asgard's back, an ``/events``
@@ -22,22 +25,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from kubernetes_asyncio import client as k8s
 
 from bench.asgard_process import RunningAsgard, running_asgard
-from bench.load import HEADER, Figures, measure
-from bench.synthetic import NAMESPACE, Shape
+from bench.big import BigRun, big_cluster
+from bench.common import clusters_process, direct_client, get, kube_cluster, until_current
+from bench.load import HEADER, measure
+from bench.synthetic import Shape
 from bench.throughput import SHAPE as THROUGHPUT_SHAPE
 from bench.throughput import throughput
 from bench.ui import dashboard
@@ -59,169 +60,23 @@ class Options:
     only: frozenset[str]
     throughput_s: int
     load_s: float
-
-
-# the processes
-
-
-@contextlib.asynccontextmanager
-async def clusters_process(*arguments: str) -> AsyncIterator[dict[str, Any]]:
-    """``python -m bench.clusters``; yields what it printed once ready."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.clusters",
-        *arguments,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    assert process.stdin is not None
-    try:
-        line = await process.stdout.readline()
-        if not line:
-            raise RuntimeError("the clusters process died before it was ready")
-        yield dict(json.loads(line))
-    finally:
-        process.stdin.close()  # it serves until its stdin closes
-        try:
-            await asyncio.wait_for(process.wait(), 30)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
-def kube_cluster(name: str, url: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "kind": "kubernetes", "url": url, "token": "bench", **extra}
-
-
-@contextlib.asynccontextmanager
-async def direct_client(url: str) -> AsyncIterator[k8s.ApiClient]:
-    configuration = k8s.Configuration(host=url)
-    configuration.api_key = {"BearerToken": "Bearer bench"}
-    async with k8s.ApiClient(configuration) as api:
-        yield api
-
-
-# talking to Asgard
-
-
-async def get(session: aiohttp.ClientSession, asgard: RunningAsgard, path: str) -> Any:
-    async with session.get(f"{asgard.url}{path}", headers=asgard.headers) as response:
-        body = await response.json()
-        if response.status != 200:
-            raise RuntimeError(f"GET {path}: {response.status} {body}")
-        return body
-
-
-async def until_current(
-    session: aiohttp.ClientSession, asgard: RunningAsgard, clusters: int, limit_s: float
-) -> float:
-    """Seconds until ``clusters`` clusters say their cache is current."""
-    started = time.monotonic()
-    while time.monotonic() - started < limit_s:
-        found = (await get(session, asgard, "/clusters"))["clusters"]
-        if sum(c["cache"] == "current" for c in found) >= clusters:
-            return time.monotonic() - started
-        await asyncio.sleep(0.5)
-    raise RuntimeError(f"caches not current after {limit_s:g} s")
-
-
-async def timed(call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = await call()
-    return time.perf_counter() - started, result
+    churn_rate: float
+    churn_s: float
 
 
 # 1. one big cluster
 
 
-async def big_cluster(options: Options, folder: Path) -> list[str]:
-    shape = options.shape
-    out = [f"### One cluster: {shape}", ""]
-    async with clusters_process(
-        "--nodes", str(shape.nodes), "--deployments", str(shape.deployments),
-        "--pods", str(shape.pods),
-    ) as ready:  # fmt: skip
-        url = str(ready["big"])
-        out.append(f"Emulator built in {ready['built_s']} s.")
-        config = kube_cluster("big", url, timeout_s=300, resync_s=3600, page_size=500)
-        async with (
-            running_asgard(folder / "big", [config]) as asgard,
-            aiohttp.ClientSession() as session,
-            direct_client(url) as api,
-        ):
-            cold_agents, _ = await timed(lambda: get(session, asgard, "/agents?limit=1"))
-            cold_apps, _ = await timed(lambda: get(session, asgard, "/apps?limit=1"))
-            synced = await until_current(session, asgard, 1, 600)
-            agents = await get(session, asgard, "/agents?limit=5000")
-            apps = await get(session, asgard, "/apps?limit=5000")
-            if (agents["total"], apps["total"]) != (shape.nodes, shape.deployments):
-                raise RuntimeError(f"Asgard saw {agents['total']} agents, {apps['total']} apps")
-            out += [
-                f"First (live) read through Asgard: `/agents` {cold_agents:.1f} s "
-                f"(every node and every pod), `/apps` {cold_apps:.1f} s; caches current "
-                f"{synced:.1f} s later.",
-                "",
-                HEADER,
-            ]
-            core, apps_api = k8s.CoreV1Api(api), k8s.AppsV1Api(api)
-            n, c, d = options.requests, options.concurrency, options.direct_requests
-
-            async def raw_nodes() -> None:
-                """The same call, the JSON parsed but not turned into model objects."""
-                response: Any = await core.list_node(_preload_content=False)
-                json.loads(await response.read())
-
-            rows: list[Figures] = [
-                await measure(
-                    "direct `list_node()` (models)", core.list_node, requests=d, concurrency=c
-                ),
-                await measure(
-                    "direct `list_node()` (raw JSON)", raw_nodes, requests=d, concurrency=c
-                ),
-                await measure(
-                    "Asgard `/agents` (default limit, 500)",
-                    lambda: get(session, asgard, "/agents"),
-                    requests=n,
-                    concurrency=c,
-                ),
-                await measure(
-                    f"Asgard `/agents?limit=5000` (all {shape.nodes:,})",
-                    lambda: get(session, asgard, "/agents?limit=5000"),
-                    requests=n,
-                    concurrency=c,
-                ),
-                await measure(
-                    "direct `list_namespaced_deployment()` (models)",
-                    lambda: apps_api.list_namespaced_deployment(NAMESPACE),
-                    requests=d,
-                    concurrency=c,
-                ),
-                await measure(
-                    "Asgard `/apps` (default limit, 500)",
-                    lambda: get(session, asgard, "/apps"),
-                    requests=n,
-                    concurrency=c,
-                ),
-                await measure(
-                    f"Asgard `/apps?limit=5000` (all {shape.deployments:,})",
-                    lambda: get(session, asgard, "/apps?limit=5000"),
-                    requests=n,
-                    concurrency=c,
-                ),
-            ]
-            out += [r.row() for r in rows]
-            direct, full = rows[0], rows[3]
-            out += [
-                "",
-                f"`/agents` (all nodes) p50 is {full.p50_ms / direct.p50_ms:.3f}x the direct "
-                f"`list_node()` p50 (target at most 0.1x); `/apps` p50 "
-                f"{rows[5].p50_ms:.1f} ms (target at most 1,000 ms). Asgard's memory: "
-                f"{asgard.rss_mib():.0f} MiB.",
-                "",
-            ]
-    return out
+async def big(options: Options, folder: Path) -> list[str]:
+    run = BigRun(
+        shape=options.shape,
+        requests=options.requests,
+        direct_requests=options.direct_requests,
+        concurrency=options.concurrency,
+        churn_rate=options.churn_rate,
+        churn_s=options.churn_s,
+    )
+    return await big_cluster(run, folder)
 
 
 # 2. the fleet, one cluster dead
@@ -430,6 +285,8 @@ def parse() -> Options:
     parser.add_argument("--sample-every-s", type=float, default=30)
     parser.add_argument("--throughput-s", type=int, default=15, help="wrk seconds per route")
     parser.add_argument("--load-s", type=float, default=60, help="seconds of the load run")
+    parser.add_argument("--churn-rate", type=float, default=100, help="pod changes a second")
+    parser.add_argument("--churn-s", type=float, default=30, help="seconds of pod changes")
     parser.add_argument(
         "--only",
         choices=SCENARIOS,
@@ -448,6 +305,8 @@ def parse() -> Options:
         only=frozenset(args.only or SCENARIOS),
         throughput_s=args.throughput_s,
         load_s=args.load_s,
+        churn_rate=args.churn_rate,
+        churn_s=args.churn_s,
     )
     return options
 
@@ -457,7 +316,7 @@ async def run(options: Options) -> None:
     with tempfile.TemporaryDirectory(prefix="asgard-bench-") as tmp:
         folder = Path(tmp)
         for name, scenario in (
-            ("big", big_cluster),
+            ("big", big),
             ("fleet", fleet),
             ("soak", soak),
             ("throughput", hot_routes),

@@ -119,9 +119,29 @@ def deployment(name: str, replicas: int) -> Obj:
     }
 
 
+TEMPLATE_HASH = "5d8f7c9b4"
+
+
+def pod_name(deployment_name: str, number: int) -> str:
+    return f"{deployment_name}-{TEMPLATE_HASH}-{number:05d}"
+
+
+def pod_names(shape: Shape) -> list[str]:
+    """Every pod ``populate`` makes, one of each Deployment in turn (then the second of
+    each, ...): changed in this order, consecutive changes land on different nodes."""
+    per_deployment, extra = divmod(shape.pods, max(shape.deployments, 1))
+    most = per_deployment + (1 if extra else 0)
+    return [
+        pod_name(f"svc-{d:05d}", r)
+        for r in range(most)
+        for d in range(shape.deployments)
+        if r < per_deployment + (1 if d < extra else 0)
+    ]
+
+
 def pod(deployment_name: str, number: int, node_name: str) -> Obj:
-    template_hash = "5d8f7c9b4"
-    name = f"{deployment_name}-{template_hash}-{number:05d}"
+    template_hash = TEMPLATE_HASH
+    name = pod_name(deployment_name, number)
     return {
         "apiVersion": "v1",
         "kind": "Pod",

@@ -5,9 +5,12 @@ a scope is in (``as_of`` says how old the answer is). A scope is what one
 account may see of one resource: the agents of an owner, the apps, tasks or
 jobs of a namespace. When the feed signals a change, the scopes it touches are
 read again, in the background and coalesced; the difference between the old
-and the new lists is what ``/events`` sends. A write through Asgard updates its
-scope at once. When the feed breaks, or a re-read fails, the cache says it is
-not current and reads go to the cluster until it is again.
+and the new lists is what ``/events`` sends. A kind opts in to deltas by giving an
+``ItemReader``: a signal that names the items it changed (``Signal.ids``) then has
+those items alone read again, in every scope it touches, and the difference is
+told for them alone, which is the same difference a whole re-read would find. A
+write through Asgard updates its scope at once. When the feed breaks, or a re-read
+fails, the cache says it is not current and reads go to the cluster until it is again.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from typing import Any, Protocol
 
 import structlog
 
-from asgard.backends.feeds import RESOURCES, ClusterFeed, Resource, Signal
+from asgard.backends.feeds import (
+    RESOURCES,
+    ClusterFeed,
+    ItemReader,
+    NotCurrent,
+    Resource,
+    Signal,
+)
 from asgard.errors import AsgardError, NotSupported
 from asgard.events import Audience, Event, EventHub, EventKind, changes
 from asgard.models import Account
@@ -94,6 +104,9 @@ class Entry:
     as_of: datetime
     last_read: float = field(default_factory=time.monotonic)
     dirty: bool = False
+    """To be read again whole."""
+    pending: set[str] = field(default_factory=set)
+    """Ids of items to be read again (when not ``dirty``)."""
 
 
 def diff(
@@ -116,10 +129,12 @@ class ClusterCache:
         resync_s: float,
         idle_s: float = 600.0,
         timeout_s: float = 60.0,
+        items: ItemReader | None = None,
     ) -> None:
         self.cluster = cluster
         self.loaders = loaders
         self.feed = feed
+        self.items = items
         self.hub = hub
         self.resync_s = resync_s
         self.idle_s = idle_s
@@ -169,17 +184,22 @@ class ClusterCache:
         item: Identified | None,
         deleted: str | None = None,
     ) -> None:
-        """Asgard changed something: show it at once, then confirm with a re-read."""
+        """Asgard changed something: show it at once, then confirm with a re-read. A kind
+        that updates by deltas is not read again: its feed tells of the change itself, and
+        what it holds may not have heard of it yet (a re-read from there could take the
+        change back for a moment, and ``/events`` would say so)."""
         scope = Scope.of(resource, account)
         entry = self.entries.get(scope)
         if entry is not None:
-            before = dict(entry.items)
+            touched = {i for i in (getattr(item, "id", None), deleted) if i is not None}
+            before = {i: entry.items[i] for i in touched if i in entry.items}
             if item is not None:
                 entry.items[item.id] = item
             if deleted is not None:
                 entry.items.pop(deleted, None)
-            self._publish(scope, before, entry.items)
-        self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
+            self._publish(scope, before, {i: entry.items[i] for i in touched if i in entry.items})
+        if self.items is None:
+            self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
 
     def reconnect_now(self) -> None:
         """The cluster answers again: a feed waiting out its back-off tries at once."""
@@ -193,7 +213,11 @@ class ClusterCache:
                 or scope.resource == "agents"
                 or scope.namespace == signal.namespace
             ):
-                entry.dirty = True
+                ids = signal.ids.get(scope.resource)
+                if ids is None or self.items is None:
+                    entry.dirty = True
+                elif not entry.dirty:
+                    entry.pending.update(ids)
         self._wake.set()
 
     # background
@@ -263,14 +287,23 @@ class ClusterCache:
                 del self.entries[scope]
 
     async def _refresh(self) -> None:
-        """Read the dirty scopes again; the cache is current only if every re-read worked."""
+        """Read the dirty scopes again (or their pending items); the cache is current only
+        if every re-read worked."""
         gate = asyncio.Semaphore(REFRESH_CONCURRENCY)
-        dirty = [s for s, e in self.entries.items() if e.dirty]
+        due = [s for s, e in self.entries.items() if e.dirty or e.pending]
 
         async def one(scope: Scope) -> bool:
+            entry = self.entries.get(scope)
+            if entry is None:
+                return True  # let go meanwhile
+            whole, ids = entry.dirty, entry.pending
+            # Taken before reading: a change signalled meanwhile is read again next time.
+            entry.dirty, entry.pending = False, set()
             async with gate:
                 try:
                     async with asyncio.timeout(self.timeout_s):
+                        if not whole and await self._patch(scope, frozenset(ids)):
+                            return True
                         items = await self.loaders[scope.resource](scope.account())
                 except NotSupported:
                     items = []
@@ -280,17 +313,40 @@ class ClusterCache:
                         resource=scope.resource,
                         error=getattr(exc, "msg", str(exc)),
                     )
+                    if scope in self.entries:
+                        self.entries[scope].dirty = True
                     return False
-            entry = self.entries.get(scope)
-            if entry is None:
+            kept = self.entries.get(scope)
+            if kept is None:
                 return True
             fresh = {i.id: i for i in items}
-            self._publish(scope, entry.items, fresh)
-            entry.items, entry.as_of, entry.dirty = fresh, utc_now(), False
+            self._publish(scope, kept.items, fresh)
+            kept.items, kept.as_of = fresh, utc_now()
             return True
 
-        results = await asyncio.gather(*(one(s) for s in dirty))
+        results = await asyncio.gather(*(one(s) for s in due))
         self.current = self._connected and all(results)
+
+    async def _patch(self, scope: Scope, ids: frozenset[str]) -> bool:
+        """Read only ``ids`` of the scope again, and tell what became of them; False when
+        the kind cannot tell them now (the scope is then read whole)."""
+        assert self.items is not None
+        try:
+            found = await self.items.read_items(scope.resource, scope.account(), ids)
+        except NotCurrent:
+            return False
+        entry = self.entries.get(scope)
+        if entry is None:
+            return True
+        before = {i: entry.items[i] for i in ids if i in entry.items}
+        self._publish(scope, before, found)
+        for item_id in ids:
+            if item_id in found:
+                entry.items[item_id] = found[item_id]
+            else:
+                entry.items.pop(item_id, None)
+        entry.as_of = utc_now()
+        return True
 
     def _publish(self, scope: Scope, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         if self.hub is not None:

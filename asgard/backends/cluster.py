@@ -80,6 +80,7 @@ class Cluster:
         self.kind = config.kind
         self.client = parts.client
         self.feed = parts.feed
+        self.items = parts.items
         self.capabilities: Capabilities = parts.capabilities
         self.parts: dict[Part, Backend] = {
             "agents": parts.agents,
@@ -124,6 +125,7 @@ class Cluster:
             hub,
             resync_s=self.config.resync_s,
             timeout_s=max(self.write_timeout_s, self.timeout_s),
+            items=self.items,
         )
 
     def _loader(self, op: Callable[..., Any]) -> Loader:

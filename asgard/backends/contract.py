@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
 
-from asgard.backends.feeds import ClusterFeed
+from asgard.backends.feeds import ClusterFeed, ItemReader
 from asgard.backends.operations import Part, claim, listing, read, write
 from asgard.errors import NotFound, NotSupported
 from asgard.models import (
@@ -361,4 +361,7 @@ class ClusterParts:
     """None: the kind has no scheduler; Asgard keeps the cluster's schedules."""
     feed: ClusterFeed | None = None
     """How the cluster announces changes; None: caches poll every ``poll_s``."""
+    items: ItemReader | None = None
+    """How the cache reads only the items a signal names (``Signal.ids``); None: it reads
+    every scope a signal touches again, whole."""
     capabilities: Capabilities = field(default_factory=Capabilities)

@@ -1,7 +1,9 @@
 """Change feeds: how a cluster tells Asgard that something changed.
 
 A feed yields ``Signal``s (what kind of thing changed, in which namespace when
-known); the cache then reads again what the signal touches. Kinds with a change
+known); the cache then reads again what the signal touches. A feed that knows which
+items changed says so (``Signal.ids``); a kind that can also read those items alone,
+from what it holds (``ItemReader``), opts in to the cache updating them alone. Kinds with a change
 stream (Docker's ``/events``, Kubernetes watches) implement ``ClusterFeed``;
 kinds without one get ``PollingFeed``, which signals everything on a timer.
 Whatever the feed, caches also re-read everything every ``resync_s``: a missed
@@ -12,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from asgard.models import Account
 
 Resource = Literal["agents", "apps", "tasks", "jobs"]
 RESOURCES: tuple[Resource, ...] = ("agents", "apps", "tasks", "jobs")
@@ -26,6 +30,9 @@ class Signal:
 
     resources: frozenset[Resource]
     namespace: str | None = None
+    ids: Mapping[Resource, frozenset[str]] = field(default_factory=dict, compare=False)
+    """For a resource named here, only the items of these ids changed (agents anywhere,
+    the rest in ``namespace``); a resource not named here may have changed anywhere."""
 
     @classmethod
     def everything(cls) -> Signal:
@@ -36,6 +43,24 @@ class ClusterFeed(ABC):
     @abstractmethod
     def signals(self) -> AsyncIterator[Signal]:
         """Signals until the feed breaks (it then raises, or ends); the cache reconnects."""
+
+
+class NotCurrent(Exception):
+    """An ``ItemReader`` cannot tell the items now: the scope is to be read whole."""
+
+
+class ItemReader(ABC):
+    """How a kind whose feed names the items that changed reads just those, for a scope.
+
+    Kinds without one (or whose reader raises ``NotCurrent``) have every scope a signal
+    touches read again whole; the differences sent to ``/events`` are the same."""
+
+    @abstractmethod
+    async def read_items(
+        self, resource: Resource, account: Account, ids: frozenset[str]
+    ) -> dict[str, Any]:
+        """The items among ``ids`` that ``account`` sees now, by id; an id not in the answer
+        is gone from what it sees."""
 
 
 class PollingFeed(ClusterFeed):

@@ -120,10 +120,14 @@ async def test_watches_whose_version_expired_relist_once_and_lose_nothing(
         )
 
         def relists(path: str) -> int:
+            """The feed's lists of the whole resource (their first pages), which fill its store
+            anew; not the lists others make with a selector (the output collector's)."""
             return sum(
                 1
-                for _m, p, q in emulator.requests_log[asked:]
-                if p == path and q.get("limit") == "1" and "watch" not in q
+                for m, p, q in emulator.requests_log[asked:]
+                if m == "GET"
+                and p == path
+                and not {"watch", "continue", "labelSelector"} & q.keys()
             )
 
         # A watch that had just opened when it was ended waits a second before reopening

@@ -1,5 +1,9 @@
 """Nodes are agents. Used resources are the requests of the pods bound to each node
-that have not ended, as ``kubectl describe node`` counts them."""
+that have not ended, as ``kubectl describe node`` counts them.
+
+The listing comes from the cluster's store while it is current (the watches keep each
+node's sums there, event by event); otherwise, and for single agents, from the API
+server, summed the same way."""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from asgard.backends.common import Json
 from asgard.backends.contract import AgentsBackend
 from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.config import KIND
-from asgard.backends.kubernetes.converters import node_to_agent, owning_workload, pod_requests
+from asgard.backends.kubernetes.converters import node_to_agent, owning_workload
+from asgard.backends.kubernetes.records import pod_record, used_of
 from asgard.backends.kubernetes.stats import measure_nodes
+from asgard.backends.kubernetes.views import StoreView
 from asgard.backends.kubernetes.workloads import WorkloadReader
 from asgard.errors import NotFound
 from asgard.models import Account, Agent, App, Resources
@@ -20,34 +26,36 @@ NOT_ENDED = "status.phase!=Succeeded,status.phase!=Failed"
 
 
 class KubernetesAgentsBackend(AgentsBackend):
-    def __init__(self, client: KubeClient, workloads: WorkloadReader) -> None:
+    def __init__(self, client: KubeClient, workloads: WorkloadReader, view: StoreView) -> None:
         super().__init__(client.cluster, KIND)
         self.client = client
         self.workloads = workloads
+        self.view = view
 
     def _agents(self, account: Account, nodes: list[Json], pods: list[Json]) -> list[Agent]:
-        requests: dict[str, list[Resources]] = defaultdict(list)
+        cpu: dict[str, int] = defaultdict(int)
+        mem: dict[str, int] = defaultdict(int)
         apps: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        for pod in pods:
-            node = (pod.get("spec") or {}).get("nodeName")
-            if not node:
+        for pod in map(pod_record, pods):
+            if not pod.node:
                 continue
-            requests[node].append(pod_requests(pod))
-            if (pod.get("metadata") or {}).get("namespace") == account.namespace:
-                owner = owning_workload(pod)
-                if owner is not None:
-                    apps[node].add(owner)
+            cpu[pod.node] += pod.units[0]
+            mem[pod.node] += pod.units[1]
+            if pod.namespace == account.namespace and pod.owner is not None:
+                apps[pod.node].add(pod.owner)
         return [
             node_to_agent(
                 n,
                 cluster=self.cluster,
-                used=Resources.total(requests.get(n["metadata"]["name"], ())),
+                used=used_of(cpu[n["metadata"]["name"]], mem[n["metadata"]["name"]]),
                 total_apps=len(apps[n["metadata"]["name"]]),
             )
             for n in nodes
         ]
 
     async def list_agents(self, account: Account) -> list[Agent]:
+        if await self.view.store.settled():
+            return self.view.agents(account)
         params = {"labelSelector": f"owner={account.owner}"} if account.owner is not None else {}
         (nodes, _), (pods, _) = await asyncio.gather(
             self.client.list_all("/api/v1/nodes", what="list nodes", params=params),

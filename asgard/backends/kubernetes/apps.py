@@ -22,13 +22,14 @@ from asgard.backends.kubernetes.converters import (
     deployment,
     env_list,
     owning_workload,
-    pod_to_task,
     selector_of,
     workload_to_app,
 )
 from asgard.backends.kubernetes.pod_logs import pod_lines
+from asgard.backends.kubernetes.records import pod_record, task_of
 from asgard.backends.kubernetes.revisions import Revisions
 from asgard.backends.kubernetes.stats import app_stats
+from asgard.backends.kubernetes.views import StoreView
 from asgard.backends.kubernetes.workloads import PLURAL, WorkloadReader, workload_path
 from asgard.backends.log_lines import no_lines, unknown_task
 from asgard.backends.log_streams import merge
@@ -51,11 +52,12 @@ PENDING_POLL_S = 1.0
 
 
 class KubernetesAppsBackend(AppsBackend):
-    def __init__(self, client: KubeClient, workloads: WorkloadReader) -> None:
+    def __init__(self, client: KubeClient, workloads: WorkloadReader, view: StoreView) -> None:
         super().__init__(client.cluster, KIND)
         self.client = client
         self.workloads = workloads
         self.revisions = Revisions(client)
+        self.view = view
 
     async def list_apps(self, account: Account) -> list[App]:
         return [app for _, _, app in await self.workloads.all(account)]
@@ -76,11 +78,15 @@ class KubernetesAppsBackend(AppsBackend):
         _, found = await self.workloads.find(account, app_id)
         pods = await self._pods(account, found)
         return sorted(
-            (pod_to_task(p, cluster=self.cluster, app_id=app_id) for p in pods), key=lambda t: t.id
+            (task_of(pod_record(p), cluster=self.cluster, app_id=app_id) for p in pods),
+            key=lambda t: t.id,
         )
 
     async def list_all_tasks(self, account: Account) -> list[Task]:
-        """One list of the namespace's pods, each matched to its workload."""
+        """From the store while it is current; else one list of the namespace's pods, each
+        matched to its workload."""
+        if await self.view.store.settled():
+            return self.view.tasks(account)
         workloads = {(kind, name): app.id for kind, name, app in await self.workloads.all(account)}
         pods, _ = await self.client.list_all(
             f"/api/v1/namespaces/{account.namespace}/pods", what="list pods"
@@ -89,7 +95,9 @@ class KubernetesAppsBackend(AppsBackend):
         for pod in pods:
             owner = owning_workload(pod)
             if owner in workloads:
-                tasks.append(pod_to_task(pod, cluster=self.cluster, app_id=workloads[owner]))
+                tasks.append(
+                    task_of(pod_record(pod), cluster=self.cluster, app_id=workloads[owner])
+                )
         return tasks
 
     async def create_app(self, account: Account, spec: AppSpec) -> App:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import structlog
@@ -25,11 +25,17 @@ from asgard.backends.common import Json, object_path, status_error, transport_er
 from asgard.backends.contract import ClusterClient
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.errors import AsgardError, ClusterError, ClusterFailure, ClusterUnauthorized
+from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
 LIST_RESTARTS = 3
 SERVER = "the API server"
+T = TypeVar("T")
+
+
+def _as_is(item: Json) -> Json:
+    return item
 
 
 class Expired(Exception):
@@ -181,29 +187,49 @@ class KubeClient(ClusterClient):
         self, path: str, *, what: str, params: Mapping[str, Any] | None = None
     ) -> tuple[list[Json], str]:
         """Every item, page by page; the list's resourceVersion. A 410 restarts the list."""
+        return await self.list_into(path, what=what, params=params, keep=_as_is)
+
+    async def list_into(
+        self,
+        path: str,
+        *,
+        what: str,
+        keep: Callable[[Json], T],
+        params: Mapping[str, Any] | None = None,
+    ) -> tuple[list[T], str]:
+        """Every item as ``keep`` makes it, page by page (a page's JSON is let go once kept:
+        150,000 pods are never all parsed at once); the list's resourceVersion. The next
+        page is asked for before this one is kept, so that keeping costs no waiting. A 410
+        restarts the list."""
         for _ in range(LIST_RESTARTS):
-            items: list[Json] = []
-            token: str | None = None
+            items: list[T] = []
             try:
+                page = await self._page(path, what, params, None)
                 while True:
-                    page = await self.request(
-                        "GET",
-                        path,
-                        what=what,
-                        params={
-                            **(params or {}),
-                            "limit": str(self.config.page_size),
-                            "continue": token,
-                        },
-                    )
-                    items.extend(page.get("items") or [])
                     meta = page.get("metadata") or {}
                     token = meta.get("continue") or None
-                    if token is None:
+                    following = (
+                        None
+                        if token is None
+                        else asyncio.ensure_future(self._page(path, what, params, token))
+                    )
+                    try:
+                        items.extend(keep(item) for item in page.get("items") or [])
+                    except BaseException:
+                        await cancel_and_wait(following)
+                        raise
+                    if following is None:
                         return items, str(meta.get("resourceVersion") or "")
+                    page = await following
             except Expired:
                 continue  # the server forgot where we were: read the list again from the start
         raise ClusterFailure(self.cluster, f"{what}: the list kept expiring while being read")
+
+    async def _page(
+        self, path: str, what: str, params: Mapping[str, Any] | None, token: str | None
+    ) -> Json:
+        paging = {"limit": str(self.config.page_size), "continue": token}
+        return await self.request("GET", path, what=what, params={**(params or {}), **paging})
 
     @asynccontextmanager
     async def stream(

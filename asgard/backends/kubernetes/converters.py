@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from asgard.backends.common import Json, parse_time
@@ -22,7 +22,6 @@ from asgard.models import (
     Port,
     ResourceLimits,
     Resources,
-    Task,
 )
 from asgard.models.app import AppStatus, split_constraint
 from asgard.models.task import TaskState
@@ -36,25 +35,6 @@ def _meta(obj: Json) -> Json:
 
 
 # agents
-
-
-def pod_requests(pod: Json) -> Resources:
-    """What ``kubectl describe node`` counts for a pod: the sum of its containers' requests,
-    or its largest init container's if larger, plus the pod overhead."""
-    spec = pod.get("spec") or {}
-
-    def requests(container: Json) -> tuple[float, float]:
-        wanted = (container.get("resources") or {}).get("requests") or {}
-        return cpu_cores(wanted.get("cpu")), mebibytes(wanted.get("memory"))
-
-    main = [requests(c) for c in spec.get("containers") or []]
-    init = [requests(c) for c in spec.get("initContainers") or []]
-    cpu = max(sum(c for c, _ in main), max((c for c, _ in init), default=0.0))
-    mem = max(sum(m for _, m in main), max((m for _, m in init), default=0.0))
-    overhead = spec.get("overhead") or {}
-    return Resources(
-        cpus=cpu + cpu_cores(overhead.get("cpu")), mem=mem + mebibytes(overhead.get("memory"))
-    )
 
 
 def node_to_agent(node: Json, *, cluster: str, used: Resources, total_apps: int) -> Agent:
@@ -121,30 +101,6 @@ def pod_state(pod: Json) -> tuple[TaskState, str | None]:
     if phase == "Failed":
         return "failed", status.get("reason") or status.get("message")
     return "staging", reason or status.get("reason")
-
-
-def pod_to_task(pod: Json, *, cluster: str, app_id: str) -> Task:
-    meta, spec, status = _meta(pod), pod.get("spec") or {}, pod.get("status") or {}
-    state, message = pod_state(pod)
-    ports = sorted(
-        {
-            int(p["hostPort"])
-            for c in spec.get("containers") or []
-            for p in c.get("ports") or []
-            if p.get("hostPort")
-        }
-    )
-    return Task(
-        id=meta["name"],
-        cluster=cluster,
-        app_id=app_id,
-        agent_id=spec.get("nodeName"),
-        host=spec.get("nodeName") or status.get("hostIP"),
-        state=state,
-        started_at=parse_time(status.get("startTime")),
-        ports=ports,
-        message=message,
-    )
 
 
 def _main_container(workload: Json) -> Json:
@@ -343,16 +299,3 @@ def deployment(account: Account, spec: AppSpec) -> dict[str, Any]:
             },
         },
     }
-
-
-def job_exit(pods: Sequence[Json]) -> tuple[int | None, bool]:
-    """The exit code of the newest pod's first container that ended, and whether it was OOM."""
-    newest = sorted(pods, key=lambda p: _meta(p).get("creationTimestamp") or "")
-    for pod in reversed(newest):
-        for container in (pod.get("status") or {}).get("containerStatuses") or []:
-            ended = (container.get("state") or {}).get("terminated") or (
-                container.get("lastState") or {}
-            ).get("terminated")
-            if ended:
-                return int(ended.get("exitCode", -1)), ended.get("reason") == "OOMKilled"
-    return None, False

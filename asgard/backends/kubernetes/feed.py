@@ -1,10 +1,13 @@
-"""Kubernetes watches as a change feed: list, then watch from the list's resourceVersion.
+"""Kubernetes watches as a change feed that keeps the cluster's objects (an informer).
 
-One watch per resource, cluster-wide, with bookmarks so that a quiet resource
-still moves its version forward. A 410 (the version is too old for the server)
-means relisting to get a fresh version, and telling the cache everything may
-have changed in between. Pods signal tasks, apps and agents (their requests
-are the agents' used resources); workloads signal apps; nodes agents; jobs jobs.
+Each watched resource is listed into the ``KubeStore``, page by page, keeping only
+what the converters read, then watched cluster-wide from the list's resourceVersion,
+with bookmarks so that a quiet resource still moves its version forward. Every event
+is applied to the store, and the feed yields the ``Signal`` naming what it changed (a
+pod: its task, its node's agent, its Job; a workload: its app and its tasks; a node:
+its agent; a Job: its job). A 410 (the version is too old for the server) means
+listing that resource again; everything of it may have changed in between. The store
+is current from the moment every resource is listed until the feed breaks.
 """
 
 from __future__ import annotations
@@ -13,20 +16,23 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from functools import partial
+from typing import Final
 
 import structlog
 
-from asgard.backends.feeds import ClusterFeed, Resource, Signal
+from asgard.backends.feeds import ClusterFeed, Signal
 from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.kubernetes.store import Kept, KubeStore
 from asgard.tasks import cancel_and_wait
 
-WATCHED: dict[str, frozenset[Resource]] = {
-    "/api/v1/nodes": frozenset({"agents"}),
-    "/api/v1/pods": frozenset({"tasks", "apps", "agents", "jobs"}),
-    "/apis/apps/v1/deployments": frozenset({"apps"}),
-    "/apis/apps/v1/statefulsets": frozenset({"apps"}),
-    "/apis/apps/v1/daemonsets": frozenset({"apps"}),
-    "/apis/batch/v1/jobs": frozenset({"jobs"}),
+WATCHED: Final[dict[str, Kept]] = {
+    "/api/v1/nodes": "nodes",
+    "/api/v1/pods": "pods",
+    "/apis/apps/v1/deployments": "deployments",
+    "/apis/apps/v1/statefulsets": "statefulsets",
+    "/apis/apps/v1/daemonsets": "daemonsets",
+    "/apis/batch/v1/jobs": "jobs",
 }
 WATCH_TIMEOUT_S = 300
 SHORTEST_WATCH_S = 1.0
@@ -35,24 +41,35 @@ watch at once must not turn the feed into a loop of requests."""
 
 log = structlog.get_logger(__name__)
 
+Out = asyncio.Queue[Signal | BaseException]
+
 
 class Relist(Exception):
     pass
 
 
 class KubernetesFeed(ClusterFeed):
-    def __init__(self, client: KubeClient) -> None:
+    def __init__(self, client: KubeClient, store: KubeStore | None = None) -> None:
         self.client = client
+        self.store = store or KubeStore()
 
-    async def _version(self, path: str) -> str:
-        page = await self.client.request("GET", path, what="list", params={"limit": "1"})
-        return str((page.get("metadata") or {}).get("resourceVersion") or "")
+    async def _list(self, path: str) -> tuple[Signal, str]:
+        """List ``path`` into the store; what changed, and the version to watch from."""
+        kind = WATCHED[path]
+        started = time.monotonic()
+        kept, version = await self.client.list_into(
+            path, what=f"list {kind}", keep=partial(self.store.keep, kind)
+        )
+        # How long a big cluster takes to follow from scratch: operators (and the
+        # benchmarks) read it here.
+        log.info(
+            "listed", resource=kind, items=len(kept), seconds=round(time.monotonic() - started, 3)
+        )
+        return self.store.replace(kind, kept), version
 
-    async def _watch(
-        self, path: str, resources: frozenset[Resource], out: asyncio.Queue[Signal | BaseException]
-    ) -> None:
+    async def _watch(self, path: str, version: str, out: Out) -> None:
+        kind = WATCHED[path]
         try:
-            version = await self._version(path)
             while True:
                 params = {
                     "watch": "true",
@@ -69,31 +86,35 @@ class KubernetesFeed(ClusterFeed):
                             if not line.strip():
                                 continue
                             event = json.loads(line)
-                            obj = event.get("object") or {}
-                            meta = obj.get("metadata") or {}
-                            if event.get("type") == "ERROR":
+                            change, obj = event.get("type"), event.get("object") or {}
+                            if change == "ERROR":
                                 if obj.get("code") == 410:
                                     raise Relist()
                                 raise ConnectionError(obj.get("message") or "watch error")
+                            meta = obj.get("metadata") or {}
                             version = str(meta.get("resourceVersion") or version)
-                            if event.get("type") != "BOOKMARK":
-                                await out.put(Signal(resources, meta.get("namespace")))
-                except Relist:  # once, from a fresh version: not the whole feed again
+                            if change != "BOOKMARK":
+                                out.put_nowait(self.store.apply(kind, str(change), obj))
+                except Relist:  # once, from a fresh list: not the whole feed again
                     log.info("watch version expired; relisting", path=path, version=version)
-                    version = await self._version(path)
-                    await out.put(Signal.everything())
+                    signal, version = await self._list(path)
+                    out.put_nowait(signal)
                     continue
                 if time.monotonic() - opened < SHORTEST_WATCH_S:
                     await asyncio.sleep(SHORTEST_WATCH_S)
         except BaseException as exc:
-            await out.put(exc)
+            out.put_nowait(exc)
 
     async def signals(self) -> AsyncIterator[Signal]:
-        out: asyncio.Queue[Signal | BaseException] = asyncio.Queue()
-        for path in WATCHED:  # fail here, before saying we are connected, if the API is down
-            await self._version(path)
-        tasks = [asyncio.create_task(self._watch(p, r, out)) for p, r in WATCHED.items()]
+        out: Out = asyncio.Queue()
+        self.store.begin()
+        tasks: list[asyncio.Task[None]] = []
         try:
+            # Fail here, before saying we are connected, if the API is down. One at a time:
+            # 150,000 pods and everything else at once would only hold more memory at once.
+            versions = {path: (await self._list(path))[1] for path in WATCHED}
+            self.store.filled()
+            tasks = [asyncio.create_task(self._watch(p, v, out)) for p, v in versions.items()]
             yield Signal.everything()
             while True:
                 item = await out.get()
@@ -101,4 +122,5 @@ class KubernetesFeed(ClusterFeed):
                     raise item
                 yield item
         finally:
+            self.store.stopped()
             await cancel_and_wait(*tasks)

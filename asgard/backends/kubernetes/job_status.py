@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from asgard.backends.common import Json, parse_time
 from asgard.backends.kubernetes import names as N
-from asgard.backends.kubernetes.converters import job_exit
 from asgard.backends.kubernetes.quantities import cpu_cores, mebibytes
+from asgard.backends.kubernetes.records import PodRecord, job_exit
 from asgard.models import Job, JobStatus, ResourceLimits
 
 ROLE_COLLECTOR = "collector"
@@ -17,7 +17,7 @@ def is_collector(job: Json) -> bool:
     return ((job.get("metadata") or {}).get("labels") or {}).get(N.ROLE_LABEL) == ROLE_COLLECTOR
 
 
-def job_status(job: Json, pods: list[Json]) -> JobStatus:
+def job_status(job: Json, pods: list[PodRecord]) -> JobStatus:
     """The counts from the Job's status; the state and the reason from its conditions
     (DeadlineExceeded, BackoffLimitExceeded) and its pods (exit code, OOM)."""
     status = job.get("status") or {}
@@ -72,7 +72,7 @@ def job_status(job: Json, pods: list[Json]) -> JobStatus:
     return JobStatus(state="pending", failed=failed, message="waiting for the cluster to start it")
 
 
-def job_to_model(job: Json, pods: list[Json], *, cluster: str) -> Job:
+def job_to_model(job: Json, pods: list[PodRecord], *, cluster: str) -> Job:
     meta = job.get("metadata") or {}
     labels = meta.get("labels") or {}
     annotations = meta.get("annotations") or {}

@@ -34,6 +34,8 @@ from asgard.backends.kubernetes.job_manifests import (
     token_secret,
 )
 from asgard.backends.kubernetes.job_status import ROLE_COLLECTOR, is_collector, job_to_model
+from asgard.backends.kubernetes.records import PodRecord, pod_record
+from asgard.backends.kubernetes.views import StoreView
 from asgard.errors import AsgardError, Conflict, InvalidValue, NotFound
 from asgard.job_tokens import JobFile, JobTokens, job_file_path
 from asgard.models import Account, Job, JobSpec, WorkflowVolume
@@ -50,9 +52,11 @@ class KubernetesJobsBackend(JobsBackend):
         artifacts: ArtifactStore,
         tokens: JobTokens,
         public_url: str | None,
+        view: StoreView,
     ) -> None:
         super().__init__(client.cluster, KIND)
         self.client = client
+        self.view = view
         self.config = config
         self.artifacts = artifacts
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -189,9 +193,13 @@ class KubernetesJobsBackend(JobsBackend):
 
     async def get_job(self, account: Account, job_id: str) -> Job:
         job = await self._job(account.namespace, job_id)
-        return job_to_model(job, await self._pods(account.namespace, job_id), cluster=self.cluster)
+        pods = [pod_record(p) for p in await self._pods(account.namespace, job_id)]
+        return job_to_model(job, pods, cluster=self.cluster)
 
     async def list_jobs(self, account: Account) -> list[Job]:
+        """From the store while it is current, else from the API server."""
+        if await self.view.store.settled():
+            return self.view.jobs(account)
         jobs, _ = await self.client.list_all(
             jobs_path(account.namespace),
             what="list jobs",
@@ -202,11 +210,9 @@ class KubernetesJobsBackend(JobsBackend):
             what="list job pods",
             params={"labelSelector": "job-name"},
         )
-        by_job: dict[str, list[Json]] = {}
-        for pod in pods:
-            by_job.setdefault(
-                ((pod.get("metadata") or {}).get("labels") or {}).get("job-name", ""), []
-            ).append(pod)
+        by_job: dict[str, list[PodRecord]] = {}
+        for pod in map(pod_record, pods):
+            by_job.setdefault(pod.job or "", []).append(pod)
         return [
             job_to_model(j, by_job.get(j["metadata"]["name"], []), cluster=self.cluster)
             for j in jobs

@@ -10,6 +10,8 @@ from asgard.backends.kubernetes.config import KIND, KubernetesClusterConfig
 from asgard.backends.kubernetes.feed import KubernetesFeed
 from asgard.backends.kubernetes.jobs import KubernetesJobsBackend
 from asgard.backends.kubernetes.scheduled_jobs import KubernetesScheduledJobsBackend
+from asgard.backends.kubernetes.store import KubeStore
+from asgard.backends.kubernetes.views import StoreItems, StoreView
 from asgard.backends.kubernetes.workloads import WorkloadReader
 from asgard.backends.registry import BackendContext, BackendPlugin
 from asgard.models import Capabilities
@@ -21,16 +23,21 @@ class KubernetesPlugin(BackendPlugin[KubernetesClusterConfig]):
 
     async def parts(self, config: KubernetesClusterConfig, context: BackendContext) -> ClusterParts:
         client = KubeClient(config)
-        workloads = WorkloadReader(client)
+        store = KubeStore()
+        view = StoreView(store, config.name)
+        workloads = WorkloadReader(client, view)
         return ClusterParts(
             client=client,
-            agents=KubernetesAgentsBackend(client, workloads),
-            apps=KubernetesAppsBackend(client, workloads),
+            agents=KubernetesAgentsBackend(client, workloads, view),
+            apps=KubernetesAppsBackend(client, workloads, view),
             jobs=KubernetesJobsBackend(
-                client, config, context.artifacts, context.job_tokens, context.public_url
+                client, config, context.artifacts, context.job_tokens, context.public_url, view
             ),
             scheduled_jobs=KubernetesScheduledJobsBackend(client),
-            feed=KubernetesFeed(client),
+            # The feed keeps the store the listings come from, and names the items each
+            # change touched: the cache updates those alone.
+            feed=KubernetesFeed(client, store),
+            items=StoreItems(view),
             # Without a public URL the pods cannot fetch their input or send their output.
             capabilities=Capabilities(job_files=context.public_url is not None),
         )

@@ -1,4 +1,7 @@
-"""The workloads of a namespace that are apps: Deployments, StatefulSets, DaemonSets."""
+"""The workloads of a namespace that are apps: Deployments, StatefulSets, DaemonSets.
+
+All of them come from the cluster's store while it is current, else from the API server;
+one of them (``find``) always from the API server, as writes need it as it is now."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from asgard.backends.common import Json
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.converters import workload_to_app
+from asgard.backends.kubernetes.views import StoreView
 from asgard.errors import NotFound
 from asgard.models import Account, App
 
@@ -20,12 +24,15 @@ def workload_path(namespace: str, kind: str, name: str | None = None) -> str:
 
 
 class WorkloadReader:
-    def __init__(self, client: KubeClient) -> None:
+    def __init__(self, client: KubeClient, view: StoreView) -> None:
         self.client = client
         self.cluster = client.cluster
+        self.view = view
 
     async def all(self, account: Account) -> list[tuple[str, str, App]]:
         """(kind, name, app) of every workload of the account's namespace."""
+        if await self.view.store.settled():
+            return self.view.workloads(account)
         lists = await asyncio.gather(
             *(
                 self.client.list_all(
