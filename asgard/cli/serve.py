@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -71,9 +72,8 @@ def local_url(host: str, port: int) -> str:
 
 
 def serve(settings: Settings) -> None:
-    from aiohttp import web
-
     from asgard.http.app import create_app
+    from asgard.http.serving import serve_until_stopped
     from asgard.logsetup import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
@@ -83,14 +83,7 @@ def serve(settings: Settings) -> None:
         settings,
         announce=lambda created: announce_first_admin(created, base_url, settings.data_dir),
     )
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=settings.shutdown_grace_s,
-    )
+    asyncio.run(serve_until_stopped(app, host=settings.host, port=settings.port))
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -28,6 +28,7 @@ from asgard.http.routes import (
     workflows,
 )
 from asgard.http.routing import Operation, bind
+from asgard.http.serving import IN_FLIGHT, InFlight, count_in_flight
 from asgard.http.state import METRICS
 from asgard.services.bootstrap import Bootstrapped
 from asgard.settings import Settings
@@ -67,7 +68,7 @@ def create_app(
     administrator; ``announce`` is given the new key (the CLI prints it, once).
     """
     app = web.Application(
-        middlewares=[request_context, audit_trail, error_middleware, authenticate],
+        middlewares=[count_in_flight, request_context, audit_trail, error_middleware, authenticate],
         client_max_size=settings.max_upload_bytes + 1024 * 1024,
     )
     app[METRICS] = Metrics()
@@ -82,6 +83,7 @@ def create_app(
     setup_ui(app)
     app.on_response_prepare.append(add_request_id)
 
+    app[IN_FLIGHT] = InFlight()
     app[RUNNING] = Running(settings, hub or EventHub(), orchestrator, announce)
     app.cleanup_ctx.extend(SUBSYSTEMS)
     app.on_shutdown.append(stopping)

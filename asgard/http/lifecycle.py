@@ -128,6 +128,8 @@ async def stopping(app: web.Application) -> None:
     hint so their clients reconnect to another replica instead of holding the shutdown
     up for its whole grace period."""
     running = app[RUNNING]
+    if running.stopping:  # told already (``serve_until_stopped``, then aiohttp's cleanup)
+        return
     running.ready = False
     running.stopping = True  # followed logs end within a second (asgard.http.streaming)
     running.hub.close_streams()
