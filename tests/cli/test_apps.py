@@ -85,3 +85,32 @@ def test_a_spec_file_that_cannot_be_read_is_a_usage_error(cli: Cli) -> None:
     assert refused.stderr.startswith("asgard: ")
     assert "must be DNS labels" in refused.stderr
     assert "field id" in refused.stderr
+
+
+def test_logs_of_every_task_merged_and_of_one(cli: Cli) -> None:
+    (cli.cwd / "pair.toml").write_text(
+        APP_TOML.replace('id = "web"', 'id = "pair"').replace("instances = 1", "instances = 2")
+    )
+    cli.ok("apps", "deploy", "-f", "pair.toml")
+    wait_running(cli, "pair", 2)
+
+    deadline = time.monotonic() + 30
+    while True:
+        merged = cli.ok("apps", "logs", "pair", "--all-tasks").stdout.splitlines()
+        said = [line for line in merged if line.endswith(" | hello from the app")]
+        if len(said) == 2:
+            break
+        assert time.monotonic() < deadline, merged
+        time.sleep(0.5)
+    tasks = {line.split(" | ", 1)[0] for line in said}
+    assert len(tasks) == 2, "each line is labelled with its own task"
+
+    one = sorted(tasks)[0]
+    alone = cli.ok("apps", "logs", "pair", "--task", one).stdout
+    assert "hello from the app" in alone
+    assert sorted(tasks)[1] not in alone, "one task's log is that task's only"
+    later = cli.ok("apps", "logs", "pair", "--since", "2999-01-01T00:00:00Z").stdout
+    assert "hello from the app" not in later, "nothing was said after a time to come"
+    unknown = cli.run("apps", "logs", "pair", "--task", "no-such-task")
+    assert unknown.returncode == 1, "an error from Asgard"
+    assert "has no task 'no-such-task'" in unknown.stderr, "Asgard's message, on stderr"
