@@ -6,20 +6,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import aiohttp
-import pytest
 
 from asgard.backends.log_merge import HOLD_LINES, READER_LINES, ReaderBuffer
-from asgard.backends.orchestrator import Orchestrator
-from asgard.models import Role
-from tests.conftest import StartAsgard, docker_cluster
 from tests.docker.test_apps import APP, Env, running_tasks, spec, until
+from tests.docker.test_apps import env as env  # the same engine and Swarm fixture
 from tests.support.asgard import Caller
-from tests.support.dockerd import DockerDaemon
 
 TALK = [
     "sh",
@@ -28,23 +23,6 @@ TALK = [
     'echo "$HOSTNAME err $i" >&2; sleep 0.1; done',
 ]
 """Each instance says its host name and a count, on stdout and on stderr."""
-
-
-@pytest.fixture(params=["engine", "swarm"])
-async def env(request: pytest.FixtureRequest, start_asgard: StartAsgard) -> AsyncIterator[Env]:
-    daemon: DockerDaemon = request.getfixturevalue(request.param)
-    cluster = await docker_cluster("local", daemon)
-    asgard = await start_asgard(Orchestrator([cluster]))
-    dev = await asgard.account("dev")
-    ops = await asgard.account("ops")
-    yield Env(
-        asgard=asgard,
-        daemon=daemon,
-        dev=await asgard.caller("dev@example.com", roles={dev.id: Role.OPERATOR}),
-        ops=await asgard.caller("ops@example.com", roles={ops.id: Role.OPERATOR}),
-        viewer=await asgard.caller("viewer@example.com", roles={dev.id: Role.VIEWER}),
-    )
-    await cluster.close()
 
 
 async def body_of(caller: Caller, path: str) -> str:
