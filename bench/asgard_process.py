@@ -4,11 +4,14 @@ CLI (user, account, API key), with a TOML file listing the clusters."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,6 +76,38 @@ def _cli(env: Mapping[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
+def _set_up(env: Mapping[str, str], role: str) -> str:
+    """The user, the account and a key, made with the CLI as a user makes them; the key."""
+    _cli(env, "db", "upgrade")
+    _cli(env, "users", "create", "--email", "bench@example.com", "--name", "Bench")
+    _cli(env, "accounts", "create", "--name", "bench", "--namespace", NAMESPACE)
+    member = ["--account", "bench", "--email", "bench@example.com", "--role", role]
+    _cli(env, "accounts", "add-user", *member)
+    return _cli(env, "tokens", "create", "--email", "bench@example.com").splitlines()[-1]
+
+
+_SET_UP: dict[str, tuple[Path, str]] = {}
+"""Per role, an SQLite file set up once by :func:`_set_up` and its key. Each of the five
+commands starts a Python process (about 1.5 s each), and tests start Asgard dozens of
+times; a copy of the file is the same database at no cost."""
+
+
+def _copy_set_up_database(role: str, target: Path) -> str:
+    if role not in _SET_UP:
+        folder = Path(tempfile.mkdtemp(prefix=f"asgard-set-up-{role}-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        database = folder / "asgard.db"
+        env = {
+            **os.environ,
+            "ASGARD_DB_URL": f"sqlite:///{database}",
+            "ASGARD_DATA_DIR": str(folder / "data"),
+        }
+        _SET_UP[role] = (database, _set_up(env, role))
+    database, key = _SET_UP[role]
+    shutil.copyfile(database, target)
+    return key
+
+
 @dataclass
 class _Started:
     process: subprocess.Popen[bytes]
@@ -101,22 +136,10 @@ def _start(
         "ASGARD_LOG_FORMAT": "json",
         **settings,
     }
-    if key is None:  # a first start: the user, the account and a key, as a user makes them
-        _cli(env, "db", "upgrade")
-        _cli(env, "users", "create", "--email", "bench@example.com", "--name", "Bench")
-        _cli(env, "accounts", "create", "--name", "bench", "--namespace", NAMESPACE)
-        _cli(
-            env,
-            "accounts",
-            "add-user",
-            "--account",
-            "bench",
-            "--email",
-            "bench@example.com",
-            "--role",
-            role,
-        )
-        key = _cli(env, "tokens", "create", "--email", "bench@example.com").splitlines()[-1]
+    if key is None and db_url is None:  # a first start on SQLite: a copy of a set-up file
+        key = _copy_set_up_database(role, folder / "asgard.db")
+    elif key is None:
+        key = _set_up(env, role)
     log = folder / "asgard.log"
     with log.open("a") as output:
         process = subprocess.Popen(

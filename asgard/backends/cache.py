@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -109,6 +109,12 @@ class Entry:
     """Ids of items to be read again (when not ``dirty``)."""
 
 
+@dataclass
+class _Load:
+    touched: bool = False
+    """A signal touched the scope while it was being read."""
+
+
 def diff(
     cluster: str, resource: Resource, old: Mapping[str, Any], new: Mapping[str, Any]
 ) -> list[Event]:
@@ -144,6 +150,8 @@ class ClusterCache:
         self.current = False
         """True while the feed is connected and the last re-read worked."""
         self._connected = False
+        self._loading: dict[Scope, list[_Load]] = {}
+        """Scopes being read for a first entry, and whether a signal touched them meanwhile."""
         self._wake = asyncio.Event()
         self._reconnect = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -163,13 +171,16 @@ class ClusterCache:
         if entry is not None and self.current:
             entry.last_read = time.monotonic()
             return list(entry.items.values()), entry.as_of
-        items = list(await self.loaders[resource](scope.account()))
+        async with self._loading_of(scope) as changed:
+            items = list(await self.loaders[resource](scope.account()))
         read_at = utc_now()
         if entry is None or self.current:
-            fresh = Entry(items={i.id: i for i in items}, as_of=read_at)
+            fresh = Entry(items={i.id: i for i in items}, as_of=read_at, dirty=changed())
             if entry is not None:
                 self._publish(scope, entry.items, fresh.items)
             self.entries[scope] = fresh
+            if fresh.dirty:
+                self._wake.set()
         return items, read_at
 
     def last_known(self, resource: Resource, account: Account) -> tuple[list[Any], datetime] | None:
@@ -207,12 +218,12 @@ class ClusterCache:
             self._reconnect.set()
 
     def signal(self, signal: Signal) -> None:
+        for scope, loads in self._loading.items():
+            if signal.touches(scope.resource, scope.namespace):
+                for load in loads:
+                    load.touched = True
         for scope, entry in self.entries.items():
-            if scope.resource in signal.resources and (
-                signal.namespace is None
-                or scope.resource == "agents"
-                or scope.namespace == signal.namespace
-            ):
+            if signal.touches(scope.resource, scope.namespace):
                 ids = signal.ids.get(scope.resource)
                 if ids is None or self.items is None:
                     entry.dirty = True
@@ -375,10 +386,10 @@ class ClusterCache:
 
     async def _load(self, scope: Scope) -> None:
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(self.timeout_s), self._loading_of(scope) as changed:
                 items = await self.loaders[scope.resource](scope.account())
         except NotSupported:
-            items = []
+            items, changed = [], lambda: False
         except (AsgardError, TimeoutError, OSError) as exc:
             # No entry rather than an empty one: an empty entry would be served as "nothing
             # there". The next read loads the scope, live.
@@ -387,4 +398,24 @@ class ClusterCache:
             )
             return
         if scope not in self.entries:
-            self.entries[scope] = Entry(items={i.id: i for i in items}, as_of=utc_now())
+            self.entries[scope] = Entry(
+                items={i.id: i for i in items}, as_of=utc_now(), dirty=changed()
+            )
+            if self.entries[scope].dirty:
+                self._wake.set()
+
+    @contextlib.asynccontextmanager
+    async def _loading_of(self, scope: Scope) -> AsyncIterator[Callable[[], bool]]:
+        """While a scope with no entry is read, a signal has no entry to mark: it is noted
+        here, and the entry made from the read is marked to be read again. Without it, a
+        change told while the first read was under way (a container started as the
+        usage sampler first listed the agents) would stay unseen until the next signal."""
+        load = _Load()
+        self._loading.setdefault(scope, []).append(load)
+        try:
+            yield lambda: load.touched
+        finally:
+            loads = self._loading[scope]
+            loads.remove(load)
+            if not loads:
+                del self._loading[scope]

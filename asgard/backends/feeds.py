@@ -38,6 +38,13 @@ class Signal:
     def everything(cls) -> Signal:
         return cls(frozenset(RESOURCES))
 
+    def touches(self, resource: Resource, namespace: str) -> bool:
+        """Whether what a scope of ``resource`` in ``namespace`` holds may have changed
+        (agents are shared by every namespace)."""
+        return resource in self.resources and (
+            self.namespace is None or resource == "agents" or namespace == self.namespace
+        )
+
 
 class ClusterFeed(ABC):
     @abstractmethod
