@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -54,18 +54,26 @@ class Event(BaseModel):
 
 
 def changes(
-    kind: EventKind, cluster: str, before: Mapping[str, Any], now: Mapping[str, Any]
+    kind: EventKind,
+    cluster: str,
+    before: Mapping[str, Any],
+    now: Mapping[str, Any],
+    order: Iterable[str] | None = None,
 ) -> list[Event]:
     """What became of each item of one cluster between two looks; items are JSON-ready
-    dicts by id. Nothing is sent for an item that did not change."""
+    dicts by id. Nothing is sent for an item that did not change. In ``order`` (the order
+    the items changed in, when it is known), else what is there now, then what went."""
     events = []
-    for item_id, item in now.items():
-        old = before.get(item_id)
-        if old != item:
+    ids = order if order is not None else [*now, *(i for i in before if i not in now)]
+    for item_id in ids:
+        old, item = before.get(item_id), now.get(item_id)
+        if item is None and old is not None:
+            events.append(
+                Event(kind=kind, cluster=cluster, id=item_id, change="deleted", object=None)
+            )
+        elif item is not None and old != item:
             change: Change = "added" if old is None else "modified"
             events.append(Event(kind=kind, cluster=cluster, id=item_id, change=change, object=item))
-    for item_id in before.keys() - now.keys():
-        events.append(Event(kind=kind, cluster=cluster, id=item_id, change="deleted", object=None))
     return events
 
 

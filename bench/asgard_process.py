@@ -86,6 +86,14 @@ def _set_up(env: Mapping[str, str], role: str) -> str:
     return _cli(env, "tokens", "create", "--email", "bench@example.com").splitlines()[-1]
 
 
+def set_up_database(db_url: str, role: str = "viewer") -> str:
+    """Set up the database at ``db_url`` as a first start would (for a copy to be made
+    of it: a PostgreSQL template, say); the key."""
+    with tempfile.TemporaryDirectory(prefix="asgard-set-up-") as folder:
+        env = {**os.environ, "ASGARD_DB_URL": db_url, "ASGARD_DATA_DIR": str(Path(folder))}
+        return _set_up(env, role)
+
+
 _SET_UP: dict[str, tuple[Path, str]] = {}
 """Per role, an SQLite file set up once by :func:`_set_up` and its key. Each of the five
 commands starts a Python process (about 1.5 s each), and tests start Asgard dozens of

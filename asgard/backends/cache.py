@@ -105,8 +105,10 @@ class Entry:
     last_read: float = field(default_factory=time.monotonic)
     dirty: bool = False
     """To be read again whole."""
-    pending: set[str] = field(default_factory=set)
-    """Ids of items to be read again (when not ``dirty``)."""
+    pending: dict[str, None] = field(default_factory=dict)
+    """Ids of items to be read again (when not ``dirty``), in the order they last changed:
+    what they became is told in that order, so a listener hears two changes in the order
+    they were made even when one pass reads both."""
 
 
 @dataclass
@@ -116,12 +118,16 @@ class _Load:
 
 
 def diff(
-    cluster: str, resource: Resource, old: Mapping[str, Any], new: Mapping[str, Any]
+    cluster: str,
+    resource: Resource,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    order: Sequence[str] | None = None,
 ) -> list[Event]:
     def dumped(items: Mapping[str, Any]) -> dict[str, Any]:
         return {item_id: item.model_dump(mode="json") for item_id, item in items.items()}
 
-    return changes(KIND_OF[resource], cluster, dumped(old), dumped(new))
+    return changes(KIND_OF[resource], cluster, dumped(old), dumped(new), order)
 
 
 class ClusterCache:
@@ -228,7 +234,9 @@ class ClusterCache:
                 if ids is None or self.items is None:
                     entry.dirty = True
                 elif not entry.dirty:
-                    entry.pending.update(ids)
+                    for item_id in sorted(ids):  # one signal's ids changed together
+                        entry.pending.pop(item_id, None)
+                        entry.pending[item_id] = None
         self._wake.set()
 
     # background
@@ -309,11 +317,11 @@ class ClusterCache:
                 return True  # let go meanwhile
             whole, ids = entry.dirty, entry.pending
             # Taken before reading: a change signalled meanwhile is read again next time.
-            entry.dirty, entry.pending = False, set()
+            entry.dirty, entry.pending = False, {}
             async with gate:
                 try:
                     async with asyncio.timeout(self.timeout_s):
-                        if not whole and await self._patch(scope, frozenset(ids)):
+                        if not whole and await self._patch(scope, list(ids)):
                             return True
                         items = await self.loaders[scope.resource](scope.account())
                 except NotSupported:
@@ -338,19 +346,20 @@ class ClusterCache:
         results = await asyncio.gather(*(one(s) for s in due))
         self.current = self._connected and all(results)
 
-    async def _patch(self, scope: Scope, ids: frozenset[str]) -> bool:
+    async def _patch(self, scope: Scope, ids: Sequence[str]) -> bool:
         """Read only ``ids`` of the scope again, and tell what became of them; False when
         the kind cannot tell them now (the scope is then read whole)."""
         assert self.items is not None
         try:
-            found = await self.items.read_items(scope.resource, scope.account(), ids)
+            read = await self.items.read_items(scope.resource, scope.account(), frozenset(ids))
         except NotCurrent:
             return False
         entry = self.entries.get(scope)
         if entry is None:
             return True
+        found = {i: read[i] for i in ids if i in read}
         before = {i: entry.items[i] for i in ids if i in entry.items}
-        self._publish(scope, before, found)
+        self._publish(scope, before, found, ids)
         for item_id in ids:
             if item_id in found:
                 entry.items[item_id] = found[item_id]
@@ -359,10 +368,16 @@ class ClusterCache:
         entry.as_of = utc_now()
         return True
 
-    def _publish(self, scope: Scope, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    def _publish(
+        self,
+        scope: Scope,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+        order: Sequence[str] | None = None,
+    ) -> None:
         if self.hub is not None:
             self.hub.publish(
-                scope.audience(self.cluster), diff(self.cluster, scope.resource, old, new)
+                scope.audience(self.cluster), diff(self.cluster, scope.resource, old, new, order)
             )
 
     # what /events listeners need

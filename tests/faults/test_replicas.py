@@ -14,14 +14,16 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
+import pytest
 
 from asgard.db.notices import asyncpg_dsn
-from bench.asgard_process import RunningAsgard, running_asgard
+from bench.asgard_process import RunningAsgard, running_asgard, set_up_database
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.postgres import Postgres
 from tests.support.remote import Api
@@ -40,37 +42,48 @@ SETTINGS = {
 }
 
 
+@dataclass(frozen=True)
+class SetUp:
+    """A database with the user, account and operator's key made through the CLI once;
+    each test runs on a copy of it."""
+
+    server: Postgres
+    template: str
+    key: str
+
+    def new_database(self) -> str:
+        return self.server.new_database(template=self.template)
+
+
+@pytest.fixture(scope="module")
+def set_up(postgres_server: Postgres) -> SetUp:
+    template = postgres_server.new_database()
+    return SetUp(postgres_server, template, set_up_database(template, role="operator"))
+
+
 @contextlib.asynccontextmanager
 async def replicas(
-    tmp_path: Path, db_url: str, clusters: list[dict[str, Any]], count: int = 3
-) -> AsyncIterator[list[RunningAsgard]]:
-    """The first makes the user, account and key; the others start on what it made."""
+    tmp_path: Path, set_up: SetUp, clusters: list[dict[str, Any]], count: int = 3
+) -> AsyncIterator[tuple[str, list[RunningAsgard]]]:
+    """Three processes on a copy of the set-up database; its URL and them."""
+    db_url = set_up.new_database()
     async with contextlib.AsyncExitStack() as stack:
-        first = await stack.enter_async_context(
-            running_asgard(
-                tmp_path / "r0", clusters, role="operator", settings=SETTINGS, db_url=db_url
-            )
-        )
-        others = [
+        processes = [
             await stack.enter_async_context(
                 running_asgard(
-                    tmp_path / f"r{i}",
-                    clusters,
-                    key=first.key,
-                    settings=SETTINGS,
-                    db_url=db_url,
+                    tmp_path / f"r{i}", clusters, key=set_up.key, settings=SETTINGS, db_url=db_url
                 )
             )
-            for i in range(1, count)
+            for i in range(count)
         ]
-        yield [first, *others]
+        yield db_url, processes
 
 
 async def test_a_key_revoked_on_one_process_is_refused_by_the_others_at_once(
-    tmp_path: Path, postgres_server: Postgres
+    tmp_path: Path, set_up: SetUp
 ) -> None:
     async with (
-        replicas(tmp_path, postgres_server.new_database(), []) as processes,
+        replicas(tmp_path, set_up, []) as (_, processes),
         aiohttp.ClientSession() as session,
     ):
         apis = [Api.of(session, p) for p in processes]
@@ -93,11 +106,11 @@ async def test_a_key_revoked_on_one_process_is_refused_by_the_others_at_once(
 
 
 async def test_an_events_listener_on_each_process_hears_every_workflow_change(
-    tmp_path: Path, postgres_server: Postgres, engine: DockerDaemon
+    tmp_path: Path, set_up: SetUp, engine: DockerDaemon
 ) -> None:
     clusters = [{"name": "local", "kind": "docker", "url": engine.url}]
     async with (
-        replicas(tmp_path, postgres_server.new_database(), clusters) as processes,
+        replicas(tmp_path, set_up, clusters) as (_, processes),
         aiohttp.ClientSession() as session,
     ):
         apis = [Api.of(session, p) for p in processes]
@@ -157,12 +170,11 @@ async def lease_holder(db_url: str, lease: str) -> str | None:
 
 
 async def test_the_lease_holder_killed_mid_workflow_another_process_finishes_it(
-    tmp_path: Path, postgres_server: Postgres, engine: DockerDaemon
+    tmp_path: Path, set_up: SetUp, engine: DockerDaemon
 ) -> None:
-    db_url = postgres_server.new_database()
     clusters = [{"name": "local", "kind": "docker", "url": engine.url}]
     async with (
-        replicas(tmp_path, db_url, clusters) as processes,
+        replicas(tmp_path, set_up, clusters) as (db_url, processes),
         aiohttp.ClientSession() as session,
     ):
         apis = [Api.of(session, p) for p in processes]

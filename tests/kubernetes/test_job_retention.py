@@ -104,13 +104,16 @@ async def test_a_job_that_finished_longer_than_the_retention_ago_is_removed(env:
     assert done is not None
     assert done["status"]["state"] == "succeeded"
 
-    # The first pass sees the Job finished and records when: at its completionTime, ...
+    # A pass sees the Job finished and records when: at its completionTime, ...
     passing = reconciler(env)
-    first = await passing.once()
-    assert (first.settled, first.expired) == ([job_id], [])
-    # ... which is longer than the retention ago, so the next pass (``reconcile_s`` later:
-    # 30 s by default) deletes the Job, its collector and files, and forgets the record.
-    second = await passing.once()
-    assert second.expired == [job_id]
+    passed = await passing.once()
+    if job_id not in passed.expired:
+        assert (passed.settled, passed.expired) == ([job_id], [])
+        # ... which is longer than the retention ago, so the next pass (``reconcile_s``
+        # later: 30 s by default) deletes the Job, its collector and files, and forgets
+        # the record. (Asgard's own reconciler runs its first pass as it starts, and can
+        # be the one that settled it: then this test's first pass is that next pass.)
+        passed = await passing.once()
+    assert passed.expired == [job_id]
     assert job_id not in cluster_jobs(env)
     assert await listed(env, job_id) is None

@@ -66,10 +66,12 @@ class Postgres:
         if done.returncode != 0:
             raise PostgresError(done.stderr.decode(errors="replace"))
 
-    def new_database(self) -> str:
-        """A fresh, empty database; its SQLAlchemy URL."""
+    def new_database(self, template: str | None = None) -> str:
+        """A fresh database, empty or a copy of the database at the URL ``template`` (which
+        nothing may be connected to); its SQLAlchemy URL."""
         name = f"asgard_{uuid.uuid4().hex[:12]}"
-        self.psql(f"CREATE DATABASE {name}")
+        copied = "" if template is None else f" TEMPLATE {template.rsplit('/', 1)[-1]}"
+        self.psql(f"CREATE DATABASE {name}{copied}")
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{name}"
 
     def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[bytes]:
