@@ -152,5 +152,5 @@ async def _agents(cluster: Cluster) -> list[Agent]:
         for scope, entry in list(cache.entries.items()):
             if scope.resource == "agents" and scope.owner is None:
                 return list(entry.items.values())
-    items, _ = await cluster.list(AgentsBackend.list_agents, SAMPLER, (), {})
-    return list(items)
+    listed = await cluster.list(AgentsBackend.list_agents, SAMPLER, (), {})
+    return list(listed.items)

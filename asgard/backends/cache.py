@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -98,6 +99,9 @@ class Scope:
         )
 
 
+_VERSIONS = itertools.count(1)
+
+
 @dataclass
 class Entry:
     items: dict[str, Any]
@@ -105,10 +109,16 @@ class Entry:
     last_read: float = field(default_factory=time.monotonic)
     dirty: bool = False
     """To be read again whole."""
+    version: int = field(default_factory=lambda: next(_VERSIONS))
+    """Changes whenever ``items`` or ``as_of`` do, and is never the same for two entries:
+    an answer made from entries of these versions can be kept and given again."""
     pending: dict[str, None] = field(default_factory=dict)
     """Ids of items to be read again (when not ``dirty``), in the order they last changed:
     what they became is told in that order, so a listener hears two changes in the order
     they were made even when one pass reads both."""
+
+    def touch(self) -> None:
+        self.version = next(_VERSIONS)
 
 
 @dataclass
@@ -171,12 +181,16 @@ class ClusterCache:
 
     # reads and writes
 
-    async def read(self, resource: Resource, account: Account) -> tuple[list[Any], datetime]:
+    async def read(
+        self, resource: Resource, account: Account
+    ) -> tuple[list[Any], datetime, int | None]:
+        """The scope's items, when they were read, and the entry's version when they come
+        from it (None for a read that went to the cluster)."""
         scope = Scope.of(resource, account)
         entry = self.entries.get(scope)
         if entry is not None and self.current:
             entry.last_read = time.monotonic()
-            return list(entry.items.values()), entry.as_of
+            return list(entry.items.values()), entry.as_of, entry.version
         async with self._loading_of(scope) as changed:
             items = list(await self.loaders[resource](scope.account()))
         read_at = utc_now()
@@ -187,7 +201,7 @@ class ClusterCache:
             self.entries[scope] = fresh
             if fresh.dirty:
                 self._wake.set()
-        return items, read_at
+        return items, read_at, None
 
     def last_known(self, resource: Resource, account: Account) -> tuple[list[Any], datetime] | None:
         """What the scope held when it was last read, current or not (``?stale=true``)."""
@@ -214,6 +228,7 @@ class ClusterCache:
                 entry.items[item.id] = item
             if deleted is not None:
                 entry.items.pop(deleted, None)
+            entry.touch()
             self._publish(scope, before, {i: entry.items[i] for i in touched if i in entry.items})
         if self.items is None:
             self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
@@ -341,6 +356,7 @@ class ClusterCache:
             fresh = {i.id: i for i in items}
             self._publish(scope, kept.items, fresh)
             kept.items, kept.as_of = fresh, utc_now()
+            kept.touch()
             return True
 
         results = await asyncio.gather(*(one(s) for s in due))
@@ -366,6 +382,7 @@ class ClusterCache:
             else:
                 entry.items.pop(item_id, None)
         entry.as_of = utc_now()
+        entry.touch()
         return True
 
     def _publish(

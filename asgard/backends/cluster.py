@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import aiohttp
 import structlog
@@ -47,13 +47,23 @@ from asgard.models import Account, Capabilities, ClusterStatus
 from asgard.models.base import utc_now
 from asgard.tasks import cancel_and_wait
 
-__all__ = ["CONTRACT", "Cluster", "cached_listings"]
+__all__ = ["CONTRACT", "Cluster", "Listed", "cached_listings"]
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
 Found = tuple[list[Any], datetime]
 """What a listing found on one cluster, and when it was read."""
+
+
+class Listed(NamedTuple):
+    """What a listing found on one cluster, when it was read, and the version of the cache
+    entry it came from (None for a live read): the same version, the same answer."""
+
+    items: list[Any]
+    as_of: datetime
+    version: int | None = None
+
 
 CONTRACT: Mapping[Part, type[Backend]] = {
     "agents": AgentsBackend,
@@ -199,18 +209,20 @@ class Cluster:
 
     async def list(
         self, op: Callable[..., Any], account: Account, args: tuple[Any, ...], kwargs: Any
-    ) -> Found:
+    ) -> Listed:
         """A listing, from the cache where the operation is cached; when it was read."""
         info = operation_of(op)
         cache = self.cache
+        version: int | None = None
         if info.cached is None or cache is None or args or kwargs:
             found = list(await self.run(op, account, args, kwargs)), utc_now()
         else:
             resource = info.cached
-            found = await self._read(lambda: cache.read(resource, account))
+            items, as_of, version = await self._read(lambda: cache.read(resource, account))
+            found = items, as_of
         if not args and not kwargs:
             self.known[(info.name, account.id)] = found
-        return found
+        return Listed(*found, version)
 
     async def sample(
         self, op: Callable[..., Any], account: Account, timeout_s: float

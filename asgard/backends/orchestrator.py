@@ -46,6 +46,17 @@ class Listing(Generic[T]):
     items: list[T] = field(default_factory=list)
     errors: list[ClusterErrorInfo] = field(default_factory=list)
     as_of: dict[str, datetime] = field(default_factory=dict)
+    versions: dict[str, int | None] = field(default_factory=dict)
+    """Per cluster that answered, the version of the cache entry its items came from."""
+
+    @property
+    def version(self) -> tuple[tuple[str, int], ...] | None:
+        """What names this very listing: every cluster answered from its cache, at these
+        versions (cache entry versions are never reused). None when any cluster was read
+        live or failed: that listing is not to be kept."""
+        if self.errors or any(v is None for v in self.versions.values()):
+            return None
+        return tuple((name, v) for name, v in self.versions.items() if v is not None)
 
 
 class Orchestrator:
@@ -157,9 +168,9 @@ class Orchestrator:
             elif isinstance(result, BaseException):
                 raise result
             else:
-                items, as_of = result
-                listing.items.extend(items)
-                listing.as_of[cluster.name] = as_of
+                listing.items.extend(result.items)
+                listing.as_of[cluster.name] = result.as_of
+                listing.versions[cluster.name] = result.version
         if chosen and len(failures) == len(chosen):
             raise AllClustersFailed(failures)
         return listing

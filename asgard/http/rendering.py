@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-__all__ = ["FRAGMENTS", "Fragments", "list_response"]
+__all__ = ["BODIES", "FRAGMENTS", "Bodies", "Fragments", "list_response"]
 
 
 class Fragments:
@@ -43,15 +43,58 @@ class Fragments:
 FRAGMENTS = Fragments()
 
 
-def list_response(model: type[BaseModel], items: Sequence[BaseModel], **rest: Any) -> web.Response:
-    """The answer ``model(**{first field: items}, **rest)`` would be, made from kept JSON."""
+class Bodies:
+    """Whole answers by the page they were made of, for the ``limit`` most recent pages:
+    a service that hands out the same page again (``KeptAnswers``) has the same answer,
+    and ``/agents?limit=5000`` is then the join of its 5,000 items' JSON once, not per
+    request. Held with the page, so its ``id`` cannot be reused while the entry lives."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit
+        self._kept: OrderedDict[int, tuple[object, bytes]] = OrderedDict()
+
+    def get(self, page: object) -> bytes | None:
+        found = self._kept.get(id(page))
+        if found is None or found[0] is not page:
+            return None
+        self._kept.move_to_end(id(page))
+        return found[1]
+
+    def put(self, page: object, body: bytes) -> bytes:
+        self._kept[id(page)] = (page, body)
+        self._kept.move_to_end(id(page))
+        if len(self._kept) > self.limit:
+            self._kept.popitem(last=False)
+        return body
+
+
+BODIES = Bodies()
+
+
+def list_response(
+    model: type[BaseModel],
+    items: Sequence[BaseModel],
+    page: object | None = None,
+    **rest: Any,
+) -> web.Response:
+    """The answer ``model(**{first field: items}, **rest)`` would be, made from kept JSON;
+    with ``page`` (what ``items`` and ``rest`` were taken from, never changed after), the
+    answer made for that page before."""
+    if page is not None:
+        kept = BODIES.get(page)
+        if kept is not None:
+            return web.Response(body=kept, content_type="application/json", charset="utf-8")
+    body = _list_body(model, items, **rest).encode()
+    if page is not None:
+        BODIES.put(page, body)
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
+
+
+def _list_body(model: type[BaseModel], items: Sequence[BaseModel], **rest: Any) -> str:
     field = next(iter(model.model_fields))
     envelope = model(**{field: []}, **rest).model_dump_json()
     empty = f'{{"{field}":[]'
     if not envelope.startswith(empty):  # pragma: no cover - the first field is the list
-        return web.Response(
-            text=model(**{field: items}, **rest).model_dump_json(),
-            content_type="application/json",
-        )
+        return model(**{field: items}, **rest).model_dump_json()
     body = f'{{"{field}":[' + ",".join(FRAGMENTS.of(i) for i in items) + "]"
-    return web.Response(text=body + envelope[len(empty) :], content_type="application/json")
+    return body + envelope[len(empty) :]

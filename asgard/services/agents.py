@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from asgard.backends.contract import AgentsBackend
 from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Agent, App, Resources, Role, UsageSample, UsageStats
+from asgard.services.kept_answers import KeptAnswers
 from asgard.services.pagination import ClusterPage, page_of
 from asgard.services.principal import Principal
 from asgard.usage_history import UsageHistory
@@ -27,6 +28,7 @@ class AgentsService:
     def __init__(self, orchestrator: Orchestrator, history: UsageHistory | None = None) -> None:
         self.orchestrator = orchestrator
         self.usage = history
+        self.pages: KeptAnswers[AgentsPage] = KeptAnswers()
 
     async def list_agents(
         self,
@@ -41,12 +43,23 @@ class AgentsService:
         account = principal.require(Role.VIEWER)
         fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
         listing = await fan_out(account, clusters, AgentsBackend.list_agents)
+        asked = None if listing.version is None else (listing.version, *sorted(attrs.items()))
+        key = None if asked is None else (asked, limit, cursor)
+        kept = self.pages.get(key)
+        if kept is not None:
+            return kept
         found = [a for a in listing.items if matches(a, attrs)] if attrs else listing.items
         used = Resources.total(a.used_resources for a in found)
         total = Resources.total(a.resources for a in found)
         page = page_of(listing, limit, cursor, found)
-        return AgentsPage(
-            page=page.page, errors=page.errors, as_of=page.as_of, stats=UsageStats.of(used, total)
+        return self.pages.put(
+            key,
+            AgentsPage(
+                page=page.page,
+                errors=page.errors,
+                as_of=page.as_of,
+                stats=UsageStats.of(used, total),
+            ),
         )
 
     async def get(self, principal: Principal, cluster: str, agent_id: str) -> Agent:

@@ -103,7 +103,7 @@ async def cache_over(
 
 
 async def used_mem(cache: ClusterCache) -> float:
-    [agent], _ = await cache.read("agents", DEV)
+    [agent], _, _ = await cache.read("agents", DEV)
     return float(agent.used_resources.mem)
 
 

@@ -28,6 +28,7 @@ async def _agents(
     return list_response(
         AgentList,
         found.page.items,
+        found,
         stats=found.stats,
         errors=found.errors,
         next_cursor=found.page.next_cursor,
