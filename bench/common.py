@@ -17,6 +17,7 @@ from kubernetes_asyncio import client as k8s
 from bench.asgard_process import RunningAsgard
 
 __all__ = [
+    "body_of",
     "clusters_process",
     "direct_client",
     "get",
@@ -76,6 +77,15 @@ async def get(session: aiohttp.ClientSession, asgard: RunningAsgard, path: str) 
         body = await response.json()
         if response.status != 200:
             raise RuntimeError(f"GET {path}: {response.status} {body}")
+        return body
+
+
+async def body_of(session: aiohttp.ClientSession, asgard: RunningAsgard, path: str) -> bytes:
+    """The answer's bytes, not parsed: what the server's side of a request costs."""
+    async with session.get(f"{asgard.url}{path}", headers=asgard.headers) as response:
+        body = await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status} {body[:2000]!r}")
         return body
 
 

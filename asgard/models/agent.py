@@ -6,10 +6,10 @@ from datetime import datetime
 
 from pydantic import Field, computed_field
 
-from asgard.models.base import AsgardModel, Resources, UsageStats
+from asgard.models.base import AsgardModel, HeldInBulk, Resources, UsageStats
 
 
-class Agent(AsgardModel):
+class Agent(HeldInBulk):
     """A machine that runs work: a Swarm node or engine host, a Kubernetes node, a Mesos agent."""
 
     id: str

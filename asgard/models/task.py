@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from asgard.models.base import AsgardModel
+from asgard.models.base import HeldInBulk
 
 TaskState = Literal["staging", "running", "finished", "failed", "killed"]
 
 
-class Task(AsgardModel):
+class Task(HeldInBulk):
     id: str
     cluster: str
     app_id: str
