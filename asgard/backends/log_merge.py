@@ -158,10 +158,38 @@ async def merge_lines(
         await follower.stop()
 
 
+REORDER_LINES = 32
+"""How far back one source's line may belong. A Docker container's stdout and stderr are
+copied to its log by two readers, each stamping what it reads, so the log can hold a
+line a few microseconds earlier than the one before it; the merge needs each source in
+order."""
+
+
+async def _in_order(lines: LogLines, window: int = REORDER_LINES) -> AsyncGenerator[LogLine, None]:
+    """The lines, each given out once ``window`` later ones were read (or at the end),
+    earliest first: a source's small disorder put right before the merge."""
+    order = itertools.count()
+    held: list[tuple[datetime, int, LogLine]] = []
+    try:
+        try:
+            async for line in lines:
+                heapq.heappush(held, (line.ts, next(order), line))
+                if len(held) > window:
+                    yield heapq.heappop(held)[2]
+        except BROKEN:
+            while held:  # what was read before the stream broke, then how it broke
+                yield heapq.heappop(held)[2]
+            raise
+        while held:
+            yield heapq.heappop(held)[2]
+    finally:
+        await _close(lines)
+
+
 async def _exact(sources: Sequence[Source], since: datetime | None) -> LogLines:
     """A k-way merge: one line of each source at a time, the earliest given out first."""
     order = itertools.count()
-    iterators = {s.task: _since(s.lines, since) for s in sources}
+    iterators = {s.task: _in_order(_since(s.lines, since)) for s in sources}
     heap: list[tuple[datetime, int, str, LogLine]] = []
 
     async def advance(task: str) -> LogLine | None:

@@ -9,6 +9,7 @@ Turning a hundred agents into JSON was most of what ``GET /agents`` cost.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -44,28 +45,39 @@ FRAGMENTS = Fragments()
 
 
 class Bodies:
-    """Whole answers by the page they were made of, for the ``limit`` most recent pages:
-    a service that hands out the same page again (``KeptAnswers``) has the same answer,
-    and ``/agents?limit=5000`` is then the join of its 5,000 items' JSON once, not per
-    request. Held with the page, so its ``id`` cannot be reused while the entry lives."""
+    """Whole answers by the page they were made of: a service that hands out the same
+    page again (``KeptAnswers``) has the same answer, and ``/agents?limit=5000`` is then
+    the join of its 5,000 items' JSON once, not per request. A body lives as long as its
+    page (held weakly: once the service lets an old page go, its body goes too), and at
+    most ``limit`` are kept."""
 
     def __init__(self, limit: int = 64) -> None:
         self.limit = limit
-        self._kept: OrderedDict[int, tuple[object, bytes]] = OrderedDict()
+        self._kept: OrderedDict[int, tuple[weakref.ref[object], bytes]] = OrderedDict()
 
     def get(self, page: object) -> bytes | None:
         found = self._kept.get(id(page))
-        if found is None or found[0] is not page:
+        if found is None or found[0]() is not page:
             return None
         self._kept.move_to_end(id(page))
         return found[1]
 
     def put(self, page: object, body: bytes) -> bytes:
-        self._kept[id(page)] = (page, body)
-        self._kept.move_to_end(id(page))
+        key = id(page)
+
+        def gone(ref: weakref.ref[object]) -> None:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] is ref:
+                del self._kept[key]
+
+        self._kept[key] = (weakref.ref(page, gone), body)
+        self._kept.move_to_end(key)
         if len(self._kept) > self.limit:
             self._kept.popitem(last=False)
         return body
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
 
 BODIES = Bodies()

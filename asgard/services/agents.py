@@ -43,9 +43,9 @@ class AgentsService:
         account = principal.require(Role.VIEWER)
         fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
         listing = await fan_out(account, clusters, AgentsBackend.list_agents)
-        asked = None if listing.version is None else (listing.version, *sorted(attrs.items()))
-        key = None if asked is None else (asked, limit, cursor)
-        kept = self.pages.get(key)
+        question = (account.namespace, account.owner, tuple(listing.as_of), *sorted(attrs.items()))
+        key = (question, limit, cursor)
+        kept = self.pages.get(key, listing.version)
         if kept is not None:
             return kept
         found = [a for a in listing.items if matches(a, attrs)] if attrs else listing.items
@@ -54,6 +54,7 @@ class AgentsService:
         page = page_of(listing, limit, cursor, found)
         return self.pages.put(
             key,
+            listing.version,
             AgentsPage(
                 page=page.page,
                 errors=page.errors,

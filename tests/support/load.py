@@ -168,13 +168,15 @@ async def run_against_a_fleet(folder: Path, seconds: float) -> Report:
         ]
         async with running_asgard(folder, clusters) as asgard:
             await settled(asgard.url, asgard.key)
-            # Warmed with the load's own shape (every client and listener at once), so
-            # that what the first burst of 200 connections costs once (buffers, the
-            # allocator's arenas) is in the baseline, and growth after it means a leak.
-            await hammer(asgard.url, asgard.key, asgard.pid, seconds=3)
-            before = rss_mib(asgard.pid)
             changing = asyncio.create_task(churn(url))
             try:
+                # Warmed with the load's own shape (every client and listener at once,
+                # the cluster changing), so that what the first burst of 200 connections
+                # and the first changes cost once (buffers, the allocator's arenas, the
+                # event buffer, the items' JSON) is in the baseline, and growth after it
+                # means a leak.
+                await hammer(asgard.url, asgard.key, asgard.pid, seconds=5)
+                before = rss_mib(asgard.pid)
                 load = await hammer(asgard.url, asgard.key, asgard.pid, seconds=seconds)
             finally:
                 await cancel_and_wait(changing)

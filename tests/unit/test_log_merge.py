@@ -39,6 +39,14 @@ async def test_lines_of_every_task_come_out_in_time_order() -> None:
     assert [x.line for x in got] == ["b0", "a1", "b2", "a4", "a4 again", "b5"]
 
 
+async def test_a_task_whose_own_lines_are_slightly_out_of_order_is_put_right() -> None:
+    """As a Docker log holds them: stdout and stderr stamped by two readers."""
+    a = lines_of(at("a", 1.000002, "a-out"), at("a", 1.000001, "a-err"), at("a", 3, "a3"))
+    b = lines_of(at("b", 1.0000015, "b1"), at("b", 2, "b2"))
+    got = await read(merge_lines([Source("a", a), Source("b", b)], since=None, follow=False))
+    assert [x.line for x in got] == ["a-err", "b1", "a-out", "b2", "a3"]
+
+
 async def test_since_leaves_out_what_came_before() -> None:
     a = lines_of(at("a", 1, "a1"), at("a", 3, "a3"))
     b = lines_of(at("b", 2, "b2"), at("b", 2.5, "b2.5"))
