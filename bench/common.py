@@ -73,11 +73,7 @@ async def direct_client(url: str) -> AsyncIterator[k8s.ApiClient]:
 
 
 async def get(session: aiohttp.ClientSession, asgard: RunningAsgard, path: str) -> Any:
-    async with session.get(f"{asgard.url}{path}", headers=asgard.headers) as response:
-        body = await response.json()
-        if response.status != 200:
-            raise RuntimeError(f"GET {path}: {response.status} {body}")
-        return body
+    return json.loads(await body_of(session, asgard, path))
 
 
 async def body_of(session: aiohttp.ClientSession, asgard: RunningAsgard, path: str) -> bytes:

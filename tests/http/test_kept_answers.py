@@ -13,7 +13,7 @@ from typing import Any
 from asgard.events import EventHub
 from asgard.models import Account, Role
 from asgard.services.principal import SYSTEM, Principal
-from tests.conftest import StartAsgard, running_kube
+from tests.conftest import KubeCluster, StartAsgard, running_kube
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.watching import eventually
 
@@ -21,6 +21,20 @@ from tests.support.watching import eventually
 async def cache_current(dev: Caller) -> bool:
     clusters = (await dev.json("GET", "/clusters"))["clusters"]
     return bool([c["cache"] for c in clusters] == ["current"])
+
+
+async def cached(
+    start_asgard: StartAsgard, kube: KubeCluster
+) -> tuple[AsgardUnderTest, Account, Caller]:
+    """Asgard over the cluster with its cache on and current; the account ``dev`` and a
+    viewer of it."""
+    hub = EventHub()
+    kube.orchestrator.enable_caches(hub)
+    asgard = await start_asgard(kube.orchestrator, hub=hub)
+    account = await asgard.account("dev")
+    dev = await asgard.caller("dev@example.com", roles={account.id: Role.VIEWER})
+    await eventually(lambda: cache_current(dev), "the cache is current", 10)
+    return asgard, account, dev
 
 
 async def page_of(asgard: AsgardUnderTest, account: Account, **query: Any) -> object:
@@ -34,12 +48,7 @@ async def test_the_same_question_over_the_same_cache_is_the_same_answer(
     start_asgard: StartAsgard,
 ) -> None:
     async with running_kube() as kube:
-        hub = EventHub()
-        kube.orchestrator.enable_caches(hub)
-        asgard = await start_asgard(kube.orchestrator, hub=hub)
-        account = await asgard.account("dev")
-        dev = await asgard.caller("dev@example.com", roles={account.id: Role.VIEWER})
-        await eventually(lambda: cache_current(dev), "the cache is current", 10)
+        asgard, account, dev = await cached(start_asgard, kube)
 
         await page_of(asgard, account)  # the scope's first read, live, makes its entry
         first = await page_of(asgard, account)
@@ -65,12 +74,7 @@ async def test_the_same_question_over_the_same_cache_is_the_same_answer(
 
 async def test_a_cluster_read_live_is_never_kept(start_asgard: StartAsgard) -> None:
     async with running_kube() as kube:
-        hub = EventHub()
-        kube.orchestrator.enable_caches(hub)
-        asgard = await start_asgard(kube.orchestrator, hub=hub)
-        account = await asgard.account("dev")
-        dev = await asgard.caller("dev@example.com", roles={account.id: Role.VIEWER})
-        await eventually(lambda: cache_current(dev), "the cache is current", 10)
+        asgard, account, _ = await cached(start_asgard, kube)
         cache = kube.cluster.cache
         assert cache is not None
         cache.current = False  # as when its feed breaks: reads go to the cluster
