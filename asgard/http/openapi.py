@@ -4,20 +4,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Annotated, Any, get_args
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from asgard import __version__
+from asgard.events import EventKind
 from asgard.http.errors import ErrorBody
-from asgard.http.routing import Operation
+from asgard.http.routes.events import NOTICES
+from asgard.http.routing import INTEGER_IDS, Operation
 
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 REF = "#/components/schemas/{model}"
 
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
+
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "One event of the stream, as a client's parser reads it (OpenAPI 3.1 "
+    "gives an event stream's schema per event). data is the Event as JSON, or for Asgard's "
+    'own frames (resync, overflow, closing) {"msg": ...}',
+    "required": ["data"],
+    "properties": {
+        "event": {"type": "string", "enum": [*get_args(EventKind), *NOTICES]},
+        "id": {"type": "string"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer"},
+    },
+}
 
 MEDIA: dict[str, dict[str, dict[str, Any]]] = {
     "text": {"text/plain": {"type": "string"}},
@@ -30,7 +46,7 @@ MEDIA: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     "zip": {"application/zip": {"type": "string", "format": "binary"}},
-    "event-stream": {"text/event-stream": {"type": "string"}},
+    "event-stream": {"text/event-stream": SSE_EVENT},
     "prometheus": {"text/plain": {"type": "string"}},
 }
 
@@ -75,7 +91,12 @@ def _query_parameters(op: Operation) -> list[dict[str, Any]]:
         return []
     params = []
     for name, info in op.query.model_fields.items():
-        schema = TypeAdapter(info.annotation or Any).json_schema(ref_template=REF)
+        # with the field's constraints (limit's bounds, patterns), so that a client or a
+        # fuzzer knows the values that are refused before it sends them
+        annotated = (
+            Annotated[info.annotation or Any, *info.metadata] if info.metadata else info.annotation
+        )
+        schema = TypeAdapter(annotated or Any).json_schema(ref_template=REF)
         if info.default is not None and not info.is_required():
             schema["default"] = info.default
         param: dict[str, Any] = {
@@ -121,11 +142,16 @@ def _error_statuses(op: Operation) -> list[int]:
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer" if name in INTEGER_IDS else "string"},
+        }
         for name in path_params(op.path)
     ]
     parameters += _query_parameters(op)
-    if not op.public:
+    if not op.public and not (op.query is not None and "account_id" in op.query.model_fields):
         parameters.append(
             {
                 "name": "account_id",

@@ -229,8 +229,13 @@ ID_RANGE = range(-(2**31), 2**31)
 refuses a larger value outright): an id beyond it names nothing."""
 
 
+INTEGER_IDS = frozenset({"account_id", "user_id", "token_id"})
+"""The path parameters that are database ids, so the OpenAPI document says ``integer``."""
+
+
 def int_param(request: web.Request, name: str) -> int:
     """An integer id from the path; one no database row can have is unknown (404)."""
+    assert name in INTEGER_IDS, f"{name} is not declared an integer id"
     raw = request.match_info[name]
     try:
         value = int(raw)

@@ -52,7 +52,9 @@ class ListQuery(Query):
     limit: int = Field(
         DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Page size, {DEFAULT_LIMIT} by default"
     )
-    cursor: str | None = Field(None, description="The next_cursor of the previous page")
+    cursor: Annotated[str | None, BeforeValidator(lambda v: v or None)] = Field(
+        None, description="The next_cursor of the previous page; none or empty: the first page"
+    )
 
 
 class ClusterListQuery(ListQuery):
@@ -119,7 +121,7 @@ class LogsQuery(TaskLogsQuery):
     tasks: Literal["all"] | None = Field(
         None,
         description="all: every task's lines merged in time order, each labelled with its "
-        "task; since and format=jsonl need it",
+        "task; since and format=jsonl imply it",
     )
 
 

@@ -20,6 +20,11 @@ RESERVED_SEGMENTS = frozenset(
 an app's id: every path means one thing. A route added under an app adds its words here
 (a test holds the two together)."""
 
+_NOT_RESERVED = "(?!(?:" + "|".join(sorted(RESERVED_SEGMENTS)) + ")(?:/|$))"
+APP_ID_ROUTE = rf"{_NOT_RESERVED}{DNS_LABEL}(?:/{_NOT_RESERVED}{DNS_LABEL})*"
+"""An app id as a URL's pattern: no segment is a reserved word, so
+``PATCH .../apps/web/stats`` is the stats route's (405), never an app ``web/stats``."""
+
 
 def _check_app_id(value: str) -> str:
     value = value.strip("/")

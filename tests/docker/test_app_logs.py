@@ -82,6 +82,9 @@ async def test_every_tasks_lines_come_merged_in_time_order(env: Env) -> None:
     assert later, "the lines from the middle on"
     assert all(when(r) >= when(middle) for r in later)
     assert middle["line"] in [r["line"] for r in later]
+    implied = records(await body_of(env.dev, f"{APP}/logs?tail=100&format=jsonl&since={since}"))
+    assert {r["task"] for r in implied} <= ids, "since and jsonl ask for the merged form"
+    assert implied[: len(later)] == later
 
 
 async def test_one_tasks_logs_and_unknown_tasks(env: Env) -> None:

@@ -151,6 +151,58 @@ async def test_unknown_routes_and_methods_answer_in_the_envelope(asgard: AsgardU
     assert (await response.json())["errors"]
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PATCH", "/clusters/c/apps/web/stats", "GET"),
+        ("DELETE", "/clusters/c/apps/team/web/tasks", "GET"),
+        ("OPTIONS", "/clusters/c/apps/web/restart", "POST"),
+        ("PATCH", "/clusters/c/apps/web/versions/v1", "GET"),
+        ("PATCH", "/users/me", "GET"),
+    ],
+)
+async def test_a_method_a_route_under_an_app_or_me_lacks_is_405_with_its_own_methods(
+    root: Caller, method: str, path: str, allow: str
+) -> None:
+    """An app id has no reserved word and a user id is never ``me``, so each of these paths
+    is one route's: the method it lacks is 405 before any body is read, and ``Allow``
+    lists that route's methods, not also those of the app or the user it resembles."""
+    response = await root.request(method, path)
+    assert response.status == 405, await response.text()
+    assert set(response.headers["Allow"].split(",")) == set(allow.split(","))
+    assert (await response.json())["errors"][0]["msg"] == "method not allowed on this route"
+
+
+async def test_an_empty_cursor_is_the_first_page(root: Caller) -> None:
+    first = await root.get("/users")
+    empty = await root.get("/users?cursor=")
+    assert empty.status == 200, await empty.text()
+    assert await empty.json() == await first.json()
+
+
+async def test_the_document_says_which_values_are_refused(asgard: AsgardUnderTest) -> None:
+    """Integer ids, limit's bounds and the audit's patterns are in the schema, so a client
+    (or a fuzzer) knows a refused value before it sends it."""
+    document = await (await asgard.client.get("/openapi.json")).json()
+    user = document["paths"]["/users/{user_id}"]["get"]["parameters"]
+    assert {
+        "name": "user_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    } in user
+    limit = next(
+        p for p in document["paths"]["/agents"]["get"]["parameters"] if p["name"] == "limit"
+    )
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 5000)
+    audit = document["paths"]["/audit"]["get"]["parameters"]
+    assert [p["name"] for p in audit].count("account_id") == 1, "the filter, declared once"
+    stream = document["paths"]["/events"]["get"]["responses"]["200"]["content"]
+    event = stream["text/event-stream"]["schema"]
+    assert event["required"] == ["data"]
+    assert {"app", "resync"} <= set(event["properties"]["event"]["enum"])
+
+
 async def test_every_answer_has_a_request_id(asgard: AsgardUnderTest) -> None:
     response = await asgard.client.get("/health", headers={"X-Request-Id": "abc-123"})
     assert response.headers["X-Request-Id"] == "abc-123"

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from asgard.errors import InvalidValue
 from asgard.http.audit_note import about
 from asgard.http.log_render import CONTENT_TYPES, render
 from asgard.http.rendering import list_response
@@ -26,11 +25,11 @@ from asgard.http.schemas import (
 from asgard.http.state import principal, services
 from asgard.http.streaming import collect, pump
 from asgard.models import AppPatch, AppSpec, LogLine, StatsWindow
-from asgard.models.app import APP_ID_PATTERN
+from asgard.models.app import APP_ID_ROUTE
 
 routes = RouteTable("apps")
 
-APP = "{app_id:" + APP_ID_PATTERN.strip("^$").replace("{", "{{").replace("}", "}}") + "}"
+APP = "{app_id:" + APP_ID_ROUTE.replace("{", "{{").replace("}", "}}") + "}"
 
 
 @routes.get(
@@ -208,9 +207,10 @@ async def app_logs(request: web.Request, query: LogsQuery) -> web.StreamResponse
     ``tasks=all`` every task's lines are merged in time order, each behind its task id;
     while following, tasks that start are joined and tasks that end say so in a marker
     line, and a slow reader loses lines rather than being buffered for (a marker line
-    says how many). Without it, each instance's output is sent as it comes, behind
-    ``[instance]`` when there are several."""
-    if query.tasks != "all":
+    says how many). ``since`` and ``format=jsonl`` are about lines read one by one, so
+    they ask for the merged form too. Without any of them, each instance's output is sent
+    as it comes, behind ``[instance]`` when there are several."""
+    if query.tasks != "all" and query.since is None and query.format == "text":
         return await _instances_as_they_come(request, query)
     lines = await services(request).apps.merged_logs(
         principal(request),
@@ -223,9 +223,6 @@ async def app_logs(request: web.Request, query: LogsQuery) -> web.StreamResponse
 
 
 async def _instances_as_they_come(request: web.Request, query: LogsQuery) -> web.StreamResponse:
-    for name, given in (("since", query.since is not None), ("format", query.format != "text")):
-        if given:
-            raise InvalidValue(f"{name} is only taken with tasks=all", field=name)
     stream = await services(request).apps.logs(
         principal(request), *_where(request), tail=query.tail, follow=query.follow
     )

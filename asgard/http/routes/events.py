@@ -29,6 +29,10 @@ def frame(hub: EventHub, event: Event) -> bytes:
     return f"id: {hub.event_id(event)}\nevent: {event.kind}\ndata: {data}\n\n".encode()
 
 
+NOTICES = ("resync", "overflow", "closing")
+"""The names of Asgard's own frames, beside the kinds of change."""
+
+
 def notice(name: str, msg: str, event_id: str | None = None) -> bytes:
     """A frame of Asgard's own (``resync``, ``overflow``), not a change."""
     head = f"id: {event_id}\n" if event_id else ""

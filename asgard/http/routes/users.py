@@ -20,6 +20,10 @@ from asgard.models import ApiKeyCreate, UserCreate, UserPatch
 
 routes = RouteTable("users")
 
+USER = "/users/{user_id:(?!me(?:/|$))[^/]+}"
+"""A user by id, never ``me``: ``PATCH /users/me`` is the ``/users/me`` route's (405), not a
+user whose id is not a number."""
+
 
 @routes.get(
     "/users/me", summary="The caller, its current account and all its accounts", responses={200: Me}
@@ -95,7 +99,7 @@ async def create_user(request: web.Request, body: UserCreate) -> web.Response:
 
 
 @routes.get(
-    "/users/{user_id}",
+    USER,
     summary="One user (itself, or any for administrators)",
     responses={200: UserBody},
 )
@@ -104,9 +108,7 @@ async def get_user(request: web.Request) -> web.Response:
     return json_response(UserBody(user=user))
 
 
-@routes.patch(
-    "/users/{user_id}", summary="Change a user", body=UserPatch, responses={200: UserBody}
-)
+@routes.patch(USER, summary="Change a user", body=UserPatch, responses={200: UserBody})
 async def patch_user(request: web.Request, body: UserPatch) -> web.Response:
     """A user may change its own name and e-mail; only administrators change ``is_admin``."""
     user = await services(request).users.update(
@@ -115,9 +117,7 @@ async def patch_user(request: web.Request, body: UserPatch) -> web.Response:
     return json_response(UserBody(user=user))
 
 
-@routes.delete(
-    "/users/{user_id}", summary="Delete a user (administrators only)", responses={204: None}
-)
+@routes.delete(USER, summary="Delete a user (administrators only)", responses={204: None})
 async def delete_user(request: web.Request) -> web.Response:
     """Its memberships and API keys go with it. The last administrator cannot be deleted (409)."""
     await services(request).users.delete(principal(request), int_param(request, "user_id"))
@@ -125,7 +125,7 @@ async def delete_user(request: web.Request) -> web.Response:
 
 
 @routes.get(
-    "/users/{user_id}/accounts",
+    f"{USER}/accounts",
     summary="A user's accounts with its role in each",
     responses={200: UserAccounts},
 )

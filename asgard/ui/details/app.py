@@ -9,14 +9,14 @@ from aiohttp import web
 from asgard import errors
 from asgard.http.state import services
 from asgard.models import StatsWindow
-from asgard.models.app import APP_ID_PATTERN
+from asgard.models.app import APP_ID_ROUTE
 from asgard.ui.details.common import failure_page, partial, show_page
 from asgard.ui.details.table import routes
 from asgard.ui.session import ui_principal
 
 __all__ = ["APP_PAGE", "app_page"]
 
-APP_PAGE = "/ui/clusters/{cluster}/apps/{app_id:" + APP_ID_PATTERN.strip("^$") + "}"
+APP_PAGE = "/ui/clusters/{cluster}/apps/{app_id:" + APP_ID_ROUTE + "}"
 """App ids hold ``/`` (``team/web``): the route takes the whole id, as the API's does."""
 
 LOG_TAIL = 200
