@@ -13,7 +13,7 @@ from asgard.errors import AllClustersFailed
 from asgard.models import Account, Role
 from tests.conftest import MesosCluster, StartAsgard, build, running_mesos
 from tests.support.asgard import Caller
-from tests.support.mesos_fakes import BUSY_CORES, fixture
+from tests.support.mesos_fakes import BUSY_SHARE, fixture
 
 DEV = Account(id=1, name="dev", namespace="dev")
 SIEVE = Account(id=2, name="sieve", namespace="sieve")
@@ -83,8 +83,8 @@ async def test_agents_are_metered_from_their_executors_statistics(mesos: MesosCl
     recorded = {c["executor_id"]: c["statistics"] for c in fixture("agents", S0, "containers.json")}
     rss = sum(s["mem_rss_bytes"] for s in recorded.values()) / (1024 * 1024)
     assert measured[S0].mem == pytest.approx(rss)
-    busy = BUSY_CORES * len(recorded)
-    assert measured[S0].cpus == pytest.approx(busy, rel=0.05), "half a core per executor"
+    busy = sum(BUSY_SHARE * s["cpus_limit"] for s in recorded.values())
+    assert measured[S0].cpus == pytest.approx(busy, rel=0.05), "half its limit per executor"
     assert measured[S0] != agents[S0].used_resources, "use, not what Marathon allotted"
 
 

@@ -35,8 +35,9 @@ RUNTIME_FIELDS = frozenset(
 """What Marathon tells of an app as it runs, not of its definition."""
 
 
-BUSY_CORES = 0.5
-"""What each executor of the fake agents keeps busy."""
+BUSY_SHARE = 0.5
+"""How much of its CPU limit each executor of the fake agents keeps busy (so an agent never
+uses more than it has, as its cgroups would see to)."""
 
 
 def fixture(*parts: str) -> Any:
@@ -168,10 +169,11 @@ class FakeMesos:
                 for container in found:
                     statistics = container.setdefault("statistics", {})
                     statistics["timestamp"] = now
-                    # Every executor keeps half a core busy, as the clock runs: two reads
-                    # of an agent, however many other agents were read between them.
+                    # Every executor keeps half its limit busy, as the clock runs: two
+                    # reads of an agent, however many other agents were read between them.
+                    busy = BUSY_SHARE * float(statistics.get("cpus_limit", 1.0))
                     statistics["cpus_user_time_secs"] = (
-                        statistics.get("cpus_user_time_secs", 0) + BUSY_CORES * now
+                        statistics.get("cpus_user_time_secs", 0) + busy * now
                     )
                     # The CFS counters advance as a cgroup's do: one period in ten throttled.
                     reads = self.cpu_clock / 0.25
