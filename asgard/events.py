@@ -30,7 +30,9 @@ from pydantic import BaseModel, Field
 from asgard.models import Account
 from asgard.models.base import utc_now
 
-EventKind = Literal["agent", "app", "task", "job", "workflow"]
+EventKind = Literal["agent", "app", "task", "job", "workflow", "cluster"]
+"""``cluster``: a cluster stopped answering, or answers again (its object the ClusterStatus);
+told to every account that may use it, whatever its namespace."""
 Change = Literal["added", "modified", "deleted"]
 
 QUEUE_LIMIT = 1000
@@ -83,12 +85,15 @@ class Audience:
     agent's owner (``owner=None``: accounts without owner, which see every agent)."""
 
     cluster: str
-    namespace: str
+    namespace: str | None
+    """None: every account that may use the cluster (its health is no namespace's)."""
     owner: str | None = None
     agents: bool = False
 
     def includes(self, account: Account) -> bool:
-        if not account.may_use(self.cluster) or account.namespace != self.namespace:
+        if not account.may_use(self.cluster):
+            return False
+        if self.namespace is not None and account.namespace != self.namespace:
             return False
         return not self.agents or account.owner == self.owner
 

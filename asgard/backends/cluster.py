@@ -42,7 +42,7 @@ from asgard.errors import (
     ClusterUnreachable,
     DatabaseUnavailable,
 )
-from asgard.events import EventHub
+from asgard.events import Audience, Event, EventHub
 from asgard.models import Account, Capabilities, ClusterStatus
 from asgard.models.base import utc_now
 from asgard.tasks import cancel_and_wait
@@ -102,6 +102,8 @@ class Cluster:
         self.write_timeout_s = config.write_timeout_s
         self.cache: ClusterCache | None = None
         self.health = Health()
+        self.hub: EventHub | None = None
+        """Told of this cluster's outages and returns (``tell_health``)."""
         self.known: dict[tuple[str, int], Found] = {}
         """The last answer of each listing, by operation and account: what ``?stale=true``
         shows of this cluster while it is down."""
@@ -157,7 +159,7 @@ class Cluster:
             async with asyncio.timeout(timeout_s):
                 result = await fn()
         except ClusterError as exc:
-            self.health.failed(exc.msg)
+            self._failed(exc.msg)
             raise
         except DatabaseUnavailable:
             raise  # Asgard's own database (kept schedules), which says nothing of the cluster
@@ -166,11 +168,11 @@ class Cluster:
             raise
         except TimeoutError as exc:
             message = f"cluster {self.name} did not answer in {timeout_s:g} s"
-            self.health.failed(message)
+            self._failed(message)
             raise ClusterTimeout(self.name, message) from exc
         except (aiohttp.ClientError, OSError) as exc:
             message = f"cluster {self.name} is unreachable: {exc}"
-            self.health.failed(message)
+            self._failed(message)
             raise ClusterUnreachable(self.name, message) from exc
         self._answered()
         return result
@@ -180,8 +182,28 @@ class Cluster:
         while its feed is cut, the feed reconnects now rather than when its back-off says:
         the cache is current again within seconds of the cluster's return."""
         ended_an_outage = self.health.answered()
+        if ended_an_outage:
+            self._tell_health()
         if (ended_an_outage or probed) and self.cache is not None:
             self.cache.reconnect_now()
+
+    def _failed(self, message: str) -> None:
+        if self.health.failed(message):
+            self._tell_health()
+
+    def tell_health(self, hub: EventHub) -> None:
+        """Tell ``hub`` when this cluster stops answering and when it answers again (a
+        ``cluster`` event), so that an open dashboard shows it without a reload."""
+        self.hub = hub
+
+    def _tell_health(self) -> None:
+        if self.hub is None:
+            return
+        status = self.known_status().model_dump(mode="json")
+        event = Event(
+            kind="cluster", cluster=self.name, id=self.name, change="modified", object=status
+        )
+        self.hub.publish(Audience(cluster=self.name, namespace=None), [event])
 
     async def _read(self, fn: Callable[[], Awaitable[T]]) -> T:
         """A read: at once with the last error while the cluster is known to be down."""
@@ -281,6 +303,10 @@ class Cluster:
         """From what is known; asked now when ``live``, or when nothing is known yet."""
         if live or not self.health.probed:
             await self.probe()
+        return self.known_status()
+
+    def known_status(self) -> ClusterStatus:
+        """What is known of the cluster now, without asking it."""
         health = self.health
         cache: Literal["current", "behind", "off"] = (
             "off" if self.cache is None else "current" if self.cache.current else "behind"

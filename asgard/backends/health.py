@@ -35,10 +35,13 @@ class Health:
         self.error = self.down_since = None
         return ended_an_outage
 
-    def failed(self, error: str) -> None:
-        if self.error is None:
+    def failed(self, error: str) -> bool:
+        """Note a failure; True when it begins an outage (the last call had answered)."""
+        began_an_outage = self.error is None
+        if began_an_outage:
             self.down_since = utc_now()
         self.error = error
+        return began_an_outage
 
     def probed_now(self, version: str, latency_ms: float) -> None:
         self.version, self.latency_ms, self.probed = version, latency_ms, True

@@ -183,6 +183,11 @@ class Orchestrator:
 
     # assembly and life
 
+    def tell_health(self, hub: EventHub) -> None:
+        """Every cluster tells ``hub`` when it goes down and comes back (``cluster`` events)."""
+        for cluster in self.clusters.values():
+            cluster.tell_health(hub)
+
     def enable_caches(self, hub: EventHub) -> None:
         for cluster in self.clusters.values():
             cluster.enable_cache(hub)

@@ -98,6 +98,7 @@ async def clusters(app: web.Application) -> AsyncIterator[None]:
         configs = await cluster_configs(settings)
         fleet = await build_fleet(configs, settings.backend_context(), running.hub)
     fleet.schedule_with(lambda name, kind: AsgardScheduledJobsBackend(name, kind, db))
+    fleet.tell_health(running.hub)
     running.fleet = fleet
     try:
         await fleet.start()

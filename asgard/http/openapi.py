@@ -93,10 +93,10 @@ def _query_parameters(op: Operation) -> list[dict[str, Any]]:
     for name, info in op.query.model_fields.items():
         # with the field's constraints (limit's bounds, patterns), so that a client or a
         # fuzzer knows the values that are refused before it sends them
-        annotated = (
-            Annotated[info.annotation or Any, *info.metadata] if info.metadata else info.annotation
-        )
-        schema = TypeAdapter(annotated or Any).json_schema(ref_template=REF)
+        annotated: Any = info.annotation or Any
+        if info.metadata:
+            annotated = Annotated[annotated, *info.metadata]
+        schema = TypeAdapter(annotated).json_schema(ref_template=REF)
         if info.default is not None and not info.is_required():
             schema["default"] = info.default
         param: dict[str, Any] = {

@@ -7,10 +7,11 @@ list is right after a reload too and no event is drawn by script alone.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, get_args
 
 from aiohttp import web
 
+from asgard.events import EventKind
 from asgard.http.state import services
 from asgard.ui.rendering import render
 from asgard.ui.session import ui_principal
@@ -20,7 +21,7 @@ __all__ = ["routes"]
 
 routes = web.RouteTableDef()
 
-KINDS: Final = ("agent", "app", "task", "job", "workflow")
+KINDS: Final = get_args(EventKind)
 SHOWN: Final = 200
 
 DETAIL: Final = {"agent": "agents", "app": "apps", "job": "jobs"}
@@ -29,6 +30,8 @@ DETAIL: Final = {"agent": "agents", "app": "apps", "job": "jobs"}
 
 def detail_url(kind: str, cluster: str, item_id: str) -> str | None:
     part = DETAIL.get(kind)
+    if kind == "cluster":
+        return f"/ui/agents?cluster={cluster}"  # a cluster's page is its agents
     return f"/ui/clusters/{cluster}/{part}/{item_id}" if part else None
 
 

@@ -58,6 +58,8 @@ def live_parts(live_kinds: str, live_clusters: str) -> dict[str, str]:
     kinds = [k.strip() for k in live_kinds.split(",") if k.strip()]
     if not kinds:
         return {"live_events_url": "", "live_triggers": ""}
+    if "cluster" not in kinds:  # a cluster going down or coming back changes every live page
+        kinds.append("cluster")
     query = {"kind": ",".join(kinds)}
     clusters = live_clusters.strip()
     if clusters:

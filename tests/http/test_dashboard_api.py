@@ -111,11 +111,15 @@ async def test_a_cluster_that_is_down_lists_what_was_last_seen_with_stale(
 
 
 async def read_frames(
-    dev: Caller, path: str, until: int, headers: dict[str, str] | None = None
+    dev: Caller,
+    path: str,
+    until: int,
+    headers: dict[str, str] | None = None,
+    total_s: float = 20,
 ) -> list[Frame]:
     """The first ``until`` frames that are events or notices (comments skipped)."""
     found: list[Frame] = []
-    response = await dev.get(path, headers=headers, timeout=aiohttp.ClientTimeout(total=20))
+    response = await dev.get(path, headers=headers, timeout=aiohttp.ClientTimeout(total=total_s))
     try:
         assert response.status == 200, await response.text()
         async for frame in frames(response):
@@ -126,6 +130,38 @@ async def read_frames(
     finally:
         response.close()
     return found
+
+
+async def test_a_cluster_going_down_and_coming_back_is_told_on_events(
+    start_asgard: StartAsgard,
+) -> None:
+    """To every account that may use it: a ``cluster`` event with its status, at the first
+    failure and at the first answer after it, so that an open page redraws at once."""
+    async with serving(start_asgard) as env:
+        other = await env.asgard.account("other")  # another namespace, the same clusters
+        ops = await env.asgard.caller("ops@example.com", roles={other.id: Role.VIEWER})
+        await env.dev.json("GET", "/agents")
+        listeners = [
+            asyncio.create_task(read_frames(caller, "/events?kind=cluster", 2, total_s=40))
+            for caller in (env.dev, ops)
+        ]
+        await asyncio.sleep(0.5)  # both streams open
+        await env.server.stop()
+        await eventually(lambda: _k8s_down(env.dev), "the k8s cluster is seen down", 15)
+        await env.server.start()
+        for told in await asyncio.wait_for(asyncio.gather(*listeners), 30):
+            assert [f.event for f in told] == ["cluster", "cluster"]
+            down, back = (f.data for f in told)
+            assert (down["cluster"], down["id"], down["change"]) == ("k8s", "k8s", "modified")
+            assert down["object"]["status"] == "unreachable"
+            assert down["object"]["error"]
+            assert back["object"]["status"] == "ok"
+            assert back["object"]["error"] is None
+
+
+async def _k8s_down(dev: Caller) -> bool:
+    body = await dev.json("GET", "/agents")
+    return [e["cluster"] for e in body["errors"]] == ["k8s"]
 
 
 async def test_events_carry_ids_and_a_client_that_reconnects_gets_what_it_missed(

@@ -292,9 +292,9 @@ def test_every_live_region_is_named_by_the_refresh_of_its_page(
         assert found["swapped"] == found["regions"], path
         assert found["get"] == path, path
         assert found["connect"].startswith("/events?kind="), path
-    assert live_ids(admin)["connect"] == "/events?kind=job&cluster=mesos"
+    assert live_ids(admin)["connect"] == "/events?kind=job,cluster&cluster=mesos"
     admin.goto("/ui/agents?cluster=k8s")
-    assert live_ids(admin)["connect"] == "/events?kind=agent&cluster=k8s"
+    assert live_ids(admin)["connect"] == "/events?kind=agent,cluster&cluster=k8s"
 
 
 REFRESH = "() => htmx.trigger(document.getElementById('live-refresh'), 'asgard:refresh')"

@@ -18,7 +18,7 @@ async def test_the_events_page_lists_the_accounts_events_newest_first(
     session = await browser(await asgard.caller("v@example.com", roles={team.id: Role.VIEWER}))
     empty = await session.page("/ui/events")
     assert "No event yet" in empty
-    assert 'sse-connect="/events?kind=agent,app,task,job,workflow"' in empty
+    assert 'sse-connect="/events?kind=agent,app,task,job,workflow,cluster"' in empty
 
     hub.publish(
         Audience(cluster="c1", namespace="team"),
@@ -39,7 +39,7 @@ async def test_the_events_page_lists_the_accounts_events_newest_first(
     only_jobs = await session.page("/ui/events?kind=job")
     assert "once-1" in only_jobs
     assert "/ui/clusters/c1/apps/web" not in only_jobs
-    assert 'sse-connect="/events?kind=job"' in only_jobs
+    assert 'sse-connect="/events?kind=job,cluster"' in only_jobs
     both = await session.page("/ui/events?kind=job&kind=app")
     assert "once-1" in both
     assert "/ui/clusters/c1/apps/web" in both

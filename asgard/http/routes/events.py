@@ -79,13 +79,17 @@ async def frames(
 
 @routes.get(
     "/events",
-    summary="Changes to the account's agents, apps, tasks, jobs and workflows, as they happen",
+    summary="Changes to the account's agents, apps, tasks, jobs and workflows, and its "
+    "clusters going down and coming back, as they happen",
     query=EventsQuery,
     responses={200: "event-stream"},
 )
 async def events(request: web.Request, query: EventsQuery) -> web.StreamResponse:
     """Server-sent events, each with an ``id``, ``event: <kind>`` and a JSON ``data`` line
-    holding kind, cluster, id, change (added, modified or deleted) and the object.
+    holding kind, cluster, id, change (added, modified or deleted) and the object. A
+    ``cluster`` event (its id the cluster's name, its object the cluster's status, as
+    ``GET /clusters`` gives it) comes when a cluster stops answering and when it answers
+    again.
 
     A client that reconnects with the ``Last-Event-ID`` header (or ``?last_event_id=``)
     is first sent the events it missed, from a bounded buffer; when they are no longer
