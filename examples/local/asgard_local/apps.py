@@ -8,8 +8,12 @@ and logs are each instance's log file.
 
 from __future__ import annotations
 
-from asgard.backends.contract import AppsBackend, LogStream
+from datetime import datetime
+
+from asgard.backends.contract import AppsBackend, LogLines, LogStream
+from asgard.backends.log_lines import unknown_task
 from asgard.backends.log_streams import merge
+from asgard.errors import NotSupported
 from asgard.models import (
     Account,
     App,
@@ -24,7 +28,7 @@ from asgard_local.config import KIND
 from asgard_local.converters import instance_to_task, record_to_app, record_to_versions
 from asgard_local.deploy import RunningApp
 from asgard_local.host import LocalHost
-from asgard_local.logs import follow_file
+from asgard_local.logs import follow_file, lines_of
 from asgard_local.stats import app_stats_from, sample
 
 
@@ -114,3 +118,32 @@ class LocalAppsBackend(AppsBackend):
                 folder / "log", tail=tail, follow=follow, finished=gone
             )
         return merge(streams)
+
+    async def task_logs(
+        self,
+        account: Account,
+        app_id: str,
+        task_id: str,
+        *,
+        tail: int,
+        since: datetime | None,
+        follow: bool,
+    ) -> LogLines:
+        """One instance's log file as lines. The file carries no times (as Mesos' sandbox
+        files do not), so each line is stamped as it is read and ``since`` is refused."""
+        if since is not None:
+            raise NotSupported(
+                KIND, "reading logs since a time (log files carry no times)", cluster=self.cluster
+            )
+        app = self._app(account, app_id)
+        instance = next((i for i in app.instances if i.task_id == task_id), None)
+        if instance is None:
+            raise unknown_task(app_id, task_id, self.cluster)
+        folder = self.host.store.instance_dir(app.namespace, app_id, instance.slot)
+
+        def gone() -> bool:
+            return instance not in app.instances
+
+        return lines_of(
+            task_id, follow_file(folder / "log", tail=tail, follow=follow, finished=gone)
+        )

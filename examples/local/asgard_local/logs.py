@@ -13,7 +13,12 @@ import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-__all__ = ["follow_file", "last_lines"]
+from asgard.backends.log_lines import LineSplitter, text_of
+from asgard.models import LogLine
+from asgard.models.base import utc_now
+from asgard.models.log_line import clip
+
+__all__ = ["follow_file", "last_lines", "lines_of"]
 
 POLL_S = 0.25
 CHUNK = 64 * 1024
@@ -68,3 +73,18 @@ async def follow_file(
         if done:
             return
         await asyncio.sleep(POLL_S)
+
+
+async def lines_of(task: str, chunks: AsyncIterator[bytes]) -> AsyncIterator[LogLine]:
+    """A task's file as lines, each stamped when it was read (the file has no times), in
+    the ``output`` stream (the process's stdout and stderr go to the one file)."""
+    splitter = LineSplitter()
+    try:
+        async for chunk in chunks:
+            now = utc_now()
+            for raw in splitter.feed(chunk):
+                yield LogLine(task=task, ts=now, stream="output", line=clip(text_of(raw)))
+        for raw in splitter.rest():
+            yield LogLine(task=task, ts=utc_now(), stream="output", line=clip(text_of(raw)))
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]

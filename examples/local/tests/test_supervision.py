@@ -5,13 +5,14 @@ time; and what an app's processes use and write is readable."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from local_support import DEV, Running, eventually, lines, processes_under, running_cluster
 
 from asgard.backends.contract import AppsBackend
-from asgard.errors import InvalidValue
+from asgard.errors import InvalidValue, NotFound, NotSupported
 from asgard.models import AppPatch, AppSpec, ResourceLimits, StatsWindow
 from asgard.testing import SERVE_FOREVER
 
@@ -154,3 +155,46 @@ async def test_logs_are_the_last_lines_of_every_instance(tmp_path: Path) -> None
 
         await eventually(both, "both instances wrote")
         assert await said() == sorted(f"[{i}] two" for i in ids)
+
+
+async def test_one_instances_logs_are_its_own_lines_and_followed_until_it_goes(
+    tmp_path: Path,
+) -> None:
+    """What merged logs (``?tasks=all``) and one task's logs are read from: each line with
+    its task, stamped as it is read (the file has no times)."""
+    talker = ["sh", "-c", "echo one; echo two; sleep 1; echo three; exec sleep 600"]
+    async with running_cluster(tmp_path) as running:
+        await running.call(DEV, AppsBackend.create_app, app(talker, instances=2))
+        first = sorted(await running_ids(running, 2))[0]
+
+        async def read(task: str, tail: int, follow: bool = False) -> list[str]:
+            stream = await running.call(
+                DEV, AppsBackend.task_logs, "web", task, tail=tail, since=None, follow=follow
+            )
+            found = [line async for line in stream]
+            assert {(line.task, line.stream) for line in found} <= {(task, "output")}
+            return [line.line for line in found]
+
+        async def wrote_three() -> bool:
+            return await read(first, 10) == ["one", "two", "three"]
+
+        await eventually(wrote_three, "the instance wrote its three lines")
+        assert await read(first, 1) == ["three"]
+        with pytest.raises(NotFound) as unknown:
+            await read("no-such-task", 10)
+        assert unknown.value.details[0].field == "task_id"
+        with pytest.raises(NotSupported):
+            await running.call(
+                DEV, AppsBackend.task_logs, "web", first, tail=1, since=time_now(), follow=False
+            )
+        followed = await running.call(
+            DEV, AppsBackend.task_logs, "web", first, tail=1, since=None, follow=True
+        )
+        assert (await anext(followed)).line == "three"
+        await running.call(DEV, AppsBackend.delete_app, "web")
+        rest = [line.line async for line in followed]  # ends once its instance is gone
+        assert rest == []
+
+
+def time_now() -> datetime:
+    return datetime.now(UTC)
