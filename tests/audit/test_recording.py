@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgard.models import Role
 from tests.audit.site import Site, audited_site, rid
-from tests.conftest import StartAsgard
+from tests.conftest import StartAsgard, kube_that_can_fail
+from tests.support.watching import eventually
 
 ENV_SECRET = "s3cr3t-env-value-of-the-app"
 PATCHED_SECRET = "an0ther-s3cr3t-value"
@@ -134,3 +136,37 @@ async def test_what_a_url_carries_that_a_column_cannot_hold_is_cut_to_fit(
         assert entries["long"]["cluster"] == "c" * 63
         assert entries["long"]["status"] == 404
         assert (entries["huge"]["account"], entries["huge"]["status"]) == (None, 404)
+
+
+async def test_a_write_the_cluster_fails_and_workflow_writes_are_recorded(
+    start_asgard: StartAsgard, db_url: str
+) -> None:
+    """A 502 is an outcome too (the cluster, not the caller, failed); workflows are written
+    in Asgard's own database, and recorded as every other write is."""
+    async with kube_that_can_fail(start_asgard, db_url=db_url) as served:
+        asgard = served.asgard
+        dev = await asgard.account("dev")
+        op = await asgard.caller("op@example.com", roles={dev.id: Role.OPERATOR})
+        admin = await asgard.caller("root@example.com", admin=True)
+        flow = {"cluster": "k8s", "name": "etl", "stages": [{"name": "a", "image": "busybox"}]}
+        made = await op.json("POST", "/workflows", 201, json=flow, headers=rid("wf-create"))
+        workflow = made["workflow"]["id"]
+        await op.json("POST", "/workflows", 422, json={**flow, "stages": []}, headers=rid("wf-bad"))
+        one = f"/clusters/k8s/workflows/{workflow}"
+        await op.json("DELETE", one, 204, headers=rid("wf-delete"))
+        await served.server.stop()
+        app = {"cluster": "k8s", "id": "web", "image": "nginx"}
+        refused = await op.request("POST", "/apps", json=app, headers=rid("app-down"))
+        assert refused.status in (502, 504), await refused.text()
+
+        async def recorded() -> dict[str, dict[str, Any]]:
+            found = await admin.json("GET", "/audit", params={"limit": "100"})
+            entries = {e["request_id"]: e for e in found["entries"]}
+            return entries if "app-down" in entries else {}
+
+        entries = await eventually(recorded, "the failed write recorded", 10)
+        expect(entries["wf-create"], resource="workflow", id=workflow, status=201, cluster="k8s")
+        expect(entries["wf-bad"], resource="workflow", action="create", status=422)
+        expect(entries["wf-delete"], resource="workflow", action="delete", status=204)
+        expect(entries["app-down"], resource="app", cluster="k8s", status=refused.status)
+        assert entries["app-down"]["outcome"] == "failed", entries["app-down"]
