@@ -53,7 +53,9 @@ class ListQuery(Query):
         DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Page size, {DEFAULT_LIMIT} by default"
     )
     cursor: Annotated[str | None, BeforeValidator(lambda v: v or None)] = Field(
-        None, description="The next_cursor of the previous page; none or empty: the first page"
+        None,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The next_cursor of the previous page; none or empty: the first page",
     )
 
 
@@ -158,10 +160,10 @@ class AuditQuery(ListQuery):
     action: str | None = Field(
         None, pattern=NAME, description="Only this action: create, update, delete, ..."
     )
-    since: AwareDatetime | None = Field(
+    since: Rfc3339 | None = Field(
         None, description="Only entries at or after this time (RFC 3339, with its zone)"
     )
-    until: AwareDatetime | None = Field(
+    until: Rfc3339 | None = Field(
         None, description="Only entries before this time (RFC 3339, with its zone)"
     )
 
