@@ -110,7 +110,7 @@ RESOURCES: dict[str, Resource] = {
     "jobs": Resource(Job, _jobs, "job"),
     "workflows": Resource(Workflow, _workflows, "workflow"),
     "scheduled-jobs": Resource(ScheduledJob, _scheduled, None),
-    "clusters": Resource(ClusterStatus, _cluster_list, None),
+    "clusters": Resource(ClusterStatus, _cluster_list, "cluster"),
 }
 
 
@@ -125,7 +125,8 @@ async def _get(client: AsgardClient, args: argparse.Namespace) -> int:
     resource = RESOURCES[args.resource]
     if args.watch and resource.event_kind is None:
         raise UsageError(
-            f"{args.resource} send no events: --watch works for agents, apps, jobs and workflows"
+            f"{args.resource} send no events: --watch works for agents, apps, jobs, workflows "
+            "and clusters"
         )
     items, errors = await resource.fetch(client, args)
     warn(errors)

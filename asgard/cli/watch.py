@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from asgard.cli.output import dump, is_terminal, render_plain
 from asgard.cli.tables import COLUMNS, table_of
-from asgard.models import Agent, Job
+from asgard.models import Agent, ClusterStatus, Job
 
 if TYPE_CHECKING:
     from asgard.cli.get import Resource
@@ -26,6 +26,9 @@ Key = tuple[str, str]
 
 
 def _key(item: Any) -> Key:
+    """What ``/events`` names an item by: its cluster and id (a cluster: its name twice)."""
+    if isinstance(item, ClusterStatus):
+        return item.name, item.name
     return str(item.cluster), str(item.id)
 
 

@@ -66,7 +66,7 @@ def test_exit_codes(cli: Cli, served: RunningAsgard, tmp_path: Path) -> None:
         ("apps", "deploy"),
         ("apps", "scale", "web", "many"),
         ("get", "apps", "--", "ls"),
-        ("get", "clusters", "--watch"),
+        ("get", "scheduled-jobs", "--watch"),
         ("apps", "deploy", "-f", "missing.toml"),
         ("login", "--url", "localhost:4898"),
         ("get", "agents", "--attr", "zone"),
