@@ -49,9 +49,14 @@ async def login_page(request: web.Request) -> web.Response:
 
 @routes.post("/ui/login")
 async def login(request: web.Request) -> web.StreamResponse:
-    """A good key opens a session; a bad one is counted as the API counts them."""
+    """A good key opens a session; a bad one is counted as the API counts them. A form
+    another site submitted is refused (the browser says so in ``Sec-Fetch-Site``): it
+    could log the reader in as someone else, whose pages they would then trust."""
     form = await request.post()
     next_url = safe_next(form.get("next"))
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        message = "A login sent from another site is refused: log in on this page."
+        return _login_form(request, next_url, message, 403)
     key = form.get("key")
     svc = services(request)
     try:

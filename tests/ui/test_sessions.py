@@ -65,6 +65,18 @@ async def test_a_good_key_sets_an_httponly_strict_cookie(
     assert "Fleet" in await Browser(asgard.client, token).page("/ui/")
 
 
+async def test_a_login_another_site_sent_is_refused(
+    asgard: AsgardUnderTest, viewer: Caller
+) -> None:
+    """Login CSRF: a page elsewhere posting its own key would log the reader in as it."""
+    response, _ = await login(asgard.client, viewer.key, **{"Sec-Fetch-Site": "cross-site"})
+    assert response.status == 403
+    assert "Set-Cookie" not in response.headers
+    assert "another site" in await response.text()
+    same, _ = await login(asgard.client, viewer.key, **{"Sec-Fetch-Site": "same-origin"})
+    assert same.status == 303
+
+
 async def test_behind_https_the_cookie_is_secure(asgard: AsgardUnderTest, viewer: Caller) -> None:
     response, _ = await login(asgard.client, viewer.key, **{"X-Forwarded-Proto": "https"})
     assert "Secure" in response.headers["Set-Cookie"]
