@@ -132,8 +132,8 @@ def _error_statuses(op: Operation) -> list[int]:
         statuses.append(422)
     if path_params(op.path) or _names_a_cluster(op):
         statuses.append(404)
-    if op.method in ("POST", "PUT", "PATCH"):
-        statuses.append(409)
+    if op.method in ("POST", "PUT", "PATCH", "DELETE"):
+        statuses.append(409)  # a delete too: the last administrator, a volume still in use
     reaches_clusters = op.tags[0] in ("agents", "apps", "clusters", "jobs")
     if "cluster" in path_params(op.path) or reaches_clusters or _names_a_cluster(op):
         statuses += [501, 502, 504]

@@ -4,6 +4,7 @@ ask a fuzzer to do. Loaded by the ``schemathesis`` process (``SCHEMATHESIS_HOOKS
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import schemathesis
@@ -35,3 +36,39 @@ def map_query(ctx: Any, query: dict[str, Any] | None) -> dict[str, Any] | None:
     if query and "follow" in query:
         query["follow"] = False
     return query
+
+
+UNKNOWN_ID = 2**31 - 1
+"""An id no row has: a write aimed at it is a 404."""
+
+
+def _protected() -> dict[str, str]:
+    """The fuzzer's own account and user (set by the test), by path parameter."""
+    given = {
+        "account_id": os.environ.get("ASGARD_FUZZ_ACCOUNT_ID"),
+        "user_id": os.environ.get("ASGARD_FUZZ_USER_ID"),
+    }
+    return {name: value for name, value in given.items() if value}
+
+
+@schemathesis.hook
+def map_path_parameters(ctx: Any, path_parameters: dict[str, Any]) -> dict[str, Any]:
+    """The fuzzer does not delete or demote its own account or user: ids are integers in
+    the document, so it can name them, and every case after such a write would be a 403
+    that tests nothing. It writes to any other id, made or made up."""
+    operation = getattr(ctx, "operation", None)
+    method = operation.method.upper() if operation is not None else "GET"
+    if method == "GET" or not path_parameters:
+        return path_parameters
+    for name, value in _protected().items():
+        if str(path_parameters.get(name)) == value:
+            path_parameters[name] = UNKNOWN_ID
+    return path_parameters
+
+
+@schemathesis.hook
+def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    """The same guard for the stateful phase, whose ids come from links (``GET /users/me``
+    gives the fuzzer's own id), not from generation."""
+    if case.method.upper() != "GET" and case.path_parameters:
+        map_path_parameters(case, case.path_parameters)

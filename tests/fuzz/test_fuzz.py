@@ -76,6 +76,8 @@ async def test_no_undocumented_answer_under_the_fuzzer(
             env={
                 **os.environ,
                 "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks",
+                "ASGARD_FUZZ_ACCOUNT_ID": str(account.id),
+                "ASGARD_FUZZ_USER_ID": str(admin.user.id),
                 "PYTHONPATH": str(ROOT),
             },
             stdout=asyncio.subprocess.PIPE,
