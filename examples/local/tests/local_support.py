@@ -94,10 +94,13 @@ def processes_under(folder: Path) -> list[str]:
         try:
             if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
                 continue
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            raw = (entry / "cmdline").read_bytes()
             cwd = os.readlink(entry / "cwd")
         except (OSError, IndexError):
             continue
+        if not raw:  # a process past its exit, its memory gone, not yet a zombie: ending
+            continue
+        argv = raw.split(b"\0")
         if cwd.startswith(mine) or any(mine.encode() in a for a in argv):
             found.append(f"{entry.name}: {b' '.join(argv).decode(errors='replace')}")
     return found
