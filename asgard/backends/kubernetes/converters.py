@@ -224,6 +224,12 @@ def env_list(env: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"name": k, "value": v} for k, v in sorted(env.items())]
 
 
+def owner_selector(owner: str | None) -> dict[str, Any]:
+    """A pod's node selector for an account's owner: its work runs on its own nodes alone.
+    Jobs and scheduled jobs take it as apps do (``placement``)."""
+    return {"nodeSelector": {"owner": owner}} if owner is not None else {}
+
+
 def placement(account: Account, constraints: Iterable[str]) -> dict[str, Any]:
     """Node selector for ``==``, node affinity NotIn for ``!=``; the account's owner is forced."""
     selector: dict[str, str] = {}
