@@ -88,8 +88,8 @@ async def test_reserved_labels_are_refused_before_the_cluster_is_asked(
             AppsBackend.create_app,
             AppSpec(cluster="k8s", id="web", image=IMAGE, labels=labels),
         )
+    spec = JobSpec(cluster="k8s", name="once", image=IMAGE, labels=labels)
     with pytest.raises(InvalidValue, match="reserves"):
-        spec = JobSpec(cluster="k8s", name="once", image=IMAGE, labels=labels)
         await call(DEV, "k8s", JobsBackend.create_job, spec, None)
     assert await kube.controllers.items("/apis/apps/v1/namespaces/dev/deployments") == []
     assert await kube.controllers.items("/apis/batch/v1/namespaces/dev/jobs") == []

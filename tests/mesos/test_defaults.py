@@ -22,11 +22,11 @@ async def test_routing_labels_are_refused_on_marathon_and_chronos(
     mesos: MesosCluster, labels: dict[str, str]
 ) -> None:
     call = mesos.orchestrator.call
+    spec = AppSpec(cluster="mesos", id="web", image="nginx:1", labels=labels)
+    job = JobSpec(cluster="mesos", name="once", image="etl:1", labels=labels)
     with pytest.raises(InvalidValue, match="reserves"):
-        spec = AppSpec(cluster="mesos", id="web", image="nginx:1", labels=labels)
         await call(DEV, "mesos", AppsBackend.create_app, spec)
     with pytest.raises(InvalidValue, match="reserves"):
-        job = JobSpec(cluster="mesos", name="once", image="etl:1", labels=labels)
         await call(DEV, "mesos", JobsBackend.create_job, job, None)
     assert not [a for a in mesos.marathon.apps if a.startswith("/dev/")]
     assert not [n for n in mesos.chronos.jobs if "once" in n]
