@@ -26,6 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from asgard.artifacts import ArtifactStore
 from asgard.backends.contract import ClusterParts
+from asgard.backends.safety import DEFAULT_RESERVED_LABEL_PREFIXES
 from asgard.job_tokens import JobTokens
 
 ENTRY_POINT_GROUP = "asgard.backends"
@@ -74,6 +75,17 @@ class ClusterConfig(BaseModel):
         gt=0,
         description="Once reads found the cluster down twice in a row, they fail at once and "
         "the cluster is probed this often until it answers",
+    )
+    reserved_label_prefixes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_RESERVED_LABEL_PREFIXES),
+        description="Labels and annotations under these prefixes (case ignored) are refused "
+        "with 422 in apps, jobs and scheduled jobs: routers read them (Traefik, Marathon-LB). "
+        "Asgard's own (asgard.*) are refused whatever this says",
+    )
+    allow_low_host_ports: bool = Field(
+        False,
+        description="Let apps publish host ports below 1024 (refused with 422 otherwise: "
+        "those are the agents' own services)",
     )
 
 

@@ -46,6 +46,7 @@ class WorkflowsService:
         names = [s.name for s in spec.stages]
         if len(set(names)) != len(names):
             raise InvalidValue("stage names must be unique in a workflow", field="stages")
+        self.orchestrator.admit(account, spec.cluster, *spec.stages)
         workflow_id = new_workflow_id(spec.name)
         # The shared volume is made now, not by the runner: a cluster that is down or a
         # volume it refuses is the caller's answer (502, 422), with nothing stored.
