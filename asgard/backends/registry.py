@@ -101,16 +101,24 @@ class BackendContext:
     public_url: str | None = None
     """Asgard's URL as the clusters can reach it, for jobs that fetch their input and send
     their output over HTTP (``asgard.job_tokens.job_file_path``); None if unset."""
+    private_paths: tuple[Path, ...] = ()
+    """Asgard's own files beyond ``data_dir`` (its SQLite database, its clusters file), which
+    a kind that runs work on Asgard's own host must keep that work from reading."""
 
     @classmethod
     def local(
-        cls, data_dir: Path, signing_key: str, public_url: str | None = None
+        cls,
+        data_dir: Path,
+        signing_key: str,
+        public_url: str | None = None,
+        private_paths: tuple[Path, ...] = (),
     ) -> BackendContext:
         return cls(
             data_dir=data_dir,
             artifacts=ArtifactStore(data_dir / "artifacts"),
             job_tokens=JobTokens(signing_key),
             public_url=public_url,
+            private_paths=private_paths,
         )
 
 
