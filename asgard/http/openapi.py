@@ -64,6 +64,15 @@ ERROR_TEXT = {
     503: "The service or its database is not answering",
     504: "The cluster did not answer in time",
 }
+PARSER_REFUSAL: dict[str, Any] = {
+    "description": "The HTTP server refused the request before any route saw it (a request "
+    "line or header it cannot parse, a URL over 8 KB); the body is plain text"
+}
+"""What any route may answer, and all that a public route without parameters can refuse."""
+SERVERS: list[dict[str, Any]] = [
+    {"url": "/", "description": "The Asgard that serves this document, at its own address"}
+]
+LICENSE: dict[str, Any] = {"name": "MIT", "identifier": "MIT"}
 
 
 def openapi_path(path: str) -> str:
@@ -187,6 +196,8 @@ def _responses(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
         responses[str(status)] = entry
     for status in _error_statuses(op):
         responses.setdefault(str(status), {"description": ERROR_TEXT[status], **error})
+    if not any(status.startswith("4") for status in responses):
+        responses["400"] = PARSER_REFUSAL
     return responses
 
 
@@ -257,7 +268,9 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             "version": __version__,
             "description": "One HTTP API for the agents, apps, jobs and scheduled jobs of every "
             "Docker, Kubernetes and Mesos cluster an ops team runs.",
+            "license": LICENSE,
         },
+        "servers": SERVERS,
         "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),
