@@ -25,7 +25,8 @@ URL_SAFE = re.compile(r"^[A-Za-z0-9._~-]+$")
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     built = build_openapi(operations())
-    return json.loads(json.dumps(built))  # what a client reads: JSON, nothing else
+    read: dict[str, Any] = json.loads(json.dumps(built))  # what a client reads: JSON alone
+    return read
 
 
 def each_operation(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
