@@ -75,6 +75,12 @@ class ClusterConfig(BaseModel):
         description="Once reads found the cluster down twice in a row, they fail at once and "
         "the cluster is probed this often until it answers",
     )
+    max_answer_mib: float = Field(
+        64.0,
+        gt=0,
+        description="The largest answer read from this cluster for one call (a page of a "
+        "list, an object): a bigger one is this cluster's error, not Asgard's memory",
+    )
 
 
 @dataclass(frozen=True)
