@@ -149,7 +149,12 @@ class DockerClient(ClusterClient):
             if response.status >= 400:
                 raise self.refusal(response.status, await self._message(response), "version")
             found = await read_json(
-                response, cluster=self.cluster, what="version", server=ENGINE, expect=dict
+                response,
+                cluster=self.cluster,
+                what="version",
+                server=ENGINE,
+                cap=self.cap_bytes,
+                expect=dict,
             )
         expect_keys(found, ("ApiVersion",), cluster=self.cluster, what="version", server=ENGINE)
         version = str(found["ApiVersion"])

@@ -54,7 +54,9 @@ class Chronos:
             "GET", "/v1/scheduler/jobs/search", what="search jobs", params={"name": prefix}
         )
         if not isinstance(found, list) or not all(isinstance(j, dict) for j in found):
-            raise unusable(self.http.cluster, "search jobs", SERVER, "JSON that is not a list")
+            raise unusable(
+                self.http.cluster, "search jobs", SERVER, "JSON of the wrong shape, not a list"
+            )
         return [j for j in found if str(j.get("name", "")).startswith(prefix)]
 
     async def job(self, name: str) -> dict[str, Any]:
