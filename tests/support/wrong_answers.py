@@ -128,7 +128,8 @@ class WrongAnswers:
         if request.path not in self._busy_once:
             self._busy_once.add(request.path)
             return web.Response(status=429, headers={"Retry-After": "1"}, text="too many requests")
-        assert self.upstream is not None and self._session is not None
+        assert self.upstream is not None
+        assert self._session is not None
         async with self._session.request(
             request.method,
             f"{self.upstream}{request.path_qs}",
