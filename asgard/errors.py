@@ -136,6 +136,13 @@ class ClusterFailure(ClusterError):
     kind: ClusterErrorKind = "error"
 
 
+class UnusableAnswer(ClusterFailure):
+    """The cluster answered, but not with anything Asgard can use: a status the call
+    cannot have (a 404 on a listing or a probe: the endpoint is wrong, not an object
+    missing), HTML where JSON was due, JSON cut short or of another shape, a body over
+    the cap. Never the request's fault: that cluster's error, like any other failure."""
+
+
 class AllClustersFailed(AsgardError):
     """A multi-cluster read where no cluster answered: nothing useful to return."""
 

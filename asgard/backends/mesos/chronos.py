@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from asgard.backends.answers import unusable
 from asgard.backends.mesos.config import KIND
-from asgard.backends.mesos.http import JsonHttp, Unanswered
+from asgard.backends.mesos.http import SERVER, JsonHttp, Unanswered
 from asgard.errors import NotFound, NotSupported
 
 
@@ -30,6 +31,7 @@ class Chronos:
         what: str,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        keys: tuple[str, ...] = (),
     ) -> Any:
         if self.url is None:
             raise NotSupported(
@@ -45,13 +47,17 @@ class Chronos:
             raise NotFound(f"{what}: no such job", cluster=self.http.cluster)  # Chronos says 400
         if answer.status >= 400:
             raise self.http.failure(answer, what)
-        return answer.json()
+        return self.http.parse(answer, what, keys=keys)
 
     async def search(self, prefix: str) -> list[dict[str, Any]]:
         found = await self.call(
             "GET", "/v1/scheduler/jobs/search", what="search jobs", params={"name": prefix}
         )
-        return [j for j in found or [] if str(j.get("name", "")).startswith(prefix)]
+        if not isinstance(found, list) or not all(isinstance(j, dict) for j in found):
+            raise unusable(
+                self.http.cluster, "search jobs", SERVER, "JSON of the wrong shape, not a list"
+            )
+        return [j for j in found if str(j.get("name", "")).startswith(prefix)]
 
     async def job(self, name: str) -> dict[str, Any]:
         found = await self.call("GET", f"/v1/scheduler/job/{quote(name)}", what=f"job {name}")
@@ -71,5 +77,7 @@ class Chronos:
         await self.call("DELETE", f"/v1/scheduler/task/kill/{quote(name)}", what=f"stop job {name}")
 
     async def summary(self) -> dict[str, dict[str, Any]]:
-        found = await self.call("GET", "/v1/scheduler/jobs/summary", what="job summary")
-        return {str(j.get("name")): dict(j) for j in (found or {}).get("jobs") or []}
+        found = await self.call(
+            "GET", "/v1/scheduler/jobs/summary", what="job summary", keys=("jobs",)
+        )
+        return {str(j.get("name")): dict(j) for j in found["jobs"] or []}

@@ -71,7 +71,10 @@ class Marathon:
         what: str,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        keys: tuple[str, ...] = (),
     ) -> Any:
+        """One call's JSON (an object holding ``keys``), from the leader or, failing
+        that, the other instances in turn."""
         if not self.urls:
             raise NotSupported(
                 KIND, "apps without Marathon (no marathon_urls)", cluster=self.http.cluster
@@ -90,7 +93,7 @@ class Marathon:
             self._learn_leader(answer.headers)
             if answer.status >= 400:
                 raise self.http.failure(answer, what)
-            return answer.json()
+            return self.http.parse(answer, what, keys=keys)
         raise ClusterUnreachable(
             self.http.cluster, f"{what}: no Marathon answered: " + "; ".join(problems)
         )
@@ -102,11 +105,13 @@ class Marathon:
     async def apps(self, group: str) -> list[dict[str, Any]]:
         """The apps of a group and its subgroups, with their tasks, in one call."""
         found = await self.call(
-            "GET", "/v2/apps", what="list apps", params={"id": group, "embed": APP_EMBEDS}
+            "GET",
+            "/v2/apps",
+            what="list apps",
+            params={"id": group, "embed": APP_EMBEDS},
+            keys=("apps",),
         )
-        return [
-            a for a in (found or {}).get("apps") or [] if str(a.get("id", "")).startswith(group)
-        ]
+        return [a for a in found["apps"] or [] if str(a.get("id", "")).startswith(group)]
 
     async def app(self, marathon_id: str) -> dict[str, Any]:
         embeds = ["app.tasks", "app.counts", "app.deployments", "app.lastTaskFailure"]
@@ -135,8 +140,8 @@ class Marathon:
         return list(await self.call("GET", "/v2/deployments", what="list deployments") or [])
 
     async def version(self) -> str:
-        info = await self.call("GET", "/v2/info", what="info")
-        return str((info or {}).get("version", "unknown"))
+        info = await self.call("GET", "/v2/info", what="info", keys=("version",))
+        return str(info["version"])
 
     async def _open_events(self, url: str) -> aiohttp.ClientResponse:
         """``/v2/events`` of one instance; only opening it is under the timeout."""

@@ -53,8 +53,16 @@ class MesosMasters:
             self.http.cluster, "no Mesos master knows a leader: " + "; ".join(problems)
         )
 
-    async def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
-        """A GET on the leading master, finding the leader again if it changed."""
+    async def get(
+        self,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        keys: tuple[str, ...] = (),
+    ) -> Any:
+        """A GET on the leading master, finding the leader again if it changed; its JSON,
+        an object holding ``keys``."""
         for attempt in (1, 2):
             if self.leader is None:
                 self.leader = await self._find_leader()
@@ -73,17 +81,19 @@ class MesosMasters:
                 continue
             if answer.status >= 400:
                 raise self.http.failure(answer, what)
-            return answer.json()
+            return self.http.parse(answer, what, keys=keys)
         raise ClusterUnreachable(self.http.cluster, f"{what}: the Mesos leader kept changing")
 
     async def version(self) -> str:
-        answer = await self.get("/version", what="version")
-        return str((answer or {}).get("version", "unknown"))
+        answer = await self.get("/version", what="version", keys=("version",))
+        return str(answer["version"])
 
     async def agents(self, agent_id: str | None = None) -> list[dict[str, Any]]:
         params = {"slave_id": agent_id} if agent_id else None
-        answer = await self.get("/master/slaves", what="list agents", params=params)
-        return list((answer or {}).get("slaves") or [])
+        answer = await self.get(
+            "/master/slaves", what="list agents", params=params, keys=("slaves",)
+        )
+        return list(answer["slaves"] or [])
 
     async def tasks(self, page_size: int) -> list[dict[str, Any]]:
         """Every task, ``page_size`` at a time: ``/master/tasks`` pages with limit and offset."""
@@ -93,8 +103,9 @@ class MesosMasters:
                 "/master/tasks",
                 what="list tasks",
                 params={"limit": page_size, "offset": len(found)},
+                keys=("tasks",),
             )
-            tasks = list((page or {}).get("tasks") or [])
+            tasks = list(page["tasks"] or [])
             found.extend(tasks)
             if len(tasks) < page_size:
                 return found
@@ -115,7 +126,7 @@ class Agent:
             raise self.http.unreachable(f"agent {self.id}: {what}", str(exc)) from None
         if answer.status >= 400:
             raise self.http.failure(answer, f"agent {self.id}: {what}")
-        return answer.json()
+        return self.http.parse(answer, f"agent {self.id}: {what}")
 
     async def containers(self) -> list[dict[str, Any]]:
         return list(await self.get("/containers", what="containers") or [])
