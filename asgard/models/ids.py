@@ -78,7 +78,7 @@ class IdKind:
         return re.fullmatch(self.pattern, value) is not None
 
 
-CLUSTER_NAME: Final = IdKind("a cluster's name", r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+CLUSTER_NAME: Final = IdKind("a cluster's name", _NO_DOTS + r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 """As ``[[clusters]]`` entries may be named (``asgard.backends.registry``); never sent."""
 JOB_ID: Final = IdKind("a job's id", _name("_.-", 253))
 SCHEDULED_JOB_ID: Final = IdKind("a scheduled job's id", _name("_.-", 253))

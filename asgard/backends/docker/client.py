@@ -22,8 +22,9 @@ from typing import Any, TypeVar
 import aiodocker
 import aiohttp
 import structlog
+from yarl import URL
 
-from asgard.backends.common import Json, object_path, status_error, transport_error
+from asgard.backends.common import ApiPath, Json, api_path, status_error, transport_error
 from asgard.backends.contract import ClusterClient
 from asgard.errors import ClusterFailure, ClusterUnreachable, Conflict, NotFound
 
@@ -52,6 +53,15 @@ class EngineMode:
         return cls(swarm=manager, node_id=str(swarm.get("NodeID") or "") if manager else "")
 
 
+class _Engine(aiodocker.Docker):
+    """aiodocker sending a path as it was built (``DockerClient.path``): yarl would
+    otherwise read it again, and resolve what it takes for dot segments."""
+
+    def _canonicalize_url(self, path: str | URL, *, versioned_api: bool = True) -> URL:
+        base = f"{self.docker_host}/{self.api_version}" if versioned_api else self.docker_host
+        return URL(f"{base}/{path}", encoded=True)
+
+
 class DockerClient(ClusterClient):
     def __init__(self, *, cluster: str, url: str | None, timeout_s: float) -> None:
         self.cluster = cluster
@@ -63,12 +73,23 @@ class DockerClient(ClusterClient):
     def _engine(self) -> aiodocker.Docker:
         if self._docker is None:
             try:
-                self._docker = aiodocker.Docker(url=self.url)
+                self._docker = _Engine(url=self.url)
             except ValueError as exc:
                 raise ClusterUnreachable(
                     self.cluster, f"no Docker Engine to talk to: {exc}"
                 ) from None
         return self._docker
+
+    def path(self, *segments: str) -> ApiPath:
+        """The one way a path of the Engine API is made: each segment quoted, none
+        climbing (``asgard.backends.common.api_path``)."""
+        return api_path(*segments, cluster=self.cluster)
+
+    def image_path(self, image: str) -> ApiPath:
+        """``images/<reference>/json``: a reference holds ``/`` between its parts
+        (``reg:5000/team/app``), which the Engine reads as one name; each part is a
+        segment of its own, quoted and refused if it climbs."""
+        return self.path("images", *image.split("/"), "json")
 
     async def close(self) -> None:
         if self._docker is not None:
@@ -114,24 +135,23 @@ class DockerClient(ClusterClient):
     async def request(
         self,
         method: str,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
     ) -> Any:
         """A raw Engine API call answering JSON, for what aiodocker does not wrap."""
-        path = object_path(path, self.cluster)
 
         async def send(docker: aiodocker.Docker) -> Any:
-            return await docker._query_json(path, method, params=dict(params or {}), data=body)
+            return await docker._query_json(path[1:], method, params=dict(params or {}), data=body)
 
         return await self.call(what, send)
 
     async def raw(
         self,
         method: str,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
@@ -140,11 +160,10 @@ class DockerClient(ClusterClient):
         timeout_s: float | None = None,
     ) -> bytes:
         """A raw call whose body is not JSON either way (archives in and out of containers)."""
-        path = object_path(path, self.cluster)
 
         async def send(docker: aiodocker.Docker) -> bytes:
             async with docker._query(
-                path,
+                path[1:],
                 method,
                 params=dict(params or {}),
                 data=body,
@@ -158,18 +177,17 @@ class DockerClient(ClusterClient):
     async def stream(
         self,
         method: str,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
         timeout_s: float | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """A raw streaming call (logs, events, pulls); only opening it is under a timeout."""
-        path = object_path(path, self.cluster)
         try:
             async with asyncio.timeout(timeout_s or self.timeout_s):
                 cm = self._engine()._query(
-                    path, method, params=dict(params or {}), timeout=aiohttp.ClientTimeout()
+                    path[1:], method, params=dict(params or {}), timeout=aiohttp.ClientTimeout()
                 )
                 response = await cm.__aenter__()
         except (aiodocker.DockerError, TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -180,11 +198,11 @@ class DockerClient(ClusterClient):
             await cm.__aexit__(None, None, None)
 
     async def version(self) -> str:
-        answer: Json = await self.request("GET", "version", what="version")
+        answer: Json = await self.request("GET", self.path("version"), what="version")
         return str(answer.get("Version", "unknown"))
 
     async def info(self) -> Json:
-        result: Json = await self.request("GET", "info", what="engine info")
+        result: Json = await self.request("GET", self.path("info"), what="engine info")
         return result
 
     async def mode(self) -> EngineMode:
@@ -203,11 +221,13 @@ class DockerClient(ClusterClient):
         self._mode = None
 
     async def nodes(self) -> list[Json]:
-        result: list[Json] = await self.request("GET", "nodes", what="list nodes")
+        result: list[Json] = await self.request("GET", self.path("nodes"), what="list nodes")
         return result
 
     async def node(self, node_id: str) -> Json:
-        result: Json = await self.request("GET", f"nodes/{node_id}", what=f"node {node_id}")
+        result: Json = await self.request(
+            "GET", self.path("nodes", node_id), what=f"node {node_id}"
+        )
         return result
 
     async def services(self, filters: Mapping[str, list[str]] | None = None) -> list[Json]:
@@ -215,7 +235,7 @@ class DockerClient(ClusterClient):
         if filters:
             params["filters"] = json.dumps(filters)
         result: list[Json] = await self.request(
-            "GET", "services", what="list services", params=params
+            "GET", self.path("services"), what="list services", params=params
         )
         return result
 
@@ -223,7 +243,9 @@ class DockerClient(ClusterClient):
         params: dict[str, Any] = {}
         if filters:
             params["filters"] = json.dumps(filters)
-        result: list[Json] = await self.request("GET", "tasks", what="list tasks", params=params)
+        result: list[Json] = await self.request(
+            "GET", self.path("tasks"), what="list tasks", params=params
+        )
         return result
 
     async def containers(
@@ -233,13 +255,13 @@ class DockerClient(ClusterClient):
         if filters:
             params["filters"] = json.dumps(filters)
         result: list[Json] = await self.request(
-            "GET", "containers/json", what="list containers", params=params
+            "GET", self.path("containers", "json"), what="list containers", params=params
         )
         return result
 
     async def inspect_container(self, container_id: str) -> Json:
         result: Json = await self.request(
-            "GET", f"containers/{container_id}/json", what=f"container {container_id}"
+            "GET", self.path("containers", container_id, "json"), what=f"container {container_id}"
         )
         return result
 
@@ -249,7 +271,7 @@ class DockerClient(ClusterClient):
         params = {"name": name} if name else {}
         created: Json = await self.request(
             "POST",
-            "containers/create",
+            self.path("containers", "create"),
             what=f"create container {name or ''}".strip(),
             params=params,
             body=config,
@@ -258,14 +280,16 @@ class DockerClient(ClusterClient):
 
     async def start_container(self, container_id: str) -> None:
         await self.raw(
-            "POST", f"containers/{container_id}/start", what=f"start container {container_id}"
+            "POST",
+            self.path("containers", container_id, "start"),
+            what=f"start container {container_id}",
         )
 
     async def stop_container(self, container_id: str, grace_s: int = 10) -> None:
         """SIGTERM, then SIGKILL after ``grace_s``: the app gets its chance to shut down."""
         await self.raw(
             "POST",
-            f"containers/{container_id}/stop",
+            self.path("containers", container_id, "stop"),
             what=f"stop container {container_id}",
             params={"t": str(grace_s)},
             timeout_s=grace_s + self.timeout_s,
@@ -273,7 +297,9 @@ class DockerClient(ClusterClient):
 
     async def kill_container(self, container_id: str) -> None:
         await self.raw(
-            "POST", f"containers/{container_id}/kill", what=f"kill container {container_id}"
+            "POST",
+            self.path("containers", container_id, "kill"),
+            what=f"kill container {container_id}",
         )
 
     async def remove_container(self, container_id: str) -> None:
@@ -281,7 +307,7 @@ class DockerClient(ClusterClient):
         with suppress(NotFound):
             await self.raw(
                 "DELETE",
-                f"containers/{container_id}",
+                self.path("containers", container_id),
                 what=f"remove container {container_id}",
                 params={"force": "1", "v": "1"},
             )
@@ -289,7 +315,7 @@ class DockerClient(ClusterClient):
     async def rename_container(self, container_id: str, name: str) -> None:
         await self.raw(
             "POST",
-            f"containers/{container_id}/rename",
+            self.path("containers", container_id, "rename"),
             what="rename container",
             params={"name": name},
         )
@@ -297,7 +323,7 @@ class DockerClient(ClusterClient):
     async def put_archive(self, container_id: str, path: str, tar: bytes) -> None:
         await self.raw(
             "PUT",
-            f"containers/{container_id}/archive",
+            self.path("containers", container_id, "archive"),
             what=f"copy files into container {container_id}",
             params={"path": path},
             body=tar,
@@ -307,27 +333,27 @@ class DockerClient(ClusterClient):
     async def get_archive(self, container_id: str, path: str) -> bytes:
         return await self.raw(
             "GET",
-            f"containers/{container_id}/archive",
+            self.path("containers", container_id, "archive"),
             what=f"copy {path} out of container {container_id}",
             params={"path": path},
         )
 
     async def create_service(self, spec: Json) -> str:
         created: Json = await self.request(
-            "POST", "services/create", what="create service", body=spec
+            "POST", self.path("services", "create"), what="create service", body=spec
         )
         return str(created["ID"])
 
     async def inspect_service(self, service_id: str) -> Json:
         found: Json = await self.request(
-            "GET", f"services/{service_id}", what=f"service {service_id}"
+            "GET", self.path("services", service_id), what=f"service {service_id}"
         )
         return found
 
     async def update_service(self, service_id: str, version: int, spec: Json) -> None:
         await self.request(
             "POST",
-            f"services/{service_id}/update",
+            self.path("services", service_id, "update"),
             what=f"update service {service_id}",
             params={"version": str(version)},
             body=spec,
@@ -335,7 +361,9 @@ class DockerClient(ClusterClient):
 
     async def remove_service(self, service_id: str) -> None:
         with suppress(NotFound):
-            await self.raw("DELETE", f"services/{service_id}", what=f"remove service {service_id}")
+            await self.raw(
+                "DELETE", self.path("services", service_id), what=f"remove service {service_id}"
+            )
 
     async def create_volume(
         self, name: str, labels: dict[str, str], driver_opts: dict[str, str] | None = None
@@ -344,20 +372,28 @@ class DockerClient(ClusterClient):
         body: Json = {"Name": name, "Labels": labels}
         if driver_opts:
             body["DriverOpts"] = driver_opts
-        await self.request("POST", "volumes/create", what=f"create volume {name}", body=body)
+        await self.request(
+            "POST", self.path("volumes", "create"), what=f"create volume {name}", body=body
+        )
 
     async def inspect_volume(self, name: str) -> Json:
-        found: Json = await self.request("GET", f"volumes/{name}", what=f"volume {name}")
+        found: Json = await self.request("GET", self.path("volumes", name), what=f"volume {name}")
         return found
 
     async def remove_volume(self, name: str) -> None:
         with suppress(NotFound):
             await self.raw(
-                "DELETE", f"volumes/{name}", what=f"remove volume {name}", params={"force": "1"}
+                "DELETE",
+                self.path("volumes", name),
+                what=f"remove volume {name}",
+                params={"force": "1"},
             )
 
     async def volumes(self, filters: Mapping[str, list[str]]) -> list[Json]:
         found: Json = await self.request(
-            "GET", "volumes", what="list volumes", params={"filters": json.dumps(filters)}
+            "GET",
+            self.path("volumes"),
+            what="list volumes",
+            params={"filters": json.dumps(filters)},
         )
         return list(found.get("Volumes") or [])

@@ -21,7 +21,14 @@ import structlog
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 
-from asgard.backends.common import Json, object_path, status_error, transport_error
+from asgard.backends.common import (
+    ApiPath,
+    Json,
+    Segments,
+    api_path,
+    status_error,
+    transport_error,
+)
 from asgard.backends.contract import ClusterClient
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.errors import AsgardError, ClusterError, ClusterFailure, ClusterUnauthorized
@@ -88,6 +95,11 @@ class KubeClient(ClusterClient):
                 self.cluster, f"cannot read the token file: {exc.strerror}"
             ) from None
 
+    def path(self, *segments: str) -> ApiPath:
+        """The one way a path of the API server is made: each segment quoted, none
+        climbing (``asgard.backends.common.api_path``)."""
+        return api_path(*segments, cluster=self.cluster)
+
     async def api(self) -> k8s_client.ApiClient:
         async with self._opening:
             if self._api is None:
@@ -123,14 +135,14 @@ class KubeClient(ClusterClient):
     async def _send(
         self,
         method: str,
-        path: str,
+        path: Segments,
         *,
         params: Mapping[str, Any] | None,
         body: Any,
         content_type: str,
     ) -> aiohttp.ClientResponse:
         """The raw answer; our own ``asyncio.timeout`` bounds it, not the session's."""
-        path = object_path(path, self.cluster)
+        built = self.path(*path)
         api = await self.api()
         query = [
             (k, v if isinstance(v, str) else json.dumps(v))
@@ -138,7 +150,7 @@ class KubeClient(ClusterClient):
             if v is not None
         ]
         response: aiohttp.ClientResponse = await api.call_api(
-            path,
+            built,
             method,
             query_params=query,
             header_params={"Content-Type": content_type, "Accept": "application/json"},
@@ -152,7 +164,7 @@ class KubeClient(ClusterClient):
     async def request(
         self,
         method: str,
-        path: str,
+        path: Segments,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
@@ -184,14 +196,14 @@ class KubeClient(ClusterClient):
         )
 
     async def list_all(
-        self, path: str, *, what: str, params: Mapping[str, Any] | None = None
+        self, path: Segments, *, what: str, params: Mapping[str, Any] | None = None
     ) -> tuple[list[Json], str]:
         """Every item, page by page; the list's resourceVersion. A 410 restarts the list."""
         return await self.list_into(path, what=what, params=params, keep=_as_is)
 
     async def list_into(
         self,
-        path: str,
+        path: Segments,
         *,
         what: str,
         keep: Callable[[Json], T],
@@ -226,14 +238,14 @@ class KubeClient(ClusterClient):
         raise ClusterFailure(self.cluster, f"{what}: the list kept expiring while being read")
 
     async def _page(
-        self, path: str, what: str, params: Mapping[str, Any] | None, token: str | None
+        self, path: Segments, what: str, params: Mapping[str, Any] | None, token: str | None
     ) -> Json:
         paging = {"limit": str(self.config.page_size), "continue": token}
         return await self.request("GET", path, what=what, params={**(params or {}), **paging})
 
     @asynccontextmanager
     async def stream(
-        self, path: str, *, what: str, params: Mapping[str, Any] | None = None
+        self, path: Segments, *, what: str, params: Mapping[str, Any] | None = None
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """A long answer (logs, watches): only opening it is under the timeout."""
         try:
@@ -256,5 +268,5 @@ class KubeClient(ClusterClient):
             response.close()
 
     async def version(self) -> str:
-        answer = await self.request("GET", "/version", what="version")
+        answer = await self.request("GET", ("version",), what="version")
         return str(answer.get("gitVersion") or "unknown")

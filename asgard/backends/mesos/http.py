@@ -15,8 +15,9 @@ from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
+from yarl import URL
 
-from asgard.backends.common import status_error
+from asgard.backends.common import ApiPath, api_path, status_error
 from asgard.errors import ClusterTimeout, ClusterUnreachable
 
 
@@ -45,6 +46,11 @@ class JsonHttp:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout())
         return self._session
 
+    def path(self, *segments: str) -> ApiPath:
+        """The one way a path of Mesos', Marathon's or Chronos' API is made: each segment
+        quoted, none climbing (``asgard.backends.common.api_path``)."""
+        return api_path(*segments, cluster=self.cluster)
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -53,16 +59,20 @@ class JsonHttp:
     async def send(
         self,
         method: str,
-        url: str,
+        base: str,
+        path: ApiPath,
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         auth: str | None = None,
         timeout_s: float | None = None,
     ) -> Answer:
-        """One request, redirects not followed (masters redirect to their leader on purpose).
-        ``Unanswered`` when the server did not answer in time or at all."""
+        """One request to ``path`` of the server at ``base``, sent as it was built (no
+        normalising on the way), redirects not followed (masters redirect to their
+        leader on purpose). ``Unanswered`` when the server did not answer in time or at
+        all."""
         limit = timeout_s or self.timeout_s
+        url = URL(f"{base.rstrip('/')}{path}", encoded=True)
         try:
             async with asyncio.timeout(limit):
                 async with self.session().request(
