@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from asgard.http.app import create_app
-from asgard.settings import Settings
 from asgard.http.routing import typed_path
 from asgard.models.ids import (
     AGENT_ID,
@@ -19,6 +18,7 @@ from asgard.models.ids import (
     WORKFLOW_ID,
     IdKind,
 )
+from asgard.settings import Settings
 
 REAL = [
     (JOB_ID, "nightly-a1b2c3"),
