@@ -108,7 +108,7 @@ def mesos_objects(marathon: FakeMarathon, chronos: FakeChronos) -> dict[str, Any
     writes each was sent."""
     marathon_writes = [r for r in marathon.received if r[1] not in ("GET", "HEAD")]
     chronos_writes = [r for r in chronos.received if r[0] not in ("GET", "HEAD")]
-    return json.loads(
+    found: dict[str, Any] = json.loads(
         json.dumps(
             {
                 "apps": marathon.apps,
@@ -120,6 +120,7 @@ def mesos_objects(marathon: FakeMarathon, chronos: FakeChronos) -> dict[str, Any
             default=str,
         )
     )
+    return found
 
 
 def local_objects(state_dir: Path) -> list[str]:
