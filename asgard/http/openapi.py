@@ -15,6 +15,7 @@ from asgard.events import EventKind
 from asgard.http.errors import ErrorBody
 from asgard.http.routes.events import NOTICES
 from asgard.http.routing import INTEGER_IDS, Operation
+from asgard.models.ids import id_kind
 
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 REF = "#/components/schemas/{model}"
@@ -149,14 +150,18 @@ def _error_statuses(op: Operation) -> list[int]:
     return sorted(set(statuses))
 
 
+def _path_schema(name: str) -> dict[str, Any]:
+    """An id of the path with the pattern its kind accepts: what is refused is known
+    before it is sent (and never reaches a cluster)."""
+    if name in INTEGER_IDS:
+        return {"type": "integer"}
+    kind = id_kind(name)
+    return {"type": "string", "pattern": f"^{kind.pattern}$", "description": kind.what}
+
+
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     parameters = [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "integer" if name in INTEGER_IDS else "string"},
-        }
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
         for name in path_params(op.path)
     ]
     parameters += _query_parameters(op)

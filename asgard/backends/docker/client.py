@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import aiodocker
 import aiohttp
 import structlog
+from yarl import URL
 
 from asgard.backends.answers import (
     DEFAULT_CAP_BYTES,
@@ -41,7 +42,7 @@ from asgard.backends.answers import (
     retry_delay,
     unusable,
 )
-from asgard.backends.common import Json, object_path, status_error, transport_error
+from asgard.backends.common import ApiPath, Json, api_path, status_error, transport_error
 from asgard.backends.contract import ClusterClient
 from asgard.errors import AsgardError, ClusterFailure, ClusterUnreachable, Conflict, NotFound
 
@@ -73,6 +74,15 @@ class EngineMode:
         return cls(swarm=manager, node_id=str(swarm.get("NodeID") or "") if manager else "")
 
 
+class _Engine(aiodocker.Docker):
+    """aiodocker sending a path as it was built (``DockerClient.path``): yarl would
+    otherwise read it again, and resolve what it takes for dot segments."""
+
+    def _canonicalize_url(self, path: str | URL, *, versioned_api: bool = True) -> URL:
+        base = f"{self.docker_host}/{self.api_version}" if versioned_api else self.docker_host
+        return URL(f"{base}/{path}", encoded=True)
+
+
 class DockerClient(ClusterClient):
     def __init__(
         self,
@@ -92,12 +102,23 @@ class DockerClient(ClusterClient):
     def _engine(self) -> aiodocker.Docker:
         if self._docker is None:
             try:
-                self._docker = aiodocker.Docker(url=self.url)
+                self._docker = _Engine(url=self.url)
             except ValueError as exc:
                 raise ClusterUnreachable(
                     self.cluster, f"no Docker Engine to talk to: {exc}"
                 ) from None
         return self._docker
+
+    def path(self, *segments: str) -> ApiPath:
+        """The one way a path of the Engine API is made: each segment quoted, none
+        climbing (``asgard.backends.common.api_path``)."""
+        return api_path(*segments, cluster=self.cluster)
+
+    def image_path(self, image: str) -> ApiPath:
+        """``images/<reference>/json``: a reference holds ``/`` between its parts
+        (``reg:5000/team/app``), which the Engine reads as one name; each part is a
+        segment of its own, quoted and refused if it climbs."""
+        return self.path("images", *image.split("/"), "json")
 
     async def close(self) -> None:
         if self._docker is not None:
@@ -166,7 +187,7 @@ class DockerClient(ClusterClient):
     async def _open(
         self,
         method: str,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         scope: asyncio.Timeout,
@@ -180,7 +201,7 @@ class DockerClient(ClusterClient):
         wait for each chunk of the body (None: a stream that may be quiet for long)."""
         docker = self._engine()
         await self._negotiate(docker)
-        url = docker._canonicalize_url(path, versioned_api=True)
+        url = docker._canonicalize_url(path[1:], versioned_api=True)
         for attempt in range(1, RETRY_ATTEMPTS + 1):
             response = await docker.session.request(
                 method,
@@ -205,14 +226,13 @@ class DockerClient(ClusterClient):
     async def request(
         self,
         method: str,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
     ) -> Any:
         """A raw Engine API call answering JSON, read within the cap."""
-        path = object_path(path, self.cluster)
         data = None if body is None else json.dumps(body)
         try:
             async with asyncio.timeout(self.timeout_s) as scope:
@@ -228,7 +248,7 @@ class DockerClient(ClusterClient):
     async def raw(
         self,
         method: str,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
@@ -237,7 +257,6 @@ class DockerClient(ClusterClient):
         timeout_s: float | None = None,
     ) -> bytes:
         """A raw call whose body is not JSON either way (archives in and out of containers)."""
-        path = object_path(path, self.cluster)
         try:
             async with asyncio.timeout(timeout_s or self.timeout_s) as scope:
                 async with self._open(
@@ -263,7 +282,7 @@ class DockerClient(ClusterClient):
     async def stream(
         self,
         method: str,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
@@ -273,8 +292,7 @@ class DockerClient(ClusterClient):
         A stream that may rightly be quiet for long (followed logs, events) waits for its
         next chunk as long as it takes; any other (logs read once) must send its next
         chunk within the cluster's timeout, or it stalled and is the cluster's error."""
-        path = object_path(path, self.cluster)
-        quiet = (params or {}).get("follow") in ("1", "true") or path == "events"
+        quiet = (params or {}).get("follow") in ("1", "true") or path == "/events"
         try:
             async with asyncio.timeout(timeout_s or self.timeout_s) as scope:
                 opened = self._open(
@@ -304,20 +322,20 @@ class DockerClient(ClusterClient):
         return unusable(self.cluster, what, ENGINE, f"a stream cut short ({exc})")
 
     async def version(self) -> str:
-        answer = await self.request("GET", "version", what="version")
+        answer = await self.request("GET", self.path("version"), what="version")
         found = expect_keys(
             answer, ("Version",), cluster=self.cluster, what="version", server=ENGINE
         )
         return str(found["Version"])
 
     async def info(self) -> Json:
-        answer = await self.request("GET", "info", what="engine info")
+        answer = await self.request("GET", self.path("info"), what="engine info")
         found: Json = expect_keys(
             answer, ("ID", "NCPU"), cluster=self.cluster, what="engine info", server=ENGINE
         )
         return found
 
-    async def listing(self, path: str, *, what: str, params: Mapping[str, Any]) -> list[Json]:
+    async def listing(self, path: ApiPath, *, what: str, params: Mapping[str, Any]) -> list[Json]:
         """A list the engine answers as a JSON array of objects, or the cluster's error."""
         answer = await self.request("GET", path, what=what, params=params)
         if not isinstance(answer, list) or not all(isinstance(i, dict) for i in answer):
@@ -340,23 +358,25 @@ class DockerClient(ClusterClient):
         self._mode = None
 
     async def nodes(self) -> list[Json]:
-        return await self.listing("nodes", what="list nodes", params={})
+        return await self.listing(self.path("nodes"), what="list nodes", params={})
 
     async def node(self, node_id: str) -> Json:
-        result: Json = await self.request("GET", f"nodes/{node_id}", what=f"node {node_id}")
+        result: Json = await self.request(
+            "GET", self.path("nodes", node_id), what=f"node {node_id}"
+        )
         return result
 
     async def services(self, filters: Mapping[str, list[str]] | None = None) -> list[Json]:
         params: dict[str, Any] = {"status": "true"}
         if filters:
             params["filters"] = json.dumps(filters)
-        return await self.listing("services", what="list services", params=params)
+        return await self.listing(self.path("services"), what="list services", params=params)
 
     async def tasks(self, filters: Mapping[str, list[str]] | None = None) -> list[Json]:
         params: dict[str, Any] = {}
         if filters:
             params["filters"] = json.dumps(filters)
-        return await self.listing("tasks", what="list tasks", params=params)
+        return await self.listing(self.path("tasks"), what="list tasks", params=params)
 
     async def containers(
         self, filters: Mapping[str, list[str]] | None = None, *, all: bool = True
@@ -364,11 +384,13 @@ class DockerClient(ClusterClient):
         params: dict[str, Any] = {"all": "1" if all else "0"}
         if filters:
             params["filters"] = json.dumps(filters)
-        return await self.listing("containers/json", what="list containers", params=params)
+        return await self.listing(
+            self.path("containers", "json"), what="list containers", params=params
+        )
 
     async def inspect_container(self, container_id: str) -> Json:
         result: Json = await self.request(
-            "GET", f"containers/{container_id}/json", what=f"container {container_id}"
+            "GET", self.path("containers", container_id, "json"), what=f"container {container_id}"
         )
         return result
 
@@ -378,7 +400,7 @@ class DockerClient(ClusterClient):
         params = {"name": name} if name else {}
         created: Json = await self.request(
             "POST",
-            "containers/create",
+            self.path("containers", "create"),
             what=f"create container {name or ''}".strip(),
             params=params,
             body=config,
@@ -387,14 +409,16 @@ class DockerClient(ClusterClient):
 
     async def start_container(self, container_id: str) -> None:
         await self.raw(
-            "POST", f"containers/{container_id}/start", what=f"start container {container_id}"
+            "POST",
+            self.path("containers", container_id, "start"),
+            what=f"start container {container_id}",
         )
 
     async def stop_container(self, container_id: str, grace_s: int = 10) -> None:
         """SIGTERM, then SIGKILL after ``grace_s``: the app gets its chance to shut down."""
         await self.raw(
             "POST",
-            f"containers/{container_id}/stop",
+            self.path("containers", container_id, "stop"),
             what=f"stop container {container_id}",
             params={"t": str(grace_s)},
             timeout_s=grace_s + self.timeout_s,
@@ -402,7 +426,9 @@ class DockerClient(ClusterClient):
 
     async def kill_container(self, container_id: str) -> None:
         await self.raw(
-            "POST", f"containers/{container_id}/kill", what=f"kill container {container_id}"
+            "POST",
+            self.path("containers", container_id, "kill"),
+            what=f"kill container {container_id}",
         )
 
     async def remove_container(self, container_id: str) -> None:
@@ -410,7 +436,7 @@ class DockerClient(ClusterClient):
         with suppress(NotFound):
             await self.raw(
                 "DELETE",
-                f"containers/{container_id}",
+                self.path("containers", container_id),
                 what=f"remove container {container_id}",
                 params={"force": "1", "v": "1"},
             )
@@ -418,7 +444,7 @@ class DockerClient(ClusterClient):
     async def rename_container(self, container_id: str, name: str) -> None:
         await self.raw(
             "POST",
-            f"containers/{container_id}/rename",
+            self.path("containers", container_id, "rename"),
             what="rename container",
             params={"name": name},
         )
@@ -426,7 +452,7 @@ class DockerClient(ClusterClient):
     async def put_archive(self, container_id: str, path: str, tar: bytes) -> None:
         await self.raw(
             "PUT",
-            f"containers/{container_id}/archive",
+            self.path("containers", container_id, "archive"),
             what=f"copy files into container {container_id}",
             params={"path": path},
             body=tar,
@@ -436,27 +462,27 @@ class DockerClient(ClusterClient):
     async def get_archive(self, container_id: str, path: str) -> bytes:
         return await self.raw(
             "GET",
-            f"containers/{container_id}/archive",
+            self.path("containers", container_id, "archive"),
             what=f"copy {path} out of container {container_id}",
             params={"path": path},
         )
 
     async def create_service(self, spec: Json) -> str:
         created: Json = await self.request(
-            "POST", "services/create", what="create service", body=spec
+            "POST", self.path("services", "create"), what="create service", body=spec
         )
         return str(created["ID"])
 
     async def inspect_service(self, service_id: str) -> Json:
         found: Json = await self.request(
-            "GET", f"services/{service_id}", what=f"service {service_id}"
+            "GET", self.path("services", service_id), what=f"service {service_id}"
         )
         return found
 
     async def update_service(self, service_id: str, version: int, spec: Json) -> None:
         await self.request(
             "POST",
-            f"services/{service_id}/update",
+            self.path("services", service_id, "update"),
             what=f"update service {service_id}",
             params={"version": str(version)},
             body=spec,
@@ -464,7 +490,9 @@ class DockerClient(ClusterClient):
 
     async def remove_service(self, service_id: str) -> None:
         with suppress(NotFound):
-            await self.raw("DELETE", f"services/{service_id}", what=f"remove service {service_id}")
+            await self.raw(
+                "DELETE", self.path("services", service_id), what=f"remove service {service_id}"
+            )
 
     async def create_volume(
         self, name: str, labels: dict[str, str], driver_opts: dict[str, str] | None = None
@@ -473,20 +501,28 @@ class DockerClient(ClusterClient):
         body: Json = {"Name": name, "Labels": labels}
         if driver_opts:
             body["DriverOpts"] = driver_opts
-        await self.request("POST", "volumes/create", what=f"create volume {name}", body=body)
+        await self.request(
+            "POST", self.path("volumes", "create"), what=f"create volume {name}", body=body
+        )
 
     async def inspect_volume(self, name: str) -> Json:
-        found: Json = await self.request("GET", f"volumes/{name}", what=f"volume {name}")
+        found: Json = await self.request("GET", self.path("volumes", name), what=f"volume {name}")
         return found
 
     async def remove_volume(self, name: str) -> None:
         with suppress(NotFound):
             await self.raw(
-                "DELETE", f"volumes/{name}", what=f"remove volume {name}", params={"force": "1"}
+                "DELETE",
+                self.path("volumes", name),
+                what=f"remove volume {name}",
+                params={"force": "1"},
             )
 
     async def volumes(self, filters: Mapping[str, list[str]]) -> list[Json]:
         found: Json = await self.request(
-            "GET", "volumes", what="list volumes", params={"filters": json.dumps(filters)}
+            "GET",
+            self.path("volumes"),
+            what="list volumes",
+            params={"filters": json.dumps(filters)},
         )
         return list(found.get("Volumes") or [])

@@ -33,7 +33,14 @@ from asgard.backends.answers import (
     retry_delay,
     unusable,
 )
-from asgard.backends.common import Json, object_path, status_error, transport_error
+from asgard.backends.common import (
+    ApiPath,
+    Json,
+    Segments,
+    api_path,
+    status_error,
+    transport_error,
+)
 from asgard.backends.contract import ClusterClient
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.errors import AsgardError, ClusterError, ClusterFailure, ClusterUnauthorized
@@ -101,6 +108,11 @@ class KubeClient(ClusterClient):
                 self.cluster, f"cannot read the token file: {exc.strerror}"
             ) from None
 
+    def path(self, *segments: str) -> ApiPath:
+        """The one way a path of the API server is made: each segment quoted, none
+        climbing (``asgard.backends.common.api_path``)."""
+        return api_path(*segments, cluster=self.cluster)
+
     async def api(self) -> k8s_client.ApiClient:
         async with self._opening:
             if self._api is None:
@@ -136,7 +148,7 @@ class KubeClient(ClusterClient):
     async def _send(
         self,
         method: str,
-        path: str,
+        path: Segments,
         *,
         params: Mapping[str, Any] | None,
         body: Any,
@@ -145,7 +157,7 @@ class KubeClient(ClusterClient):
     ) -> aiohttp.ClientResponse:
         """The raw answer; our own ``asyncio.timeout`` bounds it, not the session's, and
         ``idle_s`` the wait for each chunk of a stream."""
-        path = object_path(path, self.cluster)
+        built = self.path(*path)
         api = await self.api()
         query = [
             (k, v if isinstance(v, str) else json.dumps(v))
@@ -153,7 +165,7 @@ class KubeClient(ClusterClient):
             if v is not None
         ]
         response: aiohttp.ClientResponse = await api.call_api(
-            path,
+            built,
             method,
             query_params=query,
             header_params={"Content-Type": content_type, "Accept": "application/json"},
@@ -167,7 +179,7 @@ class KubeClient(ClusterClient):
     async def request(
         self,
         method: str,
-        path: str,
+        path: Segments,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
@@ -211,14 +223,14 @@ class KubeClient(ClusterClient):
         raise ClusterFailure(self.cluster, f"{what}: the API server kept asking to wait")
 
     async def list_all(
-        self, path: str, *, what: str, params: Mapping[str, Any] | None = None
+        self, path: Segments, *, what: str, params: Mapping[str, Any] | None = None
     ) -> tuple[list[Json], str]:
         """Every item, page by page; the list's resourceVersion. A 410 restarts the list."""
         return await self.list_into(path, what=what, params=params, keep=_as_is)
 
     async def list_into(
         self,
-        path: str,
+        path: Segments,
         *,
         what: str,
         keep: Callable[[Json], T],
@@ -253,7 +265,7 @@ class KubeClient(ClusterClient):
         raise ClusterFailure(self.cluster, f"{what}: the list kept expiring while being read")
 
     async def _page(
-        self, path: str, what: str, params: Mapping[str, Any] | None, token: str | None
+        self, path: Segments, what: str, params: Mapping[str, Any] | None, token: str | None
     ) -> Json:
         paging = {"limit": str(self.config.page_size), "continue": token}
         page = await self.request("GET", path, what=what, params={**(params or {}), **paging})
@@ -264,7 +276,7 @@ class KubeClient(ClusterClient):
 
     @asynccontextmanager
     async def stream(
-        self, path: str, *, what: str, params: Mapping[str, Any] | None = None
+        self, path: Segments, *, what: str, params: Mapping[str, Any] | None = None
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """A long answer (logs, watches): only opening it is under the timeout. Then a
         watch must send something before its ``timeoutSeconds`` (and a margin) are up,
@@ -305,6 +317,6 @@ class KubeClient(ClusterClient):
         return self.timeout_s
 
     async def version(self) -> str:
-        answer = await self.request("GET", "/version", what="version")
+        answer = await self.request("GET", ("version",), what="version")
         expect_keys(answer, ("gitVersion",), cluster=self.cluster, what="version", server=SERVER)
         return str(answer["gitVersion"])

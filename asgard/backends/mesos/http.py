@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from asgard.backends.answers import (
     DEFAULT_CAP_BYTES,
@@ -28,7 +29,7 @@ from asgard.backends.answers import (
     retry_delay,
     unusable,
 )
-from asgard.backends.common import status_error
+from asgard.backends.common import ApiPath, api_path, status_error
 from asgard.errors import ClusterTimeout, ClusterUnreachable
 
 SERVER = "the server"
@@ -64,6 +65,11 @@ class JsonHttp:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout())
         return self._session
 
+    def path(self, *segments: str) -> ApiPath:
+        """The one way a path of Mesos', Marathon's or Chronos' API is made: each segment
+        quoted, none climbing (``asgard.backends.common.api_path``)."""
+        return api_path(*segments, cluster=self.cluster)
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -72,16 +78,20 @@ class JsonHttp:
     async def send(
         self,
         method: str,
-        url: str,
+        base: str,
+        path: ApiPath,
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         auth: str | None = None,
         timeout_s: float | None = None,
     ) -> Answer:
-        """One request, redirects not followed (masters redirect to their leader on purpose).
-        ``Unanswered`` when the server did not answer in time or at all."""
+        """One request to ``path`` of the server at ``base``, sent as it was built (no
+        normalising on the way), redirects not followed (masters redirect to their
+        leader on purpose). ``Unanswered`` when the server did not answer in time or at
+        all."""
         limit = timeout_s or self.timeout_s
+        url = URL(f"{base.rstrip('/')}{path}", encoded=True)
         try:
             async with asyncio.timeout(limit) as scope:
                 for attempt in range(1, RETRY_ATTEMPTS + 1):

@@ -11,11 +11,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 import structlog
 
+from asgard.backends.common import ApiPath
 from asgard.backends.mesos.config import KIND
 from asgard.backends.mesos.http import JsonHttp, Unanswered
 from asgard.errors import ClusterUnreachable, NotSupported
@@ -66,7 +66,7 @@ class Marathon:
     async def call(
         self,
         method: str,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
@@ -83,7 +83,7 @@ class Marathon:
         for url in self._order():
             try:
                 answer = await self.http.send(
-                    method, f"{url}{path}", params=params, body=body, auth=self.auth
+                    method, url, path, params=params, body=body, auth=self.auth
                 )
             except Unanswered as exc:
                 problems.append(str(exc))
@@ -98,15 +98,20 @@ class Marathon:
             self.http.cluster, f"{what}: no Marathon answered: " + "; ".join(problems)
         )
 
-    @staticmethod
-    def app_path(marathon_id: str, suffix: str = "") -> str:
-        return f"/v2/apps/{quote(marathon_id.strip('/'))}{suffix}"
+    def path(self, *segments: str) -> ApiPath:
+        """A path of Marathon's API, each segment quoted (``JsonHttp.path``)."""
+        return self.http.path(*segments)
+
+    def app_path(self, marathon_id: str, *suffix: str) -> ApiPath:
+        """``/v2/apps/<group>/<app>[/suffix...]``: a Marathon id is DNS labels joined by
+        ``/``, each its own segment (an empty or climbing one is refused, never sent)."""
+        return self.path("v2", "apps", *marathon_id.strip("/").split("/"), *suffix)
 
     async def apps(self, group: str) -> list[dict[str, Any]]:
         """The apps of a group and its subgroups, with their tasks, in one call."""
         found = await self.call(
             "GET",
-            "/v2/apps",
+            self.path("v2", "apps"),
             what="list apps",
             params={"id": group, "embed": APP_EMBEDS},
             keys=("apps",),
@@ -123,7 +128,7 @@ class Marathon:
     async def versions(self, marathon_id: str) -> list[str]:
         """The app's version ids (timestamps), newest first."""
         found = await self.call(
-            "GET", self.app_path(marathon_id, "/versions"), what=f"versions of {marathon_id}"
+            "GET", self.app_path(marathon_id, "versions"), what=f"versions of {marathon_id}"
         )
         return [str(v) for v in (found or {}).get("versions") or []]
 
@@ -131,16 +136,18 @@ class Marathon:
         """The app's definition as it was in that version."""
         found = await self.call(
             "GET",
-            self.app_path(marathon_id, f"/versions/{quote(version)}"),
+            self.app_path(marathon_id, "versions", version),
             what=f"version {version} of {marathon_id}",
         )
         return dict(found or {})
 
     async def deployments(self) -> list[dict[str, Any]]:
-        return list(await self.call("GET", "/v2/deployments", what="list deployments") or [])
+        return list(
+            await self.call("GET", self.path("v2", "deployments"), what="list deployments") or []
+        )
 
     async def version(self) -> str:
-        info = await self.call("GET", "/v2/info", what="info", keys=("version",))
+        info = await self.call("GET", self.path("v2", "info"), what="info", keys=("version",))
         return str(info["version"])
 
     async def _open_events(self, url: str) -> aiohttp.ClientResponse:

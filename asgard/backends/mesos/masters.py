@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import structlog
 
+from asgard.backends.common import ApiPath
 from asgard.backends.mesos.http import Answer, JsonHttp, Unanswered
 from asgard.errors import ClusterUnreachable
 
@@ -36,7 +37,7 @@ class MesosMasters:
         problems = []
         for url in self.urls:
             try:
-                answer = await self.http.send("GET", f"{url}/master/redirect")
+                answer = await self.http.send("GET", url, self.http.path("master", "redirect"))
             except Unanswered as exc:
                 problems.append(str(exc))
                 continue
@@ -55,7 +56,7 @@ class MesosMasters:
 
     async def get(
         self,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
@@ -67,7 +68,7 @@ class MesosMasters:
             if self.leader is None:
                 self.leader = await self._find_leader()
             try:
-                answer: Answer = await self.http.send("GET", f"{self.leader}{path}", params=params)
+                answer: Answer = await self.http.send("GET", self.leader, path, params=params)
             except Unanswered as exc:
                 log.warning(
                     "mesos leader did not answer", cluster=self.http.cluster, error=str(exc)
@@ -85,13 +86,13 @@ class MesosMasters:
         raise ClusterUnreachable(self.http.cluster, f"{what}: the Mesos leader kept changing")
 
     async def version(self) -> str:
-        answer = await self.get("/version", what="version", keys=("version",))
+        answer = await self.get(self.http.path("version"), what="version", keys=("version",))
         return str(answer["version"])
 
     async def agents(self, agent_id: str | None = None) -> list[dict[str, Any]]:
         params = {"slave_id": agent_id} if agent_id else None
         answer = await self.get(
-            "/master/slaves", what="list agents", params=params, keys=("slaves",)
+            self.http.path("master", "slaves"), what="list agents", params=params, keys=("slaves",)
         )
         return list(answer["slaves"] or [])
 
@@ -100,7 +101,7 @@ class MesosMasters:
         found: list[dict[str, Any]] = []
         while True:
             page = await self.get(
-                "/master/tasks",
+                self.http.path("master", "tasks"),
                 what="list tasks",
                 params={"limit": page_size, "offset": len(found)},
                 keys=("tasks",),
@@ -119,9 +120,11 @@ class Agent:
         self.id = str(info["id"])
         self.url = f"http://{info['hostname']}:{info.get('port', 5051)}"
 
-    async def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
+    async def get(
+        self, path: ApiPath, *, what: str, params: Mapping[str, Any] | None = None
+    ) -> Any:
         try:
-            answer = await self.http.send("GET", f"{self.url}{path}", params=params)
+            answer = await self.http.send("GET", self.url, path, params=params)
         except Unanswered as exc:
             raise self.http.unreachable(f"agent {self.id}: {what}", str(exc)) from None
         if answer.status >= 400:
@@ -129,15 +132,15 @@ class Agent:
         return self.http.parse(answer, f"agent {self.id}: {what}")
 
     async def containers(self) -> list[dict[str, Any]]:
-        return list(await self.get("/containers", what="containers") or [])
+        return list(await self.get(self.http.path("containers"), what="containers") or [])
 
     async def state(self) -> dict[str, Any]:
-        return dict(await self.get("/state", what="state") or {})
+        return dict(await self.get(self.http.path("state"), what="state") or {})
 
     async def read_file(self, path: str, offset: int, length: int) -> dict[str, Any]:
         return dict(
             await self.get(
-                "/files/read",
+                self.http.path("files", "read"),
                 what=f"read {path}",
                 params={"path": path, "offset": offset, "length": length},
             )
