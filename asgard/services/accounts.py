@@ -42,6 +42,12 @@ class AccountsService(IdentityService):
         async with self.db.session() as session:
             return await AccountStore(session).get(account_id)
 
+    async def every_account(self, principal: Principal) -> list[Account]:
+        """Every account, for an administrator's one-off work over all of them."""
+        principal.require_admin()
+        async with self.db.session() as session:
+            return await AccountStore(session).every()
+
     async def by_name(self, name: str) -> Account | None:
         async with self.db.session() as session:
             return await AccountStore(session).by_name(name)

@@ -21,13 +21,26 @@ from asgard.models import (
 
 META_ENV = "ASGARD_META"
 """Environment variable holding what Chronos has no field for (labels, the command's length)."""
+SEPARATOR = "_"
+"""Ends the namespace in a Chronos job name. Namespaces and job names are DNS labels, which
+never hold ``_`` (Chronos takes it), so a name has one owner: with ``-``, scheduled job
+``b-nightly`` of namespace ``team`` and ``nightly`` of ``team-b`` were one Chronos job."""
 ONE_TIME_MARK = "_once_"
 """In a Chronos job name between the namespace and the job id: a one-time job. Scheduled jobs
-are named ``<namespace>-<name>`` and names have no ``_``, so the two never mix."""
+are named ``<namespace>_<name>`` and names have no ``_``, so the two never mix."""
 
 
 def chronos_name(account: Account, name: str) -> str:
-    return f"{account.namespace}-{name}"
+    return f"{account.namespace}{SEPARATOR}{name}"
+
+
+def scheduled_name(account: Account, chronos_job_name: str) -> str | None:
+    """The scheduled job's name if the Chronos job is one of the account's, else None."""
+    prefix = f"{account.namespace}{SEPARATOR}"
+    if not chronos_job_name.startswith(prefix):
+        return None
+    name = chronos_job_name.removeprefix(prefix)
+    return name if name and SEPARATOR not in name else None
 
 
 def one_time_name(account: Account, job_id: str) -> str:
@@ -137,7 +150,7 @@ def scheduled_to_chronos(account: Account, spec: ScheduledJobSpec) -> dict[str, 
 
 
 def chronos_to_scheduled(job: Json, *, account: Account, cluster: str) -> ScheduledJob:
-    name = str(job["name"]).removeprefix(f"{account.namespace}-")
+    name = str(job["name"]).removeprefix(f"{account.namespace}{SEPARATOR}")
     return ScheduledJob(
         cluster=cluster,
         id=name,
