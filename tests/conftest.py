@@ -331,13 +331,13 @@ class MesosCluster:
 
 @contextlib.asynccontextmanager
 async def running_mesos(
-    *, recorded_containers: bool = True, **config: Any
+    *, recorded_containers: bool = True, old_chronos_names: bool = False, **config: Any
 ) -> AsyncIterator[MesosCluster]:
     from asgard.backends.mesos.config import MesosClusterConfig
 
     mesos = FakeMesos(recorded_containers=recorded_containers)
     marathon = FakeMarathon(mesos)
-    chronos = FakeChronos()
+    chronos = FakeChronos(old_names=old_chronos_names)
     async with mesos.running(), marathon.running(), chronos.running():
         settings = {
             "name": "mesos",

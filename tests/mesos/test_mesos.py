@@ -7,24 +7,13 @@ from typing import Any
 
 import pytest
 
-from asgard.backends.cluster import Cluster
 from asgard.backends.contract import AgentsBackend, AppsBackend, ScheduledJobsBackend
-from asgard.backends.mesos.chronos import Chronos
-from asgard.backends.mesos.client import MesosClient
-from asgard.backends.mesos.renames import rename_old_jobs
 from asgard.backends.orchestrator import Orchestrator
 from asgard.errors import AllClustersFailed
 from asgard.models import Account, Role
 from tests.conftest import MesosCluster, StartAsgard, build, running_mesos
 from tests.support.asgard import Caller
 from tests.support.mesos_fakes import BUSY_SHARE, fixture
-
-
-def chronos_of(cluster: Cluster) -> Chronos:
-    client = cluster.client
-    assert isinstance(client, MesosClient)
-    return client.chronos
-
 
 DEV = Account(id=1, name="dev", namespace="dev")
 SIEVE = Account(id=2, name="sieve", namespace="sieve")
@@ -297,10 +286,7 @@ async def test_a_chronos_job_keeps_every_field(http: tuple[MesosCluster, Caller]
     ]
     assert {k: updated[k] for k in spec} == changed
     names = [j["id"] for j in (await dev.json("GET", "/scheduled-jobs"))["scheduled_jobs"]]
-    assert names == ["nightly"], "the recorded jobs have the old names (dev-another-job)"
-    await rename_old_jobs(chronos_of(mesos.cluster), {"dev", "infra"})  # as migrate-names does
-    names = [j["id"] for j in (await dev.json("GET", "/scheduled-jobs"))["scheduled_jobs"]]
-    assert names == ["another-job", "nightly", "with-infra-in-name-job"], "exactly dev_'s"
+    assert names == ["another-job", "nightly", "with-infra-in-name-job"], "exactly the dev_ prefix"
     recorded = (await dev.json("GET", "/clusters/mesos/scheduled-jobs/another-job"))[
         "scheduled_job"
     ]
@@ -344,7 +330,6 @@ async def test_a_one_time_job_succeeds_or_fails(http: tuple[MesosCluster, Caller
     assert sorted(j["id"] for j in (await dev.json("GET", "/jobs"))["jobs"]) == sorted(
         [job_id, bad]
     )
-    await rename_old_jobs(chronos_of(mesos.cluster), {"dev", "infra"})  # the recorded two
     assert (await dev.json("GET", "/scheduled-jobs"))["total"] == 2, (
         "one-time jobs are not scheduled jobs"
     )
@@ -404,7 +389,6 @@ async def test_chronos_basic_auth() -> None:
             backend_context(),
         )
         try:
-            await rename_old_jobs(chronos_of(good), {"dev", "infra"})
             assert [
                 j.id
                 for j in (

@@ -9,6 +9,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from asgard.backends.mesos.client import MesosClient
 from asgard.backends.mesos.renames import Rename, rename_old_jobs
 from asgard.errors import NotFound
 from asgard.models import Account, Schedule, ScheduledJobSpec
-from tests.conftest import MesosCluster
+from tests.conftest import MesosCluster, running_mesos
 
 TEAM = Account(id=1, name="team", namespace="team")
 TEAM_B = Account(id=2, name="team-b", namespace="team-b")
@@ -35,6 +36,13 @@ def nightly(name: str) -> ScheduledJobSpec:
         command=["report"],
         schedule=Schedule(value="R/2026-12-01T03:00:00Z/PT24H"),
     )
+
+
+@pytest.fixture
+async def mesos() -> AsyncIterator[MesosCluster]:
+    """A Mesos cluster whose Chronos holds the recorded jobs as they were recorded."""
+    async with running_mesos(old_chronos_names=True) as cluster:
+        yield cluster
 
 
 def chronos_of(mesos: MesosCluster) -> Chronos:
