@@ -68,7 +68,7 @@ async def create_account(settings: Settings, name: str, namespace: str, owner: s
     from asgard.services.principal import SYSTEM
 
     async def work(db: Database) -> str:
-        account = await AccountsService(db).create(
+        account = await AccountsService(db, reserved=settings.namespace_rules()).create(
             SYSTEM, AccountCreate(name=name, namespace=namespace, owner=owner)
         )
         return f"created account {account.id} {account.name} (namespace {account.namespace})"
