@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from asgard.backends.common import Json, parse_time
 from asgard.backends.mesos.converters import DEFAULT_CPUS, DEFAULT_MEM
-from asgard.errors import InvalidValue
+from asgard.errors import InvalidValue, NotFound
 from asgard.models import (
     Account,
     Job,
@@ -18,7 +19,9 @@ from asgard.models import (
     ScheduledJob,
     ScheduledJobSpec,
 )
+from asgard.models.base import DNS_LABEL
 
+_LABEL = re.compile(DNS_LABEL)
 META_ENV = "ASGARD_META"
 """Environment variable holding what Chronos has no field for (labels, the command's length)."""
 SEPARATOR = "_"
@@ -30,8 +33,16 @@ ONE_TIME_MARK = "_once_"
 are named ``<namespace>_<name>`` and names have no ``_``, so the two never mix."""
 
 
+def _label(name: str, what: str) -> str:
+    """A name or id to put in a Chronos job name: a DNS label, or no job of the account
+    (``../x`` or ``b_x`` would name another's, or none)."""
+    if len(name) > 63 or not _LABEL.fullmatch(name):
+        raise NotFound(f"{what} '{name}' not found")
+    return name
+
+
 def chronos_name(account: Account, name: str) -> str:
-    return f"{account.namespace}{SEPARATOR}{name}"
+    return f"{account.namespace}{SEPARATOR}{_label(name, 'scheduled job')}"
 
 
 def scheduled_name(account: Account, chronos_job_name: str) -> str | None:
@@ -44,7 +55,7 @@ def scheduled_name(account: Account, chronos_job_name: str) -> str | None:
 
 
 def one_time_name(account: Account, job_id: str) -> str:
-    return f"{account.namespace}{ONE_TIME_MARK}{job_id}"
+    return f"{account.namespace}{ONE_TIME_MARK}{_label(job_id, 'job')}"
 
 
 def _meta(job: Json) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from asgard.backends.mesos.chronos import Chronos
 from asgard.backends.mesos.client import MesosClient
 from asgard.backends.mesos.config import KIND
 from asgard.backends.mesos.job_converters import (
+    SEPARATOR,
     chronos_name,
     chronos_to_scheduled,
     scheduled_name,
@@ -31,7 +32,7 @@ class MesosScheduledJobsBackend(ScheduledJobsBackend):
         self.chronos: Chronos = client.chronos
 
     async def list_scheduled_jobs(self, account: Account) -> list[ScheduledJob]:
-        found = await self.chronos.search(chronos_name(account, ""))
+        found = await self.chronos.search(f"{account.namespace}{SEPARATOR}")
         return sorted(
             (
                 chronos_to_scheduled(j, account=account, cluster=self.cluster)
@@ -42,11 +43,8 @@ class MesosScheduledJobsBackend(ScheduledJobsBackend):
         )
 
     async def get_scheduled_job(self, account: Account, job_id: str) -> ScheduledJob:
-        name = chronos_name(account, job_id)
         try:
-            if scheduled_name(account, name) != job_id:  # a one-time job's, or no name at all
-                raise NotFound(name)
-            found = await self.chronos.job(name)
+            found = await self.chronos.job(chronos_name(account, job_id))
         except NotFound:
             raise NotFound(f"scheduled job '{job_id}' not found", cluster=self.cluster) from None
         return chronos_to_scheduled(found, account=account, cluster=self.cluster)
