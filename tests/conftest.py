@@ -331,13 +331,13 @@ class MesosCluster:
 
 @contextlib.asynccontextmanager
 async def running_mesos(
-    *, recorded_containers: bool = True, old_chronos_names: bool = False, **config: Any
+    *, recorded_containers: bool = True, **config: Any
 ) -> AsyncIterator[MesosCluster]:
     from asgard.backends.mesos.config import MesosClusterConfig
 
     mesos = FakeMesos(recorded_containers=recorded_containers)
     marathon = FakeMarathon(mesos)
-    chronos = FakeChronos(old_names=old_chronos_names)
+    chronos = FakeChronos()
     async with mesos.running(), marathon.running(), chronos.running():
         settings = {
             "name": "mesos",

@@ -21,6 +21,7 @@ from asgard.backends.mesos.renames import Rename, rename_old_jobs
 from asgard.errors import NotFound
 from asgard.models import Account, Schedule, ScheduledJobSpec
 from tests.conftest import MesosCluster, running_mesos
+from tests.support.mesos_fakes import FakeChronos
 
 TEAM = Account(id=1, name="team", namespace="team")
 TEAM_B = Account(id=2, name="team-b", namespace="team-b")
@@ -41,7 +42,9 @@ def nightly(name: str) -> ScheduledJobSpec:
 @pytest.fixture
 async def mesos() -> AsyncIterator[MesosCluster]:
     """A Mesos cluster whose Chronos holds the recorded jobs as they were recorded."""
-    async with running_mesos(old_chronos_names=True) as cluster:
+    async with running_mesos() as cluster:
+        cluster.chronos.jobs.clear()
+        cluster.chronos.jobs.update(FakeChronos(old_names=True).jobs)
         yield cluster
 
 
