@@ -312,7 +312,7 @@ async def test_published_ports_and_constraints(env: Env) -> None:
         await env.dev.json(
             "POST", "/apps", status=201, json=spec(1, id="zoned", constraints=["zone==eu"])
         )
-        service = json.loads(env.daemon.cli("service", "inspect", "dev-zoned"))[0]
+        service = json.loads(env.daemon.cli("service", "inspect", "dev_zoned"))[0]
         assert service["Spec"]["TaskTemplate"]["Placement"]["Constraints"] == [
             "node.labels.zone==eu"
         ]
