@@ -328,7 +328,7 @@ async def test_an_account_with_an_owner_deploys_only_on_its_agents(
     try:
         if env.daemon.is_swarm():
             await caller.json("POST", "/apps", status=201, json=spec(1))
-            service = json.loads(env.daemon.cli("service", "inspect", "team-shop-web"))[0]
+            service = json.loads(env.daemon.cli("service", "inspect", "team_shop_web"))[0]
             constraints = service["Spec"]["TaskTemplate"]["Placement"]["Constraints"]
             assert constraints == ["node.labels.owner==team-a"]
         else:
