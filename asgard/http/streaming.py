@@ -84,9 +84,12 @@ async def _wait(
     request: web.Request, chunk: asyncio.Future[bytes], stop: asyncio.Future[Any]
 ) -> bool:
     """Wait for ``chunk``; False when the client left, the process is stopping or the
-    access ended first."""
+    access ended first. A chunk that came is still sent (a stream's own last words as the
+    process stops: the ``closing`` event and its ``retry`` hint)."""
     while not chunk.done():
         await asyncio.wait([chunk, stop], timeout=CHECK_CLIENT_EVERY_S, return_when=FIRST)
+        if chunk.done():
+            return True
         if client_gone(request) or shutting_down(request) or stop.done():
             return False
     return True
