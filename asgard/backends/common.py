@@ -114,10 +114,12 @@ def api_path(*segments: str, cluster: str) -> ApiPath:
     """``/a/b/c`` from the segments ``a``, ``b``, ``c``, each quoted whole (``/``, ``%``,
     ``?``, ``#`` and control characters become ``%XX``), so that a name is one segment
     whatever it holds. An empty, ``.`` or ``..`` segment would name another object than
-    the one asked for (a server or a client normalises it away): no such object, and
+    the one asked for (a server or a client normalises it away), and so would one holding
+    ``/`` or ``\\``, even quoted: servers and the proxies in front of them often decode
+    ``%2F`` before they route (no object's name holds either). No such object, then, and
     nothing is sent."""
     for segment in segments:
-        if segment in _CLIMBING:
+        if segment in _CLIMBING or "/" in segment or "\\" in segment:
             shown = "/".join(segments)[:200]
             raise NotFound(f"no such object: {shown!r}", cluster=cluster)
     return ApiPath("/" + "/".join(quote(segment, safe="") for segment in segments))
