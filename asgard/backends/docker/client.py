@@ -17,7 +17,8 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, BinaryIO, Final, TypeVar
 
 import aiodocker
 import aiohttp
@@ -25,12 +26,17 @@ import structlog
 
 from asgard.backends.common import Json, object_path, status_error, transport_error
 from asgard.backends.contract import ClusterClient
-from asgard.errors import ClusterFailure, ClusterUnreachable, Conflict, NotFound
+from asgard.errors import ClusterFailure, ClusterUnreachable, Conflict, NotFound, PayloadTooLarge
+from asgard.spooling import spool
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 ENGINE = "the Docker Engine"
+
+ARCHIVE_CHUNK: Final = 256 * 1024
+ARCHIVE_TIMEOUT_S: Final = 300.0
+"""The longest a job's output may take to come out of its container (it may be large)."""
 
 UNREACHABLE = 900
 """aiodocker's status for 'could not connect to the engine'."""
@@ -135,7 +141,7 @@ class DockerClient(ClusterClient):
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
-        body: bytes | None = None,
+        body: bytes | BinaryIO | None = None,
         content_type: str = "application/json",
         timeout_s: float | None = None,
     ) -> bytes:
@@ -294,7 +300,8 @@ class DockerClient(ClusterClient):
             params={"name": name},
         )
 
-    async def put_archive(self, container_id: str, path: str, tar: bytes) -> None:
+    async def put_archive(self, container_id: str, path: str, tar: bytes | BinaryIO) -> None:
+        """``tar`` may be a file, which is then streamed (aiohttp reads it in a thread)."""
         await self.raw(
             "PUT",
             f"containers/{container_id}/archive",
@@ -311,6 +318,24 @@ class DockerClient(ClusterClient):
             what=f"copy {path} out of container {container_id}",
             params={"path": path},
         )
+
+    async def archive_to_file(self, container_id: str, path: str, dest: Path, limit: int) -> bool:
+        """The engine's tar of ``path`` in the container, streamed to the file ``dest``;
+        False, and the rest left unread, once it passes ``limit`` bytes."""
+        where = object_path(f"containers/{container_id}/archive", self.cluster)
+
+        async def send(docker: aiodocker.Docker) -> bool:
+            async with docker._query(where, "GET", params={"path": path}) as response:
+                try:
+                    await spool(response.content.iter_chunked(ARCHIVE_CHUNK), dest, limit, path)
+                except PayloadTooLarge:
+                    return False
+                finally:
+                    response.close()
+                return True
+
+        what = f"copy {path} out of container {container_id}"
+        return await self.call(what, send, max(self.timeout_s, ARCHIVE_TIMEOUT_S))
 
     async def create_service(self, spec: Json) -> str:
         created: Json = await self.request(

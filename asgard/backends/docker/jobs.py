@@ -79,10 +79,31 @@ class DockerJobsBackend(JobsBackend):
         status = await runner.status(account.namespace, job_id)
         if not status.finished:
             raise NotFound(f"job '{job_id}' has not finished: no output yet", cluster=self.cluster)
+        await self._collect(runner, account.namespace, job_id)
+        reason = await self.artifacts.output_refused(self.cluster, account.namespace, job_id)
         stored = await self.artifacts.read_output(self.cluster, account.namespace, job_id)
-        return (
-            stored if stored is not None else await runner.collect_output(account.namespace, job_id)
+        if stored is None:
+            why = reason or "its output could not be kept"
+            raise NotFound(f"job '{job_id}' has no output: {why}", cluster=self.cluster)
+        return stored
+
+    async def _collect(self, runner: JobRunner, namespace: str, job_id: str) -> None:
+        """Keep the finished job's output, once: output already kept, or refused, is not
+        collected again. Refused output ends the job failed, saying why (beside any end
+        Asgard caused before, such as its timeout)."""
+        if await self.artifacts.output_settled(self.cluster, namespace, job_id):
+            return
+        reason = await runner.collect_output(namespace, job_id)
+        if reason is None:
+            return
+        before = await runner.outcome(namespace, job_id)
+        ended = Outcome(
+            state="failed",
+            message=f"{before.message}; {reason}" if before else reason,
+            finished_at=(before.finished_at if before else None) or utc_now(),
         )
+        await self.artifacts.save_note(self.cluster, namespace, job_id, OUTCOME, ended.as_note())
+        log.warning("job output refused", job=job_id, reason=reason)
 
     # background work
 
@@ -157,8 +178,8 @@ class DockerJobsBackend(JobsBackend):
         elif not job.status.finished:
             await self._enforce_timeout(runner, namespace, job)
             return False
-        if not await self.artifacts.has_output(self.cluster, namespace, job_id):
-            await runner.collect_output(namespace, job_id)
+        if not await self.artifacts.output_settled(self.cluster, namespace, job_id):
+            await self._collect(runner, namespace, job_id)
             log.info("job finished", job=job_id, state=job.status.state, message=job.status.message)
         return True
 
