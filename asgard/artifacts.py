@@ -73,13 +73,14 @@ class ArtifactStore:
         note = await self.read_note(cluster, namespace, job_id, REFUSED)
         return None if note is None else str(note.get("reason") or "output over the limit")
 
-    async def output_settled(self, cluster: str, namespace: str, job_id: str) -> bool:
+    def settled(self, cluster: str, namespace: str, job_id: str) -> bool:
         """Whether the output was collected or refused: either way, not to be collected again
-        (after a restart, say)."""
+        (after a restart, say). Blocking (a look at the disk): ``output_settled`` in a loop."""
         folder = self.job_dir(cluster, namespace, job_id)
-        return await asyncio.to_thread(
-            lambda: (folder / OUTPUT).exists() or (folder / f"{REFUSED}.json").exists()
-        )
+        return (folder / OUTPUT).exists() or (folder / f"{REFUSED}.json").exists()
+
+    async def output_settled(self, cluster: str, namespace: str, job_id: str) -> bool:
+        return await asyncio.to_thread(self.settled, cluster, namespace, job_id)
 
     def job_dir(self, cluster: str, namespace: str, job_id: str) -> Path:
         return self.root / _part(cluster) / _part(namespace) / _part(job_id)

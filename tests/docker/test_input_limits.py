@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import statistics
 import time
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,9 @@ import aiohttp
 import pytest
 
 from asgard.backends.docker.config import DockerClusterConfig
+from asgard.backends.docker.jobs import DockerJobsBackend
 from asgard.backends.orchestrator import Orchestrator
 from asgard.backends.registry import BackendContext
-from asgard.backends.docker.jobs import DockerJobsBackend
 from asgard.models import Account, Role
 from tests.conftest import TEST_SECRET_KEY, StartAsgard, build
 from tests.support.asgard import AsgardUnderTest, Caller
@@ -39,9 +40,11 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 OUTPUT_LIMIT = 8 * MiB
 SETTLE_S = 90
-P99_BOUND_S = 0.100
-MAX_BOUND_S = 0.250
+HELD_BOUND_S = 0.100
+P95_BOUND_S = 0.100
+MAX_BOUND_S = 1.0
 MEMORY_BOUND = 100 * MiB
+MIN_ANSWERS = 100
 
 
 @pytest.fixture(scope="module")
@@ -114,21 +117,27 @@ class HealthProbe:
                 self.latencies.append(time.perf_counter() - began)
                 await asyncio.sleep(0.02)
 
+    async def answered(self, count: int) -> None:
+        """Wait for ``count`` answers in all (a refusal can be quicker than a few polls)."""
+        while len(self.latencies) < count and not self.failures:
+            await asyncio.sleep(0.02)
+
     def stop(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self._stop is not None
         loop.call_soon_threadsafe(self._stop.set)
 
     def check(self) -> None:
         assert not self.failures, f"/health failed: {self.failures[:5]}"
-        assert len(self.latencies) >= 5, "too few /health answers to judge"
+        assert len(self.latencies) >= MIN_ANSWERS, "too few /health answers to judge"
         ordered = sorted(self.latencies)
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        p95 = ordered[int(len(ordered) * 0.95)]
         worst = ordered[-1]
         summary = (
             f"{len(ordered)} answers, median {statistics.median(ordered) * 1000:.1f} ms, "
-            f"p99 {p99 * 1000:.1f} ms, max {worst * 1000:.1f} ms"
+            f"p95 {p95 * 1000:.1f} ms, max {worst * 1000:.1f} ms"
         )
-        assert p99 < P99_BOUND_S, summary
+        print("/health while under attack:", summary)
+        assert p95 < P95_BOUND_S, summary
         assert worst < MAX_BOUND_S, summary
 
 
@@ -144,22 +153,37 @@ def _rss(field_name: str) -> int:
 
 
 @pytest.fixture
-def watched(env: Env) -> Iterator[HealthProbe]:
-    """A probe of ``/health`` running for the whole test, checked at its end, and the
-    peak memory over the test checked against where it started."""
+async def watched(env: Env, caplog: pytest.LogCaptureFixture) -> AsyncIterator[HealthProbe]:
+    """A probe of ``/health`` running for the whole test, checked at its end; the server's
+    loop in debug mode, where asyncio reports any callback that held it past
+    ``HELD_BOUND_S``; and the peak memory over the test against where it started."""
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = HELD_BOUND_S
+    caplog.set_level(logging.WARNING, logger="asyncio")
     thread = LoopThread()
     probe = HealthProbe(str(env.asgard.client.make_url("/health")))
     started = asyncio.Event()
-    running = asyncio.run_coroutine_threadsafe(probe.run(started), thread.loop)
-    thread.run(started.wait())
+
+    def on_probe_loop(coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, thread.loop))
+
+    running = on_probe_loop(probe.run(started))
+    await on_probe_loop(started.wait())  # type: ignore[arg-type]
     _peak_rss_reset()
     before = _rss("VmRSS")
     try:
         yield probe
     finally:
+        await asyncio.wait_for(on_probe_loop(probe.answered(MIN_ANSWERS)), 60)
         probe.stop(thread.loop)
-        running.result(30)
+        await asyncio.wait_for(running, 30)
         thread.close()
+        loop.set_debug(False)
+    held = [
+        r.getMessage() for r in caplog.records if r.name == "asyncio" and "took" in r.getMessage()
+    ]
+    assert held == [], "the server's loop was held"
     grown = _rss("VmHWM") - before
     assert grown < MEMORY_BOUND, f"peak memory grew by {grown / MiB:.0f} MiB"
     probe.check()

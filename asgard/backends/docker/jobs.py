@@ -25,6 +25,16 @@ WATCH_EVERY_S = 0.5
 RETRY_AFTER_S = 5.0
 
 
+def _collecting(job: Job) -> Job:
+    status = job.status.model_copy(
+        update={"state": "running", "finished_at": None, "message": COLLECTING}
+    )
+    return job.model_copy(update={"status": status})
+
+
+COLLECTING = "ended; its output is being collected"
+
+
 class DockerJobsBackend(JobsBackend):
     def __init__(self, variants: Variants, *, retention_s: float) -> None:
         super().__init__(variants.client.cluster, KIND)
@@ -60,10 +70,26 @@ class DockerJobsBackend(JobsBackend):
         await self.workspaces.delete(account.namespace, name)
 
     async def get_job(self, account: Account, job_id: str) -> Job:
-        return await (await self.runner()).get(account.namespace, job_id)
+        found = await (await self.runner()).get(account.namespace, job_id)
+        return (await self._collecting(account.namespace, [found]))[0]
 
     async def list_jobs(self, account: Account) -> list[Job]:
-        return await (await self.runner()).list_jobs(account.namespace)
+        found = await (await self.runner()).list_jobs(account.namespace)
+        return await self._collecting(account.namespace, found)
+
+    async def _collecting(self, namespace: str, jobs: list[Job]) -> list[Job]:
+        """A job that ended is shown running until its output is kept or refused: its end
+        (and the record of it, which never moves once finished) then says what became of
+        its output, such as ``output over the limit of N bytes``."""
+        ended = [j.id for j in jobs if j.status.finished]
+        if not ended:
+            return jobs
+
+        def unsettled() -> set[str]:
+            return {i for i in ended if not self.artifacts.settled(self.cluster, namespace, i)}
+
+        waiting = await asyncio.to_thread(unsettled)
+        return [_collecting(j) if j.id in waiting else j for j in jobs]
 
     async def delete_job(self, account: Account, job_id: str) -> None:
         watcher = self._watchers.pop((account.namespace, job_id), None)
