@@ -89,15 +89,9 @@ def folder_zip(tar_bytes: bytes, folder: str) -> bytes:
         return zip_path.read_bytes()
 
 
-def empty_zip() -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w"):
-        pass
-    return out.getvalue()
-
-
 def is_tar_file(path: Path) -> bool:
-    """``is_tar`` of a file: a zip starts with ``PK``."""
+    """Whether the file is a tar, even an empty one (nothing but zeros); a zip starts
+    with ``PK``."""
     with path.open("rb") as handle:
         if handle.read(2) == b"PK":
             return False
@@ -106,19 +100,3 @@ def is_tar_file(path: Path) -> bool:
             return True
     except tarfile.TarError:
         return False
-
-
-def is_tar(data: bytes) -> bool:
-    """A tar, even an empty one (which is nothing but zeros); a zip starts with ``PK``."""
-    if data.startswith(b"PK"):
-        return False
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data)):
-            return True
-    except tarfile.TarError:
-        return False
-
-
-def tar_to_zip(data: bytes) -> bytes:
-    """A tar of a folder's contents (``tar -C /output -cf - .``) as a zip of the same files."""
-    return folder_zip(data, ".")

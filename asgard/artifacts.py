@@ -119,9 +119,6 @@ class ArtifactStore:
             self._read, self.job_dir(cluster, namespace, job_id) / OUTPUT
         )
 
-    async def has_output(self, cluster: str, namespace: str, job_id: str) -> bool:
-        return (self.job_dir(cluster, namespace, job_id) / OUTPUT).exists()
-
     async def save_note(
         self, cluster: str, namespace: str, job_id: str, name: str, note: dict[str, Any]
     ) -> None:

@@ -30,6 +30,8 @@ class LoopWatch:
         self.interval_s = interval_s
         self.longest_s = 0.0
         """The longest lag seen since the watch started."""
+        self.turns = 0
+        """How many times the watch measured."""
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -38,6 +40,7 @@ class LoopWatch:
             await asyncio.sleep(self.interval_s)
             lag = loop.time() - asked - self.interval_s
             self.longest_s = max(self.longest_s, lag)
+            self.turns += 1
             if lag >= self.warn_s:
                 log.warning("the event loop was blocked", lag_ms=round(lag * 1000))
 
