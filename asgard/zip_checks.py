@@ -21,11 +21,15 @@ from typing import BinaryIO, Final
 
 from asgard.errors import InvalidValue, PayloadTooLarge
 
-__all__ = ["ArchiveLimits", "check_zip_file", "entry_count"]
+__all__ = ["ArchiveLimits", "check_zip_file", "end_record"]
 
 RATIO_FLOOR: Final = 1024 * 1024
 """Entries (and archives) that unpack to less than this are never refused for their ratio:
 a small file of zeros compresses a thousandfold and harms nobody."""
+
+DIRECTORY_BYTES_PER_ENTRY: Final = 1024
+"""The central directory may take this much per entry allowed: a name of some hundreds of
+bytes and its extra fields. A directory larger than that is refused before it is parsed."""
 
 _CHUNK: Final = 1024 * 1024
 _EOCD: Final = b"PK\x05\x06"
@@ -48,24 +52,42 @@ def _read_at(handle: BinaryIO, offset: int, size: int) -> bytes:
     return handle.read(size)
 
 
-def entry_count(handle: BinaryIO, field: str = "input") -> int:
-    """The number of entries the zip's end record declares (ZIP64 included), without
-    parsing its central directory; ``InvalidValue`` when there is no end record."""
+def end_record(handle: BinaryIO, field: str = "input") -> tuple[int, int]:
+    """The number of entries and the size of the central directory that the zip's end
+    record declares (ZIP64 included), without parsing the directory; ``InvalidValue``
+    when there is no end record. ``zipfile`` reads no more of the directory than its
+    declared size, so bounding it bounds what parsing costs, whatever the count says."""
     end = handle.seek(0, 2)
     start = max(0, end - _TAIL)
     tail = _read_at(handle, start, end - start)
     at = tail.rfind(_EOCD)
     if at < 0 or len(tail) - at < 22:
         raise InvalidValue("is not a zip file", field=field)
-    (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
-    if count != 0xFFFF or at < 20 or tail[at - 20 : at - 16] != _EOCD64_LOCATOR:
-        return int(count)
+    count, directory = struct.unpack("<HI", tail[at + 10 : at + 16])
+    if count != 0xFFFF and directory != 0xFFFFFFFF:
+        return int(count), int(directory)
+    if at < 20 or tail[at - 20 : at - 16] != _EOCD64_LOCATOR:
+        return int(count), int(directory)
     (record_at,) = struct.unpack("<Q", tail[at - 12 : at - 4])
     record = _read_at(handle, record_at, 56)
     if len(record) < 56 or not record.startswith(_EOCD64):
         raise InvalidValue("is a damaged zip (its ZIP64 end record is missing)", field=field)
-    (count64,) = struct.unpack("<Q", record[32:40])
-    return int(count64)
+    count64, directory64 = struct.unpack("<QQ", record[32:48])
+    return int(count64), int(directory64)
+
+
+def _check_end(handle: BinaryIO, limits: ArchiveLimits, field: str) -> None:
+    count, directory = end_record(handle, field)
+    if count > limits.max_entries:
+        raise PayloadTooLarge(
+            f"the input holds {count} entries, over the limit of {limits.max_entries}"
+        )
+    if directory > limits.max_entries * DIRECTORY_BYTES_PER_ENTRY:
+        raise PayloadTooLarge(
+            f"the input's directory is {directory} bytes, over the limit of "
+            f"{limits.max_entries * DIRECTORY_BYTES_PER_ENTRY} ({DIRECTORY_BYTES_PER_ENTRY} "
+            "bytes an entry)"
+        )
 
 
 def _path_problem(entry: zipfile.ZipInfo) -> str | None:
@@ -140,11 +162,7 @@ def check_zip_file(path: Path, limits: ArchiveLimits, field: str = "input") -> N
     size = path.stat().st_size
     try:
         with path.open("rb") as handle:
-            count = entry_count(handle, field)
-            if count > limits.max_entries:
-                raise PayloadTooLarge(
-                    f"the input holds {count} entries, over the limit of {limits.max_entries}"
-                )
+            _check_end(handle, limits, field)
             with zipfile.ZipFile(handle) as archive:
                 entries = archive.infolist()
                 if len(entries) > limits.max_entries:

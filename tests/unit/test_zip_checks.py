@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from asgard.errors import InvalidValue, PayloadTooLarge
-from asgard.zip_checks import ArchiveLimits, check_zip_file, entry_count
+from asgard.zip_checks import ArchiveLimits, check_zip_file, end_record
 
 LIMITS = ArchiveLimits(max_entries=10, max_unpacked_bytes=4 * 1024 * 1024, max_ratio=50)
 
@@ -62,7 +62,7 @@ def test_paths_links_and_devices_are_422(
 def test_too_many_entries_is_413_before_the_directory_is_read(tmp_path: Path) -> None:
     path = a_zip(tmp_path / "many.zip", {f"f{i}": b"" for i in range(11)})
     with path.open("rb") as handle:
-        assert entry_count(handle) == 11
+        assert end_record(handle)[0] == 11
     with pytest.raises(PayloadTooLarge) as refused:
         check_zip_file(path, LIMITS)
     assert refused.value.msg == "the input holds 11 entries, over the limit of 10"
@@ -115,3 +115,28 @@ def test_what_is_not_a_zip_is_422(tmp_path: Path, content: bytes) -> None:
     with pytest.raises(InvalidValue) as refused:
         check_zip_file(path, LIMITS)
     assert refused.value.msg == "is not a zip file"
+
+
+def _lie_about_count(path: Path, count: int) -> None:
+    data = bytearray(path.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, count, count)
+    path.write_bytes(bytes(data))
+
+
+def test_a_directory_larger_than_its_entries_allow_is_413_whatever_the_count_says(
+    tmp_path: Path,
+) -> None:
+    """A zip whose end record says 1 entry, over a directory of thousands: refused by the
+    directory's size, before ``zipfile`` would make an object of every entry."""
+    path = a_zip(tmp_path / "liar.zip", {f"f{i}": b"" for i in range(400)})
+    _lie_about_count(path, 1)
+    with path.open("rb") as handle:
+        count, directory = end_record(handle)
+    assert count == 1
+    assert directory > 10 * 1024
+    with pytest.raises(PayloadTooLarge) as refused:
+        check_zip_file(path, LIMITS)
+    assert refused.value.msg == (
+        f"the input's directory is {directory} bytes, over the limit of 10240 (1024 bytes an entry)"
+    )
