@@ -1,10 +1,14 @@
-"""Hostile inputs and outputs on a real Docker Engine: refused with their reason, while
-``/health`` keeps answering quickly and Asgard's memory stays where it was.
+"""Hostile inputs and outputs on a real Docker Engine (outputs on a Swarm too): refused
+with their reason, while ``/health`` keeps answering quickly, Asgard's loop is never held,
+and its memory stays where it was.
 
 ``/health`` is polled from a loop in a thread of its own (a client apart from the server's
 loop), every 20 ms, for as long as each hostile request runs. The bound chosen is honest
-for a loaded 2-core machine shared with other test runs: the 99th percentile under
-100 ms, and no answer slower than 250 ms; the old code held the loop for tens of seconds.
+for a loaded 2-core machine shared with other test runs (load averages of 5 to 10 seen):
+the 95th percentile under 100 ms, and no answer slower than 1 s (the old code held the
+loop for tens of seconds). What those bounds cannot tell from the machine's own
+scheduling is checked inside: the server's loop runs in asyncio's debug mode, which
+reports any callback that held it for 100 ms or more, and there must be none.
 Memory is the peak resident size of this process (server and test client) over the
 request, reset before it (``/proc/self/clear_refs``), which must grow by less than
 100 MiB: a 2 GiB bomb unpacked in memory would blow well past it.
@@ -78,20 +82,32 @@ class Env:
     data_dir: Path
 
 
+@pytest.fixture(params=["engine", "swarm"])
+def daemon(request: pytest.FixtureRequest) -> DockerDaemon:
+    """Outputs are collected differently on each (the container, or a helper on the
+    job's volume); inputs are refused before any cluster hears of them, so the engine
+    is enough for those (``ENGINE``)."""
+    found: DockerDaemon = request.getfixturevalue(request.param)
+    return found
+
+
+ENGINE = pytest.mark.parametrize("daemon", ["engine"], indirect=True)
+
+
 @pytest.fixture
 async def env(
-    engine: DockerDaemon, start_asgard: StartAsgard, tmp_path: Path
+    daemon: DockerDaemon, start_asgard: StartAsgard, tmp_path: Path
 ) -> AsyncIterator[Env]:
     data_dir = tmp_path / "data"
     context = BackendContext.local(data_dir, TEST_SECRET_KEY, max_output_bytes=OUTPUT_LIMIT)
-    config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
+    config = DockerClusterConfig(name="local", url=daemon.url, job_retention_s=3600)
     cluster = await build(config, context)
     asgard = await start_asgard(
         Orchestrator([cluster]), data_dir=data_dir, max_output_bytes=OUTPUT_LIMIT
     )
     dev = await asgard.account("dev")
     caller = await asgard.caller("dev@example.com", roles={dev.id: Role.OPERATOR})
-    yield Env(asgard=asgard, daemon=engine, dev=caller, account=dev, data_dir=data_dir)
+    yield Env(asgard=asgard, daemon=daemon, dev=caller, account=dev, data_dir=data_dir)
     await cluster.close()
 
 
@@ -208,6 +224,7 @@ def nothing_left(env: Env) -> None:
     assert not incoming.exists() or list(incoming.iterdir()) == []
 
 
+@ENGINE
 async def test_a_zip_bomb_is_refused_413_naming_the_limit(
     env: Env, bombs: dict[str, Path], watched: HealthProbe
 ) -> None:
@@ -219,6 +236,7 @@ async def test_a_zip_bomb_is_refused_413_naming_the_limit(
     nothing_left(env)
 
 
+@ENGINE
 async def test_a_zip_of_a_hundred_thousand_entries_is_refused_413(
     env: Env, bombs: dict[str, Path], watched: HealthProbe
 ) -> None:
@@ -227,6 +245,7 @@ async def test_a_zip_of_a_hundred_thousand_entries_is_refused_413(
     nothing_left(env)
 
 
+@ENGINE
 async def test_a_zip_compressed_past_the_ratio_is_refused_422(
     env: Env, bombs: dict[str, Path], watched: HealthProbe
 ) -> None:
