@@ -5,10 +5,11 @@ and its memory stays where it was.
 ``/health`` is polled from a loop in a thread of its own (a client apart from the server's
 loop), every 20 ms, for as long as each hostile request runs. The bound chosen is honest
 for a loaded 2-core machine shared with other test runs (load averages of 5 to 10 seen):
-the 95th percentile under 100 ms, and no answer slower than 1 s (the old code held the
+the 95th percentile under 100 ms, and no answer slower than 500 ms (the old code held the
 loop for tens of seconds). What those bounds cannot tell from the machine's own
-scheduling is checked inside: the server's loop runs in asyncio's debug mode, which
-reports any callback that held it for 100 ms or more, and there must be none.
+scheduling is checked inside: every callback the server's loop runs is timed in CPU time
+of the loop's thread (``LoopHolds``), which a descheduled process or a thread holding
+the GIL does not inflate, and none may take 100 ms or more.
 Memory is the peak resident size of this process (server and test client) over the
 request, reset before it (``/proc/self/clear_refs``), which must grow by less than
 100 MiB: a 2 GiB bomb unpacked in memory would blow well past it.
@@ -18,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import statistics
+import threading
 import time
 import zipfile
 from collections.abc import AsyncIterator, Coroutine
@@ -46,7 +47,7 @@ OUTPUT_LIMIT = 8 * MiB
 SETTLE_S = 90
 HELD_BOUND_S = 0.100
 P95_BOUND_S = 0.100
-MAX_BOUND_S = 1.0
+MAX_BOUND_S = 0.5
 MEMORY_BOUND = 100 * MiB
 MIN_ANSWERS = 100
 
@@ -168,15 +169,51 @@ def _rss(field_name: str) -> int:
     raise AssertionError(f"no {field_name} in /proc/self/status")
 
 
+def _what(handle: asyncio.Handle) -> str:
+    """The task a callback stepped (its coroutine's name), or the callback itself."""
+    task = getattr(getattr(handle, "_callback", None), "__self__", None)
+    if isinstance(task, asyncio.Task):
+        return f"a step of {task.get_coro()!r}"[:300]
+    return repr(handle)[:300]
+
+
+class LoopHolds:
+    """Times every callback the loop of this thread runs, in the thread's CPU time: what
+    the server's own code holds the loop for, whatever else the machine does meanwhile."""
+
+    def __init__(self) -> None:
+        self.longest_s = 0.0
+        self.longest: str = ""
+        self._thread = threading.get_ident()
+        self._original = asyncio.events.Handle._run
+
+    def __enter__(self) -> LoopHolds:
+        original, holds = self._original, self
+
+        def timed(handle: asyncio.Handle) -> None:
+            if threading.get_ident() != holds._thread:
+                original(handle)
+                return
+            began = time.thread_time()
+            try:
+                original(handle)
+            finally:
+                spent = time.thread_time() - began
+                if spent > holds.longest_s:
+                    holds.longest_s, holds.longest = spent, _what(handle)
+
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        asyncio.events.Handle._run = self._original  # type: ignore[method-assign]
+
+
 @pytest.fixture
-async def watched(env: Env, caplog: pytest.LogCaptureFixture) -> AsyncIterator[HealthProbe]:
-    """A probe of ``/health`` running for the whole test, checked at its end; the server's
-    loop in debug mode, where asyncio reports any callback that held it past
-    ``HELD_BOUND_S``; and the peak memory over the test against where it started."""
-    loop = asyncio.get_running_loop()
-    loop.set_debug(True)
-    loop.slow_callback_duration = HELD_BOUND_S
-    caplog.set_level(logging.WARNING, logger="asyncio")
+async def watched(env: Env) -> AsyncIterator[HealthProbe]:
+    """A probe of ``/health`` running for the whole test, checked at its end; every
+    callback of the server's loop timed (``LoopHolds``); and the peak memory over the
+    test against where it started."""
     thread = LoopThread()
     probe = HealthProbe(str(env.asgard.client.make_url("/health")))
     started = asyncio.Event()
@@ -188,17 +225,16 @@ async def watched(env: Env, caplog: pytest.LogCaptureFixture) -> AsyncIterator[H
     await on_probe_loop(started.wait())  # type: ignore[arg-type]
     _peak_rss_reset()
     before = _rss("VmRSS")
-    try:
-        yield probe
-    finally:
-        await asyncio.wait_for(on_probe_loop(probe.answered(MIN_ANSWERS)), 60)
-        probe.stop(thread.loop)
-        await asyncio.wait_for(running, 30)
-        thread.close()
-        loop.set_debug(False)
-    seen = [*caplog.get_records("call"), *caplog.get_records("teardown")]
-    held = [r.getMessage() for r in seen if r.name == "asyncio" and "took" in r.getMessage()]
-    assert held == [], "the server's loop was held"
+    with LoopHolds() as holds:
+        try:
+            yield probe
+        finally:
+            await asyncio.wait_for(on_probe_loop(probe.answered(MIN_ANSWERS)), 60)
+            probe.stop(thread.loop)
+            await asyncio.wait_for(running, 30)
+            thread.close()
+    print(f"longest hold of the loop: {holds.longest_s * 1000:.1f} ms ({holds.longest})")
+    assert holds.longest_s < HELD_BOUND_S, f"the loop was held: {holds.longest}"
     grown = _rss("VmHWM") - before
     assert grown < MEMORY_BOUND, f"peak memory grew by {grown / MiB:.0f} MiB"
     probe.check()
