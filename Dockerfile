@@ -1,9 +1,13 @@
 # Asgard in a container: slim Python, a non-root user, `asgard serve`.
 FROM python:3.11-slim AS build
 WORKDIR /src
+COPY requirements ./requirements
+# the locked packages first, with their hashes: the image holds what was tested
+RUN pip install --no-cache-dir --require-hashes -r requirements/bootstrap.txt \
+ && pip install --no-cache-dir --require-hashes --no-deps --prefix=/install -r requirements/run.txt
 COPY pyproject.toml README.md ./
 COPY asgard ./asgard
-RUN pip install --no-cache-dir --prefix=/install .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation --prefix=/install .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 asgard && mkdir /data && chown asgard /data

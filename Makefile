@@ -1,43 +1,59 @@
-# Two commands: `make run` serves, `make test` checks everything. Both create or
-# reuse .venv and install only when a pyproject.toml changed.
+# Two commands: `make run` serves, `make test` checks everything. Both create or reuse
+# .venv and install from the hashed lock files in requirements/ (`make lock` refreshes
+# them): `make run` only what running needs, `make test` the tools and tests too.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check
+EDITABLE := --no-deps --no-build-isolation --config-settings editable_mode=compat
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck docs unit system-deps bench clean
+.PHONY: run test lint typecheck docs unit system-deps bench lock clean
 
-$(STAMP): pyproject.toml examples/local/pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
-	# the example kind, installed as any package outside Asgard would be: by its entry point
-	$(BIN)/pip install --quiet -e examples/local --config-settings editable_mode=compat
-	@touch $(STAMP)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 
-run: $(STAMP)
+# pip and setuptools first (the editable installs build without isolation, with the
+# locked setuptools), then the locked packages, then Asgard itself without resolving
+$(RUN_STAMP): requirements/bootstrap.txt requirements/run.txt pyproject.toml | $(BIN)/python
+	$(INSTALL) --require-hashes -r requirements/bootstrap.txt
+	$(INSTALL) --require-hashes --no-deps -r requirements/run.txt
+	$(INSTALL) $(EDITABLE) -e .
+	@touch $@
+
+# the example kind, installed as any package outside Asgard would be: by its entry point
+$(DEV_STAMP): $(RUN_STAMP) requirements/dev.txt examples/local/pyproject.toml
+	$(INSTALL) --require-hashes --no-deps -r requirements/dev.txt
+	$(INSTALL) $(EDITABLE) -e examples/local
+	@touch $@
+
+run: $(RUN_STAMP)
 	$(BIN)/asgard serve
+
+lock:
+	@scripts/lock.sh
 
 system-deps:
 	@scripts/system-deps.sh
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check asgard tests bench docs examples
 	$(BIN)/ruff format --check asgard tests bench docs examples
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-docs: $(STAMP)
+docs: $(DEV_STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
-unit: $(STAMP) system-deps
+unit: $(DEV_STAMP) system-deps
 	$(BIN)/pytest
 
 test: lint typecheck docs unit
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 clean:

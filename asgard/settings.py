@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from asgard.backends.registry import BackendContext, ClusterConfig, parse_cluster_config
 from asgard.zip_checks import ArchiveLimits
@@ -187,6 +188,7 @@ class Settings(BaseSettings):
             self.data_dir,
             self.signing_key(),
             self.public_url,
+            self.private_paths(),
             max_output_bytes=self.max_output_bytes,
         )
 
@@ -197,6 +199,15 @@ class Settings(BaseSettings):
             max_unpacked_bytes=self.max_input_unpacked_bytes,
             max_ratio=self.max_input_ratio,
         )
+
+    def private_paths(self) -> tuple[Path, ...]:
+        """Asgard's own files outside its data folder: the SQLite database, the clusters
+        file. Kinds that run work on this host hide them from it."""
+        found = [self.config] if self.config is not None else []
+        url = make_url(self.db_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            found.append(Path(url.database))
+        return tuple(p.expanduser().absolute() for p in found)
 
     def signing_key(self) -> str:
         """The JWT key. Development without one gets a key kept in the data directory."""

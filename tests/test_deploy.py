@@ -21,6 +21,7 @@ from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio import utils
 
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
+from asgard.backends.kubernetes.rbac import CLUSTER_RULES, NAMESPACE_RULES, namespace_rbac_yaml
 from asgard.http.app import create_app
 from asgard.settings import Settings, read_clusters_file
 from tests.support.kube import Emulator
@@ -157,6 +158,10 @@ def test_the_config_map_holds_a_clusters_file_asgard_reads(tmp_path: Path) -> No
 
 
 USED: list[tuple[str, str, str]] = [
+    ("", "namespaces", "get"),
+    ("apps", "deployments/scale", "patch"),
+    ("", "secrets", "patch"),
+    ("", "persistentvolumeclaims", "patch"),
     ("", "nodes", "watch"),
     ("", "pods", "watch"),
     ("", "pods", "delete"),
@@ -179,13 +184,23 @@ USED: list[tuple[str, str, str]] = [
 namespace; each account works in a namespace of its own)."""
 
 
-def test_the_cluster_role_allows_what_the_kubernetes_backend_does() -> None:
-    rules = by_kind()["ClusterRole"]["rules"]
+def _grants(rules: list[Manifest], group: str, resource: str, verb: str) -> bool:
+    return any(
+        group in r["apiGroups"] and resource in r["resources"] and verb in r["verbs"] for r in rules
+    )
+
+
+def test_the_roles_allow_what_the_kubernetes_backend_does() -> None:
+    """Cluster-wide reads, and every change in an account's namespace alone."""
+    cluster_wide = by_kind()["ClusterRole"]["rules"]
+    assert cluster_wide == CLUSTER_RULES, "deploy/ and rbac.py say the same"
     for group, resource, verb in USED:
-        assert any(
-            group in r["apiGroups"] and resource in r["resources"] and verb in r["verbs"]
-            for r in rules
+        assert _grants(cluster_wide, group, resource, verb) or _grants(
+            NAMESPACE_RULES, group, resource, verb
         ), (group, resource, verb)
+    cluster_verbs = {verb for rule in cluster_wide for verb in rule["verbs"]}
+    assert cluster_verbs <= {"get", "list", "watch"}, "nothing changes outside a namespace"
+    assert not any("secrets" in r["resources"] for r in cluster_wide)
     binding = by_kind()["ClusterRoleBinding"]
     assert binding["roleRef"]["name"] == by_kind()["ClusterRole"]["metadata"]["name"]
     assert binding["subjects"][0]["name"] == by_kind()["ServiceAccount"]["metadata"]["name"]
@@ -204,6 +219,8 @@ async def emulator_api() -> AsyncIterator[tuple[Emulator, k8s.ApiClient]]:
             "policy/v1/poddisruptionbudgets",
             "rbac.authorization.k8s.io/v1/clusterroles",
             "rbac.authorization.k8s.io/v1/clusterrolebindings",
+            "rbac.authorization.k8s.io/v1/roles",
+            "rbac.authorization.k8s.io/v1/rolebindings",
         ):
             emulator.resources[resource] = kmock.ResourceInfo()
         configuration = k8s.Configuration(host=str(server.url).rstrip("/"))
@@ -227,9 +244,67 @@ async def test_the_manifests_apply_to_a_kubernetes_api(
     config = await k8s.CoreV1Api(api).read_namespaced_config_map("asgard", "asgard")
     assert "in_cluster = true" in config.data["asgard.toml"]
     role = await k8s.RbacAuthorizationV1Api(api).read_cluster_role("asgard")
-    assert any("pods/log" in rule.resources for rule in role.rules)
+    assert {v for rule in role.rules for v in rule.verbs} == {"get", "list", "watch"}
     budget = await k8s.PolicyV1Api(api).read_namespaced_pod_disruption_budget("asgard", "asgard")
     assert budget.spec.max_unavailable == 1
+
+
+def test_an_accounts_role_grants_exactly_what_asgard_does_in_its_namespace() -> None:
+    """What ``asgard clusters rbac`` prints: valid objects, exactly these verbs."""
+    found = list(yaml.safe_load_all(namespace_rbac_yaml("team")))
+    assert [m["kind"] for m in found] == ["Role", "RoleBinding"]
+    role, binding = found
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "team"
+    granted = {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+    write = ["get", "list", "watch", "create", "update", "patch", "delete"]
+    wanted = {
+        *(("", "pods", v) for v in ["get", "list", "watch", "delete"]),
+        ("", "pods/log", "get"),
+        *(("", "events", v) for v in ["get", "list", "watch"]),
+        *(("apps", r, v) for r in ["deployments", "statefulsets", "daemonsets"] for v in write),
+        *(
+            ("apps", r, v)
+            for r in ["deployments/scale", "statefulsets/scale"]
+            for v in ["get", "update", "patch"]
+        ),
+        *(
+            ("apps", r, v)
+            for r in ["replicasets", "controllerrevisions"]
+            for v in ["get", "list", "watch"]
+        ),
+        *(("batch", r, v) for r in ["jobs", "cronjobs"] for v in write),
+        *(("", "persistentvolumeclaims", v) for v in ["get", "list", "create", "patch", "delete"]),
+        *(("", "secrets", v) for v in ["get", "create", "patch", "delete"]),
+    }
+    assert granted == wanted
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "asgard", "namespace": "asgard"}
+    ]
+
+
+async def test_an_accounts_role_applies_to_a_kubernetes_api(
+    emulator_api: tuple[Emulator, k8s.ApiClient],
+) -> None:
+    _, api = emulator_api
+    for manifest in yaml.safe_load_all(namespace_rbac_yaml("team")):
+        assert model_of(api, manifest) is not None
+        await utils.create_from_dict(api, manifest)
+    rbac = k8s.RbacAuthorizationV1Api(api)
+    role = await rbac.read_namespaced_role("asgard", "team")
+    assert any(rule.resources == ["secrets"] for rule in role.rules)
+    binding = await rbac.read_namespaced_role_binding("asgard", "team")
+    assert binding.role_ref.kind == "Role"
 
 
 def test_the_compose_file_runs_asgard_on_postgres(tmp_path: Path) -> None:

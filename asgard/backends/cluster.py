@@ -35,6 +35,7 @@ from asgard.backends.health import Health
 from asgard.backends.kept_schedules import KeptSchedules
 from asgard.backends.operations import OperationInfo, Part, declared, operation_of
 from asgard.backends.registry import ClusterConfig
+from asgard.backends.safety import admit
 from asgard.errors import (
     AsgardError,
     ClusterError,
@@ -216,6 +217,16 @@ class Cluster:
         self.breaker.succeeded()
         return result
 
+    def admit(self, *specs: Any) -> None:
+        """Refuse (422) a spec this cluster's entry forbids: a reserved label, a low host
+        port. Every write runs it; ``POST /workflows`` too, for stages that start later."""
+        admit(
+            specs,
+            prefixes=self.config.reserved_label_prefixes,
+            allow_low_ports=self.config.allow_low_host_ports,
+            cluster=self.name,
+        )
+
     async def run(
         self, op: Callable[..., Any], account: Account, args: tuple[Any, ...], kwargs: Any
     ) -> Any:
@@ -225,6 +236,7 @@ class Cluster:
         method = getattr(self.parts[info.part], info.name)
         if not info.write:
             return await self._read(lambda: method(account, *args, **kwargs))
+        self.admit(*args, *kwargs.values())
         result = await self.guarded(lambda: method(account, *args, **kwargs), self.write_timeout_s)
         self._wrote(info, account, args, result)
         return result

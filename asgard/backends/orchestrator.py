@@ -22,7 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Concatenate, Generic, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 
 from asgard.backends.cluster import Cluster
 from asgard.backends.contract import Backend, ScheduledJobsBackend
@@ -80,6 +80,11 @@ class Orchestrator:
     def kind(self, account: Account, cluster: str) -> str:
         """docker, kubernetes, mesos...; ``NotFound`` for a cluster the account cannot use."""
         return self.cluster(account, cluster).kind
+
+    def admit(self, account: Account, cluster: str, *specs: Any) -> None:
+        """Refuse (422) what the cluster's entry forbids in specs that will be written
+        later (a workflow's stages): every write checks its own at once."""
+        self.cluster(account, cluster).admit(*specs)
 
     def capabilities(self, account: Account, cluster: str) -> Capabilities:
         return self.cluster(account, cluster).capabilities

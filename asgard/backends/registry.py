@@ -26,6 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from asgard.artifacts import DEFAULT_MAX_OUTPUT_BYTES, ArtifactStore
 from asgard.backends.contract import ClusterParts
+from asgard.backends.safety import DEFAULT_RESERVED_LABEL_PREFIXES
 from asgard.job_tokens import JobTokens
 
 ENTRY_POINT_GROUP = "asgard.backends"
@@ -75,6 +76,17 @@ class ClusterConfig(BaseModel):
         description="Once reads found the cluster down twice in a row, they fail at once and "
         "the cluster is probed this often until it answers",
     )
+    reserved_label_prefixes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_RESERVED_LABEL_PREFIXES),
+        description="Labels and annotations under these prefixes (case ignored) are refused "
+        "with 422 in apps, jobs and scheduled jobs: routers read them (Traefik, Marathon-LB). "
+        "Asgard's own (asgard.*) are refused whatever this says",
+    )
+    allow_low_host_ports: bool = Field(
+        False,
+        description="Let apps publish host ports below 1024 (refused with 422 otherwise: "
+        "those are the agents' own services)",
+    )
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,9 @@ class BackendContext:
     public_url: str | None = None
     """Asgard's URL as the clusters can reach it, for jobs that fetch their input and send
     their output over HTTP (``asgard.job_tokens.job_file_path``); None if unset."""
+    private_paths: tuple[Path, ...] = ()
+    """Asgard's own files beyond ``data_dir`` (its SQLite database, its clusters file), which
+    a kind that runs work on Asgard's own host must keep that work from reading."""
 
     @classmethod
     def local(
@@ -96,6 +111,7 @@ class BackendContext:
         data_dir: Path,
         signing_key: str,
         public_url: str | None = None,
+        private_paths: tuple[Path, ...] = (),
         *,
         max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
     ) -> BackendContext:
@@ -104,6 +120,7 @@ class BackendContext:
             artifacts=ArtifactStore(data_dir / "artifacts", max_output_bytes=max_output_bytes),
             job_tokens=JobTokens(signing_key),
             public_url=public_url,
+            private_paths=private_paths,
         )
 
 

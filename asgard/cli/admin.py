@@ -1,6 +1,6 @@
 """The commands that work on Asgard's own database and clusters file, not over HTTP:
 ``db upgrade``, ``users create``, ``accounts create|add-user``, ``tokens create`` and
-``clusters check``. They run where the server runs, with its settings."""
+``clusters check|rbac``. They run where the server runs, with its settings."""
 
 from __future__ import annotations
 
@@ -169,6 +169,20 @@ def _clusters_check(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
+def _clusters_rbac(args: argparse.Namespace) -> int:
+    from asgard.backends.kubernetes.rbac import namespace_rbac_yaml
+
+    print(
+        namespace_rbac_yaml(
+            args.namespace,
+            service_account=args.service_account,
+            service_account_namespace=args.service_account_namespace,
+        ),
+        end="",
+    )
+    return 0
+
+
 def _group(commands: Commands, name: str, help: str) -> Commands:
     return commands.add_parser(name, help=help).add_subparsers(
         dest=f"{name}_command", required=True, metavar="command"
@@ -210,3 +224,14 @@ def register(commands: Commands) -> None:
     check = clusters.add_parser("check", help="each cluster: reachable or not, version, latency")
     check.add_argument("--config", type=Path, help="TOML file listing the clusters")
     check.set_defaults(handler=_clusters_check)
+    rbac = clusters.add_parser(
+        "rbac",
+        help="print the Kubernetes Role and RoleBinding Asgard needs in an account's "
+        "namespace, for kubectl apply -f -",
+    )
+    rbac.add_argument("--namespace", required=True, help="the account's namespace")
+    rbac.add_argument("--service-account", default="asgard", help="Asgard's service account")
+    rbac.add_argument(
+        "--service-account-namespace", default="asgard", help="where Asgard's service account is"
+    )
+    rbac.set_defaults(handler=_clusters_rbac)

@@ -56,7 +56,7 @@ class Notice(_Answer):
     again: what was missed cannot be told), ``overflow`` (the stream was cut) or
     ``closing`` (the server is stopping)."""
 
-    name: Literal["resync", "overflow", "closing"] | str
+    name: Literal["resync", "overflow", "closing", "revoked"] | str
     msg: str = ""
     id: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)

@@ -251,6 +251,10 @@ class ApiKeyStore:
     async def by_prefix(self, prefix: str) -> ApiKeyRow | None:
         return await self.session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
 
+    async def by_id(self, key_id: int) -> ApiKeyRow | None:
+        """The key a JWT, a session or an open stream was made from; None once revoked."""
+        return await self.session.get(ApiKeyRow, key_id, populate_existing=True)
+
     async def of_user(self, user_id: int) -> Sequence[ApiKey]:
         rows = await self.session.scalars(
             select(ApiKeyRow).where(ApiKeyRow.user_id == user_id).order_by(ApiKeyRow.id)

@@ -180,6 +180,10 @@ class UiSessionRow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), index=True, default=None
+    )
+    """The API key typed at the login: revoking it ends the session with it."""
 
 
 AUDIT_ID = BigInteger().with_variant(Integer, "sqlite")

@@ -21,11 +21,19 @@ class StoredSession:
     account_id: int | None
     created_at: datetime
     expires_at: datetime
+    key_id: int | None = None
+    """The API key the session was made from; the session ends with it."""
 
 
 def _stored(row: UiSessionRow) -> StoredSession:
     return StoredSession(
-        row.id, row.token_hash, row.user_id, row.account_id, row.created_at, row.expires_at
+        row.id,
+        row.token_hash,
+        row.user_id,
+        row.account_id,
+        row.created_at,
+        row.expires_at,
+        row.key_id,
     )
 
 
@@ -34,10 +42,20 @@ class UiSessionStore:
         self.session = session
 
     async def add(
-        self, *, token_hash: str, user_id: int, account_id: int | None, expires_at: datetime
+        self,
+        *,
+        token_hash: str,
+        user_id: int,
+        account_id: int | None,
+        expires_at: datetime,
+        key_id: int | None = None,
     ) -> StoredSession:
         row = UiSessionRow(
-            token_hash=token_hash, user_id=user_id, account_id=account_id, expires_at=expires_at
+            token_hash=token_hash,
+            user_id=user_id,
+            account_id=account_id,
+            expires_at=expires_at,
+            key_id=key_id,
         )
         self.session.add(row)
         await self.session.flush()

@@ -177,7 +177,8 @@ async def services(app: web.Application) -> AsyncIterator[None]:
         poke=poke,
         history=running.history,
     )
-    yield
+    async with started(app[SERVICES].streams):  # open streams checked every auth cache time
+        yield
 
 
 async def audit_log(app: web.Application) -> AsyncIterator[None]:

@@ -14,7 +14,7 @@ from aiohttp.typedefs import Handler
 from asgard.errors import TooManyAttempts, Unauthenticated
 from asgard.http.audit_note import about
 from asgard.http.routing import operation_of
-from asgard.http.state import JOB_GRANT, METRICS, PRINCIPAL, REQUEST_ID, services
+from asgard.http.state import CREDENTIALS, JOB_GRANT, METRICS, PRINCIPAL, REQUEST_ID, services
 from asgard.ui.session import COOKIE, CSRF_HEADER, check_csrf, cookie_principal
 
 log = structlog.get_logger("asgard.http")
@@ -131,6 +131,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     about(request, user=credentials.user.id)  # known even if the account is refused below
     principal = await auth.principal(credentials, _account_param(request))
     request[PRINCIPAL] = principal
+    request[CREDENTIALS] = credentials
     structlog.contextvars.bind_contextvars(
         user_id=principal.user.id, account_id=principal.account.id if principal.account else None
     )

@@ -307,6 +307,13 @@ class WorkflowBody(BaseModel):
     workflow: Workflow
 
 
+class DeletionAccepted(BaseModel):
+    """A DELETE taken, whose removal on the cluster is still going (the object is hidden
+    from reads already, and goes when the cluster lets it)."""
+
+    message: str
+
+
 class WorkflowList(BaseModel):
     workflows: list[Workflow]
     errors: list[ClusterErrorInfo] = Field(

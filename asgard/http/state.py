@@ -18,9 +18,10 @@ from asgard.services.agents import AgentsService
 from asgard.services.apps import AppsService
 from asgard.services.audit import AuditService
 from asgard.services.audit_writer import AuditWriter
-from asgard.services.auth import Authenticator
+from asgard.services.auth import Authenticator, Credentials
 from asgard.services.clusters import ClustersService
 from asgard.services.jobs import JobFilesService, JobsService
+from asgard.services.open_streams import OpenStreams
 from asgard.services.principal import Principal
 from asgard.services.scheduled_jobs import ScheduledJobsService
 from asgard.services.users import UsersService
@@ -48,6 +49,7 @@ class Services:
     workflows: WorkflowsService
     throttle: FailureThrottle
     audit: AuditService
+    streams: OpenStreams
 
     @classmethod
     def build(
@@ -91,12 +93,15 @@ class Services:
                 AuditWriter(db, timeout_s=settings.audit_write_timeout_s),
                 retention_days=settings.audit_retention_days,
             ),
+            streams=OpenStreams(db, period_s=settings.auth_cache_s),
         )
 
 
 SERVICES = web.AppKey("services", Services)
 METRICS = web.AppKey("metrics", Metrics)
 PRINCIPAL = web.RequestKey("principal", Principal)
+CREDENTIALS = web.RequestKey("credentials", Credentials)
+"""What the request authenticated with (its key, session): what its streams are held by."""
 JOB_GRANT = web.RequestKey("job_grant", JobGrant)
 REQUEST_ID = web.RequestKey("request_id", str)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from asgard.models.base import DNS_LABEL, AsgardModel, InputModel
+from asgard.models.base import DNS_LABEL, AsgardModel, InputModel, UserLabels
 
 APP_ID_PATTERN = rf"^{DNS_LABEL}(/{DNS_LABEL})*$"
 _APP_ID_RE = re.compile(APP_ID_PATTERN)
@@ -151,6 +151,7 @@ class AppFields(InputModel):
 class AppSpec(AppFields):
     """The body of ``POST /apps``."""
 
+    labels: UserLabels = Field(default_factory=dict)
     instances: int = Field(1, ge=0, le=10_000)
 
 
@@ -162,7 +163,7 @@ class AppPatch(InputModel):
     cmd: Command | None = None
     args: Command | None = None
     env: dict[str, str] | None = None
-    labels: dict[str, str] | None = None
+    labels: UserLabels | None = None
     resources: ResourceLimits | None = None
 
 

@@ -62,6 +62,28 @@ DnsLabel = Annotated[str, AfterValidator(_check_dns_label)]
 """A name usable everywhere: Kubernetes namespace, Marathon group, Chronos prefix, Docker label."""
 
 
+ASGARD_LABEL_PREFIX = "asgard."
+"""Asgard's own labels and annotations (``asgard.namespace`` on Docker, ``asgard.io/app`` on
+Kubernetes) start so: they are what scoping relies on, so a client never sets one."""
+ASGARD_LABEL_KEYS = frozenset({"app.kubernetes.io/managed-by"})
+"""Keys Asgard sets on what it makes outside its own prefix."""
+
+
+def _check_user_labels(value: dict[str, str]) -> dict[str, str]:
+    for key in value:
+        if key.lower().startswith(ASGARD_LABEL_PREFIX) or key in ASGARD_LABEL_KEYS:
+            raise ValueError(
+                f"label '{key}' is Asgard's own ('{ASGARD_LABEL_PREFIX}*' and "
+                f"{', '.join(sorted(ASGARD_LABEL_KEYS))} are set by Asgard alone)"
+            )
+    return value
+
+
+UserLabels = Annotated[dict[str, str], AfterValidator(_check_user_labels)]
+"""The labels of what a client sends: none of Asgard's own, which scoping relies on. What
+a cluster answers is read with plain ``dict[str, str]`` (its converters drop Asgard's)."""
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 

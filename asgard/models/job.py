@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from asgard.models.app import Command, ResourceLimits
-from asgard.models.base import AsgardModel, DnsLabel, InputModel
+from asgard.models.base import AsgardModel, DnsLabel, InputModel, UserLabels
 
 
 def new_job_id(name: str) -> str:
@@ -38,6 +38,8 @@ class JobFields(InputModel):
 
 class JobSpec(JobFields):
     """The body of ``POST /jobs`` (or its ``spec`` part, with an ``input`` zip beside it)."""
+
+    labels: UserLabels = Field(default_factory=dict)
 
 
 class JobStatus(AsgardModel):

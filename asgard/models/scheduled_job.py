@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from asgard.models.base import InputModel
+from asgard.models.base import InputModel, UserLabels
 from asgard.models.job import JobFields
 
 
@@ -19,6 +19,7 @@ class Schedule(InputModel):
 class ScheduledJobSpec(JobFields):
     """The body of ``POST /scheduled-jobs`` and ``PUT`` on one."""
 
+    labels: UserLabels = Field(default_factory=dict)
     schedule: Schedule
     enabled: bool = True
     concurrent: bool = False
@@ -55,6 +56,9 @@ class ScheduledJobSpec(JobFields):
 class ScheduledJob(ScheduledJobSpec):
     model_config = ScheduledJobSpec.model_config | {"extra": "ignore"}
 
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="What the cluster holds (Asgard's own left out)"
+    )
     image: str = Field(
         description="Empty for a job that runs a command without an image (Chronos allows it)"
     )

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from asgard.models.base import AsgardModel, DnsLabel, InputModel
+from asgard.models.base import AsgardModel, DnsLabel, InputModel, UserLabels
 from asgard.models.job import JobFields, JobState
 
 
@@ -16,6 +16,7 @@ class StageSpec(JobFields):
     ``cluster`` is the workflow's and may be left out."""
 
     cluster: str = ""
+    labels: UserLabels = Field(default_factory=dict)
     always_run: bool = Field(False, description="Run even after an earlier stage failed")
 
 

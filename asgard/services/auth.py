@@ -57,6 +57,11 @@ def key_prefix(key: str) -> str | None:
 class Credentials:
     user: User
     jwt_account_id: int | None
+    key_id: int | None = None
+    """The API key of the request, or the key its JWT or dashboard session was made from:
+    what it may do ends when that key is revoked (open streams included)."""
+    session: str | None = None
+    """The dashboard session (its token's hash) of a request made with the cookie."""
 
 
 class Authenticator:
@@ -91,13 +96,16 @@ class Authenticator:
             await ApiKeyStore(session).delete(user_id, key_id)
         self.forget()
 
-    def issue_jwt(self, user: User, account: Account | None) -> str:
+    def issue_jwt(self, user: User, account: Account | None, key_id: int) -> str:
+        """A JWT made from the API key ``key_id`` (the ``key`` claim): refused once the
+        key is revoked, as the key itself is."""
         now = utc_now()
         claims = {
             "iss": JWT_ISSUER,
             "sub": str(user.id),
             "email": user.email,
             "acc": account.id if account else None,
+            "key": key_id,
             "iat": now,
             "exp": now + self.jwt_ttl,
         }
@@ -113,12 +121,13 @@ class Authenticator:
             raise Unauthenticated("the Authorization header has no credentials")
         match scheme.lower():
             case "token":
-                return Credentials(await self._by_key(value), None)
+                stored = await self._by_key(value)
+                return Credentials(await self._key_user(stored), None, key_id=stored.key_id)
             case "bearer" | "jwt":
                 return await self._by_jwt(value)
         raise Unauthenticated("unknown authorization scheme; use Token, Bearer or JWT")
 
-    async def _by_key(self, key: str) -> User:
+    async def _by_key(self, key: str) -> StoredKey:
         prefix = key_prefix(key)
         if prefix is None:
             raise Unauthenticated("invalid API key")
@@ -131,10 +140,23 @@ class Authenticator:
         elif not hmac.compare_digest(stored.key_hash, hash_key(key)):
             raise Unauthenticated("invalid API key")
         await self._touch(stored.key_id)
+        return stored
+
+    async def _key_user(self, stored: StoredKey) -> User:
         try:
             return await self._user(stored.user_id)
         except NotFound:
             raise Unauthenticated("invalid API key") from None
+
+    async def key_alive(self, key_id: int, user_id: int) -> bool:
+        """Whether the key exists and is ``user_id``'s (kept for ``cache_s``, as keys are)."""
+
+        async def read() -> int:
+            async with self.db.session() as session:
+                row = await ApiKeyStore(session).by_id(key_id)
+            return 0 if row is None else row.user_id
+
+        return await self.cache.key_owners.through(key_id, read) == user_id
 
     async def _stored_key(self, prefix: str) -> StoredKey | None:
         async with self.db.session() as session:
@@ -175,9 +197,12 @@ class Authenticator:
                 self.signing_key,
                 algorithms=[JWT_ALGORITHM],
                 issuer=JWT_ISSUER,
-                options={"require": ["exp", "sub", "iss"]},
+                options={"require": ["exp", "sub", "iss", "key"]},
             )
             user_id = int(claims["sub"])
+            key_id = claims["key"]
+            if not isinstance(key_id, int) or isinstance(key_id, bool):
+                raise ValueError("the key claim is not an id")
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the JWT has expired") from None
         except (jwt.InvalidTokenError, ValueError):
@@ -186,8 +211,10 @@ class Authenticator:
             user = await self._user(user_id)
         except NotFound:
             raise Unauthenticated("invalid JWT: its user no longer exists") from None
+        if not await self.key_alive(key_id, user_id):
+            raise Unauthenticated("invalid JWT: the API key it was made from was revoked")
         account = claims.get("acc")
-        return Credentials(user, account if isinstance(account, int) else None)
+        return Credentials(user, account if isinstance(account, int) else None, key_id=key_id)
 
     async def principal(self, credentials: Credentials, account_param: str | None) -> Principal:
         """The account of a request: ``?account_id``, else the JWT's, else the user's first."""

@@ -70,6 +70,8 @@ class AuthCache:
         """By the key's prefix."""
         self.users: _Shelf[int, User] = _Shelf(ttl_s)
         self.memberships: _Shelf[int, list[AccountWithRole]] = _Shelf(ttl_s)
+        self.key_owners: _Shelf[int, int] = _Shelf(ttl_s)
+        """A key's user by the key's id (0: no such key), for the JWTs made from it."""
         self.touched: dict[int, float] = {}
         """When this process last wrote a key's ``last_used_at`` (monotonic)."""
 
@@ -78,3 +80,4 @@ class AuthCache:
         self.keys.items.clear()
         self.users.items.clear()
         self.memberships.items.clear()
+        self.key_owners.items.clear()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
+import time
 from collections.abc import Callable, Collection
 
 from asgard.backends.contract import JobsBackend
@@ -13,8 +15,12 @@ from asgard.errors import InvalidValue, NotFound, NotSupported
 from asgard.models import Role, Workflow, WorkflowSpec
 from asgard.services.pagination import Page, paginate
 from asgard.services.principal import Principal
-from asgard.workflows.runner import forget_workflow
 from asgard.workflows.store import WorkflowStore
+
+DELETE_WAIT_S = 20.0
+"""How long a DELETE waits for the runner to have removed everything before it answers
+202 (accepted, still going) instead of 204."""
+DELETE_POLL_S = 0.1
 
 
 def new_workflow_id(name: str) -> str:
@@ -40,6 +46,7 @@ class WorkflowsService:
         names = [s.name for s in spec.stages]
         if len(set(names)) != len(names):
             raise InvalidValue("stage names must be unique in a workflow", field="stages")
+        self.orchestrator.admit(account, spec.cluster, *spec.stages)
         workflow_id = new_workflow_id(spec.name)
         # The shared volume is made now, not by the runner: a cluster that is down or a
         # volume it refuses is the caller's answer (502, 422), with nothing stored.
@@ -99,11 +106,25 @@ class WorkflowsService:
         ]
         return paginate(flows, lambda w: (w.cluster, w.id), limit, cursor)
 
-    async def delete(self, principal: Principal, cluster: str, workflow_id: str) -> None:
-        """Stops the running stage, removes every stage's job and files, then the workflow."""
+    async def delete(self, principal: Principal, cluster: str, workflow_id: str) -> bool:
+        """Hands the workflow to the runner, which stops the running stage and removes every
+        stage's job and files, then the workflow; True once all of it is gone, False when
+        the runner is still at it after ``DELETE_WAIT_S`` (a cluster that does not answer,
+        a volume still in use): it goes on, and the workflow is hidden meanwhile."""
         account = principal.require(Role.OPERATOR)
-        async with self.db.session() as session:
-            stored = await WorkflowStore(session).get(account.id, cluster, workflow_id)
-        if stored is None or not account.may_use(cluster):
-            raise NotFound(f"workflow '{workflow_id}' not found", cluster=cluster)
-        await forget_workflow(self.db, self.orchestrator, account, stored)
+        async with self.db.writing() as session:
+            store = WorkflowStore(session)
+            stored = await store.get(account.id, cluster, workflow_id)
+            if stored is None or not account.may_use(cluster):
+                raise NotFound(f"workflow '{workflow_id}' not found", cluster=cluster)
+            if not await store.mark_deleting(stored.row_id):
+                raise NotFound(f"workflow '{workflow_id}' not found", cluster=cluster)
+        self.poke()
+        self.db.notices.publish("workflows")  # the runner may be another process's
+        deadline = time.monotonic() + DELETE_WAIT_S
+        while time.monotonic() < deadline:
+            async with self.db.session() as session:
+                if await WorkflowStore(session).by_row(stored.row_id) is None:
+                    return True
+            await asyncio.sleep(DELETE_POLL_S)
+        return False

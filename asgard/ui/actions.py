@@ -167,8 +167,12 @@ async def delete_workflow(request: web.Request) -> web.Response:
     cluster, workflow_id = _where(request, "workflow_id")
 
     async def write(principal: Principal, form: Form) -> Done:
-        await services(request).workflows.delete(principal, cluster, workflow_id)
-        return "/ui/workflows", f"Workflow {workflow_id} on {cluster} is cancelled and deleted."
+        if await services(request).workflows.delete(principal, cluster, workflow_id):
+            return "/ui/workflows", f"Workflow {workflow_id} on {cluster} is cancelled and deleted."
+        return "/ui/workflows", (
+            f"Workflow {workflow_id} on {cluster} is cancelled; its jobs and volume go as soon "
+            "as the cluster lets them."
+        )
 
     title = f"Delete workflow {workflow_id} on {cluster}"
     return await perform(request, title, _page(request), write)

@@ -74,7 +74,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     principal = await svc.auth.principal(Credentials(user.user, None), None)
     account_id = principal.account.id if principal.account else None
     about(request, user=user.user.id, account=account_id)
-    token = await keeper(request).create(svc, user.user.id, account_id)
+    token = await keeper(request).create(svc, user.user.id, account_id, user.key_id)
     response = see_other(next_url)
     set_session_cookie(request, response, token)
     return response

@@ -1,9 +1,11 @@
 """Dashboard sessions: the API key is typed once, on the login page, and exchanged for a
 random token in an HttpOnly cookie; the database keeps only the token's SHA-256.
 
-A session names its user and the account chosen in the switcher. What was read is kept
-for ``auth_cache_s`` (as authentication keeps keys), so a page does not cost a database
-read; a logout or an account switch through this process empties that entry at once.
+A session names its user, the API key it was made from and the account chosen in the
+switcher; revoking the key ends the session (its row goes with the key), as deleting the
+user does. What was read is kept for ``auth_cache_s`` (as authentication keeps keys), so
+a page does not cost a database read; any change to keys, users, memberships or sessions
+(the ``auth`` notice, from this process or another on PostgreSQL) empties it at once.
 Every write made with the cookie carries a CSRF token, the HMAC of the session token
 under the server's signing key, so another site can neither read nor forge it.
 """
@@ -23,7 +25,7 @@ from aiohttp import web
 
 from asgard.db.ui_sessions import StoredSession, UiSessionStore
 from asgard.errors import Forbidden, NotFound, Unauthenticated
-from asgard.http.state import PRINCIPAL, Services, services
+from asgard.http.state import CREDENTIALS, PRINCIPAL, Services, services
 from asgard.models.base import utc_now
 from asgard.services.auth import Credentials
 from asgard.services.principal import Principal
@@ -65,8 +67,19 @@ class SessionKeeper:
 
     def __init__(self) -> None:
         self.kept: dict[str, _Kept] = {}
+        self._heeding = False
 
-    async def create(self, svc: Services, user_id: int, account_id: int | None) -> str:
+    def _heed(self, svc: Services) -> None:
+        """Forget what was kept on every ``auth`` notice (the keeper is made before the
+        database it would listen to, hence on first use)."""
+        if not self._heeding:
+            svc.db.notices.on("auth", self.kept.clear)
+            self._heeding = True
+
+    async def create(
+        self, svc: Services, user_id: int, account_id: int | None, key_id: int | None
+    ) -> str:
+        """A session made from the API key ``key_id``, which ends with it."""
         token = secrets.token_urlsafe(32)
         now = utc_now()
         async with svc.db.writing() as session:
@@ -77,11 +90,13 @@ class SessionKeeper:
                 user_id=user_id,
                 account_id=account_id,
                 expires_at=now + timedelta(seconds=svc.settings.session_ttl_s),
+                key_id=key_id,
             )
         return token
 
     async def find(self, svc: Services, token: str) -> StoredSession | None:
         """The live session of ``token``; None when unknown or expired."""
+        self._heed(svc)
         key = hash_token(token)
         kept = self.kept.get(key)
         if kept is None or time.monotonic() - kept.at >= svc.settings.auth_cache_s:
@@ -99,10 +114,13 @@ class SessionKeeper:
         return stored if stored.expires_at > utc_now() else None
 
     async def revoke(self, svc: Services, token: str) -> None:
+        """Log out: the session ends, and so do the streams opened with it, in every
+        process (told as any change to who may do what is)."""
         key = hash_token(token)
         self.kept.pop(key, None)
         async with svc.db.writing() as session:
             await UiSessionStore(session).delete(key)
+        svc.auth.forget()
 
     async def switch(self, svc: Services, token: str, account_id: int) -> None:
         key = hash_token(token)
@@ -123,11 +141,17 @@ async def _principal_of(request: web.Request, token: str) -> Principal | None:
     stored = await keeper(request).find(svc, token)
     if stored is None:
         return None
+    if stored.key_id is not None and not await svc.auth.key_alive(stored.key_id, stored.user_id):
+        return None  # the row goes with its key; this is for a copy kept a moment longer
     try:
         user = await svc.auth.user(stored.user_id)
     except NotFound:
         return None
-    return await svc.auth.principal(Credentials(user, stored.account_id), None)
+    credentials = Credentials(
+        user, stored.account_id, key_id=stored.key_id, session=stored.token_hash
+    )
+    request[CREDENTIALS] = credentials
+    return await svc.auth.principal(credentials, None)
 
 
 async def cookie_principal(request: web.Request) -> Principal:

@@ -20,13 +20,18 @@ A finished workflow is kept for ``retention_s`` after it ended (the jobs'
 retention), then forgotten as a ``DELETE`` would: its stage jobs, their files
 and records, and the volume the stages shared.
 
+Removing is the runner's alone. A ``DELETE`` marks the workflow ``deleting`` (hidden from
+every read from then on) and waits for the runner to remove it; the runner, which alone
+starts stages and does one thing at a time, can never miss a stage it was starting as the
+``DELETE`` landed (its save finds the workflow deleting, and it removes that job too). A
+volume still held by a job being removed is tried again at the next tick, not waited for.
+
 ``GET /events`` hears of workflows through ``feed.py``, which reads them from the
 database in every process.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from datetime import datetime, timedelta
@@ -52,9 +57,6 @@ LEASE = "workflows"
 EXPIRE_EVERY_S = 30.0
 WORKFLOW_LABEL = "workflow"
 STAGE_LABEL = "workflow-stage"
-IN_USE_WAIT_S = 15.0
-"""How long a delete waits for a stage the runner was starting to let go of the volume."""
-IN_USE_RETRY_S = 0.25
 
 
 class WorkflowRunner:
@@ -101,7 +103,10 @@ class WorkflowRunner:
             if account is None:
                 continue
             try:
-                await self.advance(account, stored)
+                if stored.deleting:
+                    await self.remove(account, stored)
+                else:
+                    await self.advance(account, stored)
             except AsgardError as exc:
                 log.warning(
                     "a workflow could not move on", workflow=stored.workflow.id, error=exc.msg
@@ -121,18 +126,44 @@ class WorkflowRunner:
             account = accounts.get(stored.account_id)
             if account is None:
                 continue
+            async with self.db.writing() as session:
+                if not await WorkflowStore(session).mark_deleting(stored.row_id):
+                    continue  # deleted meanwhile: the DELETE's pass removes it
             try:
-                await forget_workflow(self.db, self.orchestrator, account, stored)
-            except AsgardError as exc:  # the cluster is away: try again next time
+                removed = await self.remove(account, stored)
+            except AsgardError as exc:  # the cluster is away: the next tick tries again
                 log.warning(
-                    "an expired workflow could not be removed",
+                    "an expired workflow could not be removed yet",
                     workflow=stored.workflow.id,
                     error=exc.msg,
                 )
                 continue
-            log.info("expired workflow removed", workflow=stored.workflow.id)
-            gone.append(stored.workflow.id)
+            if removed:
+                log.info("expired workflow removed", workflow=stored.workflow.id)
+                gone.append(stored.workflow.id)
         return gone
+
+    async def remove(self, account: Account, stored: StoredWorkflow) -> bool:
+        """Remove a workflow being deleted: its stages' jobs, the volume they shared, then
+        its row and job records. False while the volume is still in use (a removed job's
+        container is not gone yet): the row stays, and the next tick tries again."""
+        try:
+            await remove_workflow_objects(self.orchestrator, account, stored.workflow)
+        except Conflict as exc:
+            log.info(
+                "a deleted workflow's volume is still in use",
+                workflow=stored.workflow.id,
+                reason=exc.msg,
+            )
+            return False
+        async with self.db.writing() as session:
+            await WorkflowStore(session).remove(stored.row_id)
+            records = JobRecordStore(session)
+            for stage in stored.workflow.stages:
+                if stage.job_id is not None:
+                    await records.remove(account.id, stored.workflow.cluster, stage.job_id)
+        self.db.notices.publish("workflows")
+        return True
 
     async def advance(self, account: Account, stored: StoredWorkflow) -> None:
         flow = stored.workflow
@@ -282,15 +313,13 @@ class WorkflowRunner:
         if stored.workflow.model_dump(mode="json") == before:
             return
         async with self.db.writing() as session:
-            kept = await WorkflowStore(session).save(stored)
+            store = WorkflowStore(session)
+            kept = await store.save(stored)
+            if not kept:  # deleted while this tick looked at it, maybe starting a stage
+                await store.note_stages(stored)
         self.db.notices.publish("workflows")
-        if not kept:  # deleted while this tick looked at it: leave nothing running
-            await remove_workflow_objects(self.orchestrator, account, stored.workflow)
-            async with self.db.writing() as session:
-                records = JobRecordStore(session)
-                for stage in stored.workflow.stages:
-                    if stage.job_id is not None:
-                        await records.remove(account.id, stored.workflow.cluster, stage.job_id)
+        if not kept:
+            await self.remove(account, stored)
 
 
 def stage_folder(index: int) -> str:
@@ -298,50 +327,14 @@ def stage_folder(index: int) -> str:
     return f"stage-{index}"
 
 
-async def forget_workflow(
-    db: Database, orchestrator: Orchestrator, account: Account, stored: StoredWorkflow
-) -> None:
-    """Everything a workflow left: its jobs and volume on the cluster, then its row and its
-    stage jobs' records. One still going is first marked cancelled, so that the runner
-    lets go of it, and read again, for a stage the runner started meanwhile. A runner in
-    the middle of starting a stage finds the workflow stopped when it saves and removes
-    what it just started, so the volume may be in use for a moment: its removal is tried
-    again for ``IN_USE_WAIT_S``. The row goes last: a cluster that is down leaves the
-    workflow whole, to be deleted again, or removed by the retention pass."""
-    if not stored.finished:
-        async with db.writing() as session:
-            store = WorkflowStore(session)
-            await store.stop(stored.row_id, "being deleted: its jobs and volume go first")
-            stored = (
-                await store.get(account.id, stored.workflow.cluster, stored.workflow.id) or stored
-            )
-    await remove_workflow_objects(orchestrator, account, stored.workflow, IN_USE_WAIT_S)
-    async with db.writing() as session:
-        await WorkflowStore(session).remove(stored.row_id)
-        records = JobRecordStore(session)
-        for stage in stored.workflow.stages:
-            if stage.job_id is not None:
-                await records.remove(account.id, stored.workflow.cluster, stage.job_id)
-    db.notices.publish("workflows")
-
-
 async def remove_workflow_objects(
-    orchestrator: Orchestrator, account: Account, flow: Workflow, in_use_wait_s: float = 0.0
+    orchestrator: Orchestrator, account: Account, flow: Workflow
 ) -> None:
-    """Stop and remove every stage's job, then the volume they shared (waiting up to
-    ``in_use_wait_s`` while a job being removed elsewhere still holds it)."""
+    """Stop and remove every stage's job, then the volume they shared; Conflict while a
+    removed job's container still holds the volume."""
     for stage in flow.stages:
         if stage.job_id is not None:
             with contextlib.suppress(NotFound):
                 await orchestrator.call(account, flow.cluster, JobsBackend.delete_job, stage.job_id)
-    deadline = time.monotonic() + in_use_wait_s
-    while True:
-        try:
-            await orchestrator.call(account, flow.cluster, JobsBackend.delete_workspace, flow.id)
-            return
-        except (NotFound, NotSupported):
-            return
-        except Conflict:
-            if time.monotonic() >= deadline:
-                raise
-            await asyncio.sleep(IN_USE_RETRY_S)
+    with contextlib.suppress(NotFound, NotSupported):
+        await orchestrator.call(account, flow.cluster, JobsBackend.delete_workspace, flow.id)

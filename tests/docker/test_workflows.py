@@ -18,6 +18,7 @@ from asgard.testing.files import unzip
 from tests.conftest import StartAsgard, backend_context, build
 from tests.support.asgard import Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
+from tests.support.gate_proxy import GateProxy
 from tests.support.sse import sse
 
 SETTLE_S = 90
@@ -180,29 +181,53 @@ async def test_delete_stops_the_running_stage_and_leaves_nothing(
     assert (await dev.json("GET", "/workflows"))["workflows"] == []
 
 
+HELD_LAUNCH = {
+    # the engine: the stage's container exists, holding the volume, and is being started
+    "engine": ("POST", r"/containers/[^/]+/start$"),
+    # Swarm: the stage's service is being created
+    "swarm": ("POST", r"/services/create$"),
+}
+
+
+@BOTH_MODES
 async def test_a_workflow_deleted_while_its_first_stage_starts_leaves_nothing(
-    dev: Caller, daemon: DockerDaemon
+    start_asgard: StartAsgard, daemon: DockerDaemon, tmp_path: Path
 ) -> None:
-    """The runner may be starting the first stage when the DELETE lands: the delete
-    waits for the stage's container to let go of the volume, and nothing is left."""
-    spec = {"cluster": "local", "name": "short", "stages": [stage("wait", "sleep 600")]}
-    for _ in range(4):
-        created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
-        await asyncio.sleep(0.2)  # about one runner tick: the stage is often being started
-        await dev.json("DELETE", f"/clusters/local/workflows/{created['id']}", status=204)
-        await dev.json("GET", f"/clusters/local/workflows/{created['id']}", status=404)
-
-    async def nothing_left() -> bool:
-        return daemon.cli("ps", "-aq", "--filter", "label=asgard.job").strip() == "" and (
-            daemon.cli("volume", "ls", "-q").split() == []
+    """The DELETE lands while the runner is starting the first stage: the engine holds
+    the runner's call (behind a gate) until the workflow is gone from every read. The
+    DELETE answers once the stage's job and the volume are gone, and nothing is left."""
+    proxy = GateProxy(str(daemon.socket))
+    config = DockerClusterConfig(name="local", url=await proxy.start(), job_retention_s=3600)
+    data_dir = tmp_path / "data"
+    cluster = await build(config, backend_context(data_dir))
+    try:
+        asgard = await start_asgard(
+            Orchestrator([cluster]), data_dir=data_dir, workflow_tick_s=0.2, reconcile_s=3600
         )
-
-    deadline = time.monotonic() + SETTLE_S
-    while not await nothing_left():
-        assert time.monotonic() < deadline, daemon.cli("ps", "-a")
-        await asyncio.sleep(0.3)
-    assert (await dev.json("GET", "/workflows"))["workflows"] == []
-    assert (await dev.json("GET", "/jobs"))["jobs"] == [], "no stage job is left recorded"
+        account = await asgard.account("dev")
+        dev = await asgard.caller("dev@example.com", roles={account.id: Role.OPERATOR})
+        gate = proxy.hold(*HELD_LAUNCH[daemon.name])
+        spec = {"cluster": "local", "name": "held", "stages": [stage("wait", "sleep 600")]}
+        created = (await dev.json("POST", "/workflows", status=201, json=spec))["workflow"]
+        one = f"/clusters/local/workflows/{created['id']}"
+        await asyncio.wait_for(gate.arrived.wait(), SETTLE_S)  # the runner is starting it
+        deleting = asyncio.create_task(dev.json("DELETE", one, status=204))
+        deadline = time.monotonic() + 10
+        while (await dev.get(one)).status != 404:  # hidden as soon as it is taken
+            assert time.monotonic() < deadline, "the workflow is still shown after its DELETE"
+            await asyncio.sleep(0.1)
+        assert not deleting.done(), "the DELETE answered before the stage it raced was removed"
+        gate.release()
+        await asyncio.wait_for(deleting, SETTLE_S)
+        assert daemon.cli("ps", "-aq", "--filter", "label=asgard.job").strip() == ""
+        if daemon.name == "swarm":
+            assert daemon.cli("service", "ls", "-q").strip() == ""
+        assert workflow_volumes(daemon, created["id"]) == []
+        assert (await dev.json("GET", "/workflows"))["workflows"] == []
+        assert (await dev.json("GET", "/jobs"))["jobs"] == [], "no stage job is left recorded"
+    finally:
+        await cluster.close()
+        await proxy.close()
 
 
 async def test_every_process_streams_workflow_changes(

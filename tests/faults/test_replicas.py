@@ -27,7 +27,7 @@ from bench.asgard_process import RunningAsgard, running_asgard, set_up_database
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.postgres import Postgres
 from tests.support.remote import Api
-from tests.support.sse import frames
+from tests.support.sse import Frame, frames
 from tests.support.watching import eventually
 
 SETTLE_S = 90.0
@@ -214,3 +214,33 @@ async def test_the_lease_holder_killed_mid_workflow_another_process_finishes_it(
 
         flow = await eventually(succeeded, "another process finishes the workflow", SETTLE_S)
         assert [s["state"] for s in flow["stages"]] == ["succeeded", "succeeded"], flow
+
+
+async def test_a_stream_on_one_process_ends_when_its_key_is_revoked_on_another(
+    tmp_path: Path, set_up: SetUp
+) -> None:
+    """``/events`` opened on one ``asgard serve`` ends with a ``revoked`` event when its
+    key is revoked through another: told by NOTIFY, not found by the 60 s cache."""
+    async with (
+        replicas(tmp_path, set_up, [], count=2) as (_, processes),
+        aiohttp.ClientSession() as session,
+    ):
+        first, second = (Api.of(session, p) for p in processes)
+        made = await first.ok("POST", "/users/me/tokens", 201, json={"name": "doomed"})
+        headers = {"Authorization": f"Token {made['token']['key']}"}
+        stream = await session.get(f"{processes[1].url}/events", headers=headers)
+        assert stream.status == 200
+        read = frames(stream)
+        assert (await anext(read)).comment == "connected"
+
+        await first.ok("DELETE", f"/users/me/tokens/{made['token']['id']}", 204)
+        revoked_at = time.monotonic()
+        rest: list[Frame] = []
+        async with asyncio.timeout(NOTICE_S + 5):
+            async for frame in read:
+                rest.append(frame)
+        assert time.monotonic() - revoked_at < NOTICE_S + 1, "told, not timed out of a cache"
+        assert rest, "the stream says why it ends"
+        assert rest[-1].event == "revoked", rest
+        assert "API key was revoked" in rest[-1].data["msg"]
+        await second.ok("GET", "/users/me")  # the other key goes on

@@ -7,6 +7,7 @@ from typing import Final, Literal
 
 from pydantic import Field
 
+from asgard.backends.docker.specs import Hardening
 from asgard.backends.registry import ClusterConfig
 
 KIND: Final = "docker"
@@ -28,6 +29,19 @@ class DockerClusterConfig(ClusterConfig):
         description="Finished jobs (containers, volumes, output) are removed this long after "
         "they end",
     )
+
+    app_defaults: Literal["baseline", "none"] = Field(
+        "baseline",
+        description="baseline: apps' containers run with no-new-privileges and every Linux "
+        "capability dropped but CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, NET_BIND_SERVICE, "
+        "SETGID, SETPCAP and SETUID; none: the engine's defaults. Jobs are always locked down",
+    )
+    pids_limit: int | None = Field(
+        4096, ge=1, description="Processes (threads included) an app's container may have"
+    )
+
+    def hardening(self) -> Hardening:
+        return Hardening(baseline=self.app_defaults == "baseline", pids_limit=self.pids_limit)
 
     def engine_url(self) -> str:
         return self.url or local_engine_url()

@@ -21,7 +21,7 @@ from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import engine_attributes
 from asgard.backends.docker.engine import EngineReader
 from asgard.backends.docker.images import ensure_image
-from asgard.backends.docker.specs import container_config, object_name
+from asgard.backends.docker.specs import BASELINE, Hardening, container_config, object_name
 from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, App, AppPatch, AppSpec
 from asgard.models.app import split_constraint
@@ -65,9 +65,12 @@ def patched(spec: AppSpec, patch: AppPatch) -> AppSpec:
 
 
 class EngineDeployer:
-    def __init__(self, client: DockerClient, reader: EngineReader) -> None:
+    def __init__(
+        self, client: DockerClient, reader: EngineReader, hardening: Hardening = BASELINE
+    ) -> None:
         self.client = client
         self.reader = reader
+        self.hardening = hardening
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def _parts(self, account: Account, app_id: str) -> tuple[Json | None, list[Json]]:
@@ -97,7 +100,9 @@ class EngineDeployer:
         if role == L.ROLE_DEFINITION:
             extra[L.INSTANCES] = str(spec.instances)
             extra[L.CREATED_AT] = created_at or utc_now().isoformat()
-        return container_config(account, spec, role=role, extra_labels=extra)
+        return container_config(
+            account, spec, role=role, extra_labels=extra, hardening=self.hardening
+        )
 
     async def _start_instance(self, account: Account, spec: AppSpec) -> str:
         name = object_name(account.namespace, spec.id, secrets.token_hex(3))

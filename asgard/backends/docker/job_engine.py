@@ -21,13 +21,14 @@ from asgard.backends.contract import WorkspaceMount
 from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import container_allotment
+from asgard.backends.docker.engine_deploy import unmet
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.job_output import collect_output
 from asgard.backends.docker.job_status import OUTCOME, Outcome, container_status, job_from
 from asgard.backends.docker.logs import log_stream
 from asgard.backends.docker.specs import env_list, host_resources, object_name
 from asgard.backends.docker.workspaces import DockerWorkspaces, job_volume_names
-from asgard.errors import NotFound
+from asgard.errors import InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
 from asgard.models.base import utc_now
 from asgard.models.job import new_job_id
@@ -95,6 +96,9 @@ class EngineJobs:
         input_zip: bytes | None,
         mount: WorkspaceMount | None = None,
     ) -> str:
+        reason = unmet(await self.client.info(), account, [])
+        if reason:  # the engine is the only agent there is: the owner's, or none
+            raise InvalidValue(reason, field="cluster", cluster=self.cluster)
         await ensure_image(self.client, spec.image)
         job_id = new_job_id(spec.name)
         name = object_name(account.namespace, "job", job_id)

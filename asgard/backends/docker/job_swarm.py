@@ -35,9 +35,9 @@ from asgard.backends.docker.job_status import (
     service_status,
 )
 from asgard.backends.docker.logs import log_stream
-from asgard.backends.docker.specs import env_list, object_name, swarm_resources
+from asgard.backends.docker.specs import env_list, object_name, placement, swarm_resources
 from asgard.backends.docker.workspaces import DockerWorkspaces, job_volume_names
-from asgard.errors import Conflict, NotFound
+from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
 from asgard.models.job import new_job_id
 
@@ -111,10 +111,10 @@ class SwarmJobs:
         input_zip: bytes | None,
         mount: WorkspaceMount | None = None,
     ) -> str:
+        node = await self._node_for(account)
         await ensure_image(self.client, spec.image)
         job_id = new_job_id(spec.name)
         namespace = account.namespace
-        node = (await self.client.mode()).node_id
         labels = job_labels(account, spec, job_id)
         volumes = job_volume_names(namespace, job_id)
         own = {L.NAMESPACE: namespace, L.JOB: job_id}
@@ -151,7 +151,7 @@ class SwarmJobs:
                         "ContainerSpec": container,
                         "Resources": swarm_resources(spec.resources),
                         "RestartPolicy": restart_policy(spec.retries),
-                        "Placement": {"Constraints": [f"node.id=={node}"]},
+                        "Placement": {"Constraints": placement(account, [f"node.id=={node}"])},
                     },
                     "Mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
                 }
@@ -160,6 +160,22 @@ class SwarmJobs:
             await self._remove(namespace, job_id)
             raise
         return job_id
+
+    async def _node_for(self, account: Account) -> str:
+        """The manager Asgard talks to, where the job's local volumes are: refused (422)
+        when the account has an owner and this node is not one of its agents, as a job
+        constrained to both would wait for ever."""
+        node = (await self.client.mode()).node_id
+        if account.owner is not None:
+            labels = ((await self.client.node(node)).get("Spec") or {}).get("Labels") or {}
+            if labels.get("owner") != account.owner:
+                raise InvalidValue(
+                    f"jobs run on the Swarm manager Asgard talks to, which is not an agent of "
+                    f"owner '{account.owner}'",
+                    field="cluster",
+                    cluster=self.cluster,
+                )
+        return node
 
     async def outcome(self, namespace: str, job_id: str) -> Outcome | None:
         return Outcome.from_note(

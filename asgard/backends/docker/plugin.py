@@ -36,7 +36,7 @@ class DockerPlugin(BackendPlugin[DockerClusterConfig]):
         client = DockerClient(
             cluster=config.name, url=config.engine_url(), timeout_s=config.timeout_s
         )
-        variants = Variants(client, context.artifacts)
+        variants = Variants(client, context.artifacts, config.hardening())
         return ClusterParts(
             client=client,
             agents=DockerAgentsBackend(variants),

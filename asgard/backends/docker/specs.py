@@ -8,15 +8,57 @@ command, environment, limits and labels.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 from asgard.backends.docker import labels as L
+from asgard.backends.safety import APP_CAPABILITIES
 from asgard.models import Account, AppSpec, Port, ResourceLimits
 from asgard.models.app import split_constraint
 
 MiB = 1024 * 1024
 NANO = 1_000_000_000
 NAME_LIMIT = 63
+
+
+@dataclass(frozen=True)
+class Hardening:
+    """What an app's containers get besides its spec, from its cluster entry
+    (``app_defaults``, ``pids_limit``). Jobs get more: every capability dropped."""
+
+    baseline: bool = True
+    """``no-new-privileges``, every capability dropped but ``APP_CAPABILITIES``."""
+    pids_limit: int | None = 4096
+    """Processes (threads included) a container may have: a fork bomb stops there."""
+
+    def host_config(self) -> dict[str, Any]:
+        """For a single engine's containers (``HostConfig``)."""
+        found: dict[str, Any] = {}
+        if self.baseline:
+            found = {
+                "CapDrop": ["ALL"],
+                "CapAdd": list(APP_CAPABILITIES),
+                "SecurityOpt": ["no-new-privileges"],
+            }
+        if self.pids_limit is not None:
+            found["PidsLimit"] = self.pids_limit
+        return found
+
+    def container_spec(self) -> dict[str, Any]:
+        """For a Swarm service's ``ContainerSpec``. ``NoNewPrivileges`` is honoured by
+        engines of API 1.46 and later; older ones ignore it (the daemon's own
+        ``--no-new-privileges`` then covers every container)."""
+        if not self.baseline:
+            return {}
+        return {
+            "CapabilityDrop": ["ALL"],
+            "CapabilityAdd": list(APP_CAPABILITIES),
+            "Privileges": {"NoNewPrivileges": True},
+        }
+
+
+NO_HARDENING: Final = Hardening(baseline=False, pids_limit=None)
+BASELINE: Final = Hardening()
 
 
 def object_name(namespace: str, app_id: str, *suffix: str) -> str:
@@ -49,13 +91,16 @@ def placement(account: Account, constraints: list[str]) -> list[str]:
     return found
 
 
-def swarm_resources(resources: ResourceLimits) -> dict[str, Any]:
+def swarm_resources(resources: ResourceLimits, pids_limit: int | None = None) -> dict[str, Any]:
     allot: dict[str, int] = {}
     if resources.cpus:
         allot["NanoCPUs"] = int(resources.cpus * NANO)
     if resources.mem:
         allot["MemoryBytes"] = int(resources.mem * MiB)
-    return {"Limits": dict(allot), "Reservations": dict(allot)} if allot else {}
+    found: dict[str, Any] = {"Limits": dict(allot), "Reservations": dict(allot)} if allot else {}
+    if pids_limit is not None:
+        found.setdefault("Limits", {})["Pids"] = pids_limit
+    return found
 
 
 def swarm_ports(ports: list[Port]) -> dict[str, Any]:
@@ -72,13 +117,16 @@ def swarm_ports(ports: list[Port]) -> dict[str, Any]:
     }
 
 
-def service_spec(account: Account, spec: AppSpec, name: str) -> dict[str, Any]:
+def service_spec(
+    account: Account, spec: AppSpec, name: str, hardening: Hardening = NO_HARDENING
+) -> dict[str, Any]:
     """A replicated service. Updates start the new task before stopping the old one."""
     labels = app_labels(account, spec.id, spec.labels)
     container: dict[str, Any] = {
         "Image": spec.image,
         "Env": env_list(spec.env),
         "Labels": {L.NAMESPACE: account.namespace, L.APP: spec.id},
+        **hardening.container_spec(),
     }
     if spec.cmd:
         container["Command"] = spec.cmd
@@ -89,7 +137,7 @@ def service_spec(account: Account, spec: AppSpec, name: str) -> dict[str, Any]:
         "Labels": labels,
         "TaskTemplate": {
             "ContainerSpec": container,
-            "Resources": swarm_resources(spec.resources),
+            "Resources": swarm_resources(spec.resources, hardening.pids_limit),
             "Placement": {"Constraints": placement(account, spec.constraints)},
             "RestartPolicy": {"Condition": "any", "Delay": 1_000_000_000},
         },
@@ -114,6 +162,7 @@ def container_config(
     *,
     role: str,
     extra_labels: dict[str, str] | None = None,
+    hardening: Hardening = NO_HARDENING,
 ) -> dict[str, Any]:
     """One container of an app on a single engine; every instance gets the same config."""
     labels = {**app_labels(account, spec.id, spec.labels), L.ROLE: role, **(extra_labels or {})}
@@ -124,6 +173,7 @@ def container_config(
         "ExposedPorts": {f"{p.container_port}/{p.protocol}": {} for p in spec.ports},
         "HostConfig": {
             **host_resources(spec.resources),
+            **hardening.host_config(),
             "RestartPolicy": {"Name": "unless-stopped"},
             "PortBindings": {
                 f"{p.container_port}/{p.protocol}": [

@@ -12,6 +12,8 @@ from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.specs import (
+    BASELINE,
+    Hardening,
     env_list,
     object_name,
     service_spec,
@@ -26,9 +28,12 @@ VERSION_RETRIES = 3
 
 
 class SwarmDeployer:
-    def __init__(self, client: DockerClient, reader: SwarmReader) -> None:
+    def __init__(
+        self, client: DockerClient, reader: SwarmReader, hardening: Hardening = BASELINE
+    ) -> None:
         self.client = client
         self.reader = reader
+        self.hardening = hardening
 
     async def create(self, account: Account, spec: AppSpec) -> App:
         try:
@@ -40,7 +45,7 @@ class SwarmDeployer:
         await ensure_image(self.client, spec.image)
         name = object_name(account.namespace, spec.id)
         try:
-            await self.client.create_service(service_spec(account, spec, name))
+            await self.client.create_service(service_spec(account, spec, name, self.hardening))
         except Conflict:
             raise Conflict(
                 f"the service name '{name}' is taken on this Swarm",
@@ -86,7 +91,10 @@ class SwarmDeployer:
                 own = {k: v for k, v in spec.get("Labels", {}).items() if k.startswith(L.PREFIX)}
                 spec["Labels"] = {**L.user_labels(patch.labels), **own}
             if patch.resources is not None:
-                spec["TaskTemplate"]["Resources"] = swarm_resources(patch.resources)
+                spec["TaskTemplate"]["Resources"] = swarm_resources(
+                    patch.resources, self.hardening.pids_limit
+                )
+            container.update(self.hardening.container_spec())  # an app made before gets it
 
         return await self._update(account, app_id, change)
 
@@ -97,7 +105,7 @@ class SwarmDeployer:
         target = spec.model_copy(update={"cluster": self.client.cluster, "id": app_id})
 
         def change(current: Json) -> None:
-            fresh = service_spec(account, target, current["Name"])
+            fresh = service_spec(account, target, current["Name"], self.hardening)
             current.clear()
             current.update(fresh)
 

@@ -22,6 +22,7 @@ from asgard.backends.docker.engine_deploy import EngineDeployer
 from asgard.backends.docker.job_engine import EngineJobs
 from asgard.backends.docker.job_status import Outcome
 from asgard.backends.docker.job_swarm import SwarmJobs
+from asgard.backends.docker.specs import BASELINE, Hardening
 from asgard.backends.docker.swarm import SwarmReader
 from asgard.backends.docker.swarm_deploy import SwarmDeployer
 from asgard.models import (
@@ -143,12 +144,18 @@ class Variant:
 class Variants:
     """The engine and the Swarm implementations of one cluster, made once."""
 
-    def __init__(self, client: DockerClient, artifacts: ArtifactStore) -> None:
+    def __init__(
+        self, client: DockerClient, artifacts: ArtifactStore, hardening: Hardening = BASELINE
+    ) -> None:
         self.client = client
         self.artifacts = artifacts
         engine, swarm = EngineReader(client), SwarmReader(client)
-        self.engine = Variant(engine, EngineDeployer(client, engine), EngineJobs(client, artifacts))
-        self.swarm = Variant(swarm, SwarmDeployer(client, swarm), SwarmJobs(client, artifacts))
+        self.engine = Variant(
+            engine, EngineDeployer(client, engine, hardening), EngineJobs(client, artifacts)
+        )
+        self.swarm = Variant(
+            swarm, SwarmDeployer(client, swarm, hardening), SwarmJobs(client, artifacts)
+        )
 
     async def current(self) -> Variant:
         return self.swarm if (await self.client.mode()).swarm else self.engine

@@ -115,7 +115,9 @@ class KubernetesAppsBackend(AppsBackend):
                 "POST",
                 workload_path(account.namespace, "Deployment"),
                 what=f"create app {spec.id}",
-                body=deployment(account, spec),
+                body=deployment(
+                    account, spec, baseline=self.client.config.app_defaults == "baseline"
+                ),
             )
         except Conflict:
             raise app_taken(spec.id, self.cluster) from None

@@ -46,6 +46,12 @@ class KubernetesClusterConfig(ClusterConfig):
         description="Storage class of job output and workflow volumes (unless a workflow asks)",
     )
     job_retention_s: float = Field(7 * 24 * 3600.0, gt=0, description="ttlSecondsAfterFinished")
+    app_defaults: Literal["baseline", "none"] = Field(
+        "baseline",
+        description="baseline: apps' pods meet Pod Security 'baseline' and more (seccomp "
+        "RuntimeDefault, no privilege escalation, capabilities dropped but a small set, no "
+        "service account token); none: as their spec says. Jobs always meet 'restricted'",
+    )
 
     @model_validator(mode="after")
     def _one_way_in(self) -> KubernetesClusterConfig:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from asgard.backends.common import Json, parse_time
 from asgard.backends.kubernetes import names as N
@@ -13,6 +13,7 @@ from asgard.backends.kubernetes.quantities import (
     mebibytes,
     memory_quantity,
 )
+from asgard.backends.safety import APP_CAPABILITIES
 from asgard.models import (
     Account,
     Agent,
@@ -224,6 +225,12 @@ def env_list(env: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"name": k, "value": v} for k, v in sorted(env.items())]
 
 
+def owner_selector(owner: str | None) -> dict[str, Any]:
+    """A pod's node selector for an account's owner: its work runs on its own nodes alone.
+    Jobs and scheduled jobs take it as apps do (``placement``)."""
+    return {"nodeSelector": {"owner": owner}} if owner is not None else {}
+
+
 def placement(account: Account, constraints: Iterable[str]) -> dict[str, Any]:
     """Node selector for ``==``, node affinity NotIn for ``!=``; the account's owner is forced."""
     selector: dict[str, str] = {}
@@ -248,6 +255,45 @@ def placement(account: Account, constraints: Iterable[str]) -> dict[str, Any]:
     return found
 
 
+RUNTIME_DEFAULT: Final = {"type": "RuntimeDefault"}
+
+
+def locked_down(pod: Json) -> Json:
+    """An app's pod spec under Pod Security "baseline" and more: the runtime's seccomp
+    profile, no privilege escalation, every capability dropped but ``APP_CAPABILITIES``,
+    no service account token. No uid is forced: images expect to start as their own user
+    (often root, then changing), and "restricted" would stop most of them. A workload's
+    own settings that are stricter (runAsNonRoot, a user) are kept."""
+    containers = [
+        {
+            **c,
+            "securityContext": {
+                **(c.get("securityContext") or {}),
+                "allowPrivilegeEscalation": False,
+                "privileged": False,
+                "capabilities": {"drop": ["ALL"], "add": list(APP_CAPABILITIES)},
+            },
+        }
+        for c in pod.get("containers") or []
+    ]
+    return {
+        **pod,
+        "automountServiceAccountToken": False,
+        "securityContext": {
+            **(pod.get("securityContext") or {}),
+            "seccompProfile": RUNTIME_DEFAULT,
+        },
+        "containers": containers,
+    }
+
+
+def app_pod(account: Account, spec: AppSpec, *, baseline: bool = True) -> Json:
+    """The pod spec of an app's template; ``baseline`` as the cluster entry's
+    ``app_defaults`` says."""
+    pod: Json = {**placement(account, spec.constraints), "containers": [app_container(spec)]}
+    return locked_down(pod) if baseline else pod
+
+
 def app_container(spec: AppSpec) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": "app",
@@ -270,7 +316,7 @@ def app_container(spec: AppSpec) -> dict[str, Any]:
     return container
 
 
-def deployment(account: Account, spec: AppSpec) -> dict[str, Any]:
+def deployment(account: Account, spec: AppSpec, *, baseline: bool = True) -> dict[str, Any]:
     name = N.object_name(spec.id)
     selector = {N.APP_LABEL: name}
     labels = {**N.user_labels(spec.labels), **selector, N.MANAGED_BY: N.ASGARD}
@@ -292,10 +338,7 @@ def deployment(account: Account, spec: AppSpec) -> dict[str, Any]:
             },
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {
-                    **placement(account, spec.constraints),
-                    "containers": [app_container(spec)],
-                },
+                "spec": app_pod(account, spec, baseline=baseline),
             },
         },
     }

@@ -17,7 +17,7 @@ from typing import Any, Final
 from asgard.backends.common import Json
 from asgard.backends.contract import WorkspaceMount
 from asgard.backends.kubernetes import names as N
-from asgard.backends.kubernetes.converters import container_resources, env_list
+from asgard.backends.kubernetes.converters import container_resources, env_list, owner_selector
 from asgard.backends.kubernetes.job_status import ROLE_COLLECTOR
 from asgard.models import JobSpec
 
@@ -209,6 +209,8 @@ class JobPlan:
     keeps_output: bool
     """Whether ``/output`` is a claim of its own, for the collector to send back."""
     mount: WorkspaceMount | None = None
+    owner: str | None = None
+    """The account's owner: the job runs on that owner's nodes alone, as its apps do."""
 
 
 def job_manifest(spec: JobSpec, plan: JobPlan) -> Json:
@@ -237,6 +239,7 @@ def job_manifest(spec: JobSpec, plan: JobPlan) -> Json:
                 "restartPolicy": "Never",
                 "automountServiceAccountToken": False,
                 "securityContext": pod_security(),
+                **owner_selector(plan.owner),
                 "initContainers": init,
                 "containers": [main],
                 "volumes": volumes,

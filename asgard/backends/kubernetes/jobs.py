@@ -95,6 +95,7 @@ class KubernetesJobsBackend(JobsBackend):
             input_url=self._url(job_id, "input") if input_zip is not None else None,
             keeps_output=self.public_url is not None and mount is None,
             mount=mount,
+            owner=account.owner,
         )
         made: list[str] = []
         try:

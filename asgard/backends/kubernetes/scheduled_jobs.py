@@ -12,7 +12,7 @@ from asgard.backends.contract import ScheduledJobsBackend
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.config import KIND
-from asgard.backends.kubernetes.converters import container_resources, env_list
+from asgard.backends.kubernetes.converters import container_resources, env_list, owner_selector
 from asgard.backends.kubernetes.job_manifests import NOBODY
 from asgard.backends.kubernetes.quantities import cpu_cores, mebibytes
 from asgard.errors import Conflict, InvalidValue, NotFound
@@ -56,7 +56,9 @@ def cronjob(account: Account, spec: ScheduledJobSpec) -> Json:
                     "runAsNonRoot": True,
                     "runAsUser": NOBODY,
                     "runAsGroup": NOBODY,
+                    "seccompProfile": {"type": "RuntimeDefault"},
                 },
+                **owner_selector(account.owner),
                 "containers": [container],
             },
         },

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from asgard.errors import Forbidden
 from asgard.http.audit_note import about
 from asgard.http.routing import RouteTable, follow, int_param, json_response
 from asgard.http.schemas import AccountBody, AccountList, JwtBody, ListQuery, MemberBody, MemberList
-from asgard.http.state import principal, services
+from asgard.http.state import CREDENTIALS, principal, services
 from asgard.models import AccountCreate, AccountPatch, Membership
 
 routes = RouteTable("accounts")
@@ -132,9 +133,14 @@ async def delete_member(request: web.Request) -> web.Response:
 )
 async def account_jwt(request: web.Request) -> web.Response:
     """Use it as ``Authorization: Bearer <jwt>``: requests then act in this account.
-    Only members get one (403 otherwise)."""
+    Only members get one (403 otherwise). It is made from the API key of the request (or
+    the key of the JWT or dashboard session used) and is refused once that key is revoked."""
     who = principal(request)
     account = await services(request).accounts.account_for_jwt(
         who, int_param(request, "account_id")
     )
-    return json_response(JwtBody(jwt=services(request).auth.issue_jwt(who.user, account)))
+    credentials = request.get(CREDENTIALS)
+    if credentials is None or credentials.key_id is None:
+        raise Forbidden("a JWT is made from an API key: authenticate with one")
+    jwt = services(request).auth.issue_jwt(who.user, account, credentials.key_id)
+    return json_response(JwtBody(jwt=jwt))

@@ -29,7 +29,7 @@ def frame(hub: EventHub, event: Event) -> bytes:
     return f"id: {hub.event_id(event)}\nevent: {event.kind}\ndata: {data}\n\n".encode()
 
 
-NOTICES = ("resync", "overflow", "closing")
+NOTICES = ("resync", "overflow", "closing", "revoked")
 """The names of Asgard's own frames, beside the kinds of change."""
 
 
@@ -37,6 +37,12 @@ def notice(name: str, msg: str, event_id: str | None = None) -> bytes:
     """A frame of Asgard's own (``resync``, ``overflow``), not a change."""
     head = f"id: {event_id}\n" if event_id else ""
     return f"{head}event: {name}\ndata: {json.dumps({'msg': msg})}\n\n".encode()
+
+
+def revoked(reason: str) -> bytes:
+    """The last frame of a stream whose access was taken away (a key revoked, a member
+    removed, a logout): reconnecting with the same credentials would be refused."""
+    return notice("revoked", f"this stream has ended: {reason}")
 
 
 def wanted(event: Event, query: EventsQuery) -> bool:
@@ -97,12 +103,15 @@ async def events(request: web.Request, query: EventsQuery) -> web.StreamResponse
     event and should read the lists again. ``kind`` and ``cluster`` filter
     (comma-separated). A comment line comes at least every 15 s. A client too slow to
     keep up gets an ``overflow`` event and the stream ends; it should reconnect. When the
-    process stops, the stream ends with a ``retry`` hint and a ``closing`` event."""
+    process stops, the stream ends with a ``retry`` hint and a ``closing`` event. When the
+    access it was opened with is taken away (its key revoked, its user deleted or removed
+    from the account, its dashboard session ended), it ends with a ``revoked`` event
+    within the authentication cache time (``ASGARD_AUTH_CACHE_S``)."""
     account = principal(request).require(Role.VIEWER)
     hub = services(request).events
     last_id = request.headers.get("Last-Event-ID") or query.last_event_id
     keepalive_s = services(request).settings.events_keepalive_s
     async with hub.subscribe(account, last_id) as subscription:
         return await pump(
-            request, frames(hub, subscription, query, keepalive_s), "text/event-stream"
+            request, frames(hub, subscription, query, keepalive_s), "text/event-stream", revoked
         )

@@ -6,7 +6,13 @@ from aiohttp import web
 
 from asgard.http.audit_note import about
 from asgard.http.routing import RouteTable, follow, json_response
-from asgard.http.schemas import ClusterListQuery, JobLogsQuery, WorkflowBody, WorkflowList
+from asgard.http.schemas import (
+    ClusterListQuery,
+    DeletionAccepted,
+    JobLogsQuery,
+    WorkflowBody,
+    WorkflowList,
+)
 from asgard.http.state import principal, services
 from asgard.http.streaming import collect, pump
 from asgard.models import WorkflowSpec
@@ -88,7 +94,16 @@ async def stage_logs(request: web.Request, query: JobLogsQuery) -> web.StreamRes
     return web.Response(body=await collect(stream), content_type="text/plain", charset="utf-8")
 
 
-@routes.delete(ONE, summary="Stop a workflow and remove everything it made", responses={204: None})
+@routes.delete(
+    ONE,
+    summary="Stop a workflow and remove everything it made",
+    responses={204: None, 202: DeletionAccepted},
+)
 async def delete_workflow(request: web.Request) -> web.Response:
-    await services(request).workflows.delete(principal(request), *_where(request))
-    return web.Response(status=204)
+    """204 once its jobs and volume are gone; 202 when the cluster has not let them go
+    yet (it does not answer, or the volume is still in use): the workflow is gone from
+    every read already, and Asgard removes the rest as soon as the cluster lets it."""
+    if await services(request).workflows.delete(principal(request), *_where(request)):
+        return web.Response(status=204)
+    message = "being deleted: its jobs and volume go as soon as the cluster lets them"
+    return json_response(DeletionAccepted(message=message), status=202)

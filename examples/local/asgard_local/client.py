@@ -23,7 +23,7 @@ import structlog
 
 from asgard.backends.contract import ClusterClient
 from asgard.errors import ClusterUnreachable
-from asgard_local.processes import user_ids
+from asgard_local.identities import Identities, named
 from asgard_local.store import Store
 
 __all__ = ["HostFacts", "LocalClient", "mem_total_mib"]
@@ -59,12 +59,13 @@ def existing_ancestor(path: Path) -> Path:
 
 class LocalClient(ClusterClient):
     def __init__(
-        self, cluster: str, store: Store, attributes: dict[str, str], run_as: str | None
+        self, cluster: str, store: Store, attributes: dict[str, str], identities: Identities
     ) -> None:
         self.cluster = cluster
         self.store = store
         self.configured_attributes = dict(attributes)
-        self.run_as = run_as
+        self.identities = identities
+        self.run_as = identities.run_as
         self.problem: str | None = None
         """Why this Asgard cannot supervise the state folder, once it tried."""
         self._lock: int | None = None
@@ -78,7 +79,7 @@ class LocalClient(ClusterClient):
         self.problem = self._cannot_run_as()
         if self.problem is None:
             try:
-                self.store.root.mkdir(parents=True, exist_ok=True)
+                self.store.tighten()
                 fd = os.open(self.store.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
             except OSError as exc:
                 self.problem = f"cannot use the state folder {self.store.root}: {exc}"
@@ -94,7 +95,7 @@ class LocalClient(ClusterClient):
         if os.geteuid() != 0:
             return f"run_as = '{self.run_as}' needs Asgard to run as root"
         try:
-            user_ids(self.run_as)
+            named(self.run_as)
         except KeyError as exc:
             return f"run_as names no user or group of this host: {exc}"
         return None

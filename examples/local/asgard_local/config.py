@@ -10,12 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from asgard.backends.registry import BackendContext, ClusterConfig
 
 KIND: Final = "local"
 AGENT_TYPE: Final = "LOCAL"
+MAX_UID: Final = 2**31 - 1
+"""Ids past it read as negative to some tools."""
 
 
 class LocalClusterConfig(ClusterConfig):
@@ -33,8 +35,25 @@ class LocalClusterConfig(ClusterConfig):
     )
     run_as: str | None = Field(
         None,
-        description="The user (optionally 'user:group') every process runs as, e.g. "
-        "'nobody'; Asgard's own user when absent. Needs Asgard to run as root",
+        description="The user (optionally 'user:group') every process of every account runs "
+        "as, e.g. 'nobody', instead of a uid per account: accounts are then not kept from "
+        "one another's files and processes. Needs Asgard to run as root",
+    )
+    uid_base: int = Field(
+        1_900_000_000,
+        ge=1000,
+        description="When Asgard runs as root (and run_as is absent), each account namespace "
+        "runs as a uid and gid of its own, from uid_base up, allocated in "
+        "<state_dir>/uids.json; the default lies in a range hosts leave unused",
+    )
+    uid_count: int = Field(
+        65536, ge=1, description="How many uids from uid_base: the most namespaces this host runs"
+    )
+    hide: list[Path] = Field(
+        default_factory=list,
+        description="More files and folders jobs may not see, beside those hidden always "
+        "(the state folder, Asgard's data folder, its SQLite database's and its clusters "
+        "file's folders): e.g. the key files other clusters' entries name",
     )
     isolate_jobs: bool = Field(
         True,
@@ -47,6 +66,12 @@ class LocalClusterConfig(ClusterConfig):
         ge=0,
         description="How long a process may take to end after SIGTERM before it is killed",
     )
+
+    @model_validator(mode="after")
+    def _uids_fit(self) -> LocalClusterConfig:
+        if self.uid_base + self.uid_count > MAX_UID:
+            raise ValueError(f"uid_base + uid_count must not pass {MAX_UID}")
+        return self
 
     def state_path(self, context: BackendContext) -> Path:
         """The state folder, absolute: processes run in other working directories."""

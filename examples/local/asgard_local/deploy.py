@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import secrets
 import shutil
 from collections import defaultdict
@@ -26,7 +25,8 @@ from asgard.models.base import utc_now
 from asgard_local.client import LocalClient
 from asgard_local.commands import argv_of, process_env, require_program
 from asgard_local.feed import APPS, Changes
-from asgard_local.processes import Launch, user_ids
+from asgard_local.identities import own_folder
+from asgard_local.processes import Launch
 from asgard_local.store import AppRecord, SpecRecord, Store
 from asgard_local.supervisor import Instance, InstanceView
 
@@ -110,17 +110,14 @@ class Deployer:
             raise ClusterUnreachable(self.cluster, f"local cluster {self.cluster} is closing")
         slot = secrets.token_hex(4)
         folder = self.store.instance_dir(namespace, spec.id, slot)
-        home = folder / "home"
-        home.mkdir(mode=0o700, parents=True)
-        if self.client.run_as is not None:
-            uid, gid, _ = user_ids(self.client.run_as)
-            os.chown(home, uid, gid)
+        identity = self.client.identities.of(namespace)
+        home = own_folder(folder / "home", identity)
         launch = Launch(
             argv=argv_of(spec.cmd, spec.args, field="args", cluster=self.cluster),
             env=process_env(str(home), spec.env),
             cwd=home,
             log=folder / "log",
-            user=self.client.run_as,
+            user=identity,
             pid_file=folder / "pid.json",
         )
         instance = Instance(

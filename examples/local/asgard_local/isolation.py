@@ -23,19 +23,33 @@ import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import structlog
 
 from asgard_local.commands import DEFAULT_PATH, process_env
+from asgard_local.identities import Identity, hand_over, own_folder
 
-__all__ = ["LAUNCHER", "Isolation", "probe"]
+__all__ = ["LAUNCHER", "Isolation", "hidden_paths", "probe"]
 
 log = structlog.get_logger(__name__)
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 PROBE_TIMEOUT_S = 15.0
+SIDE_FILES: Final = ("-wal", "-shm", "-journal")
+"""What SQLite keeps beside a database, with parts of it."""
+HOST_FOLDERS: Final = frozenset(
+    {
+        "/",
+        *("/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/media"),
+        *("/mnt", "/opt", "/proc", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr"),
+        *("/usr/local", "/var", "/var/lib", "/var/tmp", "/var/local", "/var/opt"),
+    }
+)
+"""Folders a job needs, or that hold far more than Asgard's files: never hidden whole."""
 PROBE_SCRIPT = 'test "$(cat /input/probe)" = asked && : > /tmp/t && echo done > /output/probe'
 
 
@@ -55,7 +69,7 @@ class Isolation:
         root: Path,
         input_dir: Path,
         output_dir: Path,
-        user: str | None,
+        user: Identity | None,
     ) -> list[str]:
         """``argv`` as run by the launcher; ``root`` is an empty folder to build it in."""
         namespaces = ["--user", "--map-root-user"] if self.user_namespace else []
@@ -71,7 +85,7 @@ class Isolation:
             "--output",
             str(output_dir),
             *(f"--hide={path}" for path in self.hidden),
-            *([f"--user={user}"] if user else []),
+            *(_identity_options(user) if user is not None else []),
             "--",
         ]
         return [
@@ -85,15 +99,24 @@ class Isolation:
         ]
 
 
-async def _try(candidate: Isolation, user: str | None) -> str | None:
+def _identity_options(user: Identity) -> list[str]:
+    return [
+        f"--uid={user.uid}",
+        f"--gid={user.gid}",
+        f"--groups={','.join(str(g) for g in user.groups)}",
+    ]
+
+
+async def _try(candidate: Isolation, user: Identity | None) -> str | None:
     """Run the probe job with ``candidate``; None when it worked, else what went wrong."""
     with tempfile.TemporaryDirectory(prefix="asgard-local-probe-") as folder:
         base = Path(folder)
         root, given, made = base / "root", base / "input", base / "output"
         for path in (root, given, made):
             path.mkdir()
-        made.chmod(0o777)
         (given / "probe").write_text("asked")
+        own_folder(made, user)
+        hand_over(given, user)
         argv = candidate.wrap(
             ["sh", "-c", PROBE_SCRIPT], root=root, input_dir=given, output_dir=made, user=user
         )
@@ -120,7 +143,22 @@ async def _try(candidate: Isolation, user: str | None) -> str | None:
         return said.decode(errors="replace").strip() or f"exit code {process.returncode}"
 
 
-async def probe(user: str | None, hidden: list[Path]) -> Isolation:
+def hidden_paths(kept: Sequence[Path], files: Sequence[Path]) -> list[str]:
+    """What jobs may not see: the ``kept`` folders and files (the state folder, Asgard's
+    data, what the operator names), and Asgard's own ``files`` (its SQLite database with
+    its journals, its clusters file) with the folder of each, unless that folder is one
+    of the host's own (``/etc``...), which jobs need: the files alone are hidden then."""
+    found = [os.path.realpath(p) for p in kept]
+    for path in files:
+        real = os.path.realpath(path)
+        found.extend([real, *(real + suffix for suffix in SIDE_FILES)])
+        folder = os.path.dirname(real)
+        if folder not in HOST_FOLDERS:
+            found.append(folder)
+    return list(dict.fromkeys(found))
+
+
+async def probe(user: Identity | None, hidden: list[str]) -> Isolation:
     """Whether jobs can have their own /input and /output on this host, and how."""
     unshare = shutil.which("unshare", path=DEFAULT_PATH)
     if unshare is None:
@@ -129,7 +167,7 @@ async def probe(user: str | None, hidden: list[Path]) -> Isolation:
         True,
         unshare=unshare,
         user_namespace=os.geteuid() != 0,
-        hidden=tuple(str(p) for p in hidden),
+        hidden=tuple(hidden),
     )
     if user is not None and candidate.user_namespace:
         return Isolation(False, "run_as needs Asgard to run as root")

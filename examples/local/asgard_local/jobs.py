@@ -8,8 +8,10 @@ job is deleted, so ``settle_job`` has nothing to do.
 from __future__ import annotations
 
 from asgard.backends.contract import JobsBackend, LogStream, WorkspaceMount
+from asgard.errors import InvalidValue
 from asgard.models import Account, Job, JobSpec, WorkflowVolume
 from asgard_local.config import KIND
+from asgard_local.deploy import unmet
 from asgard_local.host import LocalHost
 
 
@@ -35,6 +37,9 @@ class LocalJobsBackend(JobsBackend):
         mount: WorkspaceMount | None = None,
     ) -> Job:
         self.host.ensure()
+        reason = unmet(self.host.client.attributes(), account, [])
+        if reason:  # the host is the only agent there is: the account's owner's, or none
+            raise InvalidValue(reason, field="cluster", cluster=self.host.cluster)
         return await self.runner.create(account, spec, input_zip, mount)
 
     async def create_workspace(self, account: Account, name: str, volume: WorkflowVolume) -> None:

@@ -7,15 +7,16 @@ standard library, so the job's environment cannot change what Python loads. It
 
 1. mounts a tmpfs as a new root folder and shows the host's top-level entries in it
    (each folder bound, recursively; each symlink made again; each file bound);
-2. hides the folders it is told to (the state folder, Asgard's data) under empty,
-   read-only tmpfs, so a job cannot read another job's files or Asgard's;
+2. hides the folders it is told to (the state folder, Asgard's data, its database's and
+   its settings' folders) under empty tmpfs nobody may enter, and files under
+   ``/dev/null``, so a job cannot read another job's files or Asgard's;
 3. mounts a private tmpfs at ``/tmp`` and ``/dev/shm``, and binds the job's folders at
    ``/input`` and ``/output``;
 4. forks the first process of a new PID namespace, which mounts that namespace's
    ``/proc``, makes every other mount of the new root read-only (keeping each one's own
    flags: ``nosuid``, ``nodev``...), enters it (``chroot``, ``cd /``) and starts the
-   command as its child, as the ``--user`` when one is given, in a process group of its
-   own.
+   command as its child, as the ``--uid``, ``--gid`` and ``--groups`` when given, in a
+   process group of its own.
 
 That first process is the namespace's init: it passes SIGTERM and its kin on to the
 command's group, reaps whatever ends, and exits with the command's exit code (``128 + N``
@@ -32,9 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import grp
 import os
-import pwd
 import re
 import signal
 import sys
@@ -114,13 +113,19 @@ def show_host(root: str) -> None:
 
 
 def hide(root: str, paths: Sequence[str]) -> None:
+    """Each folder under an empty tmpfs nobody may enter, each file under ``/dev/null``.
+    A path is followed on the host first: its copy in the new root may go through a
+    symlink made again there, which points at the host's own folder."""
     for path in paths:
-        if os.path.normpath(path) == "/":  # hiding everything would leave nothing to run
+        real = os.path.realpath(path)
+        if real == "/":  # hiding everything would leave nothing to run
             continue
-        target = root + os.path.normpath(path)
-        if os.path.isdir(target):
+        target = root + real
+        if os.path.isdir(target) and not os.path.islink(target):
             flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
             mount("asgard-hidden", target, "tmpfs", flags, "mode=000,size=4k")
+        elif os.path.isfile(target) and not os.path.islink(target):
+            mount("/dev/null", target, None, MS_BIND)
 
 
 def private_folders(root: str, input_dir: str, output_dir: str) -> None:
@@ -141,7 +146,7 @@ def _unescape(field: str) -> str:
 def read_only(root: str, hidden: Sequence[str]) -> None:
     """Every mount in the new root read-only, but the job's own folders and ``/dev``;
     mounts under a hidden folder cannot be reached, and need nothing."""
-    kept_out = [os.path.normpath(p) for p in hidden]
+    kept_out = [os.path.realpath(p) for p in hidden]
     with open("/proc/self/mountinfo") as table:
         rows = [line.split() for line in table]
     for row in rows:
@@ -159,13 +164,12 @@ def read_only(root: str, hidden: Sequence[str]) -> None:
         mount("none", point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept)
 
 
-def identity(user: str | None) -> tuple[int, int, list[int]] | None:
-    if user is None:
+def identity(given: argparse.Namespace) -> tuple[int, int, list[int]] | None:
+    """The uid, gid and groups to run the command as; None: the launcher's own."""
+    if given.uid is None:
         return None
-    name, _, group = user.partition(":")
-    entry = pwd.getpwnam(name)
-    gid = grp.getgrnam(group).gr_gid if group else entry.pw_gid
-    return entry.pw_uid, gid, os.getgrouplist(name, gid)
+    groups = [int(g) for g in given.groups.split(",") if g]
+    return given.uid, given.gid if given.gid is not None else given.uid, groups
 
 
 class Signals:
@@ -227,7 +231,7 @@ def wait_for(child: int) -> NoReturn:
 def be_init(root: str, given: argparse.Namespace, signals: Signals) -> NoReturn:
     """The first process of the new PID namespace: finish the root, enter it, run."""
     signals.init = True
-    ids = identity(given.user)
+    ids = identity(given)
     try:
         if _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl")
@@ -248,7 +252,9 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--input", required=True)
     parser.add_argument("--output", required=True)
     parser.add_argument("--hide", action="append", default=[])
-    parser.add_argument("--user")
+    parser.add_argument("--uid", type=int)
+    parser.add_argument("--gid", type=int)
+    parser.add_argument("--groups", default="")
     parser.add_argument("command", nargs="+")
     return parser.parse_args(argv)
 
@@ -257,11 +263,10 @@ def main(argv: list[str]) -> NoReturn:
     given = arguments(argv)
     root = os.path.realpath(given.root)
     try:
-        identity(given.user)  # a user that does not exist fails before anything is built
         show_host(root)
         hide(root, given.hide)
         private_folders(root, given.input, given.output)
-    except (OSError, KeyError) as exc:
+    except OSError as exc:
         fail(str(exc))
     signals = Signals()
     for signum in FORWARDED:

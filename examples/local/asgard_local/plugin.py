@@ -17,7 +17,8 @@ from asgard_local.client import LocalClient
 from asgard_local.config import KIND, LocalClusterConfig
 from asgard_local.feed import LocalFeed
 from asgard_local.host import LocalHost
-from asgard_local.isolation import Isolation, probe
+from asgard_local.identities import Identities
+from asgard_local.isolation import Isolation, hidden_paths, probe
 from asgard_local.jobs import LocalJobsBackend
 from asgard_local.scheduled_jobs import LocalScheduledJobsBackend
 from asgard_local.store import Store
@@ -42,12 +43,23 @@ class LocalPlugin(BackendPlugin[LocalClusterConfig]):
 
     async def parts(self, config: LocalClusterConfig, context: BackendContext) -> ClusterParts:
         state_dir = config.state_path(context)
+        store = Store(state_dir)
+        identities = Identities(
+            store.uids_file,
+            run_as=config.run_as,
+            base=config.uid_base,
+            count=config.uid_count,
+            cluster=config.name,
+        )
+        hidden = hidden_paths(
+            [state_dir, context.data_dir.absolute(), *config.hide], context.private_paths
+        )
         isolation = (
-            await probe(config.run_as, [state_dir, context.data_dir.absolute()])
+            await probe(identities.sample(), hidden)
             if config.isolate_jobs
             else Isolation(False, "isolate_jobs is false")
         )
-        client = LocalClient(config.name, Store(state_dir), config.attributes, config.run_as)
+        client = LocalClient(config.name, store, config.attributes, identities)
         host = LocalHost(client, isolation, grace_s=config.stop_grace_s)
         return ClusterParts(
             client=client,

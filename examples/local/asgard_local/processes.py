@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import grp
 import os
-import pwd
 import signal
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,10 +22,11 @@ from typing import Any
 import structlog
 
 from asgard.models.base import utc_now
+from asgard_local.identities import Identity
 from asgard_local.procfs import read_stat
 from asgard_local.store import PidRecord, read_record, write_record
 
-__all__ = ["Launch", "ProcessGroup", "end_stale", "exit_code", "user_ids"]
+__all__ = ["Launch", "ProcessGroup", "end_stale", "exit_code"]
 
 log = structlog.get_logger(__name__)
 
@@ -40,17 +39,9 @@ class Launch:
     env: dict[str, str]
     cwd: Path
     log: Path
-    user: str | None = None
-    """``name`` or ``name:group``; None runs as Asgard's own user."""
+    user: Identity | None = None
+    """None runs as Asgard's own user."""
     pid_file: Path | None = None
-
-
-def user_ids(user: str) -> tuple[int, int, list[int]]:
-    """Uid, gid and supplementary groups of ``name`` or ``name:group``; KeyError if unknown."""
-    name, _, group = user.partition(":")
-    entry = pwd.getpwnam(name)
-    gid = grp.getgrnam(group).gr_gid if group else entry.pw_gid
-    return entry.pw_uid, gid, os.getgrouplist(name, gid)
 
 
 def exit_code(returncode: int) -> int:
@@ -58,11 +49,10 @@ def exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def _identity(user: str | None) -> dict[str, Any]:
+def _identity(user: Identity | None) -> dict[str, Any]:
     if user is None:
         return {}
-    uid, gid, groups = user_ids(user)
-    return {"user": uid, "group": gid, "extra_groups": groups}
+    return {"user": user.uid, "group": user.gid, "extra_groups": list(user.groups)}
 
 
 class ProcessGroup:
@@ -89,8 +79,6 @@ class ProcessGroup:
                 start_new_session=True,
                 **_identity(launch.user),
             )
-        except KeyError as exc:
-            raise OSError(f"no such user: {exc}") from None
         finally:
             os.close(out)
         group = cls(process, launch.pid_file)

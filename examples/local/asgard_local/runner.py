@@ -26,12 +26,13 @@ from asgard_local.commands import argv_of, process_env, require_program
 from asgard_local.config import KIND
 from asgard_local.converters import record_to_job
 from asgard_local.feed import JOBS, Changes
+from asgard_local.identities import Identity, hand_over, own_folder
 from asgard_local.isolation import Isolation
 from asgard_local.job_files import unpack_input, zip_folder
 from asgard_local.job_run import INTERRUPTED, JobRun
 from asgard_local.logs import follow_file
-from asgard_local.processes import Launch, user_ids
-from asgard_local.store import JobRecord, MountRecord, Store
+from asgard_local.processes import Launch
+from asgard_local.store import PASS_THROUGH, JobRecord, MountRecord, Store, pass_through
 from asgard_local.workspaces import Workspaces
 
 __all__ = ["JobRunner"]
@@ -42,7 +43,10 @@ def folder_bytes(folder: Path) -> int:
     total = 0
     for top, _dirs, files in os.walk(folder):
         for name in files:
-            found = os.lstat(os.path.join(top, name))
+            try:
+                found = os.lstat(os.path.join(top, name))
+            except OSError:  # gone meanwhile
+                continue
             if stat.S_ISREG(found.st_mode):
                 total += found.st_size
     return total
@@ -85,10 +89,13 @@ class JobRunner:
         require_program(argv, process_env("", spec.env), field=field, cluster=self.cluster)
         namespace, job_id = account.namespace, new_job_id(spec.name)
         folder = self.store.job_dir(namespace, job_id)
+        identity = self.client.identities.of(namespace)
         try:
-            given, made = self._folders(namespace, folder, mount)
+            given, made = self._folders(folder, namespace, identity, mount)
             if input_zip is not None:
                 await asyncio.to_thread(unpack_input, input_zip, given)
+            if given == folder / "input":  # unpacked while only Asgard could write there
+                await asyncio.to_thread(hand_over, given, identity)
             record = JobRecord(
                 namespace=namespace,
                 id=job_id,
@@ -102,7 +109,7 @@ class JobRunner:
             self.store.save_job(record)
             run = JobRun(
                 record,
-                self._launch(record, folder, argv, given, made),
+                self._launch(record, folder, argv, (given, made), identity),
                 store=self.store,
                 grace_s=self.grace_s,
                 changed=lambda: self.changes.tell(JOBS, namespace),
@@ -115,39 +122,48 @@ class JobRunner:
         return record_to_job(record, run.status, cluster=self.cluster)
 
     def _folders(
-        self, namespace: str, folder: Path, mount: WorkspaceMount | None
+        self,
+        folder: Path,
+        namespace: str,
+        identity: Identity | None,
+        mount: WorkspaceMount | None,
     ) -> tuple[Path, Path]:
-        for name in ("input", "output", "root", "home"):
-            (folder / name).mkdir(mode=0o755, parents=True)
-        (folder / "output").chmod(0o777)  # the job may run as any user
+        """The job's ``input`` (Asgard's until it is unpacked: see ``hand_over``),
+        ``output`` and ``home`` (its identity's), and ``root`` (Asgard's)."""
+        pass_through(folder.parent)
+        folder.mkdir(mode=PASS_THROUGH)
+        folder.chmod(PASS_THROUGH)
+        for name in ("input", "root"):
+            own_folder(folder / name, None)
+        for name in ("output", "home"):
+            own_folder(folder / name, identity)
         if mount is not None:
-            return self.workspaces.folders(namespace, mount, empty=folder / "input")
+            return self.workspaces.folders(namespace, mount, identity, empty=folder / "input")
         return folder / "input", folder / "output"
 
     def _launch(
-        self, record: JobRecord, folder: Path, argv: list[str], given: Path, made: Path
+        self,
+        record: JobRecord,
+        folder: Path,
+        argv: list[str],
+        files: tuple[Path, Path],
+        identity: Identity | None,
     ) -> Launch:
         log, pid_file = folder / "log", folder / "pid.json"
-        if record.isolated:  # the launcher switches to run_as itself, once it is set up
+        if record.isolated:  # the launcher switches to the identity itself, once it is set up
+            given, made = files
             wrapped = self.isolation.wrap(
-                argv,
-                root=folder / "root",
-                input_dir=given,
-                output_dir=made,
-                user=self.client.run_as,
+                argv, root=folder / "root", input_dir=given, output_dir=made, user=identity
             )
             env = process_env("/tmp", record.spec.env)
             return Launch(argv=wrapped, env=env, cwd=folder, log=log, pid_file=pid_file)
         home = folder / "home"
-        if self.client.run_as is not None:
-            uid, gid, _ = user_ids(self.client.run_as)
-            os.chown(home, uid, gid)
         return Launch(
             argv=argv,
             env=process_env(str(home), record.spec.env),
             cwd=home,
             log=log,
-            user=self.client.run_as,
+            user=identity,
             pid_file=pid_file,
         )
 
@@ -199,7 +215,8 @@ class JobRunner:
                 f"job '{job_id}' has no output: output over the limit of {limit} bytes",
                 cluster=self.cluster,
             )
-        return await asyncio.to_thread(zip_folder, folder)
+        reader = self.client.identities.of(namespace)
+        return await asyncio.to_thread(zip_folder, folder, reader)
 
     async def logs(self, namespace: str, job_id: str, *, follow: bool) -> AsyncIterator[bytes]:
         record = self._record(namespace, job_id)

@@ -2,6 +2,7 @@
 
     <state_dir>/lock                              held by the Asgard process supervising it
     <state_dir>/attributes.json                   more attributes of the host agent
+    <state_dir>/uids.json                         the uid each namespace runs as (root only)
     <state_dir>/apps/<ns>/<app key>/app.json      an app's definition (``AppRecord``)
     <state_dir>/apps/<ns>/<app key>/instances/<slot>/{home/,log,pid.json}
     <state_dir>/jobs/<ns>/<job id>/{job.json,status.json,log,pid.json,input/,output/,...}
@@ -36,14 +37,19 @@ __all__ = [
     "SpecRecord",
     "Store",
     "app_key",
+    "pass_through",
     "read_record",
     "safe_name",
     "write_record",
+    "write_text",
 ]
 
 M = TypeVar("M", bound=BaseModel)
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 PRIVATE = 0o600
+PASS_THROUGH = 0o711
+"""Asgard's folders: the processes of an account pass through them to reach their own
+folder by its path, and list nothing."""
 
 
 class SpecRecord(BaseModel):
@@ -105,17 +111,31 @@ def safe_name(value: str, field: str) -> str:
     return value
 
 
-def write_record(path: Path, record: BaseModel) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def pass_through(folder: Path) -> Path:
+    """``folder`` and its missing parents, made as Asgard's folders (``PASS_THROUGH``)."""
+    if not folder.is_dir():
+        pass_through(folder.parent)
+        folder.mkdir(mode=PASS_THROUGH, exist_ok=True)
+        folder.chmod(PASS_THROUGH)  # mkdir's mode is cut by the umask
+    return folder
+
+
+def write_text(path: Path, text: str, mode: int = PRIVATE) -> None:
+    """``text`` in ``path``, whole or not at all: written aside, then renamed into place."""
+    pass_through(path.parent)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        os.fchmod(fd, PRIVATE)
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w") as out:
-            out.write(record.model_dump_json())
+            out.write(text)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_record(path: Path, record: BaseModel) -> None:
+    write_text(path, record.model_dump_json())
 
 
 def read_record(path: Path, model: type[M]) -> M | None:
@@ -131,6 +151,18 @@ class Store:
         self.root = root
         self.lock_file = root / "lock"
         self.attributes_file = root / "attributes.json"
+        self.uids_file = root / "uids.json"
+
+    def tighten(self) -> None:
+        """The state folder and the folders of its namespaces made ``PASS_THROUGH``, as
+        this version makes them, whatever an earlier one did."""
+        pass_through(self.root).chmod(PASS_THROUGH)
+        for part in ("apps", "jobs", "workspaces"):
+            top = pass_through(self.root / part)
+            top.chmod(PASS_THROUGH)
+            for namespace in top.iterdir():
+                if namespace.is_dir() and not namespace.is_symlink():
+                    namespace.chmod(PASS_THROUGH)
 
     # apps
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from asgard.backends.contract import WorkspaceMount
 from asgard.errors import NotFound
-from asgard_local.store import Store, safe_name
+from asgard_local.identities import Identity, own_folder
+from asgard_local.store import Store, pass_through, safe_name
 
 __all__ = ["Workspaces"]
 
@@ -24,14 +25,17 @@ class Workspaces:
         self.cluster = cluster
 
     def create(self, namespace: str, name: str) -> None:
-        self.store.workspace_dir(namespace, name).mkdir(mode=0o755, parents=True, exist_ok=True)
+        pass_through(self.store.workspace_dir(namespace, name))
 
     def delete(self, namespace: str, name: str) -> None:
         shutil.rmtree(self.store.workspace_dir(namespace, name), ignore_errors=True)
 
-    def folders(self, namespace: str, mount: WorkspaceMount, empty: Path) -> tuple[Path, Path]:
-        """A stage's ``/input`` and ``/output``, made where missing; ``empty`` stands for
-        the input of the first stage, which has none."""
+    def folders(
+        self, namespace: str, mount: WorkspaceMount, identity: Identity | None, empty: Path
+    ) -> tuple[Path, Path]:
+        """A stage's ``/input`` and ``/output``, made where missing, its identity's (its
+        account's: the stages of a workflow share them); ``empty`` stands for the input of
+        the first stage, which has none."""
         workspace = self.store.workspace_dir(namespace, mount.workspace)
         if not workspace.is_dir():
             raise NotFound(
@@ -39,9 +43,6 @@ class Workspaces:
             )
         given = empty
         if mount.input_dir is not None:
-            given = workspace / safe_name(mount.input_dir, "input_dir")
-            given.mkdir(mode=0o755, exist_ok=True)
-        made = workspace / safe_name(mount.output_dir, "output_dir")
-        made.mkdir(exist_ok=True)
-        made.chmod(0o777)  # the job may run as any user
+            given = own_folder(workspace / safe_name(mount.input_dir, "input_dir"), identity)
+        made = own_folder(workspace / safe_name(mount.output_dir, "output_dir"), identity)
         return given, made

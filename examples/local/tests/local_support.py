@@ -70,12 +70,17 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def running_cluster(
-    base: Path, hub: EventHub | None = None, **settings: Any
+    base: Path,
+    hub: EventHub | None = None,
+    private_paths: tuple[Path, ...] = (),
+    **settings: Any,
 ) -> AsyncIterator[Running]:
     """A started local cluster keeping its state in ``base/state``; closed on exit. With a
-    ``hub``, with its cache, kept by the cluster's change feed."""
+    ``hub``, with its cache, kept by the cluster's change feed; ``private_paths`` are
+    Asgard's own files (its database, its clusters file), as its settings give them."""
     config = LocalClusterConfig(name="local", state_dir=base / "state", **settings)
-    cluster = await assemble(config, BackendContext.local(base / "data", "test-secret"), hub)
+    context = BackendContext.local(base / "data", "test-secret", private_paths=private_paths)
+    cluster = await assemble(config, context, hub)
     orchestrator = Orchestrator([cluster])
     await orchestrator.start()
     try:
