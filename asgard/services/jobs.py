@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 
 from asgard.archives import folder_zip_file, is_tar_file
-from asgard.artifacts import ArtifactStore
+from asgard.artifacts import OUTPUT, ArtifactStore
 from asgard.backends.contract import JobsBackend, LogStream
 from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database
@@ -165,8 +165,18 @@ class JobsService:
             account, cluster, JobsBackend.job_logs, job_id, follow=follow
         )
 
-    async def output(self, principal: Principal, cluster: str, job_id: str) -> bytes:
+    async def output(self, principal: Principal, cluster: str, job_id: str) -> bytes | Path:
+        """The job's output zip: the path of the one Asgard keeps, when it does (so it is
+        sent from disk, never read into memory, however many download it at once), else
+        what the kind answers."""
         account = principal.require(Role.VIEWER)
+        await self.orchestrator.call(account, cluster, JobsBackend.get_job, job_id)  # visible
+        try:
+            kept = self.artifacts.job_dir(cluster, account.namespace, job_id) / OUTPUT
+        except ValueError:  # not a name the store keeps files under
+            kept = None
+        if kept is not None and await asyncio.to_thread(kept.is_file):
+            return kept
         return await self.orchestrator.call(account, cluster, JobsBackend.job_output, job_id)
 
 

@@ -151,15 +151,15 @@ async def job_logs(request: web.Request, query: JobLogsQuery) -> web.StreamRespo
 @routes.get(
     f"{JOB}/output", summary="A zip of what the job wrote under /output", responses={200: "zip"}
 )
-async def job_output(request: web.Request) -> web.Response:
-    """404 until the job has finished and its output is collected."""
+async def job_output(request: web.Request) -> web.StreamResponse:
+    """404 until the job has finished and its output is collected. A kept zip is sent
+    from its file."""
     cluster, job_id = _where(request)
     data = await services(request).jobs.output(principal(request), cluster, job_id)
-    return web.Response(
-        body=data,
-        content_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{job_id}-output.zip"'},
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{job_id}-output.zip"'}
+    if isinstance(data, Path):
+        return web.FileResponse(data, headers={**headers, "Content-Type": "application/zip"})
+    return web.Response(body=data, content_type="application/zip", headers=headers)
 
 
 @routes.get(
