@@ -7,8 +7,10 @@ codes, so a backend or a service never decides how a failure is shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
+
+from asgard.redact import redact
 
 ClusterErrorKind = Literal["unreachable", "timeout", "unauthorized", "error"]
 
@@ -23,7 +25,12 @@ class ErrorDetail:
 
 
 class AsgardError(Exception):
-    """Base of every failure Asgard reports to a client."""
+    """Base of every failure Asgard reports to a client.
+
+    A message about a cluster (``cluster`` given, or a detail naming one) may quote what
+    the cluster's client said, URLs and headers included: it is redacted here, once, so
+    that neither a tenant nor a log line ever sees the credentials of a cluster entry.
+    """
 
     def __init__(
         self,
@@ -33,9 +40,14 @@ class AsgardError(Exception):
         cluster: str | None = None,
         details: list[ErrorDetail] | None = None,
     ) -> None:
+        if cluster is not None:
+            msg = redact(msg)
         super().__init__(msg)
         self.msg = msg
-        self.details = details or [ErrorDetail(msg=msg, field=field, cluster=cluster)]
+        self.details = [
+            replace(d, msg=redact(d.msg)) if d.cluster is not None else d
+            for d in details or [ErrorDetail(msg=msg, field=field, cluster=cluster)]
+        ]
 
 
 class MalformedRequest(AsgardError):
@@ -122,6 +134,13 @@ class ClusterFailure(ClusterError):
     """The cluster answered, but with an error we cannot attribute to the request."""
 
     kind: ClusterErrorKind = "error"
+
+
+class UnusableAnswer(ClusterFailure):
+    """The cluster answered, but not with anything Asgard can use: a status the call
+    cannot have (a 404 on a listing or a probe: the endpoint is wrong, not an object
+    missing), HTML where JSON was due, JSON cut short or of another shape, a body over
+    the cap. Never the request's fault: that cluster's error, like any other failure."""
 
 
 class AllClustersFailed(AsgardError):

@@ -13,6 +13,9 @@ from typing import Literal
 
 import structlog
 
+from asgard.http.refusals import ParserRefusals
+from asgard.redact import redact
+
 
 def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] | None = None) -> None:
     if fmt is None:
@@ -42,6 +45,7 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] | Non
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info if fmt == "json" else _keep,
+            _redact,
             renderer,
         ],
     )
@@ -51,6 +55,9 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] | Non
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    server = logging.getLogger("aiohttp.server")
+    server.filters[:] = [f for f in server.filters if not isinstance(f, ParserRefusals)]
+    server.addFilter(ParserRefusals())
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
@@ -58,3 +65,10 @@ def _keep(
     _logger: object, _name: str, event: structlog.typing.EventDict
 ) -> structlog.typing.EventDict:
     return event
+
+
+def _redact(
+    _logger: object, _name: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """Every text of the line, the event and a traceback included, without credentials."""
+    return {k: redact(v) if isinstance(v, str) else v for k, v in event.items()}

@@ -16,6 +16,8 @@ from asgard.zip_checks import ArchiveLimits
 
 KiB = 1024
 MiB = 1024 * KiB
+MIN_SECRET_KEY_BYTES = 32
+"""A production signing key shorter than this can be guessed offline from one JWT."""
 
 
 class ConfigError(Exception):
@@ -32,7 +34,17 @@ class Settings(BaseSettings):
         "sqlite+aiosqlite:///asgard.db", description="SQLAlchemy URL; SQLite file by default"
     )
     config: Path | None = Field(None, description="The TOML file that lists the clusters")
-    secret_key: SecretStr | None = Field(None, description="Signs JWTs")
+    secret_key: SecretStr | None = Field(
+        None, description="Signs JWTs; in production at least 32 bytes"
+    )
+    trust_proxy: bool = Field(
+        False,
+        description="Believe the X-Forwarded-Proto of the proxy in front of Asgard (it "
+        "decides HSTS and the Secure cookie); only when every request comes through it",
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="When set, GET /metrics requires 'Authorization: Bearer <token>'"
+    )
     host: str = "127.0.0.1"
     port: int = Field(4898, ge=1, le=65535)
     log_level: str = "INFO"
@@ -212,7 +224,14 @@ class Settings(BaseSettings):
     def signing_key(self) -> str:
         """The JWT key. Development without one gets a key kept in the data directory."""
         if self.secret_key is not None and self.secret_key.get_secret_value():
-            return self.secret_key.get_secret_value()
+            key = self.secret_key.get_secret_value()
+            if self.env == "production" and len(key.encode()) < MIN_SECRET_KEY_BYTES:
+                raise ConfigError(
+                    f"ASGARD_SECRET_KEY is too short: at least {MIN_SECRET_KEY_BYTES} bytes "
+                    "are required when ASGARD_ENV=production (make one with: python3 -c "
+                    '"import secrets; print(secrets.token_urlsafe(48))")'
+                )
+            return key
         if self.env == "production":
             raise ConfigError("ASGARD_SECRET_KEY is required when ASGARD_ENV=production")
         path = self.data_dir / "dev-secret-key"

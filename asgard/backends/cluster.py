@@ -41,7 +41,11 @@ from asgard.errors import (
     ClusterError,
     ClusterTimeout,
     ClusterUnreachable,
+    Conflict,
     DatabaseUnavailable,
+    InvalidValue,
+    NotFound,
+    UnusableAnswer,
 )
 from asgard.events import Audience, Event, EventHub
 from asgard.models import Account, Capabilities, ClusterStatus
@@ -52,6 +56,13 @@ __all__ = ["CONTRACT", "Cluster", "Listed", "cached_listings"]
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
+
+REFUSALS = (NotFound, Conflict, InvalidValue)
+"""What a cluster's answer about one object means; on a call that names no object (a
+listing, a probe), the same answer means the endpoint is not the cluster's API."""
+CONVERTER_FAILURES = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+"""What a converter raises on an answer of a shape it does not know (pydantic's
+``ValidationError`` and ``json``'s ``JSONDecodeError`` are ``ValueError``s)."""
 
 Found = tuple[list[Any], datetime]
 """What a listing found on one cluster, and when it was read."""
@@ -111,7 +122,7 @@ class Cluster:
         self._prober: asyncio.Task[None] | None = None
         self.breaker = Breaker(
             self.name,
-            lambda: self.guarded(self.client.version, self.timeout_s),
+            lambda: self.guarded(self.client.version, self.timeout_s, endpoint=True),
             down_after_s=max(10.0, 3 * config.timeout_s),
             retry_s=config.retry_down_s,
             alive=lambda: self.cache is not None and self.cache.connected,
@@ -153,9 +164,13 @@ class Cluster:
 
     # the guard
 
-    async def guarded(self, fn: Callable[[], Awaitable[T]], timeout_s: float) -> T:
-        """Run one call within ``timeout_s``, with transport failures typed, and note
-        whether the cluster answered (``health``)."""
+    async def guarded(
+        self, fn: Callable[[], Awaitable[T]], timeout_s: float, *, endpoint: bool = False
+    ) -> T:
+        """Run one call within ``timeout_s``, with transport failures and answers no
+        converter could use typed, and note whether the cluster answered (``health``).
+        With ``endpoint`` (a listing, a probe: calls that name no object), a refusal such
+        as a 404 says the endpoint is wrong, and is this cluster's error too."""
         try:
             async with asyncio.timeout(timeout_s):
                 result = await fn()
@@ -164,9 +179,25 @@ class Cluster:
             raise
         except DatabaseUnavailable:
             raise  # Asgard's own database (kept schedules), which says nothing of the cluster
+        except REFUSALS as exc:
+            if not endpoint:
+                self._answered()  # a refusal (not found, conflict) is an answer
+                raise
+            wrong = UnusableAnswer(self.name, f"cluster {self.name}: {exc.msg}")
+            self._failed(wrong.msg)
+            raise wrong from None
         except AsgardError:
-            self._answered()  # a refusal (not found, conflict) is an answer
+            self._answered()
             raise
+        except CONVERTER_FAILURES as exc:
+            log.warning("cluster answer not usable", cluster=self.name, exc_info=True)
+            wrong = UnusableAnswer(
+                self.name,
+                f"cluster {self.name} answered something Asgard cannot use "
+                f"({type(exc).__name__}: {exc})",
+            )
+            self._failed(wrong.msg)
+            raise wrong from None
         except TimeoutError as exc:
             message = f"cluster {self.name} did not answer in {timeout_s:g} s"
             self._failed(message)
@@ -206,11 +237,11 @@ class Cluster:
         )
         self.hub.publish(Audience(cluster=self.name, namespace=None), [event])
 
-    async def _read(self, fn: Callable[[], Awaitable[T]]) -> T:
+    async def _read(self, fn: Callable[[], Awaitable[T]], *, endpoint: bool = False) -> T:
         """A read: at once with the last error while the cluster is known to be down."""
         self.breaker.check()
         try:
-            result = await self.guarded(fn, self.timeout_s)
+            result = await self.guarded(fn, self.timeout_s, endpoint=endpoint)
         except ClusterError as exc:
             self.breaker.failed(exc)
             raise
@@ -249,10 +280,16 @@ class Cluster:
         cache = self.cache
         version: int | None = None
         if info.cached is None or cache is None or args or kwargs:
-            found = list(await self.run(op, account, args, kwargs)), utc_now()
+            assert info.part is not None
+            assert not info.write
+            method = getattr(self.parts[info.part], info.name)
+            live = await self._read(lambda: method(account, *args, **kwargs), endpoint=True)
+            found = list(live), utc_now()
         else:
             resource = info.cached
-            items, as_of, version = await self._read(lambda: cache.read(resource, account))
+            items, as_of, version = await self._read(
+                lambda: cache.read(resource, account), endpoint=True
+            )
             found = items, as_of
         if not args and not kwargs:
             self.known[(info.name, account.id)] = found
@@ -302,7 +339,7 @@ class Cluster:
         """Ask the cluster its version now; what it says (or not) is noted in ``health``."""
         started = time.perf_counter()
         try:
-            version = await self.guarded(self.client.version, self.timeout_s)
+            version = await self.guarded(self.client.version, self.timeout_s, endpoint=True)
         except ClusterError as exc:
             self.breaker.failed(exc)
             self.health.probed = True
@@ -351,12 +388,28 @@ class Cluster:
     # life
 
     async def start(self) -> None:
+        """Begin the backends' and the cache's background work, and the probe. Whatever
+        the cluster answers meanwhile (or not) never stops Asgard's start: the cluster
+        is then down, with its reason, until the probe finds it answering."""
         for backend in self.parts.values():
-            await backend.start()
+            try:
+                await backend.start()
+            except Exception as exc:
+                self._start_failed(exc)
         if self.cache is not None:
             await self.cache.start()
         if self._prober is None:
             self._prober = asyncio.create_task(self._probe_forever(), name=f"probe-{self.name}")
+
+    def _start_failed(self, exc: Exception) -> None:
+        reason = exc.msg if isinstance(exc, AsgardError) else f"{type(exc).__name__}: {exc}"
+        log.warning(
+            "cluster not started; retried in the background",
+            cluster=self.name,
+            error=reason,
+            exc_info=not isinstance(exc, AsgardError),
+        )
+        self._failed(f"cluster {self.name} could not be started: {reason}")
 
     async def close(self) -> None:
         await cancel_and_wait(self._prober)

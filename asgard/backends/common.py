@@ -9,9 +9,9 @@ same errors: a missing object is ``NotFound``, a clash ``Conflict``, a refused v
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NewType
+from urllib.parse import quote
 
 import aiohttp
 
@@ -28,16 +28,16 @@ from asgard.errors import (
 )
 
 __all__ = [
+    "ApiPath",
     "Json",
+    "Segments",
+    "api_path",
     "app_taken",
-    "object_path",
     "parse_time",
     "schedule_taken",
     "status_error",
     "transport_error",
 ]
-
-_OBJECT_PATH = re.compile(r"^[A-Za-z0-9/._~:@-]*$")
 
 Json = dict[str, Any]
 """A JSON object as a cluster sends it, or as Asgard builds one to send."""
@@ -99,10 +99,25 @@ def schedule_taken(name: str, cluster: str) -> Conflict:
     return Conflict(f"scheduled job '{name}' already exists", field="name", cluster=cluster)
 
 
-def object_path(path: str, cluster: str) -> str:
-    """A path of the cluster's API, naming objects by what a client asked for. A name
-    holding anything no object can be named with (``?``, ``#``, a space, a control
-    character) would change the URL's meaning instead: no such object, then."""
-    if not _OBJECT_PATH.match(path):
-        raise NotFound(f"no such object: {path!r}", cluster=cluster)
-    return path
+ApiPath = NewType("ApiPath", str)
+"""A path of a cluster's API as ``api_path`` built it: each segment quoted, none climbing.
+The clients take nothing else, so an id cannot reach a cluster as an f-string."""
+
+Segments = tuple[str, ...]
+"""A path of a cluster's API as its segments (``("api", "v1", "nodes", name)``), for a
+client to join with ``api_path``: no id is ever part of an f-string's path."""
+
+_CLIMBING = frozenset({"", ".", ".."})
+
+
+def api_path(*segments: str, cluster: str) -> ApiPath:
+    """``/a/b/c`` from the segments ``a``, ``b``, ``c``, each quoted whole (``/``, ``%``,
+    ``?``, ``#`` and control characters become ``%XX``), so that a name is one segment
+    whatever it holds. An empty, ``.`` or ``..`` segment would name another object than
+    the one asked for (a server or a client normalises it away): no such object, and
+    nothing is sent."""
+    for segment in segments:
+        if segment in _CLIMBING:
+            shown = "/".join(segments)[:200]
+            raise NotFound(f"no such object: {shown!r}", cluster=cluster)
+    return ApiPath("/" + "/".join(quote(segment, safe="") for segment in segments))

@@ -11,6 +11,12 @@ belongs to its namespace (apps, jobs) or owner (agents). Pushing that scoping do
 cluster (a label selector, a group prefix) is the backend's job, because only it knows
 how to ask its cluster for less.
 
+Whatever the cluster answers is the cluster's error: an answer a backend cannot use (a
+404 on a listing or a probe, HTML, JSON cut short or of another shape, a body over the
+entry's cap, a stalled or reset stream) raises a ``ClusterError`` naming the cluster and
+what was wrong (``UnusableAnswer``), never ``NotFound`` nor a parser's exception;
+``asgard.backends.answers`` reads answers so for the built-in kinds.
+
 An operation a kind cannot do raises ``NotSupported`` (HTTP 501). The reads that define a
 kind (agents and apps) are abstract; the rest default to ``NotSupported``, so a new kind
 can start small and grow. Each operation carries its mark (``asgard.backends.operations``):

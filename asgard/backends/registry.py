@@ -87,6 +87,12 @@ class ClusterConfig(BaseModel):
         description="Let apps publish host ports below 1024 (refused with 422 otherwise: "
         "those are the agents' own services)",
     )
+    max_answer_mib: float = Field(
+        64.0,
+        gt=0,
+        description="The largest answer read from this cluster for one call (a page of a "
+        "list, an object): a bigger one is this cluster's error, not Asgard's memory",
+    )
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from asgard.http.routes import (
     workflows,
 )
 from asgard.http.routing import Operation, bind
+from asgard.http.security_headers import install_security_headers
 from asgard.http.serving import IN_FLIGHT, InFlight, count_in_flight
 from asgard.http.state import METRICS
 from asgard.loop_watch import watch_loop
@@ -85,6 +86,7 @@ def create_app(
     app[OPENAPI] = build_openapi(ops)
     setup_ui(app)
     app.on_response_prepare.append(add_request_id)
+    install_security_headers(app, trust_proxy=settings.trust_proxy)
 
     app[IN_FLIGHT] = InFlight()
     app[RUNNING] = Running(settings, hub or EventHub(), orchestrator, announce)

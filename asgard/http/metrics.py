@@ -1,12 +1,18 @@
 """Prometheus metrics of the HTTP service: requests by route, method and status, and latency.
 
 Each application gets its own registry, so tests (and several apps in one process)
-do not share counters.
+do not share counters. The routes and their traffic say something of the tenants, so
+``ASGARD_METRICS_TOKEN`` can reserve them to the scraper that holds that token.
 """
 
 from __future__ import annotations
 
+import hmac
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from pydantic import SecretStr
+
+from asgard.errors import Unauthenticated
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -34,3 +40,14 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def require_metrics_token(authorization: str | None, expected: SecretStr | None) -> None:
+    """Nothing when no token is configured or ``authorization`` is ``Bearer <token>``;
+    ``Unauthenticated`` otherwise. Compared in constant time, as keys are."""
+    if expected is None or not expected.get_secret_value():
+        return
+    scheme, _, given = (authorization or "").partition(" ")
+    wanted = expected.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), wanted):
+        raise Unauthenticated("/metrics requires 'Authorization: Bearer <metrics token>'")

@@ -15,6 +15,7 @@ from asgard.events import EventKind
 from asgard.http.errors import ErrorBody
 from asgard.http.routes.events import NOTICES
 from asgard.http.routing import INTEGER_IDS, Operation
+from asgard.models.ids import id_kind
 
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 REF = "#/components/schemas/{model}"
@@ -64,6 +65,15 @@ ERROR_TEXT = {
     503: "The service or its database is not answering",
     504: "The cluster did not answer in time",
 }
+PARSER_REFUSAL: dict[str, Any] = {
+    "description": "The HTTP server refused the request before any route saw it (a request "
+    "line or header it cannot parse, a URL over 8 KB); the body is plain text"
+}
+"""What any route may answer, and all that a public route without parameters can refuse."""
+SERVERS: list[dict[str, Any]] = [
+    {"url": "/", "description": "The Asgard that serves this document, at its own address"}
+]
+LICENSE: dict[str, Any] = {"name": "MIT", "identifier": "MIT"}
 
 
 def openapi_path(path: str) -> str:
@@ -140,14 +150,18 @@ def _error_statuses(op: Operation) -> list[int]:
     return sorted(set(statuses))
 
 
+def _path_schema(name: str) -> dict[str, Any]:
+    """An id of the path with the pattern its kind accepts: what is refused is known
+    before it is sent (and never reaches a cluster)."""
+    if name in INTEGER_IDS:
+        return {"type": "integer"}
+    kind = id_kind(name)
+    return {"type": "string", "pattern": f"^{kind.pattern}$", "description": kind.what}
+
+
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     parameters = [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "integer" if name in INTEGER_IDS else "string"},
-        }
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
         for name in path_params(op.path)
     ]
     parameters += _query_parameters(op)
@@ -187,6 +201,8 @@ def _responses(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
         responses[str(status)] = entry
     for status in _error_statuses(op):
         responses.setdefault(str(status), {"description": ERROR_TEXT[status], **error})
+    if not any(status.startswith("4") for status in responses):
+        responses["400"] = PARSER_REFUSAL
     return responses
 
 
@@ -257,7 +273,9 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             "version": __version__,
             "description": "One HTTP API for the agents, apps, jobs and scheduled jobs of every "
             "Docker, Kubernetes and Mesos cluster an ops team runs.",
+            "license": LICENSE,
         },
+        "servers": SERVERS,
         "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import types
 import typing
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,6 +26,7 @@ from multidict import MultiDictProxy
 from pydantic import BaseModel, ValidationError
 
 from asgard.errors import ErrorDetail, InvalidValue, MalformedRequest, NotFound, PayloadTooLarge
+from asgard.models.ids import ID_KINDS, id_kind
 
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[..., Awaitable[web.StreamResponse]]
@@ -34,6 +36,34 @@ ResponseSpec = (
 )
 
 OPERATION_ATTR = "__asgard_operation__"
+
+_PARAM = re.compile(r"\{(\w+)(:[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
+"""A path parameter, ``{name}`` or ``{name:pattern}`` (a pattern may hold ``{m,n}``)."""
+
+
+def typed_path(path: str) -> str:
+    """``path`` with each parameter given its id kind's pattern (``{job_id}`` becomes
+    ``{job_id:<a job id>}``), so that a URL whose id its kind cannot name matches no route.
+    A parameter with no id kind is a mistake in the route: ``KeyError`` when declared.
+    Integer ids keep aiohttp's default and are read by ``int_param`` (422, 404)."""
+
+    def fill(match: re.Match[str]) -> str:
+        name, given = match.group(1), match.group(2)
+        kind = id_kind(name)
+        if given or kind.integer:
+            return match.group(0)
+        return "{" + name + ":" + kind.pattern + "}"
+
+    return _PARAM.sub(fill, path)
+
+
+def check_ids(match_info: Mapping[str, str]) -> None:
+    """Every id of the path, as aiohttp decoded it, is a name of its kind: the check a
+    route's pattern already made, made again on the decoded value (a 422 naming it)."""
+    for name, value in match_info.items():
+        kind = id_kind(name)
+        if not kind.integer and not kind.matches(value):
+            raise InvalidValue(f"not {kind.what}: {value[:80]!r}", field=name)
 
 
 @dataclass(frozen=True)
@@ -179,7 +209,7 @@ class RouteTable:
         def register(handler: Handler) -> Handler:
             operation = Operation(
                 method=method,
-                path=path,
+                path=typed_path(path),
                 handler=handler,
                 summary=summary,
                 tags=(self.tag,),
@@ -219,6 +249,7 @@ def bind(operation: Operation, body_limit: BodyLimit) -> Handler:
     """The aiohttp handler: parse what the operation declares, then call it."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        check_ids(request.match_info)
         kwargs: dict[str, Any] = {}
         if operation.query is not None:
             kwargs["query"] = parse_query(operation.query, request)
@@ -244,7 +275,7 @@ ID_RANGE = range(-(2**31), 2**31)
 refuses a larger value outright): an id beyond it names nothing."""
 
 
-INTEGER_IDS = frozenset({"account_id", "user_id", "token_id"})
+INTEGER_IDS = frozenset(name for name, kind in ID_KINDS.items() if kind.integer)
 """The path parameters that are database ids, so the OpenAPI document says ``integer``."""
 
 

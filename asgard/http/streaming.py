@@ -108,7 +108,7 @@ async def pump(
     While the open streams are being checked again after a change to who may do what,
     nothing is written (``Held.vetted``)."""
     response = web.StreamResponse(
-        headers={"Content-Type": content_type, "Cache-Control": "no-cache"}
+        headers={"Content-Type": content_type, "Cache-Control": "no-store"}
     )
     await response.prepare(request)
     iterator = aiter(stream)

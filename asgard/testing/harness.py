@@ -18,6 +18,7 @@ from typing import ClassVar, Concatenate, ParamSpec, TypeVar
 
 import pytest
 
+from asgard.backends.cluster import Cluster
 from asgard.backends.contract import Backend
 from asgard.backends.orchestrator import Listing, Orchestrator
 from asgard.models import Account, Capabilities
@@ -108,3 +109,9 @@ class Harness(ABC):
     @abstractmethod
     async def leftovers(self, namespace: str, app_id: str) -> list[str]:
         """Whatever of this app is still on the cluster (objects, containers, processes)."""
+
+    def misbehaving(self, url: str) -> AbstractAsyncContextManager[Cluster]:
+        """Optional: a cluster of this kind, not started, whose every endpoint is ``url``
+        (an HTTP server answering wrongly), closed on exit. A harness that gives it gets
+        the checks of ``asgard.testing.answers``; one that does not, does not."""
+        raise NotImplementedError

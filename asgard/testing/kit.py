@@ -5,6 +5,7 @@
 pytest collects the imported tests as the module's own; each takes the ``harness``
 fixture (``asgard.testing.harness_fixture``)."""
 
+from asgard.testing.answers import test_a_wrong_answer_is_the_clusters_error_entry
 from asgard.testing.jobs import (
     test_a_deleted_job_is_gone,
     test_a_failed_job_reports_its_exit_code,
@@ -55,6 +56,7 @@ __all__ = [
     "test_a_rollback_deploys_the_previous_version",
     "test_a_taken_id_is_a_conflict",
     "test_a_workflow_volume_carries_files_from_stage_to_stage",
+    "test_a_wrong_answer_is_the_clusters_error_entry",
     "test_agent_usage_counts_what_instances_reserve",
     "test_agents_are_scoped_by_owner",
     "test_agents_describe_real_machines",

@@ -3,7 +3,8 @@ installed. It does nothing until a test takes the ``harness`` fixture.
 
 A test marked ``can("flag")`` exists only for harnesses whose cluster has that
 capability (``asgard.models.Capabilities``), and one marked ``cannot("flag")`` only for
-the others: the test is not generated rather than skipped, so a skip in the kit always
+the others; one marked ``hook("name")`` only for harnesses that give that optional
+method of ``Harness``. The test is not generated rather than skipped, so a skip in the kit always
 means something went missing.
 """
 
@@ -22,6 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "cannot(flag): a kit test only for harnesses whose cluster lacks it"
     )
+    config.addinivalue_line(
+        "markers", "hook(name): a kit test only for harnesses that give that optional method"
+    )
 
 
 def wanted(item: pytest.Item, harness: type[Harness]) -> bool:
@@ -29,6 +33,9 @@ def wanted(item: pytest.Item, harness: type[Harness]) -> bool:
     for mark in item.iter_markers("can"):
         if not _has(capabilities, mark.args[0]):
             return False
+    for mark in item.iter_markers("hook"):
+        if getattr(harness, mark.args[0]) is getattr(Harness, mark.args[0]):
+            return False  # an optional hook the harness does not give
     return not any(_has(capabilities, mark.args[0]) for mark in item.iter_markers("cannot"))
 
 

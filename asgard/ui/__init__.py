@@ -16,6 +16,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from asgard.http.routing import typed_path
 from asgard.ui import actions, details, events_page, fleet, listing_pages, login
 from asgard.ui.errors import ui_errors
 from asgard.ui.paths import UI_PREFIX, is_static_path, is_ui_path
@@ -73,7 +74,11 @@ def setup_ui(app: web.Application) -> None:
     app[UI_SESSIONS] = SessionKeeper()
     app.router.add_get("/", _to_fleet)
     for table in ROUTE_TABLES:
-        app.router.add_routes(table)
+        for route in table:  # each id of a page's URL is checked by its kind's pattern
+            assert isinstance(route, web.RouteDef)
+            app.router.add_route(
+                route.method, typed_path(route.path), route.handler, **route.kwargs
+            )
     app.router.add_static(UI_PREFIX + "/static/", STATIC_DIR, name="ui-static")
     app.on_response_prepare.append(_ui_headers)
     app.middlewares.append(ui_errors)  # innermost: a page's failure becomes a page

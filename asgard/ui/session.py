@@ -25,6 +25,7 @@ from aiohttp import web
 
 from asgard.db.ui_sessions import StoredSession, UiSessionStore
 from asgard.errors import Forbidden, NotFound, Unauthenticated
+from asgard.http.security_headers import is_https
 from asgard.http.state import CREDENTIALS, PRINCIPAL, Services, services
 from asgard.models.base import utc_now
 from asgard.services.auth import Credentials
@@ -196,11 +197,6 @@ def check_csrf(request: web.Request, given: str | None) -> None:
     expected = csrf_token(request)
     if not given or not expected or not hmac.compare_digest(given, expected):
         raise Forbidden("a write made with the session cookie needs its CSRF token")
-
-
-def is_https(request: web.Request) -> bool:
-    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-    return request.secure or forwarded == "https"
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:

@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from asgard.backends.cluster import Cluster
 from asgard.backends.kubernetes import names as N
+from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.backends.kubernetes.jobs import KubernetesJobsBackend
 from asgard.models import Capabilities
 from asgard.services.jobs import JobFilesService
 from asgard.testing import Harness
-from tests.conftest import KubeCluster, running_kube
+from tests.conftest import KubeCluster, build, running_kube
 from tests.support.dockerd import TEST_IMAGE
 
 NODE = "node-1"
@@ -52,6 +54,15 @@ class KubernetesHarness(Harness):
     async def running(cls, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
         async with running_kube() as kube:
             yield cls(kube)
+
+    @contextlib.asynccontextmanager
+    async def misbehaving(self, url: str) -> AsyncIterator[Cluster]:
+        config = KubernetesClusterConfig(name="k8s-wrong", url=url, timeout_s=2)
+        cluster = await build(config, self.kube.context)
+        try:
+            yield cluster
+        finally:
+            await cluster.close()
 
     async def seed_app(
         self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0

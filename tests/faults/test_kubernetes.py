@@ -133,14 +133,14 @@ async def test_watches_whose_version_expired_relist_once_and_lose_nothing(
         # A watch that had just opened when it was ended waits a second before reopening
         # (SHORTEST_WATCH_S), and other watches' signals may have shown the changes first.
         async def every_watch_relisted() -> bool:
-            return all(relists(path) >= 1 for path in WATCHED)
+            return all(relists("/" + "/".join(path)) >= 1 for path in WATCHED)
 
         await eventually(every_watch_relisted, "every watch relisted after its 410", 10)
         await asyncio.sleep(SHORTEST_WATCH_S * 2)  # room for a second relist, if one came
         opened = watches(emulator, asked)
         expired = [p for p, q in opened if int(q.get("resourceVersion") or 0) < 1]
         assert expired == [], f"a watch started from scratch instead of from a version: {expired}"
-        for path in WATCHED:
+        for path in ("/" + "/".join(segments) for segments in WATCHED):
             assert relists(path) == 1, f"{path}: relisted {relists(path)} times after one 410"
 
 

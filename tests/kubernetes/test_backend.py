@@ -224,6 +224,6 @@ async def test_watches_ended_at_once_are_not_reopened_in_a_loop(kube: KubeCluste
     following.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await following
-    for path in WATCHED:
+    for path in ("/" + "/".join(segments) for segments in WATCHED):
         opened = [q for _, p, q in kube.emulator.requests_log if p == path and q.get("watch")]
         assert 1 <= len(opened) <= seconds / SHORTEST_WATCH_S + 2, f"{path}: {len(opened)}"

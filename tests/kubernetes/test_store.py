@@ -240,7 +240,9 @@ async def test_an_expired_version_relists_once_and_loses_no_change(env: Followed
         )
 
     await eventually(
-        lambda: _true(all(relists(p) >= 1 for p in WATCHED)), "every resource relisted", 10
+        lambda: _true(all(relists("/" + "/".join(p)) >= 1 for p in WATCHED)),
+        "every resource relisted",
+        10,
     )
     assert relists("/api/v1/pods") == 1
     assert [e.id for e in env.drain() if e.kind == "task"].count("web-abc-1") == 1, (

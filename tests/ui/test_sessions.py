@@ -77,9 +77,24 @@ async def test_a_login_another_site_sent_is_refused(
     assert same.status == 303
 
 
-async def test_behind_https_the_cookie_is_secure(asgard: AsgardUnderTest, viewer: Caller) -> None:
+async def test_behind_a_trusted_https_proxy_the_cookie_is_secure(
+    start_asgard: StartAsgard, db_url: str
+) -> None:
+    asgard = await start_asgard(db_url=db_url, trust_proxy=True)
+    viewer = await asgard.caller(
+        "v@example.com", roles={(await asgard.account("t")).id: Role.VIEWER}
+    )
     response, _ = await login(asgard.client, viewer.key, **{"X-Forwarded-Proto": "https"})
     assert "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_an_untrusted_forwarded_proto_does_not_make_the_cookie_secure(
+    asgard: AsgardUnderTest, viewer: Caller
+) -> None:
+    """Without ASGARD_TRUST_PROXY, any client could send the header: it is ignored."""
+    response, _ = await login(asgard.client, viewer.key, **{"X-Forwarded-Proto": "https"})
+    assert response.status == 303
+    assert "Secure" not in response.headers["Set-Cookie"]
 
 
 async def test_a_wrong_key_is_refused_with_401_and_no_cookie(

@@ -4,22 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from asgard.backends.common import object_path, status_error
+from asgard.backends.common import status_error
 from asgard.errors import ClusterFailure, ClusterUnauthorized, Conflict, InvalidValue, NotFound
-
-
-@pytest.mark.parametrize(
-    "path", ["/api/v1/nodes/node-1", "images/registry:5000/team/app:1.2@sha256:ab/json"]
-)
-def test_names_objects_can_have_pass(path: str) -> None:
-    assert object_path(path, "c") == path
-
-
-@pytest.mark.parametrize("name", ["?;", "a b", "x#y", "new\nline", "nul\x00"])
-def test_a_name_no_object_can_have_is_not_found_rather_than_another_url(name: str) -> None:
-    with pytest.raises(NotFound) as raised:
-        object_path(f"/apis/batch/v1/namespaces/dev/jobs/{name}", "k8s")
-    assert raised.value.details[0].cluster == "k8s"
 
 
 @pytest.mark.parametrize(

@@ -91,7 +91,9 @@ class EngineReader:
 
         async def config(image_id: str) -> tuple[str, Json]:
             try:
-                found = await self.client.request("GET", f"images/{image_id}/json", what="image")
+                found = await self.client.request(
+                    "GET", self.client.image_path(image_id), what="image"
+                )
             except NotFound:
                 return image_id, {}
             return image_id, found.get("Config") or {}
@@ -189,7 +191,11 @@ class EngineReader:
             inspected = await self.client.inspect_container(container["Id"])
             tty = bool(inspected.get("Config", {}).get("Tty"))
             streams[container["Id"][:12]] = log_stream(
-                self.client, f"containers/{container['Id']}/logs", tail=tail, follow=follow, tty=tty
+                self.client,
+                self.client.path("containers", container["Id"], "logs"),
+                tail=tail,
+                follow=follow,
+                tty=tty,
             )
         return merge(streams)
 
@@ -212,7 +218,7 @@ class EngineReader:
         inspected = await self.client.inspect_container(task_id)
         return log_lines(
             self.client,
-            f"containers/{task_id}/logs",
+            self.client.path("containers", task_id, "logs"),
             task=task_id,
             tail=tail,
             since=since,

@@ -59,7 +59,9 @@ class DockerFeed(ClusterFeed):
 
     async def signals(self) -> AsyncIterator[Signal]:
         params = {"filters": json.dumps(INTERESTING)}
-        async with self.client.stream("GET", "events", what="events", params=params) as response:
+        async with self.client.stream(
+            "GET", self.client.path("events"), what="events", params=params
+        ) as response:
             await self.client.learn_mode()
             yield Signal.everything()  # connected: whatever happened before is to be read again
             async for line in response.content:

@@ -28,7 +28,7 @@ def split_reference(image: str) -> tuple[str, str]:
 async def ensure_image(client: DockerClient, image: str) -> None:
     """Present locally, or pulled now; otherwise ``InvalidValue`` naming the image."""
     try:
-        await client.request("GET", f"images/{image}/json", what=f"image {image}")
+        await client.request("GET", client.image_path(image), what=f"image {image}")
         return
     except NotFound:
         pass
@@ -39,7 +39,7 @@ async def ensure_image(client: DockerClient, image: str) -> None:
             asyncio.timeout(PULL_BUDGET_S),
             client.stream(
                 "POST",
-                "images/create",
+                client.path("images", "create"),
                 what=f"pull {image}",
                 params=params,
                 timeout_s=PULL_BUDGET_S,

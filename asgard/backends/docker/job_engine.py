@@ -153,7 +153,7 @@ class EngineJobs:
 
     async def _image_env(self, image_id: str) -> set[str]:
         try:
-            image = await self.client.request("GET", f"images/{image_id}/json", what="image")
+            image = await self.client.request("GET", self.client.image_path(image_id), what="image")
         except NotFound:
             return set()
         return set((image.get("Config") or {}).get("Env") or [])
@@ -217,5 +217,9 @@ class EngineJobs:
         inspected = await self._find(namespace, job_id)
         tty = bool(inspected.get("Config", {}).get("Tty"))
         return log_stream(
-            self.client, f"containers/{inspected['Id']}/logs", tail=None, follow=follow, tty=tty
+            self.client,
+            self.client.path("containers", inspected["Id"], "logs"),
+            tail=None,
+            follow=follow,
+            tty=tty,
         )

@@ -304,5 +304,9 @@ class SwarmJobs:
     async def logs(self, namespace: str, job_id: str, *, follow: bool) -> AsyncIterator[bytes]:
         service = await self._service(namespace, job_id)
         return log_stream(
-            self.client, f"services/{service['ID']}/logs", tail=None, follow=follow, tty=False
+            self.client,
+            self.client.path("services", service["ID"], "logs"),
+            tail=None,
+            follow=follow,
+            tty=False,
         )

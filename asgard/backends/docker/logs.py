@@ -17,6 +17,7 @@ from typing import Final
 
 import aiohttp
 
+from asgard.backends.common import ApiPath
 from asgard.backends.contract import LogLines
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.log_lines import LineSplitter, stamped
@@ -53,7 +54,7 @@ async def raw(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
 
 
 async def log_stream(
-    client: DockerClient, path: str, *, tail: int | None, follow: bool, tty: bool
+    client: DockerClient, path: ApiPath, *, tail: int | None, follow: bool, tty: bool
 ) -> AsyncIterator[bytes]:
     """One container's (``containers/<id>/logs``) or service's (``services/<id>/logs``) output."""
     params = {"stdout": "1", "stderr": "1", "follow": "1" if follow else "0"}
@@ -86,7 +87,7 @@ def log_params(*, tail: int, since: datetime | None, follow: bool) -> dict[str, 
 
 async def log_lines(
     client: DockerClient,
-    path: str,
+    path: ApiPath,
     *,
     task: str,
     tail: int,

@@ -34,7 +34,10 @@ class DockerPlugin(BackendPlugin[DockerClusterConfig]):
 
     async def parts(self, config: DockerClusterConfig, context: BackendContext) -> ClusterParts:
         client = DockerClient(
-            cluster=config.name, url=config.engine_url(), timeout_s=config.timeout_s
+            cluster=config.name,
+            url=config.engine_url(),
+            timeout_s=config.timeout_s,
+            cap_bytes=int(config.max_answer_mib * 2**20),
         )
         variants = Variants(client, context.artifacts, config.hardening())
         return ClusterParts(

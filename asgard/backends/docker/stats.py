@@ -79,7 +79,10 @@ def api_version(version: str) -> tuple[int, int]:
 async def one_sample(client: DockerClient, container_id: str, one_shot: bool) -> Json:
     params = {"stream": "false", **({"one-shot": "true"} if one_shot else {})}
     found: Json = await client.request(
-        "GET", f"containers/{container_id}/stats", what=f"stats of {container_id}", params=params
+        "GET",
+        client.path("containers", container_id, "stats"),
+        what=f"stats of {container_id}",
+        params=params,
     )
     return found
 
@@ -104,7 +107,7 @@ async def sample_all(
     client: DockerClient, container_ids: list[str], *, at_once: int | None = None
 ) -> list[Usage]:
     """Every container's use, ``at_once`` of them at a time (all when None)."""
-    version = await client.request("GET", "version", what="version")
+    version = await client.request("GET", client.path("version"), what="version")
     one_shot = api_version(str(version.get("ApiVersion", "1.0"))) >= ONE_SHOT_API
     gate = asyncio.Semaphore(at_once or max(1, len(container_ids)))
 

@@ -172,7 +172,11 @@ class SwarmReader:
     async def logs(self, account: Account, app_id: str, *, tail: int, follow: bool) -> LogStream:
         service = await self.service(account, app_id)
         return log_stream(
-            self.client, f"services/{service['ID']}/logs", tail=tail, follow=follow, tty=False
+            self.client,
+            self.client.path("services", service["ID"], "logs"),
+            tail=tail,
+            follow=follow,
+            tty=False,
         )
 
     async def task_logs(
@@ -194,7 +198,7 @@ class SwarmReader:
         container = service.get("Spec", {}).get("TaskTemplate", {}).get("ContainerSpec", {})
         return log_lines(
             self.client,
-            f"tasks/{task_id}/logs",
+            self.client.path("tasks", task_id, "logs"),
             task=task_id,
             tail=tail,
             since=since,

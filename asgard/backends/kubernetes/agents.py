@@ -58,9 +58,9 @@ class KubernetesAgentsBackend(AgentsBackend):
             return self.view.agents(account)
         params = {"labelSelector": f"owner={account.owner}"} if account.owner is not None else {}
         (nodes, _), (pods, _) = await asyncio.gather(
-            self.client.list_all("/api/v1/nodes", what="list nodes", params=params),
+            self.client.list_all(("api", "v1", "nodes"), what="list nodes", params=params),
             self.client.list_all(
-                "/api/v1/pods", what="list pods", params={"fieldSelector": NOT_ENDED}
+                ("api", "v1", "pods"), what="list pods", params={"fieldSelector": NOT_ENDED}
             ),
         )
         return self._agents(account, nodes, pods)
@@ -68,7 +68,7 @@ class KubernetesAgentsBackend(AgentsBackend):
     async def _node(self, account: Account, agent_id: str) -> Json:
         try:
             node = await self.client.request(
-                "GET", f"/api/v1/nodes/{agent_id}", what=f"node {agent_id}"
+                "GET", ("api", "v1", "nodes", agent_id), what=f"node {agent_id}"
             )
         except NotFound:
             raise NotFound(f"agent '{agent_id}' not found", cluster=self.cluster) from None
@@ -80,7 +80,7 @@ class KubernetesAgentsBackend(AgentsBackend):
     async def get_agent(self, account: Account, agent_id: str) -> Agent:
         node = await self._node(account, agent_id)
         pods, _ = await self.client.list_all(
-            "/api/v1/pods",
+            ("api", "v1", "pods"),
             what="list pods",
             params={"fieldSelector": f"spec.nodeName={agent_id},{NOT_ENDED}"},
         )
@@ -89,7 +89,7 @@ class KubernetesAgentsBackend(AgentsBackend):
     async def list_agent_apps(self, account: Account, agent_id: str) -> list[App]:
         await self._node(account, agent_id)
         pods, _ = await self.client.list_all(
-            f"/api/v1/namespaces/{account.namespace}/pods",
+            ("api", "v1", "namespaces", account.namespace, "pods"),
             what="list pods",
             params={"fieldSelector": f"spec.nodeName={agent_id},{NOT_ENDED}"},
         )

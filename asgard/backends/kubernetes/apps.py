@@ -68,7 +68,7 @@ class KubernetesAppsBackend(AppsBackend):
 
     async def _pods(self, account: Account, workload: Json) -> list[Json]:
         pods, _ = await self.client.list_all(
-            f"/api/v1/namespaces/{account.namespace}/pods",
+            ("api", "v1", "namespaces", account.namespace, "pods"),
             what="list pods",
             params={"labelSelector": selector_of(workload)},
         )
@@ -89,7 +89,7 @@ class KubernetesAppsBackend(AppsBackend):
             return self.view.tasks(account)
         workloads = {(kind, name): app.id for kind, name, app in await self.workloads.all(account)}
         pods, _ = await self.client.list_all(
-            f"/api/v1/namespaces/{account.namespace}/pods", what="list pods"
+            ("api", "v1", "namespaces", account.namespace, "pods"), what="list pods"
         )
         tasks = []
         for pod in pods:
@@ -146,7 +146,7 @@ class KubernetesAppsBackend(AppsBackend):
         if patch.instances is not None:
             await self.client.request(
                 "PATCH",
-                f"{path}/scale",
+                (*path, "scale"),
                 what=f"scale app {app_id}",
                 body={"spec": {"replicas": patch.instances}},
                 content_type=MERGE_PATCH,
@@ -246,7 +246,7 @@ class KubernetesAppsBackend(AppsBackend):
         return self._once_started(account.namespace, task_id, lines) if follow else no_lines()
 
     async def _once_started(self, namespace: str, pod: str, lines: LogLines) -> LogLines:
-        path = f"/api/v1/namespaces/{namespace}/pods/{pod}"
+        path = ("api", "v1", "namespaces", namespace, "pods", pod)
         try:
             while True:
                 if _phase(await self.client.request("GET", path, what=f"pod {pod}")) != "Pending":
@@ -260,7 +260,9 @@ class KubernetesAppsBackend(AppsBackend):
     async def _pod_log(self, namespace: str, pod: str, tail: int, follow: bool) -> LogStream:
         params = {"tailLines": str(tail), "follow": "true" if follow else "false"}
         async with self.client.stream(
-            f"/api/v1/namespaces/{namespace}/pods/{pod}/log", what=f"logs of {pod}", params=params
+            ("api", "v1", "namespaces", namespace, "pods", pod, "log"),
+            what=f"logs of {pod}",
+            params=params,
         ) as response:
             async for chunk in response.content.iter_any():
                 yield chunk

@@ -5,7 +5,10 @@ Asgard starts) and closed on shutdown. Answers are read as plain JSON, not
 the generated models: listing 150,000 pods into model objects costs seconds
 that nobody needs. Every call runs under our own timeout, lists are read in
 pages, and an expired continue token (410) restarts the list. API failures
-become Asgard's typed errors here, once.
+become Asgard's typed errors here, once; so does an answer that is not the API
+server's (HTML from a login wall, JSON cut short or of another shape, a body over the
+cluster's cap: ``asgard.backends.answers``). A busy server's 429 or 503 with
+``Retry-After`` (API priority and fairness) is waited out within the call's timeout.
 """
 
 from __future__ import annotations
@@ -21,7 +24,23 @@ import structlog
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 
-from asgard.backends.common import Json, object_path, status_error, transport_error
+from asgard.backends.answers import (
+    RETRY_ATTEMPTS,
+    expect_keys,
+    left_s,
+    read_json,
+    read_text,
+    retry_delay,
+    unusable,
+)
+from asgard.backends.common import (
+    ApiPath,
+    Json,
+    Segments,
+    api_path,
+    status_error,
+    transport_error,
+)
 from asgard.backends.contract import ClusterClient
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.errors import AsgardError, ClusterError, ClusterFailure, ClusterUnauthorized
@@ -47,6 +66,7 @@ class KubeClient(ClusterClient):
         self.config = config
         self.cluster = config.name
         self.timeout_s = config.timeout_s
+        self.cap_bytes = int(config.max_answer_mib * 2**20)
         self._api: k8s_client.ApiClient | None = None
         self._opening = asyncio.Lock()
 
@@ -88,6 +108,11 @@ class KubeClient(ClusterClient):
                 self.cluster, f"cannot read the token file: {exc.strerror}"
             ) from None
 
+    def path(self, *segments: str) -> ApiPath:
+        """The one way a path of the API server is made: each segment quoted, none
+        climbing (``asgard.backends.common.api_path``)."""
+        return api_path(*segments, cluster=self.cluster)
+
     async def api(self) -> k8s_client.ApiClient:
         async with self._opening:
             if self._api is None:
@@ -106,11 +131,11 @@ class KubeClient(ClusterClient):
             await self._api.close()
             self._api = None
 
-    def _error(self, status: int, body: bytes, what: str) -> Exception:
+    def _error(self, status: int, body: str, what: str) -> Exception:
         try:
             message = str(json.loads(body).get("message") or "")
         except (ValueError, AttributeError):
-            message = body.decode(errors="replace")[:300]
+            message = body[:300]
         if status == 410:
             return Expired(f"{what}: {message}" if message else what)
         return status_error(status, what, message, cluster=self.cluster, server=SERVER)
@@ -123,14 +148,16 @@ class KubeClient(ClusterClient):
     async def _send(
         self,
         method: str,
-        path: str,
+        path: Segments,
         *,
         params: Mapping[str, Any] | None,
         body: Any,
         content_type: str,
+        idle_s: float | None = None,
     ) -> aiohttp.ClientResponse:
-        """The raw answer; our own ``asyncio.timeout`` bounds it, not the session's."""
-        path = object_path(path, self.cluster)
+        """The raw answer; our own ``asyncio.timeout`` bounds it, not the session's, and
+        ``idle_s`` the wait for each chunk of a stream."""
+        built = self.path(*path)
         api = await self.api()
         query = [
             (k, v if isinstance(v, str) else json.dumps(v))
@@ -138,60 +165,72 @@ class KubeClient(ClusterClient):
             if v is not None
         ]
         response: aiohttp.ClientResponse = await api.call_api(
-            path,
+            built,
             method,
             query_params=query,
             header_params={"Content-Type": content_type, "Accept": "application/json"},
             body=body,
             auth_settings=["BearerToken"],
             _preload_content=False,
-            _request_timeout=aiohttp.ClientTimeout(),
+            _request_timeout=aiohttp.ClientTimeout(sock_read=idle_s),
         )
         return response
 
     async def request(
         self,
         method: str,
-        path: str,
+        path: Segments,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         content_type: str = "application/json",
     ) -> Json:
-        """One call answering JSON, under the cluster's timeout."""
-        for attempt in (1, 2):
-            try:
-                async with asyncio.timeout(self.timeout_s):
+        """One call answering a JSON object, under the cluster's timeout (a 429 or 503
+        with ``Retry-After`` waited out within it, a 401 tried once more with the token
+        file read again)."""
+        reread = self.config.token_file is not None
+        try:
+            async with asyncio.timeout(self.timeout_s) as scope:
+                for _ in range(RETRY_ATTEMPTS):
                     response = await self._send(
-                        method,
-                        path,
-                        params=params,
-                        body=body,
-                        content_type=content_type,
+                        method, path, params=params, body=body, content_type=content_type
                     )
-                    data = await response.read()
-            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                raise self._unanswered(exc) from None
-            if response.status == 401 and attempt == 1 and self.config.token_file is not None:
-                await self.close()  # the token may have been rotated: read it again
-                continue
-            if response.status >= 400:
-                raise self._error(response.status, data, what)
-            return dict(json.loads(data)) if data else {}
-        raise ClusterUnauthorized(
-            self.cluster, f"{what}: the API server refused Asgard's credentials"
-        )
+                    try:
+                        if response.status == 401 and reread:
+                            reread = False
+                            await self.close()  # the token may have been rotated: read it again
+                            continue
+                        delay = retry_delay(response.status, response.headers, left_s(scope))
+                        if delay is not None:
+                            await asyncio.sleep(delay)
+                            continue
+                        if response.status >= 400:
+                            raise self._error(response.status, await read_text(response), what)
+                        found: Json = await read_json(
+                            response,
+                            cluster=self.cluster,
+                            what=what,
+                            server=SERVER,
+                            cap=self.cap_bytes,
+                            expect=dict,
+                        )
+                        return found
+                    finally:
+                        response.release()
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise self._unanswered(exc) from None
+        raise ClusterFailure(self.cluster, f"{what}: the API server kept asking to wait")
 
     async def list_all(
-        self, path: str, *, what: str, params: Mapping[str, Any] | None = None
+        self, path: Segments, *, what: str, params: Mapping[str, Any] | None = None
     ) -> tuple[list[Json], str]:
         """Every item, page by page; the list's resourceVersion. A 410 restarts the list."""
         return await self.list_into(path, what=what, params=params, keep=_as_is)
 
     async def list_into(
         self,
-        path: str,
+        path: Segments,
         *,
         what: str,
         keep: Callable[[Json], T],
@@ -226,16 +265,24 @@ class KubeClient(ClusterClient):
         raise ClusterFailure(self.cluster, f"{what}: the list kept expiring while being read")
 
     async def _page(
-        self, path: str, what: str, params: Mapping[str, Any] | None, token: str | None
+        self, path: Segments, what: str, params: Mapping[str, Any] | None, token: str | None
     ) -> Json:
         paging = {"limit": str(self.config.page_size), "continue": token}
-        return await self.request("GET", path, what=what, params={**(params or {}), **paging})
+        page = await self.request("GET", path, what=what, params={**(params or {}), **paging})
+        expect_keys(page, ("items",), cluster=self.cluster, what=what, server=SERVER)
+        if not isinstance(page["items"] or [], list):
+            raise unusable(self.cluster, what, SERVER, "JSON of the wrong shape: items")
+        return page
 
     @asynccontextmanager
     async def stream(
-        self, path: str, *, what: str, params: Mapping[str, Any] | None = None
+        self, path: Segments, *, what: str, params: Mapping[str, Any] | None = None
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """A long answer (logs, watches): only opening it is under the timeout."""
+        """A long answer (logs, watches): only opening it is under the timeout. Then a
+        watch must send something before its ``timeoutSeconds`` (and a margin) are up,
+        logs read once within the cluster's timeout; followed logs may be quiet for long.
+        A stream that stops midway is the cluster's error."""
+        idle_s = self._idle_s(params or {})
         try:
             async with asyncio.timeout(self.timeout_s):
                 response = await self._send(
@@ -244,17 +291,32 @@ class KubeClient(ClusterClient):
                     params=params,
                     body=None,
                     content_type="application/json",
+                    idle_s=idle_s,
                 )
                 if response.status >= 400:
-                    raise self._error(response.status, await response.read(), what)
+                    text = await read_text(response)
+                    response.release()
+                    raise self._error(response.status, text, what)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise self._unanswered(exc) from None
         try:
             yield response
+        except (TimeoutError, aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
+            problem = "nothing more in time (stalled)" if isinstance(exc, TimeoutError) else exc
+            raise unusable(self.cluster, what, SERVER, f"a stream cut short: {problem}") from None
         finally:
             response.release()
             response.close()
 
+    def _idle_s(self, params: Mapping[str, Any]) -> float | None:
+        """How long a stream may send nothing before it is taken to have stalled."""
+        if "timeoutSeconds" in params:
+            return float(params["timeoutSeconds"]) + self.timeout_s
+        if str(params.get("follow")).lower() == "true":
+            return None
+        return self.timeout_s
+
     async def version(self) -> str:
-        answer = await self.request("GET", "/version", what="version")
-        return str(answer.get("gitVersion") or "unknown")
+        answer = await self.request("GET", ("version",), what="version")
+        expect_keys(answer, ("gitVersion",), cluster=self.cluster, what="version", server=SERVER)
+        return str(answer["gitVersion"])

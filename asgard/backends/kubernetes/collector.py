@@ -91,7 +91,7 @@ class OutputCollector:
     async def collect(self) -> None:
         """One round: start collectors for ended jobs, tidy up after those done."""
         jobs, _ = await self.client.list_all(
-            "/apis/batch/v1/jobs",
+            ("apis", "batch", "v1", "jobs"),
             what="list jobs",
             params={"labelSelector": f"{N.MANAGED_BY}={N.ASGARD},{N.JOB_LABEL}"},
         )

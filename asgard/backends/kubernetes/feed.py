@@ -21,18 +21,19 @@ from typing import Final
 
 import structlog
 
+from asgard.backends.common import Segments
 from asgard.backends.feeds import ClusterFeed, Signal
 from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.store import Kept, KubeStore
 from asgard.tasks import cancel_and_wait
 
-WATCHED: Final[dict[str, Kept]] = {
-    "/api/v1/nodes": "nodes",
-    "/api/v1/pods": "pods",
-    "/apis/apps/v1/deployments": "deployments",
-    "/apis/apps/v1/statefulsets": "statefulsets",
-    "/apis/apps/v1/daemonsets": "daemonsets",
-    "/apis/batch/v1/jobs": "jobs",
+WATCHED: Final[dict[Segments, Kept]] = {
+    ("api", "v1", "nodes"): "nodes",
+    ("api", "v1", "pods"): "pods",
+    ("apis", "apps", "v1", "deployments"): "deployments",
+    ("apis", "apps", "v1", "statefulsets"): "statefulsets",
+    ("apis", "apps", "v1", "daemonsets"): "daemonsets",
+    ("apis", "batch", "v1", "jobs"): "jobs",
 }
 WATCH_TIMEOUT_S = 300
 SHORTEST_WATCH_S = 1.0
@@ -53,7 +54,7 @@ class KubernetesFeed(ClusterFeed):
         self.client = client
         self.store = store or KubeStore()
 
-    async def _list(self, path: str) -> tuple[Signal, str]:
+    async def _list(self, path: Segments) -> tuple[Signal, str]:
         """List ``path`` into the store; what changed, and the version to watch from."""
         kind = WATCHED[path]
         started = time.monotonic()
@@ -67,7 +68,7 @@ class KubernetesFeed(ClusterFeed):
         )
         return self.store.replace(kind, kept), version
 
-    async def _watch(self, path: str, version: str, out: Out) -> None:
+    async def _watch(self, path: Segments, version: str, out: Out) -> None:
         kind = WATCHED[path]
         try:
             while True:
@@ -80,7 +81,7 @@ class KubernetesFeed(ClusterFeed):
                 opened = time.monotonic()
                 try:
                     async with self.client.stream(
-                        path, what=f"watch {path}", params=params
+                        path, what=f"watch {kind}", params=params
                     ) as response:
                         async for line in response.content:
                             if not line.strip():

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
-from asgard.backends.common import Json
+from asgard.backends.common import Json, Segments
 from asgard.backends.contract import WorkspaceMount
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.converters import container_resources, env_list, owner_selector
@@ -34,19 +34,19 @@ SEND_OUTPUT: Final = (
 LOCKED_DOWN: Final = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 
 
-def jobs_path(namespace: str, name: str | None = None) -> str:
-    base = f"/apis/batch/v1/namespaces/{namespace}/jobs"
-    return f"{base}/{name}" if name else base
+def jobs_path(namespace: str, name: str | None = None) -> Segments:
+    base = ("apis", "batch", "v1", "namespaces", namespace, "jobs")
+    return (*base, name) if name else base
 
 
-def claims_path(namespace: str, name: str | None = None) -> str:
-    base = f"/api/v1/namespaces/{namespace}/persistentvolumeclaims"
-    return f"{base}/{name}" if name else base
+def claims_path(namespace: str, name: str | None = None) -> Segments:
+    base = ("api", "v1", "namespaces", namespace, "persistentvolumeclaims")
+    return (*base, name) if name else base
 
 
-def secrets_path(namespace: str, name: str | None = None) -> str:
-    base = f"/api/v1/namespaces/{namespace}/secrets"
-    return f"{base}/{name}" if name else base
+def secrets_path(namespace: str, name: str | None = None) -> Segments:
+    base = ("api", "v1", "namespaces", namespace, "secrets")
+    return (*base, name) if name else base
 
 
 def io_secret(job_id: str) -> str:

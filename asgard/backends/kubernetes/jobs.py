@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 
 from asgard.artifacts import ArtifactStore
-from asgard.backends.common import Json
+from asgard.backends.common import Json, Segments
 from asgard.backends.contract import JobsBackend, LogStream, WorkspaceMount
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import KubeClient
@@ -97,7 +97,7 @@ class KubernetesJobsBackend(JobsBackend):
             mount=mount,
             owner=account.owner,
         )
-        made: list[str] = []
+        made: list[Segments] = []
         try:
             made = await self._make_files(namespace, job_id, plan)
             if input_zip is not None:
@@ -124,9 +124,9 @@ class KubernetesJobsBackend(JobsBackend):
             )
         return job_to_model(created, [], cluster=self.cluster)
 
-    async def _make_files(self, namespace: str, job_id: str, plan: JobPlan) -> list[str]:
+    async def _make_files(self, namespace: str, job_id: str, plan: JobPlan) -> list[Segments]:
         """The job's token and output volume, before the job; the paths of what was made."""
-        made: list[str] = []
+        made: list[Segments] = []
         if self.public_url is None:
             return made
         token = self.collector.token(namespace, job_id)
@@ -186,7 +186,7 @@ class KubernetesJobsBackend(JobsBackend):
 
     async def _pods(self, namespace: str, job_id: str) -> list[Json]:
         pods, _ = await self.client.list_all(
-            f"/api/v1/namespaces/{namespace}/pods",
+            ("api", "v1", "namespaces", namespace, "pods"),
             what="list job pods",
             params={"labelSelector": f"job-name={job_id}"},
         )
@@ -207,7 +207,7 @@ class KubernetesJobsBackend(JobsBackend):
             params={"labelSelector": f"{N.ROLE_LABEL}!={ROLE_COLLECTOR}"},
         )
         pods, _ = await self.client.list_all(
-            f"/api/v1/namespaces/{account.namespace}/pods",
+            ("api", "v1", "namespaces", account.namespace, "pods"),
             what="list job pods",
             params={"labelSelector": "job-name"},
         )
@@ -253,7 +253,9 @@ class KubernetesJobsBackend(JobsBackend):
     async def _log(self, namespace: str, pod: str, follow: bool) -> LogStream:
         params = {"container": "job", "follow": "true" if follow else "false"}
         async with self.client.stream(
-            f"/api/v1/namespaces/{namespace}/pods/{pod}/log", what=f"logs of {pod}", params=params
+            ("api", "v1", "namespaces", namespace, "pods", pod, "log"),
+            what=f"logs of {pod}",
+            params=params,
         ) as response:
             async for chunk in response.content.iter_any():
                 yield chunk

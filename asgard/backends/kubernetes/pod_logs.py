@@ -48,7 +48,9 @@ async def pod_lines(
     splitter = LineSplitter()
     last = since or utc_now()
     async with client.stream(
-        f"/api/v1/namespaces/{namespace}/pods/{pod}/log", what=f"logs of {pod}", params=params
+        ("api", "v1", "namespaces", namespace, "pods", pod, "log"),
+        what=f"logs of {pod}",
+        params=params,
     ) as response:
         async for chunk in response.content.iter_any():
             for raw in splitter.feed(chunk):

@@ -175,7 +175,7 @@ class Revisions:
         name = workload["metadata"]["name"]
         selector = ",".join(f"{k}={v}" for k, v in sorted(_selector(workload).items()))
         found, _ = await self.client.list_all(
-            f"/apis/apps/v1/namespaces/{namespace}/{plural}",
+            ("apis", "apps", "v1", "namespaces", namespace, plural),
             what=f"list {plural}",
             params={"labelSelector": selector},
         )

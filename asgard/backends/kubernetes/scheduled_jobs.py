@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from asgard.backends.common import Json, schedule_taken
+from asgard.backends.common import Json, Segments, schedule_taken
 from asgard.backends.contract import ScheduledJobsBackend
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import KubeClient
@@ -22,9 +22,9 @@ DESCRIPTION = "asgard.io/description"
 MERGE_PATCH = "application/merge-patch+json"
 
 
-def cronjobs_path(namespace: str, name: str | None = None) -> str:
-    base = f"/apis/batch/v1/namespaces/{namespace}/cronjobs"
-    return f"{base}/{name}" if name else base
+def cronjobs_path(namespace: str, name: str | None = None) -> Segments:
+    base = ("apis", "batch", "v1", "namespaces", namespace, "cronjobs")
+    return (*base, name) if name else base
 
 
 def cronjob(account: Account, spec: ScheduledJobSpec) -> Json:

@@ -17,7 +17,7 @@ from asgard.errors import NotFound
 from asgard.models import AppStats, Resources
 from asgard.models.base import pct, round_up_pct, utc_now
 
-METRICS = "/apis/metrics.k8s.io/v1beta1"
+METRICS = ("apis", "metrics.k8s.io", "v1beta1")
 
 
 def _allotted(pod: Json) -> tuple[float, float]:
@@ -36,7 +36,7 @@ async def app_stats(
     try:
         found = await client.request(
             "GET",
-            f"{METRICS}/namespaces/{namespace}/pods",
+            (*METRICS, "namespaces", namespace, "pods"),
             what="pod metrics",
             params={"labelSelector": selector},
         )
@@ -83,7 +83,7 @@ async def measure_nodes(client: KubeClient) -> dict[str, Resources]:
     """Each node's use as the metrics API last sampled it (``NodeMetrics``); ``{}`` on a
     cluster without the metrics API, which is no failure of the cluster."""
     try:
-        found = await client.request("GET", f"{METRICS}/nodes", what="node metrics")
+        found = await client.request("GET", (*METRICS, "nodes"), what="node metrics")
     except NotFound:
         return {}
     measured: dict[str, Resources] = {}

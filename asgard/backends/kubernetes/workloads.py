@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from asgard.backends.common import Json
+from asgard.backends.common import Json, Segments
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.converters import workload_to_app
@@ -18,9 +18,9 @@ from asgard.models import Account, App
 PLURAL = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
 
 
-def workload_path(namespace: str, kind: str, name: str | None = None) -> str:
-    base = f"/apis/apps/v1/namespaces/{namespace}/{PLURAL[kind]}"
-    return f"{base}/{name}" if name else base
+def workload_path(namespace: str, kind: str, name: str | None = None) -> Segments:
+    base = ("apis", "apps", "v1", "namespaces", namespace, PLURAL[kind])
+    return (*base, name) if name else base
 
 
 class WorkloadReader:

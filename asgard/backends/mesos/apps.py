@@ -92,7 +92,7 @@ class MesosAppsBackend(AppsBackend):
         try:
             await self.marathon.call(
                 "POST",
-                "/v2/apps",
+                self.marathon.path("v2", "apps"),
                 what=f"create app {spec.id}",
                 body=app_to_marathon(account, spec),
             )
@@ -107,7 +107,7 @@ class MesosAppsBackend(AppsBackend):
         changes["constraints"] = with_owner(current.get("constraints") or [], account.owner)
         await self.marathon.call(
             "PUT",
-            Marathon.app_path(marathon_id(account, app_id)),
+            self.marathon.app_path(marathon_id(account, app_id)),
             what=f"update app {app_id}",
             body=changes,
         )
@@ -182,7 +182,7 @@ class MesosAppsBackend(AppsBackend):
             return await self._put(account, app_id, body, current)
         await self.marathon.call(
             "PUT",
-            Marathon.app_path(marathon_id(account, app_id)),
+            self.marathon.app_path(marathon_id(account, app_id)),
             what=f"roll back app {app_id}",
             body={"version": version.id},
         )
@@ -192,7 +192,7 @@ class MesosAppsBackend(AppsBackend):
         await self._app(account, app_id)
         await self.marathon.call(
             "POST",
-            Marathon.app_path(marathon_id(account, app_id), "/restart"),
+            self.marathon.app_path(marathon_id(account, app_id), "restart"),
             what=f"restart app {app_id}",
         )
         return await self.get_app(account, app_id)
@@ -200,7 +200,9 @@ class MesosAppsBackend(AppsBackend):
     async def delete_app(self, account: Account, app_id: str) -> None:
         await self._app(account, app_id)
         await self.marathon.call(
-            "DELETE", Marathon.app_path(marathon_id(account, app_id)), what=f"delete app {app_id}"
+            "DELETE",
+            self.marathon.app_path(marathon_id(account, app_id)),
+            what=f"delete app {app_id}",
         )
 
     async def _task_agents(

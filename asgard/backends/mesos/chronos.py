@@ -9,10 +9,11 @@ logged.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
+from asgard.backends.answers import unusable
+from asgard.backends.common import ApiPath
 from asgard.backends.mesos.config import KIND
-from asgard.backends.mesos.http import JsonHttp, Unanswered
+from asgard.backends.mesos.http import SERVER, JsonHttp, Unanswered
 from asgard.errors import NotFound, NotSupported
 
 
@@ -25,11 +26,12 @@ class Chronos:
     async def call(
         self,
         method: str,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        keys: tuple[str, ...] = (),
     ) -> Any:
         if self.url is None:
             raise NotSupported(
@@ -37,7 +39,7 @@ class Chronos:
             )
         try:
             answer = await self.http.send(
-                method, f"{self.url}{path}", params=params, body=body, auth=self.auth
+                method, self.url, path, params=params, body=body, auth=self.auth
             )
         except Unanswered as exc:
             raise self.http.unreachable(what, str(exc)) from None
@@ -45,31 +47,54 @@ class Chronos:
             raise NotFound(f"{what}: no such job", cluster=self.http.cluster)  # Chronos says 400
         if answer.status >= 400:
             raise self.http.failure(answer, what)
-        return answer.json()
+        return self.http.parse(answer, what, keys=keys)
 
     async def search(self, prefix: str) -> list[dict[str, Any]]:
         found = await self.call(
-            "GET", "/v1/scheduler/jobs/search", what="search jobs", params={"name": prefix}
+            "GET",
+            self.http.path("v1", "scheduler", "jobs", "search"),
+            what="search jobs",
+            params={"name": prefix},
         )
-        return [j for j in found or [] if str(j.get("name", "")).startswith(prefix)]
+        if not isinstance(found, list) or not all(isinstance(j, dict) for j in found):
+            raise unusable(
+                self.http.cluster, "search jobs", SERVER, "JSON of the wrong shape, not a list"
+            )
+        return [j for j in found if str(j.get("name", "")).startswith(prefix)]
 
     async def job(self, name: str) -> dict[str, Any]:
-        found = await self.call("GET", f"/v1/scheduler/job/{quote(name)}", what=f"job {name}")
+        found = await self.call(
+            "GET", self.http.path("v1", "scheduler", "job", name), what=f"job {name}"
+        )
         if not found:
             raise NotFound(f"job {name}: no such job", cluster=self.http.cluster)
         return dict(found)
 
     async def save(self, job: dict[str, Any]) -> None:
         await self.call(
-            "POST", "/v1/scheduler/iso8601", what=f"save job {job.get('name')}", body=job
+            "POST",
+            self.http.path("v1", "scheduler", "iso8601"),
+            what=f"save job {job.get('name')}",
+            body=job,
         )
 
     async def delete(self, name: str) -> None:
-        await self.call("DELETE", f"/v1/scheduler/job/{quote(name)}", what=f"delete job {name}")
+        await self.call(
+            "DELETE", self.http.path("v1", "scheduler", "job", name), what=f"delete job {name}"
+        )
 
     async def kill(self, name: str) -> None:
-        await self.call("DELETE", f"/v1/scheduler/task/kill/{quote(name)}", what=f"stop job {name}")
+        await self.call(
+            "DELETE",
+            self.http.path("v1", "scheduler", "task", "kill", name),
+            what=f"stop job {name}",
+        )
 
     async def summary(self) -> dict[str, dict[str, Any]]:
-        found = await self.call("GET", "/v1/scheduler/jobs/summary", what="job summary")
-        return {str(j.get("name")): dict(j) for j in (found or {}).get("jobs") or []}
+        found = await self.call(
+            "GET",
+            self.http.path("v1", "scheduler", "jobs", "summary"),
+            what="job summary",
+            keys=("jobs",),
+        )
+        return {str(j.get("name")): dict(j) for j in found["jobs"] or []}

@@ -24,7 +24,7 @@ class MesosClient(ClusterClient):
     def __init__(self, config: MesosClusterConfig) -> None:
         self.config = config
         self.cluster = config.name
-        self.http = JsonHttp(config.name, config.timeout_s)
+        self.http = JsonHttp(config.name, config.timeout_s, int(config.max_answer_mib * 2**20))
         self.masters = MesosMasters(self.http, config.mesos_urls)
         self.marathon = Marathon(
             self.http, config.marathon_urls, _auth(config.marathon_user, config.marathon_password)

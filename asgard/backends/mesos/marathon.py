@@ -11,11 +11,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 import structlog
 
+from asgard.backends.common import ApiPath
 from asgard.backends.mesos.config import KIND
 from asgard.backends.mesos.http import JsonHttp, Unanswered
 from asgard.errors import ClusterUnreachable, NotSupported
@@ -66,12 +66,15 @@ class Marathon:
     async def call(
         self,
         method: str,
-        path: str,
+        path: ApiPath,
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        keys: tuple[str, ...] = (),
     ) -> Any:
+        """One call's JSON (an object holding ``keys``), from the leader or, failing
+        that, the other instances in turn."""
         if not self.urls:
             raise NotSupported(
                 KIND, "apps without Marathon (no marathon_urls)", cluster=self.http.cluster
@@ -80,7 +83,7 @@ class Marathon:
         for url in self._order():
             try:
                 answer = await self.http.send(
-                    method, f"{url}{path}", params=params, body=body, auth=self.auth
+                    method, url, path, params=params, body=body, auth=self.auth
                 )
             except Unanswered as exc:
                 problems.append(str(exc))
@@ -90,23 +93,30 @@ class Marathon:
             self._learn_leader(answer.headers)
             if answer.status >= 400:
                 raise self.http.failure(answer, what)
-            return answer.json()
+            return self.http.parse(answer, what, keys=keys)
         raise ClusterUnreachable(
             self.http.cluster, f"{what}: no Marathon answered: " + "; ".join(problems)
         )
 
-    @staticmethod
-    def app_path(marathon_id: str, suffix: str = "") -> str:
-        return f"/v2/apps/{quote(marathon_id.strip('/'))}{suffix}"
+    def path(self, *segments: str) -> ApiPath:
+        """A path of Marathon's API, each segment quoted (``JsonHttp.path``)."""
+        return self.http.path(*segments)
+
+    def app_path(self, marathon_id: str, *suffix: str) -> ApiPath:
+        """``/v2/apps/<group>/<app>[/suffix...]``: a Marathon id is DNS labels joined by
+        ``/``, each its own segment (an empty or climbing one is refused, never sent)."""
+        return self.path("v2", "apps", *marathon_id.strip("/").split("/"), *suffix)
 
     async def apps(self, group: str) -> list[dict[str, Any]]:
         """The apps of a group and its subgroups, with their tasks, in one call."""
         found = await self.call(
-            "GET", "/v2/apps", what="list apps", params={"id": group, "embed": APP_EMBEDS}
+            "GET",
+            self.path("v2", "apps"),
+            what="list apps",
+            params={"id": group, "embed": APP_EMBEDS},
+            keys=("apps",),
         )
-        return [
-            a for a in (found or {}).get("apps") or [] if str(a.get("id", "")).startswith(group)
-        ]
+        return [a for a in found["apps"] or [] if str(a.get("id", "")).startswith(group)]
 
     async def app(self, marathon_id: str) -> dict[str, Any]:
         embeds = ["app.tasks", "app.counts", "app.deployments", "app.lastTaskFailure"]
@@ -118,7 +128,7 @@ class Marathon:
     async def versions(self, marathon_id: str) -> list[str]:
         """The app's version ids (timestamps), newest first."""
         found = await self.call(
-            "GET", self.app_path(marathon_id, "/versions"), what=f"versions of {marathon_id}"
+            "GET", self.app_path(marathon_id, "versions"), what=f"versions of {marathon_id}"
         )
         return [str(v) for v in (found or {}).get("versions") or []]
 
@@ -126,17 +136,19 @@ class Marathon:
         """The app's definition as it was in that version."""
         found = await self.call(
             "GET",
-            self.app_path(marathon_id, f"/versions/{quote(version)}"),
+            self.app_path(marathon_id, "versions", version),
             what=f"version {version} of {marathon_id}",
         )
         return dict(found or {})
 
     async def deployments(self) -> list[dict[str, Any]]:
-        return list(await self.call("GET", "/v2/deployments", what="list deployments") or [])
+        return list(
+            await self.call("GET", self.path("v2", "deployments"), what="list deployments") or []
+        )
 
     async def version(self) -> str:
-        info = await self.call("GET", "/v2/info", what="info")
-        return str((info or {}).get("version", "unknown"))
+        info = await self.call("GET", self.path("v2", "info"), what="info", keys=("version",))
+        return str(info["version"])
 
     async def _open_events(self, url: str) -> aiohttp.ClientResponse:
         """``/v2/events`` of one instance; only opening it is under the timeout."""

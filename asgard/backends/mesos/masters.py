@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import structlog
 
+from asgard.backends.common import ApiPath
 from asgard.backends.mesos.http import Answer, JsonHttp, Unanswered
 from asgard.errors import ClusterUnreachable
 
@@ -36,7 +37,7 @@ class MesosMasters:
         problems = []
         for url in self.urls:
             try:
-                answer = await self.http.send("GET", f"{url}/master/redirect")
+                answer = await self.http.send("GET", url, self.http.path("master", "redirect"))
             except Unanswered as exc:
                 problems.append(str(exc))
                 continue
@@ -53,13 +54,21 @@ class MesosMasters:
             self.http.cluster, "no Mesos master knows a leader: " + "; ".join(problems)
         )
 
-    async def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
-        """A GET on the leading master, finding the leader again if it changed."""
+    async def get(
+        self,
+        path: ApiPath,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        keys: tuple[str, ...] = (),
+    ) -> Any:
+        """A GET on the leading master, finding the leader again if it changed; its JSON,
+        an object holding ``keys``."""
         for attempt in (1, 2):
             if self.leader is None:
                 self.leader = await self._find_leader()
             try:
-                answer: Answer = await self.http.send("GET", f"{self.leader}{path}", params=params)
+                answer: Answer = await self.http.send("GET", self.leader, path, params=params)
             except Unanswered as exc:
                 log.warning(
                     "mesos leader did not answer", cluster=self.http.cluster, error=str(exc)
@@ -73,28 +82,31 @@ class MesosMasters:
                 continue
             if answer.status >= 400:
                 raise self.http.failure(answer, what)
-            return answer.json()
+            return self.http.parse(answer, what, keys=keys)
         raise ClusterUnreachable(self.http.cluster, f"{what}: the Mesos leader kept changing")
 
     async def version(self) -> str:
-        answer = await self.get("/version", what="version")
-        return str((answer or {}).get("version", "unknown"))
+        answer = await self.get(self.http.path("version"), what="version", keys=("version",))
+        return str(answer["version"])
 
     async def agents(self, agent_id: str | None = None) -> list[dict[str, Any]]:
         params = {"slave_id": agent_id} if agent_id else None
-        answer = await self.get("/master/slaves", what="list agents", params=params)
-        return list((answer or {}).get("slaves") or [])
+        answer = await self.get(
+            self.http.path("master", "slaves"), what="list agents", params=params, keys=("slaves",)
+        )
+        return list(answer["slaves"] or [])
 
     async def tasks(self, page_size: int) -> list[dict[str, Any]]:
         """Every task, ``page_size`` at a time: ``/master/tasks`` pages with limit and offset."""
         found: list[dict[str, Any]] = []
         while True:
             page = await self.get(
-                "/master/tasks",
+                self.http.path("master", "tasks"),
                 what="list tasks",
                 params={"limit": page_size, "offset": len(found)},
+                keys=("tasks",),
             )
-            tasks = list((page or {}).get("tasks") or [])
+            tasks = list(page["tasks"] or [])
             found.extend(tasks)
             if len(tasks) < page_size:
                 return found
@@ -108,25 +120,27 @@ class Agent:
         self.id = str(info["id"])
         self.url = f"http://{info['hostname']}:{info.get('port', 5051)}"
 
-    async def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
+    async def get(
+        self, path: ApiPath, *, what: str, params: Mapping[str, Any] | None = None
+    ) -> Any:
         try:
-            answer = await self.http.send("GET", f"{self.url}{path}", params=params)
+            answer = await self.http.send("GET", self.url, path, params=params)
         except Unanswered as exc:
             raise self.http.unreachable(f"agent {self.id}: {what}", str(exc)) from None
         if answer.status >= 400:
             raise self.http.failure(answer, f"agent {self.id}: {what}")
-        return answer.json()
+        return self.http.parse(answer, f"agent {self.id}: {what}")
 
     async def containers(self) -> list[dict[str, Any]]:
-        return list(await self.get("/containers", what="containers") or [])
+        return list(await self.get(self.http.path("containers"), what="containers") or [])
 
     async def state(self) -> dict[str, Any]:
-        return dict(await self.get("/state", what="state") or {})
+        return dict(await self.get(self.http.path("state"), what="state") or {})
 
     async def read_file(self, path: str, offset: int, length: int) -> dict[str, Any]:
         return dict(
             await self.get(
-                "/files/read",
+                self.http.path("files", "read"),
                 what=f"read {path}",
                 params={"path": path, "offset": offset, "length": length},
             )

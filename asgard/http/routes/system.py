@@ -8,6 +8,7 @@ from aiohttp import web
 from asgard.errors import DatabaseUnavailable, ErrorDetail
 from asgard.http.errors import error_response
 from asgard.http.lifecycle import RUNNING
+from asgard.http.metrics import require_metrics_token
 from asgard.http.openapi import OPENAPI
 from asgard.http.routing import RouteTable, json_response
 from asgard.http.schemas import HealthBody
@@ -59,11 +60,15 @@ async def ready(request: web.Request) -> web.Response:
 @routes.get(
     "/metrics",
     summary="Prometheus metrics",
-    responses={200: "prometheus"},
+    responses={200: "prometheus", 401: None},
     auth="public",
 )
 async def metrics(request: web.Request) -> web.Response:
-    """Requests by route, method and status, and their latency, in Prometheus text format."""
+    """Requests by route, method and status, and their latency, in Prometheus text format.
+    With ``ASGARD_METRICS_TOKEN`` set, only for ``Authorization: Bearer <that token>``
+    (else 401); without it, for anyone who can reach the port."""
+    token = request.app[RUNNING].settings.metrics_token
+    require_metrics_token(request.headers.get("Authorization"), token)
     response = web.Response(body=request.app[METRICS].render())
     response.content_type = "text/plain"
     response.charset = "utf-8"
