@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from asgard.backends.registry import BackendContext, ClusterConfig, parse_cluster_config
+from asgard.models.namespaces import ReservedNamespaces
 from asgard.zip_checks import ArchiveLimits
 
 KiB = 1024
@@ -181,6 +182,19 @@ class Settings(BaseSettings):
     bootstrap_admin_email: str = Field(
         "admin@asgard.local", description="E-mail of the admin created on first start"
     )
+    reserved_namespaces: str = Field(
+        "",
+        description="Namespaces no account may have, besides kube-*, openshift-*, asgard "
+        "and asgard-system: separated by commas, '*' matching any characters (team-*)",
+    )
+    allow_default_namespace: bool = Field(
+        False, description="Let accounts have the namespace 'default'"
+    )
+
+    def namespace_rules(self) -> ReservedNamespaces:
+        return ReservedNamespaces.parse(
+            self.reserved_namespaces, allow_default=self.allow_default_namespace
+        )
 
     @field_validator("db_url")
     @classmethod

@@ -17,7 +17,7 @@ from asgard.settings import Settings
 if TYPE_CHECKING:
     from asgard.db.engine import Database
 
-__all__ = ["register", "settings_of"]
+__all__ = ["register", "settings_of", "with_db"]
 
 T = TypeVar("T")
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -39,7 +39,7 @@ def settings_of(args: argparse.Namespace, *, quiet: bool = True) -> Settings:
     return settings
 
 
-async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+async def with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     from asgard.db.engine import Database, upgrade
 
     await upgrade(settings.db_url)
@@ -60,7 +60,7 @@ async def create_user(settings: Settings, email: str, name: str, admin: bool) ->
         )
         return f"created user {user.id} {user.email}{' (administrator)' if user.is_admin else ''}"
 
-    return await _with_db(settings, work)
+    return await with_db(settings, work)
 
 
 async def create_account(settings: Settings, name: str, namespace: str, owner: str | None) -> str:
@@ -68,12 +68,12 @@ async def create_account(settings: Settings, name: str, namespace: str, owner: s
     from asgard.services.principal import SYSTEM
 
     async def work(db: Database) -> str:
-        account = await AccountsService(db).create(
+        account = await AccountsService(db, reserved=settings.namespace_rules()).create(
             SYSTEM, AccountCreate(name=name, namespace=namespace, owner=owner)
         )
         return f"created account {account.id} {account.name} (namespace {account.namespace})"
 
-    return await _with_db(settings, work)
+    return await with_db(settings, work)
 
 
 async def add_user(settings: Settings, account_name: str, email: str, role: Role) -> str:
@@ -91,7 +91,7 @@ async def add_user(settings: Settings, account_name: str, email: str, role: Role
         await AccountsService(db).put_member(SYSTEM, account.id, user.id, role)
         return f"{user.email} is now {role.value} of {account.name}"
 
-    return await _with_db(settings, work)
+    return await with_db(settings, work)
 
 
 async def create_token(settings: Settings, email: str, name: str) -> str:
@@ -105,7 +105,7 @@ async def create_token(settings: Settings, email: str, name: str) -> str:
         auth = Authenticator(db, signing_key=settings.signing_key(), jwt_ttl_s=settings.jwt_ttl_s)
         return (await auth.create_key(user.id, name)).key
 
-    return await _with_db(settings, work)
+    return await with_db(settings, work)
 
 
 async def check_clusters(settings: Settings) -> tuple[str, bool]:

@@ -8,7 +8,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from asgard.cli import admin, apps, completion, events, get, jobs, login, serve, workflows
+from asgard.cli import (
+    admin,
+    apps,
+    completion,
+    events,
+    get,
+    jobs,
+    login,
+    migrate,
+    serve,
+    workflows,
+)
 from asgard.cli.errors import CommandError, UsageError
 
 __all__ = ["main", "parser", "run"]
@@ -24,6 +35,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True, metavar="command")
     serve.register(commands)
     admin.register(commands)
+    migrate.register(commands)
     login.register(commands)
     get.register(commands)
     apps.register(commands)

@@ -77,7 +77,7 @@ class Services:
             orchestrator=orchestrator,
             auth=auth,
             users=UsersService(db, changed=auth.forget),
-            accounts=AccountsService(db, changed=auth.forget),
+            accounts=AccountsService(db, changed=auth.forget, reserved=settings.namespace_rules()),
             clusters=ClustersService(orchestrator),
             agents=AgentsService(orchestrator, history),
             apps=AppsService(orchestrator, db),

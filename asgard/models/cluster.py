@@ -26,6 +26,11 @@ class Capabilities(AsgardModel):
     checks_images: bool = Field(
         False, description="An unknown image is refused when an app is created, not later"
     )
+    own_scheduler: bool = Field(
+        False,
+        description="The cluster keeps and runs scheduled jobs itself (CronJobs, Chronos); "
+        "otherwise Asgard keeps the schedules and starts each run as a job",
+    )
 
 
 class ClusterStatus(AsgardModel):

@@ -6,15 +6,28 @@ members manage who else belongs to it; every member can see the account.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from asgard.db.engine import Database
 from asgard.db.stores import AccountStore, MembershipStore, UserStore
-from asgard.errors import Forbidden, NotFound
+from asgard.errors import Forbidden, InvalidValue, NotFound
 from asgard.models import Account, AccountCreate, AccountPatch, Member, Role
+from asgard.models.namespaces import ReservedNamespaces
 from asgard.services.identities import IdentityService
 from asgard.services.pagination import Page, after_id, id_page
 from asgard.services.principal import Principal
 
 
 class AccountsService(IdentityService):
+    def __init__(
+        self,
+        db: Database,
+        changed: Callable[[], None] = lambda: None,
+        reserved: ReservedNamespaces | None = None,
+    ) -> None:
+        super().__init__(db, changed)
+        self.reserved = reserved or ReservedNamespaces()
+
     async def _role(self, principal: Principal, account_id: int) -> Role | None:
         async with self.db.session() as session:
             await AccountStore(session).get(account_id)
@@ -42,12 +55,21 @@ class AccountsService(IdentityService):
         async with self.db.session() as session:
             return await AccountStore(session).get(account_id)
 
+    async def every_account(self, principal: Principal) -> list[Account]:
+        """Every account, for an administrator's one-off work over all of them."""
+        principal.require_admin()
+        async with self.db.session() as session:
+            return await AccountStore(session).every()
+
     async def by_name(self, name: str) -> Account | None:
         async with self.db.session() as session:
             return await AccountStore(session).by_name(name)
 
     async def create(self, principal: Principal, data: AccountCreate) -> Account:
         principal.require_admin()
+        refused = self.reserved.refusal(data.namespace)
+        if refused:
+            raise InvalidValue(refused, field="namespace")
         async with self._changing() as session:
             return await AccountStore(session).create(data)
 

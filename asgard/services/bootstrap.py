@@ -10,7 +10,9 @@ from asgard.errors import Conflict
 from asgard.models import Account, AccountCreate, NewApiKey, Role, User, UserCreate
 from asgard.services.auth import Authenticator
 
-DEFAULT_ACCOUNT = AccountCreate(name="default", namespace="default")
+DEFAULT_ACCOUNT = AccountCreate(name="default", namespace="asgard-default")
+"""Namespace ``default`` is reserved (``asgard.models.namespaces``); a database whose first
+start made the account in it keeps it so."""
 
 
 @dataclass(frozen=True)

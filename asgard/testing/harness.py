@@ -46,6 +46,8 @@ class Harness(ABC):
     """An image the cluster can run that has ``sh``, ``sleep`` and ``cat``."""
     serve_forever: ClassVar[list[str]] = SERVE_FOREVER
     """Arguments to ``image`` that keep an app running."""
+    schedule: ClassVar[str] = "0 3 * * *"
+    """A schedule the cluster's own scheduler takes (``own_scheduler``): cron by default."""
 
     orchestrator: Orchestrator
     """An orchestrator holding the one cluster under test, started."""

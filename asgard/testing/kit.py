@@ -6,6 +6,12 @@ pytest collects the imported tests as the module's own; each takes the ``harness
 fixture (``asgard.testing.harness_fixture``)."""
 
 from asgard.testing.answers import test_a_wrong_answer_is_the_clusters_error_entry
+from asgard.testing.isolation import (
+    test_a_prefix_namespace_cannot_reach_a_job,
+    test_a_prefix_namespace_cannot_reach_a_scheduled_job,
+    test_a_prefix_namespace_cannot_reach_an_app,
+    test_climbing_ids_reach_nothing,
+)
 from asgard.testing.jobs import (
     test_a_deleted_job_is_gone,
     test_a_failed_job_reports_its_exit_code,
@@ -53,6 +59,9 @@ __all__ = [
     "test_a_failed_job_reports_its_exit_code",
     "test_a_job_runs_and_leaves_its_output",
     "test_a_job_without_files_says_so",
+    "test_a_prefix_namespace_cannot_reach_a_job",
+    "test_a_prefix_namespace_cannot_reach_a_scheduled_job",
+    "test_a_prefix_namespace_cannot_reach_an_app",
     "test_a_rollback_deploys_the_previous_version",
     "test_a_taken_id_is_a_conflict",
     "test_a_workflow_volume_carries_files_from_stage_to_stage",
@@ -69,6 +78,7 @@ __all__ = [
     "test_another_namespace_cannot_read_an_app",
     "test_apps_of_the_namespace_are_listed_without_it",
     "test_apps_on_an_agent_are_the_accounts_own",
+    "test_climbing_ids_reach_nothing",
     "test_delete_leaves_nothing_behind",
     "test_meters_name_only_listed_agents_with_plausible_figures",
     "test_one_agent_is_the_one_listed",

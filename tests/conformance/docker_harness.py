@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from asgard.backends.docker.plugin import CAPABILITIES
+from asgard.backends.docker.specs import object_name
 from asgard.backends.orchestrator import Orchestrator
 from asgard.testing import Harness
 from tests.conftest import docker_cluster
@@ -101,7 +102,7 @@ class DockerSwarmHarness(DockerEngineHarness):
             *(["--reserve-cpu", str(cpus)] if cpus else []),
             *(["--reserve-memory", f"{int(mem)}m"] if mem else []),
         ]
-        name = f"{namespace}-{app_id.replace('/', '-')}"
+        name = object_name(namespace, app_id)
         self.daemon.cli(
             "service",
             "create",

@@ -39,7 +39,7 @@ class KubernetesHarness(Harness):
     name = "kubernetes"
     kind = "kubernetes"
     agent_type = "KUBERNETES"
-    capabilities = Capabilities()  # with a public URL: jobs carry files
+    capabilities = Capabilities(own_scheduler=True)  # with a public URL: jobs carry files
     image = TEST_IMAGE
 
     def __init__(self, kube: KubeCluster) -> None:

@@ -20,6 +20,7 @@ class MesosHarness(Harness):
     kind = "mesos"
     agent_type = "MESOS"
     capabilities = CAPABILITIES
+    schedule = "R/2030-01-01T03:00:00Z/PT24H"  # Chronos takes ISO 8601 intervals
     image = TEST_IMAGE
 
     def __init__(self, cluster: MesosCluster) -> None:

@@ -312,7 +312,7 @@ async def test_published_ports_and_constraints(env: Env) -> None:
         await env.dev.json(
             "POST", "/apps", status=201, json=spec(1, id="zoned", constraints=["zone==eu"])
         )
-        service = json.loads(env.daemon.cli("service", "inspect", "dev-zoned"))[0]
+        service = json.loads(env.daemon.cli("service", "inspect", "dev_zoned"))[0]
         assert service["Spec"]["TaskTemplate"]["Placement"]["Constraints"] == [
             "node.labels.zone==eu"
         ]
@@ -328,7 +328,7 @@ async def test_an_account_with_an_owner_deploys_only_on_its_agents(
     try:
         if env.daemon.is_swarm():
             await caller.json("POST", "/apps", status=201, json=spec(1))
-            service = json.loads(env.daemon.cli("service", "inspect", "team-shop-web"))[0]
+            service = json.loads(env.daemon.cli("service", "inspect", "team_shop_web"))[0]
             constraints = service["Spec"]["TaskTemplate"]["Placement"]["Constraints"]
             assert constraints == ["node.labels.owner==team-a"]
         else:

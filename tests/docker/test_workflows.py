@@ -113,7 +113,7 @@ async def test_three_stages_hand_their_files_on(dev: Caller, daemon: DockerDaemo
     assert [(w["id"], w["state"]) for w in listed] == [(created["id"], "succeeded")]
 
     # The stages shared one volume, a folder each: what they wrote is all there.
-    shared = f"dev-wf-{created['id']}"
+    shared = f"dev__wf_{created['id']}"
     assert shared in workflow_volumes(daemon, created["id"])
     assert volume_files(daemon, shared) == {
         "stage-0/n.txt": "21",

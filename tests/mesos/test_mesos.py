@@ -271,7 +271,7 @@ async def test_a_chronos_job_keeps_every_field(http: tuple[MesosCluster, Caller]
     }
     created = (await dev.json("POST", "/scheduled-jobs", status=201, json=spec))["scheduled_job"]
     assert {k: created[k] for k in spec} == spec
-    stored = mesos.chronos.jobs["dev-nightly"]
+    stored = mesos.chronos.jobs["dev_nightly"]
     assert stored["concurrent"] is True
     assert stored["disabled"] is True
     assert stored["scheduleTimeZone"] == "America/Sao_Paulo"
@@ -286,7 +286,7 @@ async def test_a_chronos_job_keeps_every_field(http: tuple[MesosCluster, Caller]
     ]
     assert {k: updated[k] for k in spec} == changed
     names = [j["id"] for j in (await dev.json("GET", "/scheduled-jobs"))["scheduled_jobs"]]
-    assert names == ["another-job", "nightly", "with-infra-in-name-job"], "exactly the dev- prefix"
+    assert names == ["another-job", "nightly", "with-infra-in-name-job"], "exactly the dev_ prefix"
     recorded = (await dev.json("GET", "/clusters/mesos/scheduled-jobs/another-job"))[
         "scheduled_job"
     ]
@@ -298,7 +298,7 @@ async def test_a_chronos_job_keeps_every_field(http: tuple[MesosCluster, Caller]
     assert cron.status == 422
     assert (await cron.json())["errors"][0]["field"] == "schedule.value"
     await dev.json("DELETE", "/clusters/mesos/scheduled-jobs/nightly", status=204)
-    assert "dev-nightly" not in mesos.chronos.jobs
+    assert "dev_nightly" not in mesos.chronos.jobs
 
 
 async def test_a_one_time_job_succeeds_or_fails(http: tuple[MesosCluster, Caller]) -> None:
@@ -419,8 +419,8 @@ async def test_apps_and_jobs_without_an_image_are_listed(mesos: MesosCluster) ->
         if a.id == "plain"
     )
     assert (plain.image, plain.cmd) == ("", ["python", "-m", "http.server"])
-    mesos.chronos.jobs["dev-bare"] = {
-        "name": "dev-bare",
+    mesos.chronos.jobs["dev_bare"] = {
+        "name": "dev_bare",
         "command": "echo",
         "arguments": ["hi"],
         "shell": False,

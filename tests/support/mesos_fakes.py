@@ -610,10 +610,17 @@ class FakeMarathon:
 
 
 class FakeChronos:
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self, user: str | None = None, password: str | None = None, *, old_names: bool = False
+    ) -> None:
+        """The recorded jobs (``dev-another-job``: named before Asgard ended a namespace
+        with ``_``) renamed as Asgard names them now (``dev_another-job``), unless
+        ``old_names`` keeps them as recorded, for ``asgard migrate-names`` to rename."""
         self.jobs: dict[str, Obj] = {}
         for path in sorted((FIXTURES / "scheduled-jobs" / "chronos").glob("*.json")):
             job = json.loads(path.read_text())
+            if not old_names:
+                job["name"] = str(job["name"]).replace("-", "_", 1)
             self.jobs[job["name"]] = job
         self.state: dict[str, str] = defaultdict(lambda: "idle")
         self.credentials = (user, password) if user else None

@@ -154,7 +154,8 @@ def test_input_zips_become_a_tar_for_the_container_and_output_tars_a_zip() -> No
 
 
 def test_names_and_placement() -> None:
-    assert object_name("dev", "team/api") == "dev-team-api"
+    assert object_name("dev", "team/api") == "dev_team_api"
+    assert object_name("dev", "team/api", "3fa2c1") == "dev_team_api__3fa2c1"
     long = object_name("dev", "/".join(["segment"] * 12))
     assert len(long) == 63
     assert long != object_name("dev", "/".join(["segment"] * 11) + "/other")

@@ -128,7 +128,7 @@ class EngineDeployer:
         if old is None:
             return await self.client.create_container(config, name)
         fresh = await self.client.create_container(
-            config, f"{name[:50]}-next-{secrets.token_hex(3)}"
+            config, object_name(account.namespace, spec.id, "next", secrets.token_hex(3))
         )
         await self.client.remove_container(old["Id"])
         await self.client.rename_container(fresh, name)

@@ -26,8 +26,8 @@ from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.job_output import collect_output
 from asgard.backends.docker.job_status import OUTCOME, Outcome, container_status, job_from
 from asgard.backends.docker.logs import log_stream
-from asgard.backends.docker.specs import env_list, host_resources, object_name
-from asgard.backends.docker.workspaces import DockerWorkspaces, job_volume_names
+from asgard.backends.docker.specs import env_list, host_resources, internal_name
+from asgard.backends.docker.workspaces import DockerWorkspaces, job_volumes
 from asgard.errors import InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
 from asgard.models.base import utc_now
@@ -101,7 +101,7 @@ class EngineJobs:
             raise InvalidValue(reason, field="cluster", cluster=self.cluster)
         await ensure_image(self.client, spec.image)
         job_id = new_job_id(spec.name)
-        name = object_name(account.namespace, "job", job_id)
+        name = internal_name(account.namespace, "job", job_id)
         config = job_container(account, spec, job_id)
         container: str | None = None
         try:
@@ -125,7 +125,7 @@ class EngineJobs:
 
     async def _remove_views(self, namespace: str, job_id: str) -> None:
         """A workflow stage's views of its folders (the folders stay in the workflow's volume)."""
-        for volume in job_volume_names(namespace, job_id):
+        for volume in await job_volumes(self.client, namespace, job_id):
             await self.client.remove_volume(volume)
 
     async def outcome(self, namespace: str, job_id: str) -> Outcome | None:

@@ -35,8 +35,8 @@ from asgard.backends.docker.job_status import (
     service_status,
 )
 from asgard.backends.docker.logs import log_stream
-from asgard.backends.docker.specs import env_list, object_name, placement, swarm_resources
-from asgard.backends.docker.workspaces import DockerWorkspaces, job_volume_names
+from asgard.backends.docker.specs import env_list, internal_name, placement, swarm_resources
+from asgard.backends.docker.workspaces import DockerWorkspaces, job_volume_names, job_volumes
 from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
 from asgard.models.job import new_job_id
@@ -145,7 +145,7 @@ class SwarmJobs:
                 container["Args"] = spec.args
             await self.client.create_service(
                 {
-                    "Name": object_name(namespace, "job", job_id),
+                    "Name": internal_name(namespace, "job", job_id),
                     "Labels": labels,
                     "TaskTemplate": {
                         "ContainerSpec": container,
@@ -283,9 +283,7 @@ class SwarmJobs:
         for container in await self.client.containers(filters):
             await self.client.remove_container(container["Id"])
             found = True
-        names = set(job_volume_names(namespace, job_id))
-        present = {v["Name"] for v in await self.client.volumes({"name": sorted(names)})} & names
-        for volume in sorted(present):
+        for volume in await job_volumes(self.client, namespace, job_id):
             found = True
             while True:
                 try:

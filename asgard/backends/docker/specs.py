@@ -61,13 +61,45 @@ NO_HARDENING: Final = Hardening(baseline=False, pids_limit=None)
 BASELINE: Final = Hardening()
 
 
-def object_name(namespace: str, app_id: str, *suffix: str) -> str:
-    """A readable engine name for an app: ``dev-team-api``; long ones end with a hash."""
-    base = "-".join([namespace, app_id.replace("/", "-"), *suffix])
+SEPARATOR = "_"
+"""Between a namespace and what follows it in an engine name. Namespaces and app, job and
+workflow names are DNS labels (``[a-z0-9-]``), which never hold ``_``, while every Docker
+name accepts it (containers and volumes ``[a-zA-Z0-9][a-zA-Z0-9_.-]*``, Swarm services
+``[-_]`` between alphanumerics): the first ``_`` of a name ends its namespace, so no two
+namespaces can make the same name. ``-`` could not do it (``team`` + ``b-api`` and
+``team-b`` + ``api`` were both ``team-b-api``), nor ``--``, which a DNS label may hold."""
+
+
+def _bounded(base: str) -> str:
     if len(base) <= NAME_LIMIT:
         return base
     digest = hashlib.sha256(base.encode()).hexdigest()[:8]
-    return f"{base[: NAME_LIMIT - 9].rstrip('-')}-{digest}"
+    return f"{base[: NAME_LIMIT - 9].rstrip('-_')}-{digest}"
+
+
+def object_name(namespace: str, app_id: str, *suffix: str) -> str:
+    """An app's engine name: ``dev_team_api`` for app ``team/api`` of namespace ``dev``,
+    an instance ``dev_team_api__3fa2c1``. Segments of the app id are joined by one ``_``
+    and suffixes by two, so ``team/api`` and ``team-api`` differ as well; long names end
+    with a hash of the whole."""
+    parts = [namespace, *app_id.split("/")]
+    return _bounded(SEPARATOR.join(parts) + "".join(f"__{s}" for s in suffix))
+
+
+def internal_name(namespace: str, what: str, name: str, *suffix: str) -> str:
+    """The engine name of something Asgard makes besides apps: a job's container or
+    service (``dev__job_make-x1``), its volumes (``dev__job_make-x1__in``), a workflow's
+    volume (``dev__wf_w1``). Two ``_`` after the namespace, where an app's name has one,
+    so no app can take such a name."""
+    return _bounded(f"{namespace}__{what}_{name}" + "".join(f"__{s}" for s in suffix))
+
+
+def legacy_name(namespace: str, *parts: str) -> str:
+    """The name Asgard gave before ``SEPARATOR`` (``dev-team-api``). Such names can collide
+    across namespaces, so they are never looked up alone: an object is Asgard's for a
+    namespace only when its ``asgard.namespace`` label says so."""
+    base = "-".join([namespace, *(p.replace("/", "-") for p in parts)])
+    return _bounded(base)
 
 
 def env_list(env: dict[str, str]) -> list[str]:

@@ -5,9 +5,11 @@ Docker 20.10's API cannot mount a sub-folder of a volume (``VolumeOptions.Subpat
 came with API 1.45), so a view is a local volume that binds a folder of the
 workflow's volume (``type=none, o=bind, device=<its mountpoint>/<folder>``).
 Removing a view leaves the folder alone; removing the workflow's volume removes
-every stage's files. The mountpoint is a path on the engine's host, so views work
-where the engine Asgard talks to runs its containers: every single-engine job,
-and Swarm jobs, which are placed on that manager.
+every stage's files. Volumes made before names took ``_`` after the namespace
+(``dev-wf-w1``) are found by their labels, which say their namespace. The mountpoint
+is a path on the engine's host, so views work where the engine Asgard talks to runs
+its containers: every single-engine job, and Swarm jobs, which are placed on that
+manager.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from asgard.backends.common import Json
 from asgard.backends.contract import WorkspaceMount
 from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient
-from asgard.backends.docker.specs import object_name
+from asgard.backends.docker.specs import internal_name
 from asgard.errors import Conflict, NotFound
 
 GONE_POLL_S = 0.2
@@ -28,13 +30,25 @@ GONE_TRIES = 50
 
 
 def workspace_volume(namespace: str, workspace: str) -> str:
-    return object_name(namespace, "wf", workspace)
+    return internal_name(namespace, "wf", workspace)
 
 
 def job_volume_names(namespace: str, job_id: str) -> tuple[str, str]:
     """The volumes a job may mount at ``/input`` and ``/output``: always on a Swarm, and
     on a single engine when the job is a workflow stage (then they are views)."""
-    return object_name(namespace, "job", job_id, "in"), object_name(namespace, "job", job_id, "out")
+    return (
+        internal_name(namespace, "job", job_id, "in"),
+        internal_name(namespace, "job", job_id, "out"),
+    )
+
+
+async def job_volumes(client: DockerClient, namespace: str, job_id: str) -> list[str]:
+    """The job's volumes on the engine: by today's names (a volume a Swarm task re-created
+    has no labels) and by the labels of the namespace and job (whatever their name)."""
+    names = set(job_volume_names(namespace, job_id))
+    found = {v["Name"] for v in await client.volumes({"name": sorted(names)})} & names
+    labelled = await client.volumes({"label": [f"{L.NAMESPACE}={namespace}", f"{L.JOB}={job_id}"]})
+    return sorted(found | {v["Name"] for v in labelled})
 
 
 def _folder_tar(folder: str) -> bytes:
@@ -54,7 +68,21 @@ class DockerWorkspaces:
     def _labels(self, namespace: str, workspace: str) -> dict[str, str]:
         return {L.NAMESPACE: namespace, L.WORKFLOW: workspace}
 
+    async def source(self, namespace: str, workspace: str) -> str | None:
+        """The name of the workflow's volume: today's, or an older one its labels claim for
+        the namespace (the views of its folders carry a job's label too); None if gone."""
+        wanted = workspace_volume(namespace, workspace)
+        labelled = await self.client.volumes(
+            {"label": [f"{L.NAMESPACE}={namespace}", f"{L.WORKFLOW}={workspace}"]}
+        )
+        names = sorted(str(v["Name"]) for v in labelled if L.JOB not in (v.get("Labels") or {}))
+        if wanted in names:
+            return wanted
+        return names[0] if names else None
+
     async def create(self, namespace: str, workspace: str) -> None:
+        if await self.source(namespace, workspace) is not None:
+            return
         await self.client.create_volume(
             workspace_volume(namespace, workspace), self._labels(namespace, workspace)
         )
@@ -70,11 +98,14 @@ class DockerWorkspaces:
         image: str,
     ) -> None:
         """Make volume ``name`` show ``folder`` of the workspace (made if missing)."""
-        source = workspace_volume(namespace, workspace)
+        gone = NotFound(f"the volume of workflow '{workspace}' is gone")
+        source = await self.source(namespace, workspace)
+        if source is None:
+            raise gone
         try:
             mountpoint = (await self.client.inspect_volume(source))["Mountpoint"]
         except NotFound:
-            raise NotFound(f"the volume of workflow '{workspace}' is gone") from None
+            raise gone from None
         helper = await self.client.create_container(
             {
                 "Image": image,
@@ -118,8 +149,9 @@ class DockerWorkspaces:
         views = await self.client.volumes(
             {"label": [f"{L.NAMESPACE}={namespace}", f"{L.WORKFLOW}={workspace}"]}
         )
-        names = [v["Name"] for v in views if v["Name"] != workspace_volume(namespace, workspace)]
-        for name in [*names, workspace_volume(namespace, workspace)]:
+        source = await self.source(namespace, workspace)
+        names = [v["Name"] for v in views if v["Name"] != source]
+        for name in [*names, *([source] if source else [])]:
             await self._remove(name)
 
     async def _remove(self, volume: str) -> None:

@@ -39,7 +39,7 @@ class KubernetesPlugin(BackendPlugin[KubernetesClusterConfig]):
             feed=KubernetesFeed(client, store),
             items=StoreItems(view),
             # Without a public URL the pods cannot fetch their input or send their output.
-            capabilities=Capabilities(job_files=context.public_url is not None),
+            capabilities=Capabilities(job_files=context.public_url is not None, own_scheduler=True),
         )
 
 

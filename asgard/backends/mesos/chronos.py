@@ -1,4 +1,4 @@
-"""Chronos: jobs whose names start with the account's namespace.
+"""Chronos: jobs whose names start with the account's namespace and ``_``.
 
 ``/v1/scheduler/jobs/search?name=`` matches anywhere in the name, so what it
 finds is narrowed to the exact prefix here. ``/v1/scheduler/iso8601`` both

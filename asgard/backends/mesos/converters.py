@@ -3,12 +3,13 @@ no I/O; Chronos jobs are in ``job_converters.py``."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 from typing import Any
 
 from asgard.backends.common import Json, parse_time
-from asgard.errors import InvalidValue
+from asgard.errors import InvalidValue, NotFound
 from asgard.models import (
     Account,
     Agent,
@@ -21,7 +22,7 @@ from asgard.models import (
     Resources,
     Task,
 )
-from asgard.models.app import AppStatus, from_marathon, split_constraint
+from asgard.models.app import APP_ID_PATTERN, AppStatus, from_marathon, split_constraint
 from asgard.models.task import TaskState
 from asgard.models.version import version_of
 
@@ -71,11 +72,19 @@ def app_of_executor(executor_id: str) -> tuple[str, str] | None:
 # Marathon apps and tasks
 
 
+_APP_ID = re.compile(APP_ID_PATTERN)
+
+
 def group_of(account: Account) -> str:
     return f"/{account.namespace}/"
 
 
 def marathon_id(account: Account, app_id: str) -> str:
+    """The app's id on Marathon. An id that is not a path of DNS labels names no app of
+    the account: ``/iso/../iso-b/api`` would be another namespace's once a client or
+    Marathon normalised it, so it never leaves here."""
+    if len(app_id) > 200 or not _APP_ID.fullmatch(app_id):
+        raise NotFound(f"app '{app_id}' not found")
     return f"/{account.namespace}/{app_id}"
 
 

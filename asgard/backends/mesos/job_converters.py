@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from asgard.backends.common import Json, parse_time
 from asgard.backends.mesos.converters import DEFAULT_CPUS, DEFAULT_MEM
-from asgard.errors import InvalidValue
+from asgard.errors import InvalidValue, NotFound
 from asgard.models import (
     Account,
     Job,
@@ -18,20 +19,43 @@ from asgard.models import (
     ScheduledJob,
     ScheduledJobSpec,
 )
+from asgard.models.base import DNS_LABEL
 
+_LABEL = re.compile(DNS_LABEL)
 META_ENV = "ASGARD_META"
 """Environment variable holding what Chronos has no field for (labels, the command's length)."""
+SEPARATOR = "_"
+"""Ends the namespace in a Chronos job name. Namespaces and job names are DNS labels, which
+never hold ``_`` (Chronos takes it), so a name has one owner: with ``-``, scheduled job
+``b-nightly`` of namespace ``team`` and ``nightly`` of ``team-b`` were one Chronos job."""
 ONE_TIME_MARK = "_once_"
 """In a Chronos job name between the namespace and the job id: a one-time job. Scheduled jobs
-are named ``<namespace>-<name>`` and names have no ``_``, so the two never mix."""
+are named ``<namespace>_<name>`` and names have no ``_``, so the two never mix."""
+
+
+def _label(name: str, what: str) -> str:
+    """A name or id to put in a Chronos job name: a DNS label, or no job of the account
+    (``../x`` or ``b_x`` would name another's, or none)."""
+    if len(name) > 63 or not _LABEL.fullmatch(name):
+        raise NotFound(f"{what} '{name}' not found")
+    return name
 
 
 def chronos_name(account: Account, name: str) -> str:
-    return f"{account.namespace}-{name}"
+    return f"{account.namespace}{SEPARATOR}{_label(name, 'scheduled job')}"
+
+
+def scheduled_name(account: Account, chronos_job_name: str) -> str | None:
+    """The scheduled job's name if the Chronos job is one of the account's, else None."""
+    prefix = f"{account.namespace}{SEPARATOR}"
+    if not chronos_job_name.startswith(prefix):
+        return None
+    name = chronos_job_name.removeprefix(prefix)
+    return name if name and SEPARATOR not in name else None
 
 
 def one_time_name(account: Account, job_id: str) -> str:
-    return f"{account.namespace}{ONE_TIME_MARK}{job_id}"
+    return f"{account.namespace}{ONE_TIME_MARK}{_label(job_id, 'job')}"
 
 
 def _meta(job: Json) -> dict[str, Any]:
@@ -137,7 +161,7 @@ def scheduled_to_chronos(account: Account, spec: ScheduledJobSpec) -> dict[str, 
 
 
 def chronos_to_scheduled(job: Json, *, account: Account, cluster: str) -> ScheduledJob:
-    name = str(job["name"]).removeprefix(f"{account.namespace}-")
+    name = str(job["name"]).removeprefix(f"{account.namespace}{SEPARATOR}")
     return ScheduledJob(
         cluster=cluster,
         id=name,

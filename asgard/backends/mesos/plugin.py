@@ -23,6 +23,7 @@ CAPABILITIES = Capabilities(
     workflow_volumes=False,
     job_exit_codes=False,
     job_timeouts=False,
+    own_scheduler=True,
 )
 
 

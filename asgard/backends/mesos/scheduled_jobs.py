@@ -1,4 +1,6 @@
-"""Scheduled jobs as Chronos jobs named ``<namespace>-<name>``.
+"""Scheduled jobs as Chronos jobs named ``<namespace>_<name>``: listed by that exact
+prefix, one-time jobs (``<namespace>_once_<id>``) left out. Jobs named as before
+(``<namespace>-<name>``) are renamed by ``asgard migrate-names`` (``renames.py``).
 
 Every field comes back as it went: Chronos keeps ``concurrent`` (which the
 original Asgard dropped on reading), and what Chronos has no field for (labels,
@@ -14,8 +16,10 @@ from asgard.backends.mesos.chronos import Chronos
 from asgard.backends.mesos.client import MesosClient
 from asgard.backends.mesos.config import KIND
 from asgard.backends.mesos.job_converters import (
+    SEPARATOR,
     chronos_name,
     chronos_to_scheduled,
+    scheduled_name,
     scheduled_to_chronos,
 )
 from asgard.errors import NotFound
@@ -28,9 +32,13 @@ class MesosScheduledJobsBackend(ScheduledJobsBackend):
         self.chronos: Chronos = client.chronos
 
     async def list_scheduled_jobs(self, account: Account) -> list[ScheduledJob]:
-        found = await self.chronos.search(f"{account.namespace}-")
+        found = await self.chronos.search(f"{account.namespace}{SEPARATOR}")
         return sorted(
-            (chronos_to_scheduled(j, account=account, cluster=self.cluster) for j in found),
+            (
+                chronos_to_scheduled(j, account=account, cluster=self.cluster)
+                for j in found
+                if scheduled_name(account, str(j.get("name", ""))) is not None
+            ),
             key=lambda j: j.id,
         )
 
