@@ -196,9 +196,7 @@ def _ours(handle: asyncio.Handle) -> bool:
 class LoopHolds:
     """Times every callback the loop of this thread runs, in the thread's CPU time: what
     the server's own code holds the loop for, whatever else the machine does meanwhile.
-    The test's own coroutines are left out, and the garbage collector is kept off the
-    objects that existed before (``gc.freeze``): a full collection of the test runner's
-    heap, grown by every test before, is no part of Asgard's."""
+    The test's own coroutines are left out."""
 
     def __init__(self) -> None:
         self.longest_s = 0.0
@@ -224,14 +222,11 @@ class LoopHolds:
                     if spent > holds.longest_s:
                         holds.longest_s, holds.longest = spent, _what(handle)
 
-        gc.collect()
-        gc.freeze()
         asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *_: object) -> None:
         asyncio.events.Handle._run = self._original  # type: ignore[method-assign]
-        gc.unfreeze()
 
 
 WARMED: set[str] = set()
@@ -261,6 +256,10 @@ async def watched(env: Env) -> AsyncIterator[HealthProbe]:
     callback of the server's loop timed (``LoopHolds``); and the peak memory over the
     test against where it started."""
     await warm_up(env)
+    # A full collection of the test runner's heap, grown by every test before, is no part
+    # of Asgard's: the objects that exist now are kept out of the collector's passes.
+    gc.collect()
+    gc.freeze()
     thread = LoopThread()
     probe = HealthProbe(str(env.asgard.client.make_url("/health")))
     started = asyncio.Event()
@@ -280,6 +279,7 @@ async def watched(env: Env) -> AsyncIterator[HealthProbe]:
             probe.stop(thread.loop)
             await asyncio.wait_for(running, 30)
             thread.close()
+            gc.unfreeze()
     print("holds of the loop over 30 ms:", holds.slow or "none")
     assert holds.longest_s < HELD_BOUND_S, f"the loop was held: {holds.longest}"
     grown = _rss("VmHWM") - before
