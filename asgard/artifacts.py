@@ -22,6 +22,10 @@ _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
 
 INPUT = "input.zip"
 OUTPUT = "output.zip"
+REFUSED = "output-refused"
+"""The note saying a job's output was over the limit and not kept: it is not collected again."""
+
+DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024 * 1024
 
 
 def _part(value: str) -> str:
@@ -32,8 +36,51 @@ def _part(value: str) -> str:
 
 
 class ArtifactStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES) -> None:
         self.root = root
+        self.max_output_bytes = max_output_bytes
+        """The most bytes a job's output may take as it comes from the cluster."""
+
+    def incoming(self) -> Path:
+        """A new, empty temporary file in the store, for what is streamed in before it is
+        checked: on the same disk as its final place, so keeping it is a rename."""
+        folder = self.root / ".incoming"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=folder)
+        os.close(fd)
+        return Path(name)
+
+    async def keep_output_file(
+        self, cluster: str, namespace: str, job_id: str, zipped: Path
+    ) -> None:
+        """Move a finished output zip (made by ``incoming`` and filled) into place."""
+        path = self.job_dir(cluster, namespace, job_id) / OUTPUT
+
+        def move() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(zipped, path)
+
+        await asyncio.to_thread(move)
+
+    async def refuse_output(self, cluster: str, namespace: str, job_id: str) -> str:
+        """Record that the job's output was over the limit; the reason, for its status."""
+        reason = f"output over the limit of {self.max_output_bytes} bytes"
+        await self.save_note(cluster, namespace, job_id, REFUSED, {"reason": reason})
+        return reason
+
+    async def output_refused(self, cluster: str, namespace: str, job_id: str) -> str | None:
+        """Why the job's output was not kept, or None."""
+        note = await self.read_note(cluster, namespace, job_id, REFUSED)
+        return None if note is None else str(note.get("reason") or "output over the limit")
+
+    def settled(self, cluster: str, namespace: str, job_id: str) -> bool:
+        """Whether the output was collected or refused: either way, not to be collected again
+        (after a restart, say). Blocking (a look at the disk): ``output_settled`` in a loop."""
+        folder = self.job_dir(cluster, namespace, job_id)
+        return (folder / OUTPUT).exists() or (folder / f"{REFUSED}.json").exists()
+
+    async def output_settled(self, cluster: str, namespace: str, job_id: str) -> bool:
+        return await asyncio.to_thread(self.settled, cluster, namespace, job_id)
 
     def job_dir(self, cluster: str, namespace: str, job_id: str) -> Path:
         return self.root / _part(cluster) / _part(namespace) / _part(job_id)
@@ -71,9 +118,6 @@ class ArtifactStore:
         return await asyncio.to_thread(
             self._read, self.job_dir(cluster, namespace, job_id) / OUTPUT
         )
-
-    async def has_output(self, cluster: str, namespace: str, job_id: str) -> bool:
-        return (self.job_dir(cluster, namespace, job_id) / OUTPUT).exists()
 
     async def save_note(
         self, cluster: str, namespace: str, job_id: str, name: str, note: dict[str, Any]

@@ -13,8 +13,10 @@ from sqlalchemy.engine import make_url
 
 from asgard.backends.registry import BackendContext, ClusterConfig, parse_cluster_config
 from asgard.models.namespaces import ReservedNamespaces
+from asgard.zip_checks import ArchiveLimits
 
-MiB = 1024 * 1024
+KiB = 1024
+MiB = 1024 * KiB
 MIN_SECRET_KEY_BYTES = 32
 """A production signing key shorter than this can be guessed offline from one JWT."""
 
@@ -60,7 +62,43 @@ class Settings(BaseSettings):
         "are cut (the listening socket closes, leases are given up and /events streams end "
         "at once)",
     )
-    max_upload_bytes: int = Field(64 * MiB, gt=0, description="Largest job input zip accepted")
+    max_upload_bytes: int = Field(
+        64 * MiB,
+        gt=0,
+        description="Largest upload accepted: a job's input zip (POST /jobs, multipart); the "
+        "only routes read past max_body_bytes",
+    )
+    max_form_bytes: int = Field(
+        64 * KiB,
+        gt=0,
+        description="Largest dashboard form accepted (login, account switch, the pages' "
+        "actions); larger ones are refused with 413 before they are read",
+    )
+    max_input_entries: int = Field(
+        10_000, gt=0, description="Most entries (files and folders) a job's input zip may hold"
+    )
+    max_input_unpacked_bytes: int = Field(
+        1024 * MiB, gt=0, description="Most bytes a job's input zip may unpack to"
+    )
+    max_input_ratio: float = Field(
+        200.0,
+        gt=1,
+        description="Highest compression ratio a job's input zip (or any entry of it larger "
+        "than 1 MiB unpacked) may have: a zip bomb's is in the thousands",
+    )
+    max_output_bytes: int = Field(
+        256 * MiB,
+        gt=0,
+        description="Most bytes of output a job may leave (its /output as the cluster "
+        "sends it, or the archive its collector uploads); a job over it ends failed, "
+        "saying so, and no output is kept",
+    )
+    loop_lag_warn_s: float = Field(
+        0.1,
+        ge=0,
+        description="A warning is logged when the event loop answers this much later than "
+        "asked (something blocked it); 0 turns the watch off",
+    )
     jwt_ttl_s: int = Field(12 * 3600, gt=0, description="How long a JWT stays valid")
     auth_failure_limit: int = Field(
         20,
@@ -173,7 +211,19 @@ class Settings(BaseSettings):
 
     def backend_context(self) -> BackendContext:
         return BackendContext.local(
-            self.data_dir, self.signing_key(), self.public_url, self.private_paths()
+            self.data_dir,
+            self.signing_key(),
+            self.public_url,
+            self.private_paths(),
+            max_output_bytes=self.max_output_bytes,
+        )
+
+    def archive_limits(self) -> ArchiveLimits:
+        """What a job's input zip may hold."""
+        return ArchiveLimits(
+            max_entries=self.max_input_entries,
+            max_unpacked_bytes=self.max_input_unpacked_bytes,
+            max_ratio=self.max_input_ratio,
         )
 
     def private_paths(self) -> tuple[Path, ...]:

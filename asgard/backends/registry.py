@@ -24,7 +24,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from asgard.artifacts import ArtifactStore
+from asgard.artifacts import DEFAULT_MAX_OUTPUT_BYTES, ArtifactStore
 from asgard.backends.contract import ClusterParts
 from asgard.backends.safety import DEFAULT_RESERVED_LABEL_PREFIXES
 from asgard.job_tokens import JobTokens
@@ -118,10 +118,12 @@ class BackendContext:
         signing_key: str,
         public_url: str | None = None,
         private_paths: tuple[Path, ...] = (),
+        *,
+        max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
     ) -> BackendContext:
         return cls(
             data_dir=data_dir,
-            artifacts=ArtifactStore(data_dir / "artifacts"),
+            artifacts=ArtifactStore(data_dir / "artifacts", max_output_bytes=max_output_bytes),
             job_tokens=JobTokens(signing_key),
             public_url=public_url,
             private_paths=private_paths,

@@ -31,6 +31,7 @@ from asgard.http.routing import Operation, bind
 from asgard.http.security_headers import install_security_headers
 from asgard.http.serving import IN_FLIGHT, InFlight, count_in_flight
 from asgard.http.state import METRICS
+from asgard.loop_watch import watch_loop
 from asgard.services.bootstrap import Bootstrapped
 from asgard.settings import Settings
 from asgard.ui import setup_ui
@@ -70,7 +71,9 @@ def create_app(
     """
     app = web.Application(
         middlewares=[count_in_flight, request_context, audit_trail, error_middleware, authenticate],
-        client_max_size=settings.max_upload_bytes + 1024 * 1024,
+        # What aiohttp reads whole (dashboard forms); uploads and JSON bodies are streamed
+        # with their own limits (``read_body``, ``asgard.spooling``).
+        client_max_size=settings.max_form_bytes,
     )
     app[METRICS] = Metrics()
 
@@ -88,5 +91,6 @@ def create_app(
     app[IN_FLIGHT] = InFlight()
     app[RUNNING] = Running(settings, hub or EventHub(), orchestrator, announce)
     app.cleanup_ctx.extend(SUBSYSTEMS)
+    app.cleanup_ctx.append(watch_loop(settings.loop_lag_warn_s))
     app.on_shutdown.append(stopping)
     return app

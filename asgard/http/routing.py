@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from aiohttp import web
+from multidict import MultiDictProxy
 from pydantic import BaseModel, ValidationError
 
 from asgard.errors import ErrorDetail, InvalidValue, MalformedRequest, NotFound, PayloadTooLarge
@@ -159,6 +160,20 @@ async def read_body(request: web.Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_form(
+    request: web.Request, limit: int
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """A dashboard form, refused (413) over ``limit``: at once when its length says so,
+    else once that much was read (the application's ``client_max_size``, which is no
+    larger, stops ``post()`` there), so a huge form is never read whole."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the form is over the limit of {limit} bytes")
+    try:
+        return await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(f"the form is over the limit of {limit} bytes") from None
 
 
 def decode_json(raw: bytes) -> Any:

@@ -70,7 +70,7 @@ class Services:
             cache_s=settings.auth_cache_s,
         )
         context = settings.backend_context()
-        jobs = JobsService(orchestrator, db)
+        jobs = JobsService(orchestrator, db, context.artifacts, settings.archive_limits())
         return cls(
             settings=settings,
             db=db,

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import io
 import tarfile
-import zipfile
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
+from pathlib import Path
 
-from asgard.archives import is_tar, tar_to_zip
-from asgard.artifacts import ArtifactStore
+from asgard.archives import folder_zip_file, is_tar_file
+from asgard.artifacts import OUTPUT, ArtifactStore
 from asgard.backends.contract import JobsBackend, LogStream
 from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database
 from asgard.db.job_records import JobRecordStore
-from asgard.errors import Forbidden, InvalidValue, NotFound
+from asgard.errors import Forbidden, InvalidValue, NotFound, PayloadTooLarge
 from asgard.job_ledger import launch, mark_vanished
 from asgard.job_tokens import JobGrant
 from asgard.models import Account, Job, JobSpec, Role
@@ -22,21 +22,31 @@ from asgard.models.job import JobState
 from asgard.scheduling.scheduler import SCHEDULE_LABEL
 from asgard.services.pagination import ClusterPage, page_of
 from asgard.services.principal import Principal
+from asgard.spooling import spool
+from asgard.zip_checks import ArchiveLimits, check_zip_file
 
 
-def check_zip(data: bytes, field: str) -> None:
-    """A zip that can be opened and holds no path that escapes the folder it is unpacked in."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            bad = archive.testzip()
-            names = archive.namelist()
-    except (zipfile.BadZipFile, ValueError):
-        raise InvalidValue("is not a zip file", field=field) from None
-    if bad is not None:
-        raise InvalidValue(f"is a damaged zip ({bad} fails its check)", field=field)
-    for name in names:
-        if name.startswith("/") or ".." in name.split("/"):
-            raise InvalidValue(f"holds a path that leaves its folder: {name}", field=field)
+def checked_input(path: Path, limits: ArchiveLimits) -> bytes:
+    """The job's input zip once it passed its checks (in memory: what launching takes,
+    bounded by the upload limit; the unpacked files never are). Blocking: in a thread."""
+    check_zip_file(path, limits, "input")
+    return path.read_bytes()
+
+
+def checked_output(path: Path, limits: ArchiveLimits) -> Path:
+    """The output a job sent (a zip, or a tar that a collector with only busybox can
+    make), as a zip that passed its checks: the path of that zip, a new file beside
+    ``path`` when it was a tar. Blocking: in a thread."""
+    if is_tar_file(path):
+        zipped = path.with_name(path.name + ".zip")
+        try:
+            folder_zip_file(path, ".", zipped)
+        except (tarfile.TarError, ValueError, EOFError):
+            zipped.unlink(missing_ok=True)
+            raise InvalidValue("is a damaged tar", field="body") from None
+        path = zipped
+    check_zip_file(path, limits, "body")
+    return path
 
 
 class JobsService:
@@ -46,9 +56,17 @@ class JobsService:
     vanished from its cluster is still answered for (``failed``, saying why), and every
     job carries the history of its states."""
 
-    def __init__(self, orchestrator: Orchestrator, db: Database) -> None:
+    def __init__(
+        self,
+        orchestrator: Orchestrator,
+        db: Database,
+        artifacts: ArtifactStore,
+        limits: ArchiveLimits,
+    ) -> None:
         self.orchestrator = orchestrator
         self.db = db
+        self.artifacts = artifacts
+        self.limits = limits
 
     async def _observed(self, account: Account, job: Job) -> Job:
         async with self.db.writing() as session:
@@ -86,11 +104,22 @@ class JobsService:
         found = [j for j in jobs if state is None or j.status.state == state]
         return page_of(listing, limit, cursor, found)
 
-    async def create(self, principal: Principal, spec: JobSpec, input_zip: bytes | None) -> Job:
+    def may_create(self, principal: Principal) -> None:
+        """Refuse a viewer before its upload is read."""
+        principal.require(Role.OPERATOR)
+
+    def incoming(self) -> Path:
+        """A temporary file for an upload to be streamed to; the caller removes it."""
+        return self.artifacts.incoming()
+
+    async def create(self, principal: Principal, spec: JobSpec, input_zip: Path | None) -> Job:
+        """``input_zip``: the uploaded zip, on disk; checked (and read) in a thread, so a
+        hostile zip costs the event loop nothing."""
         account = principal.require(Role.OPERATOR)
+        data = None
         if input_zip is not None:
-            check_zip(input_zip, "input")
-        return await launch(self.db, self.orchestrator, account, spec, input_zip)
+            data = await asyncio.to_thread(checked_input, input_zip, self.limits)
+        return await launch(self.db, self.orchestrator, account, spec, data)
 
     async def get(self, principal: Principal, cluster: str, job_id: str) -> Job:
         account = principal.require(Role.VIEWER)
@@ -136,16 +165,32 @@ class JobsService:
             account, cluster, JobsBackend.job_logs, job_id, follow=follow
         )
 
-    async def output(self, principal: Principal, cluster: str, job_id: str) -> bytes:
+    async def output(self, principal: Principal, cluster: str, job_id: str) -> bytes | Path:
+        """The job's output zip: the path of the one Asgard keeps, when it does (so it is
+        sent from disk, never read into memory, however many download it at once), else
+        what the kind answers."""
         account = principal.require(Role.VIEWER)
+        await self.orchestrator.call(account, cluster, JobsBackend.get_job, job_id)  # visible
+        try:
+            kept = self.artifacts.job_dir(cluster, account.namespace, job_id) / OUTPUT
+        except ValueError:  # not a name the store keeps files under
+            kept = None
+        if kept is not None and await asyncio.to_thread(kept.is_file):
+            return kept
         return await self.orchestrator.call(account, cluster, JobsBackend.job_output, job_id)
 
 
 class JobFilesService:
     """What a running job may do with its own token: read its input, leave its output."""
 
-    def __init__(self, artifacts: ArtifactStore) -> None:
+    def __init__(self, artifacts: ArtifactStore, limits: ArchiveLimits | None = None) -> None:
         self.artifacts = artifacts
+        self.limits = limits or ArchiveLimits(
+            max_entries=1_000_000,
+            max_unpacked_bytes=artifacts.max_output_bytes,
+            max_ratio=float("inf"),
+        )
+        """What a job's output may hold: as many bytes as the store keeps, any ratio."""
 
     @staticmethod
     def _check(grant: JobGrant, cluster: str, job_id: str) -> None:
@@ -159,13 +204,36 @@ class JobFilesService:
             raise NotFound(f"job '{job_id}' has no input", cluster=cluster)
         return data
 
-    async def save_output(self, grant: JobGrant, cluster: str, job_id: str, data: bytes) -> None:
-        """A zip, or a tar (what a collector with only busybox can make), kept as a zip."""
+    async def receive_output(
+        self, grant: JobGrant, cluster: str, job_id: str, chunks: AsyncIterator[bytes]
+    ) -> None:
+        """The output a job streams: to a file, up to the store's ``max_output_bytes``.
+        Over it, the job's output is refused for good (413, and the job says why), so a
+        collector that tries again is refused again without a byte kept."""
         self._check(grant, cluster, job_id)
-        if is_tar(data):
+        where = (grant.cluster, grant.namespace, grant.job_id)
+        reason = await self.artifacts.output_refused(*where)
+        if reason is not None:
+            raise PayloadTooLarge(f"the job's {reason}")
+        upload = self.artifacts.incoming()
+        made: Path | None = None
+        try:
             try:
-                data = tar_to_zip(data)
-            except (tarfile.TarError, ValueError):
-                raise InvalidValue("is a damaged tar", field="body") from None
-        check_zip(data, "body")
-        await self.artifacts.save_output(grant.cluster, grant.namespace, grant.job_id, data)
+                await spool(chunks, upload, self.artifacts.max_output_bytes, "the output")
+                made = await asyncio.to_thread(checked_output, upload, self.limits)
+            except PayloadTooLarge:
+                reason = await self.artifacts.refuse_output(*where)
+                raise PayloadTooLarge(f"the job's {reason}") from None
+            await self.artifacts.keep_output_file(*where, made)
+        finally:
+            for path in (upload, made):
+                if path is not None:
+                    await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    async def save_output(self, grant: JobGrant, cluster: str, job_id: str, data: bytes) -> None:
+        """``receive_output`` of bytes at hand (a zip, or a tar)."""
+
+        async def once() -> AsyncIterator[bytes]:
+            yield data
+
+        await self.receive_output(grant, cluster, job_id, once())

@@ -22,7 +22,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from asgard import errors
-from asgard.http.routing import parse_model
+from asgard.http.routing import parse_model, read_form
 from asgard.http.state import services
 from asgard.models import AppPatch, ScheduledJobSpec
 from asgard.services.principal import Principal
@@ -64,7 +64,7 @@ def _checked(request: web.Request, principal: Principal, form: Form) -> None:
 async def perform(request: web.Request, title: str, page: str, write: Write) -> web.Response:
     """The checks, the write, and the answer every action shares."""
     principal = await ui_principal(request)
-    form = await request.post()
+    form = await read_form(request, services(request).settings.max_form_bytes)
     try:
         _checked(request, principal, form)
         location, message = await write(principal, form)

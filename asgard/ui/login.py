@@ -6,6 +6,7 @@ from aiohttp import web
 
 from asgard.errors import Forbidden, Unauthenticated
 from asgard.http.audit_note import about
+from asgard.http.routing import read_form
 from asgard.http.state import services
 from asgard.services.auth import Credentials
 from asgard.ui.rendering import render
@@ -52,7 +53,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     """A good key opens a session; a bad one is counted as the API counts them. A form
     another site submitted is refused (the browser says so in ``Sec-Fetch-Site``): it
     could log the reader in as someone else, whose pages they would then trust."""
-    form = await request.post()
+    form = await read_form(request, services(request).settings.max_form_bytes)
     next_url = safe_next(form.get("next"))
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         message = "A login sent from another site is refused: log in on this page."
@@ -82,7 +83,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 @routes.post("/ui/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
     await ui_principal(request)
-    form = await request.post()
+    form = await read_form(request, services(request).settings.max_form_bytes)
     given = form.get("csrf_token")
     check_csrf(request, given if isinstance(given, str) else None)
     await keeper(request).revoke(services(request), session_token(request))
@@ -95,7 +96,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def switch_account(request: web.Request) -> web.StreamResponse:
     """The session's account becomes another of the user's own, never one they lack."""
     principal = await ui_principal(request)
-    form = await request.post()
+    form = await read_form(request, services(request).settings.max_form_bytes)
     given = form.get("csrf_token")
     check_csrf(request, given if isinstance(given, str) else None)
     try:

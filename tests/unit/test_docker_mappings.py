@@ -138,7 +138,7 @@ def test_input_zips_become_a_tar_for_the_container_and_output_tars_a_zip() -> No
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("data/a.txt", b"A")
         archive.writestr("../escape.txt", b"no")
-    with tarfile.open(fileobj=io.BytesIO(job_files_tar(buffer.getvalue()))) as tar:
+    with job_files_tar(buffer.getvalue()) as spooled, tarfile.open(fileobj=spooled) as tar:
         names = {m.name: m for m in tar.getmembers()}
     assert set(names) == {"input", "output", "input/data/a.txt"}
     assert names["output"].mode == 0o777

@@ -24,7 +24,8 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, BinaryIO, Final, TypeVar
 
 import aiodocker
 import aiohttp
@@ -44,12 +45,24 @@ from asgard.backends.answers import (
 )
 from asgard.backends.common import ApiPath, Json, api_path, status_error, transport_error
 from asgard.backends.contract import ClusterClient
-from asgard.errors import AsgardError, ClusterFailure, ClusterUnreachable, Conflict, NotFound
+from asgard.errors import (
+    AsgardError,
+    ClusterFailure,
+    ClusterUnreachable,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+)
+from asgard.spooling import spool
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 ENGINE = "the Docker Engine"
+
+ARCHIVE_CHUNK: Final = 256 * 1024
+ARCHIVE_TIMEOUT_S: Final = 300.0
+"""The longest a job's output may take to come out of its container (it may be large)."""
 
 UNREACHABLE = 900
 """aiodocker's status for 'could not connect to the engine'."""
@@ -252,7 +265,7 @@ class DockerClient(ClusterClient):
         *,
         what: str,
         params: Mapping[str, Any] | None = None,
-        body: bytes | None = None,
+        body: bytes | BinaryIO | None = None,
         content_type: str = "application/json",
         timeout_s: float | None = None,
     ) -> bytes:
@@ -449,7 +462,8 @@ class DockerClient(ClusterClient):
             params={"name": name},
         )
 
-    async def put_archive(self, container_id: str, path: str, tar: bytes) -> None:
+    async def put_archive(self, container_id: str, path: str, tar: bytes | BinaryIO) -> None:
+        """``tar`` may be a file, which is then streamed (aiohttp reads it in a thread)."""
         await self.raw(
             "PUT",
             self.path("containers", container_id, "archive"),
@@ -466,6 +480,33 @@ class DockerClient(ClusterClient):
             what=f"copy {path} out of container {container_id}",
             params={"path": path},
         )
+
+    async def archive_to_file(self, container_id: str, path: str, dest: Path, limit: int) -> bool:
+        """The engine's tar of ``path`` in the container, streamed to the file ``dest``;
+        False, and the rest left unread (the connection closed), once it passes ``limit``
+        bytes. It may take up to ``ARCHIVE_TIMEOUT_S`` in all, each chunk the cluster's
+        timeout."""
+        what = f"copy {path} out of container {container_id}"
+        try:
+            async with (
+                asyncio.timeout(max(self.timeout_s, ARCHIVE_TIMEOUT_S)) as scope,
+                self._open(
+                    "GET",
+                    self.path("containers", container_id, "archive"),
+                    what=what,
+                    scope=scope,
+                    params={"path": path},
+                    idle_s=self.timeout_s,
+                ) as response,
+            ):
+                try:
+                    await spool(response.content.iter_chunked(ARCHIVE_CHUNK), dest, limit, path)
+                except PayloadTooLarge:
+                    response.close()
+                    return False
+                return True
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise self.translate(exc, what) from None
 
     async def create_service(self, spec: Json) -> str:
         created: Json = await self.request(

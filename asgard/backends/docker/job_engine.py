@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
-from asgard.archives import empty_zip, folder_zip, job_files_tar
+from asgard.archives import job_files_tar
 from asgard.artifacts import ArtifactStore
 from asgard.backends.common import Json
 from asgard.backends.contract import WorkspaceMount
@@ -22,6 +23,7 @@ from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import container_allotment
 from asgard.backends.docker.engine_deploy import unmet
 from asgard.backends.docker.images import ensure_image
+from asgard.backends.docker.job_output import collect_output
 from asgard.backends.docker.job_status import OUTCOME, Outcome, container_status, job_from
 from asgard.backends.docker.logs import log_stream
 from asgard.backends.docker.specs import env_list, host_resources, internal_name
@@ -108,7 +110,8 @@ class EngineJobs:
                     account.namespace, job_id, spec.image, mount
                 )
             container = await self.client.create_container(config, name)
-            await self.client.put_archive(container, "/", job_files_tar(input_zip))
+            with await asyncio.to_thread(job_files_tar, input_zip) as tar:
+                await self.client.put_archive(container, "/", tar)
             if input_zip is not None:
                 await self.artifacts.save_input(self.cluster, account.namespace, job_id, input_zip)
             await self.client.start_container(container)
@@ -193,15 +196,15 @@ class EngineJobs:
         if inspected["State"].get("Status") in ("running", "restarting", "paused", "created"):
             await self.client.kill_container(inspected["Id"])
 
-    async def collect_output(self, namespace: str, job_id: str) -> bytes:
-        """Copy ``/output`` out of the finished container into Asgard's store."""
+    async def collect_output(self, namespace: str, job_id: str) -> str | None:
+        """Copy ``/output`` out of the finished container into Asgard's store; None once
+        kept, or why it was refused (over ``max_output_bytes``)."""
         inspected = await self._find(namespace, job_id)
-        try:
-            data = folder_zip(await self.client.get_archive(inspected["Id"], "/output"), "output")
-        except NotFound:
-            data = empty_zip()
-        await self.artifacts.save_output(self.cluster, namespace, job_id, data)
-        return data
+
+        async def fetch(dest: Path, limit: int) -> bool:
+            return await self.client.archive_to_file(inspected["Id"], "/output", dest, limit)
+
+        return await collect_output(self.artifacts, self.cluster, namespace, job_id, fetch)
 
     async def delete(self, namespace: str, job_id: str) -> None:
         inspected = await self._find(namespace, job_id)

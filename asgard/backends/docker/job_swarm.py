@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
 
-from asgard.archives import empty_zip, folder_zip, job_files_tar
+from asgard.archives import job_files_tar
 from asgard.artifacts import ArtifactStore
 from asgard.backends.common import Json
 from asgard.backends.contract import WorkspaceMount
@@ -24,6 +26,7 @@ from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import strip_digest
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.job_engine import job_labels
+from asgard.backends.docker.job_output import collect_output
 from asgard.backends.docker.job_status import (
     OUTCOME,
     Outcome,
@@ -37,6 +40,8 @@ from asgard.backends.docker.workspaces import DockerWorkspaces, job_volume_names
 from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
 from asgard.models.job import new_job_id
+
+T = TypeVar("T")
 
 GONE_POLL_S = 0.2
 TASKS_GONE_S = 15.0
@@ -68,8 +73,8 @@ class SwarmJobs:
         return found[0]
 
     async def _with_helper(
-        self, namespace: str, job_id: str, image: str, work: str, tar: bytes | None = None
-    ) -> bytes:
+        self, namespace: str, job_id: str, image: str, work: Callable[[str], Awaitable[T]]
+    ) -> T:
         """Mount the job's volumes in a container that never starts, and copy through it."""
         inbound, outbound = job_volume_names(namespace, job_id)
         helper = await self.client.create_container(
@@ -86,12 +91,18 @@ class SwarmJobs:
             }
         )
         try:
-            if work == "fill":
-                await self.client.put_archive(helper, "/", tar or b"")
-                return b""
-            return await self.client.get_archive(helper, "/output")
+            return await work(helper)
         finally:
             await self.client.remove_container(helper)
+
+    async def _fill(self, namespace: str, job_id: str, image: str, input_zip: bytes | None) -> None:
+        """The job's volumes get its input, and an empty output folder anyone may write."""
+        with await asyncio.to_thread(job_files_tar, input_zip) as tar:
+
+            async def fill(helper: str) -> None:
+                await self.client.put_archive(helper, "/", tar)
+
+            await self._with_helper(namespace, job_id, image, fill)
 
     async def create(
         self,
@@ -115,7 +126,7 @@ class SwarmJobs:
             for volume in volumes:
                 if volume not in views:
                     await self.client.create_volume(volume, own)
-            await self._with_helper(namespace, job_id, spec.image, "fill", job_files_tar(input_zip))
+            await self._fill(namespace, job_id, spec.image, input_zip)
             if input_zip is not None:
                 await self.artifacts.save_input(self.cluster, namespace, job_id, input_zip)
             container: Json = {
@@ -232,15 +243,19 @@ class SwarmJobs:
                 with contextlib.suppress(NotFound):
                     await self.client.kill_container(container)
 
-    async def collect_output(self, namespace: str, job_id: str) -> bytes:
+    async def collect_output(self, namespace: str, job_id: str) -> str | None:
+        """The job's output volume, through a helper, into Asgard's store; None once kept,
+        or why it was refused (over ``max_output_bytes``)."""
         service = await self._service(namespace, job_id)
         image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
-        try:
-            data = folder_zip(await self._with_helper(namespace, job_id, image, "read"), "output")
-        except NotFound:
-            data = empty_zip()
-        await self.artifacts.save_output(self.cluster, namespace, job_id, data)
-        return data
+
+        async def fetch(dest: Path, limit: int) -> bool:
+            async def read(helper: str) -> bool:
+                return await self.client.archive_to_file(helper, "/output", dest, limit)
+
+            return await self._with_helper(namespace, job_id, image, read)
+
+        return await collect_output(self.artifacts, self.cluster, namespace, job_id, fetch)
 
     async def _remove(self, namespace: str, job_id: str) -> None:
         filters = {"label": [f"{L.NAMESPACE}={namespace}", f"{L.JOB}={job_id}"]}

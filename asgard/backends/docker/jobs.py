@@ -25,6 +25,16 @@ WATCH_EVERY_S = 0.5
 RETRY_AFTER_S = 5.0
 
 
+def _collecting(job: Job) -> Job:
+    status = job.status.model_copy(
+        update={"state": "running", "finished_at": None, "message": COLLECTING}
+    )
+    return job.model_copy(update={"status": status})
+
+
+COLLECTING = "ended; its output is being collected"
+
+
 class DockerJobsBackend(JobsBackend):
     def __init__(self, variants: Variants, *, retention_s: float) -> None:
         super().__init__(variants.client.cluster, KIND)
@@ -60,10 +70,26 @@ class DockerJobsBackend(JobsBackend):
         await self.workspaces.delete(account.namespace, name)
 
     async def get_job(self, account: Account, job_id: str) -> Job:
-        return await (await self.runner()).get(account.namespace, job_id)
+        found = await (await self.runner()).get(account.namespace, job_id)
+        return (await self._collecting(account.namespace, [found]))[0]
 
     async def list_jobs(self, account: Account) -> list[Job]:
-        return await (await self.runner()).list_jobs(account.namespace)
+        found = await (await self.runner()).list_jobs(account.namespace)
+        return await self._collecting(account.namespace, found)
+
+    async def _collecting(self, namespace: str, jobs: list[Job]) -> list[Job]:
+        """A job that ended is shown running until its output is kept or refused: its end
+        (and the record of it, which never moves once finished) then says what became of
+        its output, such as ``output over the limit of N bytes``."""
+        ended = [j.id for j in jobs if j.status.finished]
+        if not ended:
+            return jobs
+
+        def unsettled() -> set[str]:
+            return {i for i in ended if not self.artifacts.settled(self.cluster, namespace, i)}
+
+        waiting = await asyncio.to_thread(unsettled)
+        return [_collecting(j) if j.id in waiting else j for j in jobs]
 
     async def delete_job(self, account: Account, job_id: str) -> None:
         watcher = self._watchers.pop((account.namespace, job_id), None)
@@ -79,10 +105,31 @@ class DockerJobsBackend(JobsBackend):
         status = await runner.status(account.namespace, job_id)
         if not status.finished:
             raise NotFound(f"job '{job_id}' has not finished: no output yet", cluster=self.cluster)
+        await self._collect(runner, account.namespace, job_id)
+        reason = await self.artifacts.output_refused(self.cluster, account.namespace, job_id)
         stored = await self.artifacts.read_output(self.cluster, account.namespace, job_id)
-        return (
-            stored if stored is not None else await runner.collect_output(account.namespace, job_id)
+        if stored is None:
+            why = reason or "its output could not be kept"
+            raise NotFound(f"job '{job_id}' has no output: {why}", cluster=self.cluster)
+        return stored
+
+    async def _collect(self, runner: JobRunner, namespace: str, job_id: str) -> None:
+        """Keep the finished job's output, once: output already kept, or refused, is not
+        collected again. Refused output ends the job failed, saying why (beside any end
+        Asgard caused before, such as its timeout)."""
+        if await self.artifacts.output_settled(self.cluster, namespace, job_id):
+            return
+        reason = await runner.collect_output(namespace, job_id)
+        if reason is None:
+            return
+        before = await runner.outcome(namespace, job_id)
+        ended = Outcome(
+            state="failed",
+            message=f"{before.message}; {reason}" if before else reason,
+            finished_at=(before.finished_at if before else None) or utc_now(),
         )
+        await self.artifacts.save_note(self.cluster, namespace, job_id, OUTCOME, ended.as_note())
+        log.warning("job output refused", job=job_id, reason=reason)
 
     # background work
 
@@ -157,8 +204,8 @@ class DockerJobsBackend(JobsBackend):
         elif not job.status.finished:
             await self._enforce_timeout(runner, namespace, job)
             return False
-        if not await self.artifacts.has_output(self.cluster, namespace, job_id):
-            await runner.collect_output(namespace, job_id)
+        if not await self.artifacts.output_settled(self.cluster, namespace, job_id):
+            await self._collect(runner, namespace, job_id)
             log.info("job finished", job=job_id, state=job.status.state, message=job.status.message)
         return True
 

@@ -108,7 +108,7 @@ class OutputCollector:
         for (namespace, job_id), job in main.items():
             if not job_status(job, []).finished:
                 continue
-            if await self.artifacts.has_output(self.cluster, namespace, job_id):
+            if await self.artifacts.output_settled(self.cluster, namespace, job_id):
                 if job_id in collectors:
                     await self.tidy(namespace, job_id)
                 continue

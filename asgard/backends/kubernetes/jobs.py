@@ -267,6 +267,9 @@ class KubernetesJobsBackend(JobsBackend):
         stored = await self.artifacts.read_output(self.cluster, account.namespace, job_id)
         if stored is not None:
             return stored
+        refused = await self.artifacts.output_refused(self.cluster, account.namespace, job_id)
+        if refused is not None:
+            raise NotFound(f"job '{job_id}' has no output: {refused}", cluster=self.cluster)
         if self.public_url is None:
             raise NotFound(
                 f"job '{job_id}' left no output Asgard could collect: ASGARD_PUBLIC_URL is not set",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -18,47 +21,57 @@ from asgard.http.routing import (
 from asgard.http.schemas import JobBody, JobList, JobLogsQuery, JobsQuery
 from asgard.http.state import job_grant, principal, services
 from asgard.http.streaming import collect, pump
+from asgard.http.uploads import part_chunks, request_chunks
 from asgard.job_tokens import JOB_PATH
 from asgard.models import JobSpec
+from asgard.spooling import spool
 
 routes = RouteTable("jobs")
 
 JOB = JOB_PATH
 
 
-async def _read_part(part: BodyPartReader, limit: int) -> bytes:
+async def read_job_request(request: web.Request, upload: Path) -> tuple[JobSpec, bool]:
+    """A JobSpec as JSON, or multipart with a ``spec`` part and an ``input`` zip part; the
+    zip is streamed to ``upload`` (never held in memory). Whether there was one."""
+    settings = services(request).settings
+    if not request.content_type.startswith("multipart/"):
+        raw = await read_body(request, settings.max_body_bytes)
+        return parse_model(JobSpec, decode_json(raw)), False
+    if request.content_length is not None and request.content_length > settings.max_upload_bytes:
+        raise PayloadTooLarge(f"the body is over the limit of {settings.max_upload_bytes} bytes")
+    spec: bytes | None = None
+    has_input = False
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.name not in ("spec", "input"):
+                name = getattr(part, "name", None) or "?"
+                raise InvalidValue(f"unexpected part '{name}': only 'spec' and 'input'", field=name)
+            if part.name == "spec":
+                spec = await _small_part(part, settings.max_body_bytes)
+                continue
+            if has_input:
+                raise InvalidValue("only one 'input' part is accepted", field="input")
+            has_input = True
+            limit = settings.max_upload_bytes
+            await spool(part_chunks(part), upload, limit, "part 'input'")
+    except (ValueError, AssertionError, HttpProcessingError) as exc:
+        reason = getattr(exc, "message", None) or str(exc)
+        raise MalformedRequest(f"malformed multipart body: {reason}".strip()) from None
+    if spec is None:
+        raise InvalidValue("a 'spec' part with the JobSpec is required", field="spec")
+    return parse_model(JobSpec, decode_json(spec)), has_input
+
+
+async def _small_part(part: BodyPartReader, limit: int) -> bytes:
     chunks, size = [], 0
-    while chunk := await part.read_chunk(64 * 1024):
+    async for chunk in part_chunks(part):
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"part '{part.name}' is over the limit of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-async def read_job_request(request: web.Request) -> tuple[JobSpec, bytes | None]:
-    """A JobSpec as JSON, or multipart with a ``spec`` part and an ``input`` zip part."""
-    settings = services(request).settings
-    if not request.content_type.startswith("multipart/"):
-        raw = await read_body(request, settings.max_body_bytes)
-        return parse_model(JobSpec, decode_json(raw)), None
-    if request.content_length is not None and request.content_length > settings.max_upload_bytes:
-        raise PayloadTooLarge(f"the body is over the limit of {settings.max_upload_bytes} bytes")
-    try:
-        reader = await request.multipart()
-        parts: dict[str, bytes] = {}
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader) or part.name not in ("spec", "input"):
-                name = getattr(part, "name", None) or "?"
-                raise InvalidValue(f"unexpected part '{name}': only 'spec' and 'input'", field=name)
-            limit = settings.max_body_bytes if part.name == "spec" else settings.max_upload_bytes
-            parts[part.name] = await _read_part(part, limit)
-    except (ValueError, AssertionError, HttpProcessingError) as exc:
-        reason = getattr(exc, "message", None) or str(exc)
-        raise MalformedRequest(f"malformed multipart body: {reason}".strip()) from None
-    if "spec" not in parts:
-        raise InvalidValue("a 'spec' part with the JobSpec is required", field="spec")
-    return parse_model(JobSpec, decode_json(parts["spec"])), parts.get("input")
 
 
 @routes.post(
@@ -79,9 +92,15 @@ async def read_job_request(request: web.Request) -> tuple[JobSpec, bytes | None]
 async def create_job(request: web.Request) -> web.Response:
     """JSON, or multipart with the JobSpec in a ``spec`` part and a zip in an ``input`` part;
     the zip is unpacked at ``/input`` before the job's command starts."""
-    spec, input_zip = await read_job_request(request)
-    about(request, cluster=spec.cluster)
-    job = await services(request).jobs.create(principal(request), spec, input_zip)
+    jobs = services(request).jobs
+    jobs.may_create(principal(request))
+    upload = jobs.incoming()
+    try:
+        spec, has_input = await read_job_request(request, upload)
+        about(request, cluster=spec.cluster)
+        job = await jobs.create(principal(request), spec, upload if has_input else None)
+    finally:
+        await asyncio.to_thread(upload.unlink, missing_ok=True)
     about(request, id=job.id)
     return json_response(JobBody(job=job), status=201)
 
@@ -132,15 +151,15 @@ async def job_logs(request: web.Request, query: JobLogsQuery) -> web.StreamRespo
 @routes.get(
     f"{JOB}/output", summary="A zip of what the job wrote under /output", responses={200: "zip"}
 )
-async def job_output(request: web.Request) -> web.Response:
-    """404 until the job has finished and its output is collected."""
+async def job_output(request: web.Request) -> web.StreamResponse:
+    """404 until the job has finished and its output is collected. A kept zip is sent
+    from its file."""
     cluster, job_id = _where(request)
     data = await services(request).jobs.output(principal(request), cluster, job_id)
-    return web.Response(
-        body=data,
-        content_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{job_id}-output.zip"'},
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{job_id}-output.zip"'}
+    if isinstance(data, Path):
+        return web.FileResponse(data, headers={**headers, "Content-Type": "application/zip"})
+    return web.Response(body=data, content_type="application/zip", headers=headers)
 
 
 @routes.get(
@@ -156,8 +175,10 @@ async def job_input_for_job(request: web.Request) -> web.Response:
 
 
 async def _save_output(request: web.Request) -> web.Response:
-    data = await read_body(request, services(request).settings.max_upload_bytes)
-    await services(request).job_files.save_output(job_grant(request), *_where(request), data)
+    """Streamed to a file up to ``max_output_bytes``; over it, 413 and the job says why."""
+    await services(request).job_files.receive_output(
+        job_grant(request), *_where(request), request_chunks(request)
+    )
     return web.Response(status=204)
 
 

@@ -16,10 +16,12 @@ from asgard_local.host import LocalHost
 
 
 class LocalJobsBackend(JobsBackend):
-    def __init__(self, host: LocalHost) -> None:
+    def __init__(self, host: LocalHost, *, max_output_bytes: int | None = None) -> None:
         super().__init__(host.cluster, KIND)
         self.host = host
         self.runner = host.jobs
+        self.max_output_bytes = max_output_bytes
+        """An output folder holding more is not zipped (404 with the reason)."""
 
     async def start(self) -> None:
         await self.host.start()
@@ -70,4 +72,4 @@ class LocalJobsBackend(JobsBackend):
 
     async def job_output(self, account: Account, job_id: str) -> bytes:
         self.host.ensure()
-        return await self.runner.output(account.namespace, job_id)
+        return await self.runner.output(account.namespace, job_id, self.max_output_bytes)

@@ -65,7 +65,7 @@ class LocalPlugin(BackendPlugin[LocalClusterConfig]):
             client=client,
             agents=LocalAgentsBackend(host),
             apps=LocalAppsBackend(host),
-            jobs=LocalJobsBackend(host),
+            jobs=LocalJobsBackend(host, max_output_bytes=context.artifacts.max_output_bytes),
             scheduled_jobs=LocalScheduledJobsBackend(config.name),
             feed=LocalFeed(host.changes),
             capabilities=capabilities_for(isolation),

@@ -10,7 +10,9 @@ A job's status is read from its run while this Asgard runs it, else from its rec
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,6 +36,20 @@ from asgard_local.store import PASS_THROUGH, JobRecord, MountRecord, Store, pass
 from asgard_local.workspaces import Workspaces
 
 __all__ = ["JobRunner"]
+
+
+def folder_bytes(folder: Path) -> int:
+    """The bytes of the regular files under ``folder``, links not followed."""
+    total = 0
+    for top, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                found = os.lstat(os.path.join(top, name))
+            except OSError:  # gone meanwhile
+                continue
+            if stat.S_ISREG(found.st_mode):
+                total += found.st_size
+    return total
 
 
 class JobRunner:
@@ -182,7 +198,9 @@ class JobRunner:
         """What running jobs declare, for the host's used resources."""
         return [r.record.spec.resources for r in self.runs.values() if r.status.active]
 
-    async def output(self, namespace: str, job_id: str) -> bytes:
+    async def output(self, namespace: str, job_id: str, limit: int | None = None) -> bytes:
+        """The job's output folder as a zip, made in a thread; a folder holding more than
+        ``limit`` bytes is not zipped at all (404 saying so)."""
         record = self._record(namespace, job_id)
         if not record.isolated:
             raise self.unsupported("job output")
@@ -192,6 +210,11 @@ class JobRunner:
         if record.mount is not None:
             workspace = self.store.workspace_dir(namespace, record.mount.workspace)
             folder = workspace / record.mount.output_dir
+        if limit is not None and await asyncio.to_thread(folder_bytes, folder) > limit:
+            raise NotFound(
+                f"job '{job_id}' has no output: output over the limit of {limit} bytes",
+                cluster=self.cluster,
+            )
         reader = self.client.identities.of(namespace)
         return await asyncio.to_thread(zip_folder, folder, reader)
 
