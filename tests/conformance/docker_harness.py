@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from asgard.backends.cluster import Cluster
+from asgard.backends.docker.config import DockerClusterConfig
 from asgard.backends.docker.plugin import CAPABILITIES
 from asgard.backends.docker.specs import object_name
 from asgard.backends.orchestrator import Orchestrator
 from asgard.testing import Harness
-from tests.conftest import docker_cluster
+from tests.conftest import build, docker_cluster
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 
 SETTLE_TIMEOUT_S = 60
@@ -41,6 +43,14 @@ class DockerEngineHarness(Harness):
             yield cls(daemon, orchestrator)
         finally:
             await orchestrator.close()
+
+    @contextlib.asynccontextmanager
+    async def misbehaving(self, url: str) -> AsyncIterator[Cluster]:
+        cluster = await build(DockerClusterConfig(name="docker-wrong", url=url, timeout_s=2))
+        try:
+            yield cluster
+        finally:
+            await cluster.close()
 
     async def seed_app(
         self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from asgard.backends.cluster import Cluster
+from asgard.backends.mesos.config import MesosClusterConfig
 from asgard.backends.mesos.job_converters import one_time_name
 from asgard.backends.mesos.plugin import CAPABILITIES
 from asgard.models import Account
 from asgard.testing import Harness
-from tests.conftest import MesosCluster, running_mesos
+from tests.conftest import MesosCluster, build, running_mesos
 from tests.support.dockerd import TEST_IMAGE
 
 
@@ -35,6 +37,17 @@ class MesosHarness(Harness):
     async def running(cls, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
         async with running_mesos(recorded_containers=False) as mesos:
             yield cls(mesos)
+
+    @contextlib.asynccontextmanager
+    async def misbehaving(self, url: str) -> AsyncIterator[Cluster]:
+        config = MesosClusterConfig(
+            name="mesos-wrong", mesos_urls=[url], marathon_urls=[url], chronos_url=url, timeout_s=2
+        )
+        cluster = await build(config)
+        try:
+            yield cluster
+        finally:
+            await cluster.close()
 
     async def seed_app(
         self, namespace: str, app_id: str, *, instances: int, cpus: float = 0.0, mem: float = 0.0
