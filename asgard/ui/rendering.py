@@ -39,8 +39,10 @@ NAV: Final = (
 LIVE_TRIGGER: Final = "live-refresh"
 """The id of the element whose htmx request refreshes a page's live regions; htmx sends it
 as ``HX-Trigger``, so the server knows a refresh from a page the browser is shown."""
-NOTICES: Final = ("resync", "overflow")
-"""Asgard's own events on the stream: what was missed is unknown, so the page is read again."""
+NOTICES: Final = ("resync", "overflow", "revoked")
+"""Asgard's own events on the stream: what was missed is unknown, so the page is read again;
+and the access the page was opened with was taken away (its session ended, the reader left
+the account), which reading the page again shows: the login page, or the refusal."""
 
 
 def is_live_refresh(request: web.Request) -> bool:
@@ -54,7 +56,7 @@ def is_live_refresh(request: web.Request) -> bool:
 
 def live_parts(live_kinds: str, live_clusters: str) -> dict[str, str]:
     """The stream a page listens to, and the htmx triggers of its refresh: one per kind of
-    event followed, and Asgard's notices (``sse:resync``, ``sse:overflow``)."""
+    event followed, and Asgard's notices (``sse:resync``, ``sse:overflow``, ``sse:revoked``)."""
     kinds = [k.strip() for k in live_kinds.split(",") if k.strip()]
     if not kinds:
         return {"live_events_url": "", "live_triggers": ""}

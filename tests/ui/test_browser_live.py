@@ -8,10 +8,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from asgard.ui.session import COOKIE
 from tests.support.browser import open_live, settles
 from tests.support.dashboard_data import APPS
 from tests.support.dashboard_fleet import DashboardFleet
-from tests.ui.conftest import Watched
+from tests.ui.conftest import Watched, log_in
 
 SHOWS_WITHIN_MS = 8_000
 """The dashboard's target is 2 s (bench/ui.py measures it); a loaded test machine gets more."""
@@ -86,3 +87,21 @@ def test_the_app_page_follows_a_scale_made_elsewhere(
         fleet.ok("PATCH", f"/clusters/mesos/apps/{APPS['mesos']}", json={"instances": 2})
     settles(lambda: desired(fleet, "mesos", APPS["mesos"]) == 2, "web-mesos back to 2", 10)
     assert watched.problems == []
+
+
+def test_a_page_whose_key_is_revoked_elsewhere_goes_to_the_login(
+    page: Page, watched: Watched, fleet: DashboardFleet
+) -> None:
+    """The session was made from a key revoked meanwhile (by its owner, elsewhere): the
+    open page's stream ends with a ``revoked`` event, the page is read again, and the
+    reader is on the login page, without anything done on the page."""
+    made = fleet.ok("POST", "/users/me/tokens", status=201, key=fleet.viewer_key, json={})
+    token = fleet.loop.run(log_in(fleet, made["token"]["key"]))
+    page.context.add_cookies(
+        [{"name": COOKIE, "value": token, "url": fleet.url, "httpOnly": True, "sameSite": "Strict"}]
+    )
+    open_live(page, "/ui/apps")
+    expect(page.locator("main tbody tr[data-cluster='docker']").first).to_be_visible()
+    fleet.ok("DELETE", f"/users/me/tokens/{made['token']['id']}", status=204, key=fleet.viewer_key)
+    page.wait_for_url("**/ui/login**", timeout=SHOWS_WITHIN_MS)
+    expect(page.locator("input[name='key']")).to_be_visible()
