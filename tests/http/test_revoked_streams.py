@@ -239,3 +239,38 @@ async def test_a_key_revoked_through_another_process_ends_the_streams_here(
             await elsewhere.close()
     limit_s = NOTICED_S if postgres else PERIOD_S + NOTICED_S
     await both_end(opened, engine, datetime.now(UTC), limit_s, told=postgres)
+
+
+async def followed(client: Any, headers: dict[str, str], path: str) -> aiohttp.ClientResponse:
+    """A followed log, once it has said something (its container may not have started)."""
+    deadline = time.monotonic() + START_S
+    while True:
+        response: aiohttp.ClientResponse = await client.get(f"{path}?follow=true", headers=headers)
+        if response.status == 200:
+            async with asyncio.timeout(5):
+                if await response.content.readline():
+                    return response
+        response.close()
+        assert time.monotonic() < deadline, f"{path} never talked: {response.status}"
+        await asyncio.sleep(0.3)
+
+
+async def test_revoking_the_key_ends_followed_job_and_stage_logs(scene: Scene) -> None:
+    """Every followed log is held as the app's is: a job's and a workflow stage's end too."""
+    job = {"cluster": "local", "name": "talker", "image": TEST_IMAGE, "command": TALK}
+    job_id = (await scene.dev.json("POST", "/jobs", status=201, json=job))["job"]["id"]
+    flow = {"cluster": "local", "name": "flow", "stages": [{**job, "name": "talk"}]}
+    flow_id = (await scene.dev.json("POST", "/workflows", status=201, json=flow))["workflow"]["id"]
+    logs = [
+        await followed(scene.dev.client, scene.dev.headers, f"/clusters/local/jobs/{job_id}/logs"),
+        await followed(
+            scene.dev.client,
+            scene.dev.headers,
+            f"/clusters/local/workflows/{flow_id}/stages/talk/logs",
+        ),
+    ]
+    await revoke_key(scene)
+    for log in logs:
+        async with asyncio.timeout(NOTICED_S):
+            while await log.content.readline():
+                pass  # what was in flight; then the body ends
