@@ -37,7 +37,7 @@ async def test_the_migration_makes_the_table_the_model_describes(db: Database) -
 
 async def test_the_migration_goes_down_and_up_again(db: Database) -> None:
     config = alembic_config(db.url)
-    await asyncio.to_thread(command.downgrade, config, "-1")  # to before 0007
+    await asyncio.to_thread(command.downgrade, config, "0006")  # to before 0007
     async with db.engine.connect() as connection:
         tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
     assert "audit_log" not in tables

@@ -124,17 +124,20 @@ async def test_reads_are_not_recorded(start_asgard: StartAsgard, db_url: str) ->
 async def test_what_a_url_carries_that_a_column_cannot_hold_is_cut_to_fit(
     start_asgard: StartAsgard, db_url: str
 ) -> None:
-    """A cluster name too long for its column, a NUL (which PostgreSQL refuses in text), an
-    account id beyond any integer column: the write is refused as always, and recorded."""
+    """An account id beyond any integer column: the write is refused as always, and
+    recorded. A cluster name longer than its column, or holding a NUL (which PostgreSQL
+    refuses in text), names no route at all (typed ids): refused, and no write to record."""
     async with audited_site(start_asgard, db_url) as site:
-        long_name = "c" * 100
-        path = f"/clusters/{long_name}%00/apps/web"
-        await site.operator.json("DELETE", path, 404, headers=rid("long"))
+        longest = "c" * 63
+        await site.operator.json("DELETE", f"/clusters/{longest}/apps/web", 404, headers=rid("63"))
+        for name in ("c" * 100, f"{longest}%00"):
+            path = f"/clusters/{name}/apps/web"
+            await site.operator.json("DELETE", path, 404, headers=rid(name[:8]))
         huge = f"/accounts/{2**40}/users/{site.viewer.user.id}"
         await site.admin.json("PUT", huge, 404, json={"role": "viewer"}, headers=rid("huge"))
         entries = await site.by_request()
-        assert entries["long"]["cluster"] == "c" * 63
-        assert entries["long"]["status"] == 404
+        assert (entries["63"]["cluster"], entries["63"]["status"]) == (longest, 404)
+        assert "c" * 8 not in entries, "a path no route takes is no write"
         assert (entries["huge"]["account"], entries["huge"]["status"]) == (None, 404)
 
 
