@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from asgard.backends.docker.config import DockerClusterConfig
+from asgard.backends.docker.specs import object_name
 from asgard.backends.orchestrator import Orchestrator
 from asgard.backends.safety import APP_CAPABILITIES
 from asgard.models import Role
@@ -88,7 +89,7 @@ async def test_apps_run_locked_down_and_the_test_image_survives_it(env: Env) -> 
     assert sorted(c.removeprefix("CAP_") for c in host["CapAdd"]) == sorted(APP_CAPABILITIES)
     assert host["PidsLimit"] == 4096
     if env.daemon.is_swarm():
-        service = json.loads(env.daemon.cli("service", "inspect", "dev-web"))[0]
+        service = json.loads(env.daemon.cli("service", "inspect", object_name("dev", "web")))[0]
         template = service["Spec"]["TaskTemplate"]
         assert template["ContainerSpec"]["CapabilityDrop"] == ["ALL"]
         assert template["Resources"]["Limits"]["Pids"] == 4096
