@@ -12,6 +12,29 @@ import schemathesis
 EXPLAINED_BY_A_CLUSTER = (502, 504)
 
 
+def _describe_lambdas_without_crashing() -> None:
+    """Hypothesis names a strategy's filter by parsing the source of the module its lambda
+    is in (schemathesis' coverage module, thousands of lines); in a threaded process,
+    CPython 3.11 may raise a spurious SystemError from that parse (python/cpython#106905),
+    which stopped the whole run (once in two on CI). The name is only a repr: an unknown
+    one is given instead, as hypothesis does for any source it cannot read."""
+    from hypothesis.internal import filtering, lambda_sources
+
+    described = lambda_sources.lambda_description
+
+    def guarded(f: Any) -> str:
+        try:
+            return str(described(f))  # type: ignore[no-untyped-call]
+        except SystemError:
+            return "lambda: <unknown>"
+
+    lambda_sources.lambda_description = guarded
+    filtering.lambda_description = guarded  # type: ignore[attr-defined]
+
+
+_describe_lambdas_without_crashing()
+
+
 @schemathesis.check
 def only_documented_server_errors(ctx: Any, response: Any, case: Any) -> None:
     """A 5xx is a failure, except 501 (a kind of cluster that cannot) and a 502 or 504 whose
