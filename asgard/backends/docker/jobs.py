@@ -80,7 +80,9 @@ class DockerJobsBackend(JobsBackend):
     async def _collecting(self, namespace: str, jobs: list[Job]) -> list[Job]:
         """A job that ended is shown running until its output is kept or refused: its end
         (and the record of it, which never moves once finished) then says what became of
-        its output, such as ``output over the limit of N bytes``."""
+        its output, such as ``output over the limit of N bytes``. Such a job is watched
+        here if it was not (the process that started it may have been killed), so that
+        its output is collected and the job seen to end."""
         ended = [j.id for j in jobs if j.status.finished]
         if not ended:
             return jobs
@@ -89,6 +91,8 @@ class DockerJobsBackend(JobsBackend):
             return {i for i in ended if not self.artifacts.settled(self.cluster, namespace, i)}
 
         waiting = await asyncio.to_thread(unsettled)
+        for job_id in waiting:  # whoever watched it may be gone (another process, killed)
+            self._watch(namespace, job_id)
         return [_collecting(j) if j.id in waiting else j for j in jobs]
 
     async def delete_job(self, account: Account, job_id: str) -> None:
