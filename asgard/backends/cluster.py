@@ -103,6 +103,7 @@ class Cluster:
         self.client = parts.client
         self.feed = parts.feed
         self.items = parts.items
+        self.nudges = parts.nudges
         self.capabilities: Capabilities = parts.capabilities
         self.parts: dict[Part, Backend] = {
             "agents": parts.agents,
@@ -151,6 +152,8 @@ class Cluster:
             timeout_s=max(self.write_timeout_s, self.timeout_s),
             items=self.items,
         )
+        if self.nudges is not None:
+            self.nudges.listen(self.cache.signal)
 
     def _loader(self, op: Callable[..., Any]) -> Loader:
         info = operation_of(op)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
 
-from asgard.backends.feeds import ClusterFeed, ItemReader
+from asgard.backends.feeds import ClusterFeed, ItemReader, Nudges
 from asgard.backends.operations import Part, claim, listing, read, write
 from asgard.errors import NotFound, NotSupported
 from asgard.models import (
@@ -371,3 +371,5 @@ class ClusterParts:
     """How the cache reads only the items a signal names (``Signal.ids``); None: it reads
     every scope a signal touches again, whole."""
     capabilities: Capabilities = field(default_factory=Capabilities)
+    nudges: Nudges | None = None
+    """Where the kind's backends tell of changes the cluster announces nowhere."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -80,3 +80,22 @@ class PollingFeed(ClusterFeed):
         while True:
             await asyncio.sleep(self.every_s)
             yield Signal.everything()
+
+
+class Nudges:
+    """Changes a backend makes that its cluster announces nowhere.
+
+    A Docker job that ended is shown running until Asgard has kept its output; keeping
+    it is Asgard's own work, so no engine event says the job now shows as ended. The
+    backend tells its ``Nudges``, and the cluster's cache (which listens once enabled)
+    reads again what the signal touches, as for a signal from the feed."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[Signal], None]] = []
+
+    def listen(self, listener: Callable[[Signal], None]) -> None:
+        self._listeners.append(listener)
+
+    def tell(self, signal: Signal) -> None:
+        for listener in self._listeners:
+            listener(signal)

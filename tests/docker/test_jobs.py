@@ -15,6 +15,7 @@ import pytest
 
 from asgard.backends.docker.config import DockerClusterConfig
 from asgard.backends.orchestrator import Orchestrator
+from asgard.events import EventHub
 from asgard.models import Role
 from asgard.testing.files import a_zip, unzip
 from tests.conftest import StartAsgard, backend_context, build
@@ -118,6 +119,40 @@ async def test_a_failing_job_says_why(env: Env) -> None:
     listed = await env.dev.json("GET", "/jobs?state=failed")
     assert [j["id"] for j in listed["jobs"]] == [done["id"]]
     assert (await env.dev.json("GET", "/jobs?state=succeeded"))["jobs"] == []
+
+
+async def test_a_cached_listing_shows_a_job_ended_once_its_output_is_kept(
+    engine: DockerDaemon, start_asgard: StartAsgard, tmp_path: Path
+) -> None:
+    """As served: listings come from the cache, which the engine's events keep current.
+    The engine's ``die`` has the cache read a job that still shows running (its output is
+    being collected); keeping the output is Asgard's own work, announced by no engine
+    event, so the backend nudges the cache, or the listing says running for ever."""
+    data_dir = tmp_path / "data"
+    config = DockerClusterConfig(name="local", url=engine.url, job_retention_s=3600)
+    fleet = Orchestrator([await build(config, backend_context(data_dir))])
+    hub = EventHub()
+    fleet.enable_caches(hub)
+    try:
+        asgard = await start_asgard(fleet, hub=hub, data_dir=data_dir)
+        dev = await asgard.account("dev")
+        caller = await asgard.caller("dev@example.com", roles={dev.id: Role.OPERATOR})
+        assert (await caller.json("GET", "/jobs"))["jobs"] == []  # the scope is now cached
+        script = "head -c 4000000 /dev/zero > /output/big && echo done"
+        created = await caller.json("POST", "/jobs", status=201, json=job("kept", script))
+        done = await finished(caller, created["job"]["id"])
+        assert done["status"]["state"] == "succeeded"
+
+        deadline = time.monotonic() + 10
+        while True:
+            listed = (await caller.json("GET", "/jobs"))["jobs"]
+            states = [(j["id"], j["status"]["state"]) for j in listed]
+            if states == [(done["id"], "succeeded")] or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert states == [(done["id"], "succeeded")]
+    finally:
+        await fleet.close()
 
 
 async def test_retries_restart_a_failed_job(env: Env) -> None:

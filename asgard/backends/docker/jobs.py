@@ -14,6 +14,7 @@ from asgard.backends.docker.config import KIND
 from asgard.backends.docker.job_status import OUTCOME, Outcome
 from asgard.backends.docker.variants import JobRunner, Variants
 from asgard.backends.docker.workspaces import DockerWorkspaces
+from asgard.backends.feeds import Nudges, Signal
 from asgard.errors import AsgardError, NotFound
 from asgard.models import Account, Job, JobSpec, WorkflowVolume
 from asgard.models.base import utc_now
@@ -45,6 +46,9 @@ class DockerJobsBackend(JobsBackend):
         self._watchers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._janitor: asyncio.Task[None] | None = None
         self._started = False
+        self.nudges = Nudges()
+        """Told when a job's output is settled: the job then shows as ended, which no
+        engine event announces."""
 
     async def runner(self) -> JobRunner:
         return (await self.variants.current()).jobs
@@ -125,6 +129,7 @@ class DockerJobsBackend(JobsBackend):
             return
         reason = await runner.collect_output(namespace, job_id)
         if reason is None:
+            self._settled(namespace, job_id)
             return
         before = await runner.outcome(namespace, job_id)
         ended = Outcome(
@@ -133,6 +138,7 @@ class DockerJobsBackend(JobsBackend):
             finished_at=(before.finished_at if before else None) or utc_now(),
         )
         await self.artifacts.save_note(self.cluster, namespace, job_id, OUTCOME, ended.as_note())
+        self._settled(namespace, job_id)
         log.warning("job output refused", job=job_id, reason=reason)
 
     # background work
@@ -211,7 +217,11 @@ class DockerJobsBackend(JobsBackend):
         if not await self.artifacts.output_settled(self.cluster, namespace, job_id):
             await self._collect(runner, namespace, job_id)
             log.info("job finished", job=job_id, state=job.status.state, message=job.status.message)
+        self._settled(namespace, job_id)  # here, or by another process: either way it shows
         return True
+
+    def _settled(self, namespace: str, job_id: str) -> None:
+        self.nudges.tell(Signal(frozenset({"jobs"}), namespace, {"jobs": frozenset({job_id})}))
 
     async def _enforce_timeout(self, runner: JobRunner, namespace: str, job: Job) -> None:
         started = job.status.started_at or job.created_at

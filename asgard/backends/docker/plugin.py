@@ -40,14 +40,16 @@ class DockerPlugin(BackendPlugin[DockerClusterConfig]):
             cap_bytes=int(config.max_answer_mib * 2**20),
         )
         variants = Variants(client, context.artifacts, config.hardening())
+        jobs = DockerJobsBackend(variants, retention_s=config.job_retention_s)
         return ClusterParts(
             client=client,
             agents=DockerAgentsBackend(variants),
             apps=DockerAppsBackend(variants),
-            jobs=DockerJobsBackend(variants, retention_s=config.job_retention_s),
+            jobs=jobs,
             scheduled_jobs=DockerScheduledJobsBackend(client),
             feed=DockerFeed(client),
             capabilities=CAPABILITIES,
+            nudges=jobs.nudges,
         )
 
     async def default_config(self) -> DockerClusterConfig | None:
