@@ -1,9 +1,11 @@
 """A Kubernetes job's collector sending more than ``max_output_bytes``: refused with 413
 as the upload passes the limit, the refusal kept, and the collector tidied up on the next
-round rather than replaced, so an oversized output is never collected again."""
+round rather than replaced, so an oversized output is never collected again; the job
+then shows failed, saying why, in its own answer and in the (cached) listing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -71,3 +73,19 @@ async def test_an_oversized_output_is_refused_and_not_collected_again(
         output = await dev.get(f"/clusters/k8s/jobs/{job_id}/output")
         assert output.status == 404
         assert reason in (await output.json())["errors"][0]["msg"]
+
+        shown = (await dev.json("GET", f"/clusters/k8s/jobs/{job_id}"))["job"]["status"]
+        assert (shown["state"], shown["message"]) == ("failed", f"exited with code 0; {reason}")
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:  # the listing comes from the cache, which the Job's watch event updates
+            [listed] = (await dev.json("GET", "/jobs"))["jobs"]
+            if (
+                listed["status"]["state"] == "failed"
+                or asyncio.get_running_loop().time() > deadline
+            ):
+                break
+            await asyncio.sleep(0.1)
+        assert listed["status"] == shown
+        await jobs.collector.collect()  # marked once: nothing more to do
+        [kept] = [j for j in items(kube.emulator, "batch/v1/jobs", "dev")]
+        assert kept["metadata"]["annotations"]["asgard.io/output-refused"] == reason

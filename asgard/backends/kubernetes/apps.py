@@ -15,7 +15,7 @@ from typing import Any
 from asgard.backends.common import Json, app_taken
 from asgard.backends.contract import AppsBackend, LogLines, LogStream
 from asgard.backends.kubernetes import names as N
-from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.kubernetes.client import MERGE_PATCH, KubeClient
 from asgard.backends.kubernetes.config import KIND
 from asgard.backends.kubernetes.converters import (
     container_resources,
@@ -46,7 +46,6 @@ from asgard.models import (
 )
 from asgard.models.base import utc_now
 
-MERGE_PATCH = "application/merge-patch+json"
 PENDING_POLL_S = 1.0
 """How often a followed pod that has not started is asked whether it has."""
 

@@ -50,6 +50,8 @@ log = structlog.get_logger(__name__)
 
 LIST_RESTARTS = 3
 SERVER = "the API server"
+MERGE_PATCH = "application/merge-patch+json"
+"""The content type of a JSON merge patch (RFC 7386), which every writer here sends."""
 T = TypeVar("T")
 
 

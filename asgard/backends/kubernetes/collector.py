@@ -20,7 +20,7 @@ import structlog
 from asgard.artifacts import ArtifactStore
 from asgard.backends.common import Json
 from asgard.backends.kubernetes import names as N
-from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.kubernetes.client import MERGE_PATCH, KubeClient
 from asgard.backends.kubernetes.job_manifests import (
     claims_path,
     collector_manifest,
@@ -110,6 +110,7 @@ class OutputCollector:
                 continue
             if await self.artifacts.output_settled(self.cluster, namespace, job_id):
                 if job_id in collectors:
+                    await self._mark_refused(job)
                     await self.tidy(namespace, job_id)
                 continue
             sender = collectors.get(job_id)
@@ -117,6 +118,23 @@ class OutputCollector:
                 await self._start_collector(job)
             elif job_status(sender, []).state == "failed":
                 await self._try_again(job, sender)
+
+    async def _mark_refused(self, job: Json) -> None:
+        """A job whose output was refused says so on the Job itself, once."""
+        meta = job["metadata"]
+        namespace, job_id = meta["namespace"], meta["name"]
+        reason = await self.artifacts.output_refused(self.cluster, namespace, job_id)
+        if reason is None or N.OUTPUT_REFUSED_ANNOTATION in (meta.get("annotations") or {}):
+            return
+        with contextlib.suppress(NotFound):  # deleted meanwhile
+            await self.client.request(
+                "PATCH",
+                jobs_path(namespace, job_id),
+                what="mark a job's output refused",
+                body={"metadata": {"annotations": {N.OUTPUT_REFUSED_ANNOTATION: reason}}},
+                content_type=MERGE_PATCH,
+            )
+        log.warning("a job's output was refused", job=job_id, reason=reason)
 
     async def _try_again(self, job: Json, collector: Json) -> None:
         """The collector gave up without sending anything: another, while tries are left."""

@@ -19,7 +19,23 @@ def is_collector(job: Json) -> bool:
 
 def job_status(job: Json, pods: list[PodRecord]) -> JobStatus:
     """The counts from the Job's status; the state and the reason from its conditions
-    (DeadlineExceeded, BackoffLimitExceeded) and its pods (exit code, OOM)."""
+    (DeadlineExceeded, BackoffLimitExceeded) and its pods (exit code, OOM). A job whose
+    output Asgard refused ended failed, whatever its exit, saying why."""
+    status = _cluster_status(job, pods)
+    annotations = (job.get("metadata") or {}).get("annotations") or {}
+    refused = annotations.get(N.OUTPUT_REFUSED_ANNOTATION)
+    if not refused or not status.finished:
+        return status
+    return status.model_copy(
+        update={
+            "state": "failed",
+            "failed": max(status.failed, 1),
+            "message": f"{status.message}; {refused}",
+        }
+    )
+
+
+def _cluster_status(job: Json, pods: list[PodRecord]) -> JobStatus:
     status = job.get("status") or {}
     active, succeeded, failed = (int(status.get(k) or 0) for k in ("active", "succeeded", "failed"))
     conditions = {

@@ -17,7 +17,7 @@ from asgard.artifacts import ArtifactStore
 from asgard.backends.common import Json, Segments
 from asgard.backends.contract import JobsBackend, LogStream, WorkspaceMount
 from asgard.backends.kubernetes import names as N
-from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.kubernetes.client import MERGE_PATCH, KubeClient
 from asgard.backends.kubernetes.collector import OutputCollector
 from asgard.backends.kubernetes.config import KIND, KubernetesClusterConfig
 from asgard.backends.kubernetes.job_manifests import (
@@ -40,8 +40,6 @@ from asgard.errors import AsgardError, Conflict, InvalidValue, NotFound
 from asgard.job_tokens import JobFile, JobTokens, job_file_path
 from asgard.models import Account, Job, JobSpec, WorkflowVolume
 from asgard.models.job import new_job_id
-
-MERGE_PATCH = "application/merge-patch+json"
 
 
 class KubernetesJobsBackend(JobsBackend):

@@ -26,8 +26,11 @@ WORKFLOW_LABEL = "asgard.io/workflow"
 WORKSPACE_ANNOTATION = "asgard.io/workspace"
 """On a workflow stage's Job: the claim of the workflow's volume."""
 OUTPUT_DIR_ANNOTATION = "asgard.io/output-dir"
-COLLECT_ATTEMPT_ANNOTATION = "asgard.io/collect-attempt"
 """On a workflow stage's Job: the folder of that volume that is its ``/output``."""
+COLLECT_ATTEMPT_ANNOTATION = "asgard.io/collect-attempt"
+OUTPUT_REFUSED_ANNOTATION = "asgard.io/output-refused"
+"""On a Job whose output Asgard refused (over ``max_output_bytes``): why. The job then
+shows failed, saying so, on every replica and in every cache (the watch carries it)."""
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 NAME_LIMIT = 63
 

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from asgard.backends.common import Json, parse_time
 from asgard.backends.kubernetes import names as N
-from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.kubernetes.client import MERGE_PATCH, KubeClient
 from asgard.backends.kubernetes.converters import app_pod, locked_down, workload_to_app
 from asgard.backends.kubernetes.workloads import workload_path
 from asgard.models import Account, AppSpec, AppVersion
@@ -36,7 +36,6 @@ __all__ = [
 REVISION: Final = "deployment.kubernetes.io/revision"
 DESIRED_REPLICAS: Final = "deployment.kubernetes.io/desired-replicas"
 POD_TEMPLATE_HASH: Final = "pod-template-hash"
-MERGE_PATCH: Final = "application/merge-patch+json"
 
 
 def _selector(workload: Json) -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import Any
 from asgard.backends.common import Json, Segments, schedule_taken
 from asgard.backends.contract import ScheduledJobsBackend
 from asgard.backends.kubernetes import names as N
-from asgard.backends.kubernetes.client import KubeClient
+from asgard.backends.kubernetes.client import MERGE_PATCH, KubeClient
 from asgard.backends.kubernetes.config import KIND
 from asgard.backends.kubernetes.converters import container_resources, env_list, owner_selector
 from asgard.backends.kubernetes.job_manifests import NOBODY
@@ -19,7 +19,6 @@ from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, ResourceLimits, Schedule, ScheduledJob, ScheduledJobSpec
 
 DESCRIPTION = "asgard.io/description"
-MERGE_PATCH = "application/merge-patch+json"
 
 
 def cronjobs_path(namespace: str, name: str | None = None) -> Segments:
