@@ -5,8 +5,8 @@ real Docker Engine (``good``) beside a cluster of each kind (Docker, Kubernetes,
 Mesos master, Marathon, Chronos) for each way an endpoint answers wrongly
 (``tests/support/wrong_answers.py``). Every list, ``/clusters``, ``/events`` and every
 dashboard page answers 200 with the healthy engine's data and an ``errors`` entry per
-failing cluster; a Kubernetes API server that first asks to wait (429 with
-``Retry-After``) is waited for, and answers.
+failing cluster; a Kubernetes API server, a Docker Engine, a Marathon and a Chronos
+that first ask to wait (429 with ``Retry-After``) are waited for, and answer.
 """
 
 from __future__ import annotations
@@ -71,6 +71,11 @@ VALID: set[tuple[str, Misbehaviour, str]] = {("chronos", "array", "/scheduled-jo
 (its job summary, which ``/jobs`` reads too, is an object: ``[]`` is wrong there)."""
 
 
+BUSY = ("kubernetes-busy", "docker-busy", "mesos-busy")
+"""Clusters whose server first asks to wait (429 with ``Retry-After``): waited for, they
+answer. The Mesos one's Marathon and Chronos ask to wait; its master does not."""
+
+
 def bad_name(kind: str, how: Misbehaviour) -> str:
     return f"{kind}-{how}"
 
@@ -85,7 +90,7 @@ class Fleet:
 
 def entries(good_url: str, servers: dict[Misbehaviour, WrongAnswers], fakes: Any) -> list[str]:
     """The TOML entries: the healthy engine, then every (kind, misbehaviour)."""
-    mesos, marathon, chronos, kube_busy = fakes
+    mesos, marathon, chronos, busy = fakes
     common = f"timeout_s = {TIMEOUT_S}\nmax_answer_mib = {CAP_MIB}\nretry_down_s = 1.0\n"
     found = [f'[[clusters]]\nname = "good"\nkind = "docker"\nurl = "{good_url}"\n']
     for how, server in servers.items():
@@ -105,9 +110,17 @@ def entries(good_url: str, servers: dict[Misbehaviour, WrongAnswers], fakes: Any
                 f'{head}kind = "mesos"\nmesos_urls = ["{master}"]\n'
                 f'marathon_urls = ["{apps}"]\nchronos_url = "{jobs}"\n'
             )
-    found.append(  # a listing asks several paths in turn, each waited for once: 1 s each
-        f'[[clusters]]\nname = "kubernetes-busy"\nkind = "kubernetes"\ntimeout_s = 8.0\n'
-        f'url = "{kube_busy.url}"\n'
+    # a listing asks several paths in turn, each waited for once: 1 s each
+    patient = "timeout_s = 8.0\nretry_down_s = 1.0\n"
+    for kind in ("kubernetes", "docker"):
+        found.append(
+            f'[[clusters]]\nname = "{kind}-busy"\nkind = "{kind}"\n{patient}'
+            f'url = "{busy[kind].url}"\n'
+        )
+    found.append(
+        f'[[clusters]]\nname = "mesos-busy"\nkind = "mesos"\n{patient}'
+        f'mesos_urls = ["{mesos.urls[0]}"]\nmarathon_urls = ["{busy["marathon"].url}"]\n'
+        f'chronos_url = "{busy["chronos"].url}"\n'
     )
     return found
 
@@ -129,11 +142,20 @@ async def fleet(engine_daemon: DockerDaemon) -> AsyncIterator[Fleet]:
         chronos.running(),
         emulated_api() as (_emulator, kube_url, _session),
         WrongAnswers("busy", upstream=kube_url) as kube_busy,
+        WrongAnswers("busy", upstream=engine_daemon.url) as docker_busy,
+        WrongAnswers("busy", upstream=marathon.urls[0]) as marathon_busy,
+        WrongAnswers("busy", upstream=chronos.url) as chronos_busy,
         wrong_servers() as servers,
     ):
         root = scratch_dir()
         config = Path(root) / "clusters.toml"
-        fakes = (mesos, marathon, chronos, kube_busy)
+        busy = {
+            "kubernetes": kube_busy,
+            "docker": docker_busy,
+            "marathon": marathon_busy,
+            "chronos": chronos_busy,
+        }
+        fakes = (mesos, marathon, chronos, busy)
         config.write_text("\n".join(entries(engine_daemon.url, servers, fakes)))
         settings = make_settings(Path(root), f"sqlite+aiosqlite:///{root}/asgard.db", config=config)
         app = create_app(settings)  # the clusters from the file, as `asgard serve` does
@@ -185,7 +207,7 @@ async def test_asgard_starts_and_answers_with_every_wrong_answer_configured(flee
     ready = await fleet.caller.client.get("/ready")
     assert (health.status, ready.status) == (200, 200)
     names = {c["name"] for c in fleet.answers["/clusters"]["clusters"]}
-    assert len(names) == 2 + len(KINDS) * len(MISBEHAVIOURS)
+    assert len(names) == 1 + len(BUSY) + len(KINDS) * len(MISBEHAVIOURS)
 
 
 @pytest.mark.parametrize("path", [*LISTS, "/clusters", "/clusters?probe=true"])
@@ -195,17 +217,18 @@ async def test_a_list_carries_the_healthy_engine_and_never_fails_for_a_bad_clust
     answer = fleet.answers[path]
     failing = errors_of(answer)
     assert "good" not in failing, failing.get("good")
-    assert "kubernetes-busy" not in failing, failing.get("kubernetes-busy")
+    for busy in BUSY:
+        assert busy not in failing, failing.get(busy)
     if path == "/agents":
         assert [a for a in answer["agents"] if a["cluster"] == "good"], "the engine's agent"
     elif path.startswith("/clusters"):
         statuses = {c["name"]: c for c in answer["clusters"]}
         assert statuses["good"]["status"] == "ok"
         assert statuses["good"]["version"]
-        assert statuses["kubernetes-busy"]["status"] == "ok"
+        assert [statuses[b]["status"] for b in BUSY] == ["ok"] * len(BUSY)
     elif path != "/workflows":
         assert "good" in answer["as_of"]
-        assert "kubernetes-busy" in answer["as_of"]
+        assert set(BUSY) <= set(answer["as_of"])
 
 
 @pytest.mark.parametrize("how", MISBEHAVIOURS)

@@ -48,6 +48,7 @@ class WrongAnswers:
         self._busy_once: set[str] = set()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._upstream_base = ""
         self.url = ""
 
     async def __aenter__(self) -> WrongAnswers:
@@ -61,8 +62,16 @@ class WrongAnswers:
         assert isinstance(server, asyncio.Server)
         port = server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        self._session = aiohttp.ClientSession()
+        self._session, self._upstream_base = self._upstream_session()
         return self
+
+    def _upstream_session(self) -> tuple[aiohttp.ClientSession, str]:
+        """A session to the upstream, and the base its paths go after (a Docker Engine
+        listens on a unix socket)."""
+        if self.upstream is not None and self.upstream.startswith("unix://"):
+            connector = aiohttp.UnixConnector(path=self.upstream.removeprefix("unix://"))
+            return aiohttp.ClientSession(connector=connector), "http://engine"
+        return aiohttp.ClientSession(), self.upstream or ""
 
     async def __aexit__(self, *exc: object) -> None:
         if self._session is not None:
@@ -132,15 +141,21 @@ class WrongAnswers:
         assert self._session is not None
         async with self._session.request(
             request.method,
-            f"{self.upstream}{request.path_qs}",
+            f"{self._upstream_base}{request.raw_path}",
             data=await request.read(),
             headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
             allow_redirects=False,
         ) as upstream:
-            body = await upstream.read()
             headers = {
                 k: v
                 for k, v in upstream.headers.items()
                 if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
             }
-            return web.Response(status=upstream.status, body=body, headers=headers)
+            response = web.StreamResponse(status=upstream.status, headers=headers)
+            await response.prepare(request)  # streamed: a Docker event feed never ends
+            try:
+                async for chunk in upstream.content.iter_any():
+                    await response.write(chunk)
+            except (ConnectionError, RuntimeError):
+                pass  # the client went away
+            return response

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from asgard.backends.common import api_path
 from asgard.backends.docker.client import DockerClient
@@ -90,3 +92,28 @@ def test_the_mesos_clients_quote_and_refuse() -> None:
 
     with pytest.raises(NotFound):
         asyncio.run(climb())
+
+
+async def test_the_kubernetes_client_sends_the_path_as_built() -> None:
+    """kubernetes_asyncio hands aiohttp a string, which yarl parses again: what reaches the
+    server must still be the path as quoted (no ``%2F`` decoded into a separator, no
+    ``%2e%2e`` turned into a climbing segment and normalised away)."""
+    seen: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.raw_path)
+        return web.json_response({"kind": "Pod", "metadata": {"name": "x"}})
+
+    app = web.Application()
+    app.router.add_route("GET", r"/{tail:[\s\S]*}", record)
+    async with TestServer(app, host="127.0.0.1") as server:
+        config = KubernetesClusterConfig(name="k8s", url=str(server.make_url("")).rstrip("/"))
+        client = KubeClient(config)
+        try:
+            for given, sent in HOSTILE.items():
+                await client.request(
+                    "GET", ("api", "v1", "namespaces", "dev", "pods", given), what="pod"
+                )
+                assert seen[-1] == f"/api/v1/namespaces/dev/pods/{sent}"
+        finally:
+            await client.close()
