@@ -121,6 +121,8 @@ class Cluster:
         """The last answer of each listing, by operation and account: what ``?stale=true``
         shows of this cluster while it is down."""
         self._prober: asyncio.Task[None] | None = None
+        self._unstarted: list[Backend] = []
+        """The backends whose ``start`` failed, started again once the cluster answers."""
         self.breaker = Breaker(
             self.name,
             lambda: self.guarded(self.client.version, self.timeout_s, endpoint=True),
@@ -387,22 +389,50 @@ class Cluster:
                 min(self.config.retry_down_s, self.config.probe_s) if down else self.config.probe_s
             )
             await self.probe()
+            await self._start_the_rest()
 
     # life
 
     async def start(self) -> None:
         """Begin the backends' and the cache's background work, and the probe. Whatever
         the cluster answers meanwhile (or not) never stops Asgard's start: the cluster
-        is then down, with its reason, until the probe finds it answering."""
-        for backend in self.parts.values():
-            try:
-                await backend.start()
-            except Exception as exc:
-                self._start_failed(exc)
+        is then down, with its reason, until the probe finds it answering; a backend
+        that could not start is started again then (see ``_probe_forever``)."""
+        self._unstarted = list(self.parts.values())
+        for exc in await self._start_backends():
+            self._start_failed(exc)
         if self.cache is not None:
             await self.cache.start()
         if self._prober is None:
             self._prober = asyncio.create_task(self._probe_forever(), name=f"probe-{self.name}")
+
+    async def _start_backends(self) -> tuple[Exception, ...]:
+        """Start each backend not started yet; what the ones that failed raised."""
+        failures: list[Exception] = []
+        unstarted: list[Backend] = []
+        for backend in self._unstarted:
+            try:
+                await backend.start()
+            except Exception as exc:
+                failures.append(exc)
+                unstarted.append(backend)
+        self._unstarted = unstarted
+        return tuple(failures)
+
+    async def _start_the_rest(self) -> None:
+        """Once the cluster answers: the backends that could not start, again. A failure
+        now is logged and tried at the next probe; the cluster's status is the probe's."""
+        if not self._unstarted or self.health.error is not None:
+            return
+        for exc in await self._start_backends():
+            reason = exc.msg if isinstance(exc, AsgardError) else f"{type(exc).__name__}: {exc}"
+            log.warning(
+                "cluster still not started; retried at the next probe",
+                cluster=self.name,
+                error=reason,
+            )
+        if not self._unstarted:
+            log.info("cluster started", cluster=self.name)
 
     def _start_failed(self, exc: Exception) -> None:
         reason = exc.msg if isinstance(exc, AsgardError) else f"{type(exc).__name__}: {exc}"

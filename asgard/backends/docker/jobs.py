@@ -149,18 +149,18 @@ class DockerJobsBackend(JobsBackend):
         self._watch(account.namespace, job_id)
 
     async def start(self) -> None:
-        """Resume watching the jobs that were running before Asgard (re)started."""
+        """Resume watching the jobs that were running before Asgard (re)started. An engine
+        that cannot tell which (it is down) fails the start, which the cluster tries
+        again once the engine answers; the janitor runs either way."""
+        if self._janitor is None:
+            self._janitor = asyncio.create_task(
+                self._clean_forever(), name=f"jobs-janitor-{self.cluster}"
+            )
         if self._started:
             return
+        for namespace, job_id in await (await self.runner()).every_job():
+            self._watch(namespace, job_id)
         self._started = True
-        try:
-            for namespace, job_id in await (await self.runner()).every_job():
-                self._watch(namespace, job_id)
-        except AsgardError as exc:
-            log.warning("cannot resume job watchers yet", cluster=self.cluster, error=exc.msg)
-        self._janitor = asyncio.create_task(
-            self._clean_forever(), name=f"jobs-janitor-{self.cluster}"
-        )
 
     async def _clean_forever(self) -> None:
         structlog.contextvars.clear_contextvars()
