@@ -47,6 +47,19 @@ async def test_a_cluster_entry_can_lift_the_app_defaults() -> None:
         assert "securityContext" not in pod["containers"][0]  # type: ignore[index]
 
 
+async def test_a_cluster_entry_can_give_apps_their_service_account_token() -> None:
+    """For apps that call the Kubernetes API: the token alone; the rest stays locked down."""
+    async with running_kube(app_service_account_token=True) as kube:
+        spec = AppSpec(cluster="k8s", id="web", image=IMAGE)
+        await kube.orchestrator.call(DEV, "k8s", AppsBackend.create_app, spec)
+        path = "/apis/apps/v1/namespaces/dev/deployments/web"
+        pod = pod_template(await kube.controllers.call("GET", path))
+        assert pod["automountServiceAccountToken"] is True
+        assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+        security = pod["containers"][0]["securityContext"]  # type: ignore[index]
+        assert security["allowPrivilegeEscalation"] is False
+
+
 async def test_jobs_and_scheduled_jobs_run_on_the_owners_nodes(kube: KubeCluster) -> None:
     call = kube.orchestrator.call
     job = await call(

@@ -114,9 +114,7 @@ class KubernetesAppsBackend(AppsBackend):
                 "POST",
                 workload_path(account.namespace, "Deployment"),
                 what=f"create app {spec.id}",
-                body=deployment(
-                    account, spec, baseline=self.client.config.app_defaults == "baseline"
-                ),
+                body=deployment(account, spec, lockdown=self.client.config.lockdown()),
             )
         except Conflict:
             raise app_taken(spec.id, self.cluster) from None

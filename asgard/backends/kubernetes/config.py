@@ -3,12 +3,26 @@ Asgard's jobs there need (a helper image, volumes for their files)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
 from pydantic import Field, SecretStr, model_validator
 
 from asgard.backends.registry import ClusterConfig
+
+
+@dataclass(frozen=True)
+class Lockdown:
+    """What the cluster entry's ``app_defaults = "baseline"`` gives apps' pods."""
+
+    service_account_token: bool = False
+    """Mount the namespace's service account token (``app_service_account_token``): for
+    apps that call the Kubernetes API, under the RBAC their namespace gives them."""
+
+
+BASELINE: Final = Lockdown()
+
 
 KIND: Final = "kubernetes"
 
@@ -52,6 +66,11 @@ class KubernetesClusterConfig(ClusterConfig):
         "RuntimeDefault, no privilege escalation, capabilities dropped but a small set, no "
         "service account token); none: as their spec says. Jobs always meet 'restricted'",
     )
+    app_service_account_token: bool = Field(
+        False,
+        description="With app_defaults = baseline: mount the namespace's service account "
+        "token in apps' pods, for apps that call the Kubernetes API",
+    )
 
     @model_validator(mode="after")
     def _one_way_in(self) -> KubernetesClusterConfig:
@@ -63,6 +82,12 @@ class KubernetesClusterConfig(ClusterConfig):
         if (self.client_cert is None) != (self.client_key is None):
             raise ValueError("client_cert and client_key go together")
         return self
+
+    def lockdown(self) -> Lockdown | None:
+        """What apps' pods get (``app_defaults``); None: nothing, as their spec says."""
+        if self.app_defaults == "none":
+            return None
+        return Lockdown(service_account_token=self.app_service_account_token)
 
     @property
     def checks_tls(self) -> bool:

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from asgard.backends.common import Json, parse_time
 from asgard.backends.kubernetes import names as N
+from asgard.backends.kubernetes.config import BASELINE, Lockdown
 from asgard.backends.kubernetes.quantities import (
     cpu_cores,
     cpu_quantity,
@@ -258,12 +259,13 @@ def placement(account: Account, constraints: Iterable[str]) -> dict[str, Any]:
 RUNTIME_DEFAULT: Final = {"type": "RuntimeDefault"}
 
 
-def locked_down(pod: Json) -> Json:
+def locked_down(pod: Json, lockdown: Lockdown | None = None) -> Json:
     """An app's pod spec under Pod Security "baseline" and more: the runtime's seccomp
     profile, no privilege escalation, every capability dropped but ``APP_CAPABILITIES``,
-    no service account token. No uid is forced: images expect to start as their own user
-    (often root, then changing), and "restricted" would stop most of them. A workload's
-    own settings that are stricter (runAsNonRoot, a user) are kept."""
+    no service account token unless the cluster entry asks. No uid is forced: images
+    expect to start as their own user (often root, then changing), and "restricted" would
+    stop most of them. A workload's own settings that are stricter (runAsNonRoot, a user)
+    are kept."""
     containers = [
         {
             **c,
@@ -278,7 +280,7 @@ def locked_down(pod: Json) -> Json:
     ]
     return {
         **pod,
-        "automountServiceAccountToken": False,
+        "automountServiceAccountToken": (lockdown or BASELINE).service_account_token,
         "securityContext": {
             **(pod.get("securityContext") or {}),
             "seccompProfile": RUNTIME_DEFAULT,
@@ -287,11 +289,11 @@ def locked_down(pod: Json) -> Json:
     }
 
 
-def app_pod(account: Account, spec: AppSpec, *, baseline: bool = True) -> Json:
-    """The pod spec of an app's template; ``baseline`` as the cluster entry's
-    ``app_defaults`` says."""
+def app_pod(account: Account, spec: AppSpec, *, lockdown: Lockdown | None = BASELINE) -> Json:
+    """The pod spec of an app's template; ``lockdown`` as the cluster entry's
+    ``app_defaults`` says (None: ``"none"``, the pod as the spec makes it)."""
     pod: Json = {**placement(account, spec.constraints), "containers": [app_container(spec)]}
-    return locked_down(pod) if baseline else pod
+    return locked_down(pod, lockdown) if lockdown is not None else pod
 
 
 def app_container(spec: AppSpec) -> dict[str, Any]:
@@ -316,7 +318,9 @@ def app_container(spec: AppSpec) -> dict[str, Any]:
     return container
 
 
-def deployment(account: Account, spec: AppSpec, *, baseline: bool = True) -> dict[str, Any]:
+def deployment(
+    account: Account, spec: AppSpec, *, lockdown: Lockdown | None = BASELINE
+) -> dict[str, Any]:
     name = N.object_name(spec.id)
     selector = {N.APP_LABEL: name}
     labels = {**N.user_labels(spec.labels), **selector, N.MANAGED_BY: N.ASGARD}
@@ -338,7 +342,7 @@ def deployment(account: Account, spec: AppSpec, *, baseline: bool = True) -> dic
             },
             "template": {
                 "metadata": {"labels": labels},
-                "spec": app_pod(account, spec, baseline=baseline),
+                "spec": app_pod(account, spec, lockdown=lockdown),
             },
         },
     }

@@ -16,6 +16,7 @@ from typing import Any, Final
 from asgard.backends.common import Json, parse_time
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import MERGE_PATCH, KubeClient
+from asgard.backends.kubernetes.config import BASELINE, Lockdown
 from asgard.backends.kubernetes.converters import app_pod, locked_down, workload_to_app
 from asgard.backends.kubernetes.workloads import workload_path
 from asgard.models import Account, AppSpec, AppVersion
@@ -102,7 +103,7 @@ def template_version(
 
 
 def spec_template(
-    workload: Json, account: Account, spec: AppSpec, *, baseline: bool = True
+    workload: Json, account: Account, spec: AppSpec, *, lockdown: Lockdown | None = BASELINE
 ) -> Json:
     """The pod template that runs ``spec``, under the workload's own selector."""
     current = ((workload.get("spec") or {}).get("template") or {}).get("metadata") or {}
@@ -110,7 +111,7 @@ def spec_template(
     labels = {**N.user_labels(spec.labels), **own, **_selector(workload)}
     return {
         "metadata": {"labels": labels},
-        "spec": app_pod(account, spec, baseline=baseline),
+        "spec": app_pod(account, spec, lockdown=lockdown),
     }
 
 
@@ -224,13 +225,13 @@ class Revisions:
         names one: exactly what ran), its count and its labels, as ``kubectl rollout undo``
         does for the template."""
         kept = {str(k.number): k for k in await self.kept(account, kind, workload)}
-        baseline = self.client.config.app_defaults == "baseline"
+        lockdown = self.client.config.lockdown()
         if version.id in kept:
             template = kept[version.id].template
-            if baseline:  # a version from before the lockdown comes back under it
-                template = {**template, "spec": locked_down(template.get("spec") or {})}
+            if lockdown is not None:  # a version from before the lockdown comes back under it
+                template = {**template, "spec": locked_down(template.get("spec") or {}, lockdown)}
         else:
-            template = spec_template(workload, account, version.spec, baseline=baseline)
+            template = spec_template(workload, account, version.spec, lockdown=lockdown)
         meta = workload.get("metadata") or {}
         own = {k: v for k, v in (meta.get("labels") or {}).items() if k.startswith(N.OWN_PREFIXES)}
         target = {
