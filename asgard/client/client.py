@@ -77,8 +77,13 @@ class AsgardClient:
         assert isinstance(data, dict)
         return data
 
-    async def metrics(self) -> str:
-        async with self.transport.open("GET", "/metrics", headers={"Accept": "*/*"}) as r:
+    async def metrics(self, token: str | None = None) -> str:
+        """The Prometheus text; ``token``: the server's ``ASGARD_METRICS_TOKEN``, when it
+        reserves ``/metrics`` to its scraper (sent instead of the client's own key)."""
+        headers = {"Accept": "*/*"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        async with self.transport.open("GET", "/metrics", headers=headers) as r:
             return await r.text()
 
     async def close(self) -> None:

@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from asgard.backends.orchestrator import Orchestrator
+from asgard.client import AsgardClient
 from asgard.http.app import create_app
 from asgard.http.security_headers import HSTS
 from asgard.models import Role
@@ -203,3 +204,7 @@ async def test_metrics_with_a_token_answer_its_bearer(start_asgard: StartAsgard)
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     assert "asgard_http_requests" in await response.text()
     assert (await asgard.client.get("/health")).status == 200, "/health stays open"
+
+    url = str(asgard.client.make_url("")).rstrip("/")
+    async with AsgardClient(url, "asg_not_a_key") as client:  # the Python client, as a scraper
+        assert "asgard_http_requests" in await client.metrics(token=METRICS_TOKEN)
