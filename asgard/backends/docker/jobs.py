@@ -1,6 +1,6 @@
-"""The Docker jobs backend: jobs on the single engine or the Swarm, and the watchers that
-stop a job at its ``timeout_s``, collect its ``/output`` when it ends, and remove finished
-jobs once their retention has passed."""
+"""The Docker jobs backend: jobs on the single engine or the Swarm, the watchers that stop
+a job at its ``timeout_s`` and collect its ``/output`` when it ends, and the janitor that
+removes finished jobs once their retention has passed (once per deployment, by lease)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from asgard.backends.docker.job_status import OUTCOME, Outcome
 from asgard.backends.docker.variants import JobRunner, Variants
 from asgard.backends.docker.workspaces import DockerWorkspaces
 from asgard.backends.feeds import Nudges, Signal
+from asgard.backends.registry import BackendContext
 from asgard.errors import AsgardError, NotFound
 from asgard.models import Account, Job, JobSpec, WorkflowVolume
 from asgard.models.base import utc_now
@@ -37,14 +38,19 @@ COLLECTING = "ended; its output is being collected"
 
 
 class DockerJobsBackend(JobsBackend):
-    def __init__(self, variants: Variants, *, retention_s: float) -> None:
+    def __init__(self, variants: Variants, context: BackendContext, *, retention_s: float) -> None:
         super().__init__(variants.client.cluster, KIND)
         self.variants = variants
         self.artifacts = variants.artifacts
         self.retention = timedelta(seconds=retention_s)
         self.workspaces = DockerWorkspaces(variants.client)
         self._watchers: dict[tuple[str, str], asyncio.Task[None]] = {}
-        self._janitor: asyncio.Task[None] | None = None
+        self.janitor = context.leased(
+            "docker-job-retention",
+            self.cluster,
+            self.clean,
+            every_s=max(1.0, min(60.0, retention_s / 2)),
+        )
         self._started = False
         self.nudges = Nudges()
         """Told when a job's output is settled: the job then shows as ended, which no
@@ -152,31 +158,17 @@ class DockerJobsBackend(JobsBackend):
         """Resume watching the jobs that were running before Asgard (re)started. An engine
         that cannot tell which (it is down) fails the start, which the cluster tries
         again once the engine answers; the janitor runs either way."""
-        if self._janitor is None:
-            self._janitor = asyncio.create_task(
-                self._clean_forever(), name=f"jobs-janitor-{self.cluster}"
-            )
+        await self.janitor.start()
         if self._started:
             return
         for namespace, job_id in await (await self.runner()).every_job():
             self._watch(namespace, job_id)
         self._started = True
 
-    async def _clean_forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(cluster=self.cluster)
-        interval = max(1.0, min(60.0, self.retention.total_seconds() / 2))
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.clean()
-            except AsgardError as exc:
-                log.warning("job cleaning could not reach the engine", error=exc.msg)
-
     async def close(self) -> None:
-        await cancel_and_wait(*self._watchers.values(), self._janitor)
+        await self.janitor.close()
+        await cancel_and_wait(*self._watchers.values())
         self._watchers.clear()
-        self._janitor = None
 
     def _watch(self, namespace: str, job_id: str) -> None:
         key = (namespace, job_id)

@@ -40,7 +40,7 @@ class DockerPlugin(BackendPlugin[DockerClusterConfig]):
             cap_bytes=int(config.max_answer_mib * 2**20),
         )
         variants = Variants(client, context.artifacts, config.hardening())
-        jobs = DockerJobsBackend(variants, retention_s=config.job_retention_s)
+        jobs = DockerJobsBackend(variants, context, retention_s=config.job_retention_s)
         return ClusterParts(
             client=client,
             agents=DockerAgentsBackend(variants),

@@ -1,4 +1,5 @@
-"""Bringing the ``/output`` of finished jobs back to Asgard, every ``COLLECT_EVERY_S``.
+"""Bringing the ``/output`` of finished jobs back to Asgard, every ``COLLECT_EVERY_S``, in
+one process of the deployment (by lease: two would start two collectors for one job).
 
 A job that has ended and whose output Asgard does not hold yet gets a collector Job,
 which mounts the job's output volume and sends it to Asgard with a token scoped to
@@ -11,7 +12,6 @@ say) is replaced by a new one, up to ``COLLECT_ATTEMPTS`` collectors per job.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 
@@ -33,9 +33,9 @@ from asgard.backends.kubernetes.job_manifests import (
     token_secret,
 )
 from asgard.backends.kubernetes.job_status import is_collector, job_status
-from asgard.errors import AsgardError, Conflict, NotFound
-from asgard.job_tokens import JobGrant, JobTokens
-from asgard.tasks import cancel_and_wait
+from asgard.backends.registry import BackendContext
+from asgard.errors import Conflict, NotFound
+from asgard.job_tokens import JobGrant
 
 log = structlog.get_logger(__name__)
 
@@ -53,40 +53,29 @@ class OutputCollector:
     def __init__(
         self,
         client: KubeClient,
-        artifacts: ArtifactStore,
-        tokens: JobTokens,
+        context: BackendContext,
         *,
         helper_image: str,
         output_url: OutputUrl,
     ) -> None:
         self.client = client
         self.cluster = client.cluster
-        self.artifacts = artifacts
-        self.tokens = tokens
+        self.artifacts: ArtifactStore = context.artifacts
+        self.tokens = context.job_tokens
         self.helper_image = helper_image
         self.output_url = output_url
-        self._task: asyncio.Task[None] | None = None
+        self.loop = context.leased(
+            "kubernetes-output-collector", self.cluster, self.collect, every_s=COLLECT_EVERY_S
+        )
 
     def token(self, namespace: str, job_id: str) -> str:
         return self.tokens.issue(JobGrant(self.cluster, namespace, job_id), TOKEN_TTL_S)
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._forever(), name=f"collect-{self.cluster}")
+        await self.loop.start()
 
     async def close(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(cluster=self.cluster)
-        while True:
-            try:
-                await self.collect()
-            except AsgardError as exc:
-                log.warning("collecting job outputs failed", error=exc.msg)
-            await asyncio.sleep(COLLECT_EVERY_S)
+        await self.loop.close()
 
     async def collect(self) -> None:
         """One round: start collectors for ended jobs, tidy up after those done."""
