@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 import structlog
 
-from asgard.artifacts import ArtifactStore
 from asgard.backends.common import Json
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import MERGE_PATCH, KubeClient
@@ -60,7 +59,7 @@ class OutputCollector:
     ) -> None:
         self.client = client
         self.cluster = client.cluster
-        self.artifacts: ArtifactStore = context.artifacts
+        self.artifacts = context.artifacts
         self.tokens = context.job_tokens
         self.helper_image = helper_image
         self.output_url = output_url
