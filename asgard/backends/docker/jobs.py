@@ -178,7 +178,10 @@ class DockerJobsBackend(JobsBackend):
             )
 
     async def _follow(self, namespace: str, job_id: str) -> None:
-        """Until the job is over: stop it at its timeout; then keep its output."""
+        """Until the job is over: stop it at its timeout; then keep its output. Not a
+        ``PeriodicLoop``: it ends with its job, and one that was lost is followed again
+        by the reconciler (``settle_job``), or by whoever reads the job once it ended
+        (``_collecting``)."""
         structlog.contextvars.clear_contextvars()  # not the request that happened to start it
         structlog.contextvars.bind_contextvars(
             cluster=self.cluster, namespace=namespace, job=job_id
