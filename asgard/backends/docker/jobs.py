@@ -16,7 +16,7 @@ from asgard.backends.docker.variants import JobRunner, Variants
 from asgard.backends.docker.workspaces import DockerWorkspaces
 from asgard.backends.feeds import Nudges, Signal
 from asgard.backends.registry import BackendContext
-from asgard.errors import AsgardError, NotFound
+from asgard.errors import AsgardError, Conflict, InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, WorkflowVolume
 from asgard.models.base import utc_now
 from asgard.tasks import cancel_and_wait
@@ -249,7 +249,13 @@ class DockerJobsBackend(JobsBackend):
                 and status.finished_at
                 and utc_now() - status.finished_at > self.retention
             ):
-                await runner.delete(namespace, job_id)
+                try:
+                    await runner.delete(namespace, job_id)
+                except (NotFound, Conflict, InvalidValue) as exc:
+                    # This job's trouble (removed meanwhile, or refused): not the others'.
+                    # An engine that does not answer fails the pass, which backs off.
+                    log.warning("a finished job could not be removed", job=job_id, error=exc.msg)
+                    continue
                 self._watchers.pop((namespace, job_id), None)
                 removed.append(job_id)
                 log.info("removed a finished job past its retention", job=job_id)

@@ -33,7 +33,7 @@ from asgard.backends.kubernetes.job_manifests import (
 )
 from asgard.backends.kubernetes.job_status import is_collector, job_status
 from asgard.backends.registry import BackendContext
-from asgard.errors import Conflict, NotFound
+from asgard.errors import Conflict, Forbidden, InvalidValue, NotFound
 from asgard.job_tokens import JobGrant
 
 log = structlog.get_logger(__name__)
@@ -43,6 +43,9 @@ __all__ = ["COLLECT_EVERY_S", "OutputCollector", "OutputUrl"]
 COLLECT_EVERY_S = 2.0
 COLLECT_ATTEMPTS = 3
 TOKEN_TTL_S = 24 * 3600
+
+REFUSALS = (Conflict, Forbidden, InvalidValue, NotFound)
+"""What the cluster answers about one job's objects: that job's trouble, not the round's."""
 
 OutputUrl = Callable[[str], str]
 """The URL a job's output is sent to, from the job's id."""
@@ -93,19 +96,30 @@ class OutputCollector:
             namespace = collector["metadata"]["namespace"]
             if (namespace, job_id) not in main:  # its job was deleted: nothing to collect
                 await self.tidy(namespace, job_id)
-        for (namespace, job_id), job in main.items():
-            if not job_status(job, []).finished:
-                continue
-            if await self.artifacts.output_settled(self.cluster, namespace, job_id):
-                if job_id in collectors:
-                    await self._mark_refused(job)
-                    await self.tidy(namespace, job_id)
-                continue
-            sender = collectors.get(job_id)
-            if sender is None:
-                await self._start_collector(job)
-            elif job_status(sender, []).state == "failed":
-                await self._try_again(job, sender)
+        for (_, job_id), job in main.items():
+            try:
+                await self._collect_one(job, collectors.get(job_id))
+            except REFUSALS as exc:
+                # One job the cluster refuses something for must not hold the others'
+                # output back; a cluster that does not answer fails the round (and the
+                # loop backs off).
+                log.warning("a job's output could not be collected", job=job_id, error=exc.msg)
+
+    async def _collect_one(self, job: Json, sender: Json | None) -> None:
+        """Start the ended job's collector, replace one that failed, or tidy up once its
+        output is settled."""
+        namespace, job_id = job["metadata"]["namespace"], job["metadata"]["name"]
+        if not job_status(job, []).finished:
+            return
+        if await self.artifacts.output_settled(self.cluster, namespace, job_id):
+            if sender is not None:
+                await self._mark_refused(job)
+                await self.tidy(namespace, job_id)
+            return
+        if sender is None:
+            await self._start_collector(job)
+        elif job_status(sender, []).state == "failed":
+            await self._try_again(job, sender)
 
     async def _mark_refused(self, job: Json) -> None:
         """A job whose output was refused says so on the Job itself, once."""
