@@ -14,14 +14,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
+from asgard.http.app import build_app
 from asgard.http.state import Services
+from asgard.server import create_app
+from asgard.settings import Settings
+from asgard.ui.paths import is_ui_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "asgard/http": ("asgard.ui",),
-    "asgard/services": ("asgard.http", "asgard.ui"),
+    "asgard/ui": ("asgard.server",),
+    "asgard/http": ("asgard.ui", "asgard.server"),
+    "asgard/services": ("asgard.http", "asgard.ui", "asgard.server"),
     "asgard/backends": ("asgard.services", "asgard.http", "asgard.ui"),
     "asgard/db": ("asgard.services", "asgard.http", "asgard.ui"),
     "asgard/models": (
@@ -91,6 +97,16 @@ def test_the_services_handlers_get_hold_neither() -> None:
     fields = {f.name for f in dataclasses.fields(Services)}
     assert not fields & WIRING_ONLY
     assert {"sessions", "health"} <= fields
+
+
+def test_the_api_alone_has_no_dashboard_and_the_composition_root_mounts_it() -> None:
+    def paths(app: web.Application) -> set[str]:
+        return {r.canonical for r in app.router.resources()}
+
+    api, served = paths(build_app(Settings())), paths(create_app(Settings()))
+    assert not [p for p in api if is_ui_path(p)]
+    assert {"/ui/login", "/ui/", "/"} <= served
+    assert api < served
 
 
 def test_the_checks_above_would_see_a_wrong_import_and_a_wrong_reach() -> None:
