@@ -90,7 +90,11 @@ class ByMode(Backend, Generic[B]):
         return self.modes[await self.mode()]
 
     async def start(self) -> None:
-        await (await self.current()).start()
+        """Start the current mode's part. Where no mode's part has work of its own to
+        start, the mode is not asked for: an engine down or hanging when Asgard starts
+        then fails (and delays) nothing here."""
+        if any(type(part).start is not Backend.start for part in self.modes.values()):
+            await (await self.current()).start()
 
     async def close(self) -> None:
         for part in self.modes.values():

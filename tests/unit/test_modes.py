@@ -117,3 +117,29 @@ async def test_dockers_parts_pick_a_mode_and_both_modes_answer_the_same_operatio
             assert implemented["engine"], f"Docker implements none of the {part} operations"
     finally:
         await parts.client.close()
+
+
+async def test_parts_with_nothing_to_start_do_not_ask_for_the_mode() -> None:
+    """An engine down or hanging when Asgard starts must not fail (or delay) the start of
+    parts that have no work of their own; a part that has some starts in the current mode."""
+
+    async def unanswered() -> str:
+        raise AssertionError("the mode was asked for")
+
+    plain = recording(AppsBackend)
+    quiet = by_mode(AppsBackend).over({"engine": plain("c", "docker")}, unanswered)
+    await quiet.start()
+
+    started: list[str] = []
+
+    class Busy(plain):  # type: ignore[misc, valid-type]
+        async def start(self) -> None:
+            started.append(self.cluster)
+
+    switch = Switch()
+    switch.now = "swarm"
+    busy = by_mode(AppsBackend).over(
+        {"engine": Busy("e", "docker"), "swarm": Busy("s", "docker")}, switch
+    )
+    await busy.start()
+    assert started == ["s"]
