@@ -39,8 +39,8 @@ system-deps:
 	@scripts/system-deps.sh
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check asgard tests bench docs examples
-	$(BIN)/ruff format --check asgard tests bench docs examples
+	$(BIN)/ruff check asgard tests bench testbed docs examples
+	$(BIN)/ruff format --check asgard tests bench testbed docs examples
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy

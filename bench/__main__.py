@@ -34,15 +34,15 @@ from pathlib import Path
 import aiohttp
 from kubernetes_asyncio import client as k8s
 
-from bench.asgard_process import RunningAsgard, running_asgard
 from bench.big import BigRun, big_cluster
 from bench.common import clusters_process, direct_client, get, kube_cluster, until_current
 from bench.load import HEADER, measure
-from bench.synthetic import Shape
 from bench.throughput import SHAPE as THROUGHPUT_SHAPE
 from bench.throughput import throughput
 from bench.ui import dashboard
-from tests.support.load import run_against_a_fleet
+from testbed.asgard_process import RunningAsgard, running_asgard
+from testbed.load import run_against_a_fleet
+from testbed.synthetic import Shape
 
 DEAD_TIMEOUT_S = 1.0
 SCENARIOS = ["big", "fleet", "soak", "throughput", "load", "ui"]

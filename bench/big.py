@@ -21,7 +21,6 @@ import aiohttp
 import orjson
 from kubernetes_asyncio import client as k8s
 
-from bench.asgard_process import RunningAsgard, running_asgard
 from bench.churn import Churned, churn_pods, listening
 from bench.common import (
     body_of,
@@ -33,7 +32,8 @@ from bench.common import (
     until_current,
 )
 from bench.load import HEADER, measure
-from bench.synthetic import NAMESPACE, Shape, pod_names
+from testbed.asgard_process import RunningAsgard, running_asgard
+from testbed.synthetic import NAMESPACE, Shape, pod_names
 
 __all__ = ["BigRun", "big_cluster"]
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.asgard_process import RunningAsgard
 from bench.load import percentile
-from bench.synthetic import NAMESPACE
+from testbed.asgard_process import RunningAsgard
+from testbed.synthetic import NAMESPACE
 
 __all__ = ["Churned", "churn_pods", "cpu_seconds", "listening", "watching"]
 

@@ -15,50 +15,14 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import AsyncIterator
 
-import aiohttp
 import kmock
 
-from bench.synthetic import NAMESPACE, Shape, populate
-from tests.support.kube import Emulator
+from testbed.kube import Emulator
+from testbed.silent import silent_server
+from testbed.synthetic import Shape, churn, populate
 
 FLEET_SHAPE = Shape(nodes=20, deployments=20, pods=200)
-CHURN_EVERY_S = 1.0
-
-
-@contextlib.asynccontextmanager
-async def silent_server() -> AsyncIterator[str]:
-    """A cluster that never answers: it accepts connections, reads nothing, says nothing."""
-    held: list[asyncio.StreamWriter] = []
-
-    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        held.append(writer)
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        for writer in held:
-            writer.close()
-        server.close()
-
-
-async def churn(url: str) -> None:
-    """Scale one Deployment up and down through the API, as users do behind Asgard's back,
-    so that the watch feeds, caches and event queues have work all along."""
-    path = f"{url}/apis/apps/v1/namespaces/{NAMESPACE}/deployments/svc-00000"
-    async with aiohttp.ClientSession() as session:
-        replicas = 1
-        while True:
-            replicas = 3 - replicas  # 1, 2, 1, 2, ...
-            body = {"spec": {"replicas": replicas}, "status": {"readyReplicas": replicas}}
-            async with session.patch(
-                path, json=body, headers={"Content-Type": "application/merge-patch+json"}
-            ) as response:
-                response.raise_for_status()
-            await asyncio.sleep(CHURN_EVERY_S)
 
 
 async def stdin_closed() -> None:

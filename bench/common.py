@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 from kubernetes_asyncio import client as k8s
 
-from bench.asgard_process import RunningAsgard
+from testbed.asgard_process import RunningAsgard
 
 __all__ = [
     "body_of",

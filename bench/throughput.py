@@ -17,7 +17,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.asgard_process import RunningAsgard, running_asgard
+from testbed.asgard_process import RunningAsgard, running_asgard
 
 SHAPE = ("--nodes", "100", "--deployments", "50", "--pods", "1000")
 ROUTES = ["/agents", "/apps", "/clusters", "/users/me"]

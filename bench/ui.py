@@ -27,9 +27,9 @@ import aiohttp
 from playwright.async_api import Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from bench.asgard_process import RunningAsgard, running_asgard
 from bench.load import HEADER, measure
-from bench.synthetic import NAMESPACE
+from testbed.asgard_process import RunningAsgard, running_asgard
+from testbed.synthetic import NAMESPACE
 
 CLUSTERS = 50
 COOKIE = "asgard_session"

@@ -26,12 +26,12 @@ from asgard.backends.registry import BackendContext, ClusterConfig, installed_pl
 from asgard.clusters import assemble
 from asgard.db.engine import Database, upgrade
 from asgard.events import EventHub
-from asgard.http.app import create_app
 from asgard.job_tokens import JobTokens
+from asgard.server import create_app
 from asgard.settings import Settings
+from testbed.kube import ApiServer, Emulator
 from tests.support.asgard import AsgardClient, AsgardUnderTest
 from tests.support.dockerd import DockerDaemon, start_daemon
-from tests.support.kube import ApiServer, Emulator
 from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
 from tests.support.postgres import Postgres, start_postgres

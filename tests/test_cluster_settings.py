@@ -18,7 +18,7 @@ from asgard.clusters import build_fleet
 from asgard.errors import ClusterTimeout
 from asgard.models import Account
 from asgard.settings import read_clusters_file
-from bench.clusters import silent_server
+from testbed.silent import silent_server
 from tests.conftest import backend_context
 
 DEV = Account(id=1, name="dev", namespace="dev")

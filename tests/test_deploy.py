@@ -22,9 +22,9 @@ from kubernetes_asyncio import utils
 
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.backends.kubernetes.rbac import CLUSTER_RULES, NAMESPACE_RULES, namespace_rbac_yaml
-from asgard.http.app import create_app
+from asgard.server import create_app
 from asgard.settings import Settings, read_clusters_file
-from tests.support.kube import Emulator
+from testbed.kube import Emulator
 
 DEPLOY = Path(__file__).parent.parent / "deploy"
 MANIFESTS = DEPLOY / "kubernetes"

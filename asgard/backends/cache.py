@@ -11,6 +11,8 @@ those items alone read again, in every scope it touches, and the difference is
 told for them alone, which is the same difference a whole re-read would find. A
 write through Asgard updates its scope at once. When the feed breaks, or a re-read
 fails, the cache says it is not current and reads go to the cluster until it is again.
+What a scope and its entry are, and how two reads of one are told apart, is
+``cache_entries.py``.
 
 Its three background tasks are ``PeriodicLoop``s, with their error policy: following
 the feed (a step that lasts as long as the feed does, and whose end is a failure to
@@ -22,18 +24,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import structlog
 
+from asgard.backends.cache_entries import Entry, Identified, Loader, Scope, diff
 from asgard.backends.feeds import (
     RESOURCES,
     ClusterFeed,
@@ -43,7 +45,7 @@ from asgard.backends.feeds import (
     Signal,
 )
 from asgard.errors import AsgardError, NotSupported
-from asgard.events import Audience, Event, EventHub, EventKind, changes
+from asgard.events import EventHub
 from asgard.loops import PeriodicLoop
 from asgard.models import Account
 from asgard.models.base import utc_now
@@ -55,13 +57,6 @@ RECONNECT_S = 2.0
 RECONNECT_MAX_S = 60.0
 REFRESH_CONCURRENCY = 4
 
-KIND_OF: dict[Resource, EventKind] = {
-    "agents": "agent",
-    "apps": "app",
-    "tasks": "task",
-    "jobs": "job",
-}
-
 
 class FeedEnded(Exception):
     """A change feed never ends of itself: one that did is reconnected, after a back-off."""
@@ -71,81 +66,10 @@ FEED_FAILURES = (AsgardError, FeedEnded, OSError, TimeoutError, aiohttp.ClientEr
 """How a feed breaks when its cluster or the network does: logged without a traceback."""
 
 
-class Identified(Protocol):
-    id: str
-
-    def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
-
-
-Loader = Callable[[Account], Awaitable[Sequence[Any]]]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What one kind of account sees of one resource. Agents depend on the owner (which
-    agents) and on the namespace (how many of the account's apps run there)."""
-
-    resource: Resource
-    namespace: str
-    owner: str | None = None
-
-    @classmethod
-    def of(cls, resource: Resource, account: Account) -> Scope:
-        owner = account.owner if resource == "agents" else None
-        return cls(resource, account.namespace, owner)
-
-    def account(self) -> Account:
-        """An account that sees exactly this scope: what the backends are asked with."""
-        return Account(id=0, name="cache", namespace=self.namespace, owner=self.owner)
-
-    def audience(self, cluster: str) -> Audience:
-        return Audience(
-            cluster=cluster,
-            namespace=self.namespace,
-            owner=self.owner,
-            agents=self.resource == "agents",
-        )
-
-
-_VERSIONS = itertools.count(1)
-
-
-@dataclass
-class Entry:
-    items: dict[str, Any]
-    as_of: datetime
-    last_read: float = field(default_factory=time.monotonic)
-    dirty: bool = False
-    """To be read again whole."""
-    version: int = field(default_factory=lambda: next(_VERSIONS))
-    """Changes whenever ``items`` or ``as_of`` do, and is never the same for two entries:
-    an answer made from entries of these versions can be kept and given again."""
-    pending: dict[str, None] = field(default_factory=dict)
-    """Ids of items to be read again (when not ``dirty``), in the order they last changed:
-    what they became is told in that order, so a listener hears two changes in the order
-    they were made even when one pass reads both."""
-
-    def touch(self) -> None:
-        self.version = next(_VERSIONS)
-
-
 @dataclass
 class _Load:
     touched: bool = False
     """A signal touched the scope while it was being read."""
-
-
-def diff(
-    cluster: str,
-    resource: Resource,
-    old: Mapping[str, Any],
-    new: Mapping[str, Any],
-    order: Sequence[str] | None = None,
-) -> list[Event]:
-    def dumped(items: Mapping[str, Any]) -> dict[str, Any]:
-        return {item_id: item.model_dump(mode="json") for item_id, item in items.items()}
-
-    return changes(KIND_OF[resource], cluster, dumped(old), dumped(new), order)
 
 
 class ClusterCache:

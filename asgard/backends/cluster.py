@@ -6,22 +6,24 @@ timeouts, the circuit breaker's retry, the cache's resync and polling. Every ope
 of the contract runs through ``run``: reads within ``timeout_s`` and through the
 breaker, writes within ``write_timeout_s`` and always tried; a transport failure a
 backend let through becomes a typed ``ClusterError`` naming the cluster; a write that
-shows or removes an item updates the cache at once.
+shows or removes an item updates the cache at once. The guard itself, and the health
+record it keeps, are ``ClusterGuard``'s (``cluster_guard.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
 import structlog
 
 from asgard.backends.breaker import Breaker
-from asgard.backends.cache import ClusterCache, Loader
+from asgard.backends.cache import ClusterCache
+from asgard.backends.cache_entries import Loader
+from asgard.backends.cluster_guard import ClusterGuard
 from asgard.backends.contract import (
     AgentsBackend,
     AppsBackend,
@@ -36,33 +38,16 @@ from asgard.backends.kept_schedules import KeptSchedules
 from asgard.backends.operations import OperationInfo, Part, declared, operation_of
 from asgard.backends.registry import ClusterConfig
 from asgard.backends.safety import admit
-from asgard.errors import (
-    AsgardError,
-    ClusterError,
-    ClusterTimeout,
-    ClusterUnreachable,
-    Conflict,
-    DatabaseUnavailable,
-    InvalidValue,
-    NotFound,
-    UnusableAnswer,
-)
-from asgard.events import Audience, Event, EventHub
+from asgard.errors import AsgardError
+from asgard.events import EventHub
 from asgard.loops import PeriodicLoop
-from asgard.models import Account, Capabilities, ClusterStatus
+from asgard.models import Account, Capabilities
 from asgard.models.base import utc_now
 
 __all__ = ["CONTRACT", "Cluster", "Listed", "cached_listings"]
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
-
-REFUSALS = (NotFound, Conflict, InvalidValue)
-"""What a cluster's answer about one object means; on a call that names no object (a
-listing, a probe), the same answer means the endpoint is not the cluster's API."""
-CONVERTER_FAILURES = (KeyError, TypeError, ValueError, AttributeError, IndexError)
-"""What a converter raises on an answer of a shape it does not know (pydantic's
-``ValidationError`` and ``json``'s ``JSONDecodeError`` are ``ValueError``s)."""
 
 Found = tuple[list[Any], datetime]
 """What a listing found on one cluster, and when it was read."""
@@ -95,7 +80,10 @@ def cached_listings() -> dict[Resource, Callable[..., Any]]:
     }
 
 
-class Cluster:
+class Cluster(ClusterGuard):
+    """One cluster: its kind's parts under the guard (``ClusterGuard``), its cache, and the
+    background work that starts and probes it."""
+
     def __init__(self, config: ClusterConfig, parts: ClusterParts) -> None:
         self.config = config
         self.name = config.name
@@ -174,91 +162,7 @@ class Cluster:
 
         return load
 
-    # the guard
-
-    async def guarded(
-        self, fn: Callable[[], Awaitable[T]], timeout_s: float, *, endpoint: bool = False
-    ) -> T:
-        """Run one call within ``timeout_s``, with transport failures and answers no
-        converter could use typed, and note whether the cluster answered (``health``).
-        With ``endpoint`` (a listing, a probe: calls that name no object), a refusal such
-        as a 404 says the endpoint is wrong, and is this cluster's error too."""
-        try:
-            async with asyncio.timeout(timeout_s):
-                result = await fn()
-        except ClusterError as exc:
-            self._failed(exc.msg)
-            raise
-        except DatabaseUnavailable:
-            raise  # Asgard's own database (kept schedules), which says nothing of the cluster
-        except REFUSALS as exc:
-            if not endpoint:
-                self._answered()  # a refusal (not found, conflict) is an answer
-                raise
-            wrong = UnusableAnswer(self.name, f"cluster {self.name}: {exc.msg}")
-            self._failed(wrong.msg)
-            raise wrong from None
-        except AsgardError:
-            self._answered()
-            raise
-        except CONVERTER_FAILURES as exc:
-            log.warning("cluster answer not usable", cluster=self.name, exc_info=True)
-            wrong = UnusableAnswer(
-                self.name,
-                f"cluster {self.name} answered something Asgard cannot use "
-                f"({type(exc).__name__}: {exc})",
-            )
-            self._failed(wrong.msg)
-            raise wrong from None
-        except TimeoutError as exc:
-            message = f"cluster {self.name} did not answer in {timeout_s:g} s"
-            self._failed(message)
-            raise ClusterTimeout(self.name, message) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            message = f"cluster {self.name} is unreachable: {exc}"
-            self._failed(message)
-            raise ClusterUnreachable(self.name, message) from exc
-        self._answered()
-        return result
-
-    def _answered(self, *, probed: bool = False) -> None:
-        """The cluster answered. When that ends an outage, or a probe finds it answering
-        while its feed is cut, the feed reconnects now rather than when its back-off says:
-        the cache is current again within seconds of the cluster's return."""
-        ended_an_outage = self.health.answered()
-        if ended_an_outage:
-            self._tell_health()
-        if (ended_an_outage or probed) and self.cache is not None:
-            self.cache.reconnect_now()
-
-    def _failed(self, message: str) -> None:
-        if self.health.failed(message):
-            self._tell_health()
-
-    def tell_health(self, hub: EventHub) -> None:
-        """Tell ``hub`` when this cluster stops answering and when it answers again (a
-        ``cluster`` event), so that an open dashboard shows it without a reload."""
-        self.hub = hub
-
-    def _tell_health(self) -> None:
-        if self.hub is None:
-            return
-        status = self.known_status().model_dump(mode="json")
-        event = Event(
-            kind="cluster", cluster=self.name, id=self.name, change="modified", object=status
-        )
-        self.hub.publish(Audience(cluster=self.name, namespace=None), [event])
-
-    async def _read(self, fn: Callable[[], Awaitable[T]], *, endpoint: bool = False) -> T:
-        """A read: at once with the last error while the cluster is known to be down."""
-        self.breaker.check()
-        try:
-            result = await self.guarded(fn, self.timeout_s, endpoint=endpoint)
-        except ClusterError as exc:
-            self.breaker.failed(exc)
-            raise
-        self.breaker.succeeded()
-        return result
+    # operations
 
     def admit(self, *specs: Any) -> None:
         """Refuse (422) a spec this cluster's entry forbids: a reserved label, a low host
@@ -346,44 +250,6 @@ class Cluster:
             self.cache.wrote(info.removes, account, None, deleted=str(args[0]))
 
     # health
-
-    async def probe(self) -> None:
-        """Ask the cluster its version now; what it says (or not) is noted in ``health``."""
-        started = time.perf_counter()
-        try:
-            version = await self.guarded(self.client.version, self.timeout_s, endpoint=True)
-        except ClusterError as exc:
-            self.breaker.failed(exc)
-            self.health.probed = True
-            return
-        self.breaker.succeeded()
-        self.health.probed_now(version, round((time.perf_counter() - started) * 1000, 2))
-        self._answered(probed=True)
-
-    async def status(self, *, live: bool = False) -> ClusterStatus:
-        """From what is known; asked now when ``live``, or when nothing is known yet."""
-        if live or not self.health.probed:
-            await self.probe()
-        return self.known_status()
-
-    def known_status(self) -> ClusterStatus:
-        """What is known of the cluster now, without asking it."""
-        health = self.health
-        cache: Literal["current", "behind", "off"] = (
-            "off" if self.cache is None else "current" if self.cache.current else "behind"
-        )
-        down = health.error is not None
-        return ClusterStatus(
-            name=self.name,
-            kind=self.kind,
-            status="unreachable" if down else "ok",
-            version=health.version,
-            latency_ms=health.latency_ms,
-            last_contact_at=health.last_contact_at,
-            error=health.error if down else None,
-            cache="behind" if down and cache != "off" else cache,  # nothing new can reach it
-            capabilities=self.capabilities,
-        )
 
     def _probe_interval_s(self) -> float:
         """Every ``probe_s``; every ``retry_down_s`` while the cluster is down or its feed

@@ -72,9 +72,9 @@ def local_url(host: str, port: int) -> str:
 
 
 def serve(settings: Settings) -> None:
-    from asgard.http.app import create_app
     from asgard.http.serving import serve_until_stopped
     from asgard.logsetup import configure_logging
+    from asgard.server import create_app
 
     configure_logging(settings.log_level, settings.log_format)
     settings.signing_key()  # fail now, with a clear message, rather than half-started

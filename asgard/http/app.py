@@ -1,8 +1,13 @@
-"""The aiohttp application factory."""
+"""The aiohttp application factory: the API, and whatever else is mounted on it.
+
+The API knows nothing of the dashboard: the dashboard is given to ``build_app`` as one of
+its ``mounts`` by the composition root (``asgard.server``), so ``asgard.http`` never
+imports ``asgard.ui`` and the dashboard may use HTTP's helpers without a cycle.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -34,7 +39,6 @@ from asgard.http.state import METRICS
 from asgard.loop_watch import watch_loop
 from asgard.services.bootstrap import Bootstrapped
 from asgard.settings import Settings
-from asgard.ui import setup_ui
 
 ROUTE_MODULES = (
     system,
@@ -51,19 +55,26 @@ ROUTE_MODULES = (
 )
 
 
+Mount = Callable[[web.Application], None]
+"""Adds routes, middlewares and hooks of its own to the application (the dashboard)."""
+
+
 def operations() -> list[Operation]:
     return [op for module in ROUTE_MODULES for op in module.routes.operations]
 
 
-def create_app(
+def build_app(
     settings: Settings,
     *,
+    mounts: Sequence[Mount] = (),
     orchestrator: Orchestrator | None = None,
     hub: EventHub | None = None,
     announce: Callable[[Bootstrapped], None] | None = None,
 ) -> web.Application:
-    """An Asgard application. Without ``orchestrator``, the clusters come from settings
-    (with their caches, feeding ``/events``); an orchestrator given is used as it is, and
+    """An Asgard application: the API, and what each of ``mounts`` adds, in order, after
+    the API's routes and before the headers every answer gets (so a mount's own say on
+    caching stands). Without ``orchestrator``, the clusters come from settings (with
+    their caches, feeding ``/events``); an orchestrator given is used as it is, and
     ``hub`` should be the one its caches were enabled with.
 
     On start it migrates the database, and on an empty database creates the first
@@ -84,7 +95,8 @@ def create_app(
     for op in ops:
         app.router.add_route(op.method, op.path, bind(op, body_limit))
     app[OPENAPI] = build_openapi(ops)
-    setup_ui(app)
+    for mount in mounts:
+        mount(app)
     app.on_response_prepare.append(add_request_id)
     install_security_headers(app, trust_proxy=settings.trust_proxy)
 

@@ -26,7 +26,6 @@ from asgard.http.state import PRINCIPAL, REQUEST_ID, SERVICES
 from asgard.models.audit import AuditEntry, AuditOutcome, outcome_of
 from asgard.models.base import utc_now
 from asgard.services.principal import Principal
-from asgard.ui.paths import is_static_path, is_ui_path
 
 __all__ = ["WRITES", "audit_trail", "audited_as"]
 
@@ -77,7 +76,8 @@ DB_INT: Final = range(1, 2**31)
 
 def audited_as(request: web.Request) -> tuple[str, str] | None:
     """(resource, action) of a write, or None for what is not audited: reads, unknown
-    routes, static files, and the routes a running job uses with its own token."""
+    routes, static files, and the routes a running job uses with its own token. A write
+    that is not an API operation (a dashboard form) is named by its handler."""
     if request.method in SAFE_METHODS or request.match_info.route.resource is None:
         return None
     operation = operation_of(request)
@@ -85,10 +85,10 @@ def audited_as(request: web.Request) -> tuple[str, str] | None:
         if operation.auth == "job":
             return None
         name = operation.handler.__name__
-    elif is_ui_path(request.path) and not is_static_path(request.path):
-        name = getattr(request.match_info.handler, "__name__", "")
-    else:
+    elif isinstance(request.match_info.route.resource, web.StaticResource):
         return None
+    else:
+        name = getattr(request.match_info.handler, "__name__", "")
     if name in WRITES:
         return WRITES[name]
     action, _, resource = name.partition("_")

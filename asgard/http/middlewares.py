@@ -14,8 +14,8 @@ from aiohttp.typedefs import Handler
 from asgard.errors import TooManyAttempts, Unauthenticated
 from asgard.http.audit_note import about
 from asgard.http.routing import operation_of
+from asgard.http.sessions import COOKIE, CSRF_HEADER, check_csrf, cookie_principal
 from asgard.http.state import CREDENTIALS, JOB_GRANT, METRICS, PRINCIPAL, REQUEST_ID, services
-from asgard.ui.session import COOKIE, CSRF_HEADER, check_csrf, cookie_principal
 
 log = structlog.get_logger("asgard.http")
 

@@ -17,7 +17,9 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-__all__ = ["BODIES", "FRAGMENTS", "Bodies", "Fragments", "list_response"]
+from asgard.services.pagination import ClusterPage
+
+__all__ = ["BODIES", "FRAGMENTS", "Bodies", "Fragments", "list_response", "page_response"]
 
 
 class Fragments:
@@ -110,3 +112,26 @@ def _list_body(model: type[BaseModel], items: Sequence[BaseModel], **rest: Any) 
         return model(**{field: items}, **rest).model_dump_json()
     body = f'{{"{field}":[' + ",".join(FRAGMENTS.of(i) for i in items) + "]"
     return body + envelope[len(empty) :]
+
+
+def page_response(
+    model: type[BaseModel], found: ClusterPage[Any], *, cached: bool = False, **extra: Any
+) -> web.Response:
+    """The answer of a list across clusters: the page's items as the model's first field,
+    then what such an answer carries, as far as the model declares it (the clusters'
+    ``errors``, ``next_cursor``, ``total``, ``as_of``), and ``extra``. With ``cached``
+    (items handed out by a cluster's cache, the same objects until they change), each
+    item's JSON is kept with it, and the whole answer with its page."""
+    envelope = {
+        "errors": found.errors,
+        "next_cursor": found.page.next_cursor,
+        "total": found.page.total,
+        "as_of": found.as_of,
+        **extra,
+    }
+    declared = {k: v for k, v in envelope.items() if k in model.model_fields}
+    if cached:
+        return list_response(model, found.page.items, found, **declared)
+    first = next(iter(model.model_fields))
+    body = model(**{first: found.page.items}, **declared).model_dump_json()
+    return web.Response(body=body, content_type="application/json")

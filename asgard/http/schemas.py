@@ -39,6 +39,7 @@ from asgard.models import (
 )
 from asgard.models.audit import AuditEntry
 from asgard.models.job import JobState
+from asgard.services.listing import ListRequest
 from asgard.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -69,6 +70,10 @@ class ClusterListQuery(ListQuery):
         "its errors entry says so with stale_since and last_contact_at, and as_of says how "
         "old its part is. Without it, a cluster that is down contributes only its error",
     )
+
+    def asked(self) -> ListRequest:
+        """What the query asks of a list service."""
+        return ListRequest(self.cluster, self.limit, self.cursor, self.stale)
 
 
 class ClustersQuery(Query):

@@ -20,6 +20,8 @@ from asgard.services.audit import AuditService
 from asgard.services.audit_writer import AuditWriter
 from asgard.services.auth import Authenticator, Credentials
 from asgard.services.clusters import ClustersService
+from asgard.services.dashboard_sessions import DashboardSessions
+from asgard.services.health import HealthService
 from asgard.services.jobs import JobFilesService, JobsService
 from asgard.services.open_streams import OpenStreams
 from asgard.services.principal import Principal
@@ -32,10 +34,12 @@ from asgard.usage_history import UsageHistory
 
 @dataclass
 class Services:
+    """What handlers (API routes and dashboard pages) are given: services, never the
+    database or the ``Orchestrator``, which only ``build`` sees to wire them."""
+
     settings: Settings
-    db: Database
-    orchestrator: Orchestrator
     auth: Authenticator
+    sessions: DashboardSessions
     users: UsersService
     accounts: AccountsService
     clusters: ClustersService
@@ -50,6 +54,7 @@ class Services:
     throttle: FailureThrottle
     audit: AuditService
     streams: OpenStreams
+    health: HealthService
 
     @classmethod
     def build(
@@ -73,9 +78,10 @@ class Services:
         jobs = JobsService(orchestrator, db, context.artifacts, settings.archive_limits())
         return cls(
             settings=settings,
-            db=db,
-            orchestrator=orchestrator,
             auth=auth,
+            sessions=DashboardSessions(
+                db, auth, ttl_s=settings.session_ttl_s, cache_s=settings.auth_cache_s
+            ),
             users=UsersService(db, changed=auth.forget),
             accounts=AccountsService(db, changed=auth.forget, reserved=settings.namespace_rules()),
             clusters=ClustersService(orchestrator),
@@ -94,6 +100,7 @@ class Services:
                 retention_days=settings.audit_retention_days,
             ),
             streams=OpenStreams(db, period_s=settings.auth_cache_s),
+            health=HealthService(db),
         )
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from asgard.backends.contract import AgentsBackend
 from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Agent, App, Resources, Role, UsageSample, UsageStats
 from asgard.services.kept_answers import KeptAnswers
-from asgard.services.pagination import ClusterPage, page_of
+from asgard.services.listing import ListRequest, listed, paged
+from asgard.services.pagination import ClusterPage
 from asgard.services.principal import Principal
 from asgard.usage_history import UsageHistory
 
@@ -31,27 +32,19 @@ class AgentsService:
         self.pages: KeptAnswers[AgentsPage] = KeptAnswers()
 
     async def list_agents(
-        self,
-        principal: Principal,
-        *,
-        clusters: Collection[str] | None,
-        attrs: Mapping[str, str],
-        limit: int,
-        cursor: str | None,
-        stale: bool = False,
+        self, principal: Principal, asked: ListRequest, attrs: Mapping[str, str]
     ) -> AgentsPage:
         account = principal.require(Role.VIEWER)
-        fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
-        listing = await fan_out(account, clusters, AgentsBackend.list_agents)
+        listing = await listed(self.orchestrator, account, asked, AgentsBackend.list_agents)
         question = (account.namespace, account.owner, tuple(listing.as_of), *sorted(attrs.items()))
-        key = (question, limit, cursor)
+        key = (question, asked.limit, asked.cursor)
         kept = self.pages.get(key, listing.version)
         if kept is not None:
             return kept
         found = [a for a in listing.items if matches(a, attrs)] if attrs else listing.items
         used = Resources.total(a.used_resources for a in found)
         total = Resources.total(a.resources for a in found)
-        page = page_of(listing, limit, cursor, found)
+        page = paged(listing, asked, found)
         return self.pages.put(
             key,
             listing.version,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import structlog
@@ -27,7 +27,8 @@ from asgard.models import (
 )
 from asgard.models.version import spec_of
 from asgard.services.app_history import attributed, history, previous
-from asgard.services.pagination import ClusterPage, page_of
+from asgard.services.listing import ListRequest, listed, paged
+from asgard.services.pagination import ClusterPage
 from asgard.services.principal import Principal
 
 log = structlog.get_logger(__name__)
@@ -42,28 +43,15 @@ class AppsService:
         self.orchestrator = orchestrator
         self.db = db
 
-    async def list_apps(
-        self,
-        principal: Principal,
-        *,
-        clusters: Collection[str] | None,
-        limit: int,
-        cursor: str | None,
-        stale: bool = False,
-    ) -> ClusterPage[App]:
+    async def list_apps(self, principal: Principal, asked: ListRequest) -> ClusterPage[App]:
         account = principal.require(Role.VIEWER)
-        fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
-        listing = await fan_out(account, clusters, AppsBackend.list_apps)
-        return page_of(listing, limit, cursor)
+        return paged(await listed(self.orchestrator, account, asked, AppsBackend.list_apps), asked)
 
-    async def all_tasks(
-        self, principal: Principal, *, clusters: Collection[str] | None, stale: bool = False
-    ) -> Listing[Task]:
-        """Every task of the account's apps on the chosen clusters, in one read of each
+    async def all_tasks(self, principal: Principal, asked: ListRequest) -> Listing[Task]:
+        """Every task of the account's apps on the clusters asked for, in one read of each
         cluster (from its cache): a page of apps with their tasks costs no call per app."""
         account = principal.require(Role.VIEWER)
-        fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
-        return await fan_out(account, clusters, AppsBackend.list_all_tasks)
+        return await listed(self.orchestrator, account, asked, AppsBackend.list_all_tasks)
 
     async def get(self, principal: Principal, cluster: str, app_id: str) -> App:
         account = principal.require(Role.VIEWER)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tarfile
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from asgard.archives import folder_zip_file, is_tar_file
@@ -20,7 +20,8 @@ from asgard.job_tokens import JobGrant
 from asgard.models import Account, Job, JobSpec, Role
 from asgard.models.job import JobState
 from asgard.scheduling.scheduler import SCHEDULE_LABEL
-from asgard.services.pagination import ClusterPage, page_of
+from asgard.services.listing import ListRequest, listed, paged
+from asgard.services.pagination import ClusterPage
 from asgard.services.principal import Principal
 from asgard.spooling import spool
 from asgard.zip_checks import ArchiveLimits, check_zip_file
@@ -76,18 +77,11 @@ class JobsService:
         return job.model_copy(update={"history": record.history}) if record else job
 
     async def list_jobs(
-        self,
-        principal: Principal,
-        *,
-        clusters: Collection[str] | None,
-        state: JobState | None,
-        limit: int,
-        cursor: str | None,
-        stale: bool = False,
+        self, principal: Principal, asked: ListRequest, state: JobState | None = None
     ) -> ClusterPage[Job]:
         account = principal.require(Role.VIEWER)
-        fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
-        listing = await fan_out(account, clusters, JobsBackend.list_jobs)
+        listing = await listed(self.orchestrator, account, asked, JobsBackend.list_jobs)
+        clusters = asked.clusters
         async with self.db.session() as session:
             records = await JobRecordStore(session).of_account(account.id)
         recorded = {(r.cluster, r.job_id): r for r in records}
@@ -102,7 +96,7 @@ class JobsService:
             if record.cluster in answered and (clusters is None or record.cluster in clusters):
                 jobs.append((await mark_vanished(self.db, record)).as_job())
         found = [j for j in jobs if state is None or j.status.state == state]
-        return page_of(listing, limit, cursor, found)
+        return paged(listing, asked, found)
 
     def may_create(self, principal: Principal) -> None:
         """Refuse a viewer before its upload is read."""

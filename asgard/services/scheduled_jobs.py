@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 from asgard.backends.contract import ScheduledJobsBackend
 from asgard.backends.orchestrator import Orchestrator
 from asgard.errors import InvalidValue
 from asgard.models import Role, ScheduledJob, ScheduledJobSpec
 from asgard.services.jobs import JobsService
-from asgard.services.pagination import ClusterPage, page_of
+from asgard.services.listing import ListRequest, listed, paged
+from asgard.services.pagination import ClusterPage
 from asgard.services.principal import Principal
 
 
@@ -19,18 +18,11 @@ class ScheduledJobsService:
         self.jobs = jobs
 
     async def list_scheduled_jobs(
-        self,
-        principal: Principal,
-        *,
-        clusters: Collection[str] | None,
-        limit: int,
-        cursor: str | None,
-        stale: bool = False,
+        self, principal: Principal, asked: ListRequest
     ) -> ClusterPage[ScheduledJob]:
         account = principal.require(Role.VIEWER)
-        fan_out = self.orchestrator.fan_out_stale if stale else self.orchestrator.fan_out
-        listing = await fan_out(account, clusters, ScheduledJobsBackend.list_scheduled_jobs)
-        return page_of(listing, limit, cursor)
+        op = ScheduledJobsBackend.list_scheduled_jobs
+        return paged(await listed(self.orchestrator, account, asked, op), asked)
 
     async def get(self, principal: Principal, cluster: str, job_id: str) -> ScheduledJob:
         account = principal.require(Role.VIEWER)

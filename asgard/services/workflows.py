@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
 from asgard.backends.contract import JobsBackend
-from asgard.backends.orchestrator import Orchestrator
+from asgard.backends.orchestrator import Listing, Orchestrator
 from asgard.db.engine import Database
 from asgard.errors import InvalidValue, NotFound, NotSupported
 from asgard.models import Role, Workflow, WorkflowSpec
-from asgard.services.pagination import Page, paginate
+from asgard.services.listing import ListRequest, paged
+from asgard.services.pagination import ClusterPage
 from asgard.services.principal import Principal
 from asgard.workflows.store import WorkflowStore
 
@@ -87,24 +88,20 @@ class WorkflowsService:
         return found.job_id
 
     async def list_workflows(
-        self,
-        principal: Principal,
-        *,
-        clusters: Collection[str] | None,
-        limit: int,
-        cursor: str | None,
-        stale: bool = False,  # kept by Asgard: never stale
-    ) -> Page[Workflow]:
+        self, principal: Principal, asked: ListRequest
+    ) -> ClusterPage[Workflow]:
+        """Kept by Asgard, not by the clusters: never stale, and no cluster's error."""
         account = principal.require(Role.VIEWER)
         async with self.db.session() as session:
             found = await WorkflowStore(session).of_account(account.id)
+        clusters = asked.clusters
         flows = [
             s.workflow
             for s in found
             if account.may_use(s.workflow.cluster)
             and (clusters is None or s.workflow.cluster in clusters)
         ]
-        return paginate(flows, lambda w: (w.cluster, w.id), limit, cursor)
+        return paged(Listing(items=flows), asked)
 
     async def delete(self, principal: Principal, cluster: str, workflow_id: str) -> bool:
         """Hands the workflow to the runner, which stops the running stage and removes every

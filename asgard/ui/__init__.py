@@ -21,7 +21,6 @@ from asgard.ui import actions, details, events_page, fleet, listing_pages, login
 from asgard.ui.errors import ui_errors
 from asgard.ui.paths import UI_PREFIX, is_static_path, is_ui_path
 from asgard.ui.rendering import FILTERS
-from asgard.ui.session import UI_SESSIONS, SessionKeeper
 
 __all__ = ["CSP", "UI_PREFIX", "is_ui_path", "setup_ui"]
 
@@ -71,7 +70,6 @@ def setup_ui(app: web.Application) -> None:
         lstrip_blocks=True,
     )
     env.filters.update(FILTERS)
-    app[UI_SESSIONS] = SessionKeeper()
     app.router.add_get("/", _to_fleet)
     for table in ROUTE_TABLES:
         for route in table:  # each id of a page's URL is checked by its kind's pattern

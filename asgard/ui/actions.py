@@ -23,6 +23,7 @@ from multidict import MultiDictProxy
 
 from asgard import errors
 from asgard.http.routing import parse_model, read_form
+from asgard.http.sessions import CSRF_HEADER, check_csrf
 from asgard.http.state import services
 from asgard.models import AppPatch, ScheduledJobSpec
 from asgard.services.principal import Principal
@@ -33,7 +34,7 @@ from asgard.ui.details.scheduled import SCHEDULED_PAGE
 from asgard.ui.details.workflow import WORKFLOW_PAGE
 from asgard.ui.login import see_other
 from asgard.ui.rendering import can_write
-from asgard.ui.session import CSRF_HEADER, check_csrf, ui_principal
+from asgard.ui.session import ui_principal
 
 __all__ = ["routes"]
 

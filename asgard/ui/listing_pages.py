@@ -15,6 +15,7 @@ from aiohttp import web
 from asgard.errors import AsgardError
 from asgard.http.state import services
 from asgard.models import App, ClusterErrorInfo, ClusterStatus, Task
+from asgard.services.listing import ListRequest
 from asgard.services.principal import Principal
 from asgard.ui import table_specs as specs
 from asgard.ui.listing import TableSpec, View, page_rows, read_view
@@ -135,7 +136,7 @@ async def tasks_of(
     by_app: dict[tuple[str, str], list[Task]] = {}
     if clusters:
         try:
-            found = await services(request).apps.all_tasks(principal, clusters=clusters)
+            found = await services(request).apps.all_tasks(principal, ListRequest(clusters))
         except AsgardError:
             found = None
         for task in found.items if found is not None else []:

@@ -7,17 +7,16 @@ from aiohttp import web
 from asgard.errors import Forbidden, Unauthenticated
 from asgard.http.audit_note import about
 from asgard.http.routing import read_form
+from asgard.http.sessions import (
+    check_csrf,
+    clear_session_cookie,
+    session_token,
+    set_session_cookie,
+)
 from asgard.http.state import services
 from asgard.services.auth import Credentials
 from asgard.ui.rendering import render
-from asgard.ui.session import (
-    check_csrf,
-    clear_session_cookie,
-    keeper,
-    session_token,
-    set_session_cookie,
-    ui_principal,
-)
+from asgard.ui.session import ui_principal
 
 __all__ = ["routes", "safe_next", "see_other"]
 
@@ -74,7 +73,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     principal = await svc.auth.principal(Credentials(user.user, None), None)
     account_id = principal.account.id if principal.account else None
     about(request, user=user.user.id, account=account_id)
-    token = await keeper(request).create(svc, user.user.id, account_id, user.key_id)
+    token = await svc.sessions.create(user.user.id, account_id, user.key_id)
     response = see_other(next_url)
     set_session_cookie(request, response, token)
     return response
@@ -86,7 +85,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     form = await read_form(request, services(request).settings.max_form_bytes)
     given = form.get("csrf_token")
     check_csrf(request, given if isinstance(given, str) else None)
-    await keeper(request).revoke(services(request), session_token(request))
+    await services(request).sessions.revoke(session_token(request))
     response = see_other("/ui/login")
     clear_session_cookie(request, response)
     return response
@@ -103,7 +102,5 @@ async def switch_account(request: web.Request) -> web.StreamResponse:
         wanted = int(str(form.get("account_id", "")))
     except ValueError:
         raise Forbidden("choose one of your accounts") from None
-    if wanted not in {m.id for m in principal.memberships}:
-        raise Forbidden(f"user {principal.user.id} is not a member of account {wanted}")
-    await keeper(request).switch(services(request), session_token(request), wanted)
+    await services(request).sessions.switch(principal, session_token(request), wanted)
     return see_other(safe_next(form.get("next")))

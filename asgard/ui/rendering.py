@@ -17,10 +17,10 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
+from asgard.http.sessions import csrf_token
 from asgard.models import Role
 from asgard.models.base import utc_now
 from asgard.services.principal import Principal
-from asgard.ui.session import csrf_token
 from asgard.ui.sources import stale_since
 
 __all__ = ["FILTERS", "LIVE_TRIGGER", "NAV", "is_live_refresh", "live_parts", "render"]

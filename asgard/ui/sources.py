@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from functools import partial
+from typing import Generic, TypeVar
 
 from asgard.errors import AllClustersFailed
 from asgard.events import Event
@@ -26,7 +27,8 @@ from asgard.models import (
     ScheduledJob,
     Workflow,
 )
-from asgard.services.pagination import MAX_LIMIT
+from asgard.services.listing import ListRequest
+from asgard.services.pagination import MAX_LIMIT, ClusterPage
 from asgard.services.principal import Principal
 
 __all__ = ["Found", "Sources", "stale_since"]
@@ -48,23 +50,24 @@ def stale_since(error: ClusterErrorInfo) -> datetime | None:
     return error.stale_since
 
 
-async def _all(call: Callable[..., Awaitable[Any]], clusters: Collection[str] | None) -> Found[Any]:
+async def _all(
+    call: Callable[[ListRequest], Awaitable[ClusterPage[T]]], clusters: Collection[str] | None
+) -> Found[T]:
     """Every page of a listing (a dashboard filters and sorts across all of them)."""
-    found: Found[Any] = Found()
+    found: Found[T] = Found()
     cursor: str | None = None
     while True:
         try:
-            result = await call(clusters=clusters, limit=MAX_LIMIT, cursor=cursor, stale=True)
+            result = await call(ListRequest(clusters, MAX_LIMIT, cursor, stale=True))
         except AllClustersFailed as failed:
             found.errors = [
                 ClusterErrorInfo(cluster=f.cluster, msg=f.msg, kind=f.kind) for f in failed.failures
             ]
             return found
-        page = getattr(result, "page", result)
-        found.items.extend(page.items)
-        found.errors = list(getattr(result, "errors", []))
-        found.as_of = dict(getattr(result, "as_of", {}))
-        cursor = page.next_cursor
+        found.items.extend(result.page.items)
+        found.errors = list(result.errors)
+        found.as_of = dict(result.as_of)
+        cursor = result.page.next_cursor
         if cursor is None:
             return found
 
@@ -80,8 +83,8 @@ class Sources:
         return await self.svc.clusters.statuses(self.principal)
 
     async def agents(self, clusters: Collection[str] | None = None) -> Found[Agent]:
-        async def call(**kw: Any) -> Any:
-            return await self.svc.agents.list_agents(self.principal, attrs={}, **kw)
+        async def call(asked: ListRequest) -> ClusterPage[Agent]:
+            return await self.svc.agents.list_agents(self.principal, asked, attrs={})
 
         return await _all(call, clusters)
 
@@ -90,28 +93,17 @@ class Sources:
         return self.svc.agents.measured(agents)
 
     async def apps(self, clusters: Collection[str] | None = None) -> Found[App]:
-        async def call(**kw: Any) -> Any:
-            return await self.svc.apps.list_apps(self.principal, **kw)
-
-        return await _all(call, clusters)
+        return await _all(partial(self.svc.apps.list_apps, self.principal), clusters)
 
     async def jobs(self, clusters: Collection[str] | None = None) -> Found[Job]:
-        async def call(**kw: Any) -> Any:
-            return await self.svc.jobs.list_jobs(self.principal, state=None, **kw)
-
-        return await _all(call, clusters)
+        return await _all(partial(self.svc.jobs.list_jobs, self.principal), clusters)
 
     async def workflows(self, clusters: Collection[str] | None = None) -> Found[Workflow]:
-        async def call(**kw: Any) -> Any:
-            return await self.svc.workflows.list_workflows(self.principal, **kw)
-
-        return await _all(call, clusters)
+        return await _all(partial(self.svc.workflows.list_workflows, self.principal), clusters)
 
     async def scheduled_jobs(self, clusters: Collection[str] | None = None) -> Found[ScheduledJob]:
-        async def call(**kw: Any) -> Any:
-            return await self.svc.scheduled_jobs.list_scheduled_jobs(self.principal, **kw)
-
-        return await _all(call, clusters)
+        list_them = self.svc.scheduled_jobs.list_scheduled_jobs
+        return await _all(partial(list_them, self.principal), clusters)
 
     def recent_events(self, limit: int) -> Sequence[Event]:
         """The newest events this account may see, newest first, from the hub's buffer."""

@@ -39,7 +39,7 @@ class Site:
 
     async def rows(self) -> list[str]:
         """Every row of the table, each column as text: what a copy of the database holds."""
-        async with self.asgard.services.db.session() as session:
+        async with self.asgard.db.session() as session:
             result = await session.execute(text("SELECT * FROM audit_log"))
             return [" ".join(str(v) for v in row) for row in result.all()]
 

@@ -19,13 +19,13 @@ async def test_entries_past_the_retention_are_removed_and_the_others_kept(
 ) -> None:
     settings = {"audit_retention_days": 30, "audit_prune_s": 0.2}
     async with audited_site(start_asgard, db_url, **settings) as site:
-        second = await start_asgard(site.asgard.services.orchestrator, db_url=db_url, **settings)
+        second = await start_asgard(site.asgard.orchestrator, db_url=db_url, **settings)
         for name in ("old", "older", "recent", "new"):
             body = {"name": name}
             await site.operator.json("POST", "/users/me/tokens", 201, json=body, headers=rid(name))
         assert (await site.entries())["total"] == 4
         ages = {"old": 31, "older": 400, "recent": 29}
-        async with site.asgard.services.db.writing() as session:
+        async with site.asgard.db.writing() as session:
             for name, days in ages.items():
                 await session.execute(
                     update(AuditRow)
@@ -38,7 +38,7 @@ async def test_entries_past_the_retention_are_removed_and_the_others_kept(
             return sorted(found) if len(found) == 2 else []
 
         assert await eventually(pruned, "the old entries removed", 10.0) == ["new", "recent"]
-        async with second.services.db.session() as session:
+        async with second.db.session() as session:
             holders = (
                 await session.scalars(
                     select(LeaseRow.holder).where(LeaseRow.name == "audit-retention")

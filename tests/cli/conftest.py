@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.asgard_process import RunningAsgard, running_asgard
+from testbed.asgard_process import RunningAsgard, running_asgard
 from tests.support.dockerd import DockerDaemon
 
 ASGARD = [sys.executable, "-m", "asgard"]

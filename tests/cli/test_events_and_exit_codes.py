@@ -8,7 +8,7 @@ import select
 import subprocess
 from pathlib import Path
 
-from bench.asgard_process import RunningAsgard
+from testbed.asgard_process import RunningAsgard
 from tests.cli.conftest import Cli, cli_env
 from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE
 

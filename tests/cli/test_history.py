@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.asgard_process import running_asgard
+from testbed.asgard_process import running_asgard
 from tests.cli.conftest import FAST, Cli, cli_env
 from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE, DockerDaemon
 

@@ -7,7 +7,7 @@ import stat
 
 import yaml
 
-from bench.asgard_process import RunningAsgard
+from testbed.asgard_process import RunningAsgard
 from tests.cli.conftest import Cli
 from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE, DockerDaemon
 

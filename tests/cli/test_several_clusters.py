@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.asgard_process import running_asgard
+from testbed.asgard_process import running_asgard
 from tests.cli.conftest import FAST, Cli, cli_env
 from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE, DockerDaemon
 

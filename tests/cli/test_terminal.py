@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from bench.asgard_process import RunningAsgard
+from testbed.asgard_process import RunningAsgard
 from tests.cli.conftest import Cli
 from tests.support.dockerd import TEST_IMAGE
 

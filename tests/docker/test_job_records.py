@@ -23,7 +23,7 @@ from asgard.db.tables import LeaseRow
 from asgard.models import Account, JobSpec, Role
 from asgard.reconciler import Reconciler
 from asgard.testing.files import unzip
-from bench.asgard_process import RunningAsgard, running_asgard
+from testbed.asgard_process import RunningAsgard, running_asgard
 from tests.conftest import StartAsgard, backend_context, build
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
@@ -66,7 +66,7 @@ def job(name: str, script: str) -> dict[str, Any]:
 
 def reconciler(env: Env, *, orphan_grace_s: float = 600, lease: str = "reconciler") -> Reconciler:
     return Reconciler(
-        env.asgard.services.db,
+        env.asgard.db,
         env.fleet,
         interval_s=3600,
         orphan_grace_s=orphan_grace_s,
@@ -125,7 +125,7 @@ async def test_the_reconciler_marks_a_vanished_job_without_being_asked(env: Env)
         env.daemon.cli("rm", "-f", container)
     done = await reconciler(env).once()
     assert done.vanished == [created["id"]]
-    async with env.asgard.services.db.session() as session:
+    async with env.asgard.db.session() as session:
         record = await JobRecordStore(session).get(env.dev_account.id, "local", created["id"])
     assert record is not None
     assert record.status.state == "failed"
@@ -181,7 +181,7 @@ async def test_one_reconciler_acts_at_a_time(env: Env) -> None:
     # (on a busy SQLite file another taker could otherwise get there first).
     deadline = time.monotonic() + 20
     while True:
-        async with env.asgard.services.db.session() as session:
+        async with env.asgard.db.session() as session:
             lease = await session.get(LeaseRow, "reconciler")
         if lease is not None:
             break

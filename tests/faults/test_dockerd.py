@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bench.asgard_process import NAMESPACE, running_asgard
+from testbed.asgard_process import NAMESPACE, running_asgard
 from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE, DockerDaemon, start_daemon
 from tests.support.remote import Api
 from tests.support.watching import Listener, eventually

@@ -17,9 +17,9 @@ from typing import Any
 import kmock
 
 from asgard.backends.kubernetes.feed import SHORTEST_WATCH_S, WATCHED
+from testbed.kube import ApiServer, Emulator
 from tests.conftest import KubeCluster, StartAsgard, kube_that_can_fail
 from tests.support.asgard import Caller
-from tests.support.kube import ApiServer, Emulator
 from tests.support.kube_controllers import Controllers
 from tests.support.watching import Listener, an_operator_listening, eventually
 

@@ -28,7 +28,7 @@ from sqlalchemy import exc, text
 
 from asgard.db.engine import Database, upgrade
 from asgard.errors import DatabaseUnavailable
-from bench.asgard_process import RunningAsgard, running_asgard
+from testbed.asgard_process import RunningAsgard, running_asgard
 from tests.support.postgres import Postgres, start_postgres
 from tests.support.remote import Answer, Api
 from tests.support.watching import eventually

@@ -25,7 +25,7 @@ import asyncpg
 import pytest
 
 from asgard.db.notices import asyncpg_dsn
-from bench.asgard_process import RunningAsgard, running_asgard, set_up_database
+from testbed.asgard_process import RunningAsgard, running_asgard, set_up_database
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.postgres import Postgres
 from tests.support.remote import Api

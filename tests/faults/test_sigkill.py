@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bench.asgard_process import NAMESPACE, RunningAsgard, running_asgard
+from testbed.asgard_process import NAMESPACE, RunningAsgard, running_asgard
+from testbed.kube import Emulator, items
 from tests.conftest import emulated_api
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
-from tests.support.kube import Emulator, items
 from tests.support.kube_controllers import Controllers
 from tests.support.remote import Api
 from tests.support.watching import eventually

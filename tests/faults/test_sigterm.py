@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.asgard_process import RunningAsgard, running_asgard
+from testbed.asgard_process import RunningAsgard, running_asgard
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.watching import eventually
 

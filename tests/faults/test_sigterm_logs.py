@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.asgard_process import running_asgard
+from testbed.asgard_process import running_asgard
 from tests.faults.test_sigterm import exited
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.watching import eventually

@@ -60,7 +60,7 @@ async def test_api_keys_are_stored_hashed_and_shown_once(asgard: AsgardUnderTest
     key = created["token"]["key"]
     assert key.startswith("asg_")
 
-    async with asgard.services.db.session() as session:
+    async with asgard.db.session() as session:
         stored = (await session.scalars(select(ApiKeyRow))).all()
     assert stored, "keys are stored"
     for row in stored:
@@ -250,7 +250,7 @@ async def test_first_start_creates_an_administrator_with_a_working_key(
     assert first.is_admin
     from asgard.services.bootstrap import bootstrap
 
-    assert await bootstrap(asgard.services.db, asgard.services.auth, "x@example.com") is None
+    assert await bootstrap(asgard.db, asgard.services.auth, "x@example.com") is None
 
 
 async def test_lists_of_users_page_through_everything(asgard: AsgardUnderTest) -> None:
@@ -289,7 +289,7 @@ async def test_credentials_are_read_once_then_kept_off_the_database(
         if any(table in statement for table in ("api_keys", "users", "memberships")):
             statements.append(statement)
 
-    engine = asgard.services.db.engine.sync_engine
+    engine = asgard.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", seen)
     try:
         for _ in range(20):

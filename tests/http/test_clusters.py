@@ -347,7 +347,7 @@ async def test_writes_to_a_cluster_that_is_down_are_502_naming_it_and_leave_noth
         assert "unreachable" in answer["errors"][0]["msg"], (method, path)
         assert "Traceback" not in json.dumps(answer)
 
-    async with asgard.services.db.session() as session:
+    async with asgard.db.session() as session:
         assert await JobRecordStore(session).of_account(account.id) == []
         assert await WorkflowStore(session).of_account(account.id) == []
 

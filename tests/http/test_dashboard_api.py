@@ -19,9 +19,9 @@ import aiohttp
 import kmock
 
 from asgard.models import Role
+from testbed.kube import ApiServer
 from tests.conftest import KubeCluster, StartAsgard, kube_that_can_fail
 from tests.support.asgard import AsgardUnderTest, Caller
-from tests.support.kube import ApiServer
 from tests.support.sse import Frame, frames
 from tests.support.watching import eventually
 

@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestServer
 
 from asgard.backends.orchestrator import Orchestrator
 from asgard.client import AsgardClient
-from asgard.http.app import create_app
 from asgard.http.security_headers import HSTS
 from asgard.models import Role
+from asgard.server import create_app
 from tests.conftest import StartAsgard, make_settings
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.ui.ui_client import browser, login

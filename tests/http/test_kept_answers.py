@@ -12,6 +12,7 @@ from typing import Any
 
 from asgard.events import EventHub
 from asgard.models import Account, Role
+from asgard.services.listing import ListRequest
 from asgard.services.principal import SYSTEM, Principal
 from tests.conftest import KubeCluster, StartAsgard, running_kube
 from tests.support.asgard import AsgardUnderTest, Caller
@@ -39,9 +40,7 @@ async def cached(
 
 async def page_of(asgard: AsgardUnderTest, account: Account, **query: Any) -> object:
     principal = Principal(user=SYSTEM.user, account=account, role=Role.VIEWER)
-    return await asgard.services.agents.list_agents(
-        principal, clusters=None, attrs=query, limit=500, cursor=None
-    )
+    return await asgard.services.agents.list_agents(principal, ListRequest(), attrs=query)
 
 
 async def test_the_same_question_over_the_same_cache_is_the_same_answer(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from asgard.http.app import create_app
+from asgard.server import create_app
 from asgard.services.bootstrap import Bootstrapped
 from tests.conftest import make_settings
 

@@ -55,7 +55,7 @@ async def test_a_jwt_and_a_session_made_from_a_key_are_refused_once_it_is_revoke
     assert await status(dev, {"Authorization": f"Bearer {from_jwt}"}) == 401, "made from it too"
     assert (await session.request("GET", "/users/me")).status == 401
     assert (await session.request("GET", "/ui/")).status == 302, "off to the login page"
-    async with asgard.services.db.session() as db:
+    async with asgard.db.session() as db:
         assert list(await db.scalars(select(UiSessionRow.id))) == [], "the row went with it"
     assert await status(other, other.headers) == 200, "the user's other key goes on"
     assert await status(other, {"Authorization": f"Bearer {from_other}"}) == 200

@@ -17,7 +17,7 @@ import pytest
 
 from asgard.http.refusals import MESSAGE
 from asgard.settings import ConfigError, Settings
-from bench.asgard_process import ASGARD, RunningAsgard, running_asgard
+from testbed.asgard_process import ASGARD, RunningAsgard, running_asgard
 from tests.support.remote import Api
 from tests.support.watching import eventually
 

@@ -28,19 +28,19 @@ async def test_health_says_ok_while_the_database_answers(asgard: AsgardUnderTest
     response = await asgard.client.get("/health")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
-    await asgard.services.db.engine.dispose()
-    asgard.services.db.engine.url = asgard.services.db.engine.url.set(
-        database="/nonexistent/dir/x.db"
-    )
+    await asgard.db.engine.dispose()
+    asgard.db.engine.url = asgard.db.engine.url.set(database="/nonexistent/dir/x.db")
 
 
 async def test_health_is_503_when_the_database_is_gone(
     start_asgard: StartAsgard, tmp_path: object
 ) -> None:
     from asgard.db.engine import Database
+    from asgard.services.health import HealthService
 
     asgard = await start_asgard()
-    asgard.services.db = Database("sqlite+aiosqlite:////nonexistent/folder/asgard.db")
+    gone = Database("sqlite+aiosqlite:////nonexistent/folder/asgard.db")
+    asgard.services.health = HealthService(gone)
     response = await asgard.client.get("/health")
     assert response.status == 503
     assert (await response.json())["errors"][0]["msg"] == "the database does not answer"

@@ -24,8 +24,8 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
-from asgard.http.app import create_app
 from asgard.models import Role
+from asgard.server import create_app
 from tests.conftest import emulated_api, make_settings
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import DockerDaemon

@@ -16,9 +16,9 @@ import pytest
 from asgard.backends.log_merge import DISCOVER_EVERY_S, END_GRACE_S
 from asgard.events import EventHub
 from asgard.models import Role
+from testbed.kube import items
 from tests.conftest import KubeCluster, StartAsgard, running_kube
 from tests.support.asgard import Caller
-from tests.support.kube import items
 
 APP = "/clusters/k8s/apps/shop/web"
 T0 = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ import aiohttp
 import kmock
 import pytest
 
-from tests.support.kube import ApiServer, Emulator, labels_match
+from testbed.kube import ApiServer, Emulator, labels_match
 
 
 @pytest.fixture

@@ -22,10 +22,10 @@ from asgard.backends.orchestrator import Orchestrator
 from asgard.events import EventHub
 from asgard.models import Role
 from asgard.testing.files import unzip
+from testbed.kube import items
 from tests.conformance.kubernetes_harness import tar_of
 from tests.conftest import KubeCluster, StartAsgard, build, running_kube
 from tests.support.asgard import AsgardUnderTest, Caller
-from tests.support.kube import items
 
 APP = "/clusters/k8s/apps/shop/web"
 

@@ -17,9 +17,9 @@ import pytest
 
 from asgard.models import Role
 from asgard.reconciler import Reconciler
+from testbed.kube import items
 from tests.conftest import KubeCluster, StartAsgard, running_kube
 from tests.support.asgard import AsgardUnderTest, Caller
-from tests.support.kube import items
 
 WEEK_S = 7 * 24 * 3600.0
 
@@ -45,7 +45,7 @@ def reconciler(env: Env) -> Reconciler:
     """As ``asgard serve`` makes it, with no grace for orphans: a job whose record did not
     match what the listing finds would be removed by the first pass."""
     return Reconciler(
-        env.asgard.services.db,
+        env.asgard.db,
         env.kube.orchestrator,
         interval_s=3600,
         orphan_grace_s=0,

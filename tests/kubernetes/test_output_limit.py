@@ -13,8 +13,8 @@ import aiohttp
 from asgard.backends.kubernetes.jobs import KubernetesJobsBackend
 from asgard.events import EventHub
 from asgard.models import Role
+from testbed.kube import items
 from tests.conftest import StartAsgard, running_kube
-from tests.support.kube import items
 
 LIMIT = 64 * 1024
 

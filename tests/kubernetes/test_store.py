@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from asgard.backends.cache import Scope
+from asgard.backends.cache_entries import Scope
 from asgard.backends.cluster import Cluster
 from asgard.backends.contract import AgentsBackend, AppsBackend, JobsBackend
 from asgard.backends.feeds import Resource

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.support.load import run_against_a_fleet
+from testbed.load import run_against_a_fleet
 
 LOAD_S = float(os.environ.get("ASGARD_LOAD_S", "15"))
 

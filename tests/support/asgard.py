@@ -9,6 +9,9 @@ from typing import Any
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
+from asgard.backends.orchestrator import Orchestrator
+from asgard.db.engine import Database
+from asgard.http.lifecycle import RUNNING
 from asgard.http.state import SERVICES, Services
 from asgard.models import Account, AccountCreate, Role, User, UserCreate
 from asgard.services.principal import SYSTEM
@@ -67,6 +70,16 @@ class AsgardUnderTest:
     @property
     def services(self) -> Services:
         return self.app[SERVICES]
+
+    @property
+    def db(self) -> Database:
+        """The database, as the wiring holds it (handlers never do): for a test to look
+        at, or set up, what no route shows."""
+        return self.app[RUNNING].database()
+
+    @property
+    def orchestrator(self) -> Orchestrator:
+        return self.app[RUNNING].orchestrator()
 
     async def account(
         self,

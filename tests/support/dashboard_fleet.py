@@ -31,10 +31,10 @@ import kmock
 from asgard import cli
 from asgard.models import Role
 from asgard.settings import Settings
-from bench.asgard_process import RunningAsgard, running_asgard
+from testbed.asgard_process import RunningAsgard, running_asgard
+from testbed.kube import Emulator
 from tests.support.dashboard_data import fill
 from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE, DockerDaemon, start_daemon
-from tests.support.kube import Emulator
 from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.loop_thread import LoopThread
 from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos, Misbehaviour

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.support.kube import Emulator
+from testbed.kube import Emulator
 from tests.support.kube_revisions import (
     collect_revisions,
     keep_controller_revision,

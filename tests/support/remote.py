@@ -1,4 +1,4 @@
-"""A client of a running ``asgard serve`` (``bench.asgard_process``), as a user's script
+"""A client of a running ``asgard serve`` (``testbed.asgard_process``), as a user's script
 talks to it: one user's key, every answer's status, parsed body and text."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.asgard_process import RunningAsgard
+from testbed.asgard_process import RunningAsgard
 
 
 @dataclass

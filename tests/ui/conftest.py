@@ -24,7 +24,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from asgard.ui.session import COOKIE
+from asgard.http.sessions import COOKIE
 from tests.support.browser import launch, new_context
 from tests.support.dashboard_fleet import DashboardFleet, dashboard_fleet
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from aiohttp import ClientResponse
 
+from asgard.http.sessions import COOKIE
 from asgard.models import Role
-from asgard.ui.session import COOKIE
 from tests.conftest import StartAsgard, running_mesos
 from tests.support.dockerd import TEST_IMAGE
 from tests.ui.details_site import Site, deployed, site, text_of, until

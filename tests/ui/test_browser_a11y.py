@@ -1,7 +1,7 @@
-"""Everyone can use it: axe-core (the pinned copy the dashboard vendors, served to the test
-page from the dashboard's own static route) finds no serious or critical WCAG 2.2 A/AA
-violation on any page, in the light theme and in the dark one; and the main flows work
-with the keyboard alone."""
+"""Everyone can use it: axe-core (the pinned copy the tests vendor in ``tests/ui/vendor``,
+evaluated in the page by Playwright; the dashboard neither ships nor serves it) finds no
+serious or critical WCAG 2.2 A/AA violation on any page, in the light theme and in the
+dark one; and the main flows work with the keyboard alone."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from asgard.ui.session import COOKIE
+from asgard.http.sessions import COOKIE
 from tests.support.browser import open_live, settles
 from tests.support.dashboard_data import APPS
 from tests.support.dashboard_fleet import DashboardFleet

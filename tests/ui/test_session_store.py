@@ -1,11 +1,13 @@
-"""The sessions table on SQLite and PostgreSQL: its migration matches the model, and the
-store finds, changes and removes sessions by the hash of their token."""
+"""The sessions table on SQLite and PostgreSQL: its migration matches the model, the
+store finds, changes and removes sessions by the hash of their token, and the
+``DashboardSessions`` service, the one writer of them, opens, switches and ends them."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,9 +16,12 @@ from sqlalchemy import Connection
 from asgard.db.engine import Database, alembic_config
 from asgard.db.tables import Base
 from asgard.db.ui_sessions import UiSessionStore
-from asgard.models import AccountCreate, UserCreate
+from asgard.errors import Forbidden
+from asgard.models import AccountCreate, Role, UserCreate
 from asgard.models.base import utc_now
 from asgard.services.accounts import AccountsService
+from asgard.services.auth import Authenticator
+from asgard.services.dashboard_sessions import DashboardSessions, hash_token
 from asgard.services.principal import SYSTEM
 from asgard.services.users import UsersService
 
@@ -67,3 +72,37 @@ async def test_sessions_by_hash_with_their_account_and_expiry(db: Database) -> N
         await UiSessionStore(session).delete("b" * 64)
     async with db.session() as session:
         assert await UiSessionStore(session).by_hash("b" * 64) is None
+
+
+async def test_the_service_opens_switches_and_ends_sessions(db: Database) -> None:
+    auth = Authenticator(db, signing_key="k" * 32, jwt_ttl_s=60, cache_s=0)
+    sessions = DashboardSessions(db, auth, ttl_s=60, cache_s=0)
+    user = await UsersService(db).create(SYSTEM, UserCreate(name="u", email="u@example.com"))
+    accounts = AccountsService(db)
+    mine = await accounts.create(SYSTEM, AccountCreate(name="mine", namespace="mine"))
+    theirs = await accounts.create(SYSTEM, AccountCreate(name="theirs", namespace="theirs"))
+    other = await accounts.create(SYSTEM, AccountCreate(name="other", namespace="other"))
+    await accounts.put_member(SYSTEM, mine.id, user.id, Role.VIEWER)
+    await accounts.put_member(SYSTEM, other.id, user.id, Role.OPERATOR)
+    key = await auth.create_key(user.id, "laptop")
+
+    token = await sessions.create(user.id, mine.id, key.id)
+    opened = await sessions.open(token)
+    assert opened is not None
+    assert opened.principal.account is not None
+    assert opened.principal.account.id == mine.id
+    assert opened.credentials.session == hash_token(token)
+    assert opened.credentials.key_id == key.id
+
+    with pytest.raises(Forbidden):
+        await sessions.switch(opened.principal, token, theirs.id)
+    await sessions.switch(opened.principal, token, other.id)
+    switched = await sessions.open(token)
+    assert switched is not None
+    assert switched.principal.role == Role.OPERATOR
+
+    await sessions.revoke(token)
+    assert await sessions.open(token) is None
+    later = await sessions.create(user.id, mine.id, key.id)
+    await auth.delete_key(user.id, key.id)
+    assert await sessions.open(later) is None, "a session ends with the key it was made from"

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from asgard.db.tables import UiSessionRow
+from asgard.http.sessions import COOKIE, CSRF_HEADER
 from asgard.models import Account, Role
-from asgard.ui.session import COOKIE, CSRF_HEADER
 from tests.conftest import StartAsgard
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.ui.ui_client import Browser, browser, login
@@ -59,7 +59,7 @@ async def test_a_good_key_sets_an_httponly_strict_cookie(
     assert "SameSite=Strict" in cookie
     assert "Path=/" in cookie
     assert "Secure" not in cookie, "plain HTTP: a Secure cookie would never come back"
-    async with asgard.services.db.session() as session:
+    async with asgard.db.session() as session:
         hashes = list(await session.scalars(select(UiSessionRow.token_hash)))
     assert hashes == [hashlib.sha256(token.encode()).hexdigest()], "only the hash is kept"
     assert "Fleet" in await Browser(asgard.client, token).page("/ui/")
@@ -146,7 +146,7 @@ async def test_logout_ends_the_session_at_once(asgard: AsgardUnderTest, viewer: 
     assert f'{COOKIE}=""' in response.headers["Set-Cookie"]
     assert (await session.request("GET", "/ui/")).status == 302
     assert (await session.request("GET", "/users/me")).status == 401
-    async with asgard.services.db.session() as db:
+    async with asgard.db.session() as db:
         assert list(await db.scalars(select(UiSessionRow.id))) == []
 
 

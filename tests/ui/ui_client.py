@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import ClientResponse
 
-from asgard.ui.session import COOKIE
+from asgard.http.sessions import COOKIE
 from tests.support.asgard import AsgardClient, Caller
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([0-9a-f]*)">')

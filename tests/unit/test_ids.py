@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from asgard.http.app import create_app
 from asgard.http.routing import typed_path
 from asgard.models.ids import (
     AGENT_ID,
@@ -18,6 +17,7 @@ from asgard.models.ids import (
     WORKFLOW_ID,
     IdKind,
 )
+from asgard.server import create_app
 from asgard.settings import Settings
 
 REAL = [

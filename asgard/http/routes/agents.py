@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from asgard.http.rendering import list_response
+from asgard.http.rendering import page_response
 from asgard.http.routing import RouteTable, json_response
 from asgard.http.schemas import AgentApps, AgentBody, AgentHistory, AgentList, ClusterListQuery
 from asgard.http.state import principal, services
@@ -17,24 +17,8 @@ NOT_ATTRIBUTES = frozenset({"account_id", "cluster", "limit", "cursor", "stale"}
 async def _agents(
     request: web.Request, query: ClusterListQuery, attrs: dict[str, str]
 ) -> web.Response:
-    found = await services(request).agents.list_agents(
-        principal(request),
-        clusters=query.cluster,
-        attrs=attrs,
-        limit=query.limit,
-        cursor=query.cursor,
-        stale=query.stale,
-    )
-    return list_response(
-        AgentList,
-        found.page.items,
-        found,
-        stats=found.stats,
-        errors=found.errors,
-        next_cursor=found.page.next_cursor,
-        total=found.page.total,
-        as_of=found.as_of,
-    )
+    found = await services(request).agents.list_agents(principal(request), query.asked(), attrs)
+    return page_response(AgentList, found, cached=True, stats=found.stats)
 
 
 @routes.get(

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from asgard.http.audit_note import about
 from asgard.http.log_render import CONTENT_TYPES, render
-from asgard.http.rendering import list_response
+from asgard.http.rendering import page_response
 from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import (
     AppBody,
@@ -40,21 +40,8 @@ APP = "{app_id:" + APP_ID_ROUTE.replace("{", "{{").replace("}", "}}") + "}"
 )
 async def list_apps(request: web.Request, query: ClusterListQuery) -> web.Response:
     """Apps of the account's namespace, ids without the namespace, ordered by cluster then id."""
-    found = await services(request).apps.list_apps(
-        principal(request),
-        clusters=query.cluster,
-        limit=query.limit,
-        cursor=query.cursor,
-        stale=query.stale,
-    )
-    return list_response(
-        AppList,
-        found.page.items,
-        errors=found.errors,
-        next_cursor=found.page.next_cursor,
-        total=found.page.total,
-        as_of=found.as_of,
-    )
+    found = await services(request).apps.list_apps(principal(request), query.asked())
+    return page_response(AppList, found, cached=True)
 
 
 @routes.post(

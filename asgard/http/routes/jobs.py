@@ -10,6 +10,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from asgard.errors import InvalidValue, MalformedRequest, PayloadTooLarge
 from asgard.http.audit_note import about
+from asgard.http.rendering import page_response
 from asgard.http.routing import (
     RouteTable,
     decode_json,
@@ -112,23 +113,8 @@ async def create_job(request: web.Request) -> web.Response:
     responses={200: JobList},
 )
 async def list_jobs(request: web.Request, query: JobsQuery) -> web.Response:
-    found = await services(request).jobs.list_jobs(
-        principal(request),
-        clusters=query.cluster,
-        state=query.state,
-        limit=query.limit,
-        cursor=query.cursor,
-        stale=query.stale,
-    )
-    return json_response(
-        JobList(
-            jobs=found.page.items,
-            errors=found.errors,
-            next_cursor=found.page.next_cursor,
-            total=found.page.total,
-            as_of=found.as_of,
-        )
-    )
+    found = await services(request).jobs.list_jobs(principal(request), query.asked(), query.state)
+    return page_response(JobList, found)
 
 
 def _where(request: web.Request) -> tuple[str, str]:

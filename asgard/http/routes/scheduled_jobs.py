@@ -6,6 +6,7 @@ from aiohttp import web
 
 from asgard.errors import InvalidValue
 from asgard.http.audit_note import about
+from asgard.http.rendering import page_response
 from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import ClusterListQuery, ScheduledJobBody, ScheduledJobList
 from asgard.http.state import principal, services
@@ -24,21 +25,9 @@ ONE = "/clusters/{cluster}/scheduled-jobs/{job_id}"
 )
 async def list_scheduled_jobs(request: web.Request, query: ClusterListQuery) -> web.Response:
     found = await services(request).scheduled_jobs.list_scheduled_jobs(
-        principal(request),
-        clusters=query.cluster,
-        limit=query.limit,
-        cursor=query.cursor,
-        stale=query.stale,
+        principal(request), query.asked()
     )
-    return json_response(
-        ScheduledJobList(
-            scheduled_jobs=found.page.items,
-            errors=found.errors,
-            next_cursor=found.page.next_cursor,
-            total=found.page.total,
-            as_of=found.as_of,
-        )
-    )
+    return page_response(ScheduledJobList, found)
 
 
 @routes.post(

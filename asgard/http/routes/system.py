@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from asgard.errors import DatabaseUnavailable, ErrorDetail
+from asgard.errors import ErrorDetail
 from asgard.http.errors import error_response
 from asgard.http.lifecycle import RUNNING
 from asgard.http.metrics import require_metrics_token
@@ -26,10 +26,8 @@ log = structlog.get_logger(__name__)
 )
 async def health(request: web.Request) -> web.Response:
     """200 while the service and its database answer; 503 with the reason otherwise."""
-    try:
-        await services(request).db.ping()
-    except Exception as exc:  # a broken database is still one that does not answer
-        reason = exc.reason if isinstance(exc, DatabaseUnavailable) else type(exc).__name__
+    reason = await services(request).health.database_trouble()
+    if reason is not None:
         log.warning("health check failed", error=reason)
         return error_response(503, [ErrorDetail(msg="the database does not answer")])
     return json_response(HealthBody(status="ok"))
@@ -48,10 +46,8 @@ async def ready(request: web.Request) -> web.Response:
     cluster that is down does not make Asgard unready: that is data in every answer."""
     if not request.app[RUNNING].ready:
         return error_response(503, [ErrorDetail(msg="this process is starting or stopping")])
-    try:
-        await services(request).db.ping()
-    except Exception as exc:  # a broken database is still one that does not answer
-        reason = exc.reason if isinstance(exc, DatabaseUnavailable) else type(exc).__name__
+    reason = await services(request).health.database_trouble()
+    if reason is not None:
         log.warning("readiness check failed", error=reason)
         return error_response(503, [ErrorDetail(msg="the database does not answer")])
     return json_response(HealthBody(status="ready"))

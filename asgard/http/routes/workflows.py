@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from asgard.http.audit_note import about
+from asgard.http.rendering import page_response
 from asgard.http.routing import RouteTable, follow, json_response
 from asgard.http.schemas import (
     ClusterListQuery,
@@ -29,16 +30,8 @@ ONE = "/clusters/{cluster}/workflows/{workflow_id}"
     responses={200: WorkflowList},
 )
 async def list_workflows(request: web.Request, query: ClusterListQuery) -> web.Response:
-    page = await services(request).workflows.list_workflows(
-        principal(request),
-        clusters=query.cluster,
-        limit=query.limit,
-        cursor=query.cursor,
-        stale=query.stale,
-    )
-    return json_response(
-        WorkflowList(workflows=page.items, next_cursor=page.next_cursor, total=page.total)
-    )
+    found = await services(request).workflows.list_workflows(principal(request), query.asked())
+    return page_response(WorkflowList, found)
 
 
 @routes.post(

@@ -11,6 +11,7 @@ from asgard import errors
 from asgard.http.state import services
 from asgard.models import Job, ScheduledJob
 from asgard.scheduling.scheduler import SCHEDULE_LABEL
+from asgard.services.listing import ListRequest
 from asgard.services.pagination import MAX_LIMIT
 from asgard.services.principal import Principal
 from asgard.ui.details.common import Partial, duration, failure_page, partial, show_page
@@ -36,14 +37,7 @@ async def last_runs(
     request: web.Request, principal: Principal, schedule: ScheduledJob
 ) -> list[dict[str, object]]:
     jobs = services(request).jobs
-    found = await jobs.list_jobs(
-        principal,
-        clusters=[schedule.cluster],
-        state=None,
-        limit=MAX_LIMIT,
-        cursor=None,
-        stale=True,
-    )
+    found = await jobs.list_jobs(principal, ListRequest([schedule.cluster], MAX_LIMIT, stale=True))
     runs = [j for j in found.page.items if is_run_of(j, schedule)]
     runs.sort(key=lambda j: j.created_at or j.status.started_at or _NEVER, reverse=True)
     return [

@@ -7,6 +7,7 @@ from aiohttp import web
 from asgard import errors
 from asgard.http.state import services
 from asgard.models import Workflow
+from asgard.services.listing import ListRequest
 from asgard.services.pagination import MAX_LIMIT
 from asgard.services.principal import Principal
 from asgard.ui.details.common import duration, failure_page, show_page
@@ -23,9 +24,10 @@ async def find_workflow(request: web.Request, principal: Principal, workflow_id:
     id names one workflow, and ``/ui/workflows/{id}`` needs no cluster."""
     cursor: str | None = None
     while True:
-        page = await services(request).workflows.list_workflows(
-            principal, clusters=None, limit=MAX_LIMIT, cursor=cursor
+        listed = await services(request).workflows.list_workflows(
+            principal, ListRequest(limit=MAX_LIMIT, cursor=cursor)
         )
+        page = listed.page
         found = next((w for w in page.items if w.id == workflow_id), None)
         if found is not None:
             return found

@@ -1,19 +1,23 @@
 """Synthetic Kubernetes clusters: nodes, Deployments and their pods, put straight into the
 emulator's store (as a controller would leave them) rather than created one request at a
-time, so that 150,000 pods take seconds to build, not an hour."""
+time, so that 150,000 pods take seconds to build, not an hour; and ``churn``, which keeps
+one of them changing."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import kmock
 
-from tests.support.kube import Emulator
+from testbed.kube import Emulator
 
 Obj = dict[str, Any]
 NAMESPACE = "bench"
 CREATED = "2026-11-01T00:00:00Z"
+CHURN_EVERY_S = 1.0
 
 NODES = kmock.resource("v1/nodes")
 PODS = kmock.resource("v1/pods")
@@ -184,3 +188,19 @@ def populate(emulator: Emulator, shape: Shape) -> None:
             made = pod(name, r, node_names[placed % len(node_names)] if node_names else "")
             emulator.objects[PODS, NAMESPACE, made["metadata"]["name"]] = emulator.stamp(made)
             placed += 1
+
+
+async def churn(url: str) -> None:
+    """Scale one Deployment up and down through the API, as users do behind Asgard's back,
+    so that the watch feeds, caches and event queues have work all along."""
+    path = f"{url}/apis/apps/v1/namespaces/{NAMESPACE}/deployments/svc-00000"
+    async with aiohttp.ClientSession() as session:
+        replicas = 1
+        while True:
+            replicas = 3 - replicas  # 1, 2, 1, 2, ...
+            body = {"spec": {"replicas": replicas}, "status": {"readyReplicas": replicas}}
+            async with session.patch(
+                path, json=body, headers={"Content-Type": "application/merge-patch+json"}
+            ) as response:
+                response.raise_for_status()
+            await asyncio.sleep(CHURN_EVERY_S)

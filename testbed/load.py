@@ -20,10 +20,10 @@ import aiohttp
 import kmock
 
 from asgard.tasks import cancel_and_wait
-from bench.asgard_process import running_asgard
-from bench.clusters import churn, silent_server
-from bench.synthetic import Shape, populate
-from tests.support.kube import Emulator
+from testbed.asgard_process import running_asgard
+from testbed.kube import Emulator
+from testbed.silent import silent_server
+from testbed.synthetic import Shape, churn, populate
 
 SHAPE = Shape(nodes=20, deployments=20, pods=200)
 READ_ROUTES = ("/agents", "/apps", "/clusters", "/jobs", "/users/me", "/scheduled-jobs")

@@ -1,0 +1,96 @@
+"""What a cluster's cache keeps: per scope (what one kind of account sees of one resource),
+an entry of the items last read, and the difference between two reads of a scope told as
+``/events`` changes. ``ClusterCache`` (``cache.py``) keeps the entries current."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from asgard.backends.feeds import Resource
+from asgard.events import Audience, Event, EventKind, changes
+from asgard.models import Account
+
+__all__ = ["KIND_OF", "Entry", "Identified", "Loader", "Scope", "diff"]
+
+KIND_OF: dict[Resource, EventKind] = {
+    "agents": "agent",
+    "apps": "app",
+    "tasks": "task",
+    "jobs": "job",
+}
+
+
+class Identified(Protocol):
+    id: str
+
+    def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
+
+
+Loader = Callable[[Account], Awaitable[Sequence[Any]]]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one kind of account sees of one resource. Agents depend on the owner (which
+    agents) and on the namespace (how many of the account's apps run there)."""
+
+    resource: Resource
+    namespace: str
+    owner: str | None = None
+
+    @classmethod
+    def of(cls, resource: Resource, account: Account) -> Scope:
+        owner = account.owner if resource == "agents" else None
+        return cls(resource, account.namespace, owner)
+
+    def account(self) -> Account:
+        """An account that sees exactly this scope: what the backends are asked with."""
+        return Account(id=0, name="cache", namespace=self.namespace, owner=self.owner)
+
+    def audience(self, cluster: str) -> Audience:
+        return Audience(
+            cluster=cluster,
+            namespace=self.namespace,
+            owner=self.owner,
+            agents=self.resource == "agents",
+        )
+
+
+_VERSIONS = itertools.count(1)
+
+
+@dataclass
+class Entry:
+    items: dict[str, Any]
+    as_of: datetime
+    last_read: float = field(default_factory=time.monotonic)
+    dirty: bool = False
+    """To be read again whole."""
+    version: int = field(default_factory=lambda: next(_VERSIONS))
+    """Changes whenever ``items`` or ``as_of`` do, and is never the same for two entries:
+    an answer made from entries of these versions can be kept and given again."""
+    pending: dict[str, None] = field(default_factory=dict)
+    """Ids of items to be read again (when not ``dirty``), in the order they last changed:
+    what they became is told in that order, so a listener hears two changes in the order
+    they were made even when one pass reads both."""
+
+    def touch(self) -> None:
+        self.version = next(_VERSIONS)
+
+
+def diff(
+    cluster: str,
+    resource: Resource,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    order: Sequence[str] | None = None,
+) -> list[Event]:
+    def dumped(items: Mapping[str, Any]) -> dict[str, Any]:
+        return {item_id: item.model_dump(mode="json") for item_id, item in items.items()}
+
+    return changes(KIND_OF[resource], cluster, dumped(old), dumped(new), order)
