@@ -12,6 +12,7 @@ from typing import Final
 
 from asgard.backends.contract import AppsBackend
 from asgard.db.engine import Database, upgrade
+from asgard.db.tables import AccountRow
 from asgard.models import Account, AppSpec, Port, ResourceLimits, Task
 from asgard.testing.harness import Harness
 
@@ -86,13 +87,19 @@ async def running(harness: Harness, app_id: str, count: int, account: Account = 
 
 
 @asynccontextmanager
-async def database(folder: Path) -> AsyncIterator[Database]:
+async def database(folder: Path, *accounts: Account) -> AsyncIterator[Database]:
     """A database of the check's own in ``folder`` (SQLite, migrated as Asgard migrates
-    its own), for the services a check runs over the cluster under test."""
+    its own), holding ``accounts``, for the services a check runs over the cluster under
+    test."""
     url = f"sqlite+aiosqlite:///{folder / 'kit.db'}"
     await upgrade(url)
     db = Database(url)
     try:
+        async with db.writing() as session:
+            session.add_all(
+                AccountRow(id=a.id, name=a.name, namespace=a.namespace, owner=a.owner)
+                for a in accounts
+            )
         yield db
     finally:
         await db.close()

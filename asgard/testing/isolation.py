@@ -265,7 +265,7 @@ async def test_a_prefix_namespace_cannot_reach_a_scheduled_job(
     harness: Harness, tmp_path: Path
 ) -> None:
     """On the cluster's own scheduler, or kept by Asgard for the cluster."""
-    async with scheduling(harness, tmp_path):
+    async with scheduling(harness, tmp_path, ISO, ISO_B):
         await prefix_cannot_reach_a_scheduled_job(harness)
 
 

@@ -41,13 +41,13 @@ def nightly(harness: Harness, name: str = "nightly", **changes: object) -> Sched
 
 
 @asynccontextmanager
-async def scheduling(harness: Harness, folder: Path) -> AsyncIterator[None]:
+async def scheduling(harness: Harness, folder: Path, *accounts: Account) -> AsyncIterator[None]:
     """Scheduled jobs as a running server has them: where the kind has no scheduler,
-    Asgard's keeper over a database in ``folder``."""
+    Asgard's keeper over a database in ``folder`` that knows the ``accounts``."""
     if harness.capabilities.own_scheduler:
         yield
         return
-    async with database(folder) as db:
+    async with database(folder, *accounts) as db:
         harness.orchestrator.schedule_with(
             lambda name, kind: AsgardScheduledJobsBackend(name, kind, db)
         )
@@ -70,7 +70,7 @@ async def names(harness: Harness, account: Account = DEV) -> list[str]:
 async def test_a_scheduled_job_is_made_read_changed_and_removed(
     harness: Harness, tmp_path: Path
 ) -> None:
-    async with scheduling(harness, tmp_path):
+    async with scheduling(harness, tmp_path, DEV, OPS):
         there = await names(harness)  # what the cluster held before, if anything
         theirs = await names(harness, OPS)
         made = await harness.call(DEV, ScheduledJobsBackend.create_scheduled_job, nightly(harness))
@@ -111,7 +111,7 @@ async def test_a_scheduled_job_is_made_read_changed_and_removed(
 async def test_a_taken_name_is_a_conflict_and_unknown_ones_are_not_found(
     harness: Harness, tmp_path: Path
 ) -> None:
-    async with scheduling(harness, tmp_path):
+    async with scheduling(harness, tmp_path, DEV, OPS):
         await harness.call(DEV, ScheduledJobsBackend.create_scheduled_job, nightly(harness))
         with pytest.raises(Conflict):
             await harness.call(
@@ -143,7 +143,7 @@ async def test_a_schedule_of_an_unknown_image_is_refused_when_saved(
     harness: Harness, tmp_path: Path
 ) -> None:
     """Now, rather than as a run that fails at three in the morning."""
-    async with scheduling(harness, tmp_path):
+    async with scheduling(harness, tmp_path, DEV, OPS):
         there = await names(harness)
         with pytest.raises(InvalidValue):
             await harness.call(
