@@ -1,4 +1,6 @@
-"""One-time jobs: what every backend that runs jobs must get right."""
+"""One-time jobs: their files, exit codes, logs, settling and removal, and the refusal of
+what a kind cannot do for them (files, logs, volumes, timeouts). What every backend that
+runs jobs must get right."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ CAPABILITIES = Capabilities(
     job_timeouts=False,
     own_scheduler=True,
 )
-"""A cluster with Marathon and Chronos: what every Mesos cluster Asgard knows can do."""
+"""What a Mesos cluster with Marathon and Chronos can do."""
 
 
 def capabilities_for(config: MesosClusterConfig) -> Capabilities:
