@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -37,6 +38,7 @@ from asgard.backends.docker.job_status import (
 from asgard.backends.docker.logs import log_stream
 from asgard.backends.docker.specs import env_list, internal_name, placement, swarm_resources
 from asgard.backends.docker.workspaces import DockerWorkspaces, job_volume_names, job_volumes
+from asgard.backends.log_streams import until_ended
 from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
 from asgard.models.job import new_job_id
@@ -300,11 +302,19 @@ class SwarmJobs:
         await self._remove(namespace, job_id)
 
     async def logs(self, namespace: str, job_id: str, *, follow: bool) -> AsyncIterator[bytes]:
+        """Followed, the service's log stays open once the job is over: it ends then."""
         service = await self._service(namespace, job_id)
-        return log_stream(
+        stream = log_stream(
             self.client,
             self.client.path("services", service["ID"], "logs"),
             tail=None,
             follow=follow,
             tty=False,
         )
+        return until_ended(stream, partial(self._over, namespace, job_id)) if follow else stream
+
+    async def _over(self, namespace: str, job_id: str) -> bool:
+        try:
+            return (await self.status(namespace, job_id)).finished
+        except NotFound:  # removed meanwhile
+            return True
