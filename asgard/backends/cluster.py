@@ -38,11 +38,12 @@ from asgard.backends.kept_schedules import KeptSchedules
 from asgard.backends.operations import OperationInfo, Part, declared, operation_of
 from asgard.backends.registry import ClusterConfig
 from asgard.backends.safety import admit
-from asgard.errors import AsgardError
+from asgard.errors import AsgardError, NotSupported
 from asgard.events import EventHub
 from asgard.loops import PeriodicLoop
 from asgard.models import Account, Capabilities
 from asgard.models.base import utc_now
+from asgard.models.cluster import REFUSED_AS
 
 __all__ = ["CONTRACT", "Cluster", "Listed", "cached_listings"]
 
@@ -92,7 +93,9 @@ class Cluster(ClusterGuard):
         self.feed = parts.feed
         self.items = parts.items
         self.nudges = parts.nudges
-        self.capabilities: Capabilities = parts.capabilities
+        self.capabilities: Capabilities = parts.capabilities.implied()
+        if parts.jobs is None:  # no jobs backend: no jobs, whatever the kind says
+            self.capabilities = self.capabilities.model_copy(update={"jobs": False}).implied()
         self.parts: dict[Part, Backend] = {
             "agents": parts.agents,
             "apps": parts.apps,
@@ -174,11 +177,18 @@ class Cluster(ClusterGuard):
             cluster=self.name,
         )
 
+    def _capable(self, info: OperationInfo) -> None:
+        """Refuse, without asking the kind, what this cluster's capabilities lack."""
+        lacking = self.capabilities.lacking(*info.needs)
+        if lacking:
+            raise NotSupported(self.kind, REFUSED_AS[lacking[0]], cluster=self.name)
+
     async def run(
         self, op: Callable[..., Any], account: Account, args: tuple[Any, ...], kwargs: Any
     ) -> Any:
         """Run a contract operation on this cluster's part that implements it."""
         info = operation_of(op)
+        self._capable(info)
         assert info.part is not None
         method = getattr(self.parts[info.part], info.name)
         if not info.write:
@@ -193,6 +203,7 @@ class Cluster(ClusterGuard):
     ) -> Listed:
         """A listing, from the cache where the operation is cached; when it was read."""
         info = operation_of(op)
+        self._capable(info)
         cache = self.cache
         version: int | None = None
         if info.cached is None or cache is None or args or kwargs:
