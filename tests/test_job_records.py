@@ -5,14 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-
 from asgard.db.engine import Database
 from asgard.db.job_records import JobRecordStore, LeaseStore
 from asgard.db.stores import AccountStore
 from asgard.models import AccountCreate, Job, JobStatus
-
-pytestmark = pytest.mark.postgres
 
 
 def a_job(job_id: str, state: str = "running") -> Job:

@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.resources import refuse_if_servers_off
+
 TEST_IMAGE = "asgard-test/busybox:latest"
 SERVE_FOREVER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 """A long-running command that stops at once on SIGTERM (a bare ``sleep`` as PID 1 ignores it)."""
@@ -242,6 +244,7 @@ def _any_dockerd_running() -> bool:
 
 def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
     """A dockerd of our own; ``swarm`` makes it a one-node Swarm manager."""
+    refuse_if_servers_off("dockerd")
     if shutil.which("dockerd") is None:
         raise DaemonError("dockerd is not installed: apt-get install docker.io (or run make test)")
     if os.geteuid() != 0:
