@@ -10,6 +10,7 @@ agent's attributes) and have it reload them with SIGHUP.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
 import os
@@ -252,12 +253,8 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
     reap_stale_daemons()
     root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{name[0]}", dir="/tmp"))
     bridge = f"asg{os.getpid() % 100000}{name[0]}"
-    subnet = f"172.31.{random.randint(10, 250)}"
     (root / "bridge").write_text(bridge)
-    subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
-    _run("ip", "link", "add", bridge, "type", "bridge")
-    _run("ip", "addr", "add", f"{subnet}.1/24", "dev", bridge)
-    _run("ip", "link", "set", bridge, "up")
+    _add_bridge(bridge)
     (root / "daemon.json").write_text("{}")
     process = _launch(root, bridge)
     daemon = DockerDaemon(name=name, root=root, bridge=bridge, process=process)
@@ -285,6 +282,27 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
         daemon.stop()
         raise DaemonError(f"dockerd {name} did not start:\n{tail}") from None
     return daemon
+
+
+NETWORK_LOCK = Path("/tmp/asgd-network.lock")
+"""Held while a bridge is given its subnet: test runs side by side (pytest-xdist's
+workers, another checkout's) each start daemons, and two bridges on one subnet would
+route each other's containers' traffic."""
+
+
+def _add_bridge(bridge: str) -> None:
+    """The daemon's own bridge, on a /24 of 172.31 that no interface of the host uses."""
+    with NETWORK_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        used = _run("ip", "-o", "-4", "addr", "show")
+        free = [n for n in range(10, 251) if f" 172.31.{n}." not in used]
+        if not free:
+            raise DaemonError("no free /24 left in 172.31.0.0/16 for a test bridge")
+        subnet = f"172.31.{random.choice(free)}"
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+        _run("ip", "link", "add", bridge, "type", "bridge")
+        _run("ip", "addr", "add", f"{subnet}.1/24", "dev", bridge)
+        _run("ip", "link", "set", bridge, "up")
 
 
 def _launch(root: Path, bridge: str) -> subprocess.Popen[bytes]:
