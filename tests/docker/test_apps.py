@@ -261,7 +261,11 @@ async def test_logs_tail_and_follow(env: Env) -> None:
     ]
     await env.dev.json("POST", "/apps", status=201, json=spec(1, args=talk))
     await running_tasks(env.dev, 1)
-    await asyncio.sleep(1.5)
+
+    async def talked() -> bool:
+        return len((await (await env.dev.get(f"{APP}/logs")).text()).splitlines()) >= 2
+
+    await until(talked, "the app says two lines")
 
     tail = await (await env.dev.get(f"{APP}/logs?tail=2")).text()
     lines = [x for x in tail.splitlines() if x]
