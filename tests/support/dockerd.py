@@ -117,15 +117,19 @@ class DockerDaemon:
             if services:
                 self.cli("service", "rm", *services)
             # A task being started while its service goes can still get its container a moment
-            # later: clean until no task container has been seen for a second.
+            # later: clean until no task container has been seen for a second. A Swarm that
+            # had neither (the last clean left it empty) has no task to start.
             quiet_since = time.monotonic()
             deadline = quiet_since + 30
-            while time.monotonic() - quiet_since < 1 and time.monotonic() < deadline:
+            busy = bool(services)
+            while time.monotonic() < deadline:
                 tasks = self.cli("ps", "-aq", "--filter", "label=com.docker.swarm.task").split()
                 if tasks:
                     with contextlib.suppress(DaemonError):  # the Swarm may remove them too
                         self.cli("rm", "-f", "-v", *tasks)
-                    quiet_since = time.monotonic()
+                    quiet_since, busy = time.monotonic(), True
+                if not busy or time.monotonic() - quiet_since >= 1:
+                    break
                 time.sleep(0.2)
         containers = self.cli("ps", "-aq").split()
         if containers:
