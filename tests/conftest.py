@@ -29,6 +29,7 @@ from asgard.events import EventHub
 from asgard.http.app import create_app
 from asgard.job_tokens import JobTokens
 from asgard.settings import Settings
+from tests.support import worker_groups
 from tests.support.asgard import AsgardClient, AsgardUnderTest
 from tests.support.dockerd import DockerDaemon, start_daemon
 from tests.support.kube import ApiServer, Emulator
@@ -58,7 +59,25 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Each test marked with the servers it needs (``-m "not docker"`` and the like then
     select by them), and grouped with the tests it must share a worker with."""
-    mark_items(items)
+    worker_groups.record(config, mark_items(items))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker_groups.configure(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    worker_groups.unconfigure(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    worker_groups.configure_node(node)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    return worker_groups.scheduler(config, log)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -128,8 +128,10 @@ def _group(item: pytest.Item, needed: Iterable[str], sharing: list[tuple[Any, py
     return ""
 
 
-def mark_items(items: list[pytest.Item]) -> None:
-    """Mark each test with what it needs, and group those that must share a worker."""
+def mark_items(items: list[pytest.Item]) -> dict[str, str]:
+    """Mark each test with what it needs, and group those that must share a worker; the
+    group of each test that has one, by test id (``worker_groups`` hands them on)."""
+    groups: dict[str, str] = {}
     for item in items:
         needed, sharing = _closure(item)
         needed |= {IMPLIED[r] for r in needed if r in IMPLIED}
@@ -139,3 +141,6 @@ def mark_items(items: list[pytest.Item]) -> None:
         group = _group(item, needed, sharing)
         if group and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group))
+        if group:
+            groups[item.nodeid] = group
+    return groups
