@@ -1,8 +1,12 @@
 """Real Docker Engines for the tests, started and stopped by the test session.
 
-Each daemon gets its own data and exec roots, its own socket and its own
-bridge (so it never collides with a dockerd already running on the machine),
-and an image made from busybox with ``docker import``: no registry needed.
+Each daemon gets its own data and exec roots, its own socket, and a network
+namespace of its own holding its bridge (and, for a Swarm, its ``docker_gwbridge``
+and ingress network). So it never collides with a dockerd already running on the
+machine, nor with the other daemons of this run (one per pytest-xdist worker) or of
+another: Swarms in the host's network would share ``docker_gwbridge``, and two engines
+publishing one port would fight over it. The tests reach a daemon through its socket
+alone. Its image is made from busybox with ``docker import``: no registry needed.
 The engine daemon reads a config file, so tests can change its labels (the
 agent's attributes) and have it reload them with SIGHUP.
 """
@@ -10,7 +14,6 @@ agent's attributes) and have it reload them with SIGHUP.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import json
 import os
@@ -162,8 +165,7 @@ class DockerDaemon:
             self.process.kill()
             self.process.wait(timeout=10)
         _unmount_under(self.root)
-        for link in (self.bridge, *(["docker_gwbridge"] if self.name == "swarm" else [])):
-            subprocess.run(["ip", "link", "del", link], capture_output=True, check=False)
+        # its bridges went with its network namespace
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -257,8 +259,6 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
     reap_stale_daemons()
     root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{name[0]}", dir="/tmp"))
     bridge = f"asg{os.getpid() % 100000}{name[0]}"
-    (root / "bridge").write_text(bridge)
-    _add_bridge(bridge)
     (root / "daemon.json").write_text("{}")
     process = _launch(root, bridge)
     daemon = DockerDaemon(name=name, root=root, bridge=bridge, process=process)
@@ -288,32 +288,31 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
     return daemon
 
 
-NETWORK_LOCK = Path("/tmp/asgd-network.lock")
-"""Held while a bridge is given its subnet: test runs side by side (pytest-xdist's
-workers, another checkout's) each start daemons, and two bridges on one subnet would
-route each other's containers' traffic."""
-
-
-def _add_bridge(bridge: str) -> None:
-    """The daemon's own bridge, on a /24 of 172.31 that no interface of the host uses."""
-    with NETWORK_LOCK.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        used = _run("ip", "-o", "-4", "addr", "show")
-        free = [n for n in range(10, 251) if f" 172.31.{n}." not in used]
-        if not free:
-            raise DaemonError("no free /24 left in 172.31.0.0/16 for a test bridge")
-        subnet = f"172.31.{random.choice(free)}"
-        subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
-        _run("ip", "link", "add", bridge, "type", "bridge")
-        _run("ip", "addr", "add", f"{subnet}.1/24", "dev", bridge)
-        _run("ip", "link", "set", bridge, "up")
+IN_OWN_NETWORK = (
+    'ip link set lo up && ip link add "$1" type bridge && ip addr add "$2" dev "$1" '
+    '&& ip link set "$1" up && shift 2 && exec "$@"'
+)
+"""Run as ``sh -c`` in a new network namespace: loopback up, the daemon's bridge made, then
+the daemon itself in place of the shell (its pid is the process's: SIGHUP reaches it)."""
+SUBNET = "172.31.1.1/24"
+"""The bridge's address: any will do, the namespace is the daemon's alone."""
 
 
 def _launch(root: Path, bridge: str) -> subprocess.Popen[bytes]:
-    """dockerd on ``root``'s socket, data and exec roots, its log appended to the folder's."""
+    """dockerd on ``root``'s socket, data and exec roots, in a network namespace of its
+    own; its log appended to the folder's."""
     with (root / "dockerd.log").open("ab") as log:
         return subprocess.Popen(
             [
+                "unshare",
+                "--net",
+                "--",
+                "sh",
+                "-c",
+                IN_OWN_NETWORK,
+                "sh",
+                bridge,
+                SUBNET,
                 "dockerd",
                 "--storage-driver=vfs",
                 "--iptables=false",

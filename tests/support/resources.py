@@ -6,11 +6,10 @@ so can a parameter value (a harness class). A parameter value that names a fixtu
 counts as that fixture, because ``request.getfixturevalue(request.param)`` is how the
 tests over engine and Swarm ask for their daemon. ``mark_items`` then marks each test
 with what it needs (``make check`` leaves out ``docker``, ``postgres`` and ``browser``)
-and puts the tests that must share one process into one pytest-xdist group:
-
-- every test of the Swarm: a host holds one Swarm (they share ``docker_gwbridge``);
-- every test of a fixture shared by a module or a package (``@shared``): one ``asgard
-  serve`` per CLI module, one dashboard fleet for the UI package, started once.
+and puts the tests of a fixture shared by a module or a package (``@shared``) into one
+pytest-xdist group, so that it starts once: one ``asgard serve`` per CLI module, one
+dashboard fleet for the UI package. (Each worker has its own Docker Engine and Swarm,
+each in a network namespace of its own: ``tests.support.dockerd``.)
 
 ``SERVERS_OFF`` is set by ``make check``: a test that needs a server but was not marked
 then fails at once, naming what it tried to start, instead of starting it.
@@ -19,7 +18,7 @@ then fails at once, naming what it tried to start, instead of starting it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
 import pytest
@@ -37,7 +36,7 @@ T = TypeVar("T")
 
 RESOURCES: Final = {
     "docker": "needs a Docker Engine the test session starts (dockerd, as root)",
-    "swarm": "needs the one Docker Swarm of the host: all such tests run on one worker",
+    "swarm": "needs a Docker Swarm the test session starts (dockerd, as root)",
     "postgres": "needs a PostgreSQL server the test session starts",
     "browser": "needs Chromium (Debian's /usr/bin/chromium)",
 }
@@ -117,9 +116,7 @@ def _closure(item: pytest.Item) -> tuple[set[str], list[tuple[Any, pytest.Item]]
     return found, sharing
 
 
-def _group(item: pytest.Item, needed: Iterable[str], sharing: list[tuple[Any, pytest.Item]]) -> str:
-    if "swarm" in needed:
-        return "swarm"
+def _group(item: pytest.Item, sharing: list[tuple[Any, pytest.Item]]) -> str:
     for definition, _ in sharing:
         scope = getattr(definition.func, SHARED)
         node = item.getparent(pytest.Module if scope == "module" else pytest.Package)
@@ -138,7 +135,7 @@ def mark_items(items: list[pytest.Item]) -> dict[str, str]:
         needed |= {m.name for m in item.iter_markers() if m.name in RESOURCES}
         for resource in sorted(needed):
             item.add_marker(getattr(pytest.mark, resource))
-        group = _group(item, needed, sharing)
+        group = _group(item, sharing)
         if group and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group))
         if group:
