@@ -12,9 +12,8 @@ EDITABLE := --no-deps --no-build-isolation --config-settings editable_mode=compa
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 # pytest-xdist workers: most tests wait on a dockerd, a PostgreSQL or a browser, so more
-# workers than the machine's two cores pay; tests that must share a worker (the one Swarm
-# of the host, a CLI module's asgard serve, the dashboard's fleet) are grouped by
-# tests/support/resources.py.
+# workers than the machine's two cores pay; tests that must share a worker (a CLI
+# module's asgard serve, the dashboard's fleet) are grouped by tests/support/resources.py.
 WORKERS ?= 4
 CHECK_WORKERS ?= 2
 SERVERS := docker or postgres or browser
