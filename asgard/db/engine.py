@@ -158,6 +158,7 @@ class Database:
         self.sessions = async_sessionmaker(
             self.engine, class_=GuardedSession, expire_on_commit=False
         )
+        self._sqlite_writer: asyncio.Lock | None = None
         self.writers = async_sessionmaker(
             self.engine.execution_options(**{WRITE: True}),
             class_=GuardedSession,
@@ -171,9 +172,20 @@ class Database:
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
         """A session in a write transaction: committed when the block ends, rolled back
-        when it raises."""
-        async with self.writers() as session, session.begin():
+        when it raises. On SQLite, which lets one writer in at a time, this process's
+        writers queue here, in the event loop, rather than at the file's lock: forty
+        clusters' janitors taking their leases at start would otherwise outwait
+        ``busy_timeout`` and fail whoever came last (the first start's bootstrap, say).
+        Other processes' writers still wait at the file's lock."""
+        async with self._write_turn(), self.writers() as session, session.begin():
             yield session
+
+    def _write_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
+        if self.engine.dialect.name != "sqlite":
+            return contextlib.nullcontext()
+        if self._sqlite_writer is None:
+            self._sqlite_writer = asyncio.Lock()
+        return self._sqlite_writer
 
     async def ping(self) -> None:
         with connection_failures_typed():

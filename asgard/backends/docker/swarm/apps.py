@@ -181,8 +181,13 @@ class SwarmApps(DockerApps):
                 break
             except (Conflict, ClusterFailure) as exc:
                 stale = isinstance(exc, Conflict) or "out of sequence" in exc.msg
-                if not stale or attempt == VERSION_RETRIES - 1:
+                if not stale:
                     raise
+                if attempt == VERSION_RETRIES - 1:  # changed under us each time: a 409, not a 502
+                    raise Conflict(
+                        f"app '{app_id}' kept changing while this change was written; try again",
+                        cluster=self.cluster,
+                    ) from None
         return await self.get_app(account, app_id)
 
     async def update_app(self, account: Account, app_id: str, patch: AppPatch) -> App:
