@@ -14,7 +14,9 @@ the docs' screenshot of that page.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -75,7 +77,8 @@ SWITCHES: Final = (
 )
 """What Playwright's ``chromium.launch(headless=True)`` passes (playwright 1.65's
 ``chromiumSwitches``), so that a browser started here behaves as one it launches."""
-START_TIMEOUT_S: Final = 30.0
+START_TIMEOUT_S: Final = 60.0
+PR_SET_PDEATHSIG: Final = 1
 
 __all__ = [
     "axe_violations",
@@ -111,6 +114,7 @@ def started_chromium(profile: Path) -> Iterator[str]:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -126,6 +130,13 @@ def started_chromium(profile: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def _die_with_parent() -> None:
+    """In the child, before Chromium starts: SIGTERM when the test process ends, however
+    it ends (a worker killed by an interrupted run runs no finalizer, and Chromium, talked
+    to over a port, would not notice; launched by Playwright, it read a pipe that closed)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def connect(playwright: Playwright, endpoint: str) -> Browser:
