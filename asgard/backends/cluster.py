@@ -40,10 +40,10 @@ from asgard.backends.registry import ClusterConfig
 from asgard.backends.safety import admit
 from asgard.errors import AsgardError, NotSupported
 from asgard.events import EventHub
+from asgard.loops import PeriodicLoop
 from asgard.models import Account, Capabilities
 from asgard.models.base import utc_now
 from asgard.models.cluster import REFUSED_AS
-from asgard.tasks import cancel_and_wait
 
 __all__ = ["CONTRACT", "Cluster", "Listed", "cached_listings"]
 
@@ -111,7 +111,14 @@ class Cluster(ClusterGuard):
         self.known: dict[tuple[str, int], Found] = {}
         """The last answer of each listing, by operation and account: what ``?stale=true``
         shows of this cluster while it is down."""
-        self._prober: asyncio.Task[None] | None = None
+        self.prober = PeriodicLoop(
+            f"probe-{self.name}",
+            self._probe_and_start,
+            every_s=self._probe_interval_s,
+            wait_first=True,
+            log_context={"cluster": self.name},
+        )
+        """Asks the cluster its version in the background (``_probe_interval_s``)."""
         self._unstarted: list[Backend] = []
         """The backends whose ``start`` failed, started again once the cluster answers."""
         self.breaker = Breaker(
@@ -255,18 +262,16 @@ class Cluster(ClusterGuard):
 
     # health
 
-    async def _probe_forever(self) -> None:
+    def _probe_interval_s(self) -> float:
         """Every ``probe_s``; every ``retry_down_s`` while the cluster is down or its feed
         is cut, so that its return is seen within seconds even when nobody reads it."""
-        structlog.contextvars.clear_contextvars()
-        while True:
-            cut = self.cache is not None and not self.cache.connected
-            down = self.health.error is not None or cut
-            await asyncio.sleep(
-                min(self.config.retry_down_s, self.config.probe_s) if down else self.config.probe_s
-            )
-            await self.probe()
-            await self._start_the_rest()
+        cut = self.cache is not None and not self.cache.connected
+        down = self.health.error is not None or cut
+        return min(self.config.retry_down_s, self.config.probe_s) if down else self.config.probe_s
+
+    async def _probe_and_start(self) -> None:
+        await self.probe()
+        await self._start_the_rest()
 
     # life
 
@@ -274,14 +279,13 @@ class Cluster(ClusterGuard):
         """Begin the backends' and the cache's background work, and the probe. Whatever
         the cluster answers meanwhile (or not) never stops Asgard's start: the cluster
         is then down, with its reason, until the probe finds it answering; a backend
-        that could not start is started again then (see ``_probe_forever``)."""
+        that could not start is started again then (see ``_probe_and_start``)."""
         self._unstarted = list(self.parts.values())
         for exc in await self._start_backends():
             self._start_failed(exc)
         if self.cache is not None:
             await self.cache.start()
-        if self._prober is None:
-            self._prober = asyncio.create_task(self._probe_forever(), name=f"probe-{self.name}")
+        await self.prober.start()
 
     async def _start_backends(self) -> tuple[Exception, ...]:
         """Start each backend not started yet; what the ones that failed raised."""
@@ -322,8 +326,7 @@ class Cluster(ClusterGuard):
         self._failed(f"cluster {self.name} could not be started: {reason}")
 
     async def close(self) -> None:
-        await cancel_and_wait(self._prober)
-        self._prober = None
+        await self.prober.close()
         await self.breaker.close()
         if self.cache is not None:
             await self.cache.close()

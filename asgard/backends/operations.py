@@ -31,6 +31,7 @@ __all__ = [
     "listing",
     "needs",
     "operation_of",
+    "operations",
     "read",
     "write",
 ]
@@ -118,6 +119,18 @@ def declared(owner: type) -> list[tuple[Callable[..., Any], OperationInfo]]:
         info = getattr(value, ATTRIBUTE, None)
         if callable(value) and isinstance(info, OperationInfo):
             found.append((value, info))
+    return found
+
+
+def operations(contract: type) -> dict[str, OperationInfo]:
+    """Every operation a part of this contract class answers, by name: those it declares
+    and those of the contract classes it derives from. What code written once for every
+    operation (a dispatcher, a meta-test) walks, so a new operation needs none of its own."""
+    found: dict[str, OperationInfo] = {}
+    for owner in reversed(contract.__mro__):
+        for _, info in declared(owner):
+            if info.part is not None:
+                found[info.name] = info
     return found
 
 

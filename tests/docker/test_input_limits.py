@@ -393,7 +393,7 @@ async def test_a_refused_output_is_not_collected_again_after_a_restart(
         await jobs.start()
         job = await jobs.get_job(env.account, job_id)
         assert job.status.message == f"output over the limit of {OUTPUT_LIMIT} bytes"
-        for task in list(jobs._watchers.values()):
+        for task in list((await jobs.current())._watchers.values()):
             await asyncio.wait_for(task, SETTLE_S)
     finally:
         await again.close()

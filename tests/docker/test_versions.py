@@ -9,8 +9,8 @@ import asyncio
 import pytest
 
 from asgard.backends.contract import AppsBackend
-from asgard.backends.docker.apps import DockerAppsBackend
-from asgard.backends.docker.engine_deploy import EngineDeployer
+from asgard.backends.docker.engine.apps import EngineApps
+from asgard.backends.modes import AppsByMode
 from asgard.backends.orchestrator import Orchestrator
 from asgard.db.engine import Database, upgrade
 from asgard.errors import Conflict
@@ -29,9 +29,9 @@ async def test_a_rollback_while_a_change_rolls_is_a_conflict(engine: DockerDaemo
     cluster = await docker_cluster("docker", engine)
     fleet = Orchestrator([cluster])
     apps = cluster.parts["apps"]
-    assert isinstance(apps, DockerAppsBackend)
-    deployer = apps.variants.engine.deployer
-    assert isinstance(deployer, EngineDeployer)
+    assert isinstance(apps, AppsByMode)
+    engine = await apps.current()
+    assert isinstance(engine, EngineApps)
     spec = AppSpec(
         cluster="docker", id="roll", image=TEST_IMAGE, args=SERVE_FOREVER, env={"MODE": "a"}
     )
@@ -42,7 +42,7 @@ async def test_a_rollback_while_a_change_rolls_is_a_conflict(engine: DockerDaemo
         change = asyncio.create_task(
             fleet.call(DEV, "docker", AppsBackend.update_app, "roll", AppPatch(env={"MODE": "b"}))
         )
-        while not deployer._locks[("dev", "roll")].locked():
+        while not engine.locks.busy("dev", "roll"):
             await asyncio.sleep(0.005)
         with pytest.raises(Conflict, match="is being deployed"):
             await fleet.call(DEV, "docker", AppsBackend.rollback_app, "roll", running)

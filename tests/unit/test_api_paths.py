@@ -14,8 +14,8 @@ from asgard.backends.docker.client import DockerClient
 from asgard.backends.kubernetes.client import KubeClient
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.backends.mesos.chronos import Chronos
-from asgard.backends.mesos.http import JsonHttp
 from asgard.backends.mesos.marathon import Marathon
+from asgard.backends.mesos.transport import JsonHttp
 from asgard.errors import NotFound
 
 CLIMBING = ["..", ".", "", "../../kube-system", "a/b", "..\\x", "b/../../ns/x"]

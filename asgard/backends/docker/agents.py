@@ -1,27 +1,27 @@
-"""Agents of a Docker cluster: a Swarm's nodes, or the single engine's host."""
+"""Agents of a Docker cluster, whichever mode the engine is in: what both modes share.
+
+Each mode implements the agents part itself (``engine.agents.EngineAgents``: the host;
+``swarm.agents.SwarmAgents``: the Swarm's nodes). Both meter the same way: what the
+engine's own containers use, which on a Swarm is the manager's node alone.
+"""
 
 from __future__ import annotations
 
 from asgard.backends.contract import AgentsBackend
+from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.config import KIND
 from asgard.backends.docker.stats import measure_engine
-from asgard.backends.docker.variants import Variants
-from asgard.models import Account, Agent, App, Resources
+from asgard.models import Account, Resources
+
+__all__ = ["DockerAgents"]
 
 
-class DockerAgentsBackend(AgentsBackend):
-    def __init__(self, variants: Variants) -> None:
-        super().__init__(variants.client.cluster, KIND)
-        self.variants = variants
+class DockerAgents(AgentsBackend):
+    """The agents of one mode of an engine."""
 
-    async def list_agents(self, account: Account) -> list[Agent]:
-        return await (await self.variants.current()).reader.agents(account)
-
-    async def get_agent(self, account: Account, agent_id: str) -> Agent:
-        return await (await self.variants.current()).reader.agent(account, agent_id)
-
-    async def list_agent_apps(self, account: Account, agent_id: str) -> list[App]:
-        return await (await self.variants.current()).reader.agent_apps(account, agent_id)
+    def __init__(self, client: DockerClient) -> None:
+        super().__init__(client.cluster, KIND)
+        self.client = client
 
     async def measure_agents(self, account: Account) -> dict[str, Resources]:
-        return await measure_engine(self.variants.client)
+        return await measure_engine(self.client)

@@ -36,6 +36,10 @@ ARCHIVE_TIMEOUT_S: Final = 300.0
 """The longest a job's output may take to come out of its container (it may be large)."""
 
 
+SWARM: Final = "swarm"
+ENGINE_ALONE: Final = "engine"
+
+
 @dataclass(frozen=True)
 class EngineMode:
     """What the engine is: a Swarm manager (apps are services, agents its nodes) or alone
@@ -44,6 +48,11 @@ class EngineMode:
     swarm: bool
     node_id: str
     """This engine's Swarm node: where Swarm jobs are placed, whose containers it can see."""
+
+    @property
+    def name(self) -> str:
+        """``swarm`` or ``engine``: whose parts answer (``asgard.backends.modes``)."""
+        return SWARM if self.swarm else ENGINE_ALONE
 
     @classmethod
     def of(cls, info: Json) -> EngineMode:
@@ -85,6 +94,10 @@ class DockerClient(EngineTransport):
     async def mode(self) -> EngineMode:
         """What the engine is, as last learnt (learning it on first use)."""
         return self._mode or await self.learn_mode()
+
+    async def mode_name(self) -> str:
+        """``swarm`` or ``engine``, as last learnt: what picks the parts that answer."""
+        return (await self.mode()).name
 
     async def learn_mode(self) -> EngineMode:
         """Ask the engine what it is now."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from asgard.backends.docker import labels as L
 from asgard.backends.safety import APP_CAPABILITIES
-from asgard.models import Account, AppSpec, Port, ResourceLimits
+from asgard.models import Account, AppSpec, JobSpec, Port, ResourceLimits
 from asgard.models.app import split_constraint
 
 MiB = 1024 * 1024
@@ -220,3 +221,21 @@ def container_config(
     if spec.args:
         config["Cmd"] = spec.args
     return config
+
+
+def job_labels(
+    account: Account, spec: JobSpec, job_id: str, created_at: datetime
+) -> dict[str, str]:
+    """What a job's container (single engine) or service (Swarm) is labelled with: whose
+    it is, and what its record needs (name, retries, timeout, when it was made)."""
+    labels = {
+        **L.user_labels(spec.labels),
+        L.NAMESPACE: account.namespace,
+        L.JOB: job_id,
+        L.JOB_NAME: spec.name,
+        L.JOB_RETRIES: str(spec.retries),
+        L.CREATED_AT: created_at.isoformat(),
+    }
+    if spec.timeout_s is not None:
+        labels[L.JOB_TIMEOUT] = repr(spec.timeout_s)
+    return labels

@@ -21,7 +21,8 @@ from asgard.backends.common import Json
 from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import MiB
 from asgard.errors import NotFound
-from asgard.models import Resources
+from asgard.models import AppStats, Resources
+from asgard.models.base import pct, round_up_pct, utc_now
 
 INTERVAL_S = 0.5
 ONE_SHOT_API = (1, 41)
@@ -117,6 +118,27 @@ async def sample_all(
 
     found = await asyncio.gather(*(gated(c) for c in container_ids))
     return [u for u in found if u is not None]
+
+
+def app_stats_from(usages: list[Usage], skipped: int) -> AppStats:
+    """An app's stats from its instances' samples; ``skipped`` instances could not be
+    sampled (on other nodes of a Swarm)."""
+    message = (
+        f"the Docker Engine keeps no history: a sample of {len(usages)} running instance(s) "
+        f"over {INTERVAL_S:g} s"
+    )
+    if skipped:
+        message += f"; {skipped} instance(s) on other nodes cannot be sampled from this manager"
+    return AppStats(
+        cpu_pct=round_up_pct(sum(u.cpu_pct for u in usages)),
+        ram_pct=pct(sum(u.mem_used for u in usages), sum(u.mem_limit for u in usages)),
+        cpu_thr_pct=pct(sum(u.throttled_periods for u in usages), sum(u.periods for u in usages)),
+        source="sample",
+        window=None,
+        sampled_at=utc_now(),
+        instances=len(usages),
+        message=message,
+    )
 
 
 async def measure_engine(client: DockerClient) -> dict[str, Resources]:

@@ -25,7 +25,7 @@ from asgard.backends.kubernetes.converters import (
     selector_of,
     workload_to_app,
 )
-from asgard.backends.kubernetes.pod_logs import pod_lines
+from asgard.backends.kubernetes.logs import pod_lines
 from asgard.backends.kubernetes.records import pod_record, task_of
 from asgard.backends.kubernetes.revisions import Revisions
 from asgard.backends.kubernetes.stats import app_stats

@@ -22,7 +22,7 @@ from asgard.backends.mesos.converters import (
     group_of,
 )
 from asgard.backends.mesos.masters import Agent as AgentClient
-from asgard.backends.mesos.usage import measure_agent
+from asgard.backends.mesos.stats import measure_agent
 from asgard.errors import AsgardError, NotFound, NotSupported
 from asgard.models import Account, Agent, App, Resources
 

@@ -27,11 +27,11 @@ from asgard.backends.mesos.converters import (
     version_to_model,
     with_owner,
 )
+from asgard.backends.mesos.logs import executor_directories, sandbox_lines
+from asgard.backends.mesos.logs import follow as sandbox_follow
 from asgard.backends.mesos.marathon import Marathon
 from asgard.backends.mesos.masters import Agent as AgentClient
-from asgard.backends.mesos.sandbox import executor_directories, sandbox_lines
-from asgard.backends.mesos.sandbox import follow as sandbox_follow
-from asgard.backends.mesos.usage import SAMPLE_INTERVAL_S, busy_cores
+from asgard.backends.mesos.stats import SAMPLE_INTERVAL_S, busy_cores
 from asgard.errors import Conflict, NotFound, NotSupported
 from asgard.models import (
     Account,

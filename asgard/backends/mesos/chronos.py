@@ -13,7 +13,7 @@ from typing import Any
 from asgard.backends.answers import unusable
 from asgard.backends.common import ApiPath
 from asgard.backends.mesos.config import KIND
-from asgard.backends.mesos.http import SERVER, JsonHttp, Unanswered
+from asgard.backends.mesos.transport import SERVER, JsonHttp, Unanswered
 from asgard.errors import NotFound, NotSupported
 
 

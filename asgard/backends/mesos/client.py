@@ -7,9 +7,9 @@ import aiohttp
 from asgard.backends.contract import ClusterClient
 from asgard.backends.mesos.chronos import Chronos
 from asgard.backends.mesos.config import MesosClusterConfig
-from asgard.backends.mesos.http import JsonHttp
 from asgard.backends.mesos.marathon import Marathon
 from asgard.backends.mesos.masters import MesosMasters
+from asgard.backends.mesos.transport import JsonHttp
 
 
 def _auth(user: str | None, password: object) -> str | None:

@@ -17,7 +17,7 @@ import structlog
 
 from asgard.backends.common import ApiPath
 from asgard.backends.mesos.config import KIND
-from asgard.backends.mesos.http import JsonHttp, Unanswered
+from asgard.backends.mesos.transport import JsonHttp, Unanswered
 from asgard.errors import ClusterUnreachable, NotSupported
 
 log = structlog.get_logger(__name__)

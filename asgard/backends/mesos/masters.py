@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import structlog
 
 from asgard.backends.common import ApiPath
-from asgard.backends.mesos.http import Answer, JsonHttp, Unanswered
+from asgard.backends.mesos.transport import Answer, JsonHttp, Unanswered
 from asgard.errors import ClusterUnreachable
 
 log = structlog.get_logger(__name__)

@@ -2,25 +2,25 @@
 
 An app is its definition (``AppRecord``, kept in the state folder, so it survives
 Asgard's restarts and a suspension at 0 instances) and its instances (``Instance``, one
-supervised process each). A change of anything but the instance count rolls: each
-instance's successor is started and must run steadily for ``ROLLOUT_STEADY_S`` before its
-predecessor is stopped, so an app never has fewer instances than it wants; a successor
-that ends at once undoes the rollout, and the app keeps its previous definition. Changes
-to one app wait for each other (a lock per app).
+supervised process each). Placement, patching and the rollout are Asgard's own
+(``asgard.backends.rollout``), shared with the single Docker Engine: a change of anything
+but the instance count rolls, each instance's successor started first. Here a successor
+must also run steadily for ``ROLLOUT_STEADY_S`` before its predecessor is stopped, so an
+app never has fewer instances than it wants; a successor that ends at once undoes the
+rollout, and the app keeps its previous definition. Changes to one app wait for each
+other (``AppLocks``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import shutil
-from collections import defaultdict
 from datetime import datetime
 
+from asgard.backends.rollout import AppLocks, Instances, deploy, launch, patched, roll, unmet
 from asgard.errors import ClusterUnreachable, Conflict, InvalidValue, NotFound
 from asgard.models import Account, AppPatch, AppSpec
-from asgard.models.app import split_constraint
 from asgard.models.base import utc_now
 from asgard_local.client import LocalClient
 from asgard_local.commands import argv_of, process_env, require_program
@@ -30,23 +30,14 @@ from asgard_local.processes import Launch
 from asgard_local.store import AppRecord, SpecRecord, Store
 from asgard_local.supervisor import Instance, InstanceView
 
-__all__ = ["Deployer", "RunningApp", "patched", "unmet", "with_version"]
+__all__ = ["Deployer", "RunningApp", "with_version"]
 
 SPECS_KEPT = 20
 """Versions of an app kept in its record."""
 ROLLOUT_STEADY_S = 0.5
 """How long a rollout's successor must run before its predecessor is stopped."""
-
-
-def unmet(attributes: dict[str, str], account: Account, constraints: list[str]) -> str | None:
-    """Why the host may not run the app, or None. It is the only agent there is."""
-    if account.owner is not None and attributes.get("owner") != account.owner:
-        return f"this host is not an agent of owner '{account.owner}'"
-    for constraint in constraints:
-        attribute, op, value = split_constraint(constraint)
-        if (attributes.get(attribute) == value) != (op == "=="):
-            return f"this host does not satisfy the constraint {constraint}"
-    return None
+HOST: str = "this host"
+"""How placement names the one agent there is."""
 
 
 def with_version(record: AppRecord, spec: AppSpec, at: datetime) -> list[SpecRecord]:
@@ -59,11 +50,6 @@ def with_version(record: AppRecord, spec: AppSpec, at: datetime) -> list[SpecRec
         return history
     history.append(SpecRecord(number=history[-1].number + 1, spec=spec, deployed_at=at))
     return history[-SPECS_KEPT:]
-
-
-def patched(spec: AppSpec, patch: AppPatch) -> AppSpec:
-    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
-    return AppSpec.model_validate({**spec.model_dump(), **changes})
 
 
 class RunningApp:
@@ -79,6 +65,33 @@ class RunningApp:
         return [i.view() for i in self.instances]
 
 
+class Processes(Instances[Instance]):
+    """An account's app instances as supervised processes: what a rollout starts and
+    retires on the host."""
+
+    def __init__(self, deployer: Deployer, namespace: str) -> None:
+        self.deployer = deployer
+        self.namespace = namespace
+
+    async def start(self, spec: AppSpec) -> Instance:
+        return self.deployer.start(self.namespace, spec)
+
+    async def retire(self, instance: Instance) -> None:
+        await instance.stop()
+        store = self.deployer.store
+        shutil.rmtree(store.instance_dir(self.namespace, instance.spec.id, instance.slot), True)
+
+    async def steady(self, instance: Instance, spec: AppSpec) -> None:
+        why = await instance.settled(ROLLOUT_STEADY_S)
+        if why is not None:
+            raise InvalidValue(
+                f"an instance of the new definition did not run: {why}; the app "
+                "keeps its previous definition",
+                field="cmd" if spec.cmd else "args",
+                cluster=self.deployer.cluster,
+            )
+
+
 class Deployer:
     def __init__(
         self, client: LocalClient, store: Store, changes: Changes, *, grace_s: float
@@ -90,7 +103,7 @@ class Deployer:
         self.grace_s = grace_s
         self.apps: dict[tuple[str, str], RunningApp] = {}
         self.closed = False
-        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.locks = AppLocks(self.cluster)
 
     # reading
 
@@ -105,7 +118,8 @@ class Deployer:
 
     # instances
 
-    def _start(self, namespace: str, spec: AppSpec) -> Instance:
+    def start(self, namespace: str, spec: AppSpec) -> Instance:
+        """Start one supervised instance of the app."""
         if self.closed:  # a change still under way when Asgard stops starts nothing more
             raise ClusterUnreachable(self.cluster, f"local cluster {self.cluster} is closing")
         slot = secrets.token_hex(4)
@@ -130,10 +144,6 @@ class Deployer:
         instance.start()
         return instance
 
-    async def _retire(self, namespace: str, instance: Instance) -> None:
-        await instance.stop()
-        shutil.rmtree(self.store.instance_dir(namespace, instance.spec.id, instance.slot), True)
-
     # life
 
     async def recover(self) -> None:
@@ -143,7 +153,7 @@ class Deployer:
             app = RunningApp(record)
             self.apps[(record.namespace, record.spec.id)] = app
             for _ in range(record.spec.instances):
-                app.instances.append(self._start(record.namespace, record.spec))
+                app.instances.append(self.start(record.namespace, record.spec))
         self.changes.tell(APPS, None)
 
     async def close(self) -> None:
@@ -166,13 +176,13 @@ class Deployer:
                     field="ports",
                     cluster=self.cluster,
                 )
-        reason = unmet(self.client.attributes(), account, spec.constraints)
+        reason = unmet(self.client.attributes(), account, spec.constraints, agent=HOST)
         if reason:
             raise InvalidValue(reason, field="constraints", cluster=self.cluster)
 
     async def create(self, account: Account, spec: AppSpec) -> RunningApp:
         key = (account.namespace, spec.id)
-        async with self._locks[key]:
+        async with self.locks.change(*key):
             if key in self.apps:
                 raise Conflict(f"app '{spec.id}' already exists", field="id", cluster=self.cluster)
             self._check(account, spec)
@@ -189,10 +199,8 @@ class Deployer:
             )
             try:
                 self.store.save_app(app.record)
-                for _ in range(spec.instances):
-                    app.instances.append(self._start(account.namespace, spec))
+                await launch(Processes(self, app.namespace), app.instances, spec, spec.instances)
             except BaseException:
-                await asyncio.gather(*(i.stop() for i in app.instances))
                 self.store.remove_app(account.namespace, spec.id)
                 raise
             self.apps[key] = app
@@ -200,55 +208,40 @@ class Deployer:
         return app
 
     async def update(self, account: Account, app_id: str, patch: AppPatch) -> RunningApp:
-        async with self._locks[(account.namespace, app_id)]:
+        async with self.locks.change(account.namespace, app_id):
             app = self.get(account.namespace, app_id)
-            current = app.record.spec
-            wanted = patched(current, patch)
-            self._check(account, wanted)
-            if wanted.model_dump(exclude={"instances"}) == current.model_dump(
-                exclude={"instances"}
-            ):
-                await self._scale(app, wanted)
-            else:
-                await self._roll(app, wanted)
-            self._keep(app, wanted)
+            await self._deploy(account, app, patched(app.record.spec, patch))
         return app
 
-    async def restart(self, account: Account, app_id: str) -> RunningApp:
-        async with self._locks[(account.namespace, app_id)]:
+    async def redeploy(self, account: Account, app_id: str, spec: AppSpec) -> RunningApp:
+        """Deploy an earlier spec again (a rollback), as an update would; refused while
+        another change of the app rolls its instances (``AppLocks``)."""
+        wanted = spec.model_copy(update={"cluster": self.cluster, "id": app_id})
+        async with self.locks.rollback(account.namespace, app_id):
             app = self.get(account.namespace, app_id)
-            await self._roll(app, app.record.spec)
-            self._keep(app, app.record.spec)
+            await self._deploy(account, app, wanted)
+        return app
+
+    async def _deploy(self, account: Account, app: RunningApp, wanted: AppSpec) -> None:
+        self._check(account, wanted)
+        await deploy(Processes(self, app.namespace), app.instances, app.record.spec, wanted)
+        self._keep(app, wanted)
+
+    async def restart(self, account: Account, app_id: str) -> RunningApp:
+        async with self.locks.change(account.namespace, app_id):
+            app = self.get(account.namespace, app_id)
+            current = app.record.spec
+            await roll(Processes(self, app.namespace), app.instances, current, current)
+            self._keep(app, current)
         return app
 
     async def delete(self, account: Account, app_id: str) -> None:
-        async with self._locks[(account.namespace, app_id)]:
+        async with self.locks.change(account.namespace, app_id):
             app = self.get(account.namespace, app_id)
             del self.apps[(account.namespace, app_id)]
             await asyncio.gather(*(i.stop() for i in app.instances))
             self.store.remove_app(account.namespace, app_id)
         self.changes.tell(APPS, account.namespace)
-
-    async def redeploy(self, account: Account, app_id: str, spec: AppSpec) -> RunningApp:
-        """Deploy an earlier spec again (a rollback). Refused while another change of the
-        app rolls its instances, rather than run after it with a spec chosen before it."""
-        if self._locks[(account.namespace, app_id)].locked():
-            raise Conflict(
-                f"app '{app_id}' is being deployed; roll back once that is done",
-                cluster=self.cluster,
-            )
-        wanted = spec.model_copy(update={"cluster": self.cluster, "id": app_id})
-        async with self._locks[(account.namespace, app_id)]:
-            app = self.get(account.namespace, app_id)
-            self._check(account, wanted)
-            if wanted.model_dump(exclude={"instances"}) == app.record.spec.model_dump(
-                exclude={"instances"}
-            ):
-                await self._scale(app, wanted)
-            else:
-                await self._roll(app, wanted)
-            self._keep(app, wanted)
-        return app
 
     def _keep(self, app: RunningApp, spec: AppSpec) -> None:
         now = utc_now()
@@ -258,65 +251,3 @@ class Deployer:
         )
         self.store.save_app(app.record)
         self.changes.tell(APPS, app.namespace)
-
-    async def _scale(self, app: RunningApp, spec: AppSpec) -> None:
-        while len(app.instances) < spec.instances:
-            app.instances.append(self._start(app.namespace, spec))
-        extra = app.instances[spec.instances :]
-        del app.instances[spec.instances :]
-        await asyncio.gather(*(self._retire(app.namespace, i) for i in reversed(extra)))
-
-    async def _roll(self, app: RunningApp, new: AppSpec) -> None:
-        """Replace each instance, successor first; undo everything if one cannot run.
-
-        A predecessor's stop is not waited for before the next successor starts: it takes
-        up to the grace time for a process that ignores SIGTERM, which would add up."""
-        before = list(app.instances)
-        started: list[Instance] = []
-        retiring: list[tuple[Instance, asyncio.Task[None]]] = []
-
-        def retire(instance: Instance) -> None:
-            app.instances.remove(instance)
-            retiring.append((instance, asyncio.create_task(self._retire(app.namespace, instance))))
-
-        try:
-            for predecessor in before[: new.instances]:
-                successor = self._start(app.namespace, new)
-                app.instances.append(successor)
-                started.append(successor)
-                why = await successor.settled(ROLLOUT_STEADY_S)
-                if why is not None:
-                    raise InvalidValue(
-                        f"an instance of the new definition did not run: {why}; the app "
-                        "keeps its previous definition",
-                        field="cmd" if new.cmd else "args",
-                        cluster=self.cluster,
-                    )
-                retire(predecessor)
-            for predecessor in before[new.instances :]:
-                retire(predecessor)
-            for _ in range(new.instances - len(before)):
-                started.append(self._start(app.namespace, new))
-                app.instances.append(started[-1])
-            await asyncio.gather(*(task for _, task in retiring))
-        except BaseException:
-            await self._undo(app, started, retiring)
-            raise
-
-    async def _undo(
-        self,
-        app: RunningApp,
-        started: list[Instance],
-        retiring: list[tuple[Instance, asyncio.Task[None]]],
-    ) -> None:
-        """Back to the instances before a rollout: its successors stopped, its retired
-        predecessors started again from their own definition."""
-        for _, task in retiring:
-            with contextlib.suppress(BaseException):
-                await task
-        for successor in started:
-            if successor in app.instances:
-                app.instances.remove(successor)
-            await self._retire(app.namespace, successor)
-        for predecessor, _ in retiring:
-            app.instances.append(self._start(app.namespace, predecessor.spec))

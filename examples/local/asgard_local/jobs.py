@@ -8,10 +8,11 @@ job is deleted, so ``settle_job`` has nothing to do.
 from __future__ import annotations
 
 from asgard.backends.contract import JobsBackend, LogStream, WorkspaceMount
+from asgard.backends.rollout import unmet
 from asgard.errors import InvalidValue
 from asgard.models import Account, Job, JobSpec, WorkflowVolume
 from asgard_local.config import KIND
-from asgard_local.deploy import unmet
+from asgard_local.deploy import HOST
 from asgard_local.host import LocalHost
 
 
@@ -37,7 +38,7 @@ class LocalJobsBackend(JobsBackend):
         mount: WorkspaceMount | None = None,
     ) -> Job:
         self.host.ensure()
-        reason = unmet(self.host.client.attributes(), account, [])
+        reason = unmet(self.host.client.attributes(), account, [], agent=HOST)
         if reason:  # the host is the only agent there is: the account's owner's, or none
             raise InvalidValue(reason, field="cluster", cluster=self.host.cluster)
         return await self.runner.create(account, spec, input_zip, mount)

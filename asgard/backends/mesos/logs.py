@@ -1,4 +1,4 @@
-"""Task output from the agents' sandboxes (``/files/read``), and their resource statistics.
+"""Task logs, from the agents' sandboxes (``/files/read``): each task's ``stdout`` and ``stderr``.
 
 A task's sandbox is its executor's ``directory`` in the agent's ``/state``. Its
 ``stdout`` and ``stderr`` are read with ``offset`` and ``length``: ``offset=-1``

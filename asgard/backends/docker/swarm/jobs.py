@@ -1,4 +1,5 @@
-"""One-time jobs on a Swarm: a replicated-job service (one completion, retries as restarts).
+"""One-time jobs on a Swarm: a replicated-job service (one completion, retries as restarts);
+what else a job needs, both modes share (``asgard.backends.docker.jobs``).
 
 Swarm creates the job's container itself, so Asgard cannot copy the input
 into it before it starts. The job gets two volumes instead, ``/input`` and
@@ -13,34 +14,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from asgard.archives import job_files_tar
-from asgard.artifacts import ArtifactStore
 from asgard.backends.common import Json
-from asgard.backends.contract import WorkspaceMount
+from asgard.backends.contract import LogStream, WorkspaceMount
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.client import DockerClient
 from asgard.backends.docker.converters import strip_digest
 from asgard.backends.docker.images import ensure_image
-from asgard.backends.docker.job_engine import job_labels
 from asgard.backends.docker.job_output import collect_output
-from asgard.backends.docker.job_status import (
-    OUTCOME,
-    Outcome,
-    job_from,
-    job_settings,
-    service_status,
-)
+from asgard.backends.docker.job_status import job_from, job_settings, service_status
+from asgard.backends.docker.jobs import DockerJobs
 from asgard.backends.docker.logs import log_stream
-from asgard.backends.docker.specs import env_list, internal_name, placement, swarm_resources
-from asgard.backends.docker.workspaces import DockerWorkspaces, job_volume_names, job_volumes
+from asgard.backends.docker.specs import (
+    env_list,
+    internal_name,
+    job_labels,
+    placement,
+    swarm_resources,
+)
+from asgard.backends.docker.workspaces import job_volume_names, job_volumes
 from asgard.backends.log_streams import until_ended
 from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
+from asgard.models.base import utc_now
 from asgard.models.job import new_job_id
 
 T = TypeVar("T")
@@ -59,13 +59,7 @@ def restart_policy(retries: int) -> Json:
     return {"Condition": "on-failure", "MaxAttempts": retries, "Delay": 1_000_000_000}
 
 
-class SwarmJobs:
-    def __init__(self, client: DockerClient, artifacts: ArtifactStore) -> None:
-        self.client = client
-        self.artifacts = artifacts
-        self.cluster = client.cluster
-        self.workspaces = DockerWorkspaces(client)
-
+class SwarmJobs(DockerJobs):
     async def _service(self, namespace: str, job_id: str) -> Json:
         found = await self.client.services(
             {"label": [f"{L.NAMESPACE}={namespace}", f"{L.JOB}={job_id}"]}
@@ -106,18 +100,14 @@ class SwarmJobs:
 
             await self._with_helper(namespace, job_id, image, fill)
 
-    async def create(
-        self,
-        account: Account,
-        spec: JobSpec,
-        input_zip: bytes | None,
-        mount: WorkspaceMount | None = None,
+    async def launch(
+        self, account: Account, spec: JobSpec, input_zip: bytes | None, mount: WorkspaceMount | None
     ) -> str:
         node = await self._node_for(account)
         await ensure_image(self.client, spec.image)
         job_id = new_job_id(spec.name)
         namespace = account.namespace
-        labels = job_labels(account, spec, job_id)
+        labels = job_labels(account, spec, job_id, utc_now())
         volumes = job_volume_names(namespace, job_id)
         own = {L.NAMESPACE: namespace, L.JOB: job_id}
         try:
@@ -179,11 +169,6 @@ class SwarmJobs:
                 )
         return node
 
-    async def outcome(self, namespace: str, job_id: str) -> Outcome | None:
-        return Outcome.from_note(
-            await self.artifacts.read_note(self.cluster, namespace, job_id, OUTCOME)
-        )
-
     async def _status(self, namespace: str, service: Json) -> JobStatus:
         job_id = service["Spec"]["Labels"][L.JOB]
         tasks = await self.client.tasks({"service": [service["ID"]]})
@@ -209,13 +194,13 @@ class SwarmJobs:
             status=await self._status(namespace, service),
         )
 
-    async def get(self, namespace: str, job_id: str) -> Job:
+    async def find(self, namespace: str, job_id: str) -> Job:
         return await self._to_job(namespace, await self._service(namespace, job_id))
 
     async def status(self, namespace: str, job_id: str) -> JobStatus:
         return await self._status(namespace, await self._service(namespace, job_id))
 
-    async def list_jobs(self, namespace: str) -> list[Job]:
+    async def jobs_in(self, namespace: str) -> list[Job]:
         services = await self.client.services(L.namespace_filter(namespace, L.JOB))
         return list(await asyncio.gather(*(self._to_job(namespace, s) for s in services)))
 
@@ -246,8 +231,7 @@ class SwarmJobs:
                     await self.client.kill_container(container)
 
     async def collect_output(self, namespace: str, job_id: str) -> str | None:
-        """The job's output volume, through a helper, into Asgard's store; None once kept,
-        or why it was refused (over ``max_output_bytes``)."""
+        """The job's output volume, read through a helper."""
         service = await self._service(namespace, job_id)
         image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
 
@@ -297,11 +281,11 @@ class SwarmJobs:
                     await asyncio.sleep(GONE_POLL_S)
         return found
 
-    async def delete(self, namespace: str, job_id: str) -> None:
+    async def remove(self, namespace: str, job_id: str) -> None:
         await self._service(namespace, job_id)
         await self._remove(namespace, job_id)
 
-    async def logs(self, namespace: str, job_id: str, *, follow: bool) -> AsyncIterator[bytes]:
+    async def log_stream(self, namespace: str, job_id: str, *, follow: bool) -> LogStream:
         """Followed, the service's log stays open once the job is over: it ends then."""
         service = await self._service(namespace, job_id)
         stream = log_stream(

@@ -1,4 +1,5 @@
-"""One-time jobs on a single engine: one container per job.
+"""One-time jobs on a single engine: one container per job (what else a job needs, both
+modes share: ``asgard.backends.docker.jobs``).
 
 The container is created, the input zip is copied into it (``/input``, with an
 empty ``/output`` beside it), and only then started, so the command finds its
@@ -11,41 +12,25 @@ Docker socket.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from asgard.archives import job_files_tar
-from asgard.artifacts import ArtifactStore
 from asgard.backends.common import Json
-from asgard.backends.contract import WorkspaceMount
+from asgard.backends.contract import LogStream, WorkspaceMount
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.client import DockerClient
-from asgard.backends.docker.converters import container_allotment
-from asgard.backends.docker.engine_deploy import unmet
+from asgard.backends.docker.converters import container_allotment, engine_attributes
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.job_output import collect_output
-from asgard.backends.docker.job_status import OUTCOME, Outcome, container_status, job_from
+from asgard.backends.docker.job_status import container_status, job_from
+from asgard.backends.docker.jobs import DockerJobs
 from asgard.backends.docker.logs import log_stream
-from asgard.backends.docker.specs import env_list, host_resources, internal_name
-from asgard.backends.docker.workspaces import DockerWorkspaces, job_volumes
+from asgard.backends.docker.specs import env_list, host_resources, internal_name, job_labels
+from asgard.backends.docker.workspaces import job_volumes
+from asgard.backends.rollout import unmet
 from asgard.errors import InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
 from asgard.models.base import utc_now
 from asgard.models.job import new_job_id
-
-
-def job_labels(account: Account, spec: JobSpec, job_id: str) -> dict[str, str]:
-    labels = {
-        **L.user_labels(spec.labels),
-        L.NAMESPACE: account.namespace,
-        L.JOB: job_id,
-        L.JOB_NAME: spec.name,
-        L.JOB_RETRIES: str(spec.retries),
-        L.CREATED_AT: utc_now().isoformat(),
-    }
-    if spec.timeout_s is not None:
-        labels[L.JOB_TIMEOUT] = repr(spec.timeout_s)
-    return labels
 
 
 def job_container(account: Account, spec: JobSpec, job_id: str) -> Json:
@@ -57,7 +42,7 @@ def job_container(account: Account, spec: JobSpec, job_id: str) -> Json:
     config: Json = {
         "Image": spec.image,
         "Env": env_list(spec.env),
-        "Labels": job_labels(account, spec, job_id),
+        "Labels": job_labels(account, spec, job_id, utc_now()),
         "HostConfig": {
             **host_resources(spec.resources),
             "Privileged": False,
@@ -73,13 +58,7 @@ def job_container(account: Account, spec: JobSpec, job_id: str) -> Json:
     return config
 
 
-class EngineJobs:
-    def __init__(self, client: DockerClient, artifacts: ArtifactStore) -> None:
-        self.client = client
-        self.artifacts = artifacts
-        self.cluster = client.cluster
-        self.workspaces = DockerWorkspaces(client)
-
+class EngineJobs(DockerJobs):
     async def _find(self, namespace: str, job_id: str) -> Json:
         found = await self.client.containers(
             {"label": [f"{L.NAMESPACE}={namespace}", f"{L.JOB}={job_id}"]}
@@ -89,14 +68,11 @@ class EngineJobs:
             raise NotFound(f"job '{job_id}' not found", cluster=self.cluster)
         return await self.client.inspect_container(found[0]["Id"])
 
-    async def create(
-        self,
-        account: Account,
-        spec: JobSpec,
-        input_zip: bytes | None,
-        mount: WorkspaceMount | None = None,
+    async def launch(
+        self, account: Account, spec: JobSpec, input_zip: bytes | None, mount: WorkspaceMount | None
     ) -> str:
-        reason = unmet(await self.client.info(), account, [])
+        attributes = engine_attributes(await self.client.info())
+        reason = unmet(attributes, account, [], agent="this engine")
         if reason:  # the engine is the only agent there is: the owner's, or none
             raise InvalidValue(reason, field="cluster", cluster=self.cluster)
         await ensure_image(self.client, spec.image)
@@ -128,11 +104,6 @@ class EngineJobs:
         for volume in await job_volumes(self.client, namespace, job_id):
             await self.client.remove_volume(volume)
 
-    async def outcome(self, namespace: str, job_id: str) -> Outcome | None:
-        return Outcome.from_note(
-            await self.artifacts.read_note(self.cluster, namespace, job_id, OUTCOME)
-        )
-
     async def _to_job(self, namespace: str, inspected: Json, image_env: set[str]) -> Job:
         labels = inspected["Config"]["Labels"]
         job_id = labels[L.JOB]
@@ -158,7 +129,7 @@ class EngineJobs:
             return set()
         return set((image.get("Config") or {}).get("Env") or [])
 
-    async def get(self, namespace: str, job_id: str) -> Job:
+    async def find(self, namespace: str, job_id: str) -> Job:
         inspected = await self._find(namespace, job_id)
         return await self._to_job(namespace, inspected, await self._image_env(inspected["Image"]))
 
@@ -166,7 +137,7 @@ class EngineJobs:
         inspected = await self._find(namespace, job_id)
         return container_status(inspected, await self.outcome(namespace, job_id))
 
-    async def list_jobs(self, namespace: str) -> list[Job]:
+    async def jobs_in(self, namespace: str) -> list[Job]:
         listed = await self.client.containers(L.namespace_filter(namespace, L.JOB))
         ids = [c["Id"] for c in listed if c["Labels"].get(L.ROLE) != L.ROLE_HELPER]
         inspected = await asyncio.gather(
@@ -177,7 +148,6 @@ class EngineJobs:
         return [await self._to_job(namespace, c, envs[c["Image"]]) for c in found]
 
     async def every_job(self) -> list[tuple[str, str]]:
-        """(namespace, job id) of every job on the engine, whoever's: for watchers and cleaning."""
         listed = await self.client.containers({"label": [L.JOB]})
         return [
             (c["Labels"][L.NAMESPACE], c["Labels"][L.JOB])
@@ -186,7 +156,6 @@ class EngineJobs:
         ]
 
     async def is_active(self, namespace: str, job_id: str) -> bool:
-        """Whether something of the job runs, or is about to."""
         inspected = await self._find(namespace, job_id)
         return inspected["State"].get("Status") in ("running", "restarting", "paused")
 
@@ -197,8 +166,7 @@ class EngineJobs:
             await self.client.kill_container(inspected["Id"])
 
     async def collect_output(self, namespace: str, job_id: str) -> str | None:
-        """Copy ``/output`` out of the finished container into Asgard's store; None once
-        kept, or why it was refused (over ``max_output_bytes``)."""
+        """Copy ``/output`` out of the finished container, streamed."""
         inspected = await self._find(namespace, job_id)
 
         async def fetch(dest: Path, limit: int) -> bool:
@@ -206,14 +174,14 @@ class EngineJobs:
 
         return await collect_output(self.artifacts, self.cluster, namespace, job_id, fetch)
 
-    async def delete(self, namespace: str, job_id: str) -> None:
+    async def remove(self, namespace: str, job_id: str) -> None:
         inspected = await self._find(namespace, job_id)
         await self.client.remove_container(inspected["Id"])
         if any(m.get("Type") == "volume" for m in inspected.get("Mounts") or []):
             await self._remove_views(namespace, job_id)
         await self.artifacts.delete(self.cluster, namespace, job_id)
 
-    async def logs(self, namespace: str, job_id: str, *, follow: bool) -> AsyncIterator[bytes]:
+    async def log_stream(self, namespace: str, job_id: str, *, follow: bool) -> LogStream:
         inspected = await self._find(namespace, job_id)
         tty = bool(inspected.get("Config", {}).get("Tty"))
         return log_stream(
