@@ -6,8 +6,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-import pytest
-
 from asgard.backends.registry import BackendContext
 from asgard.db.engine import Database
 from asgard.db.job_records import JobRecordStore, LeaseStore
@@ -17,8 +15,6 @@ from asgard.loops import Step
 from asgard.models import AccountCreate, Job, JobStatus
 from tests.support.scratch import scratch_dir
 from tests.support.watching import eventually
-
-pytestmark = pytest.mark.postgres
 
 
 def a_job(job_id: str, state: str = "running") -> Job:

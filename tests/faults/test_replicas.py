@@ -29,6 +29,7 @@ from testbed.asgard_process import RunningAsgard, running_asgard, set_up_databas
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.postgres import Postgres
 from tests.support.remote import Api
+from tests.support.resources import shared
 from tests.support.sse import Frame, frames
 from tests.support.watching import eventually
 
@@ -58,6 +59,7 @@ class SetUp:
 
 
 @pytest.fixture(scope="module")
+@shared("module")
 def set_up(postgres_server: Postgres) -> SetUp:
     template = postgres_server.new_database()
     return SetUp(postgres_server, template, set_up_database(template, role="operator"))
