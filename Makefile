@@ -15,7 +15,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 # workers than the machine's two cores pay; tests that must share a worker (a CLI
 # module's asgard serve, the dashboard's fleet) are grouped by tests/support/resources.py.
 WORKERS ?= 4
-CHECK_WORKERS ?= 2
+CHECK_WORKERS ?= 4
 SERVERS := docker or postgres or browser
 
 .PHONY: run test check lint typecheck docs unit fast system-deps bench lock clean
