@@ -14,9 +14,7 @@ the docs' screenshot of that page.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +23,7 @@ from typing import Any, Final
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
+from tests.support.lifetime import die_with_parent
 from tests.support.resources import refuse_if_servers_off
 
 CHROMIUM: Final = "/usr/bin/chromium"
@@ -78,7 +77,6 @@ SWITCHES: Final = (
 """What Playwright's ``chromium.launch(headless=True)`` passes (playwright 1.65's
 ``chromiumSwitches``), so that a browser started here behaves as one it launches."""
 START_TIMEOUT_S: Final = 60.0
-PR_SET_PDEATHSIG: Final = 1
 
 __all__ = [
     "axe_violations",
@@ -114,7 +112,7 @@ def started_chromium(profile: Path) -> Iterator[str]:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -130,13 +128,6 @@ def started_chromium(profile: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-
-
-def _die_with_parent() -> None:
-    """In the child, before Chromium starts: SIGTERM when the test process ends, however
-    it ends (a worker killed by an interrupted run runs no finalizer, and Chromium, talked
-    to over a port, would not notice; launched by Playwright, it read a pipe that closed)."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def connect(playwright: Playwright, endpoint: str) -> Browser:

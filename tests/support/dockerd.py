@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.lifetime import die_with_parent
 from tests.support.resources import refuse_if_servers_off
 
 TEST_IMAGE = "asgard-test/busybox:latest"
@@ -260,7 +261,7 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
     root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{name[0]}", dir="/tmp"))
     bridge = f"asg{os.getpid() % 100000}{name[0]}"
     (root / "daemon.json").write_text("{}")
-    process = _launch(root, bridge)
+    process = _launch(root, bridge, with_parent=True)
     daemon = DockerDaemon(name=name, root=root, bridge=bridge, process=process)
     try:
         _wait_ready(daemon)
@@ -298,9 +299,10 @@ SUBNET = "172.31.1.1/24"
 """The bridge's address: any will do, the namespace is the daemon's alone."""
 
 
-def _launch(root: Path, bridge: str) -> subprocess.Popen[bytes]:
+def _launch(root: Path, bridge: str, *, with_parent: bool = False) -> subprocess.Popen[bytes]:
     """dockerd on ``root``'s socket, data and exec roots, in a network namespace of its
-    own; its log appended to the folder's."""
+    own; its log appended to the folder's. ``with_parent``: stopped when the thread that
+    starts it ends (not for ``resume``, which runs in whatever thread a test gives it)."""
     with (root / "dockerd.log").open("ab") as log:
         return subprocess.Popen(
             [
@@ -332,6 +334,7 @@ def _launch(root: Path, bridge: str) -> subprocess.Popen[bytes]:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent if with_parent else None,
         )
 
 
