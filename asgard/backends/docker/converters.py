@@ -9,6 +9,7 @@ from typing import Any
 
 from asgard.backends.common import Json, parse_time
 from asgard.backends.docker import labels as L
+from asgard.backends.docker.podman import engine_id
 from asgard.models import Agent, App, AppInstances, Port, ResourceLimits, Resources, Task
 from asgard.models.app import AppStatus
 from asgard.models.task import TaskState
@@ -91,11 +92,12 @@ def container_allotment(inspected: Json) -> Resources:
 
 
 def engine_to_agent(info: Json, *, cluster: str, used: Resources, total_apps: int) -> Agent:
+    agent_id = engine_id(info)
     return Agent(
-        id=info["ID"],
+        id=agent_id,
         cluster=cluster,
         type=AGENT_TYPE,
-        hostname=info.get("Name", info["ID"]),
+        hostname=info.get("Name", agent_id),
         active=True,
         version=info.get("ServerVersion"),
         attributes=engine_attributes(info),
