@@ -281,6 +281,15 @@ def inspected_ports(inspected: Json) -> list[Port]:
     return ports
 
 
+def spec_ports(inspected: Json) -> list[Port]:
+    """The ports the app's spec asked for: as its definition says (``L.PORTS``), else as
+    the engine keeps the bindings asked for."""
+    said = (inspected.get("Config", {}).get("Labels") or {}).get(L.PORTS)
+    if said is None:
+        return inspected_ports(inspected)
+    return [Port.model_validate(p) for p in json.loads(said)]
+
+
 def containers_to_app(
     *, cluster: str, app_id: str, model: Json, instances: Sequence[Json], desired: int
 ) -> App:
@@ -297,10 +306,10 @@ def containers_to_app(
         image=config.get("Image", ""),
         cmd=config.get("Entrypoint") or None,
         args=config.get("Cmd") or None,
-        env=env_dict(config.get("Env")),
+        env=L.spec_env(env_dict(config.get("Env")), labels),
         labels=L.user_labels(config.get("Labels")),
         resources=ResourceLimits(cpus=allot.cpus or None, mem=allot.mem or None),
-        ports=inspected_ports(model),
+        ports=spec_ports(model),
         constraints=json.loads(labels.get(L.CONSTRAINTS) or "[]"),
         status=engine_status(desired, states),
         instances=AppInstances(desired=desired, running=states.count("running")),

@@ -18,7 +18,7 @@ from asgard.archives import job_files_tar
 from asgard.backends.common import Json
 from asgard.backends.contract import LogStream, WorkspaceMount
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.converters import container_allotment, engine_attributes
+from asgard.backends.docker.converters import container_allotment, engine_attributes, env_dict
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.job_output import collect_output
 from asgard.backends.docker.job_status import container_status, job_from
@@ -110,6 +110,7 @@ class EngineJobs(DockerJobs):
         status = container_status(inspected, await self.outcome(namespace, job_id))
         allot = container_allotment(inspected)
         config = inspected.get("Config") or {}
+        spec_env = L.spec_env(env_dict(config.get("Env")), labels)
         return job_from(
             cluster=self.cluster,
             job_id=job_id,
@@ -117,7 +118,7 @@ class EngineJobs(DockerJobs):
             image=config.get("Image", ""),
             command=config.get("Entrypoint"),
             args=config.get("Cmd"),
-            env=[e for e in config.get("Env") or [] if e not in image_env],
+            env=[e for e in env_list(spec_env) if e not in image_env],
             resources=ResourceLimits(cpus=allot.cpus or None, mem=allot.mem or None),
             status=status,
         )
