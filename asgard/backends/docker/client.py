@@ -22,6 +22,7 @@ import structlog
 
 from asgard.backends.answers import DEFAULT_CAP_BYTES, expect_keys, unusable
 from asgard.backends.common import ApiPath, Json
+from asgard.backends.docker.converters import engine_attributes
 from asgard.backends.docker.transport import ENGINE, EngineTransport
 from asgard.errors import (
     NotFound,
@@ -65,10 +66,22 @@ class DockerClient(EngineTransport):
     """The engine's endpoints; what it is (``EngineMode``) learnt once and kept."""
 
     def __init__(
-        self, *, cluster: str, url: str | None, timeout_s: float, cap_bytes: int = DEFAULT_CAP_BYTES
+        self,
+        *,
+        cluster: str,
+        url: str | None,
+        timeout_s: float,
+        cap_bytes: int = DEFAULT_CAP_BYTES,
+        agent_attributes: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(cluster=cluster, url=url, timeout_s=timeout_s, cap_bytes=cap_bytes)
         self._mode: EngineMode | None = None
+        self.agent_attributes = dict(agent_attributes or {})
+        """What the cluster's entry says of a single engine's agent, over its labels."""
+
+    async def engine_attributes(self) -> dict[str, str]:
+        """A single engine's agent attributes: its labels, and the cluster entry's over them."""
+        return engine_attributes(await self.info(), self.agent_attributes)
 
     async def version(self) -> str:
         answer = await self.request("GET", self.path("version"), what="version")

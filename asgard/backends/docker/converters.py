@@ -74,9 +74,10 @@ def node_to_agent(node: Json, *, cluster: str, used: Resources, total_apps: int)
     )
 
 
-def engine_attributes(info: Json) -> dict[str, str]:
-    """``dockerd --label k=v`` shows in ``/info`` as ``["k=v"]``."""
-    return env_dict(info.get("Labels"))
+def engine_attributes(info: Json, configured: Mapping[str, str]) -> dict[str, str]:
+    """``dockerd --label k=v`` shows in ``/info`` as ``["k=v"]``; what the cluster's entry
+    says (``agent_attributes``) is over them."""
+    return {**env_dict(info.get("Labels")), **configured}
 
 
 def container_allotment(inspected: Json) -> Resources:
@@ -91,7 +92,14 @@ def container_allotment(inspected: Json) -> Resources:
     return Resources(cpus=float(cpus), mem=mem / MiB)
 
 
-def engine_to_agent(info: Json, *, cluster: str, used: Resources, total_apps: int) -> Agent:
+def engine_to_agent(
+    info: Json,
+    *,
+    cluster: str,
+    used: Resources,
+    total_apps: int,
+    attributes: Mapping[str, str],
+) -> Agent:
     agent_id = engine_id(info)
     return Agent(
         id=agent_id,
@@ -100,7 +108,7 @@ def engine_to_agent(info: Json, *, cluster: str, used: Resources, total_apps: in
         hostname=info.get("Name", agent_id),
         active=True,
         version=info.get("ServerVersion"),
-        attributes=engine_attributes(info),
+        attributes=engine_attributes(info, attributes),
         resources=Resources(cpus=float(info.get("NCPU", 0)), mem=info.get("MemTotal", 0) / MiB),
         used_resources=used,
         total_apps=total_apps,

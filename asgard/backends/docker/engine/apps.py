@@ -17,7 +17,7 @@ from asgard.backends.common import Json, app_taken
 from asgard.backends.contract import LogLines, LogStream
 from asgard.backends.docker.apps import DockerApps
 from asgard.backends.docker.client import DockerClient
-from asgard.backends.docker.converters import container_to_task, engine_attributes
+from asgard.backends.docker.converters import container_to_task
 from asgard.backends.docker.engine.containers import AppContainers
 from asgard.backends.docker.engine.instances import AppInstances
 from asgard.backends.docker.images import ensure_image
@@ -130,7 +130,7 @@ class EngineApps(DockerApps):
                 field="ports",
                 cluster=self.cluster,
             )
-        attributes = engine_attributes(await self.client.info())
+        attributes = await self.client.engine_attributes()
         reason = unmet(attributes, account, spec.constraints, agent="this engine")
         if reason:
             raise InvalidValue(reason, field="constraints", cluster=self.cluster)

@@ -18,7 +18,7 @@ from asgard.archives import job_files_tar
 from asgard.backends.common import Json
 from asgard.backends.contract import LogStream, WorkspaceMount
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.converters import container_allotment, engine_attributes, env_dict
+from asgard.backends.docker.converters import container_allotment, env_dict
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.job_output import collect_output
 from asgard.backends.docker.job_status import container_status, job_from
@@ -71,7 +71,7 @@ class EngineJobs(DockerJobs):
     async def launch(
         self, account: Account, spec: JobSpec, input_zip: bytes | None, mount: WorkspaceMount | None
     ) -> str:
-        attributes = engine_attributes(await self.client.info())
+        attributes = await self.client.engine_attributes()
         reason = unmet(attributes, account, [], agent="this engine")
         if reason:  # the engine is the only agent there is: the owner's, or none
             raise InvalidValue(reason, field="cluster", cluster=self.cluster)
