@@ -17,7 +17,10 @@ configuration files, works on the same storage (``cli``), as an operator's would
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
+import random
 import resource
 import shutil
 import subprocess
@@ -103,6 +106,36 @@ class PodmanService:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _network(root: Path) -> str:
+    """A bridge network of this service's own, its default: Podman's own default
+    (``podman0``, 10.88.0.0/16) would be shared by every Podman on the machine, each
+    handing out the same addresses. A /24 of 10.89 no interface uses, its bridge named
+    after the folder; netavark makes it for the first container and removes it with the
+    last one."""
+    taken = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
+    free = [n for n in range(10, 250) if f" 10.89.{n}." not in taken]
+    subnet = random.choice(free)
+    name = root.name
+    (root / "networks").mkdir()
+    (root / "networks" / f"{name}.json").write_text(
+        json.dumps(
+            {
+                "name": name,
+                "id": hashlib.sha256(name.encode()).hexdigest(),
+                "driver": "bridge",
+                "network_interface": f"asp{name.removeprefix(ROOT_PREFIX)}"[:15],
+                "created": "2026-01-01T00:00:00Z",
+                "subnets": [{"subnet": f"10.89.{subnet}.0/24", "gateway": f"10.89.{subnet}.1"}],
+                "ipv6_enabled": False,
+                "internal": False,
+                "dns_enabled": False,
+                "ipam_options": {"driver": "host-local"},
+            }
+        )
+    )
+    return name
+
+
 def _configure(root: Path) -> None:
     """Storage and engine settings of this service alone (see the module's docstring).
 
@@ -129,6 +162,7 @@ def _configure(root: Path) -> None:
         f'image_copy_tmp_dir = "{root / "tmp"}"\n'
         "[network]\n"
         f'network_config_dir = "{root / "networks"}"\n'
+        f'default_network = "{_network(root)}"\n'
     )
 
 
