@@ -167,8 +167,14 @@ class EngineJobs(DockerJobs):
             await self.client.kill_container(inspected["Id"])
 
     async def collect_output(self, namespace: str, job_id: str) -> str | None:
-        """Copy ``/output`` out of the finished container, streamed."""
+        """Copy ``/output`` out of the finished container, streamed; a workflow stage's
+        from its folder of the workflow's volume (``DockerWorkspaces.stage_output``)."""
         inspected = await self._find(namespace, job_id)
+        stage = await self.workspaces.stage_output(namespace, inspected)
+        if stage is not None:
+            return await collect_output(
+                self.artifacts, self.cluster, namespace, job_id, stage.fetch, folder=stage.folder
+            )
 
         async def fetch(dest: Path, limit: int) -> bool:
             return await self.client.archive_to_file(inspected["Id"], "/output", dest, limit)
