@@ -12,6 +12,7 @@ import pytest
 
 from asgard.archives import folder_zip, job_files_tar
 from asgard.backends.docker import labels as L
+from asgard.backends.docker.client import has_labels
 from asgard.backends.docker.job_status import Outcome, container_status, service_status
 from asgard.backends.docker.specs import object_name, placement
 from asgard.backends.docker.stats import (
@@ -221,3 +222,14 @@ def test_names_and_placement() -> None:
         "node.role!=manager",
         "node.labels.owner==team-a",
     ]
+
+
+def test_every_label_test_must_hold() -> None:
+    """Podman 4.3 lists the volumes matching any label filter; Asgard keeps those matching
+    every one, as a Docker Engine answers."""
+    labels = {"asgard.namespace": "dev", "asgard.job": "j1"}
+    assert has_labels(labels, ["asgard.namespace=dev", "asgard.job=j1"])
+    assert has_labels(labels, ["asgard.job"])
+    assert not has_labels(labels, ["asgard.namespace=dev", "asgard.job=j2"])
+    assert not has_labels(None, ["asgard.job"])
+    assert has_labels(None, [])

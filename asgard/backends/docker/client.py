@@ -62,6 +62,16 @@ class EngineMode:
         return cls(swarm=manager, node_id=str(swarm.get("NodeID") or "") if manager else "")
 
 
+def has_labels(labels: Mapping[str, str] | None, tests: list[str]) -> bool:
+    """Whether ``labels`` pass every label filter test (``key`` or ``key=value``)."""
+    have = labels or {}
+    for test in tests:
+        key, equals, value = test.partition("=")
+        if key not in have or (equals and have[key] != value):
+            return False
+    return True
+
+
 class DockerClient(EngineTransport):
     """The engine's endpoints; what it is (``EngineMode``) learnt once and kept."""
 
@@ -313,10 +323,16 @@ class DockerClient(EngineTransport):
             )
 
     async def volumes(self, filters: Mapping[str, list[str]]) -> list[Json]:
+        """The volumes every filter holds for. Each ``label`` test must hold, as on a Docker
+        Engine: Podman 4.3 answers the volumes matching any of them, which would give one
+        job's cleanup another job's volumes; they are checked again here."""
         found: Json = await self.request(
             "GET",
             self.path("volumes"),
             what="list volumes",
             params={"filters": json.dumps(filters)},
         )
-        return list(found.get("Volumes") or [])
+        volumes = found.get("Volumes") if isinstance(found, dict) else None
+        if not isinstance(volumes, list) or not all(isinstance(v, dict) for v in volumes):
+            raise unusable(self.cluster, "list volumes", ENGINE, "JSON of the wrong shape")
+        return [v for v in volumes if has_labels(v.get("Labels"), filters.get("label", []))]
