@@ -6,5 +6,8 @@ from asgard.testing import harness_fixture
 from tests.conformance.docker_harness import DockerEngineHarness, DockerSwarmHarness
 from tests.conformance.kubernetes_harness import KubernetesHarness
 from tests.conformance.mesos_harness import MesosHarness
+from tests.conformance.podman_harness import PodmanHarness
 
-harness = harness_fixture(DockerEngineHarness, DockerSwarmHarness, KubernetesHarness, MesosHarness)
+harness = harness_fixture(
+    DockerEngineHarness, DockerSwarmHarness, KubernetesHarness, MesosHarness, PodmanHarness
+)
