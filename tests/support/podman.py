@@ -161,6 +161,7 @@ def _configure(root: Path) -> None:
         f'volume_path = "{root / "volumes"}"\n'
         f'image_copy_tmp_dir = "{root / "tmp"}"\n'
         "[network]\n"
+        'network_backend = "netavark"\n'
         f'network_config_dir = "{root / "networks"}"\n'
         f'default_network = "{_network(root)}"\n'
     )
