@@ -332,7 +332,9 @@ class DockerClient(EngineTransport):
             what="list volumes",
             params={"filters": json.dumps(filters)},
         )
-        volumes = found.get("Volumes") if isinstance(found, dict) else None
+        if not isinstance(found, dict):
+            raise unusable(self.cluster, "list volumes", ENGINE, "JSON of the wrong shape")
+        volumes = found.get("Volumes") or []  # null when there are none
         if not isinstance(volumes, list) or not all(isinstance(v, dict) for v in volumes):
             raise unusable(self.cluster, "list volumes", ENGINE, "JSON of the wrong shape")
         return [v for v in volumes if has_labels(v.get("Labels"), filters.get("label", []))]
