@@ -1,6 +1,8 @@
 # Two commands: `make run` serves, `make test` checks everything. Both create or reuse
 # .venv and install from the hashed lock files in requirements/ (`make lock` refreshes
 # them): `make run` only what running needs, `make test` the tools and tests too.
+# `make check` is the edit-test loop: lint, types, and the tests that need no dockerd,
+# PostgreSQL or Chromium (it installs no system package and starts none of them).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -9,8 +11,14 @@ INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check
 EDITABLE := --no-deps --no-build-isolation --config-settings editable_mode=compat
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
+# pytest-xdist workers: most tests wait on a dockerd, a PostgreSQL or a browser, so more
+# workers than the machine's two cores pay; tests that must share a worker (a CLI
+# module's asgard serve, the dashboard's fleet) are grouped by tests/support/resources.py.
+WORKERS ?= 4
+CHECK_WORKERS ?= 2
+SERVERS := docker or podman or postgres or browser
 
-.PHONY: run test lint typecheck docs unit system-deps bench lock clean
+.PHONY: run test check lint typecheck docs unit fast system-deps bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +57,15 @@ docs: $(DEV_STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 unit: $(DEV_STAMP) system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
+
+# the tests that need no server; one that tries to start one fails, naming it
+fast: $(DEV_STAMP)
+	ASGARD_TEST_SERVERS_OFF=1 $(BIN)/pytest -n $(CHECK_WORKERS) --dist loadgroup -m "not ($(SERVERS))"
 
 test: lint typecheck docs unit
+
+check: lint typecheck fast
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench

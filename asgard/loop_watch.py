@@ -34,6 +34,8 @@ class LoopWatch:
         """How many times the watch measured."""
 
     async def run(self) -> None:
+        """Not a ``PeriodicLoop``: what it measures is how late its own sleep ends, and it
+        has no step that could fail."""
         loop = asyncio.get_running_loop()
         while True:
             asked = loop.time()

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from asgard.backends.registry import BackendContext, ClusterConfig, parse_cluster_config
+from asgard.loops import LoopFactory, unleased
 from asgard.models.namespaces import ReservedNamespaces
 from asgard.zip_checks import ArchiveLimits
 
@@ -209,13 +210,16 @@ class Settings(BaseSettings):
                 return driver + value[len(plain) :]
         return value
 
-    def backend_context(self) -> BackendContext:
+    def backend_context(self, loops: LoopFactory = unleased) -> BackendContext:
+        """What the backends get; ``loops`` makes their once-per-deployment loops (the
+        server's holds leases in its database)."""
         return BackendContext.local(
             self.data_dir,
             self.signing_key(),
             self.public_url,
             self.private_paths(),
             max_output_bytes=self.max_output_bytes,
+            loops=loops,
         )
 
     def archive_limits(self) -> ArchiveLimits:

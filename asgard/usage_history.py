@@ -25,9 +25,9 @@ from asgard.backends.cluster import Cluster
 from asgard.backends.contract import AgentsBackend
 from asgard.backends.orchestrator import Orchestrator
 from asgard.errors import AsgardError
+from asgard.loops import PeriodicLoop
 from asgard.models import Account, Agent, Resources, UsageSample
 from asgard.models.base import utc_now
-from asgard.tasks import cancel_and_wait
 
 __all__ = ["UsageHistory"]
 
@@ -51,7 +51,7 @@ class UsageHistory:
         self.limit = max(1, math.ceil(window_s / interval_s))
         """The most samples an agent keeps: one window's worth."""
         self._agents: dict[tuple[str, str], AgentSamples] = {}
-        self._task: asyncio.Task[None] | None = None
+        self.loop = PeriodicLoop("usage-history", self.sample, every_s=interval_s)
 
     # reading
 
@@ -129,19 +129,11 @@ class UsageHistory:
         measured = await cluster.sample(AgentsBackend.measure_agents, SAMPLER, timeout_s)
         return agents, dict(measured or {})
 
-    async def _forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        while True:
-            await self.sample()
-            await asyncio.sleep(self.interval_s)
-
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._forever(), name="usage-history")
+        await self.loop.start()
 
     async def close(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self.loop.close()
 
 
 async def _agents(cluster: Cluster) -> list[Agent]:

@@ -30,12 +30,14 @@ from asgard.job_tokens import JobTokens
 from asgard.server import create_app
 from asgard.settings import Settings
 from testbed.kube import ApiServer, Emulator
+from tests.support import worker_groups
 from tests.support.asgard import AsgardClient, AsgardUnderTest
 from tests.support.dockerd import DockerDaemon, start_daemon
 from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
 from tests.support.podman import PodmanService, start_podman
 from tests.support.postgres import Postgres, start_postgres
+from tests.support.resources import mark_items, needs
 from tests.support.scratch import scratch_dir
 from tests.support.static_backend import static_cluster
 
@@ -52,6 +54,31 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         for line in text.splitlines():
             if SECRETS.search(line):
                 LEAKS[f"{report.nodeid} ({name}): {SECRETS.sub('<secret>', line)[:300]}"] = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test marked with the servers it needs (``-m "not docker"`` and the like then
+    select by them), and grouped with the tests it must share a worker with."""
+    worker_groups.record(config, mark_items(items))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker_groups.configure(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    worker_groups.unconfigure(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    worker_groups.configure_node(node)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    return worker_groups.scheduler(config, log)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -82,6 +109,7 @@ def third_party_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
 
 
 @pytest.fixture(scope="session")
+@needs("docker")
 def engine_daemon() -> Iterator[DockerDaemon]:
     """A single Docker Engine (not in a Swarm)."""
     daemon = start_daemon("engine")
@@ -90,6 +118,7 @@ def engine_daemon() -> Iterator[DockerDaemon]:
 
 
 @pytest.fixture(scope="session")
+@needs("swarm")
 def swarm_daemon() -> Iterator[DockerDaemon]:
     """A Docker Engine that is a one-node Swarm manager."""
     daemon = start_daemon("swarm", swarm=True)
@@ -119,6 +148,7 @@ def swarm(swarm_daemon: DockerDaemon) -> Iterator[DockerDaemon]:
 
 
 @pytest.fixture(scope="session")
+@needs("podman")
 def podman_service() -> Iterator[PodmanService]:
     """Podman's Docker-compatible service (rootful, storage of its own)."""
     service = start_podman()
@@ -134,18 +164,22 @@ def podman(podman_service: PodmanService) -> Iterator[PodmanService]:
 
 
 @pytest.fixture(scope="session")
+@needs("postgres")
 def postgres_server() -> Iterator[Postgres]:
     server = start_postgres()
     yield server
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(
+    params=[pytest.param(None, id="sqlite"), pytest.param("postgres_server", id="postgresql")]
+)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each test that takes this runs on SQLite and on a real PostgreSQL."""
-    if request.param == "sqlite":
+    """Each test that takes this runs on SQLite and on a real PostgreSQL (the parameter
+    names the fixture, so that the test is marked ``postgres``)."""
+    if request.param is None:
         return f"sqlite+aiosqlite:///{tmp_path / 'asgard.db'}"
-    server: Postgres = request.getfixturevalue("postgres_server")
+    server: Postgres = request.getfixturevalue(request.param)
     return server.new_database()
 
 

@@ -182,14 +182,20 @@ async def test_a_slow_subscriber_is_cut_off_and_never_slows_the_others() -> None
 
 
 def test_reconnections_back_off_with_jitter() -> None:
-    from asgard.backends.cache import RECONNECT_MAX_S, RECONNECT_S, reconnect_delay
+    from asgard.backends.cache import RECONNECT_MAX_S, RECONNECT_S, ClusterCache
+    from asgard.backends.feeds import PollingFeed
 
-    first = [reconnect_delay(1) for _ in range(200)]
-    assert all(RECONNECT_S * 0.5 <= d <= RECONNECT_S * 1.5 for d in first)
+    following = ClusterCache("lab", {}, PollingFeed(1.0), None, resync_s=30).following
+
+    def delays(failures: int) -> list[float]:
+        following.failures = failures
+        return [following.backoff_s() for _ in range(200)]
+
+    first = delays(1)
+    assert all(RECONNECT_S * 0.5 <= d <= RECONNECT_S for d in first)
     assert len({round(d, 3) for d in first}) > 50, "spread, not all at the same instant"
-    third = [reconnect_delay(3) for _ in range(200)]
-    assert all(RECONNECT_S * 2 <= d <= RECONNECT_S * 6 for d in third), "doubling"
-    assert max(reconnect_delay(50) for _ in range(200)) <= RECONNECT_MAX_S * 1.5
+    assert all(RECONNECT_S * 2 <= d <= RECONNECT_S * 4 for d in delays(3)), "doubling"
+    assert all(RECONNECT_MAX_S * 0.5 <= d <= RECONNECT_MAX_S for d in delays(50)), "capped"
 
 
 async def test_a_failed_load_for_a_listener_is_not_served_as_empty(

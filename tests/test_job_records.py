@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-import pytest
-
+from asgard.backends.registry import BackendContext
 from asgard.db.engine import Database
 from asgard.db.job_records import JobRecordStore, LeaseStore
 from asgard.db.stores import AccountStore
+from asgard.leases import LeasedLoop, Leases
+from asgard.loops import Step
 from asgard.models import AccountCreate, Job, JobStatus
-
-pytestmark = pytest.mark.postgres
+from tests.support.scratch import scratch_dir
+from tests.support.watching import eventually
 
 
 def a_job(job_id: str, state: str = "running") -> Job:
@@ -79,3 +81,42 @@ async def test_one_holder_at_a_time_even_when_racing(db: Database) -> None:
 async def take_named(db: Database, name: str, holder: str) -> bool:
     async with db.writing() as session:
         return await LeaseStore(session).acquire(name, holder, timedelta(seconds=30))
+
+
+async def test_a_backends_janitor_made_by_the_servers_leases_steps_in_one_holder_only(
+    db: Database,
+) -> None:
+    """What ``BackendContext.leased`` gives a backend in the server: of two loops of one
+    lease (two replicas' janitors of one cluster), only the holder steps; once it stops,
+    the lease is free and the other steps."""
+    made: list[LeasedLoop] = []
+    context = BackendContext.local(scratch_dir(), "secret", loops=Leases(db, made.append))
+    steps = {"first": 0, "second": 0}
+
+    def counting(who: str) -> Step:
+        async def step() -> None:
+            steps[who] += 1
+
+        return step
+
+    def stepped(who: str, times: int) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return steps[who] >= times
+
+        return check
+
+    first = context.leased("job-retention", "lab", counting("first"), every_s=0.05)
+    second = context.leased("job-retention", "lab", counting("second"), every_s=0.05)
+    assert [loop.lease for loop in made] == ["job-retention:lab", "job-retention:lab"]
+    assert made == [first, second], "the server is told of each, to give it up on shutdown"
+
+    await first.start()
+    await eventually(stepped("first", 3), "the first janitor steps", 10)
+    assert not await made[1].lead(), "the second replica cannot take the lease"
+    assert steps["second"] == 0
+
+    await first.close()  # shutdown: the lease is given up at once
+    assert await made[1].lead()
+    await second.start()
+    await eventually(stepped("second", 1), "the second janitor steps", 10)
+    await second.close()

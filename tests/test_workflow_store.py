@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from asgard.db.engine import Database
 from asgard.db.stores import AccountStore
 from asgard.models import AccountCreate, WorkflowSpec
 from asgard.models.base import utc_now
 from asgard.workflows.store import WorkflowStore
-
-pytestmark = pytest.mark.postgres
-
 
 SPEC = WorkflowSpec.model_validate(
     {

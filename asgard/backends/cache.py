@@ -13,12 +13,18 @@ write through Asgard updates its scope at once. When the feed breaks, or a re-re
 fails, the cache says it is not current and reads go to the cluster until it is again.
 What a scope and its entry are, and how two reads of one are told apart, is
 ``cache_entries.py``.
+
+Its three background tasks are ``PeriodicLoop``s, with their error policy: following
+the feed (a step that lasts as long as the feed does, and whose end is a failure to
+back off from before reconnecting), re-reading what signals touched (when poked,
+coalesced), and the periodic resync.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 import structlog
 
 from asgard.backends.cache_entries import Entry, Identified, Loader, Scope, diff
@@ -39,9 +46,9 @@ from asgard.backends.feeds import (
 )
 from asgard.errors import AsgardError, NotSupported
 from asgard.events import EventHub
+from asgard.loops import PeriodicLoop
 from asgard.models import Account
 from asgard.models.base import utc_now
-from asgard.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -51,11 +58,12 @@ RECONNECT_MAX_S = 60.0
 REFRESH_CONCURRENCY = 4
 
 
-def reconnect_delay(failures: int) -> float:
-    """Backing off, with jitter: feeds broken together (by one overloaded moment, or a
-    network blip) do not all come back in the same instant and break it again."""
-    backoff: float = min(RECONNECT_S * 2.0 ** (failures - 1), RECONNECT_MAX_S)
-    return backoff * random.uniform(0.5, 1.5)
+class FeedEnded(Exception):
+    """A change feed never ends of itself: one that did is reconnected, after a back-off."""
+
+
+FEED_FAILURES = (AsgardError, FeedEnded, OSError, TimeoutError, aiohttp.ClientError)
+"""How a feed breaks when its cluster or the network does: logged without a traceback."""
 
 
 @dataclass
@@ -92,9 +100,34 @@ class ClusterCache:
         self._connected = False
         self._loading: dict[Scope, list[_Load]] = {}
         """Scopes being read for a first entry, and whether a signal touched them meanwhile."""
-        self._wake = asyncio.Event()
-        self._reconnect = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        context = {"cluster": cluster}
+        self.following = PeriodicLoop(
+            f"feed-{cluster}",
+            self._follow_feed,
+            every_s=0.0,  # never used: the step only ends by failing
+            first_backoff_s=RECONNECT_S,
+            max_backoff_s=RECONNECT_MAX_S,
+            expected=FEED_FAILURES,
+            log_context=context,
+        )
+        """Feeds broken together (one overloaded moment, a network blip) come back at
+        jittered times, not in the same instant to break it again."""
+        self.refreshing = PeriodicLoop(
+            f"cache-{cluster}",
+            self._refresh,
+            every_s=math.inf,  # when poked: a signal, a read that missed one
+            wait_first=True,
+            coalesce_s=COALESCE_S,  # a burst of signals becomes one re-read
+            log_context=context,
+        )
+        self.resyncing = PeriodicLoop(
+            f"resync-{cluster}",
+            self._resync,
+            # Spread: fifty caches started together must not re-read fifty clusters together.
+            every_s=lambda: self.resync_s * random.uniform(0.8, 1.2),
+            wait_first=True,
+            log_context=context,
+        )
         if hub is not None:
             hub.on_interest(self._interest)
 
@@ -124,7 +157,7 @@ class ClusterCache:
                 self._publish(scope, entry.items, fresh.items)
             self.entries[scope] = fresh
             if fresh.dirty:
-                self._wake.set()
+                self.refreshing.poke()
         return items, read_at, None
 
     def last_known(self, resource: Resource, account: Account) -> tuple[list[Any], datetime] | None:
@@ -160,7 +193,7 @@ class ClusterCache:
     def reconnect_now(self) -> None:
         """The cluster answers again: a feed waiting out its back-off tries at once."""
         if not self._connected:
-            self._reconnect.set()
+            self.following.poke()
 
     def signal(self, signal: Signal) -> None:
         for scope, loads in self._loading.items():
@@ -176,65 +209,37 @@ class ClusterCache:
                     for item_id in sorted(ids):  # one signal's ids changed together
                         entry.pending.pop(item_id, None)
                         entry.pending[item_id] = None
-        self._wake.set()
+        self.refreshing.poke()
 
     # background
 
     async def start(self) -> None:
-        if not self._tasks:
-            self._tasks = [
-                asyncio.create_task(self._follow_feed(), name=f"feed-{self.cluster}"),
-                asyncio.create_task(self._refresh_forever(), name=f"cache-{self.cluster}"),
-                asyncio.create_task(self._resync_forever(), name=f"resync-{self.cluster}"),
-            ]
+        for loop in (self.following, self.refreshing, self.resyncing):
+            await loop.start()
 
     async def close(self) -> None:
-        await cancel_and_wait(*self._tasks)
-        self._tasks = []
+        for loop in (self.following, self.refreshing, self.resyncing):
+            await loop.close()
 
     async def _follow_feed(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(cluster=self.cluster)
-        failures = 0
-        while True:
-            try:
-                async for signal in self.feed.signals():
-                    if not self._connected:
-                        self._connected = True
-                        failures = 0
-                        self.signal(Signal.everything())  # catch up with what was missed
-                        await self._refresh()
-                        log.info("change feed connected", current=self.current)
-                    self.signal(signal)
-                log.warning("change feed ended; reading the cluster directly until it is back")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning(
-                    "change feed broke; reading the cluster directly",
-                    error=str(exc) or type(exc).__name__,
-                )
+        """Follow the feed until it breaks or ends, catching up with what was missed each
+        time it connects; while it is cut, reads go to the cluster directly."""
+        try:
+            async for signal in self.feed.signals():
+                if not self._connected:
+                    self._connected = True
+                    self.following.recovered()
+                    self.signal(Signal.everything())  # catch up with what was missed
+                    await self._refresh()
+                    log.info("change feed connected", current=self.current)
+                self.signal(signal)
+        finally:
             self._connected = self.current = False
-            failures += 1
-            self._reconnect.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._reconnect.wait(), reconnect_delay(failures))
+        raise FeedEnded("the change feed ended; reading the cluster directly until it is back")
 
-    async def _refresh_forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(cluster=self.cluster)
-        while True:
-            await self._wake.wait()
-            await asyncio.sleep(COALESCE_S)  # let a burst of signals become one re-read
-            self._wake.clear()
-            await self._refresh()
-
-    async def _resync_forever(self) -> None:
-        while True:
-            # Spread: fifty caches started together must not re-read fifty clusters together.
-            await asyncio.sleep(self.resync_s * random.uniform(0.8, 1.2))
-            self._evict()
-            self.signal(Signal.everything())
+    async def _resync(self) -> None:
+        self._evict()
+        self.signal(Signal.everything())
 
     def _evict(self) -> None:
         if not self._connected:
@@ -358,7 +363,7 @@ class ClusterCache:
                 items={i.id: i for i in items}, as_of=utc_now(), dirty=changed()
             )
             if self.entries[scope].dirty:
-                self._wake.set()
+                self.refreshing.poke()
 
     @contextlib.asynccontextmanager
     async def _loading_of(self, scope: Scope) -> AsyncIterator[Callable[[], bool]]:

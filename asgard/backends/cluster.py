@@ -38,11 +38,12 @@ from asgard.backends.kept_schedules import KeptSchedules
 from asgard.backends.operations import OperationInfo, Part, declared, operation_of
 from asgard.backends.registry import ClusterConfig
 from asgard.backends.safety import admit
-from asgard.errors import AsgardError
+from asgard.errors import AsgardError, NotSupported
 from asgard.events import EventHub
+from asgard.loops import PeriodicLoop
 from asgard.models import Account, Capabilities
 from asgard.models.base import utc_now
-from asgard.tasks import cancel_and_wait
+from asgard.models.cluster import REFUSED_AS
 
 __all__ = ["CONTRACT", "Cluster", "Listed", "cached_listings"]
 
@@ -92,7 +93,9 @@ class Cluster(ClusterGuard):
         self.feed = parts.feed
         self.items = parts.items
         self.nudges = parts.nudges
-        self.capabilities: Capabilities = parts.capabilities
+        self.capabilities: Capabilities = parts.capabilities.implied()
+        if parts.jobs is None:  # no jobs backend: no jobs, whatever the kind says
+            self.capabilities = self.capabilities.model_copy(update={"jobs": False}).implied()
         self.parts: dict[Part, Backend] = {
             "agents": parts.agents,
             "apps": parts.apps,
@@ -108,7 +111,14 @@ class Cluster(ClusterGuard):
         self.known: dict[tuple[str, int], Found] = {}
         """The last answer of each listing, by operation and account: what ``?stale=true``
         shows of this cluster while it is down."""
-        self._prober: asyncio.Task[None] | None = None
+        self.prober = PeriodicLoop(
+            f"probe-{self.name}",
+            self._probe_and_start,
+            every_s=self._probe_interval_s,
+            wait_first=True,
+            log_context={"cluster": self.name},
+        )
+        """Asks the cluster its version in the background (``_probe_interval_s``)."""
         self._unstarted: list[Backend] = []
         """The backends whose ``start`` failed, started again once the cluster answers."""
         self.breaker = Breaker(
@@ -167,11 +177,18 @@ class Cluster(ClusterGuard):
             cluster=self.name,
         )
 
+    def _capable(self, info: OperationInfo) -> None:
+        """Refuse, without asking the kind, what this cluster's capabilities lack."""
+        lacking = self.capabilities.lacking(*info.needs)
+        if lacking:
+            raise NotSupported(self.kind, REFUSED_AS[lacking[0]], cluster=self.name)
+
     async def run(
         self, op: Callable[..., Any], account: Account, args: tuple[Any, ...], kwargs: Any
     ) -> Any:
         """Run a contract operation on this cluster's part that implements it."""
         info = operation_of(op)
+        self._capable(info)
         assert info.part is not None
         method = getattr(self.parts[info.part], info.name)
         if not info.write:
@@ -186,6 +203,7 @@ class Cluster(ClusterGuard):
     ) -> Listed:
         """A listing, from the cache where the operation is cached; when it was read."""
         info = operation_of(op)
+        self._capable(info)
         cache = self.cache
         version: int | None = None
         if info.cached is None or cache is None or args or kwargs:
@@ -244,18 +262,16 @@ class Cluster(ClusterGuard):
 
     # health
 
-    async def _probe_forever(self) -> None:
+    def _probe_interval_s(self) -> float:
         """Every ``probe_s``; every ``retry_down_s`` while the cluster is down or its feed
         is cut, so that its return is seen within seconds even when nobody reads it."""
-        structlog.contextvars.clear_contextvars()
-        while True:
-            cut = self.cache is not None and not self.cache.connected
-            down = self.health.error is not None or cut
-            await asyncio.sleep(
-                min(self.config.retry_down_s, self.config.probe_s) if down else self.config.probe_s
-            )
-            await self.probe()
-            await self._start_the_rest()
+        cut = self.cache is not None and not self.cache.connected
+        down = self.health.error is not None or cut
+        return min(self.config.retry_down_s, self.config.probe_s) if down else self.config.probe_s
+
+    async def _probe_and_start(self) -> None:
+        await self.probe()
+        await self._start_the_rest()
 
     # life
 
@@ -263,14 +279,13 @@ class Cluster(ClusterGuard):
         """Begin the backends' and the cache's background work, and the probe. Whatever
         the cluster answers meanwhile (or not) never stops Asgard's start: the cluster
         is then down, with its reason, until the probe finds it answering; a backend
-        that could not start is started again then (see ``_probe_forever``)."""
+        that could not start is started again then (see ``_probe_and_start``)."""
         self._unstarted = list(self.parts.values())
         for exc in await self._start_backends():
             self._start_failed(exc)
         if self.cache is not None:
             await self.cache.start()
-        if self._prober is None:
-            self._prober = asyncio.create_task(self._probe_forever(), name=f"probe-{self.name}")
+        await self.prober.start()
 
     async def _start_backends(self) -> tuple[Exception, ...]:
         """Start each backend not started yet; what the ones that failed raised."""
@@ -311,8 +326,7 @@ class Cluster(ClusterGuard):
         self._failed(f"cluster {self.name} could not be started: {reason}")
 
     async def close(self) -> None:
-        await cancel_and_wait(self._prober)
-        self._prober = None
+        await self.prober.close()
         await self.breaker.close()
         if self.cache is not None:
             await self.cache.close()

@@ -20,7 +20,8 @@ what was wrong (``UnusableAnswer``), never ``NotFound`` nor a parser's exception
 An operation a kind cannot do raises ``NotSupported`` (HTTP 501). The reads that define a
 kind (agents and apps) are abstract; the rest default to ``NotSupported``, so a new kind
 can start small and grow. Each operation carries its mark (``asgard.backends.operations``):
-whether it reads or writes, and what it shows in the cache.
+whether it reads or writes, what it shows in the cache, and the ``Capabilities`` it needs
+(``@needs``, or its part's), which the core refuses on a cluster lacking them.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from asgard.backends.feeds import ClusterFeed, ItemReader, Nudges
-from asgard.backends.operations import Part, claim, listing, read, write
+from asgard.backends.operations import Part, claim, listing, needs, read, write
 from asgard.errors import NotFound, NotSupported
 from asgard.models import (
     Account,
@@ -91,12 +92,15 @@ class Backend:
     """What all backends of one cluster know: which cluster, and of what kind.
 
     A contract class names its part (``class AppsBackend(Backend, part="apps")``): the
-    operations it declares are run on that part of whichever cluster a request names."""
+    operations it declares run on that part of whichever cluster a request names, needing
+    the capability the class names (``needs="apps"``)."""
 
-    def __init_subclass__(cls, part: Part | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, part: Part | None = None, needs: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init_subclass__(**kwargs)
         if part is not None:
-            claim(cls, part)
+            claim(cls, part, needs)
 
     def __init__(self, cluster: str, kind: str) -> None:
         self.cluster = cluster
@@ -142,7 +146,7 @@ class AgentsBackend(Backend, ABC, part="agents"):
         return {}
 
 
-class AppsBackend(Backend, ABC, part="apps"):
+class AppsBackend(Backend, ABC, part="apps", needs="apps"):
     @abstractmethod
     @listing(cached="apps")
     async def list_apps(self, account: Account) -> list[App]:
@@ -175,26 +179,31 @@ class AppsBackend(Backend, ABC, part="apps"):
         found = await asyncio.gather(*(of(a.id) for a in apps))
         return [task for tasks in found for task in tasks]
 
+    @needs("app_writes")
     @write(shows="apps")
     async def create_app(self, account: Account, spec: AppSpec) -> App:
         """Deploy; ``Conflict`` when the id is taken, ``InvalidValue`` for an unknown image."""
         self.unsupported("creating apps")
 
+    @needs("app_writes")
     @write(shows="apps")
     async def update_app(self, account: Account, app_id: str, patch: AppPatch) -> App:
         """Apply the patch and redeploy; ``instances`` 0 suspends and keeps the definition."""
         self.unsupported("updating apps")
 
+    @needs("app_writes")
     @write(removes="apps")
     async def delete_app(self, account: Account, app_id: str) -> None:
         """Remove the app and everything created for it."""
         self.unsupported("deleting apps")
 
+    @needs("app_writes")
     @write(shows="apps")
     async def restart_app(self, account: Account, app_id: str) -> App:
         """Replace every instance."""
         self.unsupported("restarting apps")
 
+    @needs("app_versions")
     @read
     async def app_versions(self, account: Account, app_id: str) -> list[AppVersion]:
         """The specs the app ran, newest first (the first is the one it runs), as far back
@@ -205,6 +214,7 @@ class AppsBackend(Backend, ABC, part="apps"):
         why. Asgard adds the older specs it deployed itself, and who deployed each one."""
         self.unsupported("app versions")
 
+    @needs("app_versions")
     @read
     async def app_version(self, account: Account, app_id: str, version: str) -> AppVersion:
         """One of ``app_versions`` by its id; ``NotFound`` when the cluster keeps no such
@@ -214,6 +224,7 @@ class AppsBackend(Backend, ABC, part="apps"):
                 return found
         raise NotFound(f"app '{app_id}' has no version '{version}'", cluster=self.cluster)
 
+    @needs("app_versions", "app_writes")
     @write(shows="apps")
     async def rollback_app(self, account: Account, app_id: str, version: AppVersion) -> App:
         """Deploy ``version.spec`` again, as an update would (its count included). The
@@ -222,11 +233,13 @@ class AppsBackend(Backend, ABC, part="apps"):
         refuses while a deployment of the app is in progress."""
         self.unsupported("rolling back apps")
 
+    @needs("app_stats")
     @read
     async def app_stats(self, account: Account, app_id: str, window: StatsWindow) -> AppStats:
         """CPU and memory use summed over the instances."""
         self.unsupported("app stats")
 
+    @needs("app_logs")
     @read
     async def app_logs(
         self, account: Account, app_id: str, *, tail: int, follow: bool
@@ -234,6 +247,7 @@ class AppsBackend(Backend, ABC, part="apps"):
         """The last ``tail`` lines of every instance, then new ones while ``follow``."""
         self.unsupported("app logs")
 
+    @needs("app_logs")
     @read
     async def task_logs(
         self,
@@ -249,7 +263,8 @@ class AppsBackend(Backend, ABC, part="apps"):
         the last ``tail`` of them, of those the ones from ``since`` on, then new ones while
         ``follow`` until the task ends. ``NotFound`` (field ``task_id``) for a task the app
         does not have. Lines of many tasks are merged by time in one place
-        (``asgard.backends.log_merge``), so a kind only reads one task."""
+        (``asgard.backends.log_merge``), so a kind only reads one task. Lines with no times
+        of their own: ``log_since`` false, and ``since`` refused (by Asgard first)."""
         self.unsupported("task logs")
 
 
@@ -265,7 +280,7 @@ class WorkspaceMount:
     output_dir: str
 
 
-class JobsBackend(Backend, part="jobs"):
+class JobsBackend(Backend, part="jobs", needs="jobs"):
     """One-time jobs: create, read, delete; their logs and the files they leave.
 
     A kind that carries files (``Capabilities.job_files``) unpacks the input zip at
@@ -284,11 +299,13 @@ class JobsBackend(Backend, part="jobs"):
         """Start the job; its id is new (``asgard.models.job.new_job_id``)."""
         self.unsupported("one-time jobs")
 
+    @needs("workflow_volumes")
     @write()
     async def create_workspace(self, account: Account, name: str, volume: WorkflowVolume) -> None:
         """Make the volume a workflow's stages share; nothing when it exists already."""
         self.unsupported("workflow volumes")
 
+    @needs("workflow_volumes")
     @write()
     async def delete_workspace(self, account: Account, name: str) -> None:
         """Remove a workflow's volume and what it holds; nothing when it is gone already.
@@ -311,6 +328,9 @@ class JobsBackend(Backend, part="jobs"):
 
     @read
     async def job_logs(self, account: Account, job_id: str, *, follow: bool) -> LogStream:
+        """What the job's command printed, then more while ``follow`` until it ends;
+        ``NotFound`` for another account's job, even where ``job_logs`` is false (Asgard
+        refuses job logs and output once the job is found)."""
         self.unsupported("job logs")
 
     @read
@@ -325,7 +345,7 @@ class JobsBackend(Backend, part="jobs"):
         a job, or collect on their own, need not override it."""
 
 
-class ScheduledJobsBackend(Backend, part="scheduled_jobs"):
+class ScheduledJobsBackend(Backend, part="scheduled_jobs", needs="scheduled_jobs"):
     """Scheduled jobs; a kind with no scheduler of its own gives none, and Asgard then
     keeps its schedules itself (``asgard.scheduling``)."""
 
@@ -371,5 +391,6 @@ class ClusterParts:
     """How the cache reads only the items a signal names (``Signal.ids``); None: it reads
     every scope a signal touches again, whole."""
     capabilities: Capabilities = field(default_factory=Capabilities)
+    """What the kind can do on this cluster: the core refuses what it lacks (501)."""
     nudges: Nudges | None = None
     """Where the kind's backends tell of changes the cluster announces nowhere."""

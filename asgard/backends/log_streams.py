@@ -9,11 +9,17 @@ ends alone, the others go on. This is the text of ``/logs`` without ``tasks=all`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import Final
 
 from asgard.tasks import cancel_and_wait
 
 QUEUE_LIMIT = 256
+ENDED_POLL_S: Final = 1.0
+"""How often a followed log that its cluster never ends asks whether what it follows has."""
+LAST_LINES_S: Final = 2.0
+"""How long such a log waits, once what it follows has ended, for its last lines."""
 
 
 async def prefixed(stream: AsyncIterator[bytes], prefix: bytes) -> AsyncIterator[bytes]:
@@ -53,3 +59,39 @@ async def merge(streams: dict[str, AsyncIterator[bytes]]) -> AsyncIterator[bytes
                 yield item
     finally:
         await cancel_and_wait(*tasks)
+
+
+async def until_ended(
+    stream: AsyncIterator[bytes],
+    ended: Callable[[], Awaitable[bool]],
+    *,
+    poll_s: float = ENDED_POLL_S,
+    grace_s: float = LAST_LINES_S,
+) -> AsyncIterator[bytes]:
+    """A followed log its cluster keeps open after what it follows has ended (a Swarm
+    service's log stays open when its job is over), ended by Asgard: whenever the log has
+    been quiet for ``poll_s``, ``ended()`` is asked, and once it says so the log ends
+    after ``grace_s`` more, for its last lines."""
+    loop = asyncio.get_running_loop()
+    since: float | None = None
+    pending: asyncio.Task[bytes] | None = None
+    try:
+        while since is None or loop.time() - since < grace_s:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(stream))
+            done, _ = await asyncio.wait({pending}, timeout=poll_s)
+            if not done:
+                if since is None and await ended():
+                    since = loop.time()
+                continue
+            try:
+                chunk = pending.result()
+            except StopAsyncIteration:
+                return
+            pending = None
+            yield chunk
+    finally:
+        await cancel_and_wait(pending)
+        if isinstance(stream, AsyncGenerator):
+            with contextlib.suppress(RuntimeError):  # still running: cancelled above
+                await stream.aclose()

@@ -8,6 +8,11 @@ at once, and a ``cached`` listing is answered from the cache kept by the change 
 So an operation added to the contract needs no code in the core: services call it
 through ``Orchestrator.call`` or ``Orchestrator.fan_out`` by naming it
 (``AppsBackend.update_app``), and the kind's own method is the one that runs.
+
+An operation a kind may not be able to do says which of the cluster's ``Capabilities``
+it needs (``@needs("app_stats")``, or a whole part: ``part="jobs"``): on a cluster that
+lacks it, the core answers ``NotSupported`` (501) without asking the kind, and the
+conformance kit checks that refusal instead of the operation.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, TypeVar
 
 from asgard.backends.feeds import Resource
+from asgard.models import Capabilities
 
 __all__ = [
     "OperationInfo",
     "Part",
     "declared",
     "listing",
+    "needs",
     "operation_of",
     "operations",
     "read",
@@ -52,6 +59,8 @@ class OperationInfo:
     part: Part | None = None
     """Set by the contract class the operation is declared in."""
     name: str = ""
+    needs: tuple[str, ...] = ()
+    """The ``Capabilities`` the operation needs: its part's, then its own."""
 
     @property
     def write(self) -> bool:
@@ -86,6 +95,23 @@ def write(*, shows: Resource | None = None, removes: Resource | None = None) -> 
     return mark
 
 
+def needs(*capabilities: str) -> Callable[[F], F]:
+    """The operation needs these capabilities of the cluster (fields of ``Capabilities``);
+    put above its ``@read``/``@write``/``@listing`` mark."""
+    for capability in capabilities:
+        if capability not in Capabilities.model_fields:
+            raise TypeError(f"{capability!r} is not a field of Capabilities")
+
+    def mark(fn: F) -> F:
+        info = getattr(fn, ATTRIBUTE, None)
+        if not isinstance(info, OperationInfo):
+            raise TypeError("@needs goes above the operation's @read, @write or @listing")
+        setattr(fn, ATTRIBUTE, replace(info, needs=(*info.needs, *capabilities)))
+        return fn
+
+    return mark
+
+
 def declared(owner: type) -> list[tuple[Callable[..., Any], OperationInfo]]:
     """The operations declared in ``owner`` itself (not inherited), with their marks."""
     found = []
@@ -108,10 +134,14 @@ def operations(contract: type) -> dict[str, OperationInfo]:
     return found
 
 
-def claim(owner: type, part: Part) -> None:
-    """Record that the operations declared in ``owner`` belong to its cluster part."""
+def claim(owner: type, part: Part, needs: str | None = None) -> None:
+    """Record that the operations declared in ``owner`` belong to its cluster part, and
+    need what the part needs (``needs``, a field of ``Capabilities``)."""
+    if needs is not None and needs not in Capabilities.model_fields:
+        raise TypeError(f"{needs!r} is not a field of Capabilities")
+    first = (needs,) if needs is not None else ()
     for fn, info in declared(owner):
-        setattr(fn, ATTRIBUTE, replace(info, part=part))
+        setattr(fn, ATTRIBUTE, replace(info, part=part, needs=(*first, *info.needs)))
 
 
 def operation_of(fn: Callable[..., Any]) -> OperationInfo:

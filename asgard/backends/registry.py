@@ -28,6 +28,7 @@ from asgard.artifacts import DEFAULT_MAX_OUTPUT_BYTES, ArtifactStore
 from asgard.backends.contract import ClusterParts
 from asgard.backends.safety import DEFAULT_RESERVED_LABEL_PREFIXES
 from asgard.job_tokens import JobTokens
+from asgard.loops import Loop, LoopFactory, Step, unleased
 
 ENTRY_POINT_GROUP = "asgard.backends"
 
@@ -110,6 +111,9 @@ class BackendContext:
     private_paths: tuple[Path, ...] = ()
     """Asgard's own files beyond ``data_dir`` (its SQLite database, its clusters file), which
     a kind that runs work on Asgard's own host must keep that work from reading."""
+    loops: LoopFactory = unleased
+    """Makes the loops of ``leased``: the server gives one that holds leases in its
+    database (``asgard.leases.Leases``)."""
 
     @classmethod
     def local(
@@ -120,6 +124,7 @@ class BackendContext:
         private_paths: tuple[Path, ...] = (),
         *,
         max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
+        loops: LoopFactory = unleased,
     ) -> BackendContext:
         return cls(
             data_dir=data_dir,
@@ -127,6 +132,18 @@ class BackendContext:
             job_tokens=JobTokens(signing_key),
             public_url=public_url,
             private_paths=private_paths,
+            loops=loops,
+        )
+
+    def leased(self, work: str, cluster: str, step: Step, *, every_s: float) -> Loop:
+        """A cluster's work that must run once per deployment, not once per replica (a
+        janitor removing old jobs, a collector of jobs' output): ``step`` every
+        ``every_s``, in whichever process holds the lease ``<work>:<cluster>``. Where
+        the server has no database (a one-off command, a test building a cluster by
+        hand), this process alone runs it, unleased. Start it in the backend's
+        ``start`` and close it in its ``close``."""
+        return self.loops(
+            f"{work}:{cluster}", step, every_s=every_s, log_context={"cluster": cluster}
         )
 
 

@@ -12,7 +12,8 @@ the workflow feed's interval.
 A topic's handlers in this process are called when it publishes, too (unless they asked
 for the others' notices only), so a publisher needs no second path for itself. When the
 listening connection is lost, every topic's handlers are called once it is back: what
-was announced meanwhile was not heard.
+was announced meanwhile was not heard. Listening is a ``PeriodicLoop`` whose step lasts
+as long as the connection does: losing it is a failure, reconnected after a back-off.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import asyncpg
 import structlog
 from sqlalchemy.engine import make_url
 
+from asgard.loops import PeriodicLoop
 from asgard.tasks import cancel_and_wait
 
 __all__ = ["Notices", "Topic"]
@@ -59,7 +61,15 @@ class Notices:
         self._connection: Any = None
         self._sending = asyncio.Lock()
         self._sends: set[asyncio.Task[None]] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._listened = False
+        """A connection was tried before: the next one may have missed notices."""
+        self.loop = PeriodicLoop(
+            "notices",
+            self._listen,
+            every_s=RECONNECT_S,
+            max_backoff_s=RECONNECT_MAX_S,
+            expected=(OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError),
+        )
 
     @property
     def listening(self) -> bool:
@@ -105,30 +115,17 @@ class Notices:
             self._deliver(topic)
 
     async def start(self) -> None:
-        if self.enabled and self._task is None:
-            self._task = asyncio.create_task(self._listen_forever(), name="notices")
+        if self.enabled:
+            await self.loop.start()
 
-    async def _listen_forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        delay_s, first = RECONNECT_S, True
-        while True:
-            try:
-                await self._listen(missed=not first)
-                delay_s = RECONNECT_S
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("not listening for notices", error=type(exc).__name__)
-                delay_s = min(delay_s * 2, RECONNECT_MAX_S)
-            first = False
-            await asyncio.sleep(delay_s)
-
-    async def _listen(self, *, missed: bool) -> None:
+    async def _listen(self) -> None:
         """Listen until the connection is lost; after a loss, tell every topic first."""
+        missed, self._listened = self._listened, True
         connection = await asyncpg.connect(self._dsn)
         try:
             await connection.add_listener(CHANNEL, self._received)
             self._connection = connection
+            self.loop.recovered()
             if missed:
                 log.info("listening for notices again")
                 for topic in TOPICS:
@@ -143,7 +140,6 @@ class Notices:
                 await connection.close(timeout=2)
 
     async def close(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self.loop.close()
         for task in list(self._sends):
             await cancel_and_wait(task)

@@ -22,7 +22,7 @@ from asgard.clusters import build_fleet, cluster_configs
 from asgard.db.engine import Database, upgrade
 from asgard.events import EventHub
 from asgard.http.state import SERVICES, Services
-from asgard.leases import LeasedLoop, process_holder
+from asgard.leases import LeasedLoop, Leases, process_holder
 from asgard.reconciler import Reconciler
 from asgard.scheduling.backend import AsgardScheduledJobsBackend
 from asgard.scheduling.scheduler import Scheduler
@@ -60,8 +60,9 @@ class Running:
     runner: WorkflowRunner | None = None
     history: UsageHistory | None = None
     leased: list[Background] = field(default_factory=list)
-    """The work that holds a lease (runner, scheduler, reconciler): stopped as soon as
-    shutdown begins, so its lease goes to another process at once."""
+    """The work that holds a lease (runner, scheduler, reconciler, the backends'
+    janitors): stopped as soon as shutdown begins, so its lease goes to another process
+    at once."""
     ready: bool = False
     """Every subsystem started and the process is not stopping (``GET /ready``)."""
     stopping: bool = False
@@ -96,7 +97,10 @@ async def clusters(app: web.Application) -> AsyncIterator[None]:
     fleet = running.given
     if fleet is None:
         configs = await cluster_configs(settings)
-        fleet = await build_fleet(configs, settings.backend_context(), running.hub)
+        # The backends' janitors run once per deployment, by lease, given up early on
+        # shutdown as the other leased work is.
+        context = settings.backend_context(Leases(db, running.leased.append))
+        fleet = await build_fleet(configs, context, running.hub)
     fleet.schedule_with(lambda name, kind: AsgardScheduledJobsBackend(name, kind, db))
     fleet.tell_health(running.hub)
     running.fleet = fleet

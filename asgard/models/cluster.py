@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
 
@@ -12,9 +12,33 @@ from asgard.models.base import AsgardModel
 
 
 class Capabilities(AsgardModel):
-    """What a kind of cluster can do, known without asking it: services refuse early what a
-    kind cannot do (501), and the conformance kit runs the checks that apply."""
+    """What a kind of cluster can do, known without asking it: Asgard refuses early what a
+    cluster cannot do (501, before asking it), ``GET /clusters`` shows it, and the
+    conformance kit runs the checks that apply, and checks the refusal of the rest.
 
+    Every refusal a kind makes is declared here. An operation that needs a capability
+    names it in its mark (``asgard.backends.operations.needs``) and is refused by the
+    core on a cluster that lacks it; what depends on an argument (an input zip, ``since``)
+    or on one job (its logs, its output) is refused by the service."""
+
+    apps: bool = Field(
+        True,
+        description="The cluster runs apps; without, it is agents alone (Mesos without "
+        "Marathon): app listings are empty and every other app operation answers 501",
+    )
+    app_writes: bool = Field(True, description="Apps can be deployed, changed, restarted, removed")
+    app_versions: bool = Field(
+        True, description="The versions an app ran can be listed, and an app rolled back"
+    )
+    app_stats: bool = Field(True, description="The CPU and memory an app's instances use")
+    app_logs: bool = Field(True, description="The logs of an app and of each of its tasks")
+    log_since: bool = Field(
+        True,
+        description="Task logs can start at a time (since): the cluster stamps its lines; "
+        "otherwise since answers 501",
+    )
+    jobs: bool = Field(True, description="The cluster runs one-time jobs")
+    job_logs: bool = Field(True, description="A job's output can be read as its log")
     job_files: bool = Field(
         True, description="One-time jobs take an input zip at /input and leave /output"
     )
@@ -22,7 +46,9 @@ class Capabilities(AsgardModel):
         True, description="A workflow's stages can share a volume (what workflows need)"
     )
     job_exit_codes: bool = Field(True, description="The cluster says how a job's command exited")
-    job_timeouts: bool = Field(True, description="A job is stopped at its timeout_s")
+    job_timeouts: bool = Field(
+        True, description="A job is stopped at its timeout_s; otherwise timeout_s answers 422"
+    )
     checks_images: bool = Field(
         False, description="An unknown image is refused when an app is created, not later"
     )
@@ -31,6 +57,47 @@ class Capabilities(AsgardModel):
         description="The cluster keeps and runs scheduled jobs itself (CronJobs, Chronos); "
         "otherwise Asgard keeps the schedules and starts each run as a job",
     )
+    scheduled_jobs: bool = Field(
+        True,
+        description="Scheduled jobs: the cluster's own scheduler's, or Asgard's starting "
+        "one-time jobs of the cluster",
+    )
+
+    def lacking(self, *flags: str) -> list[str]:
+        """Those of ``flags`` the cluster lacks."""
+        return [f for f in flags if not getattr(self, f)]
+
+    def implied(self) -> Capabilities:
+        """As declared, with what follows from it: a cluster without apps changes none and
+        keeps no versions, stats or logs of them; one without jobs has no job logs, files,
+        volumes, exit codes or timeouts; scheduled jobs need a scheduler of the cluster's
+        own, or one-time jobs for Asgard's to start."""
+        off: dict[str, bool] = {}
+        if not self.apps:
+            off |= dict.fromkeys(APP_FLAGS, False)
+        if not self.jobs:
+            off |= dict.fromkeys(JOB_FLAGS, False)
+        if not self.own_scheduler and not self.jobs:
+            off["scheduled_jobs"] = False
+        return self.model_copy(update=off) if off else self
+
+
+APP_FLAGS: Final = ("app_writes", "app_versions", "app_stats", "app_logs", "log_since")
+JOB_FLAGS: Final = ("job_logs", "job_files", "workflow_volumes", "job_exit_codes", "job_timeouts")
+REFUSED_AS: Final[dict[str, str]] = {
+    "apps": "apps",
+    "app_writes": "changing apps",
+    "app_versions": "app versions",
+    "app_stats": "app stats",
+    "app_logs": "app logs",
+    "log_since": "reading logs since a time (its log lines carry no times)",
+    "jobs": "one-time jobs",
+    "job_logs": "job logs",
+    "job_files": "job files",
+    "workflow_volumes": "workflow volumes",
+    "scheduled_jobs": "scheduled jobs",
+}
+"""How a refusal names what a cluster lacks: ``<this> is not supported on <kind> clusters``."""
 
 
 class ClusterStatus(AsgardModel):

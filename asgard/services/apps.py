@@ -27,6 +27,7 @@ from asgard.models import (
 )
 from asgard.models.version import spec_of
 from asgard.services.app_history import attributed, history, previous
+from asgard.services.capable import require
 from asgard.services.listing import ListRequest, listed, paged
 from asgard.services.pagination import ClusterPage
 from asgard.services.principal import Principal
@@ -116,6 +117,8 @@ class AppsService:
         """One task's lines; while following, the stream ends with the task (a marker line
         says so), and a slow reader loses lines rather than growing Asgard's memory."""
         account = principal.require(Role.VIEWER)
+        if since is not None:
+            require(self.orchestrator, account, cluster, "log_since")
         lines = await self.orchestrator.call(
             account,
             cluster,
@@ -145,6 +148,8 @@ class AppsService:
         ``tail`` of each task that has started; while following, tasks that start are
         joined from their first line and tasks that end say so."""
         account = principal.require(Role.VIEWER)
+        if since is not None:
+            require(self.orchestrator, account, cluster, "log_since")
         tasks = await self.orchestrator.call(account, cluster, AppsBackend.list_tasks, app_id)
         readable = [t for t in tasks if t.state != "staging"]
 

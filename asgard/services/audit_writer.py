@@ -2,7 +2,8 @@
 fails it.
 
 A request hands its entry over (``record``, which never waits and never raises) and is
-answered at once; one task per process takes what has gathered and writes it in one
+answered at once; one loop per process (a ``PeriodicLoop`` whose step waits for the
+first entry, so it runs back to back) takes what has gathered and writes it in one
 transaction. When the database cannot take them (it is down, or slower than
 ``timeout_s``), the entries are dropped and a warning names their request ids: the
 writes themselves were answered by their own outcome.
@@ -19,8 +20,8 @@ import structlog
 
 from asgard.db.audit import AuditStore
 from asgard.db.engine import Database, unavailable
+from asgard.loops import PeriodicLoop
 from asgard.models.audit import AuditEntry
-from asgard.tasks import cancel_and_wait
 
 __all__ = ["AuditWriter"]
 
@@ -48,7 +49,7 @@ class AuditWriter:
         self.db = db
         self.timeout_s = timeout_s
         self._queue: asyncio.Queue[AuditEntry] = asyncio.Queue(MAX_PENDING)
-        self._task: asyncio.Task[None] | None = None
+        self.loop = PeriodicLoop("audit-writer", self._write_gathered, every_s=0.0)
 
     def record(self, entry: AuditEntry) -> None:
         try:
@@ -59,36 +60,33 @@ class AuditWriter:
     async def settled(self, timeout_s: float) -> None:
         """Wait (``timeout_s`` at most) until what was recorded so far is written or lost:
         a reader in this process then sees the writes it was answered for."""
-        if self._task is None:
+        if not self.loop.running:
             return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout_s):
                 await self._queue.join()
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._forever(), name="audit-writer")
+        await self.loop.start()
 
     async def close(self) -> None:
         await self.settled(DRAIN_S)
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self.loop.close()
         left = [self._queue.get_nowait() for _ in range(self._queue.qsize())]
         if left:
             self._lost(left, "Asgard stopped before they were written")
 
-    async def _forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        while True:
-            batch = [await self._queue.get()]
+    async def _write_gathered(self) -> None:
+        """Wait for an entry, let others gather behind it, and write them."""
+        batch = [await self._queue.get()]
+        try:
             await asyncio.sleep(LINGER_S)
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            try:
-                await self._write(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+            await self._write(batch)
+        finally:
+            for _ in batch:
+                self._queue.task_done()
 
     async def _write(self, batch: Sequence[AuditEntry]) -> None:
         try:

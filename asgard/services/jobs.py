@@ -20,6 +20,7 @@ from asgard.job_tokens import JobGrant
 from asgard.models import Account, Job, JobSpec, Role
 from asgard.models.job import JobState
 from asgard.scheduling.scheduler import SCHEDULE_LABEL
+from asgard.services.capable import require
 from asgard.services.listing import ListRequest, listed, paged
 from asgard.services.pagination import ClusterPage
 from asgard.services.principal import Principal
@@ -110,6 +111,17 @@ class JobsService:
         """``input_zip``: the uploaded zip, on disk; checked (and read) in a thread, so a
         hostile zip costs the event loop nothing."""
         account = principal.require(Role.OPERATOR)
+        if input_zip is not None:
+            require(self.orchestrator, account, spec.cluster, "job_files", "job input")
+        if (
+            spec.timeout_s is not None
+            and not self.orchestrator.capabilities(account, spec.cluster).job_timeouts
+        ):
+            raise InvalidValue(
+                f"cluster {spec.cluster} cannot stop a job at a timeout; leave timeout_s out",
+                field="timeout_s",
+                cluster=spec.cluster,
+            )
         data = None
         if input_zip is not None:
             data = await asyncio.to_thread(checked_input, input_zip, self.limits)
@@ -155,6 +167,9 @@ class JobsService:
         self, principal: Principal, cluster: str, job_id: str, *, follow: bool
     ) -> LogStream:
         account = principal.require(Role.VIEWER)
+        if self.orchestrator.capabilities(account, cluster).lacking("job_logs"):
+            await self.orchestrator.call(account, cluster, JobsBackend.get_job, job_id)  # 404
+            require(self.orchestrator, account, cluster, "job_logs")
         return await self.orchestrator.call(
             account, cluster, JobsBackend.job_logs, job_id, follow=follow
         )
@@ -165,6 +180,7 @@ class JobsService:
         what the kind answers."""
         account = principal.require(Role.VIEWER)
         await self.orchestrator.call(account, cluster, JobsBackend.get_job, job_id)  # visible
+        require(self.orchestrator, account, cluster, "job_files", "job output")
         try:
             kept = self.artifacts.job_dir(cluster, account.namespace, job_id) / OUTPUT
         except ValueError:  # not a name the store keeps files under

@@ -40,6 +40,7 @@ from asgard.db.engine import Database
 from asgard.db.stores import ApiKeyStore, MembershipStore, UserStore
 from asgard.db.ui_sessions import UiSessionStore
 from asgard.errors import DatabaseUnavailable, NotFound
+from asgard.loops import PeriodicLoop
 from asgard.models import Role
 from asgard.models.base import utc_now
 from asgard.tasks import cancel_and_wait
@@ -96,7 +97,9 @@ class OpenStreams:
         self._generation = 0
         """Counts the notices: a check lets streams go on only if none came since it began."""
         self._check: asyncio.Task[None] | None = None
-        self._loop: asyncio.Task[None] | None = None
+        self.loop = PeriodicLoop(
+            "open-streams", self._check_held, every_s=self.period_s, wait_first=True
+        )
         db.notices.on("auth", self.changed)
 
     @property
@@ -170,19 +173,16 @@ class OpenStreams:
             log.info("streams ended: their access was taken away", streams=ended)
 
     async def start(self) -> None:
-        if self._loop is None:
-            self._loop = asyncio.create_task(self._every_period(), name="open-streams")
+        await self.loop.start()
 
-    async def _every_period(self) -> None:
-        while True:
-            await asyncio.sleep(self.period_s)
-            if self._held:
-                await self.check()
+    async def _check_held(self) -> None:
+        if self._held:
+            await self.check()
 
     async def close(self) -> None:
-        await cancel_and_wait(self._loop)
+        await self.loop.close()
         await cancel_and_wait(self._check)
-        self._loop = self._check = None
+        self._check = None
 
 
 async def _refusal(session: AsyncSession, grant: Grant) -> str | None:

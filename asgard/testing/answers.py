@@ -21,6 +21,7 @@ from aiohttp import web
 from asgard.backends.contract import AgentsBackend, AppsBackend
 from asgard.backends.orchestrator import Orchestrator
 from asgard.models import Account
+from asgard.testing.coverage import exercises
 from asgard.testing.harness import Harness
 
 __all__ = ["WRONG_ANSWERS", "test_a_wrong_answer_is_the_clusters_error_entry", "wrong_endpoint"]
@@ -57,6 +58,7 @@ async def wrong_endpoint(how: str) -> AsyncIterator[str]:
 
 
 @pytest.mark.hook("misbehaving")
+@exercises(AgentsBackend.list_agents, AppsBackend.list_apps, marked=False)
 @pytest.mark.parametrize("how", sorted(WRONG_ANSWERS))
 async def test_a_wrong_answer_is_the_clusters_error_entry(harness: Harness, how: str) -> None:
     """Beside the harness's healthy cluster, one of its kind answering ``how``: listings

@@ -14,7 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import ClassVar, Concatenate, ParamSpec, TypeVar
+from typing import ClassVar, Concatenate, Literal, ParamSpec, TypeVar
 
 import pytest
 
@@ -23,7 +23,7 @@ from asgard.backends.contract import Backend
 from asgard.backends.orchestrator import Listing, Orchestrator
 from asgard.models import Account, Capabilities
 
-__all__ = ["SERVE_FOREVER", "Harness"]
+__all__ = ["SERVE_FOREVER", "Harness", "Printed"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -31,6 +31,9 @@ B = TypeVar("B", bound=Backend)
 
 SERVE_FOREVER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 """Arguments that keep an app running until it is told to stop (for images with ``sh``)."""
+
+Printed = tuple[Literal["stdout", "stderr"], str]
+"""A line a command prints, and on which stream."""
 
 
 class Harness(ABC):
@@ -108,9 +111,33 @@ class Harness(ABC):
         e.g. sets the Job's status and sends the output the way the job's own upload step
         would."""
 
+    async def task_prints(
+        self, namespace: str, app_id: str, task_id: str, lines: Sequence[Printed]
+    ) -> None:
+        """Make the task print ``lines`` now, as the command the kit gave it does
+        (``asgard.testing.talk``). Where apps really run (Docker, processes) the command
+        does it and this does nothing, as here; where nothing runs (an emulator, a fake)
+        the harness plays the runtime: it writes the lines where the cluster keeps the
+        task's log (a pod's log, a sandbox's stdout and stderr)."""
+        return None
+
+    async def job_prints(self, namespace: str, job_id: str, lines: Sequence[Printed]) -> None:
+        """Make the job print ``lines``, as its command does: nothing where jobs really run,
+        as here; where nothing runs, the harness writes them where the cluster keeps the
+        job's log, and keeps them there once ``settle_job`` has ended it."""
+        return None
+
     @abstractmethod
     async def leftovers(self, namespace: str, app_id: str) -> list[str]:
         """Whatever of this app is still on the cluster (objects, containers, processes)."""
+
+    async def unsayable(self, namespace: str, app_id: str) -> None:
+        """Optional: change the app on the cluster, behind Asgard's back, to a spec an
+        ``AppSpec`` cannot say (a second container, a constraint Asgard does not know), so
+        that the cluster keeps a version Asgard cannot roll back to. A harness that gives
+        it gets the kit's check of that refusal (422); a kind that can keep nothing Asgard
+        cannot say gives none."""
+        raise NotImplementedError
 
     def misbehaving(self, url: str) -> AbstractAsyncContextManager[Cluster]:
         """Optional: a cluster of this kind, not started, whose every endpoint is ``url``

@@ -10,6 +10,8 @@ other's things must stay unseen and untouched; a climbing id is unknown or inval
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from asgard.backends.contract import AppsBackend, JobsBackend, ScheduledJobsBackend
@@ -18,13 +20,17 @@ from asgard.models import (
     Account,
     AppPatch,
     AppSpec,
+    AppVersion,
     JobSpec,
     ResourceLimits,
     Schedule,
     ScheduledJobSpec,
+    StatsWindow,
 )
+from asgard.testing.common import settle
+from asgard.testing.coverage import exercises
 from asgard.testing.harness import Harness
-from asgard.testing.writes import settle
+from asgard.testing.scheduled_jobs import scheduling
 
 __all__ = [
     "test_a_prefix_namespace_cannot_reach_a_job",
@@ -74,7 +80,7 @@ async def app_ids(harness: Harness, account: Account) -> list[str]:
 
 
 async def refused_on_app(harness: Harness, account: Account, app_id: str) -> None:
-    """Every operation on the app, as ``account``, is refused."""
+    """Every operation on the app, as ``account``, is refused (those the cluster can do)."""
     with pytest.raises(REFUSED):
         await harness.call(account, AppsBackend.get_app, app_id)
     with pytest.raises(REFUSED):
@@ -83,6 +89,25 @@ async def refused_on_app(harness: Harness, account: Account, app_id: str) -> Non
         await harness.call(account, AppsBackend.update_app, app_id, AppPatch(instances=3))
     with pytest.raises(REFUSED):
         await harness.call(account, AppsBackend.restart_app, app_id)
+    can = harness.capabilities
+    if can.app_stats:
+        with pytest.raises(REFUSED):
+            await harness.call(account, AppsBackend.app_stats, app_id, StatsWindow.ONE_MINUTE)
+    if can.app_logs:
+        with pytest.raises(REFUSED):
+            await harness.call(account, AppsBackend.app_logs, app_id, tail=10, follow=False)
+        with pytest.raises(REFUSED):
+            await harness.call(
+                account, AppsBackend.task_logs, app_id, "x", tail=10, since=None, follow=False
+            )
+    if can.app_versions:
+        with pytest.raises(REFUSED):
+            await harness.call(account, AppsBackend.app_versions, app_id)
+        with pytest.raises(REFUSED):
+            await harness.call(account, AppsBackend.app_version, app_id, "1")
+        version = AppVersion(id="1", spec=app(harness, "api"))
+        with pytest.raises(REFUSED):
+            await harness.call(account, AppsBackend.rollback_app, app_id, version)
     with pytest.raises(REFUSED):
         await harness.call(account, AppsBackend.delete_app, app_id)
 
@@ -107,10 +132,38 @@ async def each_runs_its_own(harness: Harness, apps: dict[str, list[str]]) -> Non
     await settle(harness, check, f"each namespace running its own apps alone: {apps}")
 
 
+APP_OPERATIONS = (
+    AppsBackend.list_apps,
+    AppsBackend.get_app,
+    AppsBackend.list_tasks,
+    AppsBackend.list_all_tasks,
+    AppsBackend.create_app,
+    AppsBackend.update_app,
+    AppsBackend.restart_app,
+    AppsBackend.delete_app,
+    AppsBackend.app_stats,
+    AppsBackend.app_logs,
+    AppsBackend.task_logs,
+    AppsBackend.app_versions,
+    AppsBackend.app_version,
+    AppsBackend.rollback_app,
+)
+"""What the app checks try on the other's apps: those the cluster cannot do, not at all."""
+
+
+async def task_apps(harness: Harness, account: Account) -> set[str]:
+    listing = await harness.listing(account, AppsBackend.list_all_tasks)
+    return {t.app_id for t in listing.items}
+
+
+@pytest.mark.can("app_writes")
+@exercises(*APP_OPERATIONS, marked=False)
 async def test_a_prefix_namespace_cannot_reach_an_app(harness: Harness) -> None:
     await harness.call(ISO_B, AppsBackend.create_app, app(harness, "api"))
     await harness.call(ISO, AppsBackend.create_app, app(harness, "b-api"))
     await each_runs_its_own(harness, {"iso": ["b-api"], "iso-b": ["api"]})
+    assert await task_apps(harness, ISO) == {"b-api"}
+    assert await task_apps(harness, ISO_B) == {"api"}
 
     await refused_on_app(harness, ISO, "api")
     await refused_on_app(harness, ISO_B, "b-api")
@@ -123,6 +176,8 @@ async def test_a_prefix_namespace_cannot_reach_an_app(harness: Harness) -> None:
     await each_runs_its_own(harness, {"iso": [], "iso-b": ["api"]})
 
 
+@pytest.mark.can("app_writes", "jobs")
+@exercises(*APP_OPERATIONS, JobsBackend.get_job, JobsBackend.delete_job, marked=False)
 async def test_climbing_ids_reach_nothing(harness: Harness) -> None:
     await harness.call(ISO_B, AppsBackend.create_app, app(harness, "api"))
     await each_runs_its_own(harness, {"iso": [], "iso-b": ["api"]})
@@ -151,6 +206,14 @@ async def job_ids(harness: Harness, account: Account) -> list[str]:
     return sorted(j.id for j in (await harness.listing(account, JobsBackend.list_jobs)).items)
 
 
+@exercises(
+    JobsBackend.create_job,
+    JobsBackend.list_jobs,
+    JobsBackend.get_job,
+    JobsBackend.job_output,
+    JobsBackend.job_logs,
+    JobsBackend.delete_job,
+)
 async def test_a_prefix_namespace_cannot_reach_a_job(harness: Harness) -> None:
     theirs = await harness.call(ISO_B, JobsBackend.create_job, job_spec(harness, "run"), None)
     ours = await harness.call(ISO, JobsBackend.create_job, job_spec(harness, "b-run"), None)
@@ -162,6 +225,8 @@ async def test_a_prefix_namespace_cannot_reach_a_job(harness: Harness) -> None:
         await harness.call(ISO, JobsBackend.get_job, theirs.id)
     with pytest.raises(REFUSED):
         await harness.call(ISO, JobsBackend.job_output, theirs.id)
+    with pytest.raises(REFUSED):
+        await harness.call(ISO, JobsBackend.job_logs, theirs.id, follow=False)
     with pytest.raises(REFUSED):
         await harness.call(ISO, JobsBackend.delete_job, theirs.id)
     with pytest.raises(REFUSED):
@@ -189,8 +254,22 @@ async def scheduled_ids(harness: Harness, account: Account) -> list[str]:
     return sorted(j.id for j in listing.items)
 
 
-@pytest.mark.can("own_scheduler")
-async def test_a_prefix_namespace_cannot_reach_a_scheduled_job(harness: Harness) -> None:
+@exercises(
+    ScheduledJobsBackend.create_scheduled_job,
+    ScheduledJobsBackend.list_scheduled_jobs,
+    ScheduledJobsBackend.get_scheduled_job,
+    ScheduledJobsBackend.update_scheduled_job,
+    ScheduledJobsBackend.delete_scheduled_job,
+)
+async def test_a_prefix_namespace_cannot_reach_a_scheduled_job(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """On the cluster's own scheduler, or kept by Asgard for the cluster."""
+    async with scheduling(harness, tmp_path, ISO, ISO_B):
+        await prefix_cannot_reach_a_scheduled_job(harness)
+
+
+async def prefix_cannot_reach_a_scheduled_job(harness: Harness) -> None:
     create = ScheduledJobsBackend.create_scheduled_job
     await harness.call(ISO_B, create, schedule(harness, "nightly"))
     await harness.call(ISO, create, schedule(harness, "b-nightly"))

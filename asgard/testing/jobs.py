@@ -1,4 +1,6 @@
-"""One-time jobs: what every backend that runs jobs must get right."""
+"""One-time jobs: their files, exit codes, logs, settling and removal, and the refusal of
+what a kind cannot do for them (files, logs, volumes, timeouts). What every backend that
+runs jobs must get right."""
 
 from __future__ import annotations
 
@@ -8,14 +10,29 @@ import time
 import pytest
 
 from asgard.backends.contract import JobsBackend, WorkspaceMount
-from asgard.errors import NotFound, NotSupported
-from asgard.models import Account, Job, JobSpec, WorkflowVolume
+from asgard.errors import InvalidValue, NotFound, NotSupported
+from asgard.models import Job, JobSpec, WorkflowVolume
+from asgard.testing.common import DEV, OPS, SETTLE_S
+from asgard.testing.coverage import exercises
 from asgard.testing.files import a_zip, unzip
 from asgard.testing.harness import Harness
+from asgard.testing.talk import JOB_LATER, JOB_TALK, job_script, text_of
 
-DEV = Account(id=1, name="dev", namespace="dev")
-OPS = Account(id=2, name="ops", namespace="ops")
-SETTLE_S = 60
+__all__ = [
+    "test_a_deleted_job_is_gone",
+    "test_a_failed_job_reports_its_exit_code",
+    "test_a_followed_job_log_ends_with_the_job",
+    "test_a_job_runs_and_leaves_its_output",
+    "test_a_job_without_files_says_so",
+    "test_a_jobs_log_is_what_it_printed",
+    "test_a_timeout_is_refused_where_jobs_cannot_be_stopped_at_one",
+    "test_a_workflow_volume_carries_files_from_stage_to_stage",
+    "test_another_account_cannot_see_or_touch_a_job",
+    "test_job_logs_are_refused_where_the_kind_keeps_none",
+    "test_settling_an_ended_job_changes_nothing",
+    "test_there_is_no_output_before_the_end",
+    "test_workflow_volumes_are_refused_when_the_kind_has_none",
+]
 
 
 def spec(harness: Harness, name: str, script: str, **extra: object) -> JobSpec:
@@ -41,6 +58,7 @@ async def ended(harness: Harness, job_id: str, exit_code: int, output: dict[str,
     raise AssertionError(f"job {job_id} did not end")
 
 
+@exercises(JobsBackend.create_job, JobsBackend.list_jobs, JobsBackend.job_output)
 @pytest.mark.cannot("job_files")
 async def test_a_job_without_files_says_so(harness: Harness) -> None:
     """Kinds that cannot carry files refuse an input zip before creating anything, and say
@@ -55,6 +73,9 @@ async def test_a_job_without_files_says_so(harness: Harness) -> None:
         await harness.call(DEV, JobsBackend.job_output, created.id)
 
 
+@exercises(
+    JobsBackend.create_job, JobsBackend.get_job, JobsBackend.job_output, JobsBackend.list_jobs
+)
 @pytest.mark.can("job_files")
 async def test_a_job_runs_and_leaves_its_output(harness: Harness) -> None:
     files = {"result.txt": b"from the input: 42\n"}
@@ -93,6 +114,7 @@ async def test_a_job_runs_and_leaves_its_output(harness: Harness) -> None:
     assert created.id in [j.id for j in (await harness.listing(DEV, JobsBackend.list_jobs)).items]
 
 
+@exercises(JobsBackend.create_job, JobsBackend.get_job)
 async def test_a_failed_job_reports_its_exit_code(harness: Harness) -> None:
     created = await harness.call(DEV, JobsBackend.create_job, spec(harness, "fail", "exit 3"), None)
     job = await ended(harness, created.id, 3, {})
@@ -104,6 +126,7 @@ async def test_a_failed_job_reports_its_exit_code(harness: Harness) -> None:
         assert "3" in job.status.message
 
 
+@exercises(JobsBackend.create_job, JobsBackend.job_output)
 @pytest.mark.can("job_files")
 async def test_there_is_no_output_before_the_end(harness: Harness) -> None:
     created = await harness.call(
@@ -113,6 +136,9 @@ async def test_there_is_no_output_before_the_end(harness: Harness) -> None:
         await harness.call(DEV, JobsBackend.job_output, created.id)
 
 
+@exercises(
+    JobsBackend.create_job, JobsBackend.delete_job, JobsBackend.get_job, JobsBackend.list_jobs
+)
 async def test_a_deleted_job_is_gone(harness: Harness) -> None:
     created = await harness.call(
         DEV, JobsBackend.create_job, spec(harness, "gone", "sleep 600"), None
@@ -127,6 +153,13 @@ async def test_a_deleted_job_is_gone(harness: Harness) -> None:
         await harness.call(DEV, JobsBackend.delete_job, created.id)
 
 
+@exercises(
+    JobsBackend.create_job,
+    JobsBackend.list_jobs,
+    JobsBackend.get_job,
+    JobsBackend.delete_job,
+    JobsBackend.job_output,
+)
 async def test_another_account_cannot_see_or_touch_a_job(harness: Harness) -> None:
     created = await harness.call(
         DEV, JobsBackend.create_job, spec(harness, "mine", "sleep 600"), None
@@ -151,6 +184,13 @@ async def output_of(harness: Harness, job_id: str) -> dict[str, bytes]:
             await asyncio.sleep(0.3)
 
 
+@exercises(
+    JobsBackend.create_workspace,
+    JobsBackend.create_job,
+    JobsBackend.job_output,
+    JobsBackend.delete_job,
+    JobsBackend.delete_workspace,
+)
 @pytest.mark.can("workflow_volumes")
 async def test_a_workflow_volume_carries_files_from_stage_to_stage(harness: Harness) -> None:
     volume = WorkflowVolume()
@@ -182,7 +222,100 @@ async def test_a_workflow_volume_carries_files_from_stage_to_stage(harness: Harn
     await harness.call(DEV, JobsBackend.delete_workspace, "wf-kit")  # gone already
 
 
+@exercises(JobsBackend.create_job)
 @pytest.mark.cannot("workflow_volumes")
 async def test_workflow_volumes_are_refused_when_the_kind_has_none(harness: Harness) -> None:
     with pytest.raises(NotSupported):
         await harness.call(DEV, JobsBackend.create_workspace, "wf-kit", WorkflowVolume())
+
+
+def talking_job(harness: Harness, name: str) -> JobSpec:
+    return spec(harness, name, job_script())
+
+
+@pytest.mark.can("job_logs")
+@exercises(JobsBackend.create_job, JobsBackend.get_job, JobsBackend.job_logs)
+async def test_a_jobs_log_is_what_it_printed(harness: Harness) -> None:
+    created = await harness.call(DEV, JobsBackend.create_job, talking_job(harness, "talk"), None)
+    await harness.job_prints("dev", created.id, [*JOB_TALK, *JOB_LATER])
+    await ended(harness, created.id, 0, {})
+    text = await text_of(await harness.call(DEV, JobsBackend.job_logs, created.id, follow=False))
+    for _, printed in (*JOB_TALK, *JOB_LATER):
+        assert text.count(printed) == 1, f"{printed!r} once in {text!r}"
+    assert text.index("job-out-1") < text.index("job-out-2")
+    with pytest.raises(NotFound):
+        await harness.call(OPS, JobsBackend.job_logs, created.id, follow=False)
+    with pytest.raises(NotFound):
+        await harness.call(DEV, JobsBackend.job_logs, "nothing-0000", follow=False)
+
+
+@pytest.mark.can("job_logs")
+@exercises(JobsBackend.create_job, JobsBackend.get_job, JobsBackend.job_logs)
+async def test_a_followed_job_log_ends_with_the_job(harness: Harness) -> None:
+    """Followed from while the job runs: what it prints later comes, and the log ends when
+    the job does."""
+    created = await harness.call(DEV, JobsBackend.create_job, talking_job(harness, "talk"), None)
+    await harness.job_prints("dev", created.id, JOB_TALK)
+
+    async def printing() -> bool:
+        text = await text_of(
+            await harness.call(DEV, JobsBackend.job_logs, created.id, follow=False)
+        )
+        return "job-out-1" in text
+
+    deadline = time.monotonic() + SETTLE_S
+    while not await printing():
+        assert time.monotonic() < deadline, "the job never printed"
+        await asyncio.sleep(0.3)
+    stream = await harness.call(DEV, JobsBackend.job_logs, created.id, follow=True)
+    await harness.job_prints("dev", created.id, JOB_LATER)
+    ending = asyncio.create_task(ended(harness, created.id, 0, {}))
+    try:
+        followed = await text_of(stream)
+    finally:
+        job = await ending
+    assert "job-out-1" in followed
+    assert "job-out-2" in followed, "what it printed after the log was opened"
+    assert job.status.state == "succeeded"
+
+
+@pytest.mark.cannot("job_logs")
+@exercises(JobsBackend.create_job, JobsBackend.job_logs)
+async def test_job_logs_are_refused_where_the_kind_keeps_none(harness: Harness) -> None:
+    """501 for the account's own job; another account's, or an unknown one, is still not
+    found (a refusal never says that a job exists)."""
+    created = await harness.call(DEV, JobsBackend.create_job, spec(harness, "quiet", "true"), None)
+    with pytest.raises(NotSupported):
+        await harness.call(DEV, JobsBackend.job_logs, created.id, follow=False)
+    with pytest.raises(NotFound):
+        await harness.call(OPS, JobsBackend.job_logs, created.id, follow=False)
+    with pytest.raises(NotFound):
+        await harness.call(DEV, JobsBackend.job_logs, "nothing-0000", follow=False)
+
+
+@exercises(
+    JobsBackend.create_job, JobsBackend.get_job, JobsBackend.settle_job, JobsBackend.job_output
+)
+async def test_settling_an_ended_job_changes_nothing(harness: Harness) -> None:
+    """What the reconciler calls for a job it sees ended, maybe again and again."""
+    files = {"n.txt": b"42\n"}
+    script = "echo 42 > /output/n.txt" if harness.capabilities.job_files else "true"
+    created = await harness.call(DEV, JobsBackend.create_job, spec(harness, "settle", script), None)
+    job = await ended(harness, created.id, 0, files)
+    for _ in range(2):
+        await harness.call(DEV, JobsBackend.settle_job, created.id)
+    again = await harness.call(DEV, JobsBackend.get_job, created.id)
+    assert again.status.state == job.status.state == "succeeded"
+    if harness.capabilities.job_files:
+        assert await output_of(harness, created.id) == files
+
+
+@pytest.mark.cannot("job_timeouts")
+@exercises(JobsBackend.create_job, JobsBackend.list_jobs)
+async def test_a_timeout_is_refused_where_jobs_cannot_be_stopped_at_one(harness: Harness) -> None:
+    with pytest.raises(InvalidValue) as refused:
+        await harness.call(
+            DEV, JobsBackend.create_job, spec(harness, "late", "sleep 600", timeout_s=5), None
+        )
+    assert refused.value.details[0].field == "timeout_s"
+    assert (await harness.listing(DEV, JobsBackend.list_jobs)).items == [], "nothing was started"

@@ -1,11 +1,13 @@
 """The kit's pytest plugin, loaded through the ``pytest11`` entry point wherever Asgard is
 installed. It does nothing until a test takes the ``harness`` fixture.
 
-A test marked ``can("flag")`` exists only for harnesses whose cluster has that
-capability (``asgard.models.Capabilities``), and one marked ``cannot("flag")`` only for
-the others; one marked ``hook("name")`` only for harnesses that give that optional
-method of ``Harness``. The test is not generated rather than skipped, so a skip in the kit always
-means something went missing.
+A test marked ``can("flag", ...)`` exists only for harnesses whose cluster has those
+capabilities (``asgard.models.Capabilities``), and one marked ``cannot("flag", ...)`` only
+for those whose cluster lacks it (one of them, at least); one marked ``hook("name")``
+only for harnesses that give that optional method of ``Harness``. A check that names the
+operations it exercises (``asgard.testing.coverage.exercises``) is marked ``can`` with
+what they need. The test is not generated rather than skipped, so a skip in the kit
+always means something went missing.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from asgard.testing.harness import Harness
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "can(flag): a kit test only for harnesses whose cluster has the capability"
+        "markers", "can(*flags): a kit test only for harnesses whose cluster has the capabilities"
     )
     config.addinivalue_line(
-        "markers", "cannot(flag): a kit test only for harnesses whose cluster lacks it"
+        "markers",
+        "cannot(*flags): a kit test only for harnesses whose cluster lacks one of the flags",
     )
     config.addinivalue_line(
         "markers", "hook(name): a kit test only for harnesses that give that optional method"
@@ -31,12 +34,15 @@ def pytest_configure(config: pytest.Config) -> None:
 def wanted(item: pytest.Item, harness: type[Harness]) -> bool:
     capabilities = harness.capabilities
     for mark in item.iter_markers("can"):
-        if not _has(capabilities, mark.args[0]):
+        if not all(_has(capabilities, flag) for flag in mark.args):
             return False
     for mark in item.iter_markers("hook"):
         if getattr(harness, mark.args[0]) is getattr(Harness, mark.args[0]):
             return False  # an optional hook the harness does not give
-    return not any(_has(capabilities, mark.args[0]) for mark in item.iter_markers("cannot"))
+    return all(
+        not all(_has(capabilities, flag) for flag in mark.args)
+        for mark in item.iter_markers("cannot")
+    )
 
 
 def _has(capabilities: Capabilities, flag: str) -> bool:

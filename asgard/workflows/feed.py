@@ -12,8 +12,6 @@ changed (``db.notices``: at once in the process that changed it, through Postgre
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +21,8 @@ import structlog
 from asgard import events
 from asgard.db.engine import Database
 from asgard.events import Audience, Event, EventHub
+from asgard.loops import PeriodicLoop
 from asgard.models import Account
-from asgard.tasks import cancel_and_wait
 from asgard.workflows.store import WorkflowStore
 
 log = structlog.get_logger(__name__)
@@ -53,10 +51,17 @@ class WorkflowFeed:
         self.hub = hub
         self.interval_s = interval_s
         self._listening: dict[int, Listening] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
+        self.loop = PeriodicLoop(
+            "workflow-feed",
+            self.look,
+            every_s=self._poll_s,
+            wait_first=True,  # what exists when someone starts listening is the baseline
+        )
         hub.on_interest(self._interest)
-        db.notices.on("workflows", self._changed.set)
+        db.notices.on("workflows", self.loop.poke)
+
+    def _poll_s(self) -> float:
+        return QUIET_POLL_S if self.db.notices.listening else self.interval_s
 
     async def _interest(self, account: Account, listening: bool) -> bool:
         """True when the account's workflows were followed already: nothing was missed."""
@@ -78,8 +83,7 @@ class WorkflowFeed:
             entry = Listening(account, seen=seen)
             self._listening[account.id] = entry
         entry.listeners += 1
-        if self._task is None:
-            self._task = asyncio.create_task(self._forever(), name="workflow-feed")
+        await self.loop.start()  # once someone listens
         return followed
 
     async def _read(self, account: Account) -> Seen:
@@ -88,21 +92,6 @@ class WorkflowFeed:
         return {
             (s.workflow.cluster, s.workflow.id): s.workflow.model_dump(mode="json") for s in stored
         }
-
-    async def _forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        while True:
-            wait_s = QUIET_POLL_S if self.db.notices.listening else self.interval_s
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait_s):
-                    await self._changed.wait()
-            self._changed.clear()
-            try:
-                await self.look()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database hiccuped: look again next time
-                log.warning("reading workflows for /events failed", error=str(exc))
 
     async def look(self) -> None:
         """Send what changed, for every account listening, since the last look; an account
@@ -119,8 +108,7 @@ class WorkflowFeed:
             entry.seen = now
 
     async def close(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self.loop.close()
 
 
 def changes(before: Seen, now: Seen) -> list[Event]:

@@ -11,12 +11,14 @@ import pytest
 from tests.audit.site import audited_site, rid
 from tests.conftest import StartAsgard
 from tests.support.postgres import Postgres, start_postgres
+from tests.support.resources import needs
 from tests.support.watching import eventually
 
 SECRET = "env-s3cr3t-during-the-outage"
 
 
 @pytest.fixture
+@needs("postgres")
 def postgres() -> Iterator[Postgres]:
     """A server of this test's own: the test stops it (the session's one is shared)."""
     server = start_postgres()

@@ -126,20 +126,23 @@ def test_login_at_a_terminal_asks_for_the_key_without_echo(cli: Cli, served: Run
     typed = False
     deadline = time.monotonic() + 60
     try:
-        while time.monotonic() < deadline and b"saved in" not in seen:
+        # to the command's end: closing the terminal before it exits would hang it up
+        while time.monotonic() < deadline:
             ready, _, _ = select.select([primary], [], [], 0.5)
             if ready:
                 try:
                     seen += os.read(primary, 65536)
-                except OSError:
+                except OSError:  # the command closed its end: it is done
                     break
+            elif process.poll() is not None:
+                break
             if not typed and b"API key: " in seen:
                 os.write(primary, served.key.encode() + b"\n")
                 typed = True
     finally:
         os.close(primary)
-    assert process.wait(timeout=30) == 0
     text = seen.decode(errors="replace")
+    assert process.wait(timeout=30) == 0, text
     assert typed, text
     assert "logged in to" in text
     assert served.key not in text, "what was typed is not echoed"

@@ -17,10 +17,12 @@ from asgard.backends.orchestrator import Orchestrator
 from asgard.testing import Harness
 from tests.conftest import build, docker_cluster
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
+from tests.support.resources import needs
 
 SETTLE_TIMEOUT_S = 60
 
 
+@needs("docker")
 class DockerEngineHarness(Harness):
     name = "docker-engine"
     kind = "docker"
@@ -101,6 +103,7 @@ class DockerEngineHarness(Harness):
         return found
 
 
+@needs("swarm")
 class DockerSwarmHarness(DockerEngineHarness):
     name = "docker-swarm"
     daemon_fixture = "swarm"

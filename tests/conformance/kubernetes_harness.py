@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tarfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
@@ -16,8 +16,10 @@ from asgard.backends.kubernetes.jobs import KubernetesJobsBackend
 from asgard.models import Capabilities
 from asgard.services.jobs import JobFilesService
 from asgard.testing import Harness
+from asgard.testing.harness import Printed
 from tests.conftest import KubeCluster, build, running_kube
 from tests.support.dockerd import TEST_IMAGE
+from tests.support.kube_controllers import now
 
 NODE = "node-1"
 
@@ -48,6 +50,10 @@ class KubernetesHarness(Harness):
         self.orchestrator = kube.orchestrator
         self.cluster = kube.cluster.name
         self.tokens = kube.tokens
+        self.printed: dict[tuple[str, str], list[str]] = {}
+        """What each job printed, by namespace and job: every pod of the job shows it."""
+        self.closed: set[tuple[str, str]] = set()
+        """The pods whose log has ended (their container exited)."""
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -109,10 +115,63 @@ class KubernetesHarness(Harness):
     async def converge(self) -> None:
         await self.controllers.reconcile()
 
+    async def task_prints(
+        self, namespace: str, app_id: str, task_id: str, lines: Sequence[Printed]
+    ) -> None:
+        """A task is a pod: the kubelet keeps what its container prints, as ``output``."""
+        self.kube.emulator.write_log(namespace, task_id, *(text for _, text in lines))
+
+    async def job_prints(self, namespace: str, job_id: str, lines: Sequence[Printed]) -> None:
+        """The Job runs a pod (if none does yet) whose container prints ``lines``."""
+        texts = [text for _, text in lines]
+        self.printed.setdefault((namespace, job_id), []).extend(texts)
+        pods = await self._job_pods(namespace, job_id)
+        if not pods:
+            pods = [await self._run_job(namespace, job_id)]
+        for pod in pods:
+            if (namespace, pod) not in self.closed:
+                self.kube.emulator.write_log(namespace, pod, *texts)
+
+    async def _run_job(self, namespace: str, job_id: str) -> str:
+        """The Job's pod runs, as the Job controller and the kubelet would have it."""
+        await self.controllers.run_job(namespace, job_id)
+        job = await self.controllers.call(
+            "GET", f"/apis/batch/v1/namespaces/{namespace}/jobs/{job_id}"
+        )
+        name = f"{job_id}-run"
+        await self.controllers.call(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/pods",
+            {
+                "metadata": {"name": name, "namespace": namespace, "labels": {"job-name": job_id}},
+                "spec": job["spec"]["template"]["spec"],
+                "status": {
+                    "phase": "Running",
+                    "startTime": now(),
+                    "containerStatuses": [
+                        {"name": "job", "state": {"running": {"startedAt": now()}}}
+                    ],
+                },
+            },
+        )
+        return name
+
+    async def _job_pods(self, namespace: str, job_id: str) -> list[str]:
+        found = await self.controllers.items(
+            f"/api/v1/namespaces/{namespace}/pods", labelSelector=f"job-name={job_id}"
+        )
+        return [p["metadata"]["name"] for p in found]
+
     async def settle_job(
         self, namespace: str, job_id: str, *, exit_code: int, output: dict[str, bytes]
     ) -> None:
         await self.controllers.end_job(namespace, job_id, exit_code)
+        for pod in await self._job_pods(namespace, job_id):  # its container has exited
+            if (namespace, pod) not in self.closed:
+                ran = pod == f"{job_id}-run"  # printed already; the others show it too
+                printed = [] if ran else self.printed.get((namespace, job_id), [])
+                self.kube.emulator.write_log(namespace, pod, *printed, closed=True)
+                self.closed.add((namespace, pod))
         jobs = self.kube.cluster.parts["jobs"]
         assert isinstance(jobs, KubernetesJobsBackend)
         await jobs.collector.collect()
@@ -135,6 +194,19 @@ class KubernetesHarness(Harness):
                 grant, self.cluster, job_id, tar_of(output)
             )
             await self.controllers.end_job(namespace, collector["metadata"]["name"], 0)
+
+    async def unsayable(self, namespace: str, app_id: str) -> None:
+        """A sidecar added to the Deployment's pods, as ``kubectl edit`` would."""
+        path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{N.object_name(app_id)}"
+        found = await self.controllers.call("GET", path)
+        containers = found["spec"]["template"]["spec"]["containers"]
+        sidecar = {"name": "sidecar", "image": TEST_IMAGE}
+        await self.controllers.call(
+            "PATCH",
+            path,
+            {"spec": {"template": {"spec": {"containers": [*containers, sidecar]}}}},
+        )
+        await self.controllers.reconcile()
 
     async def leftovers(self, namespace: str, app_id: str) -> list[str]:
         name = N.object_name(app_id)

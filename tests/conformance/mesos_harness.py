@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
@@ -13,6 +13,7 @@ from asgard.backends.mesos.job_converters import one_time_name
 from asgard.backends.mesos.plugin import CAPABILITIES
 from asgard.models import Account
 from asgard.testing import Harness
+from asgard.testing.harness import Printed
 from tests.conftest import MesosCluster, build, running_mesos
 from tests.support.dockerd import TEST_IMAGE
 
@@ -89,6 +90,23 @@ class MesosHarness(Harness):
             and int(job.get("errorCount") or 0) <= int(job.get("retries") or 0)
         ):
             self.chronos.finish(name, success=exit_code == 0)
+
+    async def task_prints(
+        self, namespace: str, app_id: str, task_id: str, lines: Sequence[Printed]
+    ) -> None:
+        """A Marathon task's executor writes its sandbox's ``stdout`` and ``stderr``."""
+        for agent in self.mesos.agents.values():
+            directory = agent.directories.get(task_id)
+            if directory is not None:
+                for stream, text in lines:
+                    path = f"{directory}/{stream}"
+                    agent.files[path] = agent.files.get(path, "") + f"{text}\n"
+
+    async def unsayable(self, namespace: str, app_id: str) -> None:
+        """A constraint Asgard cannot say, added on Marathon, as its UI would."""
+        app = self.marathon.apps[f"/{namespace}/{app_id}"]
+        app["constraints"] = [*app["constraints"], ["hostname", "GROUP_BY", "3"]]
+        self.marathon._stamp(app)
 
     async def leftovers(self, namespace: str, app_id: str) -> list[str]:
         marathon_id = f"/{namespace}/{app_id}"

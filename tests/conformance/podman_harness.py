@@ -29,8 +29,10 @@ from asgard.backends.orchestrator import Orchestrator
 from asgard.testing import Harness
 from tests.conftest import build
 from tests.support.podman import PODMAN_IMAGE, PodmanService
+from tests.support.resources import needs
 
 
+@needs("podman")
 class PodmanHarness(Harness):
     name = "podman"
     kind = "docker"

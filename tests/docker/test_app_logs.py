@@ -25,6 +25,19 @@ TALK = [
 """Each instance says its host name and a count, on stdout and on stderr."""
 
 
+async def said(caller: Caller, ids: set[str], lines: int) -> None:
+    """Until each task has said ``lines`` lines on each of its streams."""
+
+    async def enough() -> bool:
+        for task in ids:
+            found = records(await body_of(caller, f"{APP}/tasks/{task}/logs?format=jsonl"))
+            if min(sum(r["stream"] == s for r in found) for s in ("stdout", "stderr")) < lines:
+                return False
+        return True
+
+    await until(enough, f"each task says {lines} lines on stdout and on stderr")
+
+
 async def body_of(caller: Caller, path: str) -> str:
     response = await caller.get(path)
     body = await response.text()
@@ -56,7 +69,7 @@ async def read_records(
 async def test_every_tasks_lines_come_merged_in_time_order(env: Env) -> None:
     await env.dev.json("POST", "/apps", status=201, json=spec(2, args=TALK))
     ids = await running_tasks(env.dev, 2)
-    await asyncio.sleep(2)
+    await said(env.dev, ids, 10)
 
     got = records(await body_of(env.dev, f"{APP}/logs?tasks=all&tail=10&format=jsonl"))
     assert {r["task"] for r in got} == ids
@@ -90,7 +103,7 @@ async def test_every_tasks_lines_come_merged_in_time_order(env: Env) -> None:
 async def test_one_tasks_logs_and_unknown_tasks(env: Env) -> None:
     await env.dev.json("POST", "/apps", status=201, json=spec(2, args=TALK))
     ids = sorted(await running_tasks(env.dev, 2))
-    await asyncio.sleep(1.5)
+    await said(env.dev, set(ids), 4)
 
     one = records(await body_of(env.dev, f"{APP}/tasks/{ids[0]}/logs?tail=4&format=jsonl"))
     assert len(one) == 4

@@ -44,6 +44,7 @@ from tests.conftest import TEST_SECRET_KEY, StartAsgard, build
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.loop_thread import LoopThread
+from tests.support.resources import shared
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -57,6 +58,7 @@ MIN_ANSWERS = 100
 
 
 @pytest.fixture(scope="module")
+@shared("module")
 def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Made once: a 2 GiB entry of zeros (about 2 MiB zipped), 200 MiB of zeros (under
     the size limit, far over the ratio) and 100,000 tiny entries."""

@@ -179,7 +179,9 @@ async def test_a_repeating_interval_runs_its_count_and_stops(
             break
         assert time.monotonic() < deadline, f"still scheduled: {read}"
         await asyncio.sleep(0.3)
-    await asyncio.sleep(4)  # past when a third run would be due
+    # past when a third run would have started: due at start + 6 s, started within 2 s
+    third_by = start + timedelta(seconds=8)
+    await asyncio.sleep(max(0.0, (third_by - datetime.now(UTC)).total_seconds()))
     started = sorted(parse(j["created_at"]) for j in runs((await dev.json("GET", "/jobs"))["jobs"]))
     assert len(started) == 2, f"runs: {started}"
     for due, actual in zip([start, start + timedelta(seconds=3)], started, strict=True):

@@ -19,12 +19,14 @@ from tests.conftest import StartAsgard, backend_context, build
 from tests.support.asgard import Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.gate_proxy import GateProxy
+from tests.support.resources import needs
 from tests.support.sse import sse
 
 SETTLE_S = 90
 
 
 @pytest.fixture
+@needs("docker")
 def daemon(request: pytest.FixtureRequest) -> DockerDaemon:
     """The single engine, unless a test asks for ``swarm`` too (``indirect`` parameter)."""
     found: DockerDaemon = request.getfixturevalue(getattr(request, "param", "engine"))

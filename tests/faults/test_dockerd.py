@@ -19,6 +19,7 @@ import pytest
 from testbed.asgard_process import NAMESPACE, running_asgard
 from tests.support.dockerd import SERVE_FOREVER, TEST_IMAGE, DockerDaemon, start_daemon
 from tests.support.remote import Api
+from tests.support.resources import needs
 from tests.support.watching import Listener, eventually
 
 BACK_WITHIN_S = 10.0
@@ -26,6 +27,7 @@ APP = "/clusters/local/apps/web"
 
 
 @pytest.fixture
+@needs("docker")
 def daemon() -> Iterator[DockerDaemon]:
     """An engine of this test's own: stopping the session's would break other tests."""
     started = start_daemon("fault")

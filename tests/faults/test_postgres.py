@@ -31,6 +31,7 @@ from asgard.errors import DatabaseUnavailable
 from testbed.asgard_process import RunningAsgard, running_asgard
 from tests.support.postgres import Postgres, start_postgres
 from tests.support.remote import Answer, Api
+from tests.support.resources import needs
 from tests.support.watching import eventually
 
 CLUSTERS = [{"name": "local", "kind": "local", "isolate_jobs": False, "stop_grace_s": 1}]
@@ -41,6 +42,7 @@ or two; the bound only keeps a broken recovery from hanging the suite."""
 
 
 @pytest.fixture
+@needs("postgres")
 def postgres() -> Iterator[Postgres]:
     """A server of this test's own: the test stops it."""
     server = start_postgres()

@@ -1,6 +1,7 @@
 """Three ``asgard serve`` processes on one PostgreSQL, as three replicas behind a load
 balancer: what one is told, the others know within a second (``LISTEN``/``NOTIFY``,
-not their polls), and the background work survives its holder's death.
+not their polls), the background work survives its holder's death, and a cluster's
+janitor runs in one of them, not in each.
 
 The authentication cache is kept for a long time here (60 s) and the workflow feed's
 poll is long too, so that only the notices can explain the others' knowing at once.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import time
@@ -27,6 +29,7 @@ from testbed.asgard_process import RunningAsgard, running_asgard, set_up_databas
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.postgres import Postgres
 from tests.support.remote import Api
+from tests.support.resources import shared
 from tests.support.sse import Frame, frames
 from tests.support.watching import eventually
 
@@ -56,6 +59,7 @@ class SetUp:
 
 
 @pytest.fixture(scope="module")
+@shared("module")
 def set_up(postgres_server: Postgres) -> SetUp:
     template = postgres_server.new_database()
     return SetUp(postgres_server, template, set_up_database(template, role="operator"))
@@ -214,6 +218,57 @@ async def test_the_lease_holder_killed_mid_workflow_another_process_finishes_it(
 
         flow = await eventually(succeeded, "another process finishes the workflow", SETTLE_S)
         assert [s["state"] for s in flow["stages"]] == ["succeeded", "succeeded"], flow
+
+
+JANITOR = "docker-job-retention:local"
+"""The lease of the Docker jobs janitor of the cluster ``local``."""
+
+
+def logged(process: RunningAsgard, event: str, **fields: str) -> bool:
+    """Whether the process logged ``event`` (a JSON line) with ``fields``."""
+    for line in process.log.read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            found = json.loads(line)
+            if found.get("event") == event and all(found.get(k) == v for k, v in fields.items()):
+                return True
+    return False
+
+
+async def test_a_clusters_janitor_runs_in_one_replica_not_in_each(
+    tmp_path: Path, set_up: SetUp, engine: DockerDaemon
+) -> None:
+    """Finished jobs are kept 2 s: the janitor that removes them runs by lease, in the one
+    replica that holds it, which removes the job; the other never takes the lease, so it
+    never runs the janitor."""
+    clusters = [{"name": "local", "kind": "docker", "url": engine.url, "job_retention_s": 2}]
+    async with (
+        replicas(tmp_path, set_up, clusters, count=2) as (db_url, processes),
+        aiohttp.ClientSession() as session,
+    ):
+        spec = {
+            "cluster": "local",
+            "name": "brief",
+            "image": TEST_IMAGE,
+            "command": ["sh", "-c", "true"],
+        }
+        job = (await Api.of(session, processes[1]).ok("POST", "/jobs", 201, json=spec))["job"]
+
+        async def removed() -> bool:
+            found = engine.cli("ps", "-aq", "--filter", f"label=asgard.job={job['id']}")
+            return not found.split()
+
+        await eventually(removed, "the finished job is removed after its retention", SETTLE_S)
+        holder = await lease_holder(db_url, JANITOR)
+        assert holder is not None
+        [janitor] = [p for p in processes if f":{p.pid}:" in holder]
+        took = [p for p in processes if logged(p, "lease taken", lease=JANITOR)]
+        assert took == [janitor], "one replica took the janitor's lease; the other never did"
+        removing = [
+            p
+            for p in processes
+            if logged(p, "removed a finished job past its retention", job=job["id"])
+        ]
+        assert removing == [janitor], "the holder removed the job, and only the holder"
 
 
 async def test_a_stream_on_one_process_ends_when_its_key_is_revoked_on_another(

@@ -13,6 +13,7 @@ from asgard.http.throttle import FailureThrottle
 from asgard.models import Role
 from tests.conftest import StartAsgard
 from tests.support.asgard import AsgardUnderTest, Caller
+from tests.support.watching import eventually
 
 
 @pytest.fixture
@@ -135,9 +136,12 @@ async def test_an_expired_or_forged_jwt_is_401(start_asgard: StartAsgard) -> Non
     assert (
         await asgard.client.get("/users/me", headers={"Authorization": f"Bearer {forged}"})
     ).status == 401
-    import asyncio
 
-    await asyncio.sleep(2.1)
+    async def refused() -> bool:
+        answer = await asgard.client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+        return answer.status != 200
+
+    await eventually(refused, "the JWT expires", 10)
     expired = await asgard.client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
     assert expired.status == 401
     assert "expired" in (await expired.json())["errors"][0]["msg"]

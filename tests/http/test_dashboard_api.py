@@ -188,7 +188,13 @@ async def test_events_carry_ids_and_a_client_that_reconnects_gets_what_it_missed
         app = {"cluster": "k8s", "id": "web", "image": "web:1", "instances": 1}
         await dev.json("POST", "/apps", status=201, json=app)
         await controllers.add_node("node-5")
-        await asyncio.sleep(1.0)  # the caches re-read and publish
+
+        async def published() -> bool:  # the caches re-read, and published as they did
+            agents = {a["id"] for a in (await dev.json("GET", "/agents"))["agents"]}
+            apps = {a["id"] for a in (await dev.json("GET", "/apps"))["apps"]}
+            return {"node-4", "node-5"} <= agents and "web" in apps
+
+        await eventually(published, "the caches hold the two nodes and the app", 10)
 
         missed = await read_frames(dev, "/events?kind=agent", 2, {"Last-Event-ID": first.id})
         assert [f.data["id"] for f in missed] == ["node-4", "node-5"], "in order, only agents"
@@ -245,7 +251,12 @@ async def test_usage_history_keeps_a_bounded_window_of_samples(start_asgard: Sta
             return len((await dev.json("GET", path))["history"]) >= 4
 
         await eventually(filled, "samples taken", 10)
-        await asyncio.sleep(2.0)  # twice the window: old samples must have gone
+        first = {s["at"] for s in (await dev.json("GET", path))["history"]}
+
+        async def renewed() -> bool:  # past the window, the samples of then have gone
+            return not first & {s["at"] for s in (await dev.json("GET", path))["history"]}
+
+        await eventually(renewed, "the first samples leave the window", 10)
         body = await dev.json("GET", path)
         assert body["interval_s"] == 0.1
         assert body["window_s"] == 1.0

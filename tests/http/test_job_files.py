@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from asgard.job_tokens import JobGrant
 from asgard.testing.files import a_zip
 from tests.conftest import StartAsgard
 from tests.support.asgard import AsgardUnderTest
+from tests.support.watching import eventually
 
 GRANT = JobGrant(cluster="k8s", namespace="dev", job_id="etl-abc123")
 BASE = "/clusters/k8s/jobs/etl-abc123"
@@ -51,7 +50,11 @@ async def test_a_job_token_opens_only_its_own_job(start_asgard: StartAsgard) -> 
 async def test_a_job_token_expires(start_asgard: StartAsgard) -> None:
     asgard = await start_asgard()
     headers = bearer(asgard, ttl_s=1)
-    await asyncio.sleep(2.1)
+
+    async def refused() -> bool:
+        return (await asgard.client.get(f"{BASE}/input", headers=headers)).status != 404
+
+    await eventually(refused, "the job token expires", 10)
     response = await asgard.client.get(f"{BASE}/input", headers=headers)
     assert response.status == 401
     assert "expired" in (await response.json())["errors"][0]["msg"]

@@ -14,11 +14,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 
 from asgard.http.refusals import MESSAGE
 from asgard.settings import ConfigError, Settings
 from testbed.asgard_process import ASGARD, RunningAsgard, running_asgard
 from tests.support.remote import Api
+from tests.support.resources import shared
 from tests.support.watching import eventually
 
 SECRET = "secret"
@@ -40,9 +42,11 @@ CLUSTERS: list[dict[str, Any]] = [
 DOWN_CLUSTERS = {"kube", "mesos", "docker"}
 
 
-@pytest.fixture
-async def asgard(tmp_path: Path) -> AsyncIterator[RunningAsgard]:
-    async with running_asgard(tmp_path / "asgard", CLUSTERS) as running:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@shared("module")
+async def asgard(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningAsgard]:
+    """One server for the module: each test reads the log lines written since it began."""
+    async with running_asgard(tmp_path_factory.mktemp("served") / "asgard", CLUSTERS) as running:
         yield running
 
 

@@ -30,6 +30,7 @@ from tests.conftest import emulated_api, make_settings
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import DockerDaemon
 from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
+from tests.support.resources import shared
 from tests.support.scratch import scratch_dir
 from tests.support.wrong_answers import MISBEHAVIOURS, Misbehaviour, WrongAnswers
 
@@ -132,6 +133,7 @@ async def wrong_servers() -> AsyncIterator[dict[Misbehaviour, WrongAnswers]]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
+@shared("module")
 async def fleet(engine_daemon: DockerDaemon) -> AsyncIterator[Fleet]:
     mesos = FakeMesos()
     marathon = FakeMarathon(mesos)

@@ -12,6 +12,7 @@ import pytest
 from asgard.models import Role
 from tests.conftest import MesosCluster, StartAsgard
 from tests.support.asgard import Caller
+from tests.support.watching import eventually
 
 APP = "/clusters/mesos/apps/web"
 SPEC = {"cluster": "mesos", "id": "web", "image": "web:1", "instances": 2}
@@ -68,8 +69,13 @@ async def test_following_reads_what_the_files_grow_by_and_sees_tasks_go(
     first, second = sorted(t["id"] for t in (await dev.json("GET", f"{APP}/tasks"))["tasks"])
     response = await dev.get(f"{APP}/logs?tasks=all&tail=0&follow=true&format=jsonl")
     assert response.status == 200
-    await asyncio.sleep(1.5)  # the first look at the files is done: only growth from now
     files, path = sandbox(mesos, second, "stdout")
+
+    async def following() -> bool:  # the first look at the file is done: only growth from now
+        offsets = [offset for read, offset in mesos.mesos.file_reads if read == path]
+        return -1 in offsets and offsets[-1] >= 0
+
+    await eventually(following, "the follower reads the second task's stdout from its end", 10)
     files[path] += "more from the second\n"
     async with asyncio.timeout(10):
         record = json.loads(await response.content.readline())

@@ -446,3 +446,30 @@ async def test_workflows_are_not_supported_and_say_so(http: tuple[MesosCluster, 
         "workflows (their stages hand files to each other) is not supported on mesos clusters"
     )
     assert (await dev.json("GET", "/workflows"))["workflows"] == []
+
+
+async def test_what_chronos_cannot_do_is_declared_and_refused_early(
+    http: tuple[MesosCluster, Caller],
+) -> None:
+    """``GET /clusters`` says what the cluster lacks, and Asgard refuses it from that: job
+    logs and output with 501 once the job is found (404 for one that is not), a timeout
+    with 422 before Chronos is asked."""
+    mesos, dev = http
+    [cluster] = (await dev.json("GET", "/clusters"))["clusters"]
+    lacking = {k for k, v in cluster["capabilities"].items() if v is False}
+    assert {"job_logs", "log_since", "job_files", "job_timeouts", "job_exit_codes"} <= lacking
+    assert cluster["capabilities"]["jobs"] is True
+    spec = {"cluster": "mesos", "name": "etl", "image": "etl:1", "command": ["run"]}
+    job_id = (await dev.json("POST", "/jobs", status=201, json=spec))["job"]["id"]
+    for what in ("logs", "output"):
+        refused = await dev.get(f"/clusters/mesos/jobs/{job_id}/{what}")
+        assert refused.status == 501, what
+        assert (await refused.json())["errors"][0]["msg"] == (
+            f"job {what} is not supported on mesos clusters"
+        )
+        assert (await dev.get(f"/clusters/mesos/jobs/etl-00000000/{what}")).status == 404
+    before = set(mesos.chronos.jobs)
+    late = await dev.post("/jobs", json={**spec, "name": "late", "timeout_s": 5})
+    assert late.status == 422
+    assert (await late.json())["errors"][0]["field"] == "timeout_s"
+    assert set(mesos.chronos.jobs) == before, "Chronos was not asked"

@@ -1,21 +1,29 @@
 """Debian's Chromium driven by Playwright, as the dashboard's browser tests use it.
 
 Chromium is the ``chromium`` package's (``scripts/system-deps.sh`` installs it):
-``playwright install`` downloads its own build, which cannot happen here. Each test gets
-a fresh browser context (its own cookies), logs in through the login page as a person
-would, and can save what it saw as the docs' screenshot of that page.
+``playwright install`` downloads its own build, which cannot happen here. It starts once
+per test session (``started_chromium``), with the switches Playwright's own launch
+gives it, and each module connects to it over the DevTools protocol (``connect``): a
+module's Playwright must stop when the module ends, because while its sync API is
+started its loop counts as running in the thread and the asyncio tests of the next
+module could not run their own. Each test gets a fresh browser context (its own
+cookies), logs in through the login page as a person would, and can save what it saw as
+the docs' screenshot of that page.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+
+from tests.support.resources import refuse_if_servers_off
 
 CHROMIUM: Final = "/usr/bin/chromium"
 ROOT: Final = Path(__file__).resolve().parents[2]
@@ -25,24 +33,104 @@ VENDOR: Final = ROOT / "tests" / "ui" / "vendor"
 VIEWPORT: Final = {"width": 1760, "height": 900}
 SERIOUS: Final = ("serious", "critical")
 
+SWITCHES: Final = (
+    "--headless",
+    "--no-sandbox",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--blink-settings=primaryHoverType=2,availableHoverTypes=2,primaryPointerType=4,"
+    "availablePointerTypes=4",
+    "--disable-field-trial-config",
+    "--disable-background-networking",
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-back-forward-cache",
+    "--disable-breakpad",
+    "--disable-component-extensions-with-background-pages",
+    "--disable-component-update",
+    "--no-default-browser-check",
+    "--disable-default-apps",
+    "--disable-dev-shm-usage",
+    "--disable-extensions",
+    "--disable-features=AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,"
+    "HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,LensOverlay,MediaRouter,PaintHolding,"
+    "ThirdPartyStoragePartitioning,AvoidCorsURLLoaderRestartOnRedirect,OptimizationHints,"
+    "NetworkTimeServiceQuerying,AimEnabled,PreconnectToSearch",
+    "--enable-features=CDPScreenshotNewSurface,SkipListAccountsWithoutGaiaCookies",
+    "--allow-pre-commit-input",
+    "--disable-hang-monitor",
+    "--disable-ipc-flooding-protection",
+    "--disable-popup-blocking",
+    "--disable-prompt-on-repost",
+    "--disable-renderer-backgrounding",
+    "--force-color-profile=srgb",
+    "--metrics-recording-only",
+    "--no-first-run",
+    "--password-store=basic",
+    "--use-mock-keychain",
+    "--no-service-autorun",
+    "--disable-search-engine-choice-screen",
+    "--enable-unsafe-swiftshader",
+    "--disable-sync",
+)
+"""What Playwright's ``chromium.launch(headless=True)`` passes (playwright 1.65's
+``chromiumSwitches``), so that a browser started here behaves as one it launches."""
+START_TIMEOUT_S: Final = 30.0
+
 __all__ = [
     "axe_violations",
+    "connect",
     "focus_by_tab",
-    "launch",
     "logged_in",
     "new_context",
     "open_live",
     "screenshot",
     "settles",
+    "started_chromium",
 ]
 
 
-def launch(playwright: Playwright) -> Browser:
+@contextlib.contextmanager
+def started_chromium(profile: Path) -> Iterator[str]:
+    """Chromium, headless, its DevTools on a free loopback port (the profile folder says
+    which, in ``DevToolsActivePort``); its address, for ``connect``. Stopped after."""
+    refuse_if_servers_off("Chromium")
     if not Path(CHROMIUM).exists():
         raise RuntimeError("no /usr/bin/chromium: run scripts/system-deps.sh (make test does)")
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM, args=["--no-sandbox"], headless=True
-    )
+    port_file = profile / "DevToolsActivePort"
+    log_file = profile.parent / f"{profile.name}.log"
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            [
+                CHROMIUM,
+                *SWITCHES,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Chromium did not start ({process.poll()}): {log_file}")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port_file.read_text().split()[0]}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def connect(playwright: Playwright, endpoint: str) -> Browser:
+    """The session's Chromium (``started_chromium``), for this Playwright."""
+    return playwright.chromium.connect_over_cdp(endpoint)
 
 
 @contextlib.contextmanager

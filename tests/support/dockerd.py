@@ -1,8 +1,12 @@
 """Real Docker Engines for the tests, started and stopped by the test session.
 
-Each daemon gets its own data and exec roots, its own socket and its own
-bridge (so it never collides with a dockerd already running on the machine),
-and an image made from busybox with ``docker import``: no registry needed.
+Each daemon gets its own data and exec roots, its own socket, and a network
+namespace of its own holding its bridge (and, for a Swarm, its ``docker_gwbridge``
+and ingress network). So it never collides with a dockerd already running on the
+machine, nor with the other daemons of this run (one per pytest-xdist worker) or of
+another: Swarms in the host's network would share ``docker_gwbridge``, and two engines
+publishing one port would fight over it. The tests reach a daemon through its socket
+alone. Its image is made from busybox with ``docker import``: no registry needed.
 The engine daemon reads a config file, so tests can change its labels (the
 agent's attributes) and have it reload them with SIGHUP.
 """
@@ -22,6 +26,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support.resources import refuse_if_servers_off
 
 TEST_IMAGE = "asgard-test/busybox:latest"
 SERVE_FOREVER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
@@ -114,15 +120,19 @@ class DockerDaemon:
             if services:
                 self.cli("service", "rm", *services)
             # A task being started while its service goes can still get its container a moment
-            # later: clean until no task container has been seen for a second.
+            # later: clean until no task container has been seen for a second. A Swarm that
+            # had neither (the last clean left it empty) has no task to start.
             quiet_since = time.monotonic()
             deadline = quiet_since + 30
-            while time.monotonic() - quiet_since < 1 and time.monotonic() < deadline:
+            busy = bool(services)
+            while time.monotonic() < deadline:
                 tasks = self.cli("ps", "-aq", "--filter", "label=com.docker.swarm.task").split()
                 if tasks:
                     with contextlib.suppress(DaemonError):  # the Swarm may remove them too
                         self.cli("rm", "-f", "-v", *tasks)
-                    quiet_since = time.monotonic()
+                    quiet_since, busy = time.monotonic(), True
+                if not busy or time.monotonic() - quiet_since >= 1:
+                    break
                 time.sleep(0.2)
         containers = self.cli("ps", "-aq").split()
         if containers:
@@ -155,8 +165,7 @@ class DockerDaemon:
             self.process.kill()
             self.process.wait(timeout=10)
         _unmount_under(self.root)
-        for link in (self.bridge, *(["docker_gwbridge"] if self.name == "swarm" else [])):
-            subprocess.run(["ip", "link", "del", link], capture_output=True, check=False)
+        # its bridges went with its network namespace
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -242,6 +251,7 @@ def _any_dockerd_running() -> bool:
 
 def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
     """A dockerd of our own; ``swarm`` makes it a one-node Swarm manager."""
+    refuse_if_servers_off("dockerd")
     if shutil.which("dockerd") is None:
         raise DaemonError("dockerd is not installed: apt-get install docker.io (or run make test)")
     if os.geteuid() != 0:
@@ -249,12 +259,6 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
     reap_stale_daemons()
     root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{name[0]}", dir="/tmp"))
     bridge = f"asg{os.getpid() % 100000}{name[0]}"
-    subnet = f"172.31.{random.randint(10, 250)}"
-    (root / "bridge").write_text(bridge)
-    subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
-    _run("ip", "link", "add", bridge, "type", "bridge")
-    _run("ip", "addr", "add", f"{subnet}.1/24", "dev", bridge)
-    _run("ip", "link", "set", bridge, "up")
     (root / "daemon.json").write_text("{}")
     process = _launch(root, bridge)
     daemon = DockerDaemon(name=name, root=root, bridge=bridge, process=process)
@@ -284,11 +288,31 @@ def start_daemon(name: str, *, swarm: bool = False) -> DockerDaemon:
     return daemon
 
 
+IN_OWN_NETWORK = (
+    'ip link set lo up && ip link add "$1" type bridge && ip addr add "$2" dev "$1" '
+    '&& ip link set "$1" up && shift 2 && exec "$@"'
+)
+"""Run as ``sh -c`` in a new network namespace: loopback up, the daemon's bridge made, then
+the daemon itself in place of the shell (its pid is the process's: SIGHUP reaches it)."""
+SUBNET = "172.31.1.1/24"
+"""The bridge's address: any will do, the namespace is the daemon's alone."""
+
+
 def _launch(root: Path, bridge: str) -> subprocess.Popen[bytes]:
-    """dockerd on ``root``'s socket, data and exec roots, its log appended to the folder's."""
+    """dockerd on ``root``'s socket, data and exec roots, in a network namespace of its
+    own; its log appended to the folder's."""
     with (root / "dockerd.log").open("ab") as log:
         return subprocess.Popen(
             [
+                "unshare",
+                "--net",
+                "--",
+                "sh",
+                "-c",
+                IN_OWN_NETWORK,
+                "sh",
+                bridge,
+                SUBNET,
                 "dockerd",
                 "--storage-driver=vfs",
                 "--iptables=false",

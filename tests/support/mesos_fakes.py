@@ -106,6 +106,7 @@ class FakeMesos:
         self.agents_in_flight = 0
         self.agents_in_flight_peak = 0  # how many agent requests were open at once, at most
         self.requests: list[tuple[int, str, dict[str, str]]] = []
+        self.file_reads: list[tuple[str, int]] = []  # (path, offset) of each /files/read
         self.tasks: list[Obj] = []
         self.cpu_clock = 0.0
 
@@ -201,6 +202,7 @@ class FakeMesos:
                     int(request.query.get("offset", 0)),
                     int(request.query.get("length", len(data))),
                 )
+                self.file_reads.append((path, offset))
                 if offset == -1:
                     return web.json_response({"data": "", "offset": len(data)})
                 return web.json_response(

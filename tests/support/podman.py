@@ -3,12 +3,16 @@ test session, for the docker kind to be pointed at.
 
 Podman runs rootful here, as Debian's podman 4.3 would for an operator, but on storage of
 its own: ``CONTAINERS_STORAGE_CONF`` names a ``vfs`` store (graph and run roots) under
-one folder, and ``CONTAINERS_CONF`` keeps its containers in the host's network and cgroup
-namespaces with ``runc`` and ``cgroupfs`` (no systemd, no network setup of its own), its
-events in a file, and its temporary files, volumes and networks in the same folder. So it
-never touches a Podman already on the machine, and removing the folder removes it all.
+one folder, and ``CONTAINERS_CONF`` runs containers with ``runc`` and ``cgroupfs`` (no
+systemd) in the host's cgroup namespace, keeps its events in a file, and its temporary
+files, volumes and network configuration in the same folder. So it never touches a
+Podman already on the machine, and removing the folder removes it all.
 
-The service is ``podman system service`` on a unix socket in that folder; the test image
+The service is ``podman system service`` on a unix socket in that folder, in a network
+namespace of its own (as the tests' dockerd): the containers made through its Docker API
+get Podman's default bridge network (``podman0``, made by netavark, with its firewall
+rules) there, gone with the namespace, and never meet another run's. What the ``podman``
+command runs (``netns = "host"``) shares the host's network instead. The test image
 is the same busybox root filesystem the dockerd tests import, imported with
 ``podman import``: no registry needed. The ``podman`` command, given the same two
 configuration files, works on the same storage (``cli``), as an operator's would.
@@ -17,10 +21,7 @@ configuration files, works on the same storage (``cli``), as an operator's would
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
-import random
 import resource
 import shutil
 import subprocess
@@ -35,6 +36,7 @@ from tests.support.dockerd import (
     _unmount_under,
     busybox_rootfs_tar,
 )
+from tests.support.resources import refuse_if_servers_off
 
 __all__ = ["PODMAN_IMAGE", "PodmanService", "start_podman"]
 
@@ -106,36 +108,6 @@ class PodmanService:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _network(root: Path) -> str:
-    """A bridge network of this service's own, its default: Podman's own default
-    (``podman0``, 10.88.0.0/16) would be shared by every Podman on the machine, each
-    handing out the same addresses. A /24 of 10.89 no interface uses, its bridge named
-    after the folder; netavark makes it for the first container and removes it with the
-    last one."""
-    taken = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
-    free = [n for n in range(10, 250) if f" 10.89.{n}." not in taken]
-    subnet = random.choice(free)
-    name = root.name
-    (root / "networks").mkdir()
-    (root / "networks" / f"{name}.json").write_text(
-        json.dumps(
-            {
-                "name": name,
-                "id": hashlib.sha256(name.encode()).hexdigest(),
-                "driver": "bridge",
-                "network_interface": f"asp{name.removeprefix(ROOT_PREFIX)}"[:15],
-                "created": "2026-01-01T00:00:00Z",
-                "subnets": [{"subnet": f"10.89.{subnet}.0/24", "gateway": f"10.89.{subnet}.1"}],
-                "ipv6_enabled": False,
-                "internal": False,
-                "dns_enabled": False,
-                "ipam_options": {"driver": "host-local"},
-            }
-        )
-    )
-    return name
-
-
 def _configure(root: Path) -> None:
     """Storage and engine settings of this service alone (see the module's docstring).
 
@@ -163,7 +135,6 @@ def _configure(root: Path) -> None:
         "[network]\n"
         'network_backend = "netavark"\n'
         f'network_config_dir = "{root / "networks"}"\n'
-        f'default_network = "{_network(root)}"\n'
     )
 
 
@@ -191,6 +162,7 @@ def start_podman() -> PodmanService:
     """A Podman service of our own, with the test image imported."""
     if shutil.which("podman") is None:
         raise DaemonError("podman is not installed: apt-get install podman (or run make test)")
+    refuse_if_servers_off("podman")
     if os.geteuid() != 0:
         raise DaemonError("the tests run Podman rootful, which needs root")
     reap_stale_services()
@@ -198,7 +170,10 @@ def start_podman() -> PodmanService:
     _configure(root)
     with (root / "service.log").open("ab") as log:
         process = subprocess.Popen(
-            ["podman", "system", "service", "--time=0", f"unix://{root / 'p.sock'}"],
+            [
+                *["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"],
+                *["podman", "system", "service", "--time=0", f"unix://{root / 'p.sock'}"],
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={

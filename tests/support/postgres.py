@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.resources import refuse_if_servers_off
+
 
 class PostgresError(RuntimeError):
     pass
@@ -109,6 +111,7 @@ class Postgres:
 
 
 def start_postgres() -> Postgres:
+    refuse_if_servers_off("PostgreSQL")
     bin_dir = _bin_dir()
     root = Path(tempfile.mkdtemp(prefix="asgpg"))
     if os.geteuid() == 0:

@@ -20,7 +20,7 @@ from asgard.backends.feeds import ClusterFeed, Signal
 from asgard.backends.registry import BackendContext, BackendPlugin, ClusterConfig
 from asgard.clusters import assemble
 from asgard.errors import ClusterUnreachable, NotFound
-from asgard.models import Account, Agent, App, Resources, Task
+from asgard.models import Account, Agent, App, Capabilities, Resources, Task
 from tests.support.scratch import scratch_dir
 
 KIND = "static"
@@ -32,6 +32,8 @@ class StaticClusterConfig(ClusterConfig):
     down: bool = False
     delay_s: float = 0.0
     """Answer this late: a slow cluster."""
+    lacks: list[str] = Field(default_factory=list)
+    """Capabilities the cluster declares it lacks: what the core then refuses."""
 
 
 class StaticFeed(ClusterFeed):
@@ -144,6 +146,7 @@ class StaticPlugin(BackendPlugin[StaticClusterConfig]):
             agents=StaticAgents(config),
             apps=StaticApps(config),
             feed=StaticFeed(),
+            capabilities=Capabilities.model_validate(dict.fromkeys(config.lacks, False)),
         )
 
 
@@ -160,6 +163,7 @@ async def static_cluster(
     write_timeout_s: float = 120.0,
     resync_s: float = 30.0,
     probe_s: float = 15.0,
+    lacks: tuple[str, ...] = (),
 ) -> Cluster:
     config = StaticClusterConfig(
         name=name,
@@ -170,5 +174,6 @@ async def static_cluster(
         write_timeout_s=write_timeout_s,
         resync_s=resync_s,
         probe_s=probe_s,
+        lacks=list(lacks),
     )
     return await assemble(config, BackendContext.local(scratch_dir("static-"), "static"))

@@ -25,8 +25,9 @@ from playwright.sync_api import (
 )
 
 from asgard.http.sessions import COOKIE
-from tests.support.browser import launch, new_context
+from tests.support.browser import connect, new_context, started_chromium
 from tests.support.dashboard_fleet import DashboardFleet, dashboard_fleet
+from tests.support.resources import needs, shared
 
 # What a page should show within: 5 s by default, short on a loaded machine (these tests
 # share two cores with the clusters, Asgard and Chromium).
@@ -34,17 +35,28 @@ expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="package")
+@needs("docker")
+@shared("package")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardFleet]:
     with dashboard_fleet(tmp_path_factory.mktemp("dashboard")) as started:
         yield started
 
 
+@pytest.fixture(scope="session")
+@needs("browser")
+def chromium_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Chromium for the session (each worker's, under pytest-xdist)."""
+    with started_chromium(tmp_path_factory.mktemp("chromium") / "profile") as endpoint:
+        yield endpoint
+
+
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Per module: while Playwright's sync API is started, its loop counts as running in
-    this thread, and the asyncio tests of the next module could not run their own."""
+def chromium(chromium_endpoint: str) -> Iterator[Browser]:
+    """Playwright per module, connected to the session's Chromium: while Playwright's sync
+    API is started, its loop counts as running in this thread, and the asyncio tests of
+    the next module could not run their own."""
     with sync_playwright() as playwright:
-        browser = launch(playwright)
+        browser = connect(playwright, chromium_endpoint)
         yield browser
         browser.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +13,7 @@ from asgard.http.sessions import COOKIE, CSRF_HEADER
 from asgard.models import Account, Role
 from tests.conftest import StartAsgard
 from tests.support.asgard import AsgardUnderTest, Caller
+from tests.support.watching import eventually
 from tests.ui.ui_client import Browser, browser, login
 
 APP = {"cluster": "c1", "id": "web", "image": "nginx"}
@@ -129,7 +129,11 @@ async def test_an_expired_session_sends_you_to_the_login(
     viewer = await asgard.caller("v@example.com", roles={team.id: Role.VIEWER})
     session = await browser(viewer)
     await session.page("/ui/")
-    await asyncio.sleep(1.2)
+
+    async def expired() -> bool:
+        return (await session.request("GET", "/ui/")).status != 200
+
+    await eventually(expired, "the session expires", 10)
     response = await session.request("GET", "/ui/")
     assert response.status == 302
     assert response.headers["Location"].startswith("/ui/login")

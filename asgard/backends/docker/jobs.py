@@ -8,7 +8,8 @@ that stop a job at its ``timeout_s`` and collect its ``/output`` when it ends, t
 retention pass, and workflow volumes (the same local volumes in both modes). A watcher
 follows its job through the mode that ran it. ``DockerJobsBackend`` is the jobs part a
 cluster is given: each operation on the mode the engine is in (``JobsByMode``), and the
-janitor that removes finished jobs once their retention has passed.
+janitor that removes finished jobs once their retention has passed (once per deployment,
+by lease).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from asgard.backends.docker.job_status import OUTCOME, Outcome
 from asgard.backends.docker.workspaces import DockerWorkspaces
 from asgard.backends.feeds import Nudges, Signal
 from asgard.backends.modes import JobsByMode, Mode
-from asgard.errors import AsgardError, NotFound
+from asgard.backends.registry import BackendContext
+from asgard.errors import AsgardError, Conflict, InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, WorkflowVolume
 from asgard.models.base import utc_now
 from asgard.tasks import cancel_and_wait
@@ -232,7 +234,10 @@ class DockerJobs(JobsBackend, ABC):
             )
 
     async def _follow(self, namespace: str, job_id: str) -> None:
-        """Until the job is over: stop it at its timeout; then keep its output."""
+        """Until the job is over: stop it at its timeout; then keep its output. Not a
+        ``PeriodicLoop``: it ends with its job, and one that was lost is followed again
+        by the reconciler (``settle_job``), or by whoever reads the job once it ended
+        (``_collecting``)."""
         structlog.contextvars.clear_contextvars()  # not the request that happened to start it
         structlog.contextvars.bind_contextvars(
             cluster=self.cluster, namespace=namespace, job=job_id
@@ -286,7 +291,9 @@ class DockerJobs(JobsBackend, ABC):
         log.info("job stopped at its timeout", job=job.id, timeout_s=job.timeout_s)
 
     async def clean(self, retention: timedelta) -> list[str]:
-        """Remove this mode's finished jobs older than ``retention``; the ids removed."""
+        """Remove this mode's finished jobs older than ``retention``; the ids removed. One
+        job the engine refuses to remove is logged and passed over; an engine that does
+        not answer fails the pass, which the janitor backs off from."""
         removed = []
         for namespace, job_id in await self.every_job():
             try:
@@ -298,7 +305,12 @@ class DockerJobs(JobsBackend, ABC):
                 and status.finished_at
                 and utc_now() - status.finished_at > retention
             ):
-                await self.remove(namespace, job_id)
+                try:
+                    await self.remove(namespace, job_id)
+                except (NotFound, Conflict, InvalidValue) as exc:
+                    # This job's trouble (removed meanwhile, or refused): not the others'.
+                    log.warning("a finished job could not be removed", job=job_id, error=exc.msg)
+                    continue
                 self._watchers.pop((namespace, job_id), None)
                 removed.append(job_id)
                 log.info("removed a finished job past its retention", job=job_id)
@@ -308,38 +320,36 @@ class DockerJobs(JobsBackend, ABC):
 class DockerJobsBackend(JobsByMode[DockerJobs]):
     """The jobs part of a Docker cluster: every operation runs on the jobs of the mode the
     engine is in now (``JobsByMode``), and a janitor removes finished jobs
-    ``retention_s`` after they end, on whichever mode the engine is in at each pass."""
+    ``retention_s`` after they end, on whichever mode the engine is in at each pass, in
+    one process of the deployment (the lease ``docker-job-retention:<cluster>``)."""
 
-    def __init__(self, modes: Mapping[str, DockerJobs], mode: Mode, *, retention_s: float) -> None:
+    def __init__(
+        self,
+        modes: Mapping[str, DockerJobs],
+        mode: Mode,
+        context: BackendContext,
+        *,
+        retention_s: float,
+    ) -> None:
         super().__init__(modes, mode)
         self.retention = timedelta(seconds=retention_s)
-        self._janitor: asyncio.Task[None] | None = None
+        self.janitor = context.leased(
+            "docker-job-retention",
+            self.cluster,
+            self.clean,
+            every_s=max(1.0, min(60.0, retention_s / 2)),
+        )
 
     async def start(self) -> None:
         """The janitor, then the mode's watchers; the janitor runs even when the engine is
         down and the watchers' start fails (the cluster tries it again)."""
-        if self._janitor is None:
-            self._janitor = asyncio.create_task(
-                self._clean_forever(), name=f"jobs-janitor-{self.cluster}"
-            )
+        await self.janitor.start()
         await super().start()
 
     async def clean(self) -> list[str]:
         """Remove finished jobs older than the retention; the ids removed."""
         return await (await self.current()).clean(self.retention)
 
-    async def _clean_forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(cluster=self.cluster)
-        interval = max(1.0, min(60.0, self.retention.total_seconds() / 2))
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.clean()
-            except AsgardError as exc:
-                log.warning("job cleaning could not reach the engine", error=exc.msg)
-
     async def close(self) -> None:
-        await cancel_and_wait(self._janitor)
-        self._janitor = None
+        await self.janitor.close()
         await super().close()

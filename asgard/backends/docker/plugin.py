@@ -68,6 +68,7 @@ class DockerPlugin(BackendPlugin[DockerClusterConfig]):
                     SWARM: SwarmJobs(client, artifacts, nudges),
                 },
                 mode,
+                context,
                 retention_s=config.job_retention_s,
             ),
             scheduled_jobs=DockerScheduledJobsBackend(client),

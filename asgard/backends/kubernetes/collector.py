@@ -1,4 +1,5 @@
-"""Bringing the ``/output`` of finished jobs back to Asgard, every ``COLLECT_EVERY_S``.
+"""Bringing the ``/output`` of finished jobs back to Asgard, every ``COLLECT_EVERY_S``, in
+one process of the deployment (by lease: two would start two collectors for one job).
 
 A job that has ended and whose output Asgard does not hold yet gets a collector Job,
 which mounts the job's output volume and sends it to Asgard with a token scoped to
@@ -11,13 +12,11 @@ say) is replaced by a new one, up to ``COLLECT_ATTEMPTS`` collectors per job.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 
 import structlog
 
-from asgard.artifacts import ArtifactStore
 from asgard.backends.common import Json
 from asgard.backends.kubernetes import names as N
 from asgard.backends.kubernetes.client import MERGE_PATCH, KubeClient
@@ -33,9 +32,9 @@ from asgard.backends.kubernetes.job_manifests import (
     token_secret,
 )
 from asgard.backends.kubernetes.job_status import is_collector, job_status
-from asgard.errors import AsgardError, Conflict, NotFound
-from asgard.job_tokens import JobGrant, JobTokens
-from asgard.tasks import cancel_and_wait
+from asgard.backends.registry import BackendContext
+from asgard.errors import Conflict, Forbidden, InvalidValue, NotFound
+from asgard.job_tokens import JobGrant
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +44,9 @@ COLLECT_EVERY_S = 2.0
 COLLECT_ATTEMPTS = 3
 TOKEN_TTL_S = 24 * 3600
 
+REFUSALS = (Conflict, Forbidden, InvalidValue, NotFound)
+"""What the cluster answers about one job's objects: that job's trouble, not the round's."""
+
 OutputUrl = Callable[[str], str]
 """The URL a job's output is sent to, from the job's id."""
 
@@ -53,40 +55,29 @@ class OutputCollector:
     def __init__(
         self,
         client: KubeClient,
-        artifacts: ArtifactStore,
-        tokens: JobTokens,
+        context: BackendContext,
         *,
         helper_image: str,
         output_url: OutputUrl,
     ) -> None:
         self.client = client
         self.cluster = client.cluster
-        self.artifacts = artifacts
-        self.tokens = tokens
+        self.artifacts = context.artifacts
+        self.tokens = context.job_tokens
         self.helper_image = helper_image
         self.output_url = output_url
-        self._task: asyncio.Task[None] | None = None
+        self.loop = context.leased(
+            "kubernetes-output-collector", self.cluster, self.collect, every_s=COLLECT_EVERY_S
+        )
 
     def token(self, namespace: str, job_id: str) -> str:
         return self.tokens.issue(JobGrant(self.cluster, namespace, job_id), TOKEN_TTL_S)
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._forever(), name=f"collect-{self.cluster}")
+        await self.loop.start()
 
     async def close(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _forever(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(cluster=self.cluster)
-        while True:
-            try:
-                await self.collect()
-            except AsgardError as exc:
-                log.warning("collecting job outputs failed", error=exc.msg)
-            await asyncio.sleep(COLLECT_EVERY_S)
+        await self.loop.close()
 
     async def collect(self) -> None:
         """One round: start collectors for ended jobs, tidy up after those done."""
@@ -105,19 +96,30 @@ class OutputCollector:
             namespace = collector["metadata"]["namespace"]
             if (namespace, job_id) not in main:  # its job was deleted: nothing to collect
                 await self.tidy(namespace, job_id)
-        for (namespace, job_id), job in main.items():
-            if not job_status(job, []).finished:
-                continue
-            if await self.artifacts.output_settled(self.cluster, namespace, job_id):
-                if job_id in collectors:
-                    await self._mark_refused(job)
-                    await self.tidy(namespace, job_id)
-                continue
-            sender = collectors.get(job_id)
-            if sender is None:
-                await self._start_collector(job)
-            elif job_status(sender, []).state == "failed":
-                await self._try_again(job, sender)
+        for (_, job_id), job in main.items():
+            try:
+                await self._collect_one(job, collectors.get(job_id))
+            except REFUSALS as exc:
+                # One job the cluster refuses something for must not hold the others'
+                # output back; a cluster that does not answer fails the round (and the
+                # loop backs off).
+                log.warning("a job's output could not be collected", job=job_id, error=exc.msg)
+
+    async def _collect_one(self, job: Json, sender: Json | None) -> None:
+        """Start the ended job's collector, replace one that failed, or tidy up once its
+        output is settled."""
+        namespace, job_id = job["metadata"]["namespace"], job["metadata"]["name"]
+        if not job_status(job, []).finished:
+            return
+        if await self.artifacts.output_settled(self.cluster, namespace, job_id):
+            if sender is not None:
+                await self._mark_refused(job)
+                await self.tidy(namespace, job_id)
+            return
+        if sender is None:
+            await self._start_collector(job)
+        elif job_status(sender, []).state == "failed":
+            await self._try_again(job, sender)
 
     async def _mark_refused(self, job: Json) -> None:
         """A job whose output was refused says so on the Job itself, once."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 
-from asgard.artifacts import ArtifactStore
 from asgard.backends.common import Json, Segments
 from asgard.backends.contract import JobsBackend, LogStream, WorkspaceMount
 from asgard.backends.kubernetes import names as N
@@ -36,8 +35,9 @@ from asgard.backends.kubernetes.job_manifests import (
 from asgard.backends.kubernetes.job_status import ROLE_COLLECTOR, is_collector, job_to_model
 from asgard.backends.kubernetes.records import PodRecord, pod_record
 from asgard.backends.kubernetes.views import StoreView
+from asgard.backends.registry import BackendContext
 from asgard.errors import AsgardError, Conflict, InvalidValue, NotFound
-from asgard.job_tokens import JobFile, JobTokens, job_file_path
+from asgard.job_tokens import JobFile, job_file_path
 from asgard.models import Account, Job, JobSpec, WorkflowVolume
 from asgard.models.job import new_job_id
 
@@ -47,21 +47,19 @@ class KubernetesJobsBackend(JobsBackend):
         self,
         client: KubeClient,
         config: KubernetesClusterConfig,
-        artifacts: ArtifactStore,
-        tokens: JobTokens,
-        public_url: str | None,
+        context: BackendContext,
         view: StoreView,
     ) -> None:
         super().__init__(client.cluster, KIND)
         self.client = client
         self.view = view
         self.config = config
-        self.artifacts = artifacts
+        self.artifacts = context.artifacts
+        public_url = context.public_url
         self.public_url = public_url.rstrip("/") if public_url else None
         self.collector = OutputCollector(
             client,
-            artifacts,
-            tokens,
+            context,
             helper_image=config.helper_image,
             output_url=lambda job_id: self._url(job_id, "output"),
         )

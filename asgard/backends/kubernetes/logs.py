@@ -3,7 +3,8 @@
 The API server stamps each line with the time the container runtime wrote it, so lines
 of several pods can be put in time order. It does not say which of stdout and stderr a
 line came from: every line's ``stream`` is ``output``. ``sinceTime`` takes whole
-seconds; the lines of the second before are left out by ``asgard.backends.log_merge``.
+seconds, so the lines of that second before ``since`` itself are left out here, as the
+contract's ``task_logs`` says.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ async def pod_lines(
             for raw in splitter.feed(chunk):
                 line = stamped(pod, "output", raw, last)
                 last = line.ts
-                yield line
+                if since is None or line.ts >= since:
+                    yield line
     for raw in splitter.rest():
-        yield stamped(pod, "output", raw, last)
+        line = stamped(pod, "output", raw, last)
+        if since is None or line.ts >= since:
+            yield line

@@ -30,9 +30,7 @@ class KubernetesPlugin(BackendPlugin[KubernetesClusterConfig]):
             client=client,
             agents=KubernetesAgentsBackend(client, workloads, view),
             apps=KubernetesAppsBackend(client, workloads, view),
-            jobs=KubernetesJobsBackend(
-                client, config, context.artifacts, context.job_tokens, context.public_url, view
-            ),
+            jobs=KubernetesJobsBackend(client, config, context, view),
             scheduled_jobs=KubernetesScheduledJobsBackend(client),
             # The feed keeps the store the listings come from, and names the items each
             # change touched: the cache updates those alone.

@@ -17,14 +17,30 @@ from asgard.backends.registry import BackendContext, BackendPlugin
 from asgard.models import Capabilities
 
 CAPABILITIES = Capabilities(
+    # Sandbox files carry no times: there is nothing to read logs since.
+    log_since=False,
     # Chronos runs a command in a sandbox it prepares itself: nothing goes in, nothing is
-    # kept, it says not how the command exited, and it cannot stop a run at a timeout.
+    # kept (no log either), it says not how the command exited, and it cannot stop a run
+    # at a timeout.
+    job_logs=False,
     job_files=False,
     workflow_volumes=False,
     job_exit_codes=False,
     job_timeouts=False,
     own_scheduler=True,
 )
+"""What a Mesos cluster with Marathon and Chronos can do."""
+
+
+def capabilities_for(config: MesosClusterConfig) -> Capabilities:
+    """Without Marathon, a cluster of agents alone; without Chronos, no jobs of any kind."""
+    return CAPABILITIES.model_copy(
+        update={
+            "apps": bool(config.marathon_urls),
+            "jobs": config.chronos_url is not None,
+            "scheduled_jobs": config.chronos_url is not None,
+        }
+    ).implied()
 
 
 class MesosPlugin(BackendPlugin[MesosClusterConfig]):
@@ -40,7 +56,7 @@ class MesosPlugin(BackendPlugin[MesosClusterConfig]):
             jobs=MesosJobsBackend(client),
             scheduled_jobs=MesosScheduledJobsBackend(client),
             feed=MesosFeed(client.marathon, config.poll_s),
-            capabilities=CAPABILITIES,
+            capabilities=capabilities_for(config),
         )
 
 

@@ -48,7 +48,7 @@ async def job_page(request: web.Request) -> web.Response:
         "job": job,
         "kind": kind,
         "took": duration(job.status.started_at, job.status.finished_at),
-        "logs_src": f"{api}/logs",
+        "logs_src": f"{api}/logs" if capabilities.job_logs else None,
         "output_url": f"{api}/output" if capabilities.job_files and job.status.finished else None,
     }
     return show_page(

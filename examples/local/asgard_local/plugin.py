@@ -27,8 +27,10 @@ __all__ = ["LocalPlugin", "capabilities_for", "plugin"]
 
 
 def capabilities_for(isolation: Isolation) -> Capabilities:
-    """Files and workflow volumes need isolation; the rest the host always does."""
+    """Files and workflow volumes need isolation; the rest the host always does, but for
+    logs since a time: log files carry no times."""
     return Capabilities(
+        log_since=False,
         job_files=isolation.available,
         workflow_volumes=isolation.available,
         job_exit_codes=True,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,6 +37,7 @@ from asgard.backends.docker.specs import (
     swarm_resources,
 )
 from asgard.backends.docker.workspaces import job_volume_names, job_volumes
+from asgard.backends.log_streams import until_ended
 from asgard.errors import Conflict, InvalidValue, NotFound
 from asgard.models import Account, Job, JobSpec, JobStatus, ResourceLimits
 from asgard.models.base import utc_now
@@ -284,11 +286,19 @@ class SwarmJobs(DockerJobs):
         await self._remove(namespace, job_id)
 
     async def log_stream(self, namespace: str, job_id: str, *, follow: bool) -> LogStream:
+        """Followed, the service's log stays open once the job is over: it ends then."""
         service = await self._service(namespace, job_id)
-        return log_stream(
+        stream = log_stream(
             self.client,
             self.client.path("services", service["ID"], "logs"),
             tail=None,
             follow=follow,
             tty=False,
         )
+        return until_ended(stream, partial(self._over, namespace, job_id)) if follow else stream
+
+    async def _over(self, namespace: str, job_id: str) -> bool:
+        try:
+            return (await self.status(namespace, job_id)).finished
+        except NotFound:  # removed meanwhile
+            return True

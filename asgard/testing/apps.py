@@ -1,70 +1,70 @@
-"""Deploying, changing and removing apps: what every backend that writes must get right."""
+"""Apps: reading them as their namespace sees them, and deploying, changing and removing
+them. What every kind must get right."""
 
 from __future__ import annotations
-
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 
 import pytest
 
 from asgard.backends.contract import AppsBackend
 from asgard.errors import Conflict, InvalidValue, NotFound
-from asgard.models import Account, App, AppPatch, AppSpec, Port, ResourceLimits, Task
+from asgard.models import App, AppPatch, ResourceLimits
+from asgard.testing.common import DEV, OPS, running, settle, web
+from asgard.testing.coverage import exercises
 from asgard.testing.harness import Harness
 
-DEV = Account(id=1, name="dev", namespace="dev")
-OPS = Account(id=2, name="ops", namespace="ops")
-SETTLE_S = 90
+__all__ = [
+    "test_a_taken_id_is_a_conflict",
+    "test_an_app_is_deployed_as_specified",
+    "test_an_unknown_image_leaves_nothing_behind",
+    "test_an_update_redeploys_every_instance",
+    "test_another_account_cannot_touch_an_app",
+    "test_another_namespace_cannot_read_an_app",
+    "test_apps_of_the_namespace_are_listed_without_it",
+    "test_delete_leaves_nothing_behind",
+    "test_restart_replaces_every_instance",
+    "test_scaling_up_down_to_zero_and_back",
+    "test_unknown_app_is_not_found",
+]
 
 
-def web(harness: Harness, instances: int = 3, **changes: object) -> AppSpec:
-    base = AppSpec(
-        cluster=harness.cluster,
-        id="shop/web",
-        image=harness.image,
-        args=harness.serve_forever,
-        env={"MODE": "test", "EMPTY": ""},
-        labels={"team": "shop"},
-        resources=ResourceLimits(cpus=0.1, mem=32),
-        ports=[Port(container_port=8080)],
-        instances=instances,
-    )
-    return base.model_copy(update=changes)
+@exercises(AppsBackend.list_apps)
+async def test_apps_of_the_namespace_are_listed_without_it(harness: Harness) -> None:
+    await harness.seed_app("dev", "web", instances=2)
+    await harness.seed_app("dev", "team/api", instances=1)
+    await harness.seed_app("ops", "web", instances=1)
+
+    apps = {a.id: a for a in (await harness.listing(DEV, AppsBackend.list_apps)).items}
+    assert set(apps) == {"web", "team/api"}
+    web = apps["web"]
+    assert web.cluster == harness.cluster
+    assert web.type == harness.agent_type
+    assert web.instances.desired == 2
+    assert web.instances.running == 2
+    assert web.status == "running"
+    assert web.image.startswith(harness.image.rsplit(":", 1)[0])
+
+    ops = [a.id for a in (await harness.listing(OPS, AppsBackend.list_apps)).items]
+    assert ops == ["web"]
 
 
-async def settle(harness: Harness, check: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = time.monotonic() + SETTLE_S
-    while time.monotonic() < deadline:
-        await harness.converge()
-        if await check():
-            return
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"the cluster did not settle: {what}")
+@exercises(AppsBackend.get_app, AppsBackend.list_tasks)
+async def test_another_namespace_cannot_read_an_app(harness: Harness) -> None:
+    await harness.seed_app("dev", "secret", instances=1)
+    with pytest.raises(NotFound):
+        await harness.call(OPS, AppsBackend.get_app, "secret")
+    with pytest.raises(NotFound):
+        await harness.call(OPS, AppsBackend.list_tasks, "secret")
 
 
-async def running(harness: Harness, app_id: str, count: int) -> list[Task]:
-    """Wait until exactly ``count`` instances run and the app says so; the tasks then."""
-    found: list[Task] = []
-
-    async def check() -> bool:
-        nonlocal found
-        app = await harness.call(DEV, AppsBackend.get_app, app_id)
-        found = [
-            t
-            for t in await harness.call(DEV, AppsBackend.list_tasks, app_id)
-            if t.state == "running"
-        ]
-        return (
-            app.instances.running == count
-            and len(found) == count
-            and app.instances.desired == count
-        )
-
-    await settle(harness, check, f"{app_id} with {count} running instances")
-    return found
+@exercises(AppsBackend.get_app, AppsBackend.list_tasks)
+async def test_unknown_app_is_not_found(harness: Harness) -> None:
+    with pytest.raises(NotFound):
+        await harness.call(DEV, AppsBackend.get_app, "nothing/here")
+    with pytest.raises(NotFound):
+        await harness.call(DEV, AppsBackend.list_tasks, "nothing")
 
 
+@exercises(AppsBackend.create_app, AppsBackend.get_app, AppsBackend.list_tasks)
 async def test_an_app_is_deployed_as_specified(harness: Harness) -> None:
     spec = web(harness)
     created = await harness.call(DEV, AppsBackend.create_app, spec)
@@ -85,6 +85,7 @@ async def test_an_app_is_deployed_as_specified(harness: Harness) -> None:
     assert app.created_at is not None
 
 
+@exercises(AppsBackend.create_app)
 async def test_a_taken_id_is_a_conflict(harness: Harness) -> None:
     await harness.call(DEV, AppsBackend.create_app, web(harness, instances=1))
     with pytest.raises(Conflict):
@@ -93,6 +94,7 @@ async def test_a_taken_id_is_a_conflict(harness: Harness) -> None:
     assert other.id == "shop/web", "the same id in another namespace is another app"
 
 
+@exercises(AppsBackend.create_app, AppsBackend.get_app)
 @pytest.mark.can("checks_images")
 async def test_an_unknown_image_leaves_nothing_behind(harness: Harness) -> None:
     with pytest.raises(InvalidValue) as raised:
@@ -106,6 +108,9 @@ async def test_an_unknown_image_leaves_nothing_behind(harness: Harness) -> None:
         await harness.call(DEV, AppsBackend.get_app, "shop/web")
 
 
+@exercises(
+    AppsBackend.create_app, AppsBackend.update_app, AppsBackend.get_app, AppsBackend.list_tasks
+)
 async def test_scaling_up_down_to_zero_and_back(harness: Harness) -> None:
     await harness.call(DEV, AppsBackend.create_app, web(harness, instances=3))
     await running(harness, "shop/web", 3)
@@ -134,6 +139,9 @@ async def test_scaling_up_down_to_zero_and_back(harness: Harness) -> None:
     await running(harness, "shop/web", 2)
 
 
+@exercises(
+    AppsBackend.create_app, AppsBackend.update_app, AppsBackend.get_app, AppsBackend.list_tasks
+)
 async def test_an_update_redeploys_every_instance(harness: Harness) -> None:
     await harness.call(DEV, AppsBackend.create_app, web(harness, instances=2))
     before = {t.id for t in await running(harness, "shop/web", 2)}
@@ -157,6 +165,7 @@ async def test_an_update_redeploys_every_instance(harness: Harness) -> None:
     assert app.image == harness.image
 
 
+@exercises(AppsBackend.create_app, AppsBackend.restart_app, AppsBackend.list_tasks)
 async def test_restart_replaces_every_instance(harness: Harness) -> None:
     await harness.call(DEV, AppsBackend.create_app, web(harness, instances=3))
     before = {t.id for t in await running(harness, "shop/web", 3)}
@@ -170,6 +179,7 @@ async def test_restart_replaces_every_instance(harness: Harness) -> None:
     await settle(harness, replaced, "every instance replaced by a restart")
 
 
+@exercises(AppsBackend.create_app, AppsBackend.delete_app, AppsBackend.get_app)
 async def test_delete_leaves_nothing_behind(harness: Harness) -> None:
     await harness.call(DEV, AppsBackend.create_app, web(harness, instances=2))
     await running(harness, "shop/web", 2)
@@ -186,6 +196,13 @@ async def test_delete_leaves_nothing_behind(harness: Harness) -> None:
         await harness.call(DEV, AppsBackend.delete_app, "shop/web")
 
 
+@exercises(
+    AppsBackend.create_app,
+    AppsBackend.update_app,
+    AppsBackend.restart_app,
+    AppsBackend.delete_app,
+    AppsBackend.list_apps,
+)
 async def test_another_account_cannot_touch_an_app(harness: Harness) -> None:
     await harness.call(DEV, AppsBackend.create_app, web(harness, instances=1))
     await running(harness, "shop/web", 1)

@@ -1,32 +1,31 @@
-"""Reading agents, apps and tasks: what every backend must get right."""
+"""Agents: the machines of a cluster, scoped by owner, and what runs and is reserved on
+them. What every kind must get right."""
 
 from __future__ import annotations
 
 import pytest
 
-from asgard.backends.contract import AgentsBackend, AppsBackend
+from asgard.backends.contract import AgentsBackend
 from asgard.errors import NotFound
 from asgard.models import Account
+from asgard.testing.common import DEV, OPS, owned
+from asgard.testing.coverage import exercises
 from asgard.testing.harness import Harness
 
-DEV = Account(id=1, name="dev", namespace="dev")
-OPS = Account(id=2, name="ops", namespace="ops")
+__all__ = [
+    "test_agent_usage_counts_what_instances_reserve",
+    "test_agents_are_scoped_by_owner",
+    "test_agents_describe_real_machines",
+    "test_an_account_with_no_allowed_cluster_sees_nothing",
+    "test_apps_on_an_agent_are_the_accounts_own",
+    "test_meters_name_only_listed_agents_with_plausible_figures",
+    "test_one_agent_is_the_one_listed",
+    "test_unknown_agent_is_not_found",
+    "test_unknown_cluster_is_not_found",
+]
 
 
-def owned(owner: str | None, namespace: str = "dev") -> Account:
-    return Account(id=3, name=f"team-{owner}", namespace=namespace, owner=owner)
-
-
-async def test_the_cluster_says_what_it_can_do(harness: Harness) -> None:
-    assert harness.orchestrator.kind(DEV, harness.cluster) == harness.kind
-    assert harness.orchestrator.capabilities(DEV, harness.cluster) == harness.capabilities
-    [status] = await harness.orchestrator.statuses(DEV)
-    assert status.status == "ok", status.error
-    assert status.name == harness.cluster
-    assert status.version
-    assert status.capabilities == harness.capabilities
-
-
+@exercises(AgentsBackend.list_agents)
 async def test_agents_describe_real_machines(harness: Harness) -> None:
     listing = await harness.listing(DEV, AgentsBackend.list_agents)
     assert listing.errors == []
@@ -40,6 +39,7 @@ async def test_agents_describe_real_machines(harness: Harness) -> None:
         assert agent.resources.mem > 0
 
 
+@exercises(AgentsBackend.list_agents, AgentsBackend.get_agent)
 async def test_one_agent_is_the_one_listed(harness: Harness) -> None:
     listed = (await harness.listing(DEV, AgentsBackend.list_agents)).items[0]
     fetched = await harness.call(DEV, AgentsBackend.get_agent, listed.id)
@@ -48,6 +48,7 @@ async def test_one_agent_is_the_one_listed(harness: Harness) -> None:
     assert fetched.resources == listed.resources
 
 
+@exercises(AgentsBackend.list_agents, AgentsBackend.measure_agents)
 async def test_meters_name_only_listed_agents_with_plausible_figures(harness: Harness) -> None:
     """``measure_agents`` may know no meter (``{}``); what it answers is in use now, on
     agents ``list_agents`` gave, never negative and never more memory than an agent has."""
@@ -60,16 +61,19 @@ async def test_meters_name_only_listed_agents_with_plausible_figures(harness: Ha
         assert 0 <= in_use.mem <= listed[agent_id].resources.mem
 
 
+@exercises(AgentsBackend.get_agent)
 async def test_unknown_agent_is_not_found(harness: Harness) -> None:
     with pytest.raises(NotFound):
         await harness.call(DEV, AgentsBackend.get_agent, "no-such-agent")
 
 
+@exercises(AgentsBackend.get_agent)
 async def test_unknown_cluster_is_not_found(harness: Harness) -> None:
     with pytest.raises(NotFound):
         await harness.orchestrator.call(DEV, "no-such-cluster", AgentsBackend.get_agent, "x")
 
 
+@exercises(AgentsBackend.list_agents, AgentsBackend.get_agent)
 async def test_agents_are_scoped_by_owner(harness: Harness) -> None:
     agent_id = await harness.set_owner("team-a")
 
@@ -87,6 +91,7 @@ async def test_agents_are_scoped_by_owner(harness: Harness) -> None:
     assert agent_id in [a.id for a in everyone.items]
 
 
+@exercises(AgentsBackend.list_agents, AgentsBackend.get_agent)
 async def test_an_account_with_no_allowed_cluster_sees_nothing(harness: Harness) -> None:
     elsewhere = Account(id=4, name="elsewhere", namespace="dev", clusters=["another"])
     assert (await harness.listing(elsewhere, AgentsBackend.list_agents)).items == []
@@ -94,58 +99,8 @@ async def test_an_account_with_no_allowed_cluster_sees_nothing(harness: Harness)
         await harness.call(elsewhere, AgentsBackend.get_agent, "x")
 
 
-async def test_apps_of_the_namespace_are_listed_without_it(harness: Harness) -> None:
-    await harness.seed_app("dev", "web", instances=2)
-    await harness.seed_app("dev", "team/api", instances=1)
-    await harness.seed_app("ops", "web", instances=1)
-
-    apps = {a.id: a for a in (await harness.listing(DEV, AppsBackend.list_apps)).items}
-    assert set(apps) == {"web", "team/api"}
-    web = apps["web"]
-    assert web.cluster == harness.cluster
-    assert web.type == harness.agent_type
-    assert web.instances.desired == 2
-    assert web.instances.running == 2
-    assert web.status == "running"
-    assert web.image.startswith(harness.image.rsplit(":", 1)[0])
-
-    ops = [a.id for a in (await harness.listing(OPS, AppsBackend.list_apps)).items]
-    assert ops == ["web"]
-
-
-async def test_one_app_and_its_tasks(harness: Harness) -> None:
-    await harness.seed_app("dev", "team/api", instances=2)
-
-    app = await harness.call(DEV, AppsBackend.get_app, "team/api")
-    assert app.id == "team/api"
-    assert app.instances.running == 2
-
-    tasks = await harness.call(DEV, AppsBackend.list_tasks, "team/api")
-    assert len(tasks) == 2
-    agents = {a.id for a in (await harness.listing(DEV, AgentsBackend.list_agents)).items}
-    for task in tasks:
-        assert task.app_id == "team/api"
-        assert task.cluster == harness.cluster
-        assert task.state == "running"
-        assert task.agent_id in agents
-        assert task.host
-
-
-async def test_another_namespace_cannot_read_an_app(harness: Harness) -> None:
-    await harness.seed_app("dev", "secret", instances=1)
-    with pytest.raises(NotFound):
-        await harness.call(OPS, AppsBackend.get_app, "secret")
-    with pytest.raises(NotFound):
-        await harness.call(OPS, AppsBackend.list_tasks, "secret")
-
-
-async def test_unknown_app_is_not_found(harness: Harness) -> None:
-    with pytest.raises(NotFound):
-        await harness.call(DEV, AppsBackend.get_app, "nothing/here")
-    with pytest.raises(NotFound):
-        await harness.call(DEV, AppsBackend.list_tasks, "nothing")
-
-
+@pytest.mark.can("apps")
+@exercises(AgentsBackend.list_agents, AgentsBackend.list_agent_apps)
 async def test_apps_on_an_agent_are_the_accounts_own(harness: Harness) -> None:
     await harness.seed_app("dev", "web", instances=1)
     await harness.seed_app("ops", "db", instances=1)
@@ -160,6 +115,8 @@ async def test_apps_on_an_agent_are_the_accounts_own(harness: Harness) -> None:
     assert agent.total_apps == 1
 
 
+@pytest.mark.can("apps")
+@exercises(AgentsBackend.list_agents, AgentsBackend.get_agent)
 async def test_agent_usage_counts_what_instances_reserve(harness: Harness) -> None:
     before = (await harness.listing(DEV, AgentsBackend.list_agents)).items[0]
     await harness.seed_app("dev", "heavy", instances=2, cpus=0.25, mem=64)
