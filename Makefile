@@ -18,7 +18,7 @@ WORKERS ?= 0
 # 0: one process, as CI runs it until the /health-latency checks of tests/docker/test_input_limits.py
 # hold beside other workers (make test WORKERS=4 is the fast path; docs/testing.rst)
 CHECK_WORKERS ?= 4
-SERVERS := docker or postgres or browser
+SERVERS := docker or podman or postgres or browser
 
 .PHONY: run test check lint typecheck docs unit fast system-deps bench lock clean
 

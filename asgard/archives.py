@@ -67,6 +67,8 @@ def folder_zip_file(tar_path: Path, folder: str, zip_path: Path) -> None:
         zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
     ):
         for member in tar:
+            if not member.name.strip("/."):
+                continue  # the folder itself, which Podman may name "" (Docker names it)
             relative = posixpath.relpath(member.name, folder)
             if relative in (".", "") or relative.startswith(".."):
                 continue

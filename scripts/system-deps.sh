@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests talk to (a real Docker Engine, busybox for the
-# test image, PostgreSQL, Chromium for the dashboard's browser tests), only when they are
-# missing. Needs root or sudo, and apt.
+# Installs the system packages the tests talk to (a real Docker Engine and a Podman,
+# busybox for the test image, PostgreSQL, Chromium for the dashboard's browser tests),
+# only when they are missing. Needs root or sudo, and apt.
 set -euo pipefail
 
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+# Podman 4.3, the second engine the docker kind is tested against: its runtime (runc, as
+# the tests configure it), its network stack (netavark, which needs iptables)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+[ -x /usr/lib/podman/netavark ] || missing+=(netavark)
+command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || missing+=(busybox-static)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)

@@ -35,6 +35,7 @@ from tests.support.asgard import AsgardClient, AsgardUnderTest
 from tests.support.dockerd import DockerDaemon, start_daemon
 from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
+from tests.support.podman import PodmanService, start_podman
 from tests.support.postgres import Postgres, start_postgres
 from tests.support.resources import mark_items, needs
 from tests.support.scratch import scratch_dir
@@ -144,6 +145,22 @@ def swarm(swarm_daemon: DockerDaemon) -> Iterator[DockerDaemon]:
         swarm_daemon.cli("node", "update", "--label-rm", label, node)
     yield swarm_daemon
     swarm_daemon.clean()
+
+
+@pytest.fixture(scope="session")
+@needs("podman")
+def podman_service() -> Iterator[PodmanService]:
+    """Podman's Docker-compatible service (rootful, storage of its own)."""
+    service = start_podman()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def podman(podman_service: PodmanService) -> Iterator[PodmanService]:
+    podman_service.clean()
+    yield podman_service
+    podman_service.clean()
 
 
 @pytest.fixture(scope="session")

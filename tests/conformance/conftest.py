@@ -7,8 +7,14 @@ from asgard.testing import harness_fixture
 from tests.conformance.docker_harness import DockerEngineHarness, DockerSwarmHarness
 from tests.conformance.kubernetes_harness import KubernetesHarness
 from tests.conformance.mesos_harness import MesosHarness
+from tests.conformance.podman_harness import PodmanHarness
 from tests.conformance.static_harness import StaticHarness
 
 harness = harness_fixture(
-    DockerEngineHarness, DockerSwarmHarness, KubernetesHarness, MesosHarness, StaticHarness
+    DockerEngineHarness,
+    DockerSwarmHarness,
+    KubernetesHarness,
+    MesosHarness,
+    StaticHarness,
+    PodmanHarness,
 )

@@ -37,6 +37,7 @@ T = TypeVar("T")
 RESOURCES: Final = {
     "docker": "needs a Docker Engine the test session starts (dockerd, as root)",
     "swarm": "needs a Docker Swarm the test session starts (dockerd, as root)",
+    "podman": "needs a Podman service the test session starts (podman, as root)",
     "postgres": "needs a PostgreSQL server the test session starts",
     "browser": "needs Chromium (Debian's /usr/bin/chromium)",
 }

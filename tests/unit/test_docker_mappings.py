@@ -12,9 +12,17 @@ import pytest
 
 from asgard.archives import folder_zip, job_files_tar
 from asgard.backends.docker import labels as L
+from asgard.backends.docker.client import has_labels
 from asgard.backends.docker.job_status import Outcome, container_status, service_status
 from asgard.backends.docker.specs import object_name, placement
-from asgard.backends.docker.stats import memory_used, usage_between
+from asgard.backends.docker.stats import (
+    MemoryStats,
+    StatsSample,
+    memory_used,
+    read_sample,
+    usage_between,
+)
+from asgard.errors import UnusableAnswer
 from asgard.models import Account
 
 
@@ -109,28 +117,77 @@ def test_swarm_job_attempts_map_to_job_states() -> None:
 
 
 def test_cpu_and_memory_follow_the_engine_api_formulas() -> None:
-    before = {
-        "cpu_stats": {
-            "cpu_usage": {"total_usage": 1_000},
-            "system_cpu_usage": 10_000,
-            "online_cpus": 4,
+    before = StatsSample.model_validate(
+        {
+            "cpu_stats": {
+                "cpu_usage": {"total_usage": 1_000},
+                "system_cpu_usage": 10_000,
+                "online_cpus": 4,
+            }
         }
-    }
-    after = {
-        "cpu_stats": {
-            "cpu_usage": {"total_usage": 3_000},
-            "system_cpu_usage": 20_000,
-            "online_cpus": 4,
-            "throttling_data": {"periods": 10, "throttled_periods": 5},
-        },
-        "memory_stats": {"usage": 300, "limit": 1000, "stats": {"cache": 100}},
-    }
+    )
+    after = StatsSample.model_validate(
+        {
+            "cpu_stats": {
+                "cpu_usage": {"total_usage": 3_000},
+                "system_cpu_usage": 20_000,
+                "online_cpus": 4,
+                "throttling_data": {"periods": 10, "throttled_periods": 5},
+            },
+            "memory_stats": {"usage": 300, "limit": 1000, "stats": {"cache": 100}},
+        }
+    )
     usage = usage_between(before, after)
     assert usage.cpu_pct == pytest.approx(2_000 / 10_000 * 4 * 100)
     assert usage.mem_used == 200
     assert usage.mem_limit == 1000
     assert (usage.throttled_periods, usage.periods) == (5, 10)
-    assert memory_used({"usage": 500, "stats": {"inactive_file": 50, "cache": 400}}) == 450
+    memory = MemoryStats(usage=500, stats={"inactive_file": 50, "cache": 400})
+    assert memory_used(memory) == 450
+
+
+def test_podman_cpu_is_measured_against_the_time_between_samples() -> None:
+    """Podman's system CPU time is every cgroup's busy time: a container alone on an idle
+    host would be at 100 % of it. Its share of one CPU is its time over the time elapsed."""
+    before = StatsSample.model_validate(
+        {
+            "read": "2026-12-07T02:28:35.000000000Z",
+            "cpu_stats": {"cpu_usage": {"total_usage": 0}, "system_cpu_usage": 1_000},
+        }
+    )
+    after = StatsSample.model_validate(
+        {
+            "read": "2026-12-07T02:28:35.500000000Z",
+            "cpu_stats": {"cpu_usage": {"total_usage": 250_000_000}, "system_cpu_usage": 251_000},
+            "memory_stats": {"usage": 4096, "limit": 8192},
+        }
+    )
+    usage = usage_between(before, after, busy_clock=True)
+    assert usage.cpu_pct == pytest.approx(50.0)
+    assert (usage.mem_used, usage.mem_limit) == (4096, 8192)
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ("the container is not running", "a stats document of str"),
+        ([{"cpu_stats": {}}], "a stats document of list"),
+        ({"cpu_stats": "busy"}, "a stats document with a wrong cpu_stats"),
+        ({"memory_stats": {"usage": "lots"}}, "a stats document with a wrong memory_stats.usage"),
+    ],
+)
+def test_a_stats_answer_of_another_shape_is_the_clusters_error(
+    answer: object, problem: str
+) -> None:
+    with pytest.raises(UnusableAnswer) as raised:
+        read_sample(answer, cluster="pod", container_id="c1")
+    assert raised.value.cluster == "pod"
+    assert problem in raised.value.msg
+
+
+def test_no_stats_answer_is_no_sample() -> None:
+    """Podman answers a stopped container's stats with an empty body: nothing to count."""
+    assert read_sample(None, cluster="pod", container_id="c1") is None
 
 
 def test_input_zips_become_a_tar_for_the_container_and_output_tars_a_zip() -> None:
@@ -165,3 +222,14 @@ def test_names_and_placement() -> None:
         "node.role!=manager",
         "node.labels.owner==team-a",
     ]
+
+
+def test_every_label_test_must_hold() -> None:
+    """Podman 4.3 lists the volumes matching any label filter; Asgard keeps those matching
+    every one, as a Docker Engine answers."""
+    labels = {"asgard.namespace": "dev", "asgard.job": "j1"}
+    assert has_labels(labels, ["asgard.namespace=dev", "asgard.job=j1"])
+    assert has_labels(labels, ["asgard.job"])
+    assert not has_labels(labels, ["asgard.namespace=dev", "asgard.job=j2"])
+    assert not has_labels(None, ["asgard.job"])
+    assert has_labels(None, [])

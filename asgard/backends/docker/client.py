@@ -22,6 +22,7 @@ import structlog
 
 from asgard.backends.answers import DEFAULT_CAP_BYTES, expect_keys, unusable
 from asgard.backends.common import ApiPath, Json
+from asgard.backends.docker.converters import engine_attributes
 from asgard.backends.docker.transport import ENGINE, EngineTransport
 from asgard.errors import (
     NotFound,
@@ -61,14 +62,36 @@ class EngineMode:
         return cls(swarm=manager, node_id=str(swarm.get("NodeID") or "") if manager else "")
 
 
+def has_labels(labels: Mapping[str, str] | None, tests: list[str]) -> bool:
+    """Whether ``labels`` pass every label filter test (``key`` or ``key=value``)."""
+    have = labels or {}
+    for test in tests:
+        key, equals, value = test.partition("=")
+        if key not in have or (equals and have[key] != value):
+            return False
+    return True
+
+
 class DockerClient(EngineTransport):
     """The engine's endpoints; what it is (``EngineMode``) learnt once and kept."""
 
     def __init__(
-        self, *, cluster: str, url: str | None, timeout_s: float, cap_bytes: int = DEFAULT_CAP_BYTES
+        self,
+        *,
+        cluster: str,
+        url: str | None,
+        timeout_s: float,
+        cap_bytes: int = DEFAULT_CAP_BYTES,
+        agent_attributes: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(cluster=cluster, url=url, timeout_s=timeout_s, cap_bytes=cap_bytes)
         self._mode: EngineMode | None = None
+        self.agent_attributes = dict(agent_attributes or {})
+        """What the cluster's entry says of a single engine's agent, over its labels."""
+
+    async def engine_attributes(self) -> dict[str, str]:
+        """A single engine's agent attributes: its labels, and the cluster entry's over them."""
+        return engine_attributes(await self.info(), self.agent_attributes)
 
     async def version(self) -> str:
         answer = await self.request("GET", self.path("version"), what="version")
@@ -300,10 +323,18 @@ class DockerClient(EngineTransport):
             )
 
     async def volumes(self, filters: Mapping[str, list[str]]) -> list[Json]:
+        """The volumes every filter holds for. Each ``label`` test must hold, as on a Docker
+        Engine: Podman 4.3 answers the volumes matching any of them, which would give one
+        job's cleanup another job's volumes; they are checked again here."""
         found: Json = await self.request(
             "GET",
             self.path("volumes"),
             what="list volumes",
             params={"filters": json.dumps(filters)},
         )
-        return list(found.get("Volumes") or [])
+        if not isinstance(found, dict):
+            raise unusable(self.cluster, "list volumes", ENGINE, "JSON of the wrong shape")
+        volumes = found.get("Volumes") or []  # null when there are none
+        if not isinstance(volumes, list) or not all(isinstance(v, dict) for v in volumes):
+            raise unusable(self.cluster, "list volumes", ENGINE, "JSON of the wrong shape")
+        return [v for v in volumes if has_labels(v.get("Labels"), filters.get("label", []))]

@@ -30,6 +30,12 @@ class DockerClusterConfig(ClusterConfig):
         "they end",
     )
 
+    agent_attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Attributes of a single engine's agent (its owner, a zone), beside and "
+        "over the engine's labels: how a Podman, which has no engine labels, gets any",
+    )
+
     app_defaults: Literal["baseline", "none"] = Field(
         "baseline",
         description="baseline: apps' containers run with no-new-privileges and every Linux "

@@ -9,6 +9,7 @@ from typing import Any
 
 from asgard.backends.common import Json, parse_time
 from asgard.backends.docker import labels as L
+from asgard.backends.docker.podman import engine_id
 from asgard.models import Agent, App, AppInstances, Port, ResourceLimits, Resources, Task
 from asgard.models.app import AppStatus
 from asgard.models.task import TaskState
@@ -73,9 +74,10 @@ def node_to_agent(node: Json, *, cluster: str, used: Resources, total_apps: int)
     )
 
 
-def engine_attributes(info: Json) -> dict[str, str]:
-    """``dockerd --label k=v`` shows in ``/info`` as ``["k=v"]``."""
-    return env_dict(info.get("Labels"))
+def engine_attributes(info: Json, configured: Mapping[str, str]) -> dict[str, str]:
+    """``dockerd --label k=v`` shows in ``/info`` as ``["k=v"]``; what the cluster's entry
+    says (``agent_attributes``) is over them."""
+    return {**env_dict(info.get("Labels")), **configured}
 
 
 def container_allotment(inspected: Json) -> Resources:
@@ -90,15 +92,23 @@ def container_allotment(inspected: Json) -> Resources:
     return Resources(cpus=float(cpus), mem=mem / MiB)
 
 
-def engine_to_agent(info: Json, *, cluster: str, used: Resources, total_apps: int) -> Agent:
+def engine_to_agent(
+    info: Json,
+    *,
+    cluster: str,
+    used: Resources,
+    total_apps: int,
+    attributes: Mapping[str, str],
+) -> Agent:
+    agent_id = engine_id(info)
     return Agent(
-        id=info["ID"],
+        id=agent_id,
         cluster=cluster,
         type=AGENT_TYPE,
-        hostname=info.get("Name", info["ID"]),
+        hostname=info.get("Name", agent_id),
         active=True,
         version=info.get("ServerVersion"),
-        attributes=engine_attributes(info),
+        attributes=engine_attributes(info, attributes),
         resources=Resources(cpus=float(info.get("NCPU", 0)), mem=info.get("MemTotal", 0) / MiB),
         used_resources=used,
         total_apps=total_apps,
@@ -279,6 +289,15 @@ def inspected_ports(inspected: Json) -> list[Port]:
     return ports
 
 
+def spec_ports(inspected: Json) -> list[Port]:
+    """The ports the app's spec asked for: as its definition says (``L.PORTS``), else as
+    the engine keeps the bindings asked for."""
+    said = (inspected.get("Config", {}).get("Labels") or {}).get(L.PORTS)
+    if said is None:
+        return inspected_ports(inspected)
+    return [Port.model_validate(p) for p in json.loads(said)]
+
+
 def containers_to_app(
     *, cluster: str, app_id: str, model: Json, instances: Sequence[Json], desired: int
 ) -> App:
@@ -295,10 +314,10 @@ def containers_to_app(
         image=config.get("Image", ""),
         cmd=config.get("Entrypoint") or None,
         args=config.get("Cmd") or None,
-        env=env_dict(config.get("Env")),
+        env=L.spec_env(env_dict(config.get("Env")), labels),
         labels=L.user_labels(config.get("Labels")),
         resources=ResourceLimits(cpus=allot.cpus or None, mem=allot.mem or None),
-        ports=inspected_ports(model),
+        ports=spec_ports(model),
         constraints=json.loads(labels.get(L.CONSTRAINTS) or "[]"),
         status=engine_status(desired, states),
         instances=AppInstances(desired=desired, running=states.count("running")),

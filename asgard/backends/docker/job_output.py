@@ -23,17 +23,24 @@ Fetch = Callable[[Path, int], Awaitable[bool]]
 """Streams the tar of ``/output`` to a file, up to a limit; False when over it."""
 
 
-def _to_zip(tar: Path, zipped: Path) -> None:
+def _to_zip(tar: Path, zipped: Path, folder: str) -> None:
     if tar.stat().st_size == 0:  # no /output folder at all
         with zipfile.ZipFile(zipped, "w"):
             return
-    folder_zip_file(tar, "output", zipped)
+    folder_zip_file(tar, folder, zipped)
 
 
 async def collect_output(
-    artifacts: ArtifactStore, cluster: str, namespace: str, job_id: str, fetch: Fetch
+    artifacts: ArtifactStore,
+    cluster: str,
+    namespace: str,
+    job_id: str,
+    fetch: Fetch,
+    *,
+    folder: str = "output",
 ) -> str | None:
-    """Keep the job's output; None once kept, or why it was refused."""
+    """Keep the job's output; None once kept, or why it was refused. ``folder``: the name
+    of the folder ``fetch`` sends (``output``, or a workflow's folder of a stage)."""
     tar = artifacts.incoming()
     zipped = tar.with_name(tar.name + ".zip")
     try:
@@ -43,7 +50,7 @@ async def collect_output(
             within = True  # the container has no /output: an empty zip
         if not within:
             return await artifacts.refuse_output(cluster, namespace, job_id)
-        await asyncio.to_thread(_to_zip, tar, zipped)
+        await asyncio.to_thread(_to_zip, tar, zipped, folder)
         await artifacts.keep_output_file(cluster, namespace, job_id, zipped)
         return None
     finally:

@@ -6,6 +6,7 @@ list, so an app or job of one account is never even fetched for another.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 PREFIX = "asgard."
@@ -28,6 +29,14 @@ CREATED_AT = "asgard.created_at"
 """When the app (on its definition container) or the job was created."""
 CONSTRAINTS = "asgard.constraints"
 """On a single engine's definition container: the app's constraints, as JSON."""
+ENV_NAMES = "asgard.env"
+"""On a single engine's definition container and a job's container: the names of the
+variables the spec set, as JSON. An engine may add variables of its own to a container's
+``Env`` (Podman: ``container``, ``TERM``, ``HOME``, ``HOSTNAME``), which are not the spec's."""
+PORTS = "asgard.ports"
+"""On a single engine's definition container: the spec's ports, as JSON. Podman writes the
+host port it picked for a port published on any port into the container's own bindings,
+where a Docker Engine keeps what was asked."""
 ROLE_DEFINITION = "definition"
 ROLE_INSTANCE = "instance"
 
@@ -35,6 +44,20 @@ ROLE_INSTANCE = "instance"
 def user_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
     """The labels a user set, without Asgard's own."""
     return {k: v for k, v in (labels or {}).items() if not k.startswith(PREFIX)}
+
+
+def env_names(env: Mapping[str, str]) -> str:
+    """The ``ENV_NAMES`` label of a spec's variables."""
+    return json.dumps(sorted(env))
+
+
+def spec_env(env: Mapping[str, str], labels: Mapping[str, str]) -> dict[str, str]:
+    """Of a container's variables, those its spec set (all of them when it was made
+    before Asgard wrote down their names)."""
+    if ENV_NAMES not in labels:
+        return dict(env)
+    names = set(json.loads(labels[ENV_NAMES]))
+    return {k: v for k, v in env.items() if k in names}
 
 
 def namespace_filter(namespace: str, *extra: str) -> dict[str, list[str]]:

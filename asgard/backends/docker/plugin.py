@@ -49,6 +49,7 @@ class DockerPlugin(BackendPlugin[DockerClusterConfig]):
             url=config.engine_url(),
             timeout_s=config.timeout_s,
             cap_bytes=int(config.max_answer_mib * 2**20),
+            agent_attributes=config.agent_attributes,
         )
         hardening, artifacts, nudges = config.hardening(), context.artifacts, Nudges()
         mode = client.mode_name

@@ -234,6 +234,7 @@ def job_labels(
         L.JOB: job_id,
         L.JOB_NAME: spec.name,
         L.JOB_RETRIES: str(spec.retries),
+        L.ENV_NAMES: L.env_names(spec.env),
         L.CREATED_AT: created_at.isoformat(),
     }
     if spec.timeout_s is not None:

@@ -5,23 +5,29 @@ Docker 20.10's API cannot mount a sub-folder of a volume (``VolumeOptions.Subpat
 came with API 1.45), so a view is a local volume that binds a folder of the
 workflow's volume (``type=none, o=bind, device=<its mountpoint>/<folder>``).
 Removing a view leaves the folder alone; removing the workflow's volume removes
-every stage's files. Volumes made before names took ``_`` after the namespace
-(``dev-wf-w1``) are found by their labels, which say their namespace. The mountpoint
-is a path on the engine's host, so views work where the engine Asgard talks to runs
-its containers: every single-engine job, and Swarm jobs, which are placed on that
-manager.
+every stage's files. A stage's output is read from its folder of the workflow's volume,
+not through its view: Podman mounts a volume with options only for a running container,
+so a finished stage's view reads empty there. Volumes made before names took ``_``
+after the namespace (``dev-wf-w1``) are found by their labels, which say their
+namespace. The mountpoint is a path on the engine's host, so views work where the
+engine Asgard talks to runs its containers: every single-engine job, and Swarm jobs,
+which are placed on that manager.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import posixpath
 import tarfile
+from dataclasses import dataclass
+from pathlib import Path
 
 from asgard.backends.common import Json
 from asgard.backends.contract import WorkspaceMount
 from asgard.backends.docker import labels as L
 from asgard.backends.docker.client import DockerClient
+from asgard.backends.docker.job_output import Fetch
 from asgard.backends.docker.specs import internal_name
 from asgard.errors import Conflict, NotFound
 
@@ -59,6 +65,15 @@ def _folder_tar(folder: str) -> bytes:
         info.type, info.mode = tarfile.DIRTYPE, 0o777
         tar.addfile(info)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class StageOutput:
+    """Where a finished stage's ``/output`` is: ``folder`` of the workflow's volume, sent
+    by ``fetch`` as a tar whose root is named ``folder``."""
+
+    folder: str
+    fetch: Fetch
 
 
 class DockerWorkspaces:
@@ -125,6 +140,58 @@ class DockerWorkspaces:
             {**labels, L.WORKFLOW: workspace},
             {"type": "none", "o": "bind", "device": f"{mountpoint}/{folder}"},
         )
+
+    async def stage_output(self, namespace: str, inspected: Json) -> StageOutput | None:
+        """The output of a job's container that is a workflow stage's (its ``/output`` a
+        view of a folder of the workflow's volume); None for any other job."""
+        view = next(
+            (
+                m.get("Name")
+                for m in inspected.get("Mounts") or []
+                if m.get("Type") == "volume" and m.get("Destination") == "/output"
+            ),
+            None,
+        )
+        if not view:
+            return None
+        try:
+            volume = await self.client.inspect_volume(str(view))
+        except NotFound:
+            return None
+        workspace = (volume.get("Labels") or {}).get(L.WORKFLOW)
+        device = (volume.get("Options") or {}).get("device")
+        if not workspace or not device:
+            return None
+        folder = posixpath.basename(str(device).rstrip("/"))
+        image = str(inspected.get("Image") or inspected["Config"]["Image"])
+
+        async def fetch(dest: Path, limit: int) -> bool:
+            return await self._archive_folder(namespace, str(workspace), folder, image, dest, limit)
+
+        return StageOutput(folder=folder, fetch=fetch)
+
+    async def _archive_folder(
+        self, namespace: str, workspace: str, folder: str, image: str, dest: Path, limit: int
+    ) -> bool:
+        """``folder`` of the workflow's volume as a tar, streamed to ``dest`` up to
+        ``limit`` bytes, through a helper container that mounts the volume."""
+        source = await self.source(namespace, workspace)
+        if source is None:
+            raise NotFound(f"the volume of workflow '{workspace}' is gone")
+        helper = await self.client.create_container(
+            {
+                "Image": image,
+                "Cmd": ["never-started"],
+                "Labels": {**self._labels(namespace, workspace), L.ROLE: L.ROLE_HELPER},
+                "HostConfig": {
+                    "Mounts": [{"Type": "volume", "Source": source, "Target": "/workspace"}]
+                },
+            }
+        )
+        try:
+            return await self.client.archive_to_file(helper, f"/workspace/{folder}", dest, limit)
+        finally:
+            await self.client.remove_container(helper)
 
     async def job_views(
         self, namespace: str, job_id: str, image: str, mount: WorkspaceMount

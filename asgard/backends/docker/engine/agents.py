@@ -31,7 +31,13 @@ class EngineAgents(DockerAgents):
             if (c.get("Labels") or {}).get(L.NAMESPACE) == account.namespace
         }
         apps.discard(None)
-        agent = engine_to_agent(info, cluster=self.cluster, used=used, total_apps=len(apps))
+        agent = engine_to_agent(
+            info,
+            cluster=self.cluster,
+            used=used,
+            total_apps=len(apps),
+            attributes=self.client.agent_attributes,
+        )
         return [agent] if agent.owned_by(account.owner) else []
 
     async def get_agent(self, account: Account, agent_id: str) -> Agent:

@@ -17,11 +17,12 @@ from asgard.backends.common import Json, app_taken
 from asgard.backends.contract import LogLines, LogStream
 from asgard.backends.docker.apps import DockerApps
 from asgard.backends.docker.client import DockerClient
-from asgard.backends.docker.converters import container_to_task, engine_attributes
+from asgard.backends.docker.converters import container_to_task
 from asgard.backends.docker.engine.containers import AppContainers
 from asgard.backends.docker.engine.instances import AppInstances
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.logs import log_lines, log_stream
+from asgard.backends.docker.podman import engine_id
 from asgard.backends.docker.specs import BASELINE, Hardening
 from asgard.backends.log_lines import unknown_task
 from asgard.backends.log_streams import merge
@@ -57,11 +58,12 @@ class EngineApps(DockerApps):
     async def list_tasks(self, account: Account, app_id: str) -> list[Task]:
         instances = await self._instances(account, app_id)
         info = await self.client.info()
-        host = str(info.get("Name", info["ID"]))
+        agent_id = engine_id(info)
+        host = str(info.get("Name", agent_id))
         return sorted(
             (
                 container_to_task(
-                    c, cluster=self.cluster, app_id=app_id, agent_id=info["ID"], host=host
+                    c, cluster=self.cluster, app_id=app_id, agent_id=agent_id, host=host
                 )
                 for c in instances
             ),
@@ -128,7 +130,7 @@ class EngineApps(DockerApps):
                 field="ports",
                 cluster=self.cluster,
             )
-        attributes = engine_attributes(await self.client.info())
+        attributes = await self.client.engine_attributes()
         reason = unmet(attributes, account, spec.constraints, agent="this engine")
         if reason:
             raise InvalidValue(reason, field="constraints", cluster=self.cluster)

@@ -37,6 +37,8 @@ class AppInstances(Instances[str]):
     def _config(self, spec: AppSpec, role: str, created_at: str = "") -> Json:
         extra = {L.CONSTRAINTS: json.dumps(spec.constraints)} if spec.constraints else {}
         if role == L.ROLE_DEFINITION:
+            extra[L.ENV_NAMES] = L.env_names(spec.env)
+            extra[L.PORTS] = json.dumps([p.model_dump(mode="json") for p in spec.ports])
             extra[L.INSTANCES] = str(spec.instances)
             extra[L.CREATED_AT] = created_at or utc_now().isoformat()
         return container_config(

@@ -18,7 +18,7 @@ from asgard.archives import job_files_tar
 from asgard.backends.common import Json
 from asgard.backends.contract import LogStream, WorkspaceMount
 from asgard.backends.docker import labels as L
-from asgard.backends.docker.converters import container_allotment, engine_attributes
+from asgard.backends.docker.converters import container_allotment, env_dict
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.job_output import collect_output
 from asgard.backends.docker.job_status import container_status, job_from
@@ -71,7 +71,7 @@ class EngineJobs(DockerJobs):
     async def launch(
         self, account: Account, spec: JobSpec, input_zip: bytes | None, mount: WorkspaceMount | None
     ) -> str:
-        attributes = engine_attributes(await self.client.info())
+        attributes = await self.client.engine_attributes()
         reason = unmet(attributes, account, [], agent="this engine")
         if reason:  # the engine is the only agent there is: the owner's, or none
             raise InvalidValue(reason, field="cluster", cluster=self.cluster)
@@ -110,6 +110,7 @@ class EngineJobs(DockerJobs):
         status = container_status(inspected, await self.outcome(namespace, job_id))
         allot = container_allotment(inspected)
         config = inspected.get("Config") or {}
+        spec_env = L.spec_env(env_dict(config.get("Env")), labels)
         return job_from(
             cluster=self.cluster,
             job_id=job_id,
@@ -117,7 +118,7 @@ class EngineJobs(DockerJobs):
             image=config.get("Image", ""),
             command=config.get("Entrypoint"),
             args=config.get("Cmd"),
-            env=[e for e in config.get("Env") or [] if e not in image_env],
+            env=[e for e in env_list(spec_env) if e not in image_env],
             resources=ResourceLimits(cpus=allot.cpus or None, mem=allot.mem or None),
             status=status,
         )
@@ -166,8 +167,14 @@ class EngineJobs(DockerJobs):
             await self.client.kill_container(inspected["Id"])
 
     async def collect_output(self, namespace: str, job_id: str) -> str | None:
-        """Copy ``/output`` out of the finished container, streamed."""
+        """Copy ``/output`` out of the finished container, streamed; a workflow stage's
+        from its folder of the workflow's volume (``DockerWorkspaces.stage_output``)."""
         inspected = await self._find(namespace, job_id)
+        stage = await self.workspaces.stage_output(namespace, inspected)
+        if stage is not None:
+            return await collect_output(
+                self.artifacts, self.cluster, namespace, job_id, stage.fetch, folder=stage.folder
+            )
 
         async def fetch(dest: Path, limit: int) -> bool:
             return await self.client.archive_to_file(inspected["Id"], "/output", dest, limit)
