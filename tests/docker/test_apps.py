@@ -194,6 +194,7 @@ async def test_accounts_cannot_see_or_touch_each_others_apps(env: Env) -> None:
     assert (await env.viewer.post(f"{APP}/restart")).status == 403
 
 
+@pytest.mark.quiet  # its sampling time is wall-clock
 async def test_stats_are_a_sample_and_say_so(env: Env) -> None:
     burn = ["sh", "-c", "trap 'exit 0' TERM; while true; do :; done"]
     await env.dev.json("POST", "/apps", status=201, json=spec(2, args=burn, resources={"mem": 64}))

@@ -44,7 +44,7 @@ from tests.conftest import TEST_SECRET_KEY, StartAsgard, build
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 from tests.support.loop_thread import LoopThread
-from tests.support.resources import shared
+from tests.support.resources import needs, shared
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -253,6 +253,7 @@ async def warm_up(env: Env) -> None:
 
 
 @pytest.fixture
+@needs("quiet")
 async def watched(env: Env) -> AsyncIterator[HealthProbe]:
     """A probe of ``/health`` running for the whole test, checked at its end; every
     callback of the server's loop timed (``LoopHolds``); and the peak memory over the

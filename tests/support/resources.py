@@ -40,6 +40,7 @@ RESOURCES: Final = {
     "podman": "needs a Podman service the test session starts (podman, as root)",
     "postgres": "needs a PostgreSQL server the test session starts",
     "browser": "needs Chromium (Debian's /usr/bin/chromium)",
+    "quiet": "measures wall-clock latency: run alone, after the parallel phase of make test",
 }
 IMPLIED: Final = {"swarm": "docker"}
 NEEDS: Final = "_asgard_needs"
