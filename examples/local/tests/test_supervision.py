@@ -99,6 +99,12 @@ async def test_a_process_that_ignores_sigterm_is_killed_after_the_grace_time(
     async with running_cluster(tmp_path, stop_grace_s=0.5) as running:
         await running.call(DEV, AppsBackend.create_app, app(stubborn))
         await running_ids(running, 1)
+
+        async def trap_set() -> bool:  # the sleeps start after the trap: TERM is ignored
+            found = processes_under(running.state_dir)
+            return [p.split(": ", 1)[1].strip() for p in found].count("sleep 600") == 2
+
+        await eventually(trap_set, "the instance ignores TERM")
         began = time.monotonic()
         await running.call(DEV, AppsBackend.delete_app, "web")
         took = time.monotonic() - began

@@ -48,6 +48,9 @@ T = TypeVar("T")
 GONE_POLL_S = 0.2
 TASKS_GONE_S = 15.0
 QUIET_S = 1.0
+SETTING_UP = frozenset({"assigned", "accepted", "preparing"})
+"""Task states in which a node's agent may still create the task's container (a task still
+pending has no node, and may stay so: it is not waited for)."""
 NANO = 1e9
 MiB = 1024 * 1024
 
@@ -247,6 +250,7 @@ class SwarmJobs(DockerJobs):
         filters = {"label": [f"{L.NAMESPACE}={namespace}", f"{L.JOB}={job_id}"]}
         services = [s["ID"] for s in await self.client.services(filters)]
         for service in services:
+            await self._tasks_set_up(service)
             await self.client.remove_service(service)
         # The Swarm removes the tasks' containers on its own time, and a task that was still
         # starting can get its container after the service is gone, re-creating any volume
@@ -260,6 +264,20 @@ class SwarmJobs(DockerJobs):
                 quiet_since = loop.time()
             await asyncio.sleep(GONE_POLL_S)
         await self.artifacts.delete(self.cluster, namespace, job_id)
+
+    async def _tasks_set_up(self, service: str) -> None:
+        """Wait (within ``TASKS_GONE_S``) until no task of the service is still being set
+        up: an agent that is preparing a task creates its container even after the service
+        is removed, later than any quiet moment can be trusted to cover on a busy host. Once
+        a task is ready, running or over, its container exists or never will."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TASKS_GONE_S
+        while loop.time() < deadline:
+            tasks = await self.client.tasks({"service": [service]})
+            states = {str(t.get("Status", {}).get("State", "")) for t in tasks}
+            if not states & SETTING_UP:
+                return
+            await asyncio.sleep(GONE_POLL_S)
 
     async def _remove_left(
         self, namespace: str, job_id: str, filters: dict[str, list[str]]
