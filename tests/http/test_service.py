@@ -6,6 +6,7 @@ import dataclasses
 import logging
 
 import pytest
+import structlog
 from aiohttp.test_utils import make_mocked_request
 
 from asgard.http.app import operations
@@ -231,8 +232,9 @@ async def test_logs_carry_the_request_and_never_the_credentials(
             "/users/me", headers={"Authorization": "Token asg_wrong_secretvalue"}
         )
         lines = capsys.readouterr().err
-    finally:
+    finally:  # the process's logging as it was: later tests read structlog's default output
         logging.getLogger().handlers.clear()
+        structlog.reset_defaults()
     assert '"request_id": "trace-me"' in lines
     assert f'"account_id": {account.id}' in lines
     assert f'"user_id": {caller.user.id}' in lines
