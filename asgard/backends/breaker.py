@@ -10,7 +10,9 @@ While open, reads of the cluster fail at once with the last error (same kind,
 so the fan-out reports it as before, and a message that says it was not asked
 again). While open, one probe at a time asks the cluster
 for its version in the background, every ``retry_s``; the first probe that
-answers closes the breaker, and reads go to the cluster again. So no request
+answers closes the breaker, and reads go to the cluster again, even when the
+answer is a wrong one (a login page, a refusal): such a cluster is not down, and
+its reads should say what it answers now, not the timeout that tripped it. So no request
 waits for a cluster known to be down, and one that comes back is read again
 within ``retry_s`` plus one answer.
 
@@ -116,15 +118,27 @@ class Breaker:
     async def _probe_once(self) -> None:
         try:
             await self.probe()
-        except ClusterError as exc:
+        except TRIPPING as exc:
             self.failed(exc)
             self._next_probe = time.monotonic() + self.retry_s
+            return
+        except ClusterError:
+            # It answered, if wrongly (a page of HTML, a refusal): not down. Reads go to it
+            # again and each gets that answer's own error, not the timeout of long ago.
+            log.info("a cluster known to be down answers, wrongly", cluster=self.cluster)
+            self._reopen_reads()
             return
         except Exception as exc:  # a probe must never take anything down with it
             log.warning("probing a cluster failed", cluster=self.cluster, error=str(exc))
             self._next_probe = time.monotonic() + self.retry_s
             return
         self.succeeded()
+
+    def _reopen_reads(self) -> None:
+        """Close the breaker without counting the cluster as healthy (``last_ok`` stays)."""
+        self.failures = 0
+        self.opened_at = None
+        self.last_error = None
 
     async def close(self) -> None:
         await cancel_and_wait(self._probing)

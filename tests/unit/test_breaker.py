@@ -65,3 +65,24 @@ async def test_a_probe_that_gets_an_answer_closes_it() -> None:
     assert not breaker.open
     breaker.check()
     await breaker.close()
+
+
+async def test_a_probe_answered_wrongly_closes_it_so_reads_say_what_is_wrong_now() -> None:
+    """A cluster that timed out while the machine was busy, and now answers at once with a
+    page of HTML, is read again: its error is what it answers, not the old timeout."""
+
+    async def wrong() -> str:
+        raise ClusterFailure("c", "answered text/html, not JSON")
+
+    breaker = Breaker("c", wrong, down_after_s=0, retry_s=0)
+    breaker.failed(timeout())
+    breaker.failed(timeout())
+    with pytest.raises(ClusterTimeout):
+        breaker.check()  # fails at once, and starts a probe
+    for _ in range(50):
+        if not breaker.open:
+            break
+        await asyncio.sleep(0.01)
+    assert not breaker.open
+    breaker.check()
+    await breaker.close()
