@@ -48,9 +48,10 @@ T = TypeVar("T")
 GONE_POLL_S = 0.2
 TASKS_GONE_S = 15.0
 QUIET_S = 1.0
-SETTING_UP = frozenset({"assigned", "accepted", "preparing"})
-"""Task states in which a node's agent may still create the task's container (a task still
-pending has no node, and may stay so: it is not waited for)."""
+SETTING_UP = frozenset({"new", "allocated", "pending", "assigned", "accepted", "preparing"})
+"""Task states after which a node's agent may yet create the task's container."""
+PENDING_S = 3.0
+"""How long a task that stays pending (no node for it) is waited for before its removal."""
 NANO = 1e9
 MiB = 1024 * 1024
 
@@ -266,16 +267,18 @@ class SwarmJobs(DockerJobs):
         await self.artifacts.delete(self.cluster, namespace, job_id)
 
     async def _tasks_set_up(self, service: str) -> None:
-        """Wait (within ``TASKS_GONE_S``) until no task of the service is still being set
-        up: an agent that is preparing a task creates its container even after the service
-        is removed, later than any quiet moment can be trusted to cover on a busy host. Once
-        a task is ready, running or over, its container exists or never will."""
+        """Wait until no task of the service is still being placed or set up on a node: an
+        agent preparing a task creates its container even after the service is removed,
+        and a task about to be placed may still be. Once a task is ready, running or over,
+        its container exists or never will. Bounded: ``TASKS_GONE_S`` in all, and
+        ``PENDING_S`` for a task that stays pending (no node can take it, and none will)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + TASKS_GONE_S
-        while loop.time() < deadline:
+        began = loop.time()
+        while loop.time() - began < TASKS_GONE_S:
             tasks = await self.client.tasks({"service": [service]})
             states = {str(t.get("Status", {}).get("State", "")) for t in tasks}
-            if not states & SETTING_UP:
+            unsettled = states & SETTING_UP
+            if not unsettled or (unsettled == {"pending"} and loop.time() - began > PENDING_S):
                 return
             await asyncio.sleep(GONE_POLL_S)
 
