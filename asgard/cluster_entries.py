@@ -17,6 +17,7 @@ from asgard.backends.registry import ClusterConfig, parse_cluster_config, plugin
 from asgard.cluster_keys import ClusterKeys
 from asgard.models import StoredCluster
 from asgard.models.cluster import SECRET_SHOWN
+from asgard.redact import redact
 
 __all__ = ["config_of", "secrets_of", "settings_of", "shown", "shown_config"]
 
@@ -49,9 +50,19 @@ def config_of(stored: StoredCluster, keys: ClusterKeys) -> ClusterConfig:
 
 
 def shown(settings: dict[str, Any], secret_names: list[str]) -> dict[str, Any]:
-    """What an administrator is shown of an entry: its settings, a secret that is set as
-    ``"set"``."""
-    return {**settings, **dict.fromkeys(secret_names, SECRET_SHOWN)}
+    """What an administrator is shown of an entry: its settings, credentials a URL
+    carries taken out (``asgard.redact``), a secret that is set as ``"set"``."""
+    return {**_redacted(settings), **dict.fromkeys(secret_names, SECRET_SHOWN)}
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    return value
 
 
 def shown_config(config: ClusterConfig) -> dict[str, Any]:

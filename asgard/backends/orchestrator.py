@@ -92,10 +92,15 @@ class Orchestrator:
         return self.cluster(account, cluster).capabilities
 
     def chosen(self, account: Account | None, names: Collection[str] | None) -> list[Cluster]:
-        """The clusters a listing reads: those named (each must exist), else every one, of
-        those the account may use."""
+        """The clusters a listing reads: those named (each must exist, and be one the
+        account may use: one it may not is as unknown to it as one that does not exist),
+        else every one the account may use."""
         if names is not None:
-            unknown = sorted(set(names) - set(self.clusters))
+            unknown = sorted(
+                n
+                for n in set(names)
+                if n not in self.clusters or (account is not None and not account.may_use(n))
+            )
             if unknown:
                 raise NotFound(
                     f"unknown cluster '{unknown[0]}'", field="cluster", cluster=unknown[0]

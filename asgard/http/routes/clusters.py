@@ -82,9 +82,9 @@ async def patch_cluster(request: web.Request, body: ClusterPatchBody) -> web.Res
     """The fields given replace the entry's (null: back to the default); the cluster is
     then served from its new entry. 409 for a cluster of the clusters file: it changes
     there, and a change here would be undone at the next start."""
-    entry = await services(request).cluster_registry.update(
-        principal(request), request.match_info["cluster"], body.patch()
-    )
+    name = request.match_info["cluster"]
+    about(request, id=name)
+    entry = await services(request).cluster_registry.update(principal(request), name, body.patch())
     return json_response(ClusterEntryAnswer(cluster=entry))
 
 
@@ -96,7 +96,7 @@ async def patch_cluster(request: web.Request, body: ClusterPatchBody) -> web.Res
 async def delete_cluster(request: web.Request) -> web.Response:
     """Its feed, cache, events, usage history and kept answers go, in every process;
     nothing on the cluster is touched. 409 for a cluster of the clusters file."""
-    await services(request).cluster_registry.delete(
-        principal(request), request.match_info["cluster"]
-    )
+    name = request.match_info["cluster"]
+    about(request, id=name)
+    await services(request).cluster_registry.delete(principal(request), name)
     return web.Response(status=204)
