@@ -144,7 +144,7 @@ async def test_odd_and_climbing_names_in_the_path_are_refused(start_asgard: Star
     for name in [*CLIMBING_IDS, "-x", "a%20b", "lab%2F..%2Flab"]:
         for method in ("GET", "PATCH", "DELETE"):
             url = URL(f"{base}/clusters/{name}", encoded=True)
-            body = {} if method == "PATCH" else None
+            body: dict[str, Any] | None = {} if method == "PATCH" else None
             answer = await asgard.client.session.request(
                 method, url, json=body, headers=admin.headers
             )
@@ -216,7 +216,8 @@ async def test_secrets_are_encrypted_at_rest_and_never_shown(start_asgard: Start
         async with asgard.db.session() as session:
             row = (await session.execute(text("SELECT * FROM clusters"))).mappings().one()
         assert TOKEN not in json.dumps(dict(row), default=str)
-        assert row["secrets"] and row["secret_names"] == "token"
+        assert row["secrets"]
+        assert row["secret_names"] == "token"
         audit = await admin.json("GET", "/audit?resource=cluster")
         assert [(e["action"], e["id"]) for e in audit["entries"]] == [
             ("update", "k"),
@@ -294,7 +295,8 @@ async def test_removing_a_cluster_ends_its_feed_cache_history_and_kept_answers(
     assert (await admin.request("DELETE", "/clusters/b")).status == 204
 
     assert asgard.orchestrator.cluster_names() == ["lab"]
-    assert not cluster.prober.running and not cluster.cache.following.running
+    assert not cluster.prober.running
+    assert not cluster.cache.following.running
     assert history.latest("b", "b1") is None
     assert not [v for v, _ in asgard.services.agents.pages._kept.values() if "b" in str(v)]
     assert (await viewer.request("GET", "/clusters/b/agents/b1")).status == 404
@@ -320,7 +322,8 @@ async def test_a_patch_serves_the_cluster_from_its_new_entry(start_asgard: Start
     assert changed["cluster"]["settings"]["agents"] == [{"id": "b2"}]
     assert changed["cluster"]["updated_at"] > changed["cluster"]["created_at"]
     after = asgard.orchestrator.clusters["b"]
-    assert after is not before and after.timeout_s == 2
+    assert after is not before
+    assert after.timeout_s == 2
     assert not before.prober.running
     assert [a["id"] for a in (await viewer.json("GET", "/agents?cluster=b"))["agents"]] == ["b2"]
     back = await admin.json("PATCH", "/clusters/b", json={"timeout_s": None})
@@ -328,3 +331,36 @@ async def test_a_patch_serves_the_cluster_from_its_new_entry(start_asgard: Start
     assert asgard.orchestrator.clusters["b"].timeout_s == 10.0
     for patch in ({"name": "c"}, {"kind": "docker"}, {"timeout_s": 0}):
         assert (await admin.request("PATCH", "/clusters/b", json=patch)).status == 422
+
+
+async def test_a_cluster_registered_through_one_process_is_served_by_the_other(
+    start_asgard: StartAsgard, db_url: str
+) -> None:
+    """Two processes on one database: PostgreSQL tells the other at once (``NOTIFY``),
+    SQLite's finds the registry's revision moved at its next look."""
+    fleet_a = Orchestrator([await static_cluster("lab", [{"id": "l1"}])])
+    fleet_b = Orchestrator([await static_cluster("lab", [{"id": "l1"}])])
+    one = await start_asgard(fleet_a, db_url=db_url, cluster_keys=KEY, clusters_poll_s=0.2)
+    other = await start_asgard(fleet_b, db_url=db_url, cluster_keys=KEY, clusters_poll_s=0.2)
+    admin = await admin_of(one)
+    account = await one.account("dev")
+    viewer = await one.caller("v@example.com", roles={account.id: Role.VIEWER})
+    reader = Caller(other.client, viewer.user, viewer.key)
+
+    async def served() -> list[str]:
+        return sorted(a["id"] for a in (await reader.json("GET", "/agents"))["agents"])
+
+    async def agents_are(*ids: str) -> bool:
+        return await served() == sorted(ids)
+
+    await admin.json("POST", "/clusters", 201, json=static_entry("b", "b1"))
+    await eventually(lambda: agents_are("b1", "l1"), "b served by the other process", 10)
+    assert other.orchestrator.clusters["b"].source == "api"
+
+    await admin.json("PATCH", "/clusters/b", json={"agents": [{"id": "b2"}]})
+    await eventually(lambda: agents_are("b2", "l1"), "b's change served by the other", 10)
+
+    await admin.json("DELETE", "/clusters/b", 204)
+    await eventually(lambda: agents_are("l1"), "b gone from the other process", 10)
+    assert other.orchestrator.cluster_names() == ["lab"]
+    assert (await reader.request("GET", "/clusters/b/agents/b2")).status == 404
