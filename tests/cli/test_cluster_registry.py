@@ -23,8 +23,7 @@ from asgard.settings import Settings
 from testbed.asgard_process import RunningAsgard, running_asgard
 from testbed.kube import ApiServer, Emulator
 from tests.cli.conftest import Cli, cli_env
-from tests.conftest import RESOURCES
-from tests.support.kube_controllers import Controllers
+from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.watching import eventually
 
 TOKEN = "kube-token-that-stays-secret"
@@ -115,7 +114,8 @@ async def test_clusters_added_changed_and_removed_with_the_cli_reach_every_proce
         assert shown["settings"]["timeout_s"] == 4
         assert shown["source"] == "api"
         got = (await asyncio.to_thread(cli.ok, "get", "clusters")).stdout
-        assert "k" in got.split() and "lab" in got.split()
+        assert "k" in got.split()
+        assert "lab" in got.split()
         assert (
             await asyncio.to_thread(cli.run, "clusters", "remove", "lab")
         ).returncode == 1  # the file's: read-only
