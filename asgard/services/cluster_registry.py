@@ -21,6 +21,7 @@ from asgard.backends.registry import (
     ClusterConfig,
     InvalidEntry,
     UnknownKind,
+    installed_plugins,
     parse_cluster_config,
     plugin_for,
 )
@@ -94,6 +95,23 @@ class ClusterRegistry:
             )
         stored = await self._stored(name)
         return _entry(stored, status)
+
+    @staticmethod
+    def kinds() -> list[str]:
+        """The kinds a cluster may be registered as: those installed here."""
+        return sorted(installed_plugins())
+
+    async def registered(self, principal: Principal) -> list[ClusterEntry]:
+        """Every cluster registered through the API, with what is known of it here."""
+        principal.require_admin()
+        async with self.db.session() as session:
+            rows = await ClusterStore(session).all()
+        served = self.orchestrator.clusters
+        return [
+            _entry(r, served[r.name].known_status() if r.name in served else None)
+            for r in rows
+            if r.name not in self.file_names
+        ]
 
     async def _stored(self, name: str) -> StoredCluster:
         async with self.db.session() as session:
