@@ -23,6 +23,7 @@ from tests.support.climbing import CLIMBING_IDS
 from tests.support.kube_controllers import Controllers
 from tests.support.static_backend import static_cluster
 from tests.support.watching import eventually
+from tests.support.wrong_answers import WrongAnswers
 
 KEY = new_key()
 TOKEN = "a-token-nobody-may-read"
@@ -364,3 +365,41 @@ async def test_a_cluster_registered_through_one_process_is_served_by_the_other(
     await eventually(lambda: agents_are("l1"), "b gone from the other process", 10)
     assert other.orchestrator.cluster_names() == ["lab"]
     assert (await reader.request("GET", "/clusters/b/agents/b2")).status == 404
+
+
+async def test_a_wrong_answering_cluster_added_at_run_time_is_that_clusters_error(
+    start_asgard: StartAsgard,
+) -> None:
+    asgard = await with_lab(start_asgard)
+    admin = await admin_of(asgard)
+    account = await asgard.account("dev")
+    viewer = await asgard.caller("v@example.com", roles={account.id: Role.VIEWER})
+    async with WrongAnswers("html") as wall:
+        entry = {**kube_entry("walled", wall.url), "timeout_s": 2}
+        refused = await admin.request("POST", "/clusters", json=entry)
+        assert refused.status == 422  # its check found no version there
+        await admin.json("POST", "/clusters?check=false", 201, json=entry)
+        agents = await viewer.json("GET", "/agents")
+        assert [a["id"] for a in agents["agents"]] == ["l1"]
+        assert [e["cluster"] for e in agents["errors"]] == ["walled"]
+        assert (await viewer.request("GET", "/clusters/walled/agents/x")).status == 502
+        await admin.json("DELETE", "/clusters/walled", 204)
+    assert (await viewer.json("GET", "/agents"))["errors"] == []
+
+
+async def test_removing_a_kubernetes_cluster_ends_its_watches(start_asgard: StartAsgard) -> None:
+    asgard = await with_lab(start_asgard)
+    admin = await admin_of(asgard)
+    async with kube_api() as (emulator, url):
+        await admin.json("POST", "/clusters", 201, json=kube_entry("k", url))
+
+        async def watching() -> bool:
+            return bool(emulator._watches)
+
+        await eventually(watching, "k's feed watches its API server", 10)
+        await admin.json("DELETE", "/clusters/k", 204)
+
+        async def ended() -> bool:
+            return not emulator._watches
+
+        await eventually(ended, "k's watches ended", 10)
