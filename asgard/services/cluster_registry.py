@@ -25,7 +25,7 @@ from asgard.backends.registry import (
     parse_cluster_config,
     plugin_for,
 )
-from asgard.cluster_entries import config_of, secrets_of, settings_of, shown, shown_config
+from asgard.cluster_entries import secrets_of, settings_of, shown, shown_config
 from asgard.cluster_keys import ClusterKeys, KeysMissing, UnreadableSecrets
 from asgard.db.clusters import ClusterStore
 from asgard.db.engine import Database
@@ -227,15 +227,14 @@ class ClusterRegistry:
 
     def _opened(self, stored: StoredCluster) -> dict[str, Any]:
         """The stored secrets in plain text, to validate a changed entry with them."""
+        if not stored.secrets:
+            return {}
         try:
-            config = config_of(stored, self.keys)
+            return self.keys.decrypt(stored.secrets)
         except (KeysMissing, UnreadableSecrets) as exc:
             raise InvalidValue(
-                f"cluster '{stored.name}': {exc}", field=stored.secret_names[0]
+                f"cluster '{stored.name}': {exc}", field=(stored.secret_names or ["secrets"])[0]
             ) from None
-        except ValueError:
-            return {}
-        return secrets_of(config)
 
     async def _changed(self) -> None:
         """Serve the change here now, and tell the other processes."""
