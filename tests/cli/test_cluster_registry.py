@@ -113,9 +113,10 @@ async def test_clusters_added_changed_and_removed_with_the_cli_reach_every_proce
         assert shown["settings"]["token"] == "set"
         assert shown["settings"]["timeout_s"] == 4
         assert shown["source"] == "api"
-        got = (await asyncio.to_thread(cli.ok, "get", "clusters")).stdout
-        assert "k" in got.split()
-        assert "lab" in got.split()
+        got = (await asyncio.to_thread(cli.ok, "get", "clusters", "-o", "wide")).stdout
+        rows = {line.split()[0]: line.split() for line in got.splitlines()[1:]}
+        assert rows["k"][-1] == "api"
+        assert rows["lab"][-1] == "file"
         assert (
             await asyncio.to_thread(cli.run, "clusters", "remove", "lab")
         ).returncode == 1  # the file's: read-only
