@@ -197,8 +197,10 @@ async def test_kubernetes_is_checked_for_the_permissions_asgard_needs(
         await admin.json("DELETE", "/clusters/k", 204)
 
 
-async def test_secrets_are_encrypted_at_rest_and_never_shown(start_asgard: StartAsgard) -> None:
-    asgard = await with_lab(start_asgard)
+async def test_secrets_are_encrypted_at_rest_and_never_shown(
+    start_asgard: StartAsgard, db_url: str
+) -> None:
+    asgard = await with_lab(start_asgard, db_url=db_url)
     admin = await admin_of(asgard)
     async with kube_api() as (_, url):
         created = await admin.request("POST", "/clusters", json=kube_entry("k", url))

@@ -25,9 +25,10 @@ async def post(who: Browser, path: str, csrf: str | None, **fields: str) -> Clie
 
 
 async def test_an_administrator_registers_and_removes_a_cluster_on_the_fleet_page(
-    start_asgard: StartAsgard,
+    start_asgard: StartAsgard, db_url: str
 ) -> None:
-    asgard = await start_asgard(Orchestrator([await static_cluster("lab", [{"id": "l1"}])]))
+    lab = Orchestrator([await static_cluster("lab", [{"id": "l1"}])])
+    asgard = await start_asgard(lab, db_url=db_url)
     account = await asgard.account("dev")
     root = await browser(
         await asgard.caller("root@example.com", admin=True, roles={account.id: Role.VIEWER})
