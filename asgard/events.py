@@ -243,6 +243,13 @@ class EventHub:
             for subscription in listening:
                 subscription.offer(event)
 
+    def forget_cluster(self, name: str) -> None:
+        """Drop what the buffer holds of a cluster no longer served: a client that
+        reconnects is not sent its old changes."""
+        kept = [(a, e) for a, e in self._buffer if a.cluster != name]
+        if len(kept) != len(self._buffer):
+            self._buffer = deque(kept, maxlen=self._buffer.maxlen)
+
     def close_streams(self) -> None:
         """End every stream now (the process is stopping), so that no ``/events`` client
         holds the shutdown up to its grace period, and each reconnects elsewhere."""

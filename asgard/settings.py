@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from asgard.backends.registry import BackendContext, ClusterConfig, parse_cluster_config
+from asgard.cluster_keys import ClusterKeys
 from asgard.loops import LoopFactory, unleased
 from asgard.models.namespaces import ReservedNamespaces
 from asgard.zip_checks import ArchiveLimits
@@ -180,6 +181,19 @@ class Settings(BaseSettings):
         description="The longest a batch of audit entries may take to be written; past it "
         "(or with the database down) the entries are dropped and a warning says which",
     )
+    cluster_keys: SecretStr | None = Field(
+        None,
+        description="Fernet keys, separated by commas, that encrypt the secrets of clusters "
+        "registered through the API (tokens, passwords); the first encrypts, every one "
+        "decrypts. Without them, only clusters without secrets can be registered",
+    )
+    clusters_poll_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often each process looks whether a cluster was registered, changed "
+        "or removed through another process, when it cannot hear PostgreSQL's notices "
+        "(SQLite): one small row read",
+    )
     bootstrap_admin_email: str = Field(
         "admin@asgard.local", description="E-mail of the admin created on first start"
     )
@@ -221,6 +235,14 @@ class Settings(BaseSettings):
             max_output_bytes=self.max_output_bytes,
             loops=loops,
         )
+
+    def cluster_key_ring(self) -> ClusterKeys:
+        """The keys of registered clusters' secrets (``ASGARD_CLUSTER_KEYS``)."""
+        given = self.cluster_keys.get_secret_value() if self.cluster_keys is not None else None
+        try:
+            return ClusterKeys(given)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
     def archive_limits(self) -> ArchiveLimits:
         """What a job's input zip may hold."""

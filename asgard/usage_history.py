@@ -109,6 +109,11 @@ class UsageHistory:
         ]:
             del self._agents[key]
 
+    def forget_cluster(self, cluster: str) -> None:
+        """A cluster no longer served: its agents' samples go now, not a window later."""
+        for key in [k for k in self._agents if k[0] == cluster]:
+            del self._agents[key]
+
     async def sample(self) -> None:
         """One sample of every agent of every cluster that answers."""
         clusters = list(self.orchestrator.clusters.values())

@@ -20,7 +20,8 @@ serves subresources as the object itself. ``Emulator`` adds, and only adds:
   ``sinceTime`` leaving out the lines before it, of the last ``tailLines``);
 * ``requests_log``: every request's method, path and query, to assert on what
   the client sent;
-* one object's get and update find it by its key, where kmock scans every object.
+* one object's get and update find it by its key, where kmock scans every object;
+* ``SelfSubjectAccessReview``: allowed, but for what ``denied`` names.
 
 ``ApiServer`` serves an emulator on a port that outlives a restart: ``stop()``
 resets every connection and refuses new ones, ``start()`` serves the same objects
@@ -49,6 +50,9 @@ from kmock._internal.k8s_dicts import Object, ObjectVersion
 
 Obj = dict[str, Any]
 
+
+ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+"""Where a client asks what it may do (``kubectl auth can-i``): answered from ``denied``."""
 
 SNAPSHOTS_KEPT = 64
 """Lists being paged through at once; the oldest's continue token then answers 410."""
@@ -190,6 +194,8 @@ class Emulator(kmock.KubernetesEmulator):
     _resources_seen: tuple[tuple[int, int], list[kmock.resource]] | None = attrs.field(
         default=None, init=False
     )
+    denied: set[tuple[str, str, str]] = attrs.field(factory=set)
+    """(group, resource, verb) that access reviews answer not allowed; all else is."""
 
     # what tests use
 
@@ -273,6 +279,8 @@ class Emulator(kmock.KubernetesEmulator):
 
     async def _serve(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
         self.requests_log.append((request.method.value, request.url.path, dict(request.params)))
+        if request.url.path == ACCESS_REVIEWS and request.method.value == "POST":
+            return self._review(request.data)
         if request.resource is not None and request.subresource in (None, "status", "scale"):
             if request.action == enums.action.CREATE and isinstance(request.data, dict):
                 self.stamp(request.data)
@@ -296,6 +304,16 @@ class Emulator(kmock.KubernetesEmulator):
                 if key in self.objects and not self.objects[key].deleted:
                     self.objects[key].patch({"metadata": {"resourceVersion": self.next_version()}})
         return await super()._handle(request)
+
+    def _review(self, review: Any) -> aiohttp.web.StreamResponse:
+        """A ``SelfSubjectAccessReview`` answered as an API server does, from ``denied``."""
+        if not isinstance(review, dict):
+            return aiohttp.web.json_response({"message": "not a review"}, status=400)
+        asked = ((review.get("spec") or {}).get("resourceAttributes")) or {}
+        key = (asked.get("group", ""), asked.get("resource", ""), asked.get("verb", ""))
+        allowed = key not in self.denied
+        answer = {**review, "status": {"allowed": allowed, "denied": not allowed}}
+        return aiohttp.web.json_response(answer, status=201)
 
     async def _handle_merged(
         self, request: rendering.Request, merged: Obj

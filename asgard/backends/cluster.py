@@ -43,7 +43,7 @@ from asgard.events import EventHub
 from asgard.loops import PeriodicLoop
 from asgard.models import Account, Capabilities
 from asgard.models.base import utc_now
-from asgard.models.cluster import REFUSED_AS
+from asgard.models.cluster import REFUSED_AS, ClusterSource
 
 __all__ = ["CONTRACT", "Cluster", "Listed", "cached_listings"]
 
@@ -89,6 +89,8 @@ class Cluster(ClusterGuard):
         self.config = config
         self.name = config.name
         self.kind = config.kind
+        self.source: ClusterSource = "file"
+        """Where the entry comes from; ``api`` for a cluster registered at run time."""
         self.client = parts.client
         self.feed = parts.feed
         self.items = parts.items

@@ -35,6 +35,7 @@ from asgard.errors import (
 )
 from asgard.events import Audience, Event, EventHub
 from asgard.models import Capabilities, ClusterStatus
+from asgard.models.cluster import ClusterSource
 
 __all__ = ["CONVERTER_FAILURES", "REFUSALS", "ClusterGuard"]
 
@@ -62,6 +63,7 @@ class ClusterGuard:
     health: Health
     hub: EventHub | None
     breaker: Breaker
+    source: ClusterSource
 
     # the guard
 
@@ -187,4 +189,5 @@ class ClusterGuard:
             error=health.error if down else None,
             cache="behind" if down and cache != "off" else cache,  # nothing new can reach it
             capabilities=self.capabilities,
+            source=self.source,
         )

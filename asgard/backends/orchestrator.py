@@ -66,6 +66,8 @@ class Orchestrator:
         if duplicates:
             raise ValueError(f"cluster names must be unique, repeated: {', '.join(duplicates)}")
         self.clusters: dict[str, Cluster] = {c.name: c for c in sorted(clusters, key=_name)}
+        self._hub: EventHub | None = None
+        self._scheduler: Callable[[str, str], ScheduledJobsBackend] | None = None
 
     def cluster_names(self) -> list[str]:
         return list(self.clusters)
@@ -90,10 +92,15 @@ class Orchestrator:
         return self.cluster(account, cluster).capabilities
 
     def chosen(self, account: Account | None, names: Collection[str] | None) -> list[Cluster]:
-        """The clusters a listing reads: those named (each must exist), else every one, of
-        those the account may use."""
+        """The clusters a listing reads: those named (each must exist, and be one the
+        account may use: one it may not is as unknown to it as one that does not exist),
+        else every one the account may use."""
         if names is not None:
-            unknown = sorted(set(names) - set(self.clusters))
+            unknown = sorted(
+                n
+                for n in set(names)
+                if n not in self.clusters or (account is not None and not account.may_use(n))
+            )
             if unknown:
                 raise NotFound(
                     f"unknown cluster '{unknown[0]}'", field="cluster", cluster=unknown[0]
@@ -189,7 +196,9 @@ class Orchestrator:
     # assembly and life
 
     def tell_health(self, hub: EventHub) -> None:
-        """Every cluster tells ``hub`` when it goes down and comes back (``cluster`` events)."""
+        """Every cluster tells ``hub`` when it goes down and comes back (``cluster`` events),
+        those added later too."""
+        self._hub = hub
         for cluster in self.clusters.values():
             cluster.tell_health(hub)
 
@@ -198,7 +207,9 @@ class Orchestrator:
             cluster.enable_cache(hub)
 
     def schedule_with(self, make: Callable[[str, str], ScheduledJobsBackend]) -> None:
-        """Clusters whose kind has no scheduler get ``make(name, kind)``'s scheduled jobs."""
+        """Clusters whose kind has no scheduler get ``make(name, kind)``'s scheduled jobs,
+        those added later too."""
+        self._scheduler = make
         for cluster in self.clusters.values():
             cluster.schedule_with(make)
 
@@ -208,6 +219,31 @@ class Orchestrator:
 
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clusters.values()))
+
+    # clusters that come and go (registered at run time, ``asgard.registered_clusters``)
+
+    async def add(self, cluster: Cluster) -> None:
+        """Serve ``cluster`` from now on, started as those given at first were: it tells
+        the hub of its health, gets Asgard's scheduler if its kind has none, and begins
+        its background work. A name already served is a ``ValueError``."""
+        if cluster.name in self.clusters:
+            raise ValueError(f"cluster '{cluster.name}' is served already")
+        if self._scheduler is not None:
+            cluster.schedule_with(self._scheduler)
+        if self._hub is not None:
+            cluster.tell_health(self._hub)
+        self.clusters = {c.name: c for c in sorted([*self.clusters.values(), cluster], key=_name)}
+        await cluster.start()
+
+    async def remove(self, name: str) -> Cluster | None:
+        """Stop serving the named cluster: no request finds it from now on; its feed,
+        cache, probe and backends are closed. The cluster, or None if none had the name."""
+        cluster = self.clusters.get(name)
+        if cluster is None:
+            return None
+        self.clusters = {n: c for n, c in self.clusters.items() if n != name}
+        await cluster.close()
+        return cluster
 
 
 def _error_info(cluster: Cluster, error: ClusterError, stale: bool) -> ClusterErrorInfo:

@@ -14,7 +14,9 @@ The core assembles the cluster from them and applies every field every entry has
 
 from __future__ import annotations
 
+import asyncio
 import re
+import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cache
@@ -22,13 +24,16 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+import aiohttp
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from asgard.artifacts import DEFAULT_MAX_OUTPUT_BYTES, ArtifactStore
 from asgard.backends.contract import ClusterParts
 from asgard.backends.safety import DEFAULT_RESERVED_LABEL_PREFIXES
+from asgard.errors import AsgardError
 from asgard.job_tokens import JobTokens
 from asgard.loops import Loop, LoopFactory, Step, unleased
+from asgard.models import ClusterCheck
 
 ENTRY_POINT_GROUP = "asgard.backends"
 
@@ -166,6 +171,49 @@ class BackendPlugin(ABC, Generic[C]):
         local engine, when one answers). None: the kind is used only when a file names it."""
         return None
 
+    async def check(self, config: C, context: BackendContext) -> ClusterCheck:
+        """What registering the cluster checks before saving it: that it answers (its
+        version, within the entry's ``timeout_s``), then what it lets Asgard do
+        (``missing_permissions``). Nothing is started: the parts are made, asked, closed."""
+        parts = await self.parts(config, context)
+        try:
+            try:
+                async with asyncio.timeout(config.timeout_s):
+                    version = await parts.client.version()
+            except (AsgardError, TimeoutError, OSError, aiohttp.ClientError) as exc:
+                return ClusterCheck(reachable=False, error=_reason(exc, config.timeout_s))
+            try:
+                async with asyncio.timeout(config.timeout_s):
+                    missing = await self.missing_permissions(config, parts)
+            except (AsgardError, TimeoutError, OSError, aiohttp.ClientError) as exc:
+                missing = [f"cannot tell: {_reason(exc, config.timeout_s)}"]
+            return ClusterCheck(reachable=True, version=version, missing=missing)
+        finally:
+            await parts.client.close()
+
+    async def missing_permissions(self, config: C, parts: ClusterParts) -> list[str]:
+        """What Asgard needs to do on the cluster and may not, one line each (``list
+        nodes``); a kind that cannot tell says nothing is missing."""
+        return []
+
+
+def _reason(exc: BaseException, timeout_s: float) -> str:
+    if isinstance(exc, AsgardError):
+        return exc.msg
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {timeout_s:g} s"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def secret_fields(model: type[ClusterConfig]) -> list[str]:
+    """The fields of a kind's entries that hold secrets (``SecretStr``): stored encrypted,
+    never shown."""
+    return sorted(
+        name
+        for name, info in model.model_fields.items()
+        if info.annotation is SecretStr or SecretStr in typing.get_args(info.annotation)
+    )
+
 
 class UnknownKind(ValueError):
     pass
@@ -190,17 +238,24 @@ def plugin_for(kind: str) -> BackendPlugin[Any]:
     return plugins[kind]
 
 
+class InvalidEntry(ValueError):
+    """A cluster entry its kind's model refuses; ``problems`` names each field."""
+
+    def __init__(self, name: object, problems: list[tuple[str, str]]) -> None:
+        said = "; ".join(f"{where}: {msg}" for where, msg in problems)
+        super().__init__(f"cluster {name!r}: {said}")
+        self.problems = problems
+
+
 def parse_cluster_config(entry: dict[str, Any]) -> ClusterConfig:
     """One ``[[clusters]]`` entry, validated by the model of its kind."""
     kind = entry.get("kind")
     if not isinstance(kind, str):
-        raise ValueError(f"cluster {entry.get('name', '?')!r} has no 'kind'")
+        raise InvalidEntry(entry.get("name", "?"), [("kind", "has no 'kind'")])
     plugin = plugin_for(kind)
     try:
         config: ClusterConfig = plugin.config_model.model_validate(entry)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'entry'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ValueError(f"cluster {entry.get('name', '?')!r}: {problems}") from None
+        problems = [(".".join(str(p) for p in e["loc"]) or "entry", e["msg"]) for e in exc.errors()]
+        raise InvalidEntry(entry.get("name", "?"), problems) from None
     return config

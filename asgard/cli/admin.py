@@ -1,6 +1,7 @@
 """The commands that work on Asgard's own database and clusters file, not over HTTP:
 ``db upgrade``, ``users create``, ``accounts create|add-user``, ``tokens create`` and
-``clusters check|rbac``. They run where the server runs, with its settings."""
+``clusters check|rbac|rotate-key``. They run where the server runs, with its settings.
+(``clusters add|set|remove|show`` drive a running Asgard: ``asgard.cli.clusters``.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
+from asgard.cli import clusters as registered_clusters
 from asgard.cli.errors import CommandError
 from asgard.models import AccountCreate, Role, UserCreate
 from asgard.settings import Settings
@@ -133,6 +135,24 @@ async def check_clusters(settings: Settings) -> tuple[str, bool]:
     return "\n".join(lines), healthy
 
 
+async def rotate_cluster_keys(settings: Settings) -> str:
+    from asgard.backends.orchestrator import Orchestrator
+    from asgard.services.cluster_registry import ClusterRegistry
+
+    keys = settings.cluster_key_ring()
+    if not keys.available:
+        raise CommandError("ASGARD_CLUSTER_KEYS is not set: there is no key to rotate to")
+
+    async def work(db: Database) -> str:
+        registry = ClusterRegistry(
+            db, Orchestrator([]), keys, settings.backend_context(), file_names=frozenset()
+        )
+        count = await registry.rotate_keys()
+        return f"the secrets of {count} registered clusters are encrypted with the first key"
+
+    return await with_db(settings, work)
+
+
 def _print(answer: str) -> int:
     print(answer)
     return 0
@@ -167,6 +187,10 @@ def _clusters_check(args: argparse.Namespace) -> int:
     report, healthy = asyncio.run(check_clusters(settings_of(args)))
     print(report)
     return 0 if healthy else 1
+
+
+def _clusters_rotate_key(args: argparse.Namespace) -> int:
+    return _print(asyncio.run(rotate_cluster_keys(settings_of(args))))
 
 
 def _clusters_rbac(args: argparse.Namespace) -> int:
@@ -235,3 +259,10 @@ def register(commands: Commands) -> None:
         "--service-account-namespace", default="asgard", help="where Asgard's service account is"
     )
     rbac.set_defaults(handler=_clusters_rbac)
+    rotate = clusters.add_parser(
+        "rotate-key",
+        help="encrypt every registered cluster's secrets again with the first key of "
+        "ASGARD_CLUSTER_KEYS (then the old keys can be dropped)",
+    )
+    rotate.set_defaults(handler=_clusters_rotate_key)
+    registered_clusters.register(clusters)

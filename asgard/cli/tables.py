@@ -105,6 +105,7 @@ def cluster_row(c: ClusterStatus) -> list[str]:
         "-" if c.latency_ms is None else f"{c.latency_ms:.1f} ms",
         when(c.last_contact_at),
         c.error or "-",
+        c.source,
     ]
 
 
@@ -155,7 +156,9 @@ COLUMNS: dict[type[BaseModel], Columns] = {
         scheduled_job_row,
     ),
     ClusterStatus: Columns(
-        ("NAME", "KIND", "STATUS", "VERSION", "LATENCY", "LAST CONTACT", "ERROR"), 5, cluster_row
+        ("NAME", "KIND", "STATUS", "VERSION", "LATENCY", "LAST CONTACT", "ERROR", "SOURCE"),
+        5,
+        cluster_row,
     ),
 }
 

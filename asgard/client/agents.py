@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from asgard.client.pagination import each
 from asgard.client.transport import Transport, path_of
-from asgard.http.schemas import AgentApps, AgentBody, AgentHistory, AgentList, ClusterList
-from asgard.models import Agent, App, ClusterStatus
+from asgard.http.schemas import (
+    AgentApps,
+    AgentBody,
+    AgentHistory,
+    AgentList,
+    ClusterEntryAnswer,
+    ClusterList,
+)
+from asgard.models import Agent, App, ClusterEntry, ClusterStatus
 
 __all__ = ["AgentsClient", "ClustersClient"]
 
@@ -65,3 +73,24 @@ class ClustersClient:
         """From what the server knows; ``probe`` asks each cluster now."""
         params = {"probe": probe or None}
         return (await self._t.model(ClusterList, "GET", "/clusters", params=params)).clusters
+
+    async def entry(self, name: str) -> ClusterEntry:
+        """A cluster's entry, secrets shown as ``"set"`` (administrators)."""
+        found = await self._t.model(ClusterEntryAnswer, "GET", path_of("clusters", name))
+        return found.cluster
+
+    async def register(self, entry: Mapping[str, Any], *, check: bool = True) -> ClusterEntry:
+        """Register a cluster (administrators); ``check=False`` saves it unchecked."""
+        params = {"check": None if check else "false"}
+        found = await self._t.model(
+            ClusterEntryAnswer, "POST", "/clusters", params=params, body=entry
+        )
+        return found.cluster
+
+    async def change(self, name: str, patch: Mapping[str, Any]) -> ClusterEntry:
+        """Change a registered cluster's entry: the fields given, null for a default."""
+        path = path_of("clusters", name)
+        return (await self._t.model(ClusterEntryAnswer, "PATCH", path, body=patch)).cluster
+
+    async def remove(self, name: str) -> None:
+        await self._t.call("DELETE", path_of("clusters", name))

@@ -2,7 +2,8 @@
 
 Several processes share one database, and each keeps things in memory that another's
 write can make wrong: the authentication cache (a key revoked, a role changed), the
-workflow feed's last look (a workflow moved on by the runner in another process). On
+workflow feed's last look (a workflow moved on by the runner in another process), the
+clusters served (one registered, changed or removed through another process). On
 PostgreSQL a change is announced with ``NOTIFY`` and heard with ``LISTEN`` on one
 connection each process keeps for it, so the others act on it within milliseconds
 rather than at their next poll. On SQLite (one host, usually one process) nothing is
@@ -36,8 +37,8 @@ __all__ = ["Notices", "Topic"]
 
 log = structlog.get_logger(__name__)
 
-Topic = Literal["auth", "workflows"]
-TOPICS: tuple[Topic, ...] = ("auth", "workflows")
+Topic = Literal["auth", "workflows", "clusters"]
+TOPICS: tuple[Topic, ...] = ("auth", "workflows", "clusters")
 CHANNEL = "asgard"
 """One channel; a notice's payload is ``<process>:<topic>``."""
 RECONNECT_S = 1.0

@@ -1,5 +1,6 @@
 """The tables: users, accounts, memberships, API keys, and what Asgard keeps besides (job
-records, leases, schedules, workflows, dashboard sessions, the audit log). Migrations live in
+records, leases, schedules, workflows, dashboard sessions, the audit log, the clusters
+registered through the API). Migrations live in
 ``migrations/``."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -234,3 +236,32 @@ class AppVersionRow(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     deployed_by: Mapped[str | None] = mapped_column(String(320), default=None)
+
+
+class ClusterRow(Base):
+    """A cluster registered through the API: its entry's fields but its secrets, and
+    those secrets encrypted with ``ASGARD_CLUSTER_KEYS`` (``asgard.cluster_keys``), never
+    in plain text."""
+
+    __tablename__ = "clusters"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    secrets: Mapped[str | None] = mapped_column(Text, default=None)
+    secret_names: Mapped[str] = mapped_column(String(500), default="")
+    """The names of the secrets that are set, separated by commas: shown as ``"set"``
+    without decrypting anything."""
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ClusterRevisionRow(Base):
+    """One row, bumped by every change to ``clusters`` in the same transaction: what a
+    process polling the registry (SQLite) reads to learn, cheaply, that it must read the
+    clusters again."""
+
+    __tablename__ = "cluster_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)

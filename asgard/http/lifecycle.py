@@ -24,6 +24,7 @@ from asgard.events import EventHub
 from asgard.http.state import SERVICES, Services
 from asgard.leases import LeasedLoop, Leases, process_holder
 from asgard.reconciler import Reconciler
+from asgard.registered_clusters import RegisteredClusters
 from asgard.scheduling.backend import AsgardScheduledJobsBackend
 from asgard.scheduling.scheduler import Scheduler
 from asgard.services.bootstrap import Bootstrapped, bootstrap
@@ -57,6 +58,8 @@ class Running:
     announce: Callable[[Bootstrapped], None] | None
     db: Database | None = None
     fleet: Orchestrator | None = None
+    registered: RegisteredClusters | None = None
+    """The clusters registered through the API, served beside the file's."""
     runner: WorkflowRunner | None = None
     history: UsageHistory | None = None
     leased: list[Background] = field(default_factory=list)
@@ -95,18 +98,27 @@ async def clusters(app: web.Application) -> AsyncIterator[None]:
     settings = running.settings
     db = running.database()
     fleet = running.given
+    # The backends' janitors run once per deployment, by lease, given up early on
+    # shutdown as the other leased work is.
+    context = settings.backend_context(Leases(db, running.leased.append))
     if fleet is None:
-        configs = await cluster_configs(settings)
-        # The backends' janitors run once per deployment, by lease, given up early on
-        # shutdown as the other leased work is.
-        context = settings.backend_context(Leases(db, running.leased.append))
-        fleet = await build_fleet(configs, context, running.hub)
+        fleet = await build_fleet(await cluster_configs(settings), context, running.hub)
     fleet.schedule_with(lambda name, kind: AsgardScheduledJobsBackend(name, kind, db))
     fleet.tell_health(running.hub)
     running.fleet = fleet
+    running.registered = RegisteredClusters(
+        db,
+        fleet,
+        context,
+        running.hub,
+        settings.cluster_key_ring(),
+        poll_s=settings.clusters_poll_s,
+        file_names=fleet.cluster_names(),
+    )
     try:
         await fleet.start()
-        yield
+        async with started(running.registered):
+            yield
     finally:
         if running.given is None:  # an orchestrator given is its owner's to close
             await fleet.close()
@@ -180,6 +192,7 @@ async def services(app: web.Application) -> AsyncIterator[None]:
         running.hub,
         poke=poke,
         history=running.history,
+        registered=running.registered,
     )
     async with started(app[SERVICES].streams):  # open streams checked every auth cache time
         yield

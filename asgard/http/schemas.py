@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -25,6 +25,7 @@ from asgard.models import (
     App,
     AppStats,
     AppVersion,
+    ClusterEntry,
     ClusterErrorInfo,
     ClusterStatus,
     Job,
@@ -213,6 +214,44 @@ class HealthBody(BaseModel):
 
 class ClusterList(BaseModel):
     clusters: list[ClusterStatus]
+
+
+class ClusterCreateQuery(Query):
+    check: bool = Field(
+        True,
+        description="Check the cluster before saving it: it answers, its version, the "
+        "permissions Asgard needs (false: save it as given)",
+    )
+
+
+class ClusterEntryBody(BaseModel):
+    """A cluster's entry: the fields of a ``[[clusters]]`` entry of the clusters file for
+    its kind (``docs/configuration.rst``), secrets included (``token``, passwords): they
+    are stored encrypted and never shown again."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(pattern=CLUSTER_NAME, description="The cluster's name, unique")
+    kind: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]{0,39}$", description="docker, kubernetes, mesos..."
+    )
+
+    def entry(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class ClusterPatchBody(BaseModel):
+    """Fields of the cluster's entry to change; null puts one back to its default. A
+    secret not given stays as it is."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def patch(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class ClusterEntryAnswer(BaseModel):
+    cluster: ClusterEntry
 
 
 class AgentHistory(BaseModel):

@@ -13,12 +13,14 @@ from asgard.events import EventHub
 from asgard.http.metrics import Metrics
 from asgard.http.throttle import FailureThrottle
 from asgard.job_tokens import JobGrant, JobTokens
+from asgard.registered_clusters import RegisteredClusters
 from asgard.services.accounts import AccountsService
 from asgard.services.agents import AgentsService
 from asgard.services.apps import AppsService
 from asgard.services.audit import AuditService
 from asgard.services.audit_writer import AuditWriter
 from asgard.services.auth import Authenticator, Credentials
+from asgard.services.cluster_registry import ClusterRegistry
 from asgard.services.clusters import ClustersService
 from asgard.services.dashboard_sessions import DashboardSessions
 from asgard.services.health import HealthService
@@ -43,6 +45,7 @@ class Services:
     users: UsersService
     accounts: AccountsService
     clusters: ClustersService
+    cluster_registry: ClusterRegistry
     agents: AgentsService
     apps: AppsService
     jobs: JobsService
@@ -65,9 +68,12 @@ class Services:
         events: EventHub,
         poke: Callable[[], None] | None = None,
         history: UsageHistory | None = None,
+        registered: RegisteredClusters | None = None,
     ) -> Services:
         """``poke`` tells the workflow runner that a workflow was created; ``history`` is
-        the agents' usage history (none: every agent's history is empty)."""
+        the agents' usage history (none: every agent's history is empty); ``registered``
+        serves the clusters registered through the API (none: a change is served by the
+        processes that follow the registry, not this one)."""
         auth = Authenticator(
             db,
             signing_key=settings.signing_key(),
@@ -76,6 +82,9 @@ class Services:
         )
         context = settings.backend_context()
         jobs = JobsService(orchestrator, db, context.artifacts, settings.archive_limits())
+        agents = AgentsService(orchestrator, history)
+        if registered is not None:
+            registered.on_removed(agents.forget_cluster)
         return cls(
             settings=settings,
             auth=auth,
@@ -85,7 +94,17 @@ class Services:
             users=UsersService(db, changed=auth.forget),
             accounts=AccountsService(db, changed=auth.forget, reserved=settings.namespace_rules()),
             clusters=ClustersService(orchestrator),
-            agents=AgentsService(orchestrator, history),
+            cluster_registry=ClusterRegistry(
+                db,
+                orchestrator,
+                settings.cluster_key_ring(),
+                context,
+                file_names=registered.file_names
+                if registered is not None
+                else frozenset(orchestrator.cluster_names()),
+                apply=registered.step if registered is not None else None,
+            ),
+            agents=agents,
             apps=AppsService(orchestrator, db),
             jobs=jobs,
             scheduled_jobs=ScheduledJobsService(orchestrator, jobs),

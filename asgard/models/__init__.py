@@ -18,7 +18,14 @@ from asgard.models.account import (
 from asgard.models.agent import Agent, UsageSample
 from asgard.models.app import App, AppInstances, AppPatch, AppRef, AppSpec, Port, ResourceLimits
 from asgard.models.base import Resources, UsageStats
-from asgard.models.cluster import Capabilities, ClusterErrorInfo, ClusterStatus
+from asgard.models.cluster import (
+    Capabilities,
+    ClusterCheck,
+    ClusterEntry,
+    ClusterErrorInfo,
+    ClusterStatus,
+    StoredCluster,
+)
 from asgard.models.job import Job, JobSpec, JobStatus, JobTransition
 from asgard.models.log_line import LogLine
 from asgard.models.scheduled_job import Schedule, ScheduledJob, ScheduledJobSpec
@@ -49,6 +56,8 @@ __all__ = [
     "AppStats",
     "AppVersion",
     "Capabilities",
+    "ClusterCheck",
+    "ClusterEntry",
     "ClusterErrorInfo",
     "ClusterStatus",
     "Job",
@@ -68,6 +77,7 @@ __all__ = [
     "ScheduledJobSpec",
     "StageSpec",
     "StatsWindow",
+    "StoredCluster",
     "Task",
     "UsageSample",
     "UsageStats",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field
 
@@ -100,6 +100,10 @@ REFUSED_AS: Final[dict[str, str]] = {
 """How a refusal names what a cluster lacks: ``<this> is not supported on <kind> clusters``."""
 
 
+ClusterSource = Literal["file", "api"]
+"""Where a cluster's entry comes from: the TOML file (read-only at run time) or the API."""
+
+
 class ClusterStatus(AsgardModel):
     """One line of ``GET /clusters`` and of ``asgard clusters check``: from what Asgard
     knows (its answers, its change feed, its breaker, a background probe), or asked live."""
@@ -124,6 +128,69 @@ class ClusterStatus(AsgardModel):
         "one-off command)",
     )
     capabilities: Capabilities = Field(default_factory=lambda: Capabilities())
+    source: ClusterSource = Field(
+        "file",
+        description="file: an entry of the clusters file (or the kind's default), read-only "
+        "through the API; api: registered at run time with POST /clusters",
+    )
+
+
+SECRET_SHOWN: Final = "set"
+"""What an answer shows of a secret that is set: never its value."""
+
+
+class ClusterCheck(AsgardModel):
+    """What registering a cluster found before saving it (``POST /clusters``): whether it
+    answers, its version, and what Asgard may not do there that it needs to."""
+
+    reachable: bool
+    version: str | None = None
+    error: str | None = Field(None, description="Why the cluster did not answer")
+    missing: list[str] = Field(
+        default_factory=list,
+        description="The permissions Asgard needs and lacks, one line each "
+        "(``list nodes``, ``watch pods``...)",
+    )
+
+    @property
+    def passed(self) -> bool:
+        return self.reachable and not self.missing
+
+    def reasons(self) -> list[str]:
+        """Why the check failed, one line each; empty when it passed."""
+        found = [] if self.reachable else [f"unreachable: {self.error or 'no answer'}"]
+        return found + [f"missing permission: {m}" for m in self.missing]
+
+
+class StoredCluster(AsgardModel):
+    """A cluster registered through the API, as its row keeps it: the entry's fields with
+    its secrets taken out, and those secrets encrypted (``asgard.cluster_keys``)."""
+
+    name: str
+    kind: str
+    settings: dict[str, Any]
+    secrets: str | None = Field(None, description="The encrypted secrets; never sent")
+    secret_names: list[str] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClusterEntry(AsgardModel):
+    """One cluster's entry as ``GET /clusters/{cluster}`` shows it to an administrator: its
+    settings, each secret that is set shown as ``"set"``."""
+
+    name: str
+    kind: str
+    source: ClusterSource
+    settings: dict[str, Any] = Field(
+        description="The entry's fields as given (the clusters file's, or the API's); a "
+        'secret that is set is shown as "set", never its value'
+    )
+    status: ClusterStatus | None = Field(
+        None, description="What is known of the cluster now; null while it is being added"
+    )
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 class ClusterErrorInfo(AsgardModel):

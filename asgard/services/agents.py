@@ -31,6 +31,13 @@ class AgentsService:
         self.usage = history
         self.pages: KeptAnswers[AgentsPage] = KeptAnswers()
 
+    def forget_cluster(self, cluster: str) -> None:
+        """A cluster no longer served: the pages kept over its cache's versions go, and
+        with them its agents, and its usage history."""
+        self.pages.forget(lambda version: _names(version, cluster))
+        if self.usage is not None:
+            self.usage.forget_cluster(cluster)
+
     async def list_agents(
         self, principal: Principal, asked: ListRequest, attrs: Mapping[str, str]
     ) -> AgentsPage:
@@ -90,3 +97,11 @@ class AgentsService:
         return await self.orchestrator.call(
             account, cluster, AgentsBackend.list_agent_apps, agent_id
         )
+
+
+def _names(version: object, cluster: str) -> bool:
+    """Whether a listing's version (``Listing.version``: (cluster, version) pairs) is over
+    the cluster's cache."""
+    return isinstance(version, tuple) and any(
+        isinstance(pair, tuple) and pair[:1] == (cluster,) for pair in version
+    )

@@ -14,7 +14,7 @@ Asgard hold one old page (and its body) per change.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 __all__ = ["KeptAnswers"]
@@ -39,6 +39,12 @@ class KeptAnswers(Generic[V]):
             return None
         self._kept.move_to_end(question)
         return found[1]
+
+    def forget(self, kept_over: Callable[[Hashable], bool]) -> None:
+        """Drop the answers whose version ``kept_over`` names (a cluster no longer served:
+        no question can be answered over its versions again, and its items must go)."""
+        for question in [q for q, (v, _) in self._kept.items() if kept_over(v)]:
+            del self._kept[question]
 
     def put(self, question: Hashable, version: Hashable | None, answer: V) -> V:
         if version is None:

@@ -17,7 +17,15 @@ import jinja2
 from aiohttp import web
 
 from asgard.http.routing import typed_path
-from asgard.ui import actions, details, events_page, fleet, listing_pages, login
+from asgard.ui import (
+    actions,
+    cluster_registry,
+    details,
+    events_page,
+    fleet,
+    listing_pages,
+    login,
+)
 from asgard.ui.errors import ui_errors
 from asgard.ui.paths import UI_PREFIX, is_static_path, is_ui_path
 from asgard.ui.rendering import FILTERS
@@ -57,6 +65,7 @@ ROUTE_TABLES: Final = (
     events_page.routes,
     details.routes,
     actions.routes,
+    cluster_registry.routes,
 )
 
 

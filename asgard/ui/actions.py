@@ -36,7 +36,7 @@ from asgard.ui.login import see_other
 from asgard.ui.rendering import can_write
 from asgard.ui.session import ui_principal
 
-__all__ = ["routes"]
+__all__ = ["Form", "perform", "routes"]
 
 routes = web.RouteTableDef()
 
@@ -48,26 +48,32 @@ Write = Callable[[Principal, Form], Awaitable[Done]]
 NOT_ALLOWED: Final = "role '{role}' cannot change anything here: 'operator' is needed"
 
 
-def _checked(request: web.Request, principal: Principal, form: Form) -> None:
+def _checked(request: web.Request, principal: Principal, form: Form, *, admin: bool) -> None:
     """The CSRF token of the form, of the ``X-CSRF-Token`` header, or both (htmx sends
-    both): each one given must be the session's, and one at least is needed."""
+    both): each one given must be the session's, and one at least is needed. Then the
+    role; for an administrator's action (``admin``), the service asks for that itself."""
     field = form.get("csrf_token")
     given = [t for t in (request.headers.get(CSRF_HEADER), field) if isinstance(t, str) and t]
     if not given:
         check_csrf(request, None)
     for token in given:
         check_csrf(request, token)
-    if not can_write(principal):
+    if admin:
+        principal.require_admin()
+    elif not can_write(principal):
         role = principal.role.value if principal.role else "none"
         raise errors.Forbidden(NOT_ALLOWED.format(role=role))
 
 
-async def perform(request: web.Request, title: str, page: str, write: Write) -> web.Response:
-    """The checks, the write, and the answer every action shares."""
+async def perform(
+    request: web.Request, title: str, page: str, write: Write, *, admin: bool = False
+) -> web.Response:
+    """The checks, the write, and the answer every action shares; ``admin``: an action of
+    Asgard's administrators (the clusters), whatever the role in the account."""
     principal = await ui_principal(request)
     form = await read_form(request, services(request).settings.max_form_bytes)
     try:
-        _checked(request, principal, form)
+        _checked(request, principal, form, admin=admin)
         location, message = await write(principal, form)
     except errors.AsgardError as exc:
         return failure_page(request, principal, exc, title=title, back=(page, "Back"))

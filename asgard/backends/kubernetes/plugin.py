@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from asgard.backends.contract import ClusterParts
+from asgard.backends.kubernetes.access import missing_permissions
 from asgard.backends.kubernetes.agents import KubernetesAgentsBackend
 from asgard.backends.kubernetes.apps import KubernetesAppsBackend
 from asgard.backends.kubernetes.client import KubeClient
@@ -39,6 +40,13 @@ class KubernetesPlugin(BackendPlugin[KubernetesClusterConfig]):
             # Without a public URL the pods cannot fetch their input or send their output.
             capabilities=Capabilities(job_files=context.public_url is not None, own_scheduler=True),
         )
+
+    async def missing_permissions(
+        self, config: KubernetesClusterConfig, parts: ClusterParts
+    ) -> list[str]:
+        """The cluster-wide reads Asgard's credentials lack, asked of the API server."""
+        assert isinstance(parts.client, KubeClient)
+        return await missing_permissions(parts.client)
 
 
 plugin = KubernetesPlugin()
