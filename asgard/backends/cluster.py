@@ -222,6 +222,23 @@ class Cluster(ClusterGuard):
             self.known[(info.name, account.id)] = found
         return Listed(*found, version)
 
+    def held(self, op: Callable[..., Any], account: Account) -> Listed | None:
+        """What the cache holds now of this account's listing, without asking the cluster
+        or waiting for it: None when it holds nothing current (never read, its feed cut)
+        or the cluster is known to be down, where ``list`` says what there is. A kind
+        that cannot do the listing holds an empty one (version 0, never an entry's)."""
+        info = operation_of(op)
+        try:
+            self._capable(info)
+        except NotSupported:
+            return Listed([], utc_now(), 0)
+        if info.cached is None or self.cache is None or self.breaker.open:
+            return None
+        entry = self.cache.held(info.cached, account)
+        if entry is None:
+            return None
+        return Listed(list(entry.items.values()), entry.as_of, entry.version)
+
     async def sample(
         self, op: Callable[..., Any], account: Account, timeout_s: float
     ) -> Any | None:

@@ -21,6 +21,7 @@ from asgard.services.audit_writer import AuditWriter
 from asgard.services.auth import Authenticator, Credentials
 from asgard.services.clusters import ClustersService
 from asgard.services.dashboard_sessions import DashboardSessions
+from asgard.services.fleet import FleetService
 from asgard.services.health import HealthService
 from asgard.services.jobs import JobFilesService, JobsService
 from asgard.services.open_streams import OpenStreams
@@ -44,6 +45,7 @@ class Services:
     accounts: AccountsService
     clusters: ClustersService
     agents: AgentsService
+    fleet: FleetService
     apps: AppsService
     jobs: JobsService
     scheduled_jobs: ScheduledJobsService
@@ -86,6 +88,7 @@ class Services:
             accounts=AccountsService(db, changed=auth.forget, reserved=settings.namespace_rules()),
             clusters=ClustersService(orchestrator),
             agents=AgentsService(orchestrator, history),
+            fleet=FleetService(orchestrator, jobs, history),
             apps=AppsService(orchestrator, db),
             jobs=jobs,
             scheduled_jobs=ScheduledJobsService(orchestrator, jobs),
