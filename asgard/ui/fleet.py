@@ -15,7 +15,7 @@ from asgard.http.state import services
 from asgard.services.fleet_summary import STATES
 from asgard.ui.details.common import failure_page
 from asgard.ui.fleet_model import LIMITS, fleet_table, read_fleet_view
-from asgard.ui.rendering import render
+from asgard.ui.rendering import is_live_refresh, render
 from asgard.ui.session import ui_principal
 
 __all__ = ["routes"]
@@ -38,15 +38,20 @@ async def fleet_page(request: web.Request) -> web.StreamResponse:
         back = ("/ui/", "Back to the fleet")
         return failure_page(request, principal, refused, title="Not a view of the fleet", back=back)
     fleet = await services(request).fleet.overview(principal)
+    table = fleet_table(fleet.clusters, view)
     context = {
         "fleet": fleet,
         "totals": fleet.totals,
         "errors": fleet.errors,
         "banner_names": BANNER_NAMES,
         "view": view,
-        "table": fleet_table(fleet.clusters, view),
+        "table": table,
         "states": STATES,
         "all_kinds": sorted(fleet.totals.by_kind),
         "limits": LIMITS,
     }
-    return render(request, "fleet.html", context, principal=principal, live_kinds=LIVE_KINDS)
+    response = render(request, "fleet.html", context, principal=principal, live_kinds=LIVE_KINDS)
+    if request.headers.get("HX-Request") == "true" and not is_live_refresh(request):
+        # the form sends every field, empty ones too: the address bar gets the view's own URL
+        response.headers["HX-Push-Url"] = view.url(page=table.page)
+    return response

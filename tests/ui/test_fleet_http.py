@@ -209,3 +209,16 @@ async def test_the_live_regions_and_the_swaps_name_the_table(site: Site) -> None
     assert 'method="get" action="/ui/"' in form, "a plain form without JavaScript"
     link = quote("/ui/?q=s1&sort=name", safe="/?=&")
     assert f'href="{link.replace("&", "&amp;")}" hx-get=' in html
+
+
+async def test_a_swap_puts_the_views_own_url_in_the_address_bar(site: Site) -> None:
+    """The form sends its empty fields too; the page answers with the view's own URL."""
+    sent = "/ui/?q=s1&state=&kind=&limit=50&page=9"
+    swap = await site.team.request("GET", sent, headers={"HX-Request": "true"})
+    assert swap.status == 200
+    assert swap.headers["HX-Push-Url"] == "/ui/?q=s1", "page 9 of 1 is page 1"
+    live = {"HX-Request": "true", "HX-Trigger": "live-refresh"}
+    refresh = await site.team.request("GET", sent, headers=live)
+    assert "HX-Push-Url" not in refresh.headers, "a live refresh changes no history"
+    plain = await site.team.request("GET", sent)
+    assert "HX-Push-Url" not in plain.headers
