@@ -79,12 +79,12 @@ class FleetService:
 
     async def overview(self, principal: Principal) -> Fleet:
         account = principal.require(Role.VIEWER)
-        statuses = self.orchestrator.known_statuses(account)
         agents, apps, jobs = await asyncio.gather(
             self._read(account, AgentsBackend.list_agents),
             self._read(account, AppsBackend.list_apps),
             self._read(account, JobsBackend.list_jobs),
         )
+        statuses = self.orchestrator.known_statuses(account)  # with what the reads told
         failures: dict[str, ClusterErrorInfo] = {}
         for error in (*agents.errors, *apps.errors, *jobs.errors):
             failures.setdefault(error.cluster, error)

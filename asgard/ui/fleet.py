@@ -40,7 +40,6 @@ async def fleet_page(request: web.Request) -> web.StreamResponse:
     fleet = await services(request).fleet.overview(principal)
     table = fleet_table(fleet.clusters, view)
     context = {
-        "fleet": fleet,
         "totals": fleet.totals,
         "errors": fleet.errors,
         "banner_names": BANNER_NAMES,

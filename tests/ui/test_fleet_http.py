@@ -50,7 +50,6 @@ async def site(start_asgard: StartAsgard) -> AsyncIterator[Site]:
     orchestrator = Orchestrator(clusters)
     hub = EventHub()
     orchestrator.enable_caches(hub)
-    await orchestrator.start()
     asgard = await start_asgard(orchestrator, hub=hub)
     team = await asgard.account("team")
     small = await asgard.account("small", clusters=LIMITED)
