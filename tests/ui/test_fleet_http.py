@@ -23,6 +23,7 @@ from asgard.models import Role
 from tests.conftest import StartAsgard
 from tests.support.asgard import AsgardUnderTest
 from tests.support.static_backend import StaticAgents, static_cluster
+from tests.support.watching import eventually
 from tests.ui.test_pages_http import rows
 from tests.ui.ui_client import Browser, browser
 
@@ -221,3 +222,19 @@ async def test_a_swap_puts_the_views_own_url_in_the_address_bar(site: Site) -> N
     assert "HX-Push-Url" not in refresh.headers, "a live refresh changes no history"
     plain = await site.team.request("GET", sent)
     assert "HX-Push-Url" not in plain.headers
+
+
+async def test_a_change_in_one_cluster_shows_on_the_next_page(site: Site) -> None:
+    """Its line was kept while its cache did not change; a change makes it again."""
+    before = await site.team.page("/ui/?q=s05")
+    assert re.search(r'<td class="num">2</td>', before), "two agents"
+    cluster = site.orchestrator.clusters["s05"]
+    cluster.config.agents.append({"id": "n3", "resources": {"cpus": 2, "mem": 1024}})  # type: ignore[attr-defined]
+    cluster.feed.emit()  # type: ignore[union-attr]
+
+    async def three() -> bool:
+        return '<span class="value" id="total-agents">121</span>' in await site.team.page("/ui/")
+
+    await eventually(three, "the third agent of s05 in the totals", 10)
+    after = await site.team.page("/ui/?q=s05")
+    assert re.search(r'<td class="num">3</td>', after)
