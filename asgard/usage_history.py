@@ -51,6 +51,9 @@ class UsageHistory:
         self.limit = max(1, math.ceil(window_s / interval_s))
         """The most samples an agent keeps: one window's worth."""
         self._agents: dict[tuple[str, str], AgentSamples] = {}
+        self.rounds = 0
+        """How many times every cluster was sampled: what was summed of the newest samples
+        is current while this has not moved."""
         self.loop = PeriodicLoop("usage-history", self.sample, every_s=interval_s)
 
     # reading
@@ -125,6 +128,7 @@ class UsageHistory:
             elif not isinstance(sampled, AsgardError | TimeoutError | OSError):
                 log.warning("usage sample failed", cluster=cluster.name, error=repr(sampled))
         self.forget_old(now)
+        self.rounds += 1
 
     async def _sample(self, cluster: Cluster) -> tuple[list[Agent], dict[str, Resources]]:
         """The cluster's agents, then their meters (only once the cluster answered, and

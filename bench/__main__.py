@@ -17,7 +17,9 @@ Three runs, each with its own clusters process and its own ``asgard serve``:
 5. load: 200 readers and 20 ``/events`` listeners over a healthy and a hung cluster for
    ``--load-s`` seconds (the test in ``make test`` runs the same for 15 s);
 6. ui: the dashboard over 50 clusters of 20 agents: the fleet page's render time, a page's
-   weight with its files, and a change behind Asgard's back to an open page in Chromium.
+   weight with its files, and a change behind Asgard's back to an open page in Chromium;
+7. fleet-page: the fleet page over ``--page-clusters`` (1,000) small clusters: its time on
+   the server and its size as sent, for several views (``bench/fleet_page.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from kubernetes_asyncio import client as k8s
 
 from bench.big import BigRun, big_cluster
 from bench.common import clusters_process, direct_client, get, kube_cluster, until_current
+from bench.fleet_page import fleet_page
 from bench.load import HEADER, measure
 from bench.throughput import SHAPE as THROUGHPUT_SHAPE
 from bench.throughput import throughput
@@ -45,7 +48,7 @@ from testbed.load import run_against_a_fleet
 from testbed.synthetic import Shape
 
 DEAD_TIMEOUT_S = 1.0
-SCENARIOS = ["big", "fleet", "soak", "throughput", "load", "ui"]
+SCENARIOS = ["big", "fleet", "soak", "throughput", "load", "ui", "fleet-page"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class Options:
     load_s: float
     churn_rate: float
     churn_s: float
+    page_clusters: int = 1000
+    page_shape: str = "3,2,6"
 
 
 # 1. one big cluster
@@ -272,6 +277,13 @@ async def ui_pages(options: Options, folder: Path) -> list[str]:
     return await dashboard(folder, clusters_process, options.requests)
 
 
+async def fleet_page_views(options: Options, folder: Path) -> list[str]:
+    requests = min(options.requests, 50)
+    return await fleet_page(
+        folder, clusters_process, options.page_clusters, options.page_shape, requests
+    )
+
+
 def parse() -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--nodes", type=int, default=5000)
@@ -287,6 +299,12 @@ def parse() -> Options:
     parser.add_argument("--load-s", type=float, default=60, help="seconds of the load run")
     parser.add_argument("--churn-rate", type=float, default=100, help="pod changes a second")
     parser.add_argument("--churn-s", type=float, default=30, help="seconds of pod changes")
+    parser.add_argument(
+        "--page-clusters", type=int, default=1000, help="clusters of the fleet-page run"
+    )
+    parser.add_argument(
+        "--page-shape", default="3,2,6", help="nodes, deployments, pods of each (fleet-page)"
+    )
     parser.add_argument(
         "--only",
         choices=SCENARIOS,
@@ -307,6 +325,8 @@ def parse() -> Options:
         load_s=args.load_s,
         churn_rate=args.churn_rate,
         churn_s=args.churn_s,
+        page_clusters=args.page_clusters,
+        page_shape=args.page_shape,
     )
     return options
 
@@ -322,6 +342,7 @@ async def run(options: Options) -> None:
             ("throughput", hot_routes),
             ("load", crowd),
             ("ui", ui_pages),
+            ("fleet-page", fleet_page_views),
         ):
             if name in options.only:
                 print("\n".join(await scenario(options, folder)), flush=True)

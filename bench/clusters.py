@@ -30,7 +30,7 @@ async def stdin_closed() -> None:
     await loop.run_in_executor(None, sys.stdin.read)
 
 
-async def serve(big: Shape | None, fleet: int, churned: bool) -> None:
+async def serve(big: Shape | None, fleet: int, churned: bool, shape: Shape = FLEET_SHAPE) -> None:
     started = time.monotonic()
     async with contextlib.AsyncExitStack() as stack:
         ready: dict[str, object] = {}
@@ -42,7 +42,7 @@ async def serve(big: Shape | None, fleet: int, churned: bool) -> None:
         urls: list[str] = []
         for _ in range(max(fleet - 1, 0)):
             small = await stack.enter_async_context(Emulator(forget_requests=True))
-            populate(small, FLEET_SHAPE)
+            populate(small, shape)
             urls.append(str((await stack.enter_async_context(kmock.Server(small))).url))
         if fleet:
             urls.append(await stack.enter_async_context(silent_server()))
@@ -66,9 +66,15 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=0)
     parser.add_argument("--fleet", type=int, default=0, help="clusters; the last never answers")
     parser.add_argument("--churn", action="store_true", help="scale a deployment every second")
+    parser.add_argument(
+        "--fleet-shape",
+        default="20,20,200",
+        help="each fleet cluster's nodes, deployments and pods (default 20,20,200)",
+    )
     options = parser.parse_args()
     big = Shape(options.nodes, options.deployments, options.pods) if options.nodes else None
-    asyncio.run(serve(big, options.fleet, options.churn))
+    nodes, deployments, pods = (int(n) for n in options.fleet_shape.split(","))
+    asyncio.run(serve(big, options.fleet, options.churn, Shape(nodes, deployments, pods)))
 
 
 if __name__ == "__main__":

@@ -160,6 +160,16 @@ class ClusterCache:
                 self.refreshing.poke()
         return items, read_at, None
 
+    def held(self, resource: Resource, account: Account) -> Entry | None:
+        """The scope's entry when it is current, without reading anything: what a summary
+        of every cluster asks, so that it never waits on one. Counts as a read (the entry
+        is not let go while someone looks at it)."""
+        entry = self.entries.get(Scope.of(resource, account))
+        if entry is None or not self.current:
+            return None
+        entry.last_read = time.monotonic()
+        return entry
+
     def last_known(self, resource: Resource, account: Account) -> tuple[list[Any], datetime] | None:
         """What the scope held when it was last read, current or not (``?stale=true``)."""
         entry = self.entries.get(Scope.of(resource, account))

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Final, NamedTuple, TypeVar
 
 import aiohttp
 import structlog
@@ -62,6 +62,9 @@ class Listed(NamedTuple):
     as_of: datetime
     version: int | None = None
 
+
+NOTHING_LISTED: Final = Listed([], datetime.fromtimestamp(0, UTC), 0)
+"""What a cluster that cannot do a listing holds of it (never changed by its readers)."""
 
 CONTRACT: Mapping[Part, type[Backend]] = {
     "agents": AgentsBackend,
@@ -223,6 +226,21 @@ class Cluster(ClusterGuard):
         if not args and not kwargs:
             self.known[(info.name, account.id)] = found
         return Listed(*found, version)
+
+    def held(self, op: Callable[..., Any], account: Account) -> Listed | None:
+        """What the cache holds now of this account's listing, without asking the cluster
+        or waiting for it: None when it holds nothing current (never read, its feed cut)
+        or the cluster is known to be down, where ``list`` says what there is. A kind
+        that cannot do the listing holds an empty one (version 0, never an entry's)."""
+        info = operation_of(op)
+        if self.capabilities.lacking(*info.needs):  # no refusal made: this is asked often
+            return NOTHING_LISTED
+        if info.cached is None or self.cache is None or self.breaker.open:
+            return None
+        entry = self.cache.held(info.cached, account)
+        if entry is None:
+            return None
+        return Listed(list(entry.items.values()), entry.as_of, entry.version)
 
     async def sample(
         self, op: Callable[..., Any], account: Account, timeout_s: float

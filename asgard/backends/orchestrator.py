@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 
-from asgard.backends.cluster import Cluster
+from asgard.backends.cluster import Cluster, Listed
 from asgard.backends.contract import Backend, ScheduledJobsBackend
 from asgard.errors import AllClustersFailed, ClusterError, NotFound, NotSupported
 from asgard.events import EventHub
@@ -186,6 +186,27 @@ class Orchestrator:
         if chosen and len(failures) == len(chosen):
             raise AllClustersFailed(failures)
         return listing
+
+    def held(
+        self, account: Account, op: Callable[Concatenate[B, Account, P], Awaitable[Sequence[T]]]
+    ) -> tuple[dict[str, Listed], list[str]]:
+        """What every cluster the account may use holds now of a cached listing, by cluster
+        (``Cluster.held``: no call, no wait), and the clusters that hold nothing current,
+        which the caller reads with ``fan_out_stale``: a summary of a thousand clusters
+        costs a thousand lookups, not a thousand tasks."""
+        held: dict[str, Listed] = {}
+        missing: list[str] = []
+        for cluster in self.chosen(account, None):
+            found = cluster.held(op, account)
+            if found is None:
+                missing.append(cluster.name)
+            else:
+                held[cluster.name] = found
+        return held, missing
+
+    def known_statuses(self, account: Account) -> list[ClusterStatus]:
+        """Each cluster the account may use, from what is known of it: never asked now."""
+        return [c.known_status() for c in self.chosen(account, None)]
 
     async def statuses(self, account: Account | None, *, live: bool = False) -> list[ClusterStatus]:
         """Each cluster the account may use (every one for ``None``): from what is known of

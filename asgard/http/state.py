@@ -23,6 +23,7 @@ from asgard.services.auth import Authenticator, Credentials
 from asgard.services.cluster_registry import ClusterRegistry
 from asgard.services.clusters import ClustersService
 from asgard.services.dashboard_sessions import DashboardSessions
+from asgard.services.fleet import FleetService
 from asgard.services.health import HealthService
 from asgard.services.jobs import JobFilesService, JobsService
 from asgard.services.open_streams import OpenStreams
@@ -47,6 +48,7 @@ class Services:
     clusters: ClustersService
     cluster_registry: ClusterRegistry
     agents: AgentsService
+    fleet: FleetService
     apps: AppsService
     jobs: JobsService
     scheduled_jobs: ScheduledJobsService
@@ -105,6 +107,7 @@ class Services:
                 apply=registered.step if registered is not None else None,
             ),
             agents=agents,
+            fleet=FleetService(orchestrator, jobs, history),
             apps=AppsService(orchestrator, db),
             jobs=jobs,
             scheduled_jobs=ScheduledJobsService(orchestrator, jobs),

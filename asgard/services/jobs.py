@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tarfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Mapping
 from pathlib import Path
 
 from asgard.archives import folder_zip_file, is_tar_file
@@ -98,6 +98,22 @@ class JobsService:
                 jobs.append((await mark_vanished(self.db, record)).as_job())
         found = [j for j in jobs if state is None or j.status.state == state]
         return paged(listing, asked, found)
+
+    async def vanished(
+        self, account: Account, listed: Mapping[str, Collection[str]]
+    ) -> dict[str, list[Job]]:
+        """By cluster, the jobs Asgard recorded for the account on clusters that answered
+        (``listed``: the ids each one has) that their cluster no longer has: each one
+        failed, saying why, as ``list_jobs`` answers for them."""
+        async with self.db.session() as session:
+            records = await JobRecordStore(session).of_account(account.id)
+        found: dict[str, list[Job]] = {}
+        for record in records:
+            ids = listed.get(record.cluster)
+            if ids is not None and record.job_id not in ids:
+                job = (await mark_vanished(self.db, record)).as_job()
+                found.setdefault(record.cluster, []).append(job)
+        return found
 
     def may_create(self, principal: Principal) -> None:
         """Refuse a viewer before its upload is read."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from asgard.models import Agent, App, Job, ScheduledJob, Workflow
-from asgard.ui.fleet_model import app_failing
+from asgard.services.fleet_summary import app_failing
 from asgard.ui.listing import TableSpec, epoch, scaled
 
 __all__ = ["AGENTS", "APPS", "JOBS", "SCHEDULED_JOBS", "WORKFLOWS", "agent_state"]

@@ -17,6 +17,7 @@ from tests.support.dashboard_fleet import DashboardFleet
 
 PAGES = {
     "fleet": "/ui/",
+    "fleet-view": "/ui/?q=s&sort=name&dir=desc&limit=1",
     "agents": "/ui/agents",
     "apps": "/ui/apps",
     "jobs": "/ui/jobs",

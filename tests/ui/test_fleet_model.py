@@ -1,4 +1,4 @@
-"""The fleet's arithmetic and the tables' views, without a server."""
+"""The fleet's arithmetic, its table's view, and the merged tables' views, without a server."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from asgard.models import (
     JobStatus,
     Resources,
 )
-from asgard.ui.fleet_model import fleet_rows, fleet_totals
+from asgard.services.fleet_summary import fleet_rows, fleet_totals
 from asgard.ui.listing import page_rows, read_view
 from asgard.ui.table_specs import AGENTS, APPS
 
@@ -24,7 +24,9 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def status(name: str, kind: str = "docker", **extra: object) -> ClusterStatus:
-    return ClusterStatus.model_validate({"name": name, "kind": kind, "status": "ok", **extra})
+    """A cluster that answered a minute ago, unless ``extra`` says otherwise."""
+    fields = {"name": name, "kind": kind, "status": "ok", "last_contact_at": NOW, **extra}
+    return ClusterStatus.model_validate(fields)
 
 
 def agent(cluster: str, id: str, cpus: float, used: float, active: bool = True) -> Agent:
@@ -122,6 +124,15 @@ def test_a_failed_cluster_with_last_known_rows_is_stale() -> None:
     [row] = fleet_rows([status("c", status="unreachable")], [error], [], [], [], NOW)
     assert row.state == "stale"
     assert row.stale_since == NOW - timedelta(minutes=5)
+
+
+def test_a_cluster_that_never_answered_and_never_failed_is_unknown() -> None:
+    [row] = fleet_rows([status("new", last_contact_at=None)], [], [], [], [], NOW)
+    assert row.state == "unknown"
+    [down] = fleet_rows(
+        [status("d", status="unreachable", last_contact_at=None)], [], [], [], [], NOW
+    )
+    assert down.state == "down", "a failure is known: down, not unknown"
 
 
 def test_a_view_sorts_filters_and_pages() -> None:

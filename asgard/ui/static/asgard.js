@@ -245,9 +245,16 @@
     else if (elt instanceof HTMLFormElement && event.detail.question) askFirst(event);
   }
 
-  // Every write carries the session's CSRF token as a header too.
+  // Every write carries the session's CSRF token as a header too. A live refresh asks
+  // for the page as the address bar says now: a search or a sort swapped in by htmx
+  // (hx-push-url) changed the view since the page was rendered.
   function onConfigRequest(event) {
-    if (event.detail.verb === "get") return;
+    if (event.detail.verb === "get") {
+      if (isTrigger(event.detail.elt) && pathOf(event.detail.path) === location.pathname) {
+        event.detail.path = location.pathname + location.search;
+      }
+      return;
+    }
     const meta = document.querySelector("meta[name=csrf-token]");
     const token = meta && meta.content;
     if (token) event.detail.headers["X-CSRF-Token"] = token;
