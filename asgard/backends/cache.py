@@ -27,7 +27,7 @@ import contextlib
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,7 +35,7 @@ from typing import Any
 import aiohttp
 import structlog
 
-from asgard.backends.cache_entries import Entry, Identified, Loader, Scope, diff
+from asgard.backends.cache_entries import Entry, HeldCounts, Identified, Loader, Scope, diff
 from asgard.backends.feeds import (
     RESOURCES,
     ClusterFeed,
@@ -98,6 +98,11 @@ class ClusterCache:
         self.current = False
         """True while the feed is connected and the last re-read worked."""
         self._connected = False
+        self.reconnects = 0
+        """How many times the feed connected again after its first connection (a break,
+        then a return): for ``/metrics``."""
+        self._ever_connected = False
+        self._counted = HeldCounts()
         self._loading: dict[Scope, list[_Load]] = {}
         """Scopes being read for a first entry, and whether a signal touched them meanwhile."""
         context = {"cluster": cluster}
@@ -165,6 +170,18 @@ class ClusterCache:
         entry = self.entries.get(Scope.of(resource, account))
         return None if entry is None else (list(entry.items.values()), entry.as_of)
 
+    def held(self, resource: Resource) -> Iterator[tuple[str, Entry]]:
+        """Each namespace's entry of ``resource`` (apps, tasks or jobs), current or not,
+        without reading anything: what ``/metrics`` counts. A scope nobody has read (or let
+        go after ``idle_s`` unread) has none."""
+        for scope, entry in list(self.entries.items()):
+            if scope.resource == resource:
+                yield scope.namespace, entry
+
+    def held_counts(self) -> dict[Resource, int]:
+        """How many items the cache holds, by resource, each counted once (``HeldCounts``)."""
+        return self._counted.of(self.entries)
+
     def wrote(
         self,
         resource: Resource,
@@ -228,6 +245,9 @@ class ClusterCache:
             async for signal in self.feed.signals():
                 if not self._connected:
                     self._connected = True
+                    if self._ever_connected:
+                        self.reconnects += 1
+                    self._ever_connected = True
                     self.following.recovered()
                     self.signal(Signal.everything())  # catch up with what was missed
                     await self._refresh()

@@ -15,7 +15,7 @@ from asgard.backends.feeds import Resource
 from asgard.events import Audience, Event, EventKind, changes
 from asgard.models import Account
 
-__all__ = ["KIND_OF", "Entry", "Identified", "Loader", "Scope", "diff"]
+__all__ = ["KIND_OF", "Entry", "HeldCounts", "Identified", "Loader", "Scope", "diff"]
 
 KIND_OF: dict[Resource, EventKind] = {
     "agents": "agent",
@@ -81,6 +81,33 @@ class Entry:
 
     def touch(self) -> None:
         self.version = next(_VERSIONS)
+
+
+class HeldCounts:
+    """How many items a cache's entries hold, by resource, each counted once. Apps, tasks
+    and jobs are held per namespace, so their scopes never share an item; agents are held
+    per scope of accounts (owner and namespace), which share them, so they are counted by
+    id, and again only when an entry of agents changed (their versions say when)."""
+
+    def __init__(self) -> None:
+        self._agents: tuple[tuple[int, ...], int] = ((), 0)
+        """The versions of the agents' entries last counted, and how many agents they held."""
+
+    def of(self, entries: Mapping[Scope, Entry]) -> dict[Resource, int]:
+        counts: dict[Resource, int] = {}
+        agents: list[Entry] = []
+        for scope, entry in entries.items():
+            if scope.resource == "agents":
+                agents.append(entry)
+            else:
+                counts[scope.resource] = counts.get(scope.resource, 0) + len(entry.items)
+        if agents:
+            versions = tuple(sorted(e.version for e in agents))
+            if versions != self._agents[0]:
+                ids: set[str] = set().union(*(e.items.keys() for e in agents))
+                self._agents = versions, len(ids)
+            counts["agents"] = self._agents[1]
+        return counts
 
 
 def diff(

@@ -21,6 +21,7 @@ from asgard.services.audit_writer import AuditWriter
 from asgard.services.auth import Authenticator, Credentials
 from asgard.services.clusters import ClustersService
 from asgard.services.dashboard_sessions import DashboardSessions
+from asgard.services.fleet_state import FleetState
 from asgard.services.health import HealthService
 from asgard.services.jobs import JobFilesService, JobsService
 from asgard.services.open_streams import OpenStreams
@@ -55,6 +56,7 @@ class Services:
     audit: AuditService
     streams: OpenStreams
     health: HealthService
+    fleet: FleetState
 
     @classmethod
     def build(
@@ -101,6 +103,7 @@ class Services:
             ),
             streams=OpenStreams(db, period_s=settings.auth_cache_s),
             health=HealthService(db),
+            fleet=FleetState(orchestrator, db, per_account=settings.metrics_per_account),
         )
 
 
