@@ -11,8 +11,11 @@ of call, the resource, and the account: never an app, a task or a job.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Final
+
+from prometheus_client.utils import floatToGoString
 
 from asgard.backends.call_times import BUCKETS_S, CALL_KINDS
 from asgard.backends.feeds import RESOURCES
@@ -67,7 +70,8 @@ FLEET_METRICS: Final[dict[str, tuple[str, str]]] = {
 }
 """Every metric of the fleet: its type and what it says (``docs/metrics.rst`` has them)."""
 
-_BOUNDS: Final = (*(f"{b:g}" for b in BUCKETS_S), "+Inf")
+_BOUNDS: Final = tuple(floatToGoString(b) for b in (*BUCKETS_S, math.inf))
+"""The buckets' ``le`` labels, written as prometheus_client writes them (``1.0``, ``+Inf``)."""
 
 
 def _quoted(value: str) -> str:
