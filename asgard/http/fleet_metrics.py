@@ -11,11 +11,8 @@ of call, the resource, and the account: never an app, a task or a job.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Final
-
-from prometheus_client.utils import floatToGoString
 
 from asgard.backends.call_times import BUCKETS_S, CALL_KINDS
 from asgard.backends.feeds import RESOURCES
@@ -70,7 +67,7 @@ FLEET_METRICS: Final[dict[str, tuple[str, str]]] = {
 }
 """Every metric of the fleet: its type and what it says (``docs/metrics.rst`` has them)."""
 
-_BOUNDS: Final = tuple(floatToGoString(b) for b in (*BUCKETS_S, math.inf))
+_BOUNDS: Final = (*(repr(float(b)) for b in BUCKETS_S), "+Inf")
 """The buckets' ``le`` labels, written as prometheus_client writes them (``1.0``, ``+Inf``)."""
 
 
