@@ -27,7 +27,7 @@ import contextlib
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -170,13 +170,11 @@ class ClusterCache:
         entry = self.entries.get(Scope.of(resource, account))
         return None if entry is None else (list(entry.items.values()), entry.as_of)
 
-    def held(self, resource: Resource) -> Iterator[tuple[str, Entry]]:
-        """Each namespace's entry of ``resource`` (apps, tasks or jobs), current or not,
-        without reading anything: what ``/metrics`` counts. A scope nobody has read (or let
-        go after ``idle_s`` unread) has none."""
-        for scope, entry in list(self.entries.items()):
-            if scope.resource == resource:
-                yield scope.namespace, entry
+    def held(self) -> Mapping[Scope, Entry]:
+        """Every entry, current or not, by scope, to be read and not kept: what
+        ``/metrics`` counts without reading anything. A scope nobody has read (or let go
+        after ``idle_s`` unread) has none."""
+        return self.entries
 
     def held_counts(self) -> dict[Resource, int]:
         """How many items the cache holds, by resource, each counted once (``HeldCounts``)."""

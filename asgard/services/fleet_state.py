@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple
 
 import structlog
 
@@ -41,7 +41,6 @@ from asgard.models import Account
 __all__ = ["AppCounts", "ClusterVitals", "FeedState", "FleetSnapshot", "FleetState", "Workload"]
 
 log = structlog.get_logger(__name__)
-C = TypeVar("C")
 
 FeedState = Literal["current", "behind", "cut", "off"]
 FEED_STATES: tuple[FeedState, ...] = ("current", "behind", "cut", "off")
@@ -143,7 +142,7 @@ class FleetState:
         self.db = db
         self.per_account = per_account
         self._accounts: list[Account] = []
-        self._counted: dict[tuple[str, Resource, str], tuple[int, Any]] = {}
+        self._counted: dict[tuple[str, str, str], tuple[int, Any]] = {}
         """Per (cluster, resource, namespace), the version of the entry last counted and
         its counts: what a scrape over an unchanged entry gives again."""
 
@@ -153,7 +152,7 @@ class FleetState:
         by_id = {a.id: a for a in accounts}
         now = time.time()
         clusters = list(self.orchestrator.clusters.values())
-        counted: dict[tuple[str, Resource, str], tuple[int, Any]] = {}
+        counted: dict[tuple[str, str, str], tuple[int, Any]] = {}
         workloads: list[Workload] = []
         for cluster in clusters:
             if cluster.cache is None:
@@ -180,40 +179,40 @@ class FleetState:
         self,
         cluster: Cluster,
         accounts: Mapping[str, Account],
-        counted: dict[tuple[str, Resource, str], tuple[int, Any]],
+        counted: dict[tuple[str, str, str], tuple[int, Any]],
     ) -> list[Workload]:
         """Each account's counts from the entries the cluster's cache holds of its
-        namespace (an entry of no account's, such as the usage sampler's, is left out)."""
-        apps = self._entries(cluster, "apps", count_apps, accounts, counted)
-        jobs = self._entries(cluster, "jobs", count_failed_jobs, accounts, counted)
+        namespace (an entry of no account's, such as the usage sampler's, is left out),
+        counted again only when an entry changed since the last scrape."""
+        assert cluster.cache is not None
+        apps: dict[str, AppCounts] = {}
+        jobs: dict[str, int] = {}
+        last = self._counted
+        for scope, entry in cluster.cache.held().items():
+            resource = scope.resource
+            if resource != "apps" and resource != "jobs":
+                continue
+            account = accounts.get(scope.namespace)
+            if account is None or not account.may_use(cluster.name):
+                continue
+            key = (cluster.name, resource, scope.namespace)
+            kept: tuple[int, Any] | None = last.get(key)
+            if kept is None or kept[0] != entry.version:
+                items = entry.items.values()
+                kept = (
+                    entry.version,
+                    count_apps(items) if resource == "apps" else count_failed_jobs(items),
+                )
+            counted[key] = kept
+            value: Any = kept[1]
+            if resource == "apps":
+                apps[account.name] = value
+            else:
+                jobs[account.name] = value
         return [
             Workload(cluster.name, name, apps.get(name), jobs.get(name))
             for name in sorted(apps.keys() | jobs.keys())
         ]
-
-    def _entries(
-        self,
-        cluster: Cluster,
-        resource: Resource,
-        count: Callable[[Iterable[Any]], C],
-        accounts: Mapping[str, Account],
-        counted: dict[tuple[str, Resource, str], tuple[int, Any]],
-    ) -> dict[str, C]:
-        """``count`` of each account's entry of ``resource``, by account name; counted again
-        only when the entry changed since the last scrape."""
-        assert cluster.cache is not None
-        found: dict[str, C] = {}
-        for namespace, entry in cluster.cache.held(resource):
-            account = accounts.get(namespace)
-            if account is None or not account.may_use(cluster.name):
-                continue
-            key = (cluster.name, resource, namespace)
-            kept = self._counted.get(key)
-            if kept is None or kept[0] != entry.version:
-                kept = entry.version, count(entry.items.values())
-            counted[key] = kept
-            found[account.name] = kept[1]
-        return found
 
 
 APPS = operation_of(AppsBackend.list_apps).name
