@@ -6,7 +6,8 @@ nothing an account may no longer see; per cluster only when asked; behind its to
 from __future__ import annotations
 
 from asgard.http.fleet_metrics import FLEET_METRICS
-from tests.conftest import StartAsgard
+from asgard.models import Role
+from tests.conftest import StartAsgard, running_kube
 from tests.support.fleet_metrics import Scraped, scraped_fleet, until_scraped
 
 LABELS = {"cluster", "kind", "version", "state", "call", "le", "resource", "account"}
@@ -107,3 +108,29 @@ async def test_per_cluster_only_and_behind_the_token(start_asgard: StartAsgard) 
         assert scraped.value("asgard_app_instances_desired", cluster="k8s") == 6
         assert scraped.value("asgard_jobs_failed", cluster="k8s") == 1
         assert all("account" not in s.labels for s in scraped.samples)
+
+
+async def test_a_cluster_without_a_cache_gives_what_each_listing_last_found(
+    start_asgard: StartAsgard,
+) -> None:
+    """No cache (the entry says ``cache = false``): an account's series are what its last
+    listing there found, and there are none before it lists."""
+    async with running_kube() as kube:  # its orchestrator given as is: no cache enabled
+        assert kube.cluster.cache is None
+        asgard = await start_asgard(kube.orchestrator)
+        account = await asgard.account("payments")
+        caller = await asgard.caller("pay@example.com", roles={account.id: Role.OPERATOR})
+        spec = {"cluster": "k8s", "id": "web", "image": "web:1", "instances": 2}
+        await caller.json("POST", "/apps", status=201, json=spec)
+
+        before = Scraped.of(await (await asgard.client.get("/metrics")).text())
+        assert before.value("asgard_cluster_feed_state", cluster="k8s", state="off") == 1
+        assert not before.named("asgard_apps"), "nothing listed yet"
+        assert not before.named("asgard_cluster_feed_reconnects_total")
+        assert not before.named("asgard_cluster_cache_items")
+
+        await caller.json("GET", "/apps")
+        listed = Scraped.of(await (await asgard.client.get("/metrics")).text())
+        assert listed.value("asgard_apps", cluster="k8s", account="payments") == 1
+        assert listed.value("asgard_app_instances_desired", cluster="k8s", account="payments") == 2
+        assert not listed.named("asgard_jobs_failed", account="payments"), "its jobs never listed"
