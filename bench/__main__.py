@@ -35,7 +35,14 @@ import aiohttp
 from kubernetes_asyncio import client as k8s
 
 from bench.big import BigRun, big_cluster
-from bench.common import clusters_process, direct_client, get, kube_cluster, until_current
+from bench.common import (
+    body_of,
+    clusters_process,
+    direct_client,
+    get,
+    kube_cluster,
+    until_current,
+)
 from bench.load import HEADER, measure
 from bench.throughput import SHAPE as THROUGHPUT_SHAPE
 from bench.throughput import throughput
@@ -108,6 +115,9 @@ async def fleet(options: Options, folder: Path) -> list[str]:
                     raise RuntimeError(f"{len(clusters)} clusters answered; errors {errors}")
                 expected = body["total"]
 
+            async def scrape() -> None:
+                await body_of(session, asgard, "/metrics")
+
             async def direct() -> None:
                 async def one(url: str) -> None:
                     async with direct_client(url) as api:
@@ -130,6 +140,12 @@ async def fleet(options: Options, folder: Path) -> list[str]:
                 ),
                 await measure(
                     f"Asgard `/agents` over {len(urls)} clusters", agents, requests=n, concurrency=c
+                ),
+                await measure(
+                    f"Asgard `/metrics` over {len(urls)} clusters (body read, not parsed)",
+                    scrape,
+                    requests=n,
+                    concurrency=1,
                 ),
             ]
             out += [
