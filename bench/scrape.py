@@ -248,6 +248,7 @@ def churn(orchestrator: Orchestrator) -> None:
             if scope.resource in ("apps", "jobs"):
                 entry.as_of += timedelta(microseconds=1)
                 entry.touch()
+                cluster.cache.generation += 1  # as the cache does when it changes an entry
 
 
 async def run(clusters: int, accounts: int, scrapes: int) -> list[str]:

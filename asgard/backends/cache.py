@@ -94,6 +94,9 @@ class ClusterCache:
         self.idle_s = idle_s
         self.timeout_s = timeout_s
         self.entries: dict[Scope, Entry] = {}
+        self.generation = 0
+        """Goes up whenever an entry is made, changed or let go: what has not moved since
+        a scrape holds what it held then (``held_counts``, ``/metrics``)."""
         self.pinned: dict[Scope, int] = {}
         self.current = False
         """True while the feed is connected and the last re-read worked."""
@@ -161,6 +164,7 @@ class ClusterCache:
             if entry is not None:
                 self._publish(scope, entry.items, fresh.items)
             self.entries[scope] = fresh
+            self.generation += 1
             if fresh.dirty:
                 self.refreshing.poke()
         return items, read_at, None
@@ -171,14 +175,13 @@ class ClusterCache:
         return None if entry is None else (list(entry.items.values()), entry.as_of)
 
     def held(self) -> Mapping[Scope, Entry]:
-        """Every entry, current or not, by scope, to be read and not kept: what
-        ``/metrics`` counts without reading anything. A scope nobody has read (or let go
-        after ``idle_s`` unread) has none."""
+        """Every entry, current or not, to be read and not kept (``/metrics``)."""
         return self.entries
 
     def held_counts(self) -> dict[Resource, int]:
-        """How many items the cache holds, by resource, each counted once (``HeldCounts``)."""
-        return self._counted.of(self.entries)
+        """How many items the cache holds, by resource, each counted once (``HeldCounts``);
+        counted again only when an entry changed."""
+        return self._counted.of(self.entries, self.generation)
 
     def wrote(
         self,
@@ -201,6 +204,7 @@ class ClusterCache:
             if deleted is not None:
                 entry.items.pop(deleted, None)
             entry.touch()
+            self.generation += 1
             self._publish(scope, before, {i: entry.items[i] for i in touched if i in entry.items})
         if self.items is None:
             self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
@@ -266,6 +270,7 @@ class ClusterCache:
         for scope in [s for s, e in self.entries.items() if now - e.last_read > self.idle_s]:
             if not self.pinned.get(scope):
                 del self.entries[scope]
+                self.generation += 1
 
     async def _refresh(self) -> None:
         """Read the dirty scopes again (or their pending items); the cache is current only
@@ -304,6 +309,7 @@ class ClusterCache:
             self._publish(scope, kept.items, fresh)
             kept.items, kept.as_of = fresh, utc_now()
             kept.touch()
+            self.generation += 1
             return True
 
         results = await asyncio.gather(*(one(s) for s in due))
@@ -330,6 +336,7 @@ class ClusterCache:
                 entry.items.pop(item_id, None)
         entry.as_of = utc_now()
         entry.touch()
+        self.generation += 1
         return True
 
     def _publish(
@@ -380,6 +387,7 @@ class ClusterCache:
             self.entries[scope] = Entry(
                 items={i.id: i for i in items}, as_of=utc_now(), dirty=changed()
             )
+            self.generation += 1
             if self.entries[scope].dirty:
                 self.refreshing.poke()
 

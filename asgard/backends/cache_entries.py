@@ -87,26 +87,27 @@ class HeldCounts:
     """How many items a cache's entries hold, by resource, each counted once. Apps, tasks
     and jobs are held per namespace, so their scopes never share an item; agents are held
     per scope of accounts (owner and namespace), which share them, so they are counted by
-    id, and again only when an entry of agents changed (their versions say when)."""
+    id. Counted again only when the cache's generation moved."""
 
     def __init__(self) -> None:
-        self._agents: tuple[tuple[int, ...], int] = ((), 0)
-        """The versions of the agents' entries last counted, and how many agents they held."""
+        self._generation = -1
+        self._counts: dict[Resource, int] = {}
 
-    def of(self, entries: Mapping[Scope, Entry]) -> dict[Resource, int]:
+    def of(self, entries: Mapping[Scope, Entry], generation: int) -> dict[Resource, int]:
+        if generation == self._generation:
+            return self._counts
         counts: dict[Resource, int] = {}
-        agents: list[Entry] = []
+        agents: set[str] | None = None
         for scope, entry in entries.items():
-            if scope.resource == "agents":
-                agents.append(entry)
-            else:
+            if scope.resource != "agents":
                 counts[scope.resource] = counts.get(scope.resource, 0) + len(entry.items)
-        if agents:
-            versions = tuple(sorted(e.version for e in agents))
-            if versions != self._agents[0]:
-                ids: set[str] = set().union(*(e.items.keys() for e in agents))
-                self._agents = versions, len(ids)
-            counts["agents"] = self._agents[1]
+            elif agents is None:
+                agents = set(entry.items)
+            else:
+                agents.update(entry.items)
+        if agents is not None:
+            counts["agents"] = len(agents)
+        self._counts, self._generation = counts, generation
         return counts
 
 

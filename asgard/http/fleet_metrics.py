@@ -153,11 +153,19 @@ def _call_times(clusters: list[ClusterVitals], label: dict[str, str]) -> Iterabl
 
 
 def _workloads(out: list[str], workloads: list[Workload], label: dict[str, str]) -> None:
+    accounts: dict[str, str] = {}
+
     def labels(w: Workload) -> str:
         cluster = label.get(w.cluster) or f'cluster="{_quoted(w.cluster)}"'
-        return cluster if w.account is None else f'{cluster},account="{_quoted(w.account)}"'
+        if w.account is None:
+            return cluster
+        account = accounts.get(w.account)
+        if account is None:
+            account = accounts[w.account] = f',account="{_quoted(w.account)}"'
+        return cluster + account
 
-    with_apps = [(labels(w), w.apps) for w in workloads if w.apps is not None]
+    labelled = [(labels(w), w) for w in workloads]
+    with_apps = [(lab, w.apps) for lab, w in labelled if w.apps is not None]
     for name, column in (
         ("asgard_apps", 0),
         ("asgard_app_instances_desired", 1),
@@ -169,8 +177,8 @@ def _workloads(out: list[str], workloads: list[Workload], label: dict[str, str])
         out,
         "asgard_jobs_failed",
         (
-            f"asgard_jobs_failed{{{labels(w)}}} {w.jobs_failed}\n"
-            for w in workloads
+            f"asgard_jobs_failed{{{lab}}} {w.jobs_failed}\n"
+            for lab, w in labelled
             if w.jobs_failed is not None
         ),
     )

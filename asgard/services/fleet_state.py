@@ -13,7 +13,8 @@ namespace, current or not (a cluster that is down keeps what was last seen; its
 listener, nothing within the cache's idle time) has no entry, and its account no series
 for that cluster: a scrape loads nothing. A cluster without a cache gives what the
 account's last listing there found, or nothing. Each entry's counts are kept by its
-version, so a scrape over unchanged caches counts no app again.
+version, and what a cluster's cache gave is given again while the cache has not changed
+since (its ``generation``): a scrape over a quiet fleet counts nothing.
 """
 
 from __future__ import annotations
@@ -134,6 +135,21 @@ def count_failed_jobs(jobs: Iterable[Any]) -> int:
     return sum(job.status.state == "failed" for job in jobs)
 
 
+Counted = dict[tuple[str, str], tuple[int, Any]]
+"""Of one cluster, per (resource, namespace): the version of the entry last counted, and
+its counts."""
+
+
+@dataclass
+class _Kept:
+    """What the last scrape made of one cluster's cache, and at which generation of the
+    cache and of the accounts: given again while neither moved."""
+
+    generation: tuple[int, int]
+    workloads: list[Workload]
+    counted: Counted
+
+
 class FleetState:
     """What ``/metrics`` reads of the fleet: ``snapshot()``."""
 
@@ -142,9 +158,11 @@ class FleetState:
         self.db = db
         self.per_account = per_account
         self._accounts: list[Account] = []
-        self._counted: dict[tuple[str, str, str], tuple[int, Any]] = {}
-        """Per (cluster, resource, namespace), the version of the entry last counted and
-        its counts: what a scrape over an unchanged entry gives again."""
+        self._signature: tuple[tuple[Any, ...], ...] = ()
+        self._accounts_generation = 0
+        """Goes up whenever an account is made, changed or deleted: the counts per account
+        are then made again."""
+        self._kept: dict[str, _Kept] = {}
 
     async def snapshot(self) -> FleetSnapshot:
         accounts = await self._read_accounts()
@@ -152,51 +170,60 @@ class FleetState:
         by_id = {a.id: a for a in accounts}
         now = time.time()
         clusters = list(self.orchestrator.clusters.values())
-        counted: dict[tuple[str, str, str], tuple[int, Any]] = {}
+        kept: dict[str, _Kept] = {}
         workloads: list[Workload] = []
         for cluster in clusters:
             if cluster.cache is None:
                 found = _listed(cluster, by_id)
             else:
-                found = self._held(cluster, by_namespace, counted)
+                kept[cluster.name] = self._held(cluster, cluster.cache, by_namespace)
+                found = kept[cluster.name].workloads
             if self.per_account:
                 workloads.extend(found)
             elif found:
                 workloads.append(_summed(cluster.name, found))
-        self._counted = counted  # the counts of entries gone since are let go
+        self._kept = kept  # what was kept of clusters gone since is let go
         return FleetSnapshot([vitals(c, now) for c in clusters], workloads)
 
     async def _read_accounts(self) -> list[Account]:
         """Every account; the last list read when the database does not answer soon."""
         try:
             async with asyncio.timeout(ACCOUNTS_TIMEOUT_S), self.db.session() as session:
-                self._accounts = await AccountStore(session).every()
+                accounts = await AccountStore(session).every()
         except (DatabaseUnavailable, TimeoutError) as exc:
             log.warning("metrics: accounts not read; the last list is used", error=str(exc))
-        return self._accounts
+            return self._accounts
+        signature = tuple((a.id, a.name, a.namespace, a.clusters) for a in accounts)
+        if signature != self._signature:
+            self._signature = signature
+            self._accounts_generation += 1
+        self._accounts = accounts
+        return accounts
 
     def _held(
-        self,
-        cluster: Cluster,
-        accounts: Mapping[str, Account],
-        counted: dict[tuple[str, str, str], tuple[int, Any]],
-    ) -> list[Workload]:
+        self, cluster: Cluster, cache: ClusterCache, accounts: Mapping[str, Account]
+    ) -> _Kept:
         """Each account's counts from the entries the cluster's cache holds of its
-        namespace (an entry of no account's, such as the usage sampler's, is left out),
-        counted again only when an entry changed since the last scrape."""
-        assert cluster.cache is not None
+        namespace (an entry of no account's, such as the usage sampler's, is left out):
+        what the last scrape found while neither the cache nor the accounts changed, and
+        each entry counted again only when it changed."""
+        generation = (cache.generation, self._accounts_generation)
+        last = self._kept.get(cluster.name)
+        if last is not None and last.generation == generation:
+            return last
+        before: Counted = {} if last is None else last.counted
+        counted: Counted = {}
         apps: dict[str, AppCounts] = {}
         jobs: dict[str, int] = {}
-        last = self._counted
-        for scope, entry in cluster.cache.held().items():
+        for scope, entry in cache.held().items():
             resource = scope.resource
             if resource != "apps" and resource != "jobs":
                 continue
             account = accounts.get(scope.namespace)
             if account is None or not account.may_use(cluster.name):
                 continue
-            key = (cluster.name, resource, scope.namespace)
-            kept: tuple[int, Any] | None = last.get(key)
+            key = (resource, scope.namespace)
+            kept: tuple[int, Any] | None = before.get(key)
             if kept is None or kept[0] != entry.version:
                 items = entry.items.values()
                 kept = (
@@ -209,10 +236,11 @@ class FleetState:
                 apps[account.name] = value
             else:
                 jobs[account.name] = value
-        return [
+        workloads = [
             Workload(cluster.name, name, apps.get(name), jobs.get(name))
             for name in sorted(apps.keys() | jobs.keys())
         ]
+        return _Kept(generation, workloads, counted)
 
 
 APPS = operation_of(AppsBackend.list_apps).name

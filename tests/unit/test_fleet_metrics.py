@@ -65,11 +65,11 @@ def test_held_items_count_an_agent_seen_by_several_scopes_once() -> None:
         Scope("jobs", "a"): entry(),
     }
     counts = HeldCounts()
-    assert counts.of(entries) == {"agents": 3, "apps": 3, "jobs": 0}
+    assert counts.of(entries, generation=1) == {"agents": 3, "apps": 3, "jobs": 0}
     shared.items["node-9"] = Item("node-9")
-    assert counts.of(entries)["agents"] == 3, "counted again only when a version changed"
-    shared.touch()
-    assert counts.of(entries)["agents"] == 4
+    assert counts.of(entries, generation=1)["agents"] == 3, "counted again once it moved"
+    assert counts.of(entries, generation=2)["agents"] == 4
+    assert counts.of({Scope("agents", "a"): entry()}, generation=3) == {"agents": 0}
 
 
 def vitals(name: str, **changes: object) -> ClusterVitals:
