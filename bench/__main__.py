@@ -10,14 +10,17 @@ Three runs, each with its own clusters process and its own ``asgard serve``:
    ``--churn-s`` seconds (Asgard's CPU, each change's lag) and Asgard's memory
    (``bench/big.py``);
 2. a fleet of 50 clusters of which the last never answers: ``/agents`` over all of them
-   against asking each cluster directly, concurrently, with the same timeout;
+   against asking each cluster directly, concurrently, with the same timeout, and
+   ``/metrics``;
 3. a soak: the fleet, a Deployment scaled every second behind Asgard's back, an ``/events``
    listener and steady reads for ``--soak-s`` seconds, sampling Asgard's memory;
 4. throughput: wrk against each hot route and the process's own floor;
 5. load: 200 readers and 20 ``/events`` listeners over a healthy and a hung cluster for
    ``--load-s`` seconds (the test in ``make test`` runs the same for 15 s);
 6. ui: the dashboard over 50 clusters of 20 agents: the fleet page's render time, a page's
-   weight with its files, and a change behind Asgard's back to an open page in Chromium.
+   weight with its files, and a change behind Asgard's back to an open page in Chromium;
+7. scrape: one scrape of ``/metrics`` over 1,000 clusters held in memory (``bench/scrape.py``;
+   the fleet run above also times ``/metrics`` through ``asgard serve``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from bench.common import (
     until_current,
 )
 from bench.load import HEADER, measure
+from bench.scrape import run as scrape_cost
 from bench.throughput import SHAPE as THROUGHPUT_SHAPE
 from bench.throughput import throughput
 from bench.ui import dashboard
@@ -52,7 +56,7 @@ from testbed.load import run_against_a_fleet
 from testbed.synthetic import Shape
 
 DEAD_TIMEOUT_S = 1.0
-SCENARIOS = ["big", "fleet", "soak", "throughput", "load", "ui"]
+SCENARIOS = ["big", "fleet", "soak", "throughput", "load", "ui", "scrape"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class Options:
     load_s: float
     churn_rate: float
     churn_s: float
+    scrape_clusters: int
 
 
 # 1. one big cluster
@@ -288,6 +293,13 @@ async def ui_pages(options: Options, folder: Path) -> list[str]:
     return await dashboard(folder, clusters_process, options.requests)
 
 
+# 7. one scrape of /metrics over a big fleet
+
+
+async def scrapes(options: Options, folder: Path) -> list[str]:
+    return await scrape_cost(options.scrape_clusters, accounts=5, scrapes=20)
+
+
 def parse() -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--nodes", type=int, default=5000)
@@ -303,6 +315,9 @@ def parse() -> Options:
     parser.add_argument("--load-s", type=float, default=60, help="seconds of the load run")
     parser.add_argument("--churn-rate", type=float, default=100, help="pod changes a second")
     parser.add_argument("--churn-s", type=float, default=30, help="seconds of pod changes")
+    parser.add_argument(
+        "--scrape-clusters", type=int, default=1000, help="clusters held for the scrape's cost"
+    )
     parser.add_argument(
         "--only",
         choices=SCENARIOS,
@@ -323,6 +338,7 @@ def parse() -> Options:
         load_s=args.load_s,
         churn_rate=args.churn_rate,
         churn_s=args.churn_s,
+        scrape_clusters=args.scrape_clusters,
     )
     return options
 
@@ -338,6 +354,7 @@ async def run(options: Options) -> None:
             ("throughput", hot_routes),
             ("load", crowd),
             ("ui", ui_pages),
+            ("scrape", scrapes),
         ):
             if name in options.only:
                 print("\n".join(await scenario(options, folder)), flush=True)

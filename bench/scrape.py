@@ -251,7 +251,7 @@ def churn(orchestrator: Orchestrator) -> None:
                 cluster.cache.generation += 1  # as the cache does when it changes an entry
 
 
-async def run(clusters: int, accounts: int, scrapes: int) -> list[str]:
+async def run(clusters: int, *, accounts: int, scrapes: int) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="asgard-bench-scrape-") as folder:
         url = f"sqlite+aiosqlite:///{folder}/asgard.db"
         await upgrade(url)
@@ -311,7 +311,11 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=5)
     parser.add_argument("--scrapes", type=int, default=20)
     options = parser.parse_args()
-    print("\n".join(asyncio.run(run(options.clusters, options.accounts, options.scrapes))))
+    print(
+        "\n".join(
+            asyncio.run(run(options.clusters, accounts=options.accounts, scrapes=options.scrapes))
+        )
+    )
 
 
 if __name__ == "__main__":
