@@ -239,6 +239,9 @@ class Cluster(ClusterGuard):
             )
             live = found[2] is None
             return found
+        except asyncio.CancelledError:
+            live = False
+            raise
         finally:
             if live:
                 self.calls.observe("read", time.perf_counter() - started)

@@ -84,6 +84,9 @@ class ClusterGuard:
         started = time.perf_counter()
         try:
             return await self._guarded(fn, timeout_s, endpoint=endpoint)
+        except asyncio.CancelledError:
+            timed = None  # given up by its caller (a client gone): says nothing of the cluster
+            raise
         finally:
             if timed is not None:
                 self.calls.observe(timed, time.perf_counter() - started)
