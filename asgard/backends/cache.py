@@ -95,8 +95,9 @@ class ClusterCache:
         self.timeout_s = timeout_s
         self.entries: dict[Scope, Entry] = {}
         self.generation = 0
-        """Goes up whenever an entry is made, changed or let go: what has not moved since
-        a scrape holds what it held then (``held_counts``, ``/metrics``)."""
+        """Goes up whenever an entry is made, changed or let go (and ``generations``, per
+        resource): what has not moved since a scrape holds what it held then (``/metrics``)."""
+        self.generations: dict[Resource, int] = dict.fromkeys(RESOURCES, 0)
         self.pinned: dict[Scope, int] = {}
         self.current = False
         """True while the feed is connected and the last re-read worked."""
@@ -164,7 +165,7 @@ class ClusterCache:
             if entry is not None:
                 self._publish(scope, entry.items, fresh.items)
             self.entries[scope] = fresh
-            self.generation += 1
+            self._moved(scope)
             if fresh.dirty:
                 self.refreshing.poke()
         return items, read_at, None
@@ -182,6 +183,10 @@ class ClusterCache:
         """How many items the cache holds, by resource, each counted once (``HeldCounts``);
         counted again only when an entry changed."""
         return self._counted.of(self.entries, self.generation)
+
+    def _moved(self, scope: Scope) -> None:
+        self.generation += 1
+        self.generations[scope.resource] += 1
 
     def wrote(
         self,
@@ -204,7 +209,7 @@ class ClusterCache:
             if deleted is not None:
                 entry.items.pop(deleted, None)
             entry.touch()
-            self.generation += 1
+            self._moved(scope)
             self._publish(scope, before, {i: entry.items[i] for i in touched if i in entry.items})
         if self.items is None:
             self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
@@ -270,7 +275,7 @@ class ClusterCache:
         for scope in [s for s, e in self.entries.items() if now - e.last_read > self.idle_s]:
             if not self.pinned.get(scope):
                 del self.entries[scope]
-                self.generation += 1
+                self._moved(scope)
 
     async def _refresh(self) -> None:
         """Read the dirty scopes again (or their pending items); the cache is current only
@@ -309,7 +314,7 @@ class ClusterCache:
             self._publish(scope, kept.items, fresh)
             kept.items, kept.as_of = fresh, utc_now()
             kept.touch()
-            self.generation += 1
+            self._moved(scope)
             return True
 
         results = await asyncio.gather(*(one(s) for s in due))
@@ -336,7 +341,7 @@ class ClusterCache:
                 entry.items.pop(item_id, None)
         entry.as_of = utc_now()
         entry.touch()
-        self.generation += 1
+        self._moved(scope)
         return True
 
     def _publish(
@@ -387,7 +392,7 @@ class ClusterCache:
             self.entries[scope] = Entry(
                 items={i.id: i for i in items}, as_of=utc_now(), dirty=changed()
             )
-            self.generation += 1
+            self._moved(scope)
             if self.entries[scope].dirty:
                 self.refreshing.poke()
 

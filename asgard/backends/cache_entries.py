@@ -85,9 +85,11 @@ class Entry:
 
 class HeldCounts:
     """How many items a cache's entries hold, by resource, each counted once. Apps, tasks
-    and jobs are held per namespace, so their scopes never share an item; agents are held
-    per scope of accounts (owner and namespace), which share them, so they are counted by
-    id. Counted again only when the cache's generation moved."""
+    and jobs are held per namespace, so their scopes never share an item. Agents are held
+    per scope of accounts, which share them: a scope of no owner holds every agent, and
+    the scopes of one owner the same ones (each agent has one owner), so the agents are the
+    largest scope of no owner, or else the largest scope of each owner, summed. Counted
+    again only when the cache's generation moved."""
 
     def __init__(self) -> None:
         self._generation = -1
@@ -97,16 +99,15 @@ class HeldCounts:
         if generation == self._generation:
             return self._counts
         counts: dict[Resource, int] = {}
-        agents: set[str] | None = None
+        owners: dict[str | None, int] = {}
         for scope, entry in entries.items():
+            n = len(entry.items)
             if scope.resource != "agents":
-                counts[scope.resource] = counts.get(scope.resource, 0) + len(entry.items)
-            elif agents is None:
-                agents = set(entry.items)
-            else:
-                agents.update(entry.items)
-        if agents is not None:
-            counts["agents"] = len(agents)
+                counts[scope.resource] = counts.get(scope.resource, 0) + n
+            elif n > owners.get(scope.owner, -1):
+                owners[scope.owner] = n
+        if owners:
+            counts["agents"] = owners[None] if None in owners else sum(owners.values())
         self._counts, self._generation = counts, generation
         return counts
 

@@ -142,10 +142,12 @@ its counts."""
 
 @dataclass
 class _Kept:
-    """What the last scrape made of one cluster's cache, and at which generation of the
-    cache and of the accounts: given again while neither moved."""
+    """What the last scrape made of one cluster's cache, and at which generations of its
+    apps, its jobs and the accounts: given again while none moved (pods changing move
+    neither apps nor jobs)."""
 
-    generation: tuple[int, int]
+    generation: tuple[int, int, int]
+    """The cache's generations of apps and of jobs, and the accounts'."""
     workloads: list[Workload]
     counted: Counted
 
@@ -207,7 +209,8 @@ class FleetState:
         namespace (an entry of no account's, such as the usage sampler's, is left out):
         what the last scrape found while neither the cache nor the accounts changed, and
         each entry counted again only when it changed."""
-        generation = (cache.generation, self._accounts_generation)
+        moved = cache.generations
+        generation = (moved["apps"], moved["jobs"], self._accounts_generation)
         last = self._kept.get(cluster.name)
         if last is not None and last.generation == generation:
             return last
@@ -215,13 +218,14 @@ class FleetState:
         counted: Counted = {}
         apps: dict[str, AppCounts] = {}
         jobs: dict[str, int] = {}
+        name = cluster.name
         for scope, entry in cache.held().items():
             resource = scope.resource
             if resource != "apps" and resource != "jobs":
                 continue
             account = accounts.get(scope.namespace)
-            if account is None or not account.may_use(cluster.name):
-                continue
+            if account is None or (account.clusters is not None and name not in account.clusters):
+                continue  # no account's (the usage sampler's), or one that may not use it
             key = (resource, scope.namespace)
             kept: tuple[int, Any] | None = before.get(key)
             if kept is None or kept[0] != entry.version:

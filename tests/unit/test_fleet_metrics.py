@@ -55,10 +55,10 @@ def entry(*ids: str) -> Entry:
 
 
 def test_held_items_count_an_agent_seen_by_several_scopes_once() -> None:
-    shared = entry("node-1", "node-2")
+    every = entry("node-1", "node-2", "node-3")
     entries = {
-        Scope("agents", "a"): shared,
-        Scope("agents", "b"): entry("node-1", "node-2"),
+        Scope("agents", "a"): every,
+        Scope("agents", "b"): entry("node-1", "node-2", "node-3"),
         Scope("agents", "c", owner="team-c"): entry("node-3"),
         Scope("apps", "a"): entry("web", "db"),
         Scope("apps", "b"): entry("web"),
@@ -66,10 +66,16 @@ def test_held_items_count_an_agent_seen_by_several_scopes_once() -> None:
     }
     counts = HeldCounts()
     assert counts.of(entries, generation=1) == {"agents": 3, "apps": 3, "jobs": 0}
-    shared.items["node-9"] = Item("node-9")
+    every.items["node-9"] = Item("node-9")
     assert counts.of(entries, generation=1)["agents"] == 3, "counted again once it moved"
     assert counts.of(entries, generation=2)["agents"] == 4
-    assert counts.of({Scope("agents", "a"): entry()}, generation=3) == {"agents": 0}
+    owned = {
+        Scope("agents", "c", owner="team-c"): entry("node-3"),
+        Scope("agents", "d", owner="team-c"): entry("node-3"),
+        Scope("agents", "e", owner="team-e"): entry("node-4", "node-5"),
+    }
+    assert counts.of(owned, generation=3) == {"agents": 3}, "each owner's agents once"
+    assert counts.of({Scope("agents", "a"): entry()}, generation=4) == {"agents": 0}
 
 
 def vitals(name: str, **changes: object) -> ClusterVitals:
