@@ -222,6 +222,8 @@ async def test_every_change_to_what_the_cache_holds_moves_its_generation(cached:
     made = cache.generation
     assert made >= start + 2, "two entries made"
     assert cache.held_counts() == {"agents": 2}, "a1 held by both scopes, counted once"
+    assert cache.generations["agents"] == made, "only agents moved, per resource too"
+    assert cache.generations["apps"] == 0
 
     cached.backend.config.agents.append({"id": "c1"})
     cached.feed.emit(Signal(frozenset({"agents"})))
