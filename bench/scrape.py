@@ -235,9 +235,13 @@ class Timed:
     body: bytes
 
 
-async def timed(scrapes: int, scrape: Callable[[], Awaitable[bytes]]) -> Timed:
+async def timed(
+    scrapes: int, scrape: Callable[[], Awaitable[bytes]], before: Callable[[], None] = lambda: None
+) -> Timed:
+    """``scrapes`` scrapes, each after ``before`` (not timed: what changed meanwhile)."""
     found = Timed([], [], b"")
     for _ in range(scrapes):
+        before()
         started, cpu = time.perf_counter(), time.process_time()
         found.body = await scrape()
         found.cpu_ms.append((time.process_time() - cpu) * 1000)
@@ -284,13 +288,11 @@ async def run(clusters: int, *, accounts: int, scrapes: int) -> list[str]:
             async def scrape(state: FleetState = per_account) -> bytes:
                 return metrics.render(await state.snapshot())
 
-            async def pods_changed() -> bytes:
+            def pods_changed() -> None:
                 churn(orchestrator, ("tasks", "agents"))
-                return await scrape()
 
-            async def churned() -> bytes:
+            def churned() -> None:
                 churn(orchestrator, ("apps", "jobs"))
-                return await scrape()
 
             async def summed() -> bytes:
                 return await scrape(per_cluster)
@@ -301,8 +303,8 @@ async def run(clusters: int, *, accounts: int, scrapes: int) -> list[str]:
 
             first = await timed(1, scrape)
             steady = await timed(scrapes, scrape)
-            pods = await timed(scrapes, pods_changed)
-            changed = await timed(scrapes, churned)
+            pods = await timed(scrapes, scrape, before=pods_changed)
+            changed = await timed(scrapes, scrape, before=churned)
             cluster_only = await timed(scrapes, summed)
             families_too = await timed(scrapes, through_families)
             await orchestrator.close()
