@@ -125,14 +125,20 @@ def count_apps(apps: Iterable[Any]) -> AppCounts:
     n = desired = running = failing = 0
     for app in apps:
         n += 1
-        desired += app.instances.desired
-        running += app.instances.running
-        failing += app.status == "failed"
+        instances = app.instances
+        desired += instances.desired
+        running += instances.running
+        if app.status == "failed":
+            failing += 1
     return AppCounts(n, desired, running, failing)
 
 
 def count_failed_jobs(jobs: Iterable[Any]) -> int:
-    return sum(job.status.state == "failed" for job in jobs)
+    failed = 0
+    for job in jobs:
+        if job.status.state == "failed":
+            failed += 1
+    return failed
 
 
 Counted = dict[tuple[str, str], tuple[int, Any]]
