@@ -18,7 +18,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 # beside busy workers on two cores /health's p95 is the machine's, not Asgard's.
 WORKERS ?= 4
 CHECK_WORKERS ?= 4
-SERVERS := docker or podman or postgres or browser
+SERVERS := docker or podman or postgres or browser or promtool
 
 .PHONY: run test check lint typecheck docs unit fast system-deps bench lock clean
 

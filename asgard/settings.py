@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         None, description="When set, GET /metrics requires 'Authorization: Bearer <token>'"
     )
+    metrics_per_account: bool = Field(
+        True,
+        description="Give the apps and jobs on /metrics per account and cluster; false: per "
+        "cluster only (accounts x clusters series become clusters)",
+    )
     host: str = "127.0.0.1"
     port: int = Field(4898, ge=1, le=65535)
     log_level: str = "INFO"

@@ -10,7 +10,8 @@ Three runs, each with its own clusters process and its own ``asgard serve``:
    ``--churn-s`` seconds (Asgard's CPU, each change's lag) and Asgard's memory
    (``bench/big.py``);
 2. a fleet of 50 clusters of which the last never answers: ``/agents`` over all of them
-   against asking each cluster directly, concurrently, with the same timeout;
+   against asking each cluster directly, concurrently, with the same timeout, and
+   ``/metrics``;
 3. a soak: the fleet, a Deployment scaled every second behind Asgard's back, an ``/events``
    listener and steady reads for ``--soak-s`` seconds, sampling Asgard's memory;
 4. throughput: wrk against each hot route and the process's own floor;
@@ -20,6 +21,8 @@ Three runs, each with its own clusters process and its own ``asgard serve``:
    weight with its files, and a change behind Asgard's back to an open page in Chromium;
 7. fleet-page: the fleet page over ``--page-clusters`` (1,000) small clusters: its time on
    the server and its size as sent, for several views (``bench/fleet_page.py``).
+8. scrape: one scrape of ``/metrics`` over 1,000 clusters held in memory (``bench/scrape.py``;
+   the fleet run above also times ``/metrics`` through ``asgard serve``).
 """
 
 from __future__ import annotations
@@ -37,9 +40,17 @@ import aiohttp
 from kubernetes_asyncio import client as k8s
 
 from bench.big import BigRun, big_cluster
-from bench.common import clusters_process, direct_client, get, kube_cluster, until_current
+from bench.common import (
+    body_of,
+    clusters_process,
+    direct_client,
+    get,
+    kube_cluster,
+    until_current,
+)
 from bench.fleet_page import fleet_page
 from bench.load import HEADER, measure
+from bench.scrape import run as scrape_cost
 from bench.throughput import SHAPE as THROUGHPUT_SHAPE
 from bench.throughput import throughput
 from bench.ui import dashboard
@@ -48,7 +59,7 @@ from testbed.load import run_against_a_fleet
 from testbed.synthetic import Shape
 
 DEAD_TIMEOUT_S = 1.0
-SCENARIOS = ["big", "fleet", "soak", "throughput", "load", "ui", "fleet-page"]
+SCENARIOS = ["big", "fleet", "soak", "throughput", "load", "ui", "fleet-page", "scrape"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ class Options:
     load_s: float
     churn_rate: float
     churn_s: float
+    scrape_clusters: int
     page_clusters: int = 1000
     page_shape: str = "3,2,6"
 
@@ -113,6 +125,9 @@ async def fleet(options: Options, folder: Path) -> list[str]:
                     raise RuntimeError(f"{len(clusters)} clusters answered; errors {errors}")
                 expected = body["total"]
 
+            async def scrape() -> None:
+                await body_of(session, asgard, "/metrics")
+
             async def direct() -> None:
                 async def one(url: str) -> None:
                     async with direct_client(url) as api:
@@ -135,6 +150,12 @@ async def fleet(options: Options, folder: Path) -> list[str]:
                 ),
                 await measure(
                     f"Asgard `/agents` over {len(urls)} clusters", agents, requests=n, concurrency=c
+                ),
+                await measure(
+                    f"Asgard `/metrics` over {len(urls)} clusters (body read, not parsed)",
+                    scrape,
+                    requests=n,
+                    concurrency=1,
                 ),
             ]
             out += [
@@ -284,6 +305,13 @@ async def fleet_page_views(options: Options, folder: Path) -> list[str]:
     )
 
 
+# 8. one scrape of /metrics over a big fleet
+
+
+async def scrapes(options: Options, folder: Path) -> list[str]:
+    return await scrape_cost(options.scrape_clusters, accounts=5, scrapes=20)
+
+
 def parse() -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--nodes", type=int, default=5000)
@@ -304,6 +332,9 @@ def parse() -> Options:
     )
     parser.add_argument(
         "--page-shape", default="3,2,6", help="nodes, deployments, pods of each (fleet-page)"
+    )
+    parser.add_argument(
+        "--scrape-clusters", type=int, default=1000, help="clusters held for the scrape's cost"
     )
     parser.add_argument(
         "--only",
@@ -327,6 +358,7 @@ def parse() -> Options:
         churn_s=args.churn_s,
         page_clusters=args.page_clusters,
         page_shape=args.page_shape,
+        scrape_clusters=args.scrape_clusters,
     )
     return options
 
@@ -343,6 +375,7 @@ async def run(options: Options) -> None:
             ("load", crowd),
             ("ui", ui_pages),
             ("fleet-page", fleet_page_views),
+            ("scrape", scrapes),
         ):
             if name in options.only:
                 print("\n".join(await scenario(options, folder)), flush=True)

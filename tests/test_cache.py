@@ -209,3 +209,29 @@ async def test_a_failed_load_for_a_listener_is_not_served_as_empty(
         backend.config.down = False
         listing = await lab.agents(TEAM_B)
     assert [a.id for a in listing.items] == ["b1"], "read again, not an empty cached list"
+
+
+async def test_every_change_to_what_the_cache_holds_moves_its_generation(cached: Lab) -> None:
+    """What ``/metrics`` gave of a cache is given again until its generation moves: an
+    entry made, read again with new items, or let go."""
+    cache = cached.cluster.cache
+    assert cache is not None
+    start = cache.generation
+    await cached.agents(ALL)
+    await cached.agents(TEAM_A)
+    made = cache.generation
+    assert made >= start + 2, "two entries made"
+    assert cache.held_counts() == {"agents": 2}, "a1 held by both scopes, counted once"
+    assert cache.generations["agents"] == made, "only agents moved, per resource too"
+    assert cache.generations["apps"] == 0
+
+    cached.backend.config.agents.append({"id": "c1"})
+    cached.feed.emit(Signal(frozenset({"agents"})))
+    await eventually(lambda: cache.held_counts() == {"agents": 3}, "c1 held")
+    assert cache.generation > made
+
+    read_again = cache.generation
+    cache.idle_s = 0.0
+    cache._evict()  # what the resync does first: entries nobody read for idle_s go
+    assert cache.generation > read_again
+    assert cache.held_counts() == {}

@@ -35,7 +35,7 @@ from typing import Any
 import aiohttp
 import structlog
 
-from asgard.backends.cache_entries import Entry, Identified, Loader, Scope, diff
+from asgard.backends.cache_entries import Entry, HeldCounts, Identified, Loader, Scope, diff
 from asgard.backends.feeds import (
     RESOURCES,
     ClusterFeed,
@@ -94,10 +94,19 @@ class ClusterCache:
         self.idle_s = idle_s
         self.timeout_s = timeout_s
         self.entries: dict[Scope, Entry] = {}
+        self.generation = 0
+        """Goes up whenever an entry is made, changed or let go (and ``generations``, per
+        resource): what has not moved since a scrape holds what it held then (``/metrics``)."""
+        self.generations: dict[Resource, int] = dict.fromkeys(RESOURCES, 0)
         self.pinned: dict[Scope, int] = {}
         self.current = False
         """True while the feed is connected and the last re-read worked."""
         self._connected = False
+        self.reconnects = 0
+        """How many times the feed connected again after its first connection (a break,
+        then a return): for ``/metrics``."""
+        self._ever_connected = False
+        self._counted = HeldCounts()
         self._loading: dict[Scope, list[_Load]] = {}
         """Scopes being read for a first entry, and whether a signal touched them meanwhile."""
         context = {"cluster": cluster}
@@ -156,6 +165,7 @@ class ClusterCache:
             if entry is not None:
                 self._publish(scope, entry.items, fresh.items)
             self.entries[scope] = fresh
+            self._moved(scope)
             if fresh.dirty:
                 self.refreshing.poke()
         return items, read_at, None
@@ -174,6 +184,19 @@ class ClusterCache:
         """What the scope held when it was last read, current or not (``?stale=true``)."""
         entry = self.entries.get(Scope.of(resource, account))
         return None if entry is None else (list(entry.items.values()), entry.as_of)
+
+    def entries_held(self) -> Mapping[Scope, Entry]:
+        """Every entry, current or not, to be read and not kept (``/metrics``)."""
+        return self.entries
+
+    def held_counts(self) -> dict[Resource, int]:
+        """How many items the cache holds, by resource, each counted once (``HeldCounts``);
+        counted again only when an entry changed."""
+        return self._counted.of(self.entries, self.generation)
+
+    def _moved(self, scope: Scope) -> None:
+        self.generation += 1
+        self.generations[scope.resource] += 1
 
     def wrote(
         self,
@@ -196,6 +219,7 @@ class ClusterCache:
             if deleted is not None:
                 entry.items.pop(deleted, None)
             entry.touch()
+            self._moved(scope)
             self._publish(scope, before, {i: entry.items[i] for i in touched if i in entry.items})
         if self.items is None:
             self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
@@ -238,6 +262,9 @@ class ClusterCache:
             async for signal in self.feed.signals():
                 if not self._connected:
                     self._connected = True
+                    if self._ever_connected:
+                        self.reconnects += 1
+                    self._ever_connected = True
                     self.following.recovered()
                     self.signal(Signal.everything())  # catch up with what was missed
                     await self._refresh()
@@ -258,6 +285,7 @@ class ClusterCache:
         for scope in [s for s, e in self.entries.items() if now - e.last_read > self.idle_s]:
             if not self.pinned.get(scope):
                 del self.entries[scope]
+                self._moved(scope)
 
     async def _refresh(self) -> None:
         """Read the dirty scopes again (or their pending items); the cache is current only
@@ -296,6 +324,7 @@ class ClusterCache:
             self._publish(scope, kept.items, fresh)
             kept.items, kept.as_of = fresh, utc_now()
             kept.touch()
+            self._moved(scope)
             return True
 
         results = await asyncio.gather(*(one(s) for s in due))
@@ -322,6 +351,7 @@ class ClusterCache:
                 entry.items.pop(item_id, None)
         entry.as_of = utc_now()
         entry.touch()
+        self._moved(scope)
         return True
 
     def _publish(
@@ -372,6 +402,7 @@ class ClusterCache:
             self.entries[scope] = Entry(
                 items={i.id: i for i in items}, as_of=utc_now(), dirty=changed()
             )
+            self._moved(scope)
             if self.entries[scope].dirty:
                 self.refreshing.poke()
 

@@ -15,7 +15,7 @@ from asgard.backends.feeds import Resource
 from asgard.events import Audience, Event, EventKind, changes
 from asgard.models import Account
 
-__all__ = ["KIND_OF", "Entry", "Identified", "Loader", "Scope", "diff"]
+__all__ = ["KIND_OF", "Entry", "HeldCounts", "Identified", "Loader", "Scope", "diff"]
 
 KIND_OF: dict[Resource, EventKind] = {
     "agents": "agent",
@@ -81,6 +81,35 @@ class Entry:
 
     def touch(self) -> None:
         self.version = next(_VERSIONS)
+
+
+class HeldCounts:
+    """How many items a cache's entries hold, by resource, each counted once. Apps, tasks
+    and jobs are held per namespace, so their scopes never share an item. Agents are held
+    per scope of accounts, which share them: a scope of no owner holds every agent, and
+    the scopes of one owner the same ones (each agent has one owner), so the agents are the
+    largest scope of no owner, or else the largest scope of each owner, summed. Counted
+    again only when the cache's generation moved."""
+
+    def __init__(self) -> None:
+        self._generation = -1
+        self._counts: dict[Resource, int] = {}
+
+    def of(self, entries: Mapping[Scope, Entry], generation: int) -> dict[Resource, int]:
+        if generation == self._generation:
+            return self._counts
+        counts: dict[Resource, int] = {}
+        owners: dict[str | None, int] = {}
+        for scope, entry in entries.items():
+            n = len(entry.items)
+            if scope.resource != "agents":
+                counts[scope.resource] = counts.get(scope.resource, 0) + n
+            elif n > owners.get(scope.owner, -1):
+                owners[scope.owner] = n
+        if owners:
+            counts["agents"] = owners[None] if None in owners else sum(owners.values())
+        self._counts, self._generation = counts, generation
+        return counts
 
 
 def diff(

@@ -13,6 +13,7 @@ record it keeps, are ``ClusterGuard``'s (``cluster_guard.py``).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple, TypeVar
@@ -23,6 +24,7 @@ import structlog
 from asgard.backends.breaker import Breaker
 from asgard.backends.cache import ClusterCache
 from asgard.backends.cache_entries import Loader
+from asgard.backends.call_times import CallTimes
 from asgard.backends.cluster_guard import ClusterGuard
 from asgard.backends.contract import (
     AgentsBackend,
@@ -52,6 +54,8 @@ log = structlog.get_logger(__name__)
 
 Found = tuple[list[Any], datetime]
 """What a listing found on one cluster, and when it was read."""
+Cached = tuple[list[Any], datetime, int | None]
+"""What a cached listing found, when it was read, and its entry's version (None: live)."""
 
 
 class Listed(NamedTuple):
@@ -111,6 +115,8 @@ class Cluster(ClusterGuard):
         self.write_timeout_s = config.write_timeout_s
         self.cache: ClusterCache | None = None
         self.health = Health()
+        self.calls = CallTimes()
+        """How long this cluster's calls took (``guarded``), for ``/metrics``."""
         self.hub: EventHub | None = None
         """Told of this cluster's outages and returns (``tell_health``)."""
         self.known: dict[tuple[str, int], Found] = {}
@@ -199,7 +205,9 @@ class Cluster(ClusterGuard):
         if not info.write:
             return await self._read(lambda: method(account, *args, **kwargs))
         self.admit(*args, *kwargs.values())
-        result = await self.guarded(lambda: method(account, *args, **kwargs), self.write_timeout_s)
+        result = await self.guarded(
+            lambda: method(account, *args, **kwargs), self.write_timeout_s, timed="write"
+        )
         self._wrote(info, account, args, result)
         return result
 
@@ -218,10 +226,7 @@ class Cluster(ClusterGuard):
             live = await self._read(lambda: method(account, *args, **kwargs), endpoint=True)
             found = list(live), utc_now()
         else:
-            resource = info.cached
-            items, as_of, version = await self._read(
-                lambda: cache.read(resource, account), endpoint=True
-            )
+            items, as_of, version = await self._cached(cache, info.cached, account)
             found = items, as_of
         if not args and not kwargs:
             self.known[(info.name, account.id)] = found
@@ -241,6 +246,25 @@ class Cluster(ClusterGuard):
         if entry is None:
             return None
         return Listed(list(entry.items.values()), entry.as_of, entry.version)
+
+    async def _cached(self, cache: ClusterCache, resource: Resource, account: Account) -> Cached:
+        """A cached listing; timed as a call only when it went to the cluster (the cache
+        not current, or the scope not held yet): an answer from memory is no call."""
+        self.breaker.check()
+        started = time.perf_counter()
+        live = True
+        try:
+            found = await self._read(
+                lambda: cache.read(resource, account), endpoint=True, timed=None
+            )
+            live = found[2] is None
+            return found
+        except asyncio.CancelledError:
+            live = False
+            raise
+        finally:
+            if live:
+                self.calls.observe("read", time.perf_counter() - started)
 
     async def sample(
         self, op: Callable[..., Any], account: Account, timeout_s: float

@@ -20,6 +20,7 @@ import structlog
 
 from asgard.backends.breaker import Breaker
 from asgard.backends.cache import ClusterCache
+from asgard.backends.call_times import CallKind, CallTimes
 from asgard.backends.contract import ClusterClient
 from asgard.backends.health import Health
 from asgard.errors import (
@@ -64,16 +65,37 @@ class ClusterGuard:
     hub: EventHub | None
     breaker: Breaker
     source: ClusterSource
+    calls: CallTimes
 
     # the guard
 
     async def guarded(
-        self, fn: Callable[[], Awaitable[T]], timeout_s: float, *, endpoint: bool = False
+        self,
+        fn: Callable[[], Awaitable[T]],
+        timeout_s: float,
+        *,
+        endpoint: bool = False,
+        timed: CallKind | None = "read",
     ) -> T:
         """Run one call within ``timeout_s``, with transport failures and answers no
-        converter could use typed, and note whether the cluster answered (``health``).
-        With ``endpoint`` (a listing, a probe: calls that name no object), a refusal such
-        as a 404 says the endpoint is wrong, and is this cluster's error too."""
+        converter could use typed, and note whether the cluster answered (``health``) and,
+        as a ``timed`` call, how long it took, answered or not (``calls``; None: a read
+        that may not reach the cluster, which its caller times). With ``endpoint`` (a
+        listing, a probe: calls that name no object), a refusal such as a 404 says the
+        endpoint is wrong, and is this cluster's error too."""
+        started = time.perf_counter()
+        try:
+            return await self._guarded(fn, timeout_s, endpoint=endpoint)
+        except asyncio.CancelledError:
+            timed = None  # given up by its caller (a client gone): says nothing of the cluster
+            raise
+        finally:
+            if timed is not None:
+                self.calls.observe(timed, time.perf_counter() - started)
+
+    async def _guarded(
+        self, fn: Callable[[], Awaitable[T]], timeout_s: float, *, endpoint: bool
+    ) -> T:
         try:
             async with asyncio.timeout(timeout_s):
                 result = await fn()
@@ -140,11 +162,18 @@ class ClusterGuard:
         )
         self.hub.publish(Audience(cluster=self.name, namespace=None), [event])
 
-    async def _read(self, fn: Callable[[], Awaitable[T]], *, endpoint: bool = False) -> T:
-        """A read: at once with the last error while the cluster is known to be down."""
+    async def _read(
+        self,
+        fn: Callable[[], Awaitable[T]],
+        *,
+        endpoint: bool = False,
+        timed: CallKind | None = "read",
+    ) -> T:
+        """A read: at once with the last error while the cluster is known to be down (a
+        refusal that is not a call, so not timed)."""
         self.breaker.check()
         try:
-            result = await self.guarded(fn, self.timeout_s, endpoint=endpoint)
+            result = await self.guarded(fn, self.timeout_s, endpoint=endpoint, timed=timed)
         except ClusterError as exc:
             self.breaker.failed(exc)
             raise

@@ -1,8 +1,10 @@
-"""Prometheus metrics of the HTTP service: requests by route, method and status, and latency.
+"""Prometheus metrics: the HTTP service's requests by route, method and status, and
+their latency; then the fleet's state (``fleet_metrics.py``), read at scrape time.
 
 Each application gets its own registry, so tests (and several apps in one process)
-do not share counters. The routes and their traffic say something of the tenants, so
-``ASGARD_METRICS_TOKEN`` can reserve them to the scraper that holds that token.
+do not share counters. The routes, their traffic and the accounts' names say something
+of the tenants, so ``ASGARD_METRICS_TOKEN`` can reserve them to the scraper that holds
+that token.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from pydantic import SecretStr
 
 from asgard.errors import Unauthenticated
+from asgard.http.fleet_metrics import render_fleet
+from asgard.services.fleet_state import FleetSnapshot
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -38,8 +42,10 @@ class Metrics:
         self.requests.labels(route=route, method=method, status=str(status)).inc()
         self.latency.labels(route=route, method=method).observe(seconds)
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, fleet: FleetSnapshot | None = None) -> bytes:
+        """The requests' metrics, then the fleet's (``fleet``: read for this scrape)."""
+        own = generate_latest(self.registry)
+        return own if fleet is None else own + render_fleet(fleet)
 
 
 def require_metrics_token(authorization: str | None, expected: SecretStr | None) -> None:

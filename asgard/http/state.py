@@ -24,6 +24,7 @@ from asgard.services.cluster_registry import ClusterRegistry
 from asgard.services.clusters import ClustersService
 from asgard.services.dashboard_sessions import DashboardSessions
 from asgard.services.fleet import FleetService
+from asgard.services.fleet_state import FleetState
 from asgard.services.health import HealthService
 from asgard.services.jobs import JobFilesService, JobsService
 from asgard.services.open_streams import OpenStreams
@@ -60,6 +61,7 @@ class Services:
     audit: AuditService
     streams: OpenStreams
     health: HealthService
+    fleet_state: FleetState
 
     @classmethod
     def build(
@@ -123,6 +125,7 @@ class Services:
             ),
             streams=OpenStreams(db, period_s=settings.auth_cache_s),
             health=HealthService(db),
+            fleet_state=FleetState(orchestrator, db, per_account=settings.metrics_per_account),
         )
 
 

@@ -1,11 +1,13 @@
-"""What a test needs besides itself (a Docker Engine, the Swarm, PostgreSQL, Chromium),
+"""What a test needs besides itself (a Docker Engine, the Swarm, PostgreSQL, Chromium,
+promtool),
 read from the fixtures it uses, so that no test has to be marked by hand.
 
 A fixture that starts one of them says so with ``@needs(...)`` under ``@pytest.fixture``;
 so can a parameter value (a harness class). A parameter value that names a fixture
 counts as that fixture, because ``request.getfixturevalue(request.param)`` is how the
 tests over engine and Swarm ask for their daemon. ``mark_items`` then marks each test
-with what it needs (``make check`` leaves out ``docker``, ``postgres`` and ``browser``)
+with what it needs (``make check`` leaves out ``docker``, ``postgres``, ``browser`` and
+``promtool``, which it does not install)
 and puts the tests of a fixture shared by a module or a package (``@shared``) into one
 pytest-xdist group, so that it starts once: one ``asgard serve`` per CLI module, one
 dashboard fleet for the UI package. (Each worker has its own Docker Engine and Swarm,
@@ -40,6 +42,7 @@ RESOURCES: Final = {
     "podman": "needs a Podman service the test session starts (podman, as root)",
     "postgres": "needs a PostgreSQL server the test session starts",
     "browser": "needs Chromium (Debian's /usr/bin/chromium)",
+    "promtool": "needs promtool (from Debian's prometheus package; scripts/system-deps.sh)",
     "quiet": "measures wall-clock latency: run alone, after the parallel phase of make test",
 }
 IMPLIED: Final = {"swarm": "docker"}

@@ -60,12 +60,16 @@ async def ready(request: web.Request) -> web.Response:
     auth="public",
 )
 async def metrics(request: web.Request) -> web.Response:
-    """Requests by route, method and status, and their latency, in Prometheus text format.
-    With ``ASGARD_METRICS_TOKEN`` set, only for ``Authorization: Bearer <that token>``
-    (else 401); without it, for anyone who can reach the port."""
+    """Requests by route, method and status, and their latency, then the fleet's state
+    (every cluster's health, feed, calls and cache; each account's apps and jobs per
+    cluster: ``docs/metrics.rst``), in Prometheus text format, read from memory: a scrape
+    asks no cluster anything. With ``ASGARD_METRICS_TOKEN`` set, only for
+    ``Authorization: Bearer <that token>`` (else 401); without it, for anyone who can
+    reach the port."""
     token = request.app[RUNNING].settings.metrics_token
     require_metrics_token(request.headers.get("Authorization"), token)
-    response = web.Response(body=request.app[METRICS].render())
+    fleet = await services(request).fleet_state.snapshot()
+    response = web.Response(body=request.app[METRICS].render(fleet))
     response.content_type = "text/plain"
     response.charset = "utf-8"
     response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
