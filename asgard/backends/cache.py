@@ -23,22 +23,29 @@ coalesced), and the periodic resync.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import aiohttp
 import structlog
 
-from asgard.backends.cache_entries import Entry, HeldCounts, Identified, Loader, Scope, diff
+from asgard.backends.cache_entries import (
+    Entry,
+    FirstReads,
+    HeldCounts,
+    Identified,
+    Loader,
+    Scope,
+    diff,
+)
 from asgard.backends.feeds import (
+    FEED_FAILURES,
     RESOURCES,
     ClusterFeed,
+    FeedEnded,
     ItemReader,
     NotCurrent,
     Resource,
@@ -56,20 +63,6 @@ COALESCE_S = 0.2
 RECONNECT_S = 2.0
 RECONNECT_MAX_S = 60.0
 REFRESH_CONCURRENCY = 4
-
-
-class FeedEnded(Exception):
-    """A change feed never ends of itself: one that did is reconnected, after a back-off."""
-
-
-FEED_FAILURES = (AsgardError, FeedEnded, OSError, TimeoutError, aiohttp.ClientError)
-"""How a feed breaks when its cluster or the network does: logged without a traceback."""
-
-
-@dataclass
-class _Load:
-    touched: bool = False
-    """A signal touched the scope while it was being read."""
 
 
 class ClusterCache:
@@ -107,7 +100,7 @@ class ClusterCache:
         then a return): for ``/metrics``."""
         self._ever_connected = False
         self._counted = HeldCounts()
-        self._loading: dict[Scope, list[_Load]] = {}
+        self._loading = FirstReads()
         """Scopes being read for a first entry, and whether a signal touched them meanwhile."""
         context = {"cluster": cluster}
         self.following = PeriodicLoop(
@@ -157,7 +150,7 @@ class ClusterCache:
         if entry is not None and self.current:
             entry.last_read = time.monotonic()
             return list(entry.items.values()), entry.as_of, entry.version
-        async with self._loading_of(scope) as changed:
+        async with self._loading.of(scope) as changed:
             items = list(await self.loaders[resource](scope.account()))
         read_at = utc_now()
         if entry is None or self.current:
@@ -230,10 +223,7 @@ class ClusterCache:
             self.following.poke()
 
     def signal(self, signal: Signal) -> None:
-        for scope, loads in self._loading.items():
-            if signal.touches(scope.resource, scope.namespace):
-                for load in loads:
-                    load.touched = True
+        self._loading.touch(signal)
         for scope, entry in self.entries.items():
             if signal.touches(scope.resource, scope.namespace):
                 ids = signal.ids.get(scope.resource)
@@ -387,7 +377,7 @@ class ClusterCache:
 
     async def _load(self, scope: Scope) -> None:
         try:
-            async with asyncio.timeout(self.timeout_s), self._loading_of(scope) as changed:
+            async with asyncio.timeout(self.timeout_s), self._loading.of(scope) as changed:
                 items = await self.loaders[scope.resource](scope.account())
         except NotSupported:
             items, changed = [], lambda: False
@@ -405,19 +395,3 @@ class ClusterCache:
             self._moved(scope)
             if self.entries[scope].dirty:
                 self.refreshing.poke()
-
-    @contextlib.asynccontextmanager
-    async def _loading_of(self, scope: Scope) -> AsyncIterator[Callable[[], bool]]:
-        """While a scope with no entry is read, a signal has no entry to mark: it is noted
-        here, and the entry made from the read is marked to be read again. Without it, a
-        change told while the first read was under way (a container started as the
-        usage sampler first listed the agents) would stay unseen until the next signal."""
-        load = _Load()
-        self._loading.setdefault(scope, []).append(load)
-        try:
-            yield lambda: load.touched
-        finally:
-            loads = self._loading[scope]
-            loads.remove(load)
-            if not loads:
-                del self._loading[scope]

@@ -4,14 +4,15 @@ an entry of the items last read, and the difference between two reads of a scope
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from asgard.backends.feeds import Resource
+from asgard.backends.feeds import Resource, Signal
 from asgard.events import Audience, Event, EventKind, changes
 from asgard.models import Account
 
@@ -123,3 +124,39 @@ def diff(
         return {item_id: item.model_dump(mode="json") for item_id, item in items.items()}
 
     return changes(KIND_OF[resource], cluster, dumped(old), dumped(new), order)
+
+
+@dataclass
+class _Load:
+    touched: bool = False
+    """A signal touched the scope while it was being read."""
+
+
+class FirstReads:
+    """The scopes being read for the first time (no entry yet), and whether a change was
+    told for one meanwhile. A signal has no entry to mark then: it is noted here, and the
+    entry made from the read is marked to be read again. Without it, a change told while
+    the first read was under way (a container started as the usage sampler first listed
+    the agents) would stay unseen until the next signal."""
+
+    def __init__(self) -> None:
+        self._loads: dict[Scope, list[_Load]] = {}
+
+    def touch(self, signal: Signal) -> None:
+        for scope, loads in self._loads.items():
+            if signal.touches(scope.resource, scope.namespace):
+                for load in loads:
+                    load.touched = True
+
+    @contextlib.asynccontextmanager
+    async def of(self, scope: Scope) -> AsyncIterator[Callable[[], bool]]:
+        """While the scope is read: yields whether a signal touched it meanwhile."""
+        load = _Load()
+        self._loads.setdefault(scope, []).append(load)
+        try:
+            yield lambda: load.touched
+        finally:
+            loads = self._loads[scope]
+            loads.remove(load)
+            if not loads:
+                del self._loads[scope]

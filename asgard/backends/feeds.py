@@ -18,6 +18,9 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import aiohttp
+
+from asgard.errors import AsgardError
 from asgard.models import Account
 
 Resource = Literal["agents", "apps", "tasks", "jobs"]
@@ -99,3 +102,11 @@ class Nudges:
     def tell(self, signal: Signal) -> None:
         for listener in self._listeners:
             listener(signal)
+
+
+class FeedEnded(Exception):
+    """A change feed never ends of itself: one that did is reconnected, after a back-off."""
+
+
+FEED_FAILURES = (AsgardError, FeedEnded, OSError, TimeoutError, aiohttp.ClientError)
+"""How a feed breaks when its cluster or the network does: logged without a traceback."""
