@@ -138,9 +138,24 @@ class DockerDaemon:
         containers = self.cli("ps", "-aq").split()
         if containers:
             self.cli("rm", "-f", "-v", *containers)
-        volumes = self.cli("volume", "ls", "-q").split()
-        if volumes:
-            self.cli("volume", "rm", "-f", *volumes)
+        self._remove_volumes()
+
+    def _remove_volumes(self) -> None:
+        """Every volume; one a container still holds (a Swarm agent can create a task's
+        container after its service is gone) goes once that container is removed too."""
+        deadline = time.monotonic() + 30
+        while volumes := self.cli("volume", "ls", "-q").split():
+            try:
+                self.cli("volume", "rm", "-f", *volumes)
+                return
+            except DaemonError:
+                if time.monotonic() > deadline:
+                    raise
+            containers = self.cli("ps", "-aq").split()
+            if containers:
+                with contextlib.suppress(DaemonError):
+                    self.cli("rm", "-f", "-v", *containers)
+            time.sleep(0.2)
 
     def is_swarm(self) -> bool:
         return self.cli("info", "--format", "{{.Swarm.LocalNodeState}}").strip() == "active"
