@@ -109,7 +109,7 @@ async def test_a_process_that_ignores_sigterm_is_killed_after_the_grace_time(
         await running.call(DEV, AppsBackend.delete_app, "web")
         took = time.monotonic() - began
         assert 0.5 <= took < 5
-        assert processes_under(running.state_dir) == [], "the whole group is gone"
+        await all_gone(running)
 
 
 async def test_what_an_instance_forks_ends_with_it(tmp_path: Path) -> None:
@@ -122,7 +122,18 @@ async def test_what_an_instance_forks_ends_with_it(tmp_path: Path) -> None:
             lambda: _count(running, 3), "the instance's three sleeps run", timeout_s=10
         )
         await running.call(DEV, AppsBackend.update_app, "web", AppPatch(instances=0))
-        assert processes_under(running.state_dir) == []
+        await all_gone(running)
+
+
+async def all_gone(running: Running) -> None:
+    """Nothing of the instance is left. Once its namespace's init has exited the kernel
+    kills the rest (SIGKILL), which a loaded machine may take a moment to finish: the
+    killed processes are given that moment, not the grace time."""
+
+    async def gone() -> bool:
+        return processes_under(running.state_dir) == []
+
+    await eventually(gone, "nothing of the instance is left", timeout_s=5)
 
 
 async def _count(running: Running, count: int) -> bool:
