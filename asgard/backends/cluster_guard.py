@@ -22,7 +22,7 @@ from asgard.backends.breaker import Breaker
 from asgard.backends.cache import ClusterCache
 from asgard.backends.call_times import CallKind, CallTimes
 from asgard.backends.contract import ClusterClient
-from asgard.backends.health import Health
+from asgard.backends.health import WHOLE, Health, Touched, touching
 from asgard.errors import (
     AsgardError,
     ClusterError,
@@ -96,23 +96,29 @@ class ClusterGuard:
     async def _guarded(
         self, fn: Callable[[], Awaitable[T]], timeout_s: float, *, endpoint: bool
     ) -> T:
+        with touching() as touched:
+            return await self._noted(fn, timeout_s, touched, endpoint=endpoint)
+
+    async def _noted(
+        self, fn: Callable[[], Awaitable[T]], timeout_s: float, touched: Touched, *, endpoint: bool
+    ) -> T:
         try:
             async with asyncio.timeout(timeout_s):
                 result = await fn()
         except ClusterError as exc:
-            self._failed(exc.msg)
+            self._failed(exc.msg, touched)
             raise
         except DatabaseUnavailable:
             raise  # Asgard's own database (kept schedules), which says nothing of the cluster
         except REFUSALS as exc:
             if not endpoint:
-                self._answered()  # a refusal (not found, conflict) is an answer
+                self._answered(touched)  # a refusal (not found, conflict) is an answer
                 raise
             wrong = UnusableAnswer(self.name, f"cluster {self.name}: {exc.msg}")
-            self._failed(wrong.msg)
+            self._failed(wrong.msg, touched)
             raise wrong from None
         except AsgardError:
-            self._answered()
+            self._answered(touched)
             raise
         except CONVERTER_FAILURES as exc:
             log.warning("cluster answer not usable", cluster=self.name, exc_info=True)
@@ -121,31 +127,31 @@ class ClusterGuard:
                 f"cluster {self.name} answered something Asgard cannot use "
                 f"({type(exc).__name__}: {exc})",
             )
-            self._failed(wrong.msg)
+            self._failed(wrong.msg, touched)
             raise wrong from None
         except TimeoutError as exc:
             message = f"cluster {self.name} did not answer in {timeout_s:g} s"
-            self._failed(message)
+            self._failed(message, touched)
             raise ClusterTimeout(self.name, message) from exc
         except (aiohttp.ClientError, OSError) as exc:
             message = f"cluster {self.name} is unreachable: {exc}"
-            self._failed(message)
+            self._failed(message, touched)
             raise ClusterUnreachable(self.name, message) from exc
-        self._answered()
+        self._answered(touched)
         return result
 
-    def _answered(self, *, probed: bool = False) -> None:
+    def _answered(self, touched: Touched | None = None, *, probed: bool = False) -> None:
         """The cluster answered. When that ends an outage, or a probe finds it answering
         while its feed is cut, the feed reconnects now rather than when its back-off says:
         the cache is current again within seconds of the cluster's return."""
-        ended_an_outage = self.health.answered()
+        ended_an_outage = self.health.answered(touched.answered if touched else frozenset())
         if ended_an_outage:
             self._tell_health()
         if (ended_an_outage or probed) and self.cache is not None:
             self.cache.reconnect_now()
 
-    def _failed(self, message: str) -> None:
-        if self.health.failed(message):
+    def _failed(self, message: str, touched: Touched | None = None) -> None:
+        if self.health.failed(message, touched.blamed() if touched else {WHOLE}):
             self._tell_health()
 
     def tell_health(self, hub: EventHub) -> None:

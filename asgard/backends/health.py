@@ -4,16 +4,78 @@
 as much as the slowest cluster each time. Now every answer a cluster gives (to any
 operation) and every failure is noted here, a background probe asks its version every
 ``probe_s`` to keep the version and latency current, and the list is built from that.
+
+A cluster can be several servers: a Mesos cluster is its masters, Marathon and Chronos,
+and one of them can fail while the others answer. Each is a *part* here, and an answer
+from one part says nothing of another: a cluster whose masters stall is not "ok" because
+Marathon answered the next call. The transports name the part each request goes to
+(``calling``); the guard collects them per call (``touching``). A kind of one server names
+no part, and every answer or failure is the whole cluster's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from asgard.models.base import utc_now
 
-__all__ = ["Health"]
+__all__ = ["WHOLE", "Fault", "Health", "Touched", "calling", "touching"]
+
+WHOLE = ""
+"""The part a failure is noted under when no part was named: the whole cluster."""
+
+
+@dataclass
+class Touched:
+    """The parts one call asked: those that answered and those that did not."""
+
+    answered: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+
+    def blamed(self) -> set[str]:
+        """The parts a failed call is noted under: those that never answered; else those
+        that answered something unusable; else (no part named) the whole cluster."""
+        return (self.failed - self.answered) or self.answered or {WHOLE}
+
+
+_TOUCHED: ContextVar[Touched | None] = ContextVar("asgard_touched_parts", default=None)
+
+
+@contextmanager
+def touching() -> Iterator[Touched]:
+    """Collect the parts the calls made within name (tasks started inside share it)."""
+    touched = Touched()
+    token = _TOUCHED.set(touched)
+    try:
+        yield touched
+    finally:
+        _TOUCHED.reset(token)
+
+
+@contextmanager
+def calling(part: str) -> Iterator[None]:
+    """One request to ``part``: it answered when the block ends, else it failed
+    (cancelled by a timeout too)."""
+    touched = _TOUCHED.get()
+    if touched is None:
+        yield
+        return
+    try:
+        yield
+    except BaseException:
+        touched.failed.add(part)
+        raise
+    touched.answered.add(part)
+
+
+@dataclass(frozen=True)
+class Fault:
+    error: str
+    since: datetime
 
 
 @dataclass
@@ -21,26 +83,39 @@ class Health:
     version: str | None = None
     latency_ms: float | None = None
     last_contact_at: datetime | None = None
-    error: str | None = None
-    """The last failure, when it is newer than the last answer."""
-    down_since: datetime | None = None
-    """The first failure since the last answer: since when what Asgard knows is stale."""
+    faults: dict[str, Fault] = field(default_factory=dict)
+    """By part, its last failure, when it is newer than the part's last answer."""
     probed: bool = False
     """Whether a probe (background or live) has told the version and latency yet."""
 
-    def answered(self) -> bool:
-        """Note an answer; True when it ends an outage (the last call had failed)."""
-        ended_an_outage = self.error is not None
-        self.last_contact_at = utc_now()
-        self.error = self.down_since = None
-        return ended_an_outage
+    @property
+    def error(self) -> str | None:
+        """The failures of the parts that are down, the oldest first; None when none is."""
+        if not self.faults:
+            return None
+        return "; ".join(f.error for f in sorted(self.faults.values(), key=lambda f: f.since))
 
-    def failed(self, error: str) -> bool:
-        """Note a failure; True when it begins an outage (the last call had answered)."""
-        began_an_outage = self.error is None
-        if began_an_outage:
-            self.down_since = utc_now()
-        self.error = error
+    @property
+    def down_since(self) -> datetime | None:
+        """Since when what Asgard knows is stale: the first failure of a part still down."""
+        return min((f.since for f in self.faults.values()), default=None)
+
+    def answered(self, parts: set[str] | frozenset[str] = frozenset()) -> bool:
+        """Note an answer from ``parts`` (none named: the whole cluster); True when it
+        ends an outage (no part is down any more)."""
+        was_down = bool(self.faults)
+        self.last_contact_at = utc_now()
+        for part in {*parts, WHOLE}:
+            self.faults.pop(part, None)
+        return was_down and not self.faults
+
+    def failed(self, error: str, parts: set[str] | frozenset[str] = frozenset({WHOLE})) -> bool:
+        """Note a failure of ``parts``; True when it begins an outage (none was down)."""
+        began_an_outage = not self.faults
+        now = utc_now()
+        for part in parts or {WHOLE}:
+            known = self.faults.get(part)
+            self.faults[part] = Fault(error, known.since if known else now)
         return began_an_outage
 
     def probed_now(self, version: str, latency_ms: float) -> None:

@@ -107,12 +107,10 @@ def entries(good_url: str, servers: dict[Misbehaviour, WrongAnswers], fakes: Any
                 found.append(f'{head}kind = "{kind}"\nurl = "{bad}"\n')
                 continue
             master, apps, jobs = urls[kind]
-            # A Mesos cluster whose master answers wrongly has a Marathon that answers: its
-            # cache's polls of Marathon would note the cluster as answering, and /clusters
-            # would flip to ok between two probes (its health is what its last call found).
-            polls = "cache = false\n" if kind == "mesos" else ""
+            # A Mesos cluster whose master answers wrongly has a Marathon that answers (its
+            # cache polls it): the cluster is down all the same, its health is per part
             found.append(
-                f'{head}{polls}kind = "mesos"\nmesos_urls = ["{master}"]\n'
+                f'{head}kind = "mesos"\nmesos_urls = ["{master}"]\n'
                 f'marathon_urls = ["{apps}"]\nchronos_url = "{jobs}"\n'
             )
     # a listing asks several paths in turn, each waited for once: 1 s each

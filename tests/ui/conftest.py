@@ -67,6 +67,9 @@ def context(chromium: Browser, fleet: DashboardFleet) -> Iterator[BrowserContext
         yield fresh
 
 
+ABANDONED = frozenset({"htmx:sendAbort", "htmx:afterRequest"})
+
+
 @dataclass
 class Watched:
     """A page, and what went wrong in it that a person would not see: script errors,
@@ -77,8 +80,14 @@ class Watched:
 
     def on_console(self, message: ConsoleMessage) -> None:
         # a failed load is told with its address by on_response
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.problems.append(f"console: {message.text}")
+        if message.type != "error" or message.text.startswith("Failed to load resource"):
+            return
+        # htmx logs each request it abandons, twice: the fleet filters replace the request
+        # out when a person types on (hx-sync), and leaving a page cuts a live refresh.
+        # A request that failed is htmx:sendError, htmx:timeout or htmx:responseError.
+        if message.text in ABANDONED:
+            return
+        self.problems.append(f"console: {message.text}")
 
     def on_response(self, response: Response) -> None:
         # the browser asks for /favicon.ico by itself; no page names it

@@ -39,7 +39,7 @@ class Chronos:
             )
         try:
             answer = await self.http.send(
-                method, self.url, path, params=params, body=body, auth=self.auth
+                method, self.url, path, part="chronos", params=params, body=body, auth=self.auth
             )
         except Unanswered as exc:
             raise self.http.unreachable(what, str(exc)) from None

@@ -83,7 +83,7 @@ class Marathon:
         for url in self._order():
             try:
                 answer = await self.http.send(
-                    method, url, path, params=params, body=body, auth=self.auth
+                    method, url, path, part="marathon", params=params, body=body, auth=self.auth
                 )
             except Unanswered as exc:
                 problems.append(str(exc))

@@ -21,6 +21,9 @@ from asgard.backends.mesos.transport import Answer, JsonHttp, Unanswered
 from asgard.errors import ClusterUnreachable
 
 log = structlog.get_logger(__name__)
+MASTERS = "mesos masters"
+"""The masters, as one part of the cluster's health: any of them answering is the part
+answering."""
 
 
 class NoLeader(Exception):
@@ -37,7 +40,9 @@ class MesosMasters:
         problems = []
         for url in self.urls:
             try:
-                answer = await self.http.send("GET", url, self.http.path("master", "redirect"))
+                answer = await self.http.send(
+                    "GET", url, self.http.path("master", "redirect"), part=MASTERS
+                )
             except Unanswered as exc:
                 problems.append(str(exc))
                 continue
@@ -68,7 +73,9 @@ class MesosMasters:
             if self.leader is None:
                 self.leader = await self._find_leader()
             try:
-                answer: Answer = await self.http.send("GET", self.leader, path, params=params)
+                answer: Answer = await self.http.send(
+                    "GET", self.leader, path, part=MASTERS, params=params
+                )
             except Unanswered as exc:
                 log.warning(
                     "mesos leader did not answer", cluster=self.http.cluster, error=str(exc)
@@ -124,7 +131,9 @@ class Agent:
         self, path: ApiPath, *, what: str, params: Mapping[str, Any] | None = None
     ) -> Any:
         try:
-            answer = await self.http.send("GET", self.url, path, params=params)
+            answer = await self.http.send(
+                "GET", self.url, path, part=f"agent {self.id}", params=params
+            )
         except Unanswered as exc:
             raise self.http.unreachable(f"agent {self.id}: {what}", str(exc)) from None
         if answer.status >= 400:

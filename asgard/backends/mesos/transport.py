@@ -30,6 +30,7 @@ from asgard.backends.answers import (
     unusable,
 )
 from asgard.backends.common import ApiPath, api_path, status_error
+from asgard.backends.health import calling
 from asgard.errors import ClusterTimeout, ClusterUnreachable
 
 SERVER = "the server"
@@ -81,6 +82,7 @@ class JsonHttp:
         base: str,
         path: ApiPath,
         *,
+        part: str,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         auth: str | None = None,
@@ -89,9 +91,22 @@ class JsonHttp:
         """One request to ``path`` of the server at ``base``, sent as it was built (no
         normalising on the way), redirects not followed (masters redirect to their
         leader on purpose). ``Unanswered`` when the server did not answer in time or at
-        all."""
+        all. ``part`` is the server's role (``asgard.backends.health``): an answer from
+        Marathon says nothing of the masters."""
         limit = timeout_s or self.timeout_s
         url = URL(f"{base.rstrip('/')}{path}", encoded=True)
+        with calling(part):
+            return await self._send(method, url, limit, params, body, auth)
+
+    async def _send(
+        self,
+        method: str,
+        url: URL,
+        limit: float,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        auth: str | None,
+    ) -> Answer:
         try:
             async with asyncio.timeout(limit) as scope:
                 for attempt in range(1, RETRY_ATTEMPTS + 1):
