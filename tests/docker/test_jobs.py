@@ -255,18 +255,6 @@ async def test_an_unknown_image_is_422_and_leaves_nothing(env: Env) -> None:
     response = await env.dev.post("/jobs", json={**job("x", "true"), "image": "asgard-test/nope:1"})
     assert response.status == 422
     assert (await response.json())["errors"][0]["field"] == "image"
-    print(
-        "LEFT",
-        env.daemon.cli(
-            "ps",
-            "-a",
-            "--no-trunc",
-            "--format",
-            "{{.ID}} {{.Names}} {{.Status}} {{.CreatedAt}} {{.Labels}}",
-            "--filter",
-            "label=asgard.job",
-        ),
-    )
     assert env.daemon.cli("ps", "-aq", "--filter", "label=asgard.job").split() == []
     assert env.daemon.cli("volume", "ls", "-q", "--filter", "label=asgard.job").split() == []
 

@@ -10,18 +10,21 @@ import pytest
 from asgard.backends.health import WHOLE, Health, calling, touching
 
 
+class Refused(Exception):
+    pass
+
+
 async def ask(part: str, *, answers: bool) -> None:
     with calling(part):
         await asyncio.sleep(0)
         if not answers:
-            raise OSError(f"{part} refused")
+            raise Refused(part)
 
 
 async def test_an_answer_from_one_part_leaves_another_parts_failure() -> None:
     health = Health()
-    with touching() as touched:
-        with pytest.raises(OSError):
-            await ask("masters", answers=False)
+    with touching() as touched, pytest.raises(Refused):
+        await ask("masters", answers=False)
     assert health.failed("masters stalled", touched.blamed())
     with touching() as touched:
         await ask("marathon", answers=True)
@@ -31,14 +34,15 @@ async def test_an_answer_from_one_part_leaves_another_parts_failure() -> None:
     with touching() as touched:
         await ask("masters", answers=True)
     assert health.answered(touched.answered)  # that ends it
-    assert health.error is None and health.down_since is None
+    assert health.error is None
+    assert health.down_since is None
 
 
 async def test_a_failover_that_answers_is_the_part_answering() -> None:
     health = Health()
     health.failed("first master refused", {"masters"})
     with touching() as touched:
-        with pytest.raises(OSError):
+        with pytest.raises(Refused):
             await ask("masters", answers=False)
         await ask("masters", answers=True)  # the second master
     assert health.answered(touched.answered)
@@ -51,7 +55,7 @@ async def test_an_unusable_answer_is_blamed_on_the_part_that_gave_it() -> None:
     assert touched.blamed() == {"marathon", "chronos"}
     with touching() as touched:
         await ask("marathon", answers=True)
-        with pytest.raises(OSError):
+        with pytest.raises(Refused):
             await ask("chronos", answers=False)
     assert touched.blamed() == {"chronos"}
 
