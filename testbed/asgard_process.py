@@ -122,6 +122,8 @@ class _Started:
     url: str
     key: str
     log: Path
+    log_from: int
+    """Where this start's lines begin in ``log`` (a folder's log is appended to)."""
 
 
 def _start(
@@ -149,11 +151,12 @@ def _start(
     elif key is None:
         key = _set_up(env, role)
     log = folder / "asgard.log"
+    log_from = log.stat().st_size if log.exists() else 0
     with log.open("a") as output:
         process = subprocess.Popen(
             [ASGARD, "serve"], env=env, stdout=output, stderr=subprocess.STDOUT
         )
-    return _Started(process, f"http://127.0.0.1:{port}", key, log)
+    return _Started(process, f"http://127.0.0.1:{port}", key, log, log_from)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -179,9 +182,21 @@ async def running_asgard(
     at ``db_url``); its log goes to ``folder/asgard.log``. Stopped (and waited for) on the
     way out. With ``key``, the folder is one Asgard already ran in: it starts again on what
     it left."""
-    started = await asyncio.to_thread(_start, folder, clusters, role, key, settings or {}, db_url)
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        started = await asyncio.to_thread(
+            _start, folder, clusters, role, key, settings or {}, db_url
+        )
+        key = started.key  # a second attempt starts on what the first set up
+        try:
+            await _wait_for(started)
+            break
+        except PortTaken:
+            if attempt == PORT_ATTEMPTS:
+                raise
+        except BaseException:
+            await asyncio.to_thread(_stop, started.process)
+            raise
     try:
-        await _wait_for(started.url, started.process)
         yield RunningAsgard(
             url=started.url, key=started.key, pid=started.process.pid, log=started.log
         )
@@ -189,12 +204,24 @@ async def running_asgard(
         await asyncio.to_thread(_stop, started.process)
 
 
-async def _wait_for(url: str, process: subprocess.Popen[bytes], limit_s: float = 60) -> None:
+class PortTaken(RuntimeError):
+    """The free port found was taken by another process before Asgard bound it."""
+
+
+PORT_ATTEMPTS = 3
+
+
+async def _wait_for(started: _Started, limit_s: float = 60) -> None:
+    url, process = started.url, started.process
     deadline = time.monotonic() + limit_s
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"asgard serve exited with {process.returncode}")
+                said = (await asyncio.to_thread(started.log.read_bytes))[started.log_from :]
+                told = said.decode(errors="replace")[-2000:]
+                if "cannot listen on" in told:
+                    raise PortTaken(told)
+                raise RuntimeError(f"asgard serve exited with {process.returncode}: {told}")
             with contextlib.suppress(aiohttp.ClientError):
                 async with session.get(f"{url}/health") as response:
                     if response.status == 200:

@@ -261,3 +261,18 @@ def test_production_refuses_to_start_without_a_secret_key(workspace: Workspace) 
     done = workspace.run("serve", check=False)
     assert done.returncode == 1
     assert done.stderr.strip() == "asgard: ASGARD_SECRET_KEY is required when ASGARD_ENV=production"
+
+
+def test_a_port_another_process_holds_is_one_line_at_once(tmp_path: Path) -> None:
+    """Nothing starts (no cluster is asked, no lease taken) when the port is not Asgard's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASGARD_")}
+    with socket.create_server(("127.0.0.1", 0)) as held:
+        port = held.getsockname()[1]
+        env.update(ASGARD_PORT=str(port), DOCKER_HOST=f"unix://{tmp_path}/no.sock")
+        done = subprocess.run(
+            [*ASGARD, "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 1
+    assert f"asgard: cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "asgard started" not in done.stderr + done.stdout

@@ -145,6 +145,10 @@ class ClusterGuard:
         while its feed is cut, the feed reconnects now rather than when its back-off says:
         the cache is current again within seconds of the cluster's return."""
         ended_an_outage = self.health.answered(touched.answered if touched else frozenset())
+        for part, why in (touched.unanswered() if touched else {}).items():
+            ended_an_outage = False
+            if self.health.failed(f"cluster {self.name}: {part}: {why}", {part}):
+                self._tell_health()
         if ended_an_outage:
             self._tell_health()
         if (ended_an_outage or probed) and self.cache is not None:

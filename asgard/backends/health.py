@@ -31,15 +31,21 @@ WHOLE = ""
 
 @dataclass
 class Touched:
-    """The parts one call asked: those that answered and those that did not."""
+    """The parts one call asked: those that answered, and those that did not with what
+    went wrong."""
 
     answered: set[str] = field(default_factory=set)
-    failed: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)
 
     def blamed(self) -> set[str]:
         """The parts a failed call is noted under: those that never answered; else those
         that answered something unusable; else (no part named) the whole cluster."""
-        return (self.failed - self.answered) or self.answered or {WHOLE}
+        return (set(self.failed) - self.answered) or self.answered or {WHOLE}
+
+    def unanswered(self) -> dict[str, str]:
+        """The parts that failed within a call that succeeded all the same (a probe that
+        asks every part, and answers for the masters whatever Chronos does)."""
+        return {p: why for p, why in self.failed.items() if p not in self.answered}
 
 
 _TOUCHED: ContextVar[Touched | None] = ContextVar("asgard_touched_parts", default=None)
@@ -66,8 +72,8 @@ def calling(part: str) -> Iterator[None]:
         return
     try:
         yield
-    except BaseException:
-        touched.failed.add(part)
+    except BaseException as exc:
+        touched.failed[part] = str(exc) or type(exc).__name__
         raise
     touched.answered.add(part)
 

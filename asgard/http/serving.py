@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 
@@ -27,6 +28,7 @@ import structlog
 from aiohttp import web
 
 from asgard.http.lifecycle import RUNNING, stopping
+from asgard.settings import ConfigError
 
 __all__ = ["IN_FLIGHT", "InFlight", "count_in_flight", "serve_until_stopped"]
 
@@ -77,14 +79,31 @@ async def count_in_flight(request: web.Request, handler: Handler) -> web.StreamR
         in_flight.ended()
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket Asgard will serve on, bound before anything starts: a port another
+    process holds is a one-line error at once, not a start that connects to every cluster,
+    takes its leases and then fails."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 async def serve_until_stopped(app: web.Application, *, host: str, port: int) -> None:
     """Serve until SIGTERM or SIGINT, then stop as the module says."""
     grace_s = app[RUNNING].settings.shutdown_grace_s
+    listening = listening_socket(host, port)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=LAST_CUT_S)
-    await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
+        await runner.setup()
+    except BaseException:
+        listening.close()
+        raise
+    try:
+        site = web.SockSite(runner, listening)
         await site.start()
+        log.info("asgard listening", address=site.name)
         told = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

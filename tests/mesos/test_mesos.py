@@ -473,3 +473,29 @@ async def test_what_chronos_cannot_do_is_declared_and_refused_early(
     assert late.status == 422
     assert (await late.json())["errors"][0]["field"] == "timeout_s"
     assert set(mesos.chronos.jobs) == before, "Chronos was not asked"
+
+
+async def test_a_part_that_fails_keeps_the_cluster_down_until_a_probe_hears_it(
+    mesos: MesosCluster,
+) -> None:
+    """Chronos fails: the masters and Marathon answering since do not hide it, agents
+    are still read, and the next probe (which asks every part) finds Chronos back."""
+    cluster = mesos.cluster
+    await cluster.probe()
+    assert (await cluster.status()).status == "ok"
+    mesos.chronos.misbehaviour.down = True
+    with pytest.raises(AllClustersFailed):
+        await mesos.orchestrator.fan_out(DEV, None, ScheduledJobsBackend.list_scheduled_jobs)
+    await mesos.orchestrator.fan_out(DEV, None, AppsBackend.list_apps)  # Marathon answers
+    agents = await mesos.orchestrator.fan_out(DEV, None, AgentsBackend.list_agents)
+    assert len(agents.items) == 8, "the masters answer: reads of agents are not cut off"
+    await cluster.probe()  # the masters answer it, Chronos does not
+    status = cluster.known_status()
+    assert status.status == "unreachable"
+    assert status.error is not None
+    assert "chronos" in status.error
+    assert mesos.chronos.url in status.error
+    mesos.chronos.misbehaviour.down = False
+    await cluster.probe()
+    status = cluster.known_status()
+    assert (status.status, status.error) == ("ok", None)

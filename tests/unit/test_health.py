@@ -96,3 +96,11 @@ def test_two_parts_down_say_both_oldest_first_and_since_the_first() -> None:
     assert health.down_since == first
     assert not health.answered({"masters"})
     assert health.error == "chronos answered HTML"
+
+
+async def test_a_call_that_succeeds_tells_which_parts_failed_within_it() -> None:
+    with touching() as touched:
+        await ask("masters", answers=True)
+        with pytest.raises(Refused):
+            await ask("chronos", answers=False)
+    assert touched.unanswered() == {"chronos": "chronos"}

@@ -62,6 +62,15 @@ class Chronos:
             )
         return [j for j in found if str(j.get("name", "")).startswith(prefix)]
 
+    async def alive(self) -> None:
+        """Ask Chronos something cheap: a search for a name no job can have."""
+        await self.call(
+            "GET",
+            self.http.path("v1", "scheduler", "jobs", "search"),
+            what="search jobs",
+            params={"name": "~asgard-probe~"},
+        )
+
     async def job(self, name: str) -> dict[str, Any]:
         found = await self.call(
             "GET", self.http.path("v1", "scheduler", "job", name), what=f"job {name}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
 import aiohttp
 
 from asgard.backends.contract import ClusterClient
@@ -34,7 +37,21 @@ class MesosClient(ClusterClient):
         )
 
     async def version(self) -> str:
-        return await self.masters.version()
+        """The masters' version. Marathon and Chronos are asked too, each answer or failure
+        noted as that part's health (``asgard.backends.health``): a part that failed once
+        is known to be back within a probe, though nobody listed its apps since. Their
+        failures are not the probe's: the masters answering keeps reads of agents open."""
+        masters = asyncio.ensure_future(self.masters.version())
+        await asyncio.gather(masters, *self._others_alive(), return_exceptions=True)
+        return masters.result()
+
+    def _others_alive(self) -> list[Awaitable[object]]:
+        alive: list[Awaitable[object]] = []
+        if self.marathon.urls:
+            alive.append(self.marathon.version())
+        if self.chronos.url is not None:
+            alive.append(self.chronos.alive())
+        return alive
 
     async def close(self) -> None:
         await self.http.close()

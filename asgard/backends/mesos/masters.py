@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import structlog
 
 from asgard.backends.common import ApiPath
+from asgard.backends.health import WHOLE
 from asgard.backends.mesos.transport import Answer, JsonHttp, Unanswered
 from asgard.errors import ClusterUnreachable
 
@@ -120,7 +121,9 @@ class MesosMasters:
 
 
 class Agent:
-    """One agent, asked directly at ``http://<hostname>:<port>``."""
+    """One agent, asked directly at ``http://<hostname>:<port>``. No probe asks agents,
+    so a failure of one is the whole cluster's until the next answer from anything
+    (``asgard.backends.health.WHOLE``), as with a kind of one server."""
 
     def __init__(self, http: JsonHttp, info: Mapping[str, Any]) -> None:
         self.http = http
@@ -131,9 +134,7 @@ class Agent:
         self, path: ApiPath, *, what: str, params: Mapping[str, Any] | None = None
     ) -> Any:
         try:
-            answer = await self.http.send(
-                "GET", self.url, path, part=f"agent {self.id}", params=params
-            )
+            answer = await self.http.send("GET", self.url, path, part=WHOLE, params=params)
         except Unanswered as exc:
             raise self.http.unreachable(f"agent {self.id}: {what}", str(exc)) from None
         if answer.status >= 400:
