@@ -144,6 +144,9 @@ class ClusterGuard:
         """The cluster answered. When that ends an outage, or a probe finds it answering
         while its feed is cut, the feed reconnects now rather than when its back-off says:
         the cache is current again within seconds of the cluster's return."""
+        reached_nothing = touched is not None and not (touched.answered or touched.failed)
+        if reached_nothing and self.client.names_parts:
+            return  # Asgard answered from its own records: says nothing of the cluster
         ended_an_outage = self.health.answered(touched.answered if touched else frozenset())
         for part, why in (touched.unanswered() if touched else {}).items():
             ended_an_outage = False

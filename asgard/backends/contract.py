@@ -31,7 +31,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from asgard.backends.feeds import ClusterFeed, ItemReader, Nudges
 from asgard.backends.operations import Part, claim, listing, needs, read, write
@@ -78,6 +78,12 @@ LogLines = AsyncIterator[LogLine]
 
 class ClusterClient(ABC):
     """The connection to one cluster: what every backend of that cluster shares."""
+
+    names_parts: ClassVar[bool] = False
+    """Whether its transport names the server each request reaches
+    (``asgard.backends.health.calling``). Then a call that reached none (one Asgard answers
+    from its own records) says nothing of the cluster's health; without it, every call that
+    succeeds counts as the cluster answering."""
 
     @abstractmethod
     async def version(self) -> str:

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, TypeAlias, TypeVar
 from asgard.cli import clusters as registered_clusters
 from asgard.cli.errors import CommandError
 from asgard.models import AccountCreate, Role, UserCreate
-from asgard.settings import Settings
 
 if TYPE_CHECKING:
     from asgard.db.engine import Database
+    from asgard.settings import Settings
 
 __all__ = ["register", "settings_of", "with_db"]
 
@@ -28,6 +28,8 @@ Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def settings_of(args: argparse.Namespace, *, quiet: bool = True) -> Settings:
     """The server's settings, with what the command line overrides; a one-off command logs
     only warnings, so its output is its answer."""
+    from asgard.settings import Settings
+
     overrides = {
         key: value
         for key in ("config", "host", "port")

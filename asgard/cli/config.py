@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final
 
 from asgard.cli.errors import UsageError
-from asgard.cli.serve import write_private
+from asgard.cli.files import write_private
 
 __all__ = ["Remote", "config_file", "remote", "save"]
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from asgard.cli.errors import UsageError
-from asgard.settings import Settings
 
 if TYPE_CHECKING:
     from asgard.backends.mesos.renames import Rename
     from asgard.db.engine import Database
+    from asgard.settings import Settings
 
 __all__ = ["migrate_names", "register"]
 

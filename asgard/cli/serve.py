@@ -4,33 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
-import structlog
-
-from asgard.settings import Settings
+from asgard.cli.files import write_private
 
 if TYPE_CHECKING:
     from asgard.services.bootstrap import Bootstrapped
+    from asgard.settings import Settings
 
 __all__ = ["announce_first_admin", "local_url", "register", "serve", "write_private"]
 
-log = structlog.get_logger(__name__)
-
 FIRST_KEY_FILE: Final = "first-admin-key"
-
-
-def write_private(path: Path, text: str) -> Path:
-    """A file only this user may read, whatever the umask; replaced if it was there."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        os.fchmod(out.fileno(), 0o600)
-        out.write(text)
-    return path
 
 
 def announce_first_admin(
@@ -51,8 +37,10 @@ def announce_first_admin(
         )
         out.flush()
         return
+    import structlog
+
     path = write_private(data_dir.absolute() / FIRST_KEY_FILE, created.key.key + "\n")
-    log.warning(
+    structlog.get_logger(__name__).warning(
         "first start: the administrator's API key is in a file only this user can read",
         path=str(path),
         email=created.user.email,

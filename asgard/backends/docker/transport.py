@@ -38,6 +38,7 @@ from asgard.backends.answers import (
 )
 from asgard.backends.common import ApiPath, api_path, status_error, transport_error
 from asgard.backends.contract import ClusterClient
+from asgard.backends.health import calling
 from asgard.errors import AsgardError, ClusterFailure, ClusterUnreachable, Conflict
 
 __all__ = ["ENGINE", "EngineTransport"]
@@ -62,6 +63,8 @@ class _Engine(aiodocker.Docker):
 class EngineTransport(ClusterClient):
     """Calls to one engine: ``request`` (JSON), ``raw`` (archives), ``stream`` (logs,
     events), each under the cluster's timeout and cap."""
+
+    names_parts = True
 
     def __init__(
         self,
@@ -178,22 +181,23 @@ class EngineTransport(ClusterClient):
         waited out while ``scope`` (the call's timeout) allows. ``idle_s`` bounds the
         wait for each chunk of the body (None: a stream that may be quiet for long)."""
         docker = self._engine()
-        await self._negotiate(docker)
-        url = docker._canonicalize_url(path[1:], versioned_api=True)
-        for attempt in range(1, RETRY_ATTEMPTS + 1):
-            response = await docker.session.request(
-                method,
-                url,
-                params=dict(params or {}),
-                data=data,
-                headers={"Content-Type": content_type},
-                timeout=aiohttp.ClientTimeout(sock_read=idle_s),
-            )
-            delay = retry_delay(response.status, response.headers, left_s(scope))
-            if delay is None or attempt == RETRY_ATTEMPTS:
-                break
-            response.release()
-            await asyncio.sleep(delay)
+        with calling(ENGINE):
+            await self._negotiate(docker)
+            url = docker._canonicalize_url(path[1:], versioned_api=True)
+            for attempt in range(1, RETRY_ATTEMPTS + 1):
+                response = await docker.session.request(
+                    method,
+                    url,
+                    params=dict(params or {}),
+                    data=data,
+                    headers={"Content-Type": content_type},
+                    timeout=aiohttp.ClientTimeout(sock_read=idle_s),
+                )
+                delay = retry_delay(response.status, response.headers, left_s(scope))
+                if delay is None or attempt == RETRY_ATTEMPTS:
+                    break
+                response.release()
+                await asyncio.sleep(delay)
         try:
             if response.status >= 400:
                 raise self.refusal(response.status, await self._message(response), what)

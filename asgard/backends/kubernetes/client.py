@@ -42,6 +42,7 @@ from asgard.backends.common import (
     transport_error,
 )
 from asgard.backends.contract import ClusterClient
+from asgard.backends.health import calling
 from asgard.backends.kubernetes.config import KubernetesClusterConfig
 from asgard.errors import AsgardError, ClusterError, ClusterFailure, ClusterUnauthorized
 from asgard.tasks import cancel_and_wait
@@ -64,6 +65,8 @@ class Expired(Exception):
 
 
 class KubeClient(ClusterClient):
+    names_parts = True
+
     def __init__(self, config: KubernetesClusterConfig) -> None:
         self.config = config
         self.cluster = config.name
@@ -166,16 +169,17 @@ class KubeClient(ClusterClient):
             for k, v in (params or {}).items()
             if v is not None
         ]
-        response: aiohttp.ClientResponse = await api.call_api(
-            built,
-            method,
-            query_params=query,
-            header_params={"Content-Type": content_type, "Accept": "application/json"},
-            body=body,
-            auth_settings=["BearerToken"],
-            _preload_content=False,
-            _request_timeout=aiohttp.ClientTimeout(sock_read=idle_s),
-        )
+        with calling(SERVER):
+            response: aiohttp.ClientResponse = await api.call_api(
+                built,
+                method,
+                query_params=query,
+                header_params={"Content-Type": content_type, "Accept": "application/json"},
+                body=body,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=aiohttp.ClientTimeout(sock_read=idle_s),
+            )
         return response
 
     async def request(

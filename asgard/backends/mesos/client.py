@@ -24,6 +24,8 @@ def _auth(user: str | None, password: object) -> str | None:
 
 
 class MesosClient(ClusterClient):
+    names_parts = True
+
     def __init__(self, config: MesosClusterConfig) -> None:
         self.config = config
         self.cluster = config.name
