@@ -258,6 +258,8 @@ class Cluster(ClusterGuard):
                 lambda: cache.read(resource, account), endpoint=True, timed=None
             )
             live = found[2] is None
+            if live:  # the cache listed it for this read, perhaps in a task of its own
+                self._answered()
             return found
         except asyncio.CancelledError:
             live = False
