@@ -25,6 +25,9 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] | Non
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+    # A traceback is made text before ``_redact``, in both formats: the console renderer's
+    # own (rich, with every frame's locals) would print a client's headers or a cluster
+    # entry's password past the redaction.
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -44,7 +47,7 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] | Non
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info if fmt == "json" else _keep,
+            structlog.processors.format_exc_info,
             _redact,
             renderer,
         ],
@@ -59,12 +62,6 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] | Non
     server.filters[:] = [f for f in server.filters if not isinstance(f, ParserRefusals)]
     server.addFilter(ParserRefusals())
     logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-def _keep(
-    _logger: object, _name: str, event: structlog.typing.EventDict
-) -> structlog.typing.EventDict:
-    return event
 
 
 def _redact(

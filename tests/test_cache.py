@@ -141,6 +141,24 @@ async def test_a_broken_feed_means_live_reads_until_it_is_back(
     assert backend.reads == reads
 
 
+async def test_a_feed_that_ends_as_soon_as_it_connects_keeps_backing_off(
+    cached: Lab,
+) -> None:
+    """A proxy that answers the event stream with a page, or closes it at once, must not
+    make Asgard reconnect (and re-read everything it holds) every couple of seconds."""
+    lab = cached
+    cache = lab.cluster.cache
+    assert cache is not None
+    failures = []
+    for connection in range(2, 5):
+        lab.feed.cut()
+        await eventually(lambda: not cache.current, "the cut is seen")
+        failures.append(cache.following.failures)
+        cache.following.poke()  # no waiting out the back-off here: only its growth is asked
+        await eventually(lambda n=connection: lab.feed.connections == n, "connected again")
+    assert failures == [1, 2, 3], "each short connection is one more failure"
+
+
 async def test_a_failed_reread_makes_the_cache_say_it_is_behind(
     cached: Lab,
 ) -> None:

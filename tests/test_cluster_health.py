@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from asgard.backends.docker.config import DockerClusterConfig
-from tests.conftest import build
+from asgard.events import EventHub
+from tests.conftest import build, running_mesos
 from tests.support.wrong_answers import WrongAnswers
 
 
@@ -25,3 +28,27 @@ async def test_a_call_that_reaches_no_server_leaves_the_health_as_it_was() -> No
             assert cluster.health.last_contact_at is None, "it never answered anything usable"
         finally:
             await cluster.close()
+
+
+async def test_a_probe_that_finds_a_part_down_does_not_hurry_the_feed_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A probe that hears every part brings a cut feed back at once; one that finds
+    Marathon down (its masters answering) leaves the feed to its back-off: each reconnect
+    asks Marathon for its event stream, and re-reads everything once it has it."""
+    async with running_mesos() as mesos:
+        cluster = mesos.cluster
+        mesos.orchestrator.enable_caches(EventHub())
+        assert cluster.cache is not None
+        pokes: list[str] = []
+        monkeypatch.setattr(cluster.cache, "reconnect_now", lambda: pokes.append(cluster.name))
+        for instance in mesos.marathon.misbehaviour:
+            instance.down = True
+        await cluster.probe()
+        assert "marathon" in (cluster.known_status().error or "")
+        assert pokes == [], "a part is down: the feed waits out its back-off"
+        for instance in mesos.marathon.misbehaviour:
+            instance.down = False
+        await cluster.probe()
+        assert cluster.known_status().error is None
+        assert pokes, "every part answers: the feed is tried again now"

@@ -62,6 +62,11 @@ log = structlog.get_logger(__name__)
 COALESCE_S = 0.2
 RECONNECT_S = 2.0
 RECONNECT_MAX_S = 60.0
+STEADY_S = 30.0
+"""How long a feed must have stayed connected for its end to be a new break, backed off
+from the start again. One that ends sooner (a proxy answering the event stream with a
+page, a server closing every stream at once) keeps backing off: reconnecting costs a
+re-read of everything the cache holds."""
 REFRESH_CONCURRENCY = 4
 
 
@@ -248,20 +253,23 @@ class ClusterCache:
     async def _follow_feed(self) -> None:
         """Follow the feed until it breaks or ends, catching up with what was missed each
         time it connects; while it is cut, reads go to the cluster directly."""
+        connected_at: float | None = None
         try:
             async for signal in self.feed.signals():
                 if not self._connected:
                     self._connected = True
+                    connected_at = time.monotonic()
                     if self._ever_connected:
                         self.reconnects += 1
                     self._ever_connected = True
-                    self.following.recovered()
                     self.signal(Signal.everything())  # catch up with what was missed
                     await self._refresh()
                     log.info("change feed connected", current=self.current)
                 self.signal(signal)
         finally:
             self._connected = self.current = False
+            if connected_at is not None and time.monotonic() - connected_at >= STEADY_S:
+                self.following.recovered()
         raise FeedEnded("the change feed ended; reading the cluster directly until it is back")
 
     async def _resync(self) -> None:

@@ -154,7 +154,10 @@ class ClusterGuard:
                 self._tell_health()
         if ended_an_outage:
             self._tell_health()
-        if (ended_an_outage or probed) and self.cache is not None:
+        # A probe that found a part down (Marathon resetting every stream while the masters
+        # answer) is no reason to try the feed again before its back-off says
+        whole = probed and self.health.error is None
+        if (ended_an_outage or whole) and self.cache is not None:
             self.cache.reconnect_now()
 
     def _failed(self, message: str, touched: Touched | None = None) -> None:

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from asgard.models.base import utc_now
 
-__all__ = ["WHOLE", "Fault", "Health", "Touched", "calling", "touching"]
+__all__ = ["WHOLE", "Fault", "Health", "Touched", "calling", "part_failed", "touching"]
 
 WHOLE = ""
 """The part a failure is noted under when no part was named: the whole cluster."""
@@ -76,6 +76,17 @@ def calling(part: str) -> Iterator[None]:
         touched.failed[part] = str(exc) or type(exc).__name__
         raise
     touched.answered.add(part)
+
+
+def part_failed(part: str, why: str) -> None:
+    """``part`` answered, but nothing usable (a login page, a body of the wrong shape),
+    within a call that goes on: that part failed all the same. What a probe that asks
+    every part notes of one whose failure it does not raise."""
+    touched = _TOUCHED.get()
+    if touched is None:
+        return
+    touched.answered.discard(part)
+    touched.failed[part] = why
 
 
 @dataclass(frozen=True)

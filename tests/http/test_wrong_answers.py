@@ -38,7 +38,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 KINDS = ("docker", "kubernetes", "mesos", "marathon", "chronos")
 TIMEOUT_S = 2.0
-SETTLE_S = 30.0
+SETTLE_S = 60.0
 """How long every cluster may take to have been heard from, or to have failed, once."""
 CAP_MIB = 4
 LISTS = ("/agents", "/apps", "/jobs", "/workflows", "/scheduled-jobs")

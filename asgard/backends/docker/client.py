@@ -25,8 +25,10 @@ from asgard.backends.common import ApiPath, Json
 from asgard.backends.docker.converters import engine_attributes
 from asgard.backends.docker.transport import ENGINE, EngineTransport
 from asgard.errors import (
+    ClusterFailure,
     NotFound,
     PayloadTooLarge,
+    UnusableAnswer,
 )
 from asgard.spooling import spool
 
@@ -226,15 +228,32 @@ class DockerClient(EngineTransport):
         )
 
     async def put_archive(self, container_id: str, path: str, tar: bytes | BinaryIO) -> None:
-        """``tar`` may be a file, which is then streamed (aiohttp reads it in a thread)."""
-        await self.raw(
-            "PUT",
-            self.path("containers", container_id, "archive"),
-            what=f"copy files into container {container_id}",
-            params={"path": path},
-            body=tar,
-            content_type="application/x-tar",
-        )
+        """``tar`` may be a file, which is then streamed (aiohttp reads it in a thread).
+
+        Podman 4.3 now and then fails an upload with a 500 ("passing bulk input to
+        subprocess: write |1: broken pipe") that the same upload then passes. Unpacking
+        the same files twice is harmless, so a failure the engine answered is tried once
+        more, from the start of ``tar``."""
+        start = 0 if isinstance(tar, bytes) or not tar.seekable() else tar.tell()
+        for attempt in (1, 2):
+            try:
+                await self.raw(
+                    "PUT",
+                    self.path("containers", container_id, "archive"),
+                    what=f"copy files into container {container_id}",
+                    params={"path": path},
+                    body=tar,
+                    content_type="application/x-tar",
+                )
+                return
+            except UnusableAnswer:
+                raise
+            except ClusterFailure:
+                if attempt == 2 or not (isinstance(tar, bytes) or tar.seekable()):
+                    raise
+                log.warning("an upload the engine failed is tried once more", cluster=self.cluster)
+                if not isinstance(tar, bytes):
+                    tar.seek(start)
 
     async def get_archive(self, container_id: str, path: str) -> bytes:
         return await self.raw(

@@ -8,11 +8,13 @@ from collections.abc import Awaitable
 import aiohttp
 
 from asgard.backends.contract import ClusterClient
+from asgard.backends.health import part_failed
 from asgard.backends.mesos.chronos import Chronos
 from asgard.backends.mesos.config import MesosClusterConfig
 from asgard.backends.mesos.marathon import Marathon
 from asgard.backends.mesos.masters import MesosMasters
 from asgard.backends.mesos.transport import JsonHttp
+from asgard.errors import AsgardError
 
 
 def _auth(user: str | None, password: object) -> str | None:
@@ -21,6 +23,17 @@ def _auth(user: str | None, password: object) -> str | None:
         return None
     secret = password.get_secret_value() if hasattr(password, "get_secret_value") else ""
     return aiohttp.encode_basic_auth(user, secret)
+
+
+async def _noted(part: str, asked: Awaitable[object]) -> None:
+    """Ask one part within the probe; a failure is that part's, noted and not raised (one
+    that answered something unusable, a page behind a proxy, too: it did not answer)."""
+    try:
+        await asked
+    except Exception as exc:  # any answer the part's client could not use
+        part_failed(
+            part, exc.msg if isinstance(exc, AsgardError) else f"{type(exc).__name__}: {exc}"
+        )
 
 
 class MesosClient(ClusterClient):
@@ -47,12 +60,12 @@ class MesosClient(ClusterClient):
         await asyncio.gather(masters, *self._others_alive(), return_exceptions=True)
         return masters.result()
 
-    def _others_alive(self) -> list[Awaitable[object]]:
-        alive: list[Awaitable[object]] = []
+    def _others_alive(self) -> list[Awaitable[None]]:
+        alive: list[Awaitable[None]] = []
         if self.marathon.urls:
-            alive.append(self.marathon.version())
+            alive.append(_noted("marathon", self.marathon.version()))
         if self.chronos.url is not None:
-            alive.append(self.chronos.alive())
+            alive.append(_noted("chronos", self.chronos.alive()))
         return alive
 
     async def close(self) -> None:

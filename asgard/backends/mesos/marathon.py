@@ -170,7 +170,7 @@ class Marathon:
         have asked Marathon anything yet, and a stream through a standby depends on two
         instances and ends when either goes. Yields None when no Marathon offers the stream
         (none configured, or every one answers 404: started without the HTTP event bus),
-        so the caller knows to poll; raises ``Unanswered`` when none could be reached."""
+        so the caller knows to poll; raises ``ClusterUnreachable`` when none could be reached."""
         if not self.urls:
             yield None
             return
@@ -205,4 +205,6 @@ class Marathon:
         if all(p.endswith(": 404") for p in problems):
             yield None
             return
-        raise Unanswered("no Marathon streamed /v2/events: " + "; ".join(problems))
+        raise ClusterUnreachable(
+            self.http.cluster, "no Marathon streamed /v2/events: " + "; ".join(problems)
+        )
