@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -157,6 +158,48 @@ async def test_a_feed_that_ends_as_soon_as_it_connects_keeps_backing_off(
         cache.following.poke()  # no waiting out the back-off here: only its growth is asked
         await eventually(lambda n=connection: lab.feed.connections == n, "connected again")
     assert failures == [1, 2, 3], "each short connection is one more failure"
+
+
+async def test_a_reread_answered_before_a_write_never_takes_the_write_back(
+    cached: Lab,
+) -> None:
+    """A re-read the cluster answered just before a delete through Asgard was done
+    arrives after it: applied, it would show the deleted item again for a moment and tell
+    ``/events`` it was added. The entry is read again instead."""
+    lab = cached
+    cache = lab.cluster.cache
+    assert cache is not None
+    await lab.agents(ALL)
+    answered, arrive = asyncio.Event(), asyncio.Event()
+    loaders = cache.loaders
+    prompt = loaders["agents"]
+
+    async def late(account: Account) -> list[Any]:
+        items = list(await prompt(account))
+        answered.set()
+        await arrive.wait()  # the answer is on its way while Asgard deletes
+        return items
+
+    cache.loaders = {**loaders, "agents": late}
+    async with lab.hub.subscribe(ALL) as listener:
+        lab.feed.emit(Signal(frozenset({"agents"})))
+        await answered.wait()
+        cache.loaders = loaders
+        lab.backend.config.agents = [a for a in lab.backend.config.agents if a["id"] != "b1"]
+        cache.wrote("agents", ALL, None, deleted="b1")
+        assert [a.id for a in (await lab.agents(ALL)).items] == ["a1"], "shown at once"
+        arrive.set()
+        await eventually(
+            lambda: not any(e.dirty for e in cache.entries.values()), "read again since"
+        )
+        await asyncio.sleep(0.3)  # a re-read applied late would be told by now
+        assert [a.id for a in (await lab.agents(ALL)).items] == ["a1"]
+        told = []
+        while not listener.queue.empty():
+            event = listener.queue.get_nowait()
+            if event is not None and event.id == "b1":
+                told.append(event.change)
+    assert told == ["deleted"], "never added back"
 
 
 async def test_a_failed_reread_makes_the_cache_say_it_is_behind(

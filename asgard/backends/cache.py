@@ -216,6 +216,7 @@ class ClusterCache:
                 entry.items[item.id] = item
             if deleted is not None:
                 entry.items.pop(deleted, None)
+            entry.writes += 1
             entry.touch()
             self._moved(scope)
             self._publish(scope, before, {i: entry.items[i] for i in touched if i in entry.items})
@@ -295,13 +296,13 @@ class ClusterCache:
             entry = self.entries.get(scope)
             if entry is None:
                 return True  # let go meanwhile
-            whole, ids = entry.dirty, entry.pending
+            whole, ids, writes = entry.dirty, entry.pending, entry.writes
             # Taken before reading: a change signalled meanwhile is read again next time.
             entry.dirty, entry.pending = False, {}
             async with gate:
                 try:
                     async with asyncio.timeout(self.timeout_s):
-                        if not whole and await self._patch(scope, list(ids)):
+                        if not whole and await self._patch(scope, list(ids), writes):
                             return True
                         items = await self.loaders[scope.resource](scope.account())
                 except NotSupported:
@@ -318,6 +319,9 @@ class ClusterCache:
             kept = self.entries.get(scope)
             if kept is None:
                 return True
+            if kept.writes != writes:
+                self._read_again(kept)
+                return True
             fresh = {i.id: i for i in items}
             self._publish(scope, kept.items, fresh)
             kept.items, kept.as_of = fresh, utc_now()
@@ -328,9 +332,16 @@ class ClusterCache:
         results = await asyncio.gather(*(one(s) for s in due))
         self.current = self._connected and all(results)
 
-    async def _patch(self, scope: Scope, ids: Sequence[str]) -> bool:
+    def _read_again(self, entry: Entry) -> None:
+        """A write through Asgard changed the entry while it was being read: what was read
+        may predate the write. Read it whole once more, rather than take the write back."""
+        entry.dirty = True
+        self.refreshing.poke()
+
+    async def _patch(self, scope: Scope, ids: Sequence[str], writes: int) -> bool:
         """Read only ``ids`` of the scope again, and tell what became of them; False when
-        the kind cannot tell them now (the scope is then read whole)."""
+        the kind cannot tell them now (the scope is then read whole). ``writes``: the
+        entry's count of writes when the read began."""
         assert self.items is not None
         try:
             read = await self.items.read_items(scope.resource, scope.account(), frozenset(ids))
@@ -338,6 +349,9 @@ class ClusterCache:
             return False
         entry = self.entries.get(scope)
         if entry is None:
+            return True
+        if entry.writes != writes:
+            self._read_again(entry)
             return True
         found = {i: read[i] for i in ids if i in read}
         before = {i: entry.items[i] for i in ids if i in entry.items}

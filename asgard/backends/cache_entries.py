@@ -80,6 +80,11 @@ class Entry:
     what they became is told in that order, so a listener hears two changes in the order
     they were made even when one pass reads both."""
 
+    writes: int = 0
+    """How many writes through Asgard changed the items. A re-read begun before one is
+    not applied: it may have been answered before the write was done, and would take the
+    write back for a moment (and tell ``/events`` so); the entry is read again instead."""
+
     def touch(self) -> None:
         self.version = next(_VERSIONS)
 

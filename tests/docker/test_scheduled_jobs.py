@@ -182,9 +182,22 @@ async def test_a_repeating_interval_runs_its_count_and_stops(
     # past when a third run would have started: due at start + 6 s, started within 2 s
     third_by = start + timedelta(seconds=8)
     await asyncio.sleep(max(0.0, (third_by - datetime.now(UTC)).total_seconds()))
-    started = sorted(parse(j["created_at"]) for j in runs((await dev.json("GET", "/jobs"))["jobs"]))
-    assert len(started) == 2, f"runs: {started}"
-    for due, actual in zip([start, start + timedelta(seconds=3)], started, strict=True):
+    made = sorted(runs((await dev.json("GET", "/jobs"))["jobs"]), key=lambda j: j["created_at"])
+    started = [parse(j["created_at"]) for j in made]
+    second_due = start + timedelta(seconds=3)
+    assert made, "the first run"
+    first_ended = made[0]["status"]["finished_at"]
+    # A run due while the last one still runs is skipped, not queued (docs/jobs.rst): on a
+    # loaded machine even `echo` may outlast the 3 s, and then the second run is skipped
+    # (what the scheduler reads of the first run may lag its end by a moment: either then)
+    ended_at = parse(first_ended) if first_ended is not None else None
+    if ended_at is not None and ended_at < second_due - timedelta(seconds=1):
+        assert len(started) == 2, f"runs: {started}"
+    elif ended_at is None or ended_at > second_due:
+        assert len(started) == 1, f"the second run overlapped the first: {started}"
+    else:
+        assert len(started) in (1, 2), f"runs: {started}"
+    for due, actual in zip([start, second_due], started, strict=False):
         assert timedelta(0) <= actual - due < timedelta(seconds=2), f"{actual} for {due}"
     assert read["last_run_at"] is not None
     assert read["enabled"] is True
