@@ -26,6 +26,7 @@ from asgard.ui import (
     listing_pages,
     login,
 )
+from asgard.ui.assets import STATIC_DIR, static_url
 from asgard.ui.errors import ui_errors
 from asgard.ui.paths import UI_PREFIX, is_static_path, is_ui_path
 from asgard.ui.rendering import FILTERS
@@ -33,7 +34,6 @@ from asgard.ui.rendering import FILTERS
 __all__ = ["CSP", "UI_PREFIX", "is_ui_path", "setup_ui"]
 
 HERE = Path(__file__).parent
-STATIC_DIR: Final = HERE / "static"
 CSP: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -79,6 +79,7 @@ def setup_ui(app: web.Application) -> None:
         lstrip_blocks=True,
     )
     env.filters.update(FILTERS)
+    env.globals["static_url"] = static_url
     app.router.add_get("/", _to_fleet)
     for table in ROUTE_TABLES:
         for route in table:  # each id of a page's URL is checked by its kind's pattern

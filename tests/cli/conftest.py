@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -25,6 +25,7 @@ from asgard.cli.admin import add_user, create_account, create_token, create_user
 from asgard.models import Role
 from asgard.settings import Settings
 from testbed.asgard_process import RunningAsgard, running_asgard
+from tests.support.cli_runner import run_in_process
 from tests.support.dockerd import DockerDaemon
 from tests.support.resources import shared
 
@@ -35,18 +36,27 @@ FAST = {"ASGARD_WORKFLOW_TICK_S": "0.2", "ASGARD_RECONCILE_S": "3600"}
 @dataclass
 class Cli:
     """The ``asgard`` command, with ``ASGARD_URL`` and ``ASGARD_TOKEN`` set unless a test
-    logs in instead."""
+    logs in instead. Run in the test's process (``tests/support/cli_runner.py``: the same
+    code, without half a second of interpreter and imports per command); as a process of
+    its own with ``process``, and always for ``start``."""
 
     cwd: Path
     env: dict[str, str] = field(default_factory=dict, repr=False)
     """Not in reprs: it holds a key, and a failing test's report is a log too."""
+    process: bool = False
 
     def command(self, *args: str) -> list[str]:
         return [*ASGARD, *args]
 
+    def as_process(self) -> Cli:
+        """The same command, each run a process of its own, as a user's shell runs it."""
+        return replace(self, process=True)
+
     def run(
         self, *args: str, input: str | None = None, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
+        if not self.process:
+            return run_in_process(args, cwd=self.cwd, env=self.env, input=input)
         return subprocess.run(
             self.command(*args),
             cwd=self.cwd,

@@ -61,6 +61,8 @@ def test_events_and_watch_follow_the_changes(cli: Cli) -> None:
 
 
 def test_exit_codes(cli: Cli, served: RunningAsgard, tmp_path: Path) -> None:
+    """As a shell sees them: each command a process of its own."""
+    cli = cli.as_process()
     for usage in (
         ("get", "nothing"),
         ("apps", "deploy"),
@@ -81,12 +83,14 @@ def test_exit_codes(cli: Cli, served: RunningAsgard, tmp_path: Path) -> None:
     assert missing.stderr.startswith("asgard: ")
     assert "nowhere" in missing.stderr
 
-    nobody = Cli(cli.cwd, cli_env(tmp_path, {}))
+    nobody = Cli(cli.cwd, cli_env(tmp_path, {}), process=True)
     unset = nobody.run("get", "apps")
     assert unset.returncode == 2
     assert "asgard login --url URL" in unset.stderr
     down = Cli(
-        cli.cwd, cli_env(tmp_path, {"ASGARD_URL": "http://127.0.0.1:9", "ASGARD_TOKEN": "x"})
+        cli.cwd,
+        cli_env(tmp_path, {"ASGARD_URL": "http://127.0.0.1:9", "ASGARD_TOKEN": "x"}),
+        process=True,
     )
     unreachable = down.run("get", "apps")
     assert unreachable.returncode == 1

@@ -235,8 +235,10 @@ async def test_a_quiet_stream_gets_a_comment_within_the_keepalive_even_when_even
                     break
         finally:
             response.close()
-        gaps = [b - a for a, b in itertools.pairwise(comments)]
-        assert max(gaps) < 1.5, gaps
+        gaps = sorted(b - a for a, b in itertools.pairwise(comments))
+        # the comments keep their pace (one stall of a loaded machine aside): a filtered
+        # event that reset the keepalive's timer would leave the stream silent instead
+        assert gaps[len(gaps) // 2] < 1.0, gaps
 
 
 # usage history

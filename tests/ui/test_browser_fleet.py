@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.support.browser import open_live, screenshot
 from tests.support.dashboard_data import CLUSTERS
@@ -18,6 +18,15 @@ from tests.ui.conftest import Watched
 
 MARK = "window.__fleetNotReloaded"
 REFRESH = "() => htmx.trigger(document.getElementById('live-refresh'), 'asgard:refresh')"
+
+
+WATCH_ROWS = """() => {
+    window.__rowsShown = [];
+    const rows = () => [...document.querySelectorAll('#fleet-table tbody tr[data-cluster]')]
+        .map(r => r.dataset.cluster).join(',');
+    new MutationObserver(() => window.__rowsShown.push(rows()))
+        .observe(document.body, {subtree: true, childList: true});
+}"""
 
 
 def shown(page: Page) -> list[str]:
@@ -122,6 +131,44 @@ def test_a_live_refresh_keeps_the_view_the_address_bar_shows(admin: Page) -> Non
     ):
         page.evaluate(REFRESH)
     expect_rows(page, ["k8s"])
+    assert not_reloaded(page)
+
+
+def test_a_refresh_asked_before_a_search_and_answered_after_never_undoes_it(
+    admin: Page,
+) -> None:
+    """An event came, its refresh was asked for the whole fleet, then the reader searched:
+    the search's table shows, then the refresh's answer arrives (a slow server). Shown, it
+    would put every cluster back under a search box that says "k8" (seen once in CI); it
+    is dropped, and the view the address bar shows is asked for instead."""
+    page = marked(admin)
+    held: list[Route] = []
+
+    def hold_the_first_refresh(route: Route) -> None:
+        if route.request.headers.get("hx-trigger") == "live-refresh" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(lambda url: "/ui/" in url and "/static/" not in url, hold_the_first_refresh)
+    page.evaluate(REFRESH)
+    for _ in range(100):  # the route is called while the page is waited on
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the refresh was asked"
+    page.locator("#f-q").fill("k8")
+    expect_rows(page, ["k8s"])
+    expect(page).to_have_url(re.compile(r"q=k8"))
+    page.evaluate(WATCH_ROWS)  # every table shown from now on, however briefly
+    with page.expect_response(
+        lambda r: "q=k8" in r.url and r.request.headers.get("hx-trigger") == "live-refresh"
+    ):
+        held[0].continue_()  # the late answer, for the fleet unfiltered
+    expect_rows(page, ["k8s"])
+    page.wait_for_timeout(300)  # anything still to swap has been swapped
+    assert shown(page) == ["k8s"]
+    assert set(page.evaluate("window.__rowsShown")) <= {"k8s"}, "never the whole fleet again"
     assert not_reloaded(page)
 
 

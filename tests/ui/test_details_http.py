@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from asgard.models import Role
+from asgard.ui.assets import static_url
 from tests.conftest import KubeCluster, StartAsgard
 from tests.support.dockerd import TEST_IMAGE
 from tests.ui.details_site import Site, deployed, finished_job, site, text_of, until
@@ -37,7 +38,7 @@ async def test_the_agent_page_shows_the_engine_its_apps_and_its_usage(site: Site
     assert 'sse-connect="/events?kind=agent,app,task,cluster&amp;cluster=local"' in page
     source = f"/clusters/local/agents/{quote(agent['id'], safe='')}/history"
     assert f'data-graph-src="{source}"' in page, "the graph reads the API's usage history"
-    assert '<script src="/ui/static/asgard-graph.js" defer>' in page
+    assert f'<script src="{static_url("asgard-graph.js")}" defer>' in page
     assert "Allocated now: CPU" in words, "the latest numbers are text, not only a graph"
 
     async def sampled() -> list[dict[str, Any]]:
@@ -70,7 +71,7 @@ async def test_the_app_page_shows_its_spec_tasks_stats_and_logs(site: Site) -> N
     assert tasks
     assert tasks[0]["id"] in page
     assert 'data-log-src="/clusters/local/apps/web/logs"' in page
-    assert '<script src="/ui/static/asgard-logs.js" defer>' in page, "the log viewer"
+    assert f'<script src="{static_url("asgard-logs.js")}" defer>' in page, "the log viewer"
     assert 'id="app-tasks" data-live' in page
     logs = await site.view.request("GET", "/clusters/local/apps/web/logs?tail=10")
     assert logs.status == 200, "the page's log source answers the session cookie"

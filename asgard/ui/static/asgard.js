@@ -268,6 +268,14 @@
         // the session ended: the server sent the refresh to the login page
         event.preventDefault();
         location.reload();
+        return;
+      }
+      const asked = detail.pathInfo && detail.pathInfo.requestPath;
+      if (asked && asked !== location.pathname + location.search) {
+        // asked before a search or a sort changed the view, answered after it: showing
+        // it would undo the search. The view as it is now is asked for instead.
+        event.preventDefault();
+        htmx().trigger(detail.elt, "asgard:refresh");
       }
       return;
     }
