@@ -52,3 +52,24 @@ async def test_a_probe_that_finds_a_part_down_does_not_hurry_the_feed_back(
         await cluster.probe()
         assert cluster.known_status().error is None
         assert pokes, "every part answers: the feed is tried again now"
+
+
+REMOVED = "cluster going was removed while it was being asked"
+
+
+async def test_a_cluster_asked_while_it_is_removed_says_so_rather_than_fail_the_request() -> None:
+    """``GET /clusters`` probes a cluster nobody probed yet; if the cluster is removed
+    meanwhile (an administrator, another replica's change), its client is closed under the
+    call. That is the cluster's entry in the answer, not a 500 (CI run 13: aiohttp's
+    ``assert self._connector is not None`` reached the request)."""
+    from asgard.backends.kubernetes.config import KubernetesClusterConfig
+
+    async with WrongAnswers("stall") as server:
+        cluster = await build(KubernetesClusterConfig(name="going", url=server.url, timeout_s=1))
+        asked = asyncio.create_task(cluster.status(live=True))
+        await asyncio.sleep(0.3)  # the probe waits on the server
+        await cluster.close()
+        status = await asked
+        assert (status.status, status.error) == ("unreachable", REMOVED)
+        again = await cluster.status(live=True)  # and no new session is opened for it
+        assert (again.status, again.error) == ("unreachable", REMOVED)

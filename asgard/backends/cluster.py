@@ -114,6 +114,9 @@ class Cluster(ClusterGuard):
         self.timeout_s = config.timeout_s
         self.write_timeout_s = config.write_timeout_s
         self.cache: ClusterCache | None = None
+        self.closed = False
+        """Removed (or Asgard stopping): a call still under way fails as this cluster's
+        error, whatever its client raises once its session is closed."""
         self.health = Health()
         self.calls = CallTimes()
         """How long this cluster's calls took (``guarded``), for ``/metrics``."""
@@ -372,6 +375,7 @@ class Cluster(ClusterGuard):
         self._failed(f"cluster {self.name} could not be started: {reason}")
 
     async def close(self) -> None:
+        self.closed = True
         await self.prober.close()
         await self.breaker.close()
         if self.cache is not None:

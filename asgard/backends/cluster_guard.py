@@ -66,6 +66,7 @@ class ClusterGuard:
     breaker: Breaker
     source: ClusterSource
     calls: CallTimes
+    closed: bool
 
     # the guard
 
@@ -96,6 +97,8 @@ class ClusterGuard:
     async def _guarded(
         self, fn: Callable[[], Awaitable[T]], timeout_s: float, *, endpoint: bool
     ) -> T:
+        if self.closed:  # asked after its removal: its client would open a new session
+            raise self._removed()
         with touching() as touched:
             return await self._noted(fn, timeout_s, touched, endpoint=endpoint)
 
@@ -103,8 +106,7 @@ class ClusterGuard:
         self, fn: Callable[[], Awaitable[T]], timeout_s: float, touched: Touched, *, endpoint: bool
     ) -> T:
         try:
-            async with asyncio.timeout(timeout_s):
-                result = await fn()
+            result = await self._unless_removed(fn, timeout_s)
         except ClusterError as exc:
             self._failed(exc.msg, touched)
             raise
@@ -139,6 +141,23 @@ class ClusterGuard:
             raise ClusterUnreachable(self.name, message) from exc
         self._answered(touched)
         return result
+
+    async def _unless_removed(self, fn: Callable[[], Awaitable[T]], timeout_s: float) -> T:
+        """``fn`` within ``timeout_s``; whatever it raises once the cluster was removed
+        under it (its client closed: aiohttp asserts it has a connector, a request waits
+        out its timeout) is the removal, not a bug of the request: what its status says."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await fn()
+        except Exception as exc:
+            if self.closed:
+                raise self._removed() from exc
+            raise
+
+    def _removed(self) -> ClusterUnreachable:
+        return ClusterUnreachable(
+            self.name, f"cluster {self.name} was removed while it was being asked"
+        )
 
     def _answered(self, touched: Touched | None = None, *, probed: bool = False) -> None:
         """The cluster answered. When that ends an outage, or a probe finds it answering

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from asgard.cli import clusters as registered_clusters
+from asgard.cli.cluster_check import check_clusters
 from asgard.cli.errors import CommandError
 from asgard.models import AccountCreate, Role, UserCreate
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from asgard.db.engine import Database
     from asgard.settings import Settings
 
-__all__ = ["register", "settings_of", "with_db"]
+__all__ = ["check_clusters", "register", "settings_of", "with_db"]
 
 T = TypeVar("T")
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -110,31 +111,6 @@ async def create_token(settings: Settings, email: str, name: str) -> str:
         return (await auth.create_key(user.id, name)).key
 
     return await with_db(settings, work)
-
-
-async def check_clusters(settings: Settings) -> tuple[str, bool]:
-    from asgard.clusters import build_fleet, cluster_configs
-
-    configs = await cluster_configs(settings)
-    if not configs:
-        return "no clusters configured, and no local Docker Engine answers", False
-    fleet = await build_fleet(configs, settings.backend_context())
-    try:
-        statuses = await fleet.statuses(None, live=True)
-    finally:
-        await fleet.close()
-    lines, healthy = [], True
-    width = max(len(s.name) for s in statuses)
-    for status in statuses:
-        if status.status == "ok":
-            lines.append(
-                f"{status.name:<{width}}  {status.kind:<10}  ok           "
-                f"version {status.version}  {status.latency_ms:.1f} ms"
-            )
-        else:
-            healthy = False
-            lines.append(f"{status.name:<{width}}  {status.kind:<10}  unreachable  {status.error}")
-    return "\n".join(lines), healthy
 
 
 async def rotate_cluster_keys(settings: Settings) -> str:

@@ -1,7 +1,8 @@
 """``asgard clusters add|set|show|remove`` against two real ``asgard serve`` processes
 sharing one database (SQLite, then PostgreSQL): a cluster registered through one is
 served by the other, its token kept encrypted and never printed; ``asgard clusters
-rotate-key`` re-encrypts it, after which the old key can go."""
+rotate-key`` re-encrypts it, after which the old key can go; ``asgard clusters check``
+asks the registered clusters beside the file's."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import aiohttp
 import pytest
 from sqlalchemy import text
 
-from asgard.cli.admin import create_token, create_user, rotate_cluster_keys
+from asgard.cli.admin import check_clusters, create_token, create_user, rotate_cluster_keys
 from asgard.cluster_keys import ClusterKeys, UnreadableSecrets, new_key
 from asgard.db.engine import Database
 from asgard.settings import Settings
@@ -132,6 +133,32 @@ async def test_clusters_added_changed_and_removed_with_the_cli_reach_every_proce
             assert TOKEN not in served.log.read_text()
 
 
+async def check_sees_what_is_registered(tmp_path: Path, db_url: str, key: str) -> None:
+    """``asgard clusters check`` asks the registered clusters too; one whose secrets it
+    cannot open is a line of its report, and a failed check."""
+    config = tmp_path / "clusters.toml"
+    config.write_text('[[clusters]]\nname = "lab"\nkind = "local"\nisolate_jobs = false\n')
+
+    def settings(keys: str) -> Settings:
+        return Settings(
+            db_url=db_url, config=config, data_dir=tmp_path / "check-data", cluster_keys=keys
+        )
+
+    report, healthy = await check_clusters(settings(key))
+    lines = report.splitlines()
+    assert healthy, report
+    assert [line.split()[:3] for line in lines] == [
+        ["k", "kubernetes", "ok"],
+        ["lab", "local", "ok"],
+    ]
+    assert TOKEN not in report
+    report, healthy = await check_clusters(settings(new_key()))
+    assert not healthy
+    assert report.splitlines()[0].startswith("k ")
+    assert "cannot be read" in report.splitlines()[0]
+    assert report.splitlines()[1].split()[:3] == ["lab", "local", "ok"]
+
+
 async def test_rotate_key_re_encrypts_so_the_old_key_can_go(tmp_path: Path) -> None:
     old, new = new_key(), new_key()
     db_url = f"sqlite:///{tmp_path / 'asgard.db'}"
@@ -149,6 +176,7 @@ async def test_rotate_key_re_encrypts_so_the_old_key_can_go(tmp_path: Path) -> N
             lambda: cli.ok(*adding, "-f", "-", input=json.dumps({"token": TOKEN}))
         )
         [before] = await raw_rows(db_url)
+        await check_sees_what_is_registered(tmp_path, db_url, old)
 
     rotated = Settings(db_url=db_url, cluster_keys=f"{new},{old}", data_dir=tmp_path / "d")
     assert "of 1 registered clusters" in await rotate_cluster_keys(rotated)
