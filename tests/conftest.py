@@ -33,6 +33,7 @@ from testbed.kube import ApiServer, Emulator
 from tests.support import worker_groups
 from tests.support.asgard import AsgardClient, AsgardUnderTest
 from tests.support.dockerd import DockerDaemon, start_daemon
+from tests.support.imported_first import import_every_module
 from tests.support.kube_controllers import RESOURCES, Controllers
 from tests.support.mesos_fakes import FakeChronos, FakeMarathon, FakeMesos
 from tests.support.podman import PodmanService, start_podman
@@ -65,6 +66,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_configure(config: pytest.Config) -> None:
     worker_groups.configure(config)
+    import_every_module()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -25,7 +25,7 @@ from asgard.cli.admin import add_user, create_account, create_token, create_user
 from asgard.models import Role
 from asgard.settings import Settings
 from testbed.asgard_process import RunningAsgard, running_asgard
-from tests.support.cli_runner import run_in_process
+from tests.support.cli_runner import run_in_process, runs_here
 from tests.support.dockerd import DockerDaemon
 from tests.support.resources import shared
 
@@ -38,7 +38,8 @@ class Cli:
     """The ``asgard`` command, with ``ASGARD_URL`` and ``ASGARD_TOKEN`` set unless a test
     logs in instead. Run in the test's process (``tests/support/cli_runner.py``: the same
     code, without half a second of interpreter and imports per command); as a process of
-    its own with ``process``, and always for ``start``."""
+    its own with ``process``, from an async test or another thread, and always for
+    ``start``."""
 
     cwd: Path
     env: dict[str, str] = field(default_factory=dict, repr=False)
@@ -55,7 +56,7 @@ class Cli:
     def run(
         self, *args: str, input: str | None = None, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        if not self.process:
+        if not self.process and runs_here():
             return run_in_process(args, cwd=self.cwd, env=self.env, input=input)
         return subprocess.run(
             self.command(*args),

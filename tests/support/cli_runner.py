@@ -24,7 +24,7 @@ from pathlib import Path
 
 import structlog
 
-__all__ = ["run_in_process"]
+__all__ = ["run_in_process", "runs_here"]
 
 
 @contextlib.contextmanager
@@ -71,15 +71,27 @@ def run_in_process(
     what it printed and its exit code, as ``subprocess.run`` would give them. An exception
     the command does not turn into an exit (a bug: the user would see a traceback) is
     raised here, and fails the test with its traceback."""
+    if not runs_here():
+        raise RuntimeError("asgard commands run in the test's process only from its main thread")
     out, err = io.StringIO(), io.StringIO()
     streams = sys.stdin, sys.stdout, sys.stderr
     with _environment(env, cwd), _logging_kept():
         sys.stdin, sys.stdout, sys.stderr = io.StringIO(input or ""), out, err
         try:
-            code = _in_a_thread_of_its_own(args) if _loop_running() else _main(args)
+            code = _main(args)
         finally:
             sys.stdin, sys.stdout, sys.stderr = streams
     return subprocess.CompletedProcess(["asgard", *args], code, out.getvalue(), err.getvalue())
+
+
+def runs_here() -> bool:
+    """Whether a command can run in this process now: from the main thread, outside an
+    event loop (the command runs its own, ``asyncio.run``). Not from another thread: the
+    command's first imports would be parsed there (pytest rewrites Asgard's modules, a
+    plugin's) while the main thread parses others, and CPython 3.11's AST state is shared
+    between threads ("AST constructor recursion depth mismatch", CI run 15; cpython
+    gh-106905). An async test's commands are processes of their own."""
+    return threading.current_thread() is threading.main_thread() and not _loop_running()
 
 
 def _main(args: Sequence[str]) -> int:
@@ -98,23 +110,3 @@ def _loop_running() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def _in_a_thread_of_its_own(args: Sequence[str]) -> int:
-    """From an async test: the command runs its own event loop (``asyncio.run``), which
-    cannot be started within the test's. The test's loop waits, as it would on a process."""
-    done: list[int] = []
-    failed: list[BaseException] = []
-
-    def command() -> None:
-        try:
-            done.append(_main(args))
-        except BaseException as exc:  # raised in the test, where it belongs
-            failed.append(exc)
-
-    thread = threading.Thread(target=command, name="asgard-command")
-    thread.start()
-    thread.join()
-    if failed:
-        raise failed[0]
-    return done[0]
