@@ -234,7 +234,8 @@ class DockerClient(EngineTransport):
         subprocess: write |1: broken pipe") that the same upload then passes. Unpacking
         the same files twice is harmless, so a failure the engine answered is tried once
         more, from the start of ``tar``."""
-        start = 0 if isinstance(tar, bytes) or not tar.seekable() else tar.tell()
+        again = isinstance(tar, bytes) or tar.seekable()  # a stream read once cannot be
+        start = tar.tell() if not isinstance(tar, bytes) and again else 0
         for attempt in (1, 2):
             try:
                 await self.raw(
@@ -249,7 +250,7 @@ class DockerClient(EngineTransport):
             except UnusableAnswer:
                 raise
             except ClusterFailure:
-                if attempt == 2 or not (isinstance(tar, bytes) or tar.seekable()):
+                if attempt == 2 or not again:
                     raise
                 log.warning("an upload the engine failed is tried once more", cluster=self.cluster)
                 if not isinstance(tar, bytes):
