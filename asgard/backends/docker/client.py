@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import structlog
 from asgard.backends.answers import DEFAULT_CAP_BYTES, expect_keys, unusable
 from asgard.backends.common import ApiPath, Json
 from asgard.backends.docker.converters import engine_attributes
+from asgard.backends.docker.podman import engine_id, is_podman
 from asgard.backends.docker.transport import ENGINE, EngineTransport
 from asgard.errors import (
     ClusterFailure,
@@ -38,6 +40,11 @@ ARCHIVE_CHUNK: Final = 256 * 1024
 ARCHIVE_TIMEOUT_S: Final = 300.0
 """The longest a job's output may take to come out of its container (it may be large)."""
 
+
+SERVER_VERSION: Final = re.compile(
+    r"(?:Docker|Libpod)/(?P<version>[0-9][\w.+~-]{0,63})(?: \(\w+\))?"
+)
+"""The ``Server`` header of a Docker Engine's or Podman's answers."""
 
 SWARM: Final = "swarm"
 ENGINE_ALONE: Final = "engine"
@@ -64,6 +71,25 @@ class EngineMode:
         return cls(swarm=manager, node_id=str(swarm.get("NodeID") or "") if manager else "")
 
 
+@dataclass(frozen=True)
+class EngineHost:
+    """The host a single engine runs on, as the agent its containers are on: what a task
+    names, kept with the mode so that listing tasks does not ask ``/info`` again (on
+    Podman each ``/info`` runs the package manager to report its components' versions)."""
+
+    agent_id: str
+    name: str
+    podman: bool
+    """Podman has no labels of its own: its agent's attributes are the cluster entry's."""
+
+    @classmethod
+    def of(cls, info: Json) -> EngineHost:
+        agent_id = engine_id(info)
+        return cls(
+            agent_id=agent_id, name=str(info.get("Name") or agent_id), podman=is_podman(info)
+        )
+
+
 def has_labels(labels: Mapping[str, str] | None, tests: list[str]) -> bool:
     """Whether ``labels`` pass every label filter test (``key`` or ``key=value``)."""
     have = labels or {}
@@ -88,14 +114,27 @@ class DockerClient(EngineTransport):
     ) -> None:
         super().__init__(cluster=cluster, url=url, timeout_s=timeout_s, cap_bytes=cap_bytes)
         self._mode: EngineMode | None = None
+        self._host: EngineHost | None = None
         self.agent_attributes = dict(agent_attributes or {})
         """What the cluster's entry says of a single engine's agent, over its labels."""
 
     async def engine_attributes(self) -> dict[str, str]:
-        """A single engine's agent attributes: its labels, and the cluster entry's over them."""
+        """A single engine's agent attributes: its labels, and the cluster entry's over them.
+        A Docker Engine's labels change when it reloads its configuration, so they are
+        asked each time; Podman, which has none, is not asked again."""
+        if (await self.host()).podman:
+            return dict(self.agent_attributes)
         return engine_attributes(await self.info(), self.agent_attributes)
 
     async def version(self) -> str:
+        """The engine's version, from the ``Server`` header of its ``/_ping``
+        (``Docker/20.10.24 (linux)``, ``Libpod/4.3.1 (linux)``): a probe asks it often,
+        and Podman answers ``/version`` by running its package manager ten times (about
+        0.4 s). An engine whose ping does not name it is asked ``/version``."""
+        with suppress(NotFound):  # a proxy letting some paths through
+            pinged = await self.headers(self.path("_ping"), what="ping")
+            if named := SERVER_VERSION.fullmatch(pinged.get("Server", "")):
+                return named["version"]
         answer = await self.request("GET", self.path("version"), what="version")
         found = expect_keys(
             answer, ("Version",), cluster=self.cluster, what="version", server=ENGINE
@@ -125,15 +164,25 @@ class DockerClient(EngineTransport):
         return (await self.mode()).name
 
     async def learn_mode(self) -> EngineMode:
-        """Ask the engine what it is now."""
-        mode = EngineMode.of(await self.info())
+        """Ask the engine what it is now (and which host it runs on)."""
+        info = await self.info()
+        mode = EngineMode.of(info)
         if self._mode is not None and mode != self._mode:
             log.info("docker engine changed mode", cluster=self.cluster, swarm=mode.swarm)
         self._mode = mode
+        self._host = EngineHost.of(info)
         return mode
+
+    async def host(self) -> EngineHost:
+        """The engine's host, as last learnt with the mode (learning both on first use)."""
+        if self._host is None:
+            await self.learn_mode()
+        assert self._host is not None
+        return self._host
 
     def forget_mode(self) -> None:
         self._mode = None
+        self._host = None
 
     async def nodes(self) -> list[Json]:
         return await self.listing(self.path("nodes"), what="list nodes", params={})

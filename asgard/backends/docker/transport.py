@@ -142,10 +142,25 @@ class EngineTransport(ClusterClient):
         return text[:300]
 
     async def _negotiate(self, docker: aiodocker.Docker) -> None:
-        """Learn the engine's API version, as aiodocker would, but reading the answer as
-        every other: an endpoint that is not an engine fails here, typed."""
+        """Learn the engine's API version as the docker CLI does, from the ``Api-Version``
+        header of ``/_ping`` (aiodocker asks ``/version``, which Podman answers by running
+        its package manager ten times, about 0.4 s); an endpoint whose ping does not say
+        (or that has no ping: a proxy letting some paths through) is asked ``/version``,
+        read as every other answer, so that one that is not an engine fails here, typed."""
         if docker.api_version != "auto":
             return
+        url = docker._canonicalize_url("_ping", versioned_api=False)
+        async with docker.session.get(url, timeout=aiohttp.ClientTimeout()) as response:
+            if response.status >= 400 and response.status != 404:
+                raise self.refusal(response.status, await self._message(response), "ping")
+            version = response.headers.get("Api-Version", "") if response.status < 400 else ""
+        version = version or await self._version_document_api(docker)
+        if not version.replace(".", "").isdigit():
+            raise unusable(self.cluster, "version", ENGINE, f"an API version of {version!r}")
+        docker.api_version = f"v{version}"
+
+    async def _version_document_api(self, docker: aiodocker.Docker) -> str:
+        """The ``ApiVersion`` of the engine's ``/version``."""
         url = docker._canonicalize_url("version", versioned_api=False)
         async with docker.session.get(url, timeout=aiohttp.ClientTimeout()) as response:
             if response.status >= 400:
@@ -159,10 +174,7 @@ class EngineTransport(ClusterClient):
                 expect=dict,
             )
         expect_keys(found, ("ApiVersion",), cluster=self.cluster, what="version", server=ENGINE)
-        version = str(found["ApiVersion"])
-        if not version.replace(".", "").isdigit():
-            raise unusable(self.cluster, "version", ENGINE, f"an API version of {version!r}")
-        docker.api_version = f"v{version}"
+        return str(found["ApiVersion"])
 
     @asynccontextmanager
     async def _open(
@@ -257,6 +269,19 @@ class EngineTransport(ClusterClient):
                         what=what,
                         server=ENGINE,
                     )
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise self.translate(exc, what) from None
+
+    async def headers(self, path: ApiPath, *, what: str) -> Mapping[str, str]:
+        """A ``GET`` whose answer is in its headers (``/_ping``); the body is read within
+        the cap and dropped."""
+        try:
+            async with asyncio.timeout(self.timeout_s) as scope:
+                async with self._open("GET", path, what=what, scope=scope) as response:
+                    await read_bounded(
+                        response, cap=self.cap_bytes, cluster=self.cluster, what=what, server=ENGINE
+                    )
+                    return dict(response.headers)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise self.translate(exc, what) from None
 

@@ -22,7 +22,6 @@ from asgard.backends.docker.engine.containers import AppContainers
 from asgard.backends.docker.engine.instances import AppInstances
 from asgard.backends.docker.images import ensure_image
 from asgard.backends.docker.logs import log_lines, log_stream
-from asgard.backends.docker.podman import engine_id
 from asgard.backends.docker.specs import BASELINE, Hardening
 from asgard.backends.log_lines import unknown_task
 from asgard.backends.log_streams import merge
@@ -57,13 +56,11 @@ class EngineApps(DockerApps):
 
     async def list_tasks(self, account: Account, app_id: str) -> list[Task]:
         instances = await self._instances(account, app_id)
-        info = await self.client.info()
-        agent_id = engine_id(info)
-        host = str(info.get("Name", agent_id))
+        host = await self.client.host()
         return sorted(
             (
                 container_to_task(
-                    c, cluster=self.cluster, app_id=app_id, agent_id=agent_id, host=host
+                    c, cluster=self.cluster, app_id=app_id, agent_id=host.agent_id, host=host.name
                 )
                 for c in instances
             ),
