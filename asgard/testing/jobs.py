@@ -220,6 +220,7 @@ async def test_a_workflow_volume_carries_files_from_stage_to_stage(harness: Harn
         await harness.call(DEV, JobsBackend.delete_job, job.id)
     await harness.call(DEV, JobsBackend.delete_workspace, "wf-kit")
     await harness.call(DEV, JobsBackend.delete_workspace, "wf-kit")  # gone already
+    assert await harness.leftovers("dev", "wf-kit") == [], "the volume went with its jobs"
 
 
 @exercises(JobsBackend.create_job)

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from asgard.backends.log_merge import HOLD_LINES, READER_LINES, ReaderBuffer
-from tests.docker.test_apps import APP, Env, running_tasks, spec, until
+from tests.docker.test_apps import APP, ENGINE_ALONE, Env, running_tasks, spec, until
 from tests.docker.test_apps import env as env  # the same engine and Swarm fixture
 from tests.support.asgard import Caller
 
@@ -66,6 +66,7 @@ async def read_records(
     return found
 
 
+@ENGINE_ALONE
 async def test_every_tasks_lines_come_merged_in_time_order(env: Env) -> None:
     await env.dev.json("POST", "/apps", status=201, json=spec(2, args=TALK))
     ids = await running_tasks(env.dev, 2)
@@ -100,6 +101,7 @@ async def test_every_tasks_lines_come_merged_in_time_order(env: Env) -> None:
     assert implied[: len(later)] == later
 
 
+@ENGINE_ALONE
 async def test_one_tasks_logs_and_unknown_tasks(env: Env) -> None:
     await env.dev.json("POST", "/apps", status=201, json=spec(2, args=TALK))
     ids = sorted(await running_tasks(env.dev, 2))
@@ -146,6 +148,7 @@ async def test_following_joins_tasks_that_start_and_says_when_they_end(env: Env)
     response.close()
 
 
+@ENGINE_ALONE
 async def test_a_reader_that_stops_reading_loses_lines_and_is_told_how_many(env: Env) -> None:
     total = 200_000
     burst = [

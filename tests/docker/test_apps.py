@@ -21,6 +21,12 @@ SETTLE_S = 90
 APP = "/clusters/local/apps/shop/web"
 
 
+ENGINE_ALONE = pytest.mark.parametrize("env", ["engine"], indirect=True)
+"""For a test of what Asgard does over HTTP (statuses, tenancy, merging) whose Swarm side
+the conformance kit proves (``tests/conformance``, ``docker-swarm``): on the single engine
+alone, which starts its containers faster than a Swarm schedules tasks."""
+
+
 @dataclass
 class Env:
     asgard: AsgardUnderTest
@@ -89,6 +95,7 @@ async def running_tasks(caller: Caller, count: int) -> set[str]:
     return ids
 
 
+@ENGINE_ALONE
 async def test_deploy_scale_restart_and_delete(env: Env) -> None:
     created = await env.dev.json("POST", "/apps", status=201, json=spec(3))
     assert created["app"]["id"] == "shop/web"
@@ -152,6 +159,7 @@ async def _env_is(caller: Caller, env: dict[str, str]) -> bool:
     return bool((await caller.json("GET", APP))["app"]["env"] == env)
 
 
+@ENGINE_ALONE
 async def test_a_missing_image_is_422_and_leaves_nothing(env: Env) -> None:
     response = await env.dev.post("/apps", json=spec(2, image="asgard-test/missing:3"))
     assert response.status == 422
@@ -163,6 +171,7 @@ async def test_a_missing_image_is_422_and_leaves_nothing(env: Env) -> None:
         assert env.daemon.cli("service", "ls", "-q").split() == []
 
 
+@ENGINE_ALONE
 async def test_a_taken_name_is_409(env: Env) -> None:
     await env.dev.json("POST", "/apps", status=201, json=spec(1))
     response = await env.dev.post("/apps", json=spec(1))
@@ -170,6 +179,7 @@ async def test_a_taken_name_is_409(env: Env) -> None:
     assert "already exists" in (await response.json())["errors"][0]["msg"]
 
 
+@ENGINE_ALONE
 async def test_accounts_cannot_see_or_touch_each_others_apps(env: Env) -> None:
     await env.dev.json("POST", "/apps", status=201, json=spec(1))
     await env.ops.json("POST", "/apps", status=201, json=spec(1, id="shop/api"))
@@ -260,6 +270,7 @@ async def test_the_host_is_metered_beside_what_is_allocated(
     await cluster.close()
 
 
+@ENGINE_ALONE
 async def test_logs_tail_and_follow(env: Env) -> None:
     talk = [
         "sh",

@@ -19,6 +19,7 @@ from asgard.events import EventHub
 from asgard.models import Role
 from asgard.testing.files import a_zip, unzip
 from tests.conftest import StartAsgard, backend_context, build
+from tests.docker.test_apps import ENGINE_ALONE
 from tests.support.asgard import AsgardUnderTest, Caller
 from tests.support.dockerd import TEST_IMAGE, DockerDaemon
 
@@ -75,6 +76,7 @@ async def finished(caller: Caller, job_id: str) -> dict[str, Any]:
     raise AssertionError(f"job {job_id} did not finish")
 
 
+@ENGINE_ALONE
 async def test_a_job_turns_its_input_into_output(env: Env) -> None:
     script = "wc -l < /input/data/lines.txt | tr -d ' ' > /output/count.txt && cat /input/note.txt"
     form = aiohttp.FormData()
@@ -105,6 +107,7 @@ async def test_a_job_turns_its_input_into_output(env: Env) -> None:
     assert await logs.text() == "hello from the input\n"
 
 
+@ENGINE_ALONE
 async def test_a_failing_job_says_why(env: Env) -> None:
     created = await env.dev.json(
         "POST", "/jobs", status=201, json=job("boom", "echo something broke >&2; exit 3")
@@ -206,6 +209,7 @@ async def test_jobs_run_without_privileges(env: Env) -> None:
     assert not any("docker.sock" in b for b in host.get("Binds") or [])
 
 
+@ENGINE_ALONE
 async def test_output_is_404_until_the_job_has_finished(env: Env) -> None:
     created = await env.dev.json("POST", "/jobs", status=201, json=job("wait", "sleep 600"))
     response = await env.dev.get(f"/clusters/local/jobs/{created['job']['id']}/output")
@@ -213,6 +217,7 @@ async def test_output_is_404_until_the_job_has_finished(env: Env) -> None:
     assert "not finished" in (await response.json())["errors"][0]["msg"]
 
 
+@ENGINE_ALONE
 async def test_delete_cancels_and_leaves_nothing(env: Env) -> None:
     form = aiohttp.FormData()
     form.add_field("spec", json.dumps(job("long", "sleep 600")), content_type="application/json")
@@ -236,6 +241,7 @@ async def test_delete_cancels_and_leaves_nothing(env: Env) -> None:
     assert not store.exists()
 
 
+@ENGINE_ALONE
 async def test_another_account_cannot_see_or_touch_a_job(env: Env) -> None:
     created = await env.dev.json("POST", "/jobs", status=201, json=job("mine", "sleep 600"))
     job_id = created["job"]["id"]
@@ -259,6 +265,7 @@ async def test_an_unknown_image_is_422_and_leaves_nothing(env: Env) -> None:
     assert env.daemon.cli("volume", "ls", "-q", "--filter", "label=asgard.job").split() == []
 
 
+@ENGINE_ALONE
 async def test_bad_uploads_are_refused(env: Env) -> None:
     form = aiohttp.FormData()
     form.add_field("spec", json.dumps(job("x", "true")), content_type="application/json")

@@ -85,7 +85,6 @@ def volume_files(daemon: DockerDaemon, volume: str) -> dict[str, str]:
     return dict(line.removeprefix("./").split("=", 1) for line in listing.splitlines())
 
 
-@BOTH_MODES
 async def test_three_stages_hand_their_files_on(dev: Caller, daemon: DockerDaemon) -> None:
     spec = {
         "cluster": "local",
