@@ -1,10 +1,11 @@
-"""Asgard as a user runs it: the ``asgard`` command in its own process, set up through the
-CLI (user, account, API key), with a TOML file listing the clusters."""
+"""Asgard as a user runs it: the ``asgard serve`` command in its own process, set up as its
+CLI sets it up (user, account, API key), with a TOML file listing the clusters."""
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import os
 import shutil
@@ -67,23 +68,32 @@ def clusters_toml(clusters: Sequence[Mapping[str, Any]]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def _cli(env: Mapping[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [ASGARD, *args], env=dict(env), capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"asgard {' '.join(args)} failed: {done.stderr.strip()[-2000:]}")
-    return done.stdout.strip()
-
-
 def _set_up(env: Mapping[str, str], role: str) -> str:
-    """The user, the account and a key, made with the CLI as a user makes them; the key."""
-    _cli(env, "db", "upgrade")
-    _cli(env, "users", "create", "--email", "bench@example.com", "--name", "Bench")
-    _cli(env, "accounts", "create", "--name", "bench", "--namespace", NAMESPACE)
-    member = ["--account", "bench", "--email", "bench@example.com", "--role", role]
-    _cli(env, "accounts", "add-user", *member)
-    return _cli(env, "tokens", "create", "--email", "bench@example.com").splitlines()[-1]
+    """The user, the account and a key, made by what ``asgard db upgrade``, ``users
+    create``, ``accounts create``, ``accounts add-user`` and ``tokens create`` run
+    (``asgard.cli.admin``), in this process: as five commands they started five
+    interpreters, about 1.5 s of CPU each, and tests set Asgard up dozens of times. It runs
+    in a thread of its own, with a loop of its own, whoever calls it."""
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(_set_up_here, env, role).result()
+
+
+def _set_up_here(env: Mapping[str, str], role: str) -> str:
+    from asgard.cli.admin import add_user, create_account, create_token, create_user
+    from asgard.db.engine import upgrade_sync
+    from asgard.models import Role
+    from asgard.settings import Settings
+
+    settings = Settings(db_url=env["ASGARD_DB_URL"], data_dir=Path(env["ASGARD_DATA_DIR"]))
+    upgrade_sync(settings.db_url)
+
+    async def made() -> str:
+        await create_user(settings, "bench@example.com", "Bench", False)
+        await create_account(settings, "bench", NAMESPACE, None)
+        await add_user(settings, "bench", "bench@example.com", Role(role))
+        return await create_token(settings, "bench@example.com", "bench")
+
+    return asyncio.run(made())
 
 
 def set_up_database(db_url: str, role: str = "viewer") -> str:
@@ -95,9 +105,8 @@ def set_up_database(db_url: str, role: str = "viewer") -> str:
 
 
 _SET_UP: dict[str, tuple[Path, str]] = {}
-"""Per role, an SQLite file set up once by :func:`_set_up` and its key. Each of the five
-commands starts a Python process (about 1.5 s each), and tests start Asgard dozens of
-times; a copy of the file is the same database at no cost."""
+"""Per role, an SQLite file set up once by :func:`_set_up` and its key: tests start
+Asgard dozens of times, and a copy of the file is the same database at no cost."""
 
 
 def _copy_set_up_database(role: str, target: Path) -> str:
