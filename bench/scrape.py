@@ -267,7 +267,7 @@ def churn(orchestrator: Orchestrator, resources: tuple[str, ...]) -> None:
             if scope.resource in resources:
                 entry.as_of += timedelta(microseconds=1)
                 entry.touch()
-                cluster.cache._moved(scope)  # as the cache does when it changes an entry
+                cluster.cache.moved(scope)  # as the cache does when it changes an entry
 
 
 async def run(clusters: int, *, accounts: int, scrapes: int) -> list[str]:

@@ -12,7 +12,7 @@ told for them alone, which is the same difference a whole re-read would find. A
 write through Asgard updates its scope at once. When the feed breaks, or a re-read
 fails, the cache says it is not current and reads go to the cluster until it is again.
 What a scope and its entry are, and how two reads of one are told apart, is
-``cache_entries.py``.
+``cache_entries.py``; what an ``/events`` listener needs loaded first, ``cache_listeners.py``.
 
 Its three background tasks are ``PeriodicLoop``s, with their error policy: following
 the feed (a step that lasts as long as the feed does, and whose end is a failure to
@@ -23,6 +23,7 @@ coalesced), and the periodic resync.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import random
 import time
@@ -41,6 +42,7 @@ from asgard.backends.cache_entries import (
     Scope,
     diff,
 )
+from asgard.backends.cache_listeners import listener_interest
 from asgard.backends.feeds import (
     FEED_FAILURES,
     RESOURCES,
@@ -105,10 +107,18 @@ class ClusterCache:
         then a return): for ``/metrics``."""
         self._ever_connected = False
         self._counted = HeldCounts()
-        self._loading = FirstReads()
+        self.loading = FirstReads()
         """Scopes being read for a first entry, and whether a signal touched them meanwhile."""
+        self.following, self.refreshing, self.resyncing = self._loops(cluster)
+        if hub is not None:
+            hub.on_interest(functools.partial(listener_interest, self))
+
+    def _loops(self, cluster: str) -> tuple[PeriodicLoop, PeriodicLoop, PeriodicLoop]:
+        """Following the feed, re-reading what signals touched, and the periodic resync."""
         context = {"cluster": cluster}
-        self.following = PeriodicLoop(
+        # Feeds broken together (one overloaded moment, a network blip) come back at
+        # jittered times, not in the same instant to break it again.
+        following = PeriodicLoop(
             f"feed-{cluster}",
             self._follow_feed,
             every_s=0.0,  # never used: the step only ends by failing
@@ -117,9 +127,7 @@ class ClusterCache:
             expected=FEED_FAILURES,
             log_context=context,
         )
-        """Feeds broken together (one overloaded moment, a network blip) come back at
-        jittered times, not in the same instant to break it again."""
-        self.refreshing = PeriodicLoop(
+        refreshing = PeriodicLoop(
             f"cache-{cluster}",
             self._refresh,
             every_s=math.inf,  # when poked: a signal, a read that missed one
@@ -127,7 +135,7 @@ class ClusterCache:
             coalesce_s=COALESCE_S,  # a burst of signals becomes one re-read
             log_context=context,
         )
-        self.resyncing = PeriodicLoop(
+        resyncing = PeriodicLoop(
             f"resync-{cluster}",
             self._resync,
             # Spread: fifty caches started together must not re-read fifty clusters together.
@@ -135,8 +143,7 @@ class ClusterCache:
             wait_first=True,
             log_context=context,
         )
-        if hub is not None:
-            hub.on_interest(self._interest)
+        return following, refreshing, resyncing
 
     @property
     def connected(self) -> bool:
@@ -155,7 +162,7 @@ class ClusterCache:
         if entry is not None and self.current:
             entry.last_read = time.monotonic()
             return list(entry.items.values()), entry.as_of, entry.version
-        async with self._loading.of(scope) as changed:
+        async with self.loading.of(scope) as changed:
             items = list(await self.loaders[resource](scope.account()))
         read_at = utc_now()
         if entry is None or self.current:
@@ -163,7 +170,7 @@ class ClusterCache:
             if entry is not None:
                 self._publish(scope, entry.items, fresh.items)
             self.entries[scope] = fresh
-            self._moved(scope)
+            self.moved(scope)
             if fresh.dirty:
                 self.refreshing.poke()
         return items, read_at, None
@@ -192,7 +199,8 @@ class ClusterCache:
         counted again only when an entry changed."""
         return self._counted.of(self.entries, self.generation)
 
-    def _moved(self, scope: Scope) -> None:
+    def moved(self, scope: Scope) -> None:
+        """An entry was made, changed or let go: what ``/metrics`` counts."""
         self.generation += 1
         self.generations[scope.resource] += 1
 
@@ -218,7 +226,7 @@ class ClusterCache:
                 entry.items.pop(deleted, None)
             entry.writes += 1
             entry.touch()
-            self._moved(scope)
+            self.moved(scope)
             self._publish(scope, before, {i: entry.items[i] for i in touched if i in entry.items})
         if self.items is None:
             self.signal(Signal(frozenset({resource, "agents", "tasks"}), account.namespace))
@@ -229,7 +237,7 @@ class ClusterCache:
             self.following.poke()
 
     def signal(self, signal: Signal) -> None:
-        self._loading.touch(signal)
+        self.loading.touch(signal)
         for scope, entry in self.entries.items():
             if signal.touches(scope.resource, scope.namespace):
                 ids = signal.ids.get(scope.resource)
@@ -284,7 +292,7 @@ class ClusterCache:
         for scope in [s for s, e in self.entries.items() if now - e.last_read > self.idle_s]:
             if not self.pinned.get(scope):
                 del self.entries[scope]
-                self._moved(scope)
+                self.moved(scope)
 
     async def _refresh(self) -> None:
         """Read the dirty scopes again (or their pending items); the cache is current only
@@ -326,7 +334,7 @@ class ClusterCache:
             self._publish(scope, kept.items, fresh)
             kept.items, kept.as_of = fresh, utc_now()
             kept.touch()
-            self._moved(scope)
+            self.moved(scope)
             return True
 
         results = await asyncio.gather(*(one(s) for s in due))
@@ -363,7 +371,7 @@ class ClusterCache:
                 entry.items.pop(item_id, None)
         entry.as_of = utc_now()
         entry.touch()
-        self._moved(scope)
+        self.moved(scope)
         return True
 
     def _publish(
@@ -377,43 +385,3 @@ class ClusterCache:
             self.hub.publish(
                 scope.audience(self.cluster), diff(self.cluster, scope.resource, old, new, order)
             )
-
-    # what /events listeners need
-
-    async def _interest(self, account: Account, listening: bool) -> bool:
-        """Load what a listener may see before it listens, so every later change is an
-        event; True when all of it was held already (nothing was missed meanwhile)."""
-        if not account.may_use(self.cluster):
-            return True
-        scopes = [Scope.of(resource, account) for resource in RESOURCES]
-        for scope in scopes:
-            self.pinned[scope] = self.pinned.get(scope, 0) + (1 if listening else -1)
-            entry = self.entries.get(scope)
-            if not listening and entry is not None:
-                entry.last_read = time.monotonic()  # kept a while for a client that comes back
-        if not listening:
-            return True
-        missing = [s for s in scopes if s not in self.entries]
-        await asyncio.gather(*(self._load(s) for s in missing))
-        return not missing
-
-    async def _load(self, scope: Scope) -> None:
-        try:
-            async with asyncio.timeout(self.timeout_s), self._loading.of(scope) as changed:
-                items = await self.loaders[scope.resource](scope.account())
-        except NotSupported:
-            items, changed = [], lambda: False
-        except (AsgardError, TimeoutError, OSError) as exc:
-            # No entry rather than an empty one: an empty entry would be served as "nothing
-            # there". The next read loads the scope, live.
-            log.warning(
-                "cache load failed", resource=scope.resource, error=getattr(exc, "msg", str(exc))
-            )
-            return
-        if scope not in self.entries:
-            self.entries[scope] = Entry(
-                items={i.id: i for i in items}, as_of=utc_now(), dirty=changed()
-            )
-            self._moved(scope)
-            if self.entries[scope].dirty:
-                self.refreshing.poke()

@@ -7,9 +7,8 @@ part under the cluster's timeouts, circuit breaker and cache, and the ``Orchestr
 runs it on the cluster a request names, or on all of them.
 
 Backends are scoped by account: they receive the ``Account`` and answer only with what
-belongs to its namespace (apps, jobs) or owner (agents). Pushing that scoping down to the
-cluster (a label selector, a group prefix) is the backend's job, because only it knows
-how to ask its cluster for less.
+belongs to its namespace (apps, jobs) or owner (agents), pushing that down to the
+cluster (a label selector, a group prefix), which only the backend knows how to ask.
 
 Whatever the cluster answers is the cluster's error: an answer a backend cannot use (a
 404 on a listing or a probe, HTML, JSON cut short or of another shape, a body over the
@@ -276,10 +275,9 @@ class AppsBackend(Backend, ABC, part="apps", needs="apps"):
 
 @dataclass(frozen=True)
 class WorkspaceMount:
-    """Where a workflow stage's job keeps its files: in the workflow's shared volume
-    (``workspace``), ``/input`` is the folder ``input_dir`` (the stage before wrote it;
-    None for the first stage, which gets an empty ``/input``) and ``/output`` the folder
-    ``output_dir``. Backends make the folders when they are missing."""
+    """Where a workflow stage's job keeps its files, in the workflow's shared volume
+    (``workspace``): ``/input`` is the folder ``input_dir`` (the stage before wrote it;
+    None: an empty ``/input``), ``/output`` the folder ``output_dir``, made if missing."""
 
     workspace: str
     input_dir: str | None

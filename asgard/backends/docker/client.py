@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -24,7 +22,13 @@ import structlog
 from asgard.backends.answers import DEFAULT_CAP_BYTES, expect_keys, unusable
 from asgard.backends.common import ApiPath, Json
 from asgard.backends.docker.converters import engine_attributes
-from asgard.backends.docker.podman import engine_id, is_podman
+from asgard.backends.docker.engine_facts import (
+    ENGINE_ALONE,
+    SERVER_VERSION,
+    SWARM,
+    EngineHost,
+    EngineMode,
+)
 from asgard.backends.docker.transport import ENGINE, EngineTransport
 from asgard.errors import (
     ClusterFailure,
@@ -34,60 +38,13 @@ from asgard.errors import (
 )
 from asgard.spooling import spool
 
+__all__ = ["ENGINE_ALONE", "SWARM", "DockerClient", "EngineHost", "EngineMode", "has_labels"]
+
 log = structlog.get_logger(__name__)
 
 ARCHIVE_CHUNK: Final = 256 * 1024
 ARCHIVE_TIMEOUT_S: Final = 300.0
 """The longest a job's output may take to come out of its container (it may be large)."""
-
-
-SERVER_VERSION: Final = re.compile(
-    r"(?:Docker|Libpod)/(?P<version>[0-9][\w.+~-]{0,63})(?: \(\w+\))?"
-)
-"""The ``Server`` header of a Docker Engine's or Podman's answers."""
-
-SWARM: Final = "swarm"
-ENGINE_ALONE: Final = "engine"
-
-
-@dataclass(frozen=True)
-class EngineMode:
-    """What the engine is: a Swarm manager (apps are services, agents its nodes) or alone
-    (apps are labelled containers, the engine's host the one agent)."""
-
-    swarm: bool
-    node_id: str
-    """This engine's Swarm node: where Swarm jobs are placed, whose containers it can see."""
-
-    @property
-    def name(self) -> str:
-        """``swarm`` or ``engine``: whose parts answer (``asgard.backends.modes``)."""
-        return SWARM if self.swarm else ENGINE_ALONE
-
-    @classmethod
-    def of(cls, info: Json) -> EngineMode:
-        swarm = info.get("Swarm") or {}
-        manager = swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
-        return cls(swarm=manager, node_id=str(swarm.get("NodeID") or "") if manager else "")
-
-
-@dataclass(frozen=True)
-class EngineHost:
-    """The host a single engine runs on, as the agent its containers are on: what a task
-    names, kept with the mode so that listing tasks does not ask ``/info`` again (on
-    Podman each ``/info`` runs the package manager to report its components' versions)."""
-
-    agent_id: str
-    name: str
-    podman: bool
-    """Podman has no labels of its own: its agent's attributes are the cluster entry's."""
-
-    @classmethod
-    def of(cls, info: Json) -> EngineHost:
-        agent_id = engine_id(info)
-        return cls(
-            agent_id=agent_id, name=str(info.get("Name") or agent_id), podman=is_podman(info)
-        )
 
 
 def has_labels(labels: Mapping[str, str] | None, tests: list[str]) -> bool:
