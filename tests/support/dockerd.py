@@ -20,12 +20,14 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.support.lifetime import die_with_parent
 from tests.support.resources import refuse_if_servers_off
@@ -120,25 +122,43 @@ class DockerDaemon:
             services = self.cli("service", "ls", "-q").split()
             if services:
                 self.cli("service", "rm", *services)
-            # A task being started while its service goes can still get its container a moment
-            # later: clean until no task container has been seen for a second. A Swarm that
-            # had neither (the last clean left it empty) has no task to start.
-            quiet_since = time.monotonic()
-            deadline = quiet_since + 30
-            busy = bool(services)
-            while time.monotonic() < deadline:
-                tasks = self.cli("ps", "-aq", "--filter", "label=com.docker.swarm.task").split()
-                if tasks:
-                    with contextlib.suppress(DaemonError):  # the Swarm may remove them too
-                        self.cli("rm", "-f", "-v", *tasks)
-                    quiet_since, busy = time.monotonic(), True
-                if not busy or time.monotonic() - quiet_since >= 1:
-                    break
-                time.sleep(0.2)
+                self._swarm_tasks_gone()
         containers = self.cli("ps", "-aq").split()
         if containers:
             self.cli("rm", "-f", "-v", *containers)
         self._remove_volumes()
+
+    def _swarm_tasks_gone(self) -> None:
+        """After its services are removed, until the Swarm has no task left: a task still
+        being prepared can get its container a moment after its service went (seen 0.2 s
+        after ``service rm``), and the Swarm deletes a task once its agent has reported it
+        ended, so no container comes after that. Task containers are removed as they show
+        (the test image's ``sleep`` ignores SIGTERM: the Swarm would wait 10 s for it)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            tasks = self.api("/tasks")
+            containers = self.cli("ps", "-aq", "--filter", "label=com.docker.swarm.task").split()
+            if containers:
+                with contextlib.suppress(DaemonError):  # the Swarm may remove them too
+                    self.cli("rm", "-f", "-v", *containers)
+            elif not tasks:
+                return
+            time.sleep(0.1)
+        raise DaemonError(f"the Swarm of {self.name} kept tasks of removed services")
+
+    def api(self, path: str) -> Any:
+        """``GET`` on the Engine API, over the daemon's socket: what the CLI does not show
+        (the tasks of services already removed)."""
+        with contextlib.closing(socket.socket(socket.AF_UNIX)) as connection:
+            connection.settimeout(10)
+            connection.connect(str(self.socket))
+            request = f"GET /v1.41{path} HTTP/1.0\r\nHost: engine\r\n\r\n"
+            connection.sendall(request.encode())
+            answer = b"".join(iter(lambda: connection.recv(65536), b""))
+        head, _, body = answer.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.") or head.split()[1] != b"200":
+            raise DaemonError(f"GET {path} on {self.name}: {head[:200]!r}")
+        return json.loads(body)
 
     def _remove_volumes(self) -> None:
         """Every volume; one a container still holds (a Swarm agent can create a task's
