@@ -69,18 +69,26 @@ def set_up(postgres_server: Postgres) -> SetUp:
 async def replicas(
     tmp_path: Path, set_up: SetUp, clusters: list[dict[str, Any]], count: int = 3
 ) -> AsyncIterator[tuple[str, list[RunningAsgard]]]:
-    """Three processes on a copy of the set-up database; its URL and them."""
+    """Three processes on a copy of the set-up database, started at once (each waits for
+    its own ``/health``; one that fails to start cancels the others); its URL and them."""
     db_url = set_up.new_database()
     async with contextlib.AsyncExitStack() as stack:
-        processes = [
-            await stack.enter_async_context(
-                running_asgard(
-                    tmp_path / f"r{i}", clusters, key=set_up.key, settings=SETTINGS, db_url=db_url
+        async with asyncio.TaskGroup() as starting:
+            started = [
+                starting.create_task(
+                    stack.enter_async_context(
+                        running_asgard(
+                            tmp_path / f"r{i}",
+                            clusters,
+                            key=set_up.key,
+                            settings=SETTINGS,
+                            db_url=db_url,
+                        )
+                    )
                 )
-            )
-            for i in range(count)
-        ]
-        yield db_url, processes
+                for i in range(count)
+            ]
+        yield db_url, [task.result() for task in started]
 
 
 async def test_a_key_revoked_on_one_process_is_refused_by_the_others_at_once(

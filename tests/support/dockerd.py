@@ -78,6 +78,10 @@ def busybox_rootfs_tar() -> bytes:
     return buffer.getvalue()
 
 
+TASK_ENDED = frozenset({"complete", "shutdown", "failed", "rejected", "orphaned", "remove"})
+"""A Swarm task's states after which its agent starts nothing for it."""
+
+
 @dataclass
 class DockerDaemon:
     name: str
@@ -129,22 +133,24 @@ class DockerDaemon:
         self._remove_volumes()
 
     def _swarm_tasks_gone(self) -> None:
-        """After its services are removed, until the Swarm has no task left: a task still
-        being prepared can get its container a moment after its service went (seen 0.2 s
-        after ``service rm``), and the Swarm deletes a task once its agent has reported it
-        ended, so no container comes after that. Task containers are removed as they show
-        (the test image's ``sleep`` ignores SIGTERM: the Swarm would wait 10 s for it)."""
+        """After its services are removed, until the Swarm has no task left that has not
+        ended: a task still being prepared can get its container a moment after its
+        service went (seen 0.2 s after ``service rm``), and none comes for a task its agent
+        has reported ended (the Swarm may keep such a task a while, a job's above all).
+        Task containers are removed as they show (the test image's ``sleep`` ignores
+        SIGTERM: the Swarm would wait 10 s for it)."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            tasks = self.api("/tasks")
+            live = [t for t in self.api("/tasks") if t["Status"]["State"] not in TASK_ENDED]
             containers = self.cli("ps", "-aq", "--filter", "label=com.docker.swarm.task").split()
             if containers:
                 with contextlib.suppress(DaemonError):  # the Swarm may remove them too
                     self.cli("rm", "-f", "-v", *containers)
-            elif not tasks:
+            elif not live:
                 return
             time.sleep(0.1)
-        raise DaemonError(f"the Swarm of {self.name} kept tasks of removed services")
+        states = sorted(t["Status"]["State"] for t in live)
+        raise DaemonError(f"the Swarm of {self.name} kept tasks of removed services: {states}")
 
     def api(self, path: str) -> Any:
         """``GET`` on the Engine API, over the daemon's socket: what the CLI does not show
