@@ -74,6 +74,13 @@
     issue();
   }
 
+  // The second is counted from when the refresh is sent, not from when it was issued:
+  // htmx does work between the two (more of it on a busy page), and the promise is at
+  // most one request a second.
+  function onBeforeSend(event) {
+    if (isTrigger(event.detail.elt)) live.lastAt = performance.now();
+  }
+
   function dropHeld() {
     clearTimeout(live.timer);
     live.timer = null;
@@ -327,6 +334,7 @@
   function start() {
     document.addEventListener("htmx:confirm", onConfirm);
     document.addEventListener("htmx:configRequest", onConfigRequest);
+    document.addEventListener("htmx:beforeSend", onBeforeSend);
     document.addEventListener("htmx:beforeSwap", onBeforeSwap);
     document.addEventListener("htmx:afterSwap", onAfterSwap);
     document.addEventListener("htmx:oobBeforeSwap", onOobBeforeSwap);
