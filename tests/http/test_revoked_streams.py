@@ -141,8 +141,8 @@ async def both_end(
     """Both streams end within ``limit_s`` of the change; when the change was ``told`` (a
     notice), they carry nothing after it: no event of an app started after it, no log
     line written after it. (Untold, they may until the next check.)"""
-    if told:
-        start_late_app(engine)
+    if told:  # the docker CLI in a thread: the Asgards under test share this loop
+        await asyncio.to_thread(start_late_app, engine)
     events, lines = await asyncio.gather(
         rest_of_events(opened, limit_s), rest_of_log(opened, limit_s)
     )
@@ -191,7 +191,7 @@ async def test_a_lower_role_that_still_reads_keeps_the_streams(scene: Scene) -> 
     opened = await open_streams(scene.dev.client, scene.dev.headers)
     path = f"/accounts/{scene.account.id}/users/{scene.dev.user.id}"
     await scene.admin.json("PUT", path, json={"role": "viewer"})
-    start_late_app(scene.engine)
+    await asyncio.to_thread(start_late_app, scene.engine)
     async with asyncio.timeout(30):
         async for frame in opened.frames:
             assert frame.event != "revoked", frame
