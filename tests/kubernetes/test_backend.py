@@ -136,8 +136,8 @@ async def test_a_url_without_credentials_is_used_as_kubectl_proxy_serves_it(
     try:
         agents = (await Orchestrator([cluster]).fan_out(ALL, None, AgentsBackend.list_agents)).items
         assert sorted(a.id for a in agents) == ["node-1", "node-2"]
-        sent = [r for r in kube.emulator._requests if r.url.path == "/api/v1/nodes"]
-        assert "Authorization" not in sent[-1].headers, "no credentials are sent"
+        sent = [h for p, h in kube.emulator.headers_log if p == "/api/v1/nodes"]
+        assert "Authorization" not in sent[-1], "no credentials are sent"
     finally:
         await cluster.close()
 
@@ -185,8 +185,8 @@ async def test_a_token_file_is_read(tmp_path: Path, kube: KubeCluster) -> None:
     )
     try:
         await Orchestrator([cluster]).fan_out(ALL, None, AgentsBackend.list_agents)
-        sent = [r for r in kube.emulator._requests if r.url.path == "/api/v1/nodes"]
-        assert sent[-1].headers.get("Authorization") == "Bearer token-from-a-file"
+        sent = [h for p, h in kube.emulator.headers_log if p == "/api/v1/nodes"]
+        assert sent[-1].get("Authorization") == "Bearer token-from-a-file"
     finally:
         await cluster.close()
 
