@@ -8,9 +8,18 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
-from asgard.db.engine import Database, upgrade
+from asgard.db.engine import (
+    MIGRATIONS,
+    Database,
+    alembic_config,
+    at_head,
+    head_revision,
+    upgrade,
+)
 from asgard.db.job_records import LeaseStore
 from asgard.db.tables import LeaseRow
 
@@ -101,3 +110,21 @@ async def test_replicas_starting_together_migrate_once(db_url: str) -> None:
             assert len(versions.scalars().all()) == 1, "one schema version, not one per process"
     finally:
         await db.close()
+
+
+def test_the_newest_revision_is_told_as_alembic_tells_it() -> None:
+    """``upgrade`` reads the newest revision from the migrations' file names: they must
+    agree with the chain alembic follows."""
+    assert ScriptDirectory(str(MIGRATIONS)).get_heads() == [head_revision()]
+
+
+async def test_a_database_is_migrated_only_when_it_is_behind(db_url: str) -> None:
+    assert not await at_head(db_url), "an empty database"
+    await upgrade(db_url)
+    assert await at_head(db_url)
+    before = str(int(head_revision()) - 1).zfill(4)
+    await asyncio.to_thread(command.downgrade, alembic_config(db_url), before)
+    assert not await at_head(db_url), "one migration behind"
+    await upgrade(db_url)
+    assert await at_head(db_url)
+    assert not await at_head("sqlite+aiosqlite:////nonexistent-folder/x.db")

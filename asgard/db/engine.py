@@ -8,10 +8,8 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 
 from asgard.db.notices import Notices
 from asgard.errors import AsgardError, DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -198,6 +199,8 @@ class Database:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # only to migrate: see ``upgrade``
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["url"] = url
@@ -206,9 +209,37 @@ def alembic_config(url: str) -> Config:
 
 def upgrade_sync(url: str) -> None:
     """Migrate to the newest schema. Runs its own event loop: call it outside one."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
 
 
+def head_revision() -> str:
+    """The newest migration's revision. The migrations are numbered in order and each
+    file's name starts with its revision (``0009_clusters.py``); a test holds this to
+    what alembic finds."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("*_*.py"))
+
+
+async def at_head(url: str) -> bool:
+    """Whether the database's schema is the newest, read without alembic. Any failure
+    (no table yet, no server) says no, and ``upgrade_sync`` then does or says what it must."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            return [row[0] for row in found] == [head_revision()]
+    except (exc.SQLAlchemyError, OSError):
+        return False
+    finally:
+        await engine.dispose()
+
+
 async def upgrade(url: str) -> None:
-    """Migrate from async code, in a thread so alembic can run a loop of its own."""
+    """Migrate from async code, in a thread so alembic can run a loop of its own. A
+    database already at the newest schema (every start but the first) is left alone
+    without loading alembic and its scripts: 0.4 s of CPU at each start, of a server or
+    of a command."""
+    if await at_head(url):
+        return
     await asyncio.to_thread(upgrade_sync, url)

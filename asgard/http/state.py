@@ -78,13 +78,18 @@ class Services:
         the agents' usage history (none: every agent's history is empty); ``registered``
         serves the clusters registered through the API (none: a change is served by the
         processes that follow the registry, not this one)."""
-        auth = Authenticator(
-            db,
-            signing_key=settings.signing_key(),
-            jwt_ttl_s=settings.jwt_ttl_s,
-            cache_s=settings.auth_cache_s,
-        )
+        auth = authenticator(settings, db)
         context = settings.backend_context()
+        registry = ClusterRegistry(
+            db,
+            orchestrator,
+            settings.cluster_key_ring(),
+            context,
+            file_names=registered.file_names
+            if registered is not None
+            else frozenset(orchestrator.cluster_names()),
+            apply=registered.step if registered is not None else None,
+        )
         jobs = JobsService(orchestrator, db, context.artifacts, settings.archive_limits())
         agents = AgentsService(orchestrator, history)
         if registered is not None:
@@ -98,16 +103,7 @@ class Services:
             users=UsersService(db, changed=auth.forget),
             accounts=AccountsService(db, changed=auth.forget, reserved=settings.namespace_rules()),
             clusters=ClustersService(orchestrator),
-            cluster_registry=ClusterRegistry(
-                db,
-                orchestrator,
-                settings.cluster_key_ring(),
-                context,
-                file_names=registered.file_names
-                if registered is not None
-                else frozenset(orchestrator.cluster_names()),
-                apply=registered.step if registered is not None else None,
-            ),
+            cluster_registry=registry,
             agents=agents,
             fleet=FleetService(orchestrator, jobs, history),
             apps=AppsService(orchestrator, db),
@@ -127,6 +123,16 @@ class Services:
             health=HealthService(db),
             fleet_state=FleetState(orchestrator, db, per_account=settings.metrics_per_account),
         )
+
+
+def authenticator(settings: Settings, db: Database) -> Authenticator:
+    """Keys, tokens and sessions checked against ``db``, as ``settings`` says."""
+    return Authenticator(
+        db,
+        signing_key=settings.signing_key(),
+        jwt_ttl_s=settings.jwt_ttl_s,
+        cache_s=settings.auth_cache_s,
+    )
 
 
 SERVICES = web.AppKey("services", Services)

@@ -66,14 +66,14 @@ async def test_unknown_app_is_not_found(harness: Harness) -> None:
 
 @exercises(AppsBackend.create_app, AppsBackend.get_app, AppsBackend.list_tasks)
 async def test_an_app_is_deployed_as_specified(harness: Harness) -> None:
-    spec = web(harness)
+    spec = web(harness, instances=2)
     created = await harness.call(DEV, AppsBackend.create_app, spec)
     assert created.id == "shop/web"
     assert created.cluster == harness.cluster
-    assert created.instances.desired == 3
+    assert created.instances.desired == 2
 
-    tasks = await running(harness, "shop/web", 3)
-    assert len({t.id for t in tasks}) == 3
+    tasks = await running(harness, "shop/web", 2)
+    assert len({t.id for t in tasks}) == 2
     app = await harness.call(DEV, AppsBackend.get_app, "shop/web")
     assert app.status == "running"
     assert app.image == harness.image
@@ -112,11 +112,11 @@ async def test_an_unknown_image_leaves_nothing_behind(harness: Harness) -> None:
     AppsBackend.create_app, AppsBackend.update_app, AppsBackend.get_app, AppsBackend.list_tasks
 )
 async def test_scaling_up_down_to_zero_and_back(harness: Harness) -> None:
-    await harness.call(DEV, AppsBackend.create_app, web(harness, instances=3))
-    await running(harness, "shop/web", 3)
+    await harness.call(DEV, AppsBackend.create_app, web(harness, instances=1))
+    await running(harness, "shop/web", 1)
 
-    await harness.call(DEV, AppsBackend.update_app, "shop/web", AppPatch(instances=5))
-    await running(harness, "shop/web", 5)
+    await harness.call(DEV, AppsBackend.update_app, "shop/web", AppPatch(instances=3))
+    await running(harness, "shop/web", 3)
 
     await harness.call(DEV, AppsBackend.update_app, "shop/web", AppPatch(instances=0))
 
@@ -135,8 +135,8 @@ async def test_scaling_up_down_to_zero_and_back(harness: Harness) -> None:
     assert kept.env == {"MODE": "test", "EMPTY": ""}
     assert kept.instances.desired == 0
 
-    await harness.call(DEV, AppsBackend.update_app, "shop/web", AppPatch(instances=2))
-    await running(harness, "shop/web", 2)
+    await harness.call(DEV, AppsBackend.update_app, "shop/web", AppPatch(instances=1))
+    await running(harness, "shop/web", 1)
 
 
 @exercises(
@@ -167,13 +167,13 @@ async def test_an_update_redeploys_every_instance(harness: Harness) -> None:
 
 @exercises(AppsBackend.create_app, AppsBackend.restart_app, AppsBackend.list_tasks)
 async def test_restart_replaces_every_instance(harness: Harness) -> None:
-    await harness.call(DEV, AppsBackend.create_app, web(harness, instances=3))
-    before = {t.id for t in await running(harness, "shop/web", 3)}
+    await harness.call(DEV, AppsBackend.create_app, web(harness, instances=2))
+    before = {t.id for t in await running(harness, "shop/web", 2)}
 
     await harness.call(DEV, AppsBackend.restart_app, "shop/web")
 
     async def replaced() -> bool:
-        tasks = await running(harness, "shop/web", 3)
+        tasks = await running(harness, "shop/web", 2)
         return not ({t.id for t in tasks} & before)
 
     await settle(harness, replaced, "every instance replaced by a restart")

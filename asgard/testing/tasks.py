@@ -127,7 +127,7 @@ async def test_a_tasks_log_is_what_it_printed(harness: Harness) -> None:
 async def test_a_followed_task_log_brings_what_it_prints(harness: Harness) -> None:
     """Its tail first, then what the task prints while it is read: more ticks than a read
     made before it was opened had."""
-    [task, _] = await talking(harness)
+    [task] = await talking(harness, 1)
     before = texts(await lines_of(harness, "shop/web", task.id)).count("tick")
     stream = await harness.call(
         DEV, AppsBackend.task_logs, "shop/web", task.id, tail=1000, since=None, follow=True
@@ -150,7 +150,7 @@ async def test_a_followed_task_log_brings_what_it_prints(harness: Harness) -> No
 @pytest.mark.can("log_since")
 @exercises(AppsBackend.create_app, AppsBackend.task_logs)
 async def test_logs_since_a_time_leave_out_what_came_before(harness: Harness) -> None:
-    [task, _] = await talking(harness)
+    [task] = await talking(harness, 1)
     lines = await lines_of(harness, "shop/web", task.id)
     first, second = (next(line for line in lines if line.line == t) for t in ("out-1", "out-2"))
 
@@ -169,7 +169,7 @@ async def test_logs_since_a_time_are_refused_where_lines_carry_no_time(
     harness: Harness, tmp_path: Path
 ) -> None:
     """By the kind, and by Asgard before it asks the kind: 501, for a task and for all."""
-    [task, _] = await talking(harness)
+    [task] = await talking(harness, 1)
     with pytest.raises(NotSupported):
         await lines_of(harness, "shop/web", task.id, since=utc_now())
     async with database(tmp_path) as db:
