@@ -94,6 +94,7 @@ class PeriodicLoop:
         *,
         every_s: Interval,
         wait_first: bool = False,
+        spread_first: bool = False,
         coalesce_s: float = 0.0,
         first_backoff_s: float = FIRST_BACKOFF_S,
         max_backoff_s: float = MAX_BACKOFF_S,
@@ -103,6 +104,9 @@ class PeriodicLoop:
         jitter: Callable[[], float] = _jitter,
     ) -> None:
         """``wait_first``: the first step comes after one period, not at start.
+        ``spread_first``: after a random part of one period instead, so that the loops
+        of a fleet started together (a thousand clusters' probes) step spread over the
+        period, not all in the same second of it.
         ``coalesce_s``: after a poke, wait this long so that a burst of pokes is one step.
         ``expected``: failures logged without their traceback (what a cluster or the
         database not answering raises; anything else is a bug worth its traceback).
@@ -111,6 +115,7 @@ class PeriodicLoop:
         self.step = step
         self.every_s = every_s
         self.wait_first = wait_first
+        self.spread_first = spread_first
         self.coalesce_s = coalesce_s
         self.first_backoff_s = first_backoff_s
         self.max_backoff_s = max_backoff_s
@@ -165,8 +170,9 @@ class PeriodicLoop:
         """Step and wait, until cancelled. What ``start`` runs as a task."""
         structlog.contextvars.clear_contextvars()  # not the request that started it
         structlog.contextvars.bind_contextvars(**self.log_context)
-        if self.wait_first:
-            await self._pause(self.interval_s())
+        if self.wait_first or self.spread_first:
+            share = random.random() if self.spread_first else 1.0
+            await self._pause(self.interval_s() * share)
         while True:
             self._woken.clear()
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import pty
@@ -19,6 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.support.cli_runner import run_in_process, runs_here
 from tests.support.dockerd import DockerDaemon
 
 KEY_RE = re.compile(r"asg_[a-z0-9]+_[A-Za-z0-9_-]+")
@@ -39,15 +41,20 @@ class Workspace:
     env: dict[str, str]
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [*ASGARD, *args],
-            cwd=self.cwd,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        """``asgard ARGS`` here: in the test's process (``run_in_process``) but for
+        ``serve``, which is a process of its own as a user starts it."""
+        if args[0] != "serve" and runs_here():
+            done = run_in_process(args, cwd=self.cwd, env=self.env)
+        else:
+            done = subprocess.run(
+                [*ASGARD, *args],
+                cwd=self.cwd,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
         if check:
             assert done.returncode == 0, f"asgard {' '.join(args)}: {done.stderr}"
         return done
@@ -171,7 +178,7 @@ async def test_serve_on_the_embedded_default_lists_the_local_engine(
     assert f"{server.url}/agents" in server.output, "the hint names the port it serves on"
 
 
-async def test_users_accounts_and_keys_from_the_command_line(
+def test_users_accounts_and_keys_from_the_command_line(
     server: Server, workspace: Workspace
 ) -> None:
     assert (
@@ -197,7 +204,7 @@ async def test_users_accounts_and_keys_from_the_command_line(
     printed = workspace.run("tokens", "create", "--email", "ana@example.com").stdout
     assert KEY_RE.fullmatch(printed.strip()), "the key alone on stdout"
 
-    status, me = await get(f"{server.url}/users/me", printed.strip())
+    status, me = asyncio.run(get(f"{server.url}/users/me", printed.strip()))
     assert status == 200
     current = me["current_account"]
     assert isinstance(current, dict)

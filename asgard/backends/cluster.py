@@ -129,7 +129,7 @@ class Cluster(ClusterGuard):
             f"probe-{self.name}",
             self._probe_and_start,
             every_s=self._probe_interval_s,
-            wait_first=True,
+            spread_first=True,  # ``start`` probed: then spread over the period
             log_context={"cluster": self.name},
         )
         """Asks the cluster its version in the background (``_probe_interval_s``)."""

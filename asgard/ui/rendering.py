@@ -18,6 +18,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from asgard.http.sessions import csrf_token
+from asgard.http.state import SERVICES
 from asgard.models import Role
 from asgard.models.base import utc_now
 from asgard.services.principal import Principal
@@ -54,9 +55,16 @@ def is_live_refresh(request: web.Request) -> bool:
     )
 
 
-def live_parts(live_kinds: str, live_clusters: str) -> dict[str, str]:
+def live_parts(
+    live_kinds: str, live_clusters: str, rendered_at: str | None = None
+) -> dict[str, str]:
     """The stream a page listens to, and the htmx triggers of its refresh: one per kind of
-    event followed, and Asgard's notices (``sse:resync``, ``sse:overflow``, ``sse:revoked``)."""
+    event followed, and Asgard's notices (``sse:resync``, ``sse:overflow``, ``sse:revoked``).
+
+    ``rendered_at`` is the id of the newest event when the page was rendered: the stream
+    starts after it (``last_event_id``), so that what changed between the render and the
+    browser's connecting (a cluster going down a second after the page was made) still
+    refreshes the page, rather than leaving it as rendered until the next change."""
     kinds = [k.strip() for k in live_kinds.split(",") if k.strip()]
     if not kinds:
         return {"live_events_url": "", "live_triggers": ""}
@@ -66,6 +74,8 @@ def live_parts(live_kinds: str, live_clusters: str) -> dict[str, str]:
     clusters = live_clusters.strip()
     if clusters:
         query["cluster"] = clusters
+    if rendered_at:
+        query["last_event_id"] = rendered_at
     triggers = [f"sse:{name}" for name in (*kinds, *NOTICES)]
     return {
         "live_events_url": "/events?" + urlencode(query, safe=","),
@@ -98,13 +108,18 @@ def render(
         "live_kinds": live_kinds,
         "live_clusters": live_clusters,
         "live_trigger": LIVE_TRIGGER,
-        **live_parts(live_kinds, live_clusters),
+        **live_parts(live_kinds, live_clusters, _newest_event_id(request)),
     }
     response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
     # gzip (or deflate) when the browser takes it: a page of tables is text that shrinks
     # to a tenth, which a person on a slow link notices more than the server's millisecond.
     response.enable_compression()
     return response
+
+
+def _newest_event_id(request: web.Request) -> str | None:
+    found = request.app.get(SERVICES)
+    return found.events.last_id() if found is not None else None
 
 
 def ago(when: datetime | None, now: datetime | None = None) -> str:

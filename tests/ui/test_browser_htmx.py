@@ -258,7 +258,8 @@ def live_ids(page: Page) -> dict[str, Any]:
             swapped: (document.querySelector('#live-refresh')
                       ?.getAttribute('hx-select-oob') || '').split(',').filter(Boolean).sort(),
             get: document.querySelector('#live-refresh')?.getAttribute('hx-get'),
-            connect: document.querySelector('#live')?.getAttribute('sse-connect'),
+            connect: (document.querySelector('#live')?.getAttribute('sse-connect') || '')
+                .replace(/&last_event_id=[^&]*/, ''),
         })"""
     )
     return found

@@ -155,6 +155,19 @@ async def test_a_loop_that_waits_first_steps_only_after_its_period_or_a_poke() -
     assert clock.asked[0] == 30.0, "it waited before its first step"
 
 
+async def test_loops_started_together_spread_their_first_steps_over_the_period() -> None:
+    """As a fleet's probes do: a thousand clusters started at once are not probed in the
+    same second of every period."""
+    firsts = []
+    for _ in range(50):
+        steps, clock = Steps(), Clock()
+        loop = PeriodicLoop("probe", steps, every_s=15.0, spread_first=True, waits=clock.waits)
+        await ran(loop, steps, 1)
+        firsts.append(clock.asked[0])
+    assert all(0 <= wait < 15.0 for wait in firsts)
+    assert len({int(wait) for wait in firsts}) >= 8, "spread over the period's seconds"
+
+
 async def test_pokes_in_a_burst_are_coalesced_into_one_step() -> None:
     steps = Steps()
     loop = PeriodicLoop("cache", steps, every_s=math.inf, wait_first=True, coalesce_s=0.2)

@@ -101,6 +101,11 @@
     const parked = live.parked;
     live.parked = null;
     if (parked && !document.getElementById(LIVE_ID) && htmx()) {
+      // The refresh below shows what was missed: the stream starts from now, not again
+      // after the newest event the page was first rendered with (last_event_id).
+      const url = new URL(parked.getAttribute("sse-connect"), location.href);
+      url.searchParams.delete("last_event_id");
+      parked.setAttribute("sse-connect", url.pathname + url.search);
       document.body.append(parked);
       htmx().process(parked);
     }
