@@ -185,17 +185,23 @@ class EventHub:
 
     @contextlib.asynccontextmanager
     async def subscribe(
-        self, account: Account, last_event_id: str | None = None
+        self, account: Account, last_event_id: str | None = None, *, rendered: bool = False
     ) -> AsyncIterator[Subscription]:
         """Listen; once entered, every later change the account may see is delivered,
-        after those missed since ``last_event_id`` (or ``resync`` is set)."""
+        after those missed since ``last_event_id`` (or ``resync`` is set).
+
+        ``rendered``: the id is the newest a page was rendered with, a moment ago, rather
+        than one a client saw before it lost its stream. What nobody followed meanwhile
+        is then asked again (``resync``) only when events came after it: a page opened on
+        a quiet fleet is not rendered twice for what could not have changed unseen."""
         subscription = Subscription(account)
         if self.closed:
             subscription.close()
         followed = await asyncio.gather(*(listener(account, True) for listener in self._listeners))
         self._subscriptions.add(subscription)
         if last_event_id is not None:  # no await from here: nothing new can come between
-            missed = self._missed(account, last_event_id) if all(followed) else None
+            quiet = rendered and last_event_id.strip() == self.last_id()
+            missed = self._missed(account, last_event_id) if all(followed) or quiet else None
             if missed is None:
                 subscription.resync = True
             for event in missed or []:

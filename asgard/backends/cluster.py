@@ -318,6 +318,10 @@ class Cluster(ClusterGuard):
         down = self.health.error is not None or cut
         return min(self.config.retry_down_s, self.config.probe_s) if down else self.config.probe_s
 
+    def _outage_began(self) -> None:
+        super()._outage_began()
+        self.prober.poke()  # its next waits are the short ones (``_probe_interval_s``)
+
     async def _probe_and_start(self) -> None:
         await self.probe()
         await self._start_the_rest()

@@ -170,7 +170,7 @@ class ClusterGuard:
         for part, why in (touched.unanswered() if touched else {}).items():
             ended_an_outage = False
             if self.health.failed(f"cluster {self.name}: {part}: {why}", {part}):
-                self._tell_health()
+                self._outage_began()
         if ended_an_outage:
             self._tell_health()
         # A probe that found a part down (Marathon resetting every stream while the masters
@@ -181,7 +181,13 @@ class ClusterGuard:
 
     def _failed(self, message: str, touched: Touched | None = None) -> None:
         if self.health.failed(message, touched.blamed() if touched else {WHOLE}):
-            self._tell_health()
+            self._outage_began()
+
+    def _outage_began(self) -> None:
+        """Tell the hub, and have the cluster probed at the short interval from now
+        (``Cluster`` pokes its prober): a wait begun while it answered would otherwise
+        run its whole ``probe_s`` before its return could be seen."""
+        self._tell_health()
 
     def tell_health(self, hub: EventHub) -> None:
         """Tell ``hub`` when this cluster stops answering and when it answers again (a

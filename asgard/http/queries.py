@@ -184,3 +184,10 @@ class EventsQuery(Query):
         max_length=64,
         description="As the Last-Event-ID header (which wins): resume after this event",
     )
+    after: str | None = Field(
+        None,
+        max_length=64,
+        description="The id of the newest event when a page was rendered (the dashboard's "
+        "pages give it): the events after it are sent first. Unlike last_event_id, a "
+        "resync is asked only when events came after it",
+    )

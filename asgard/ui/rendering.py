@@ -62,7 +62,7 @@ def live_parts(
     event followed, and Asgard's notices (``sse:resync``, ``sse:overflow``, ``sse:revoked``).
 
     ``rendered_at`` is the id of the newest event when the page was rendered: the stream
-    starts after it (``last_event_id``), so that what changed between the render and the
+    starts after it (``after``), so that what changed between the render and the
     browser's connecting (a cluster going down a second after the page was made) still
     refreshes the page, rather than leaving it as rendered until the next change."""
     kinds = [k.strip() for k in live_kinds.split(",") if k.strip()]
@@ -75,7 +75,7 @@ def live_parts(
     if clusters:
         query["cluster"] = clusters
     if rendered_at:
-        query["last_event_id"] = rendered_at
+        query["after"] = rendered_at
     triggers = [f"sse:{name}" for name in (*kinds, *NOTICES)]
     return {
         "live_events_url": "/events?" + urlencode(query, safe=","),

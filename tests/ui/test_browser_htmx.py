@@ -259,7 +259,7 @@ def live_ids(page: Page) -> dict[str, Any]:
                       ?.getAttribute('hx-select-oob') || '').split(',').filter(Boolean).sort(),
             get: document.querySelector('#live-refresh')?.getAttribute('hx-get'),
             connect: (document.querySelector('#live')?.getAttribute('sse-connect') || '')
-                .replace(/&last_event_id=[^&]*/, ''),
+                .replace(/&after=[^&]*/, ''),
         })"""
     )
     return found

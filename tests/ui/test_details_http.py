@@ -35,10 +35,7 @@ async def test_the_agent_page_shows_the_engine_its_apps_and_its_usage(site: Site
     assert 'href="/ui/clusters/local/apps/web"' in page, "the app on it links to its page"
     assert "CPU" in words
     assert "Memory" in words
-    assert (
-        'sse-connect="/events?kind=agent,app,task,cluster&amp;cluster=local&amp;last_event_id='
-        in page
-    )
+    assert 'sse-connect="/events?kind=agent,app,task,cluster&amp;cluster=local&amp;after=' in page
     source = f"/clusters/local/agents/{quote(agent['id'], safe='')}/history"
     assert f'data-graph-src="{source}"' in page, "the graph reads the API's usage history"
     assert f'<script src="{static_url("asgard-graph.js")}" defer>' in page

@@ -24,9 +24,7 @@ async def test_the_events_page_lists_the_accounts_events_newest_first(
     session = await browser(await asgard.caller("v@example.com", roles={team.id: Role.VIEWER}))
     empty = await session.page("/ui/events")
     assert "No event yet" in empty
-    assert (
-        'sse-connect="/events?kind=agent,app,task,job,workflow,cluster&amp;last_event_id=' in empty
-    )
+    assert 'sse-connect="/events?kind=agent,app,task,job,workflow,cluster&amp;after=' in empty
 
     hub.publish(
         Audience(cluster="c1", namespace="team"),
@@ -47,7 +45,7 @@ async def test_the_events_page_lists_the_accounts_events_newest_first(
     only_jobs = await session.page("/ui/events?kind=job")
     assert "once-1" in only_jobs
     assert "/ui/clusters/c1/apps/web" not in only_jobs
-    assert 'sse-connect="/events?kind=job,cluster&amp;last_event_id=' in only_jobs
+    assert 'sse-connect="/events?kind=job,cluster&amp;after=' in only_jobs
     both = await session.page("/ui/events?kind=job&kind=app")
     assert "once-1" in both
     assert "/ui/clusters/c1/apps/web" in both
@@ -74,7 +72,7 @@ async def test_a_change_between_the_render_and_the_connect_still_reaches_the_pag
     found = re.search(r'sse-connect="([^"]+)"', page)
     assert found is not None
     url = markup.unescape(found.group(1))
-    assert f"last_event_id={hub.last_id()}" in url
+    assert f"after={hub.last_id()}" in url
 
     hub.publish(
         Audience(cluster="c1", namespace=None),

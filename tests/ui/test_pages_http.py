@@ -90,7 +90,7 @@ async def test_the_fleet_has_one_row_per_cluster_with_its_state(fleet: Fleet) ->
     assert "aria-label=" in found["k8s"]
     assert 'id="failed-clusters"' in html
     assert "gone" in html.split('id="failed-clusters"')[1]
-    assert 'sse-connect="/events?kind=agent,app,task,job,cluster&amp;last_event_id=' in html
+    assert 'sse-connect="/events?kind=agent,app,task,job,cluster&amp;after=' in html
     assert re.search(r'<div id="fleet-totals" data-live>', html)
     assert re.search(r'<div id="fleet-clusters" data-live>', html)
 

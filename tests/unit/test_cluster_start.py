@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
-from asgard.backends.contract import JobsBackend
-from asgard.errors import ClusterUnreachable
+import pytest
+
+from asgard.backends.contract import AgentsBackend, JobsBackend
+from asgard.backends.orchestrator import Orchestrator
+from asgard.errors import AllClustersFailed, ClusterUnreachable
+from asgard.models import Account
 from tests.support.static_backend import StaticClusterConfig, static_cluster
+
+ALL = Account(id=1, name="all", namespace="dev")
 
 
 class StartsWhenUp(JobsBackend):
@@ -51,5 +57,29 @@ async def test_a_backend_that_failed_to_start_is_started_when_the_cluster_answer
         await asyncio.sleep(0.3)
         assert jobs.tries == tries, "started once, not again at each probe"
         assert cluster.known_status().status == "ok"
+    finally:
+        await cluster.close()
+
+
+async def test_a_cluster_that_stops_answering_is_probed_at_the_short_interval_at_once() -> None:
+    """The probe's wait begun while the cluster answered (``probe_s``, an hour here) is cut
+    short when a read finds it down: its return is seen within ``retry_down_s``, though
+    nobody reads it meanwhile."""
+    cluster = await static_cluster("lab", [{"id": "a1"}], probe_s=3600)
+    config = cluster.config
+    assert isinstance(config, StaticClusterConfig)
+    config.retry_down_s = 0.05
+    await cluster.start()
+    try:
+        config.down = True
+        with pytest.raises(AllClustersFailed):
+            await Orchestrator([cluster]).fan_out(ALL, None, AgentsBackend.list_agents)
+        assert cluster.known_status().status == "unreachable"
+        config.down = False
+        for _ in range(100):
+            if cluster.known_status().status == "ok":
+                break
+            await asyncio.sleep(0.05)
+        assert cluster.known_status().status == "ok", "seen back by the probe, unasked"
     finally:
         await cluster.close()

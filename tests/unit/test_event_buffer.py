@@ -58,3 +58,23 @@ async def test_without_an_id_nothing_is_replayed() -> None:
         hub.publish(Audience("c1", "a"), [event("new")])
         assert drained(subscription) == ["new"]
         assert hub.event_id(event("x")) == f"{hub.epoch}-0"
+
+
+async def test_a_page_rendered_a_moment_ago_is_resynced_only_when_events_came_after_it() -> None:
+    """What nobody followed cannot be told: a client that lost its stream is asked to read
+    again; a page just rendered only when events came after its render."""
+    hub = EventHub()
+
+    async def unfollowed(_account: Account, _listening: bool) -> bool:
+        return False  # the caches had to load what the account listens to
+
+    hub.on_interest(unfollowed)
+    hub.publish(Audience("c1", "a"), [event("one")])
+    rendered = hub.last_id()
+    async with hub.subscribe(TEAM_A, rendered, rendered=True) as subscription:
+        assert not subscription.resync, "nothing came after the render"
+    async with hub.subscribe(TEAM_A, rendered) as subscription:
+        assert subscription.resync, "a stream lost for a while: not told"
+    hub.publish(Audience("c1", "b"), [event("theirs")])
+    async with hub.subscribe(TEAM_A, rendered, rendered=True) as subscription:
+        assert subscription.resync, "events came after the render"

@@ -100,7 +100,9 @@ async def events(request: web.Request, query: EventsQuery) -> web.StreamResponse
     A client that reconnects with the ``Last-Event-ID`` header (or ``?last_event_id=``)
     is first sent the events it missed, from a bounded buffer; when they are no longer
     known (too old, or the id came from another Asgard process) it gets a ``resync``
-    event and should read the lists again. ``kind`` and ``cluster`` filter
+    event and should read the lists again. A page gives ``?after=`` the newest id it was
+    rendered with: what came after is sent first, and a ``resync`` only when something
+    came after it that cannot be told. ``kind`` and ``cluster`` filter
     (comma-separated). A comment line comes at least every 15 s. A client too slow to
     keep up gets an ``overflow`` event and the stream ends; it should reconnect. When the
     process stops, the stream ends with a ``retry`` hint and a ``closing`` event. When the
@@ -110,8 +112,9 @@ async def events(request: web.Request, query: EventsQuery) -> web.StreamResponse
     account = principal(request).require(Role.VIEWER)
     hub = services(request).events
     last_id = request.headers.get("Last-Event-ID") or query.last_event_id
+    rendered = last_id is None and query.after is not None
     keepalive_s = services(request).settings.events_keepalive_s
-    async with hub.subscribe(account, last_id) as subscription:
+    async with hub.subscribe(account, last_id or query.after, rendered=rendered) as subscription:
         return await pump(
             request, frames(hub, subscription, query, keepalive_s), "text/event-stream", revoked
         )

@@ -102,9 +102,9 @@
     live.parked = null;
     if (parked && !document.getElementById(LIVE_ID) && htmx()) {
       // The refresh below shows what was missed: the stream starts from now, not again
-      // after the newest event the page was first rendered with (last_event_id).
+      // after the newest event the page was first rendered with (after=).
       const url = new URL(parked.getAttribute("sse-connect"), location.href);
-      url.searchParams.delete("last_event_id");
+      url.searchParams.delete("after");
       parked.setAttribute("sse-connect", url.pathname + url.search);
       document.body.append(parked);
       htmx().process(parked);
