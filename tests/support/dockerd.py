@@ -25,9 +25,10 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from tests.support.lifetime import die_with_parent
 from tests.support.resources import refuse_if_servers_off
@@ -37,6 +38,12 @@ SERVE_FOREVER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 """A long-running command that stops at once on SIGTERM (a bare ``sleep`` as PID 1 ignores it)."""
 BUSYBOX_PATHS = ("/bin/busybox", "/usr/bin/busybox")
 START_TIMEOUT_S = 60
+
+
+TASK_CONTAINERS: Final = "/containers/json?all=1&filters=" + urllib.parse.quote(
+    json.dumps({"label": ["com.docker.swarm.task"]})
+)
+"""Every container of a Swarm task, running or not."""
 
 
 class DaemonError(RuntimeError):
@@ -142,7 +149,7 @@ class DockerDaemon:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             live = [t for t in self.api("/tasks") if t["Status"]["State"] not in TASK_ENDED]
-            containers = self.cli("ps", "-aq", "--filter", "label=com.docker.swarm.task").split()
+            containers = [c["Id"] for c in self.api(TASK_CONTAINERS)]  # no CLI process a poll
             if containers:
                 with contextlib.suppress(DaemonError):  # the Swarm may remove them too
                     self.cli("rm", "-f", "-v", *containers)
