@@ -23,6 +23,7 @@ Three runs, each with its own clusters process and its own ``asgard serve``:
    the server and its size as sent, for several views (``bench/fleet_page.py``).
 8. scrape: one scrape of ``/metrics`` over 1,000 clusters held in memory (``bench/scrape.py``;
    the fleet run above also times ``/metrics`` through ``asgard serve``).
+9. cluster-costs: what one more cluster costs, quiet and changing (``bench/cluster_costs.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import contextlib
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,7 @@ import aiohttp
 from kubernetes_asyncio import client as k8s
 
 from bench.big import BigRun, big_cluster
+from bench.cluster_costs import cluster_costs
 from bench.common import (
     body_of,
     clusters_process,
@@ -59,7 +62,6 @@ from testbed.load import run_against_a_fleet
 from testbed.synthetic import Shape
 
 DEAD_TIMEOUT_S = 1.0
-SCENARIOS = ["big", "fleet", "soak", "throughput", "load", "ui", "fleet-page", "scrape"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ class Options:
     scrape_clusters: int
     page_clusters: int = 1000
     page_shape: str = "3,2,6"
+    cost_clusters: str = "10,100"
+    cost_window_s: float = 60
 
 
 # 1. one big cluster
@@ -312,6 +316,22 @@ async def scrapes(options: Options, folder: Path) -> list[str]:
     return await scrape_cost(options.scrape_clusters, accounts=5, scrapes=20)
 
 
+RUNS: dict[str, Callable[[Options, Path], Awaitable[list[str]]]] = {
+    "big": big,
+    "fleet": fleet,
+    "soak": soak,
+    "throughput": hot_routes,
+    "load": crowd,
+    "ui": ui_pages,
+    "fleet-page": fleet_page_views,
+    "scrape": scrapes,
+    "cluster-costs": lambda o, f: cluster_costs(
+        f, clusters_process, o.cost_clusters, o.page_shape, o.cost_window_s
+    ),
+}
+SCENARIOS = list(RUNS)
+
+
 def parse() -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--nodes", type=int, default=5000)
@@ -327,15 +347,11 @@ def parse() -> Options:
     parser.add_argument("--load-s", type=float, default=60, help="seconds of the load run")
     parser.add_argument("--churn-rate", type=float, default=100, help="pod changes a second")
     parser.add_argument("--churn-s", type=float, default=30, help="seconds of pod changes")
-    parser.add_argument(
-        "--page-clusters", type=int, default=1000, help="clusters of the fleet-page run"
-    )
-    parser.add_argument(
-        "--page-shape", default="3,2,6", help="nodes, deployments, pods of each (fleet-page)"
-    )
-    parser.add_argument(
-        "--scrape-clusters", type=int, default=1000, help="clusters held for the scrape's cost"
-    )
+    parser.add_argument("--page-clusters", type=int, default=1000, help="fleet-page's clusters")
+    parser.add_argument("--page-shape", default="3,2,6", help="each one's nodes,deploys,pods")
+    parser.add_argument("--scrape-clusters", type=int, default=1000, help="held for the scrape")
+    parser.add_argument("--cost-clusters", default="10,100", help="cluster-costs' two fleets")
+    parser.add_argument("--cost-window-s", type=float, default=60, help="seconds left alone")
     parser.add_argument(
         "--only",
         choices=SCENARIOS,
@@ -359,6 +375,8 @@ def parse() -> Options:
         page_clusters=args.page_clusters,
         page_shape=args.page_shape,
         scrape_clusters=args.scrape_clusters,
+        cost_clusters=args.cost_clusters,
+        cost_window_s=args.cost_window_s,
     )
     return options
 
@@ -367,16 +385,7 @@ async def run(options: Options) -> None:
     print(f"Command: `{' '.join(['python -m bench', *sys.argv[1:]])}`\n", flush=True)
     with tempfile.TemporaryDirectory(prefix="asgard-bench-") as tmp:
         folder = Path(tmp)
-        for name, scenario in (
-            ("big", big),
-            ("fleet", fleet),
-            ("soak", soak),
-            ("throughput", hot_routes),
-            ("load", crowd),
-            ("ui", ui_pages),
-            ("fleet-page", fleet_page_views),
-            ("scrape", scrapes),
-        ):
+        for name, scenario in RUNS.items():
             if name in options.only:
                 print("\n".join(await scenario(options, folder)), flush=True)
 
