@@ -45,13 +45,6 @@ class Held:
     sockets: int
 
 
-def resident_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
-
-
 def open_sockets(pid: int) -> int:
     folder = Path(f"/proc/{pid}/fd")
     found = 0
@@ -79,7 +72,7 @@ async def held(folder: Path, urls: Sequence[str], window_s: float) -> Held:
         return Held(
             clusters=len(urls),
             cpu_pct=100 * used / window_s,
-            rss_mib=resident_mib(asgard.pid),
+            rss_mib=asgard.rss_mib(),
             sockets=open_sockets(asgard.pid),
         )
 

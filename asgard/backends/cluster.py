@@ -129,7 +129,7 @@ class Cluster(ClusterGuard):
             f"probe-{self.name}",
             self._probe_and_start,
             every_s=self._probe_interval_s,
-            spread_first=True,  # ``start`` probed: then spread over the period
+            spread_first=True,  # a fleet started together is not probed all at once
             log_context={"cluster": self.name},
         )
         """Asks the cluster its version in the background (``_probe_interval_s``)."""
